@@ -1,0 +1,3 @@
+//! Integration tests of the script VM (one binary to save link time).
+
+mod script_tests;

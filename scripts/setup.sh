@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building and testing I8o8iCoin needs on Debian 12 beyond rustup's Rust:
+# a C/C++ toolchain (secp256k1, Bitcoin Core's interpreter for the differential tests),
+# clang + libclang (RocksDB's bindgen). Idempotent: a warm machine skips apt entirely.
+set -euo pipefail
+
+packages=(build-essential pkg-config clang libclang-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found; install Rust with rustup (https://rustup.rs) first" >&2
+  exit 1
+fi
