@@ -53,7 +53,7 @@ fn is_decimal(w: &str) -> bool {
 }
 
 fn is_hex(w: &str) -> bool {
-    !w.is_empty() && w.len() % 2 == 0 && w.bytes().all(|c| c.is_ascii_hexdigit())
+    !w.is_empty() && w.len().is_multiple_of(2) && w.bytes().all(|c| c.is_ascii_hexdigit())
 }
 
 fn parse_word(b: Builder, word: &str) -> Result<Builder, AsmError> {
@@ -223,11 +223,10 @@ mod tests {
             format!("OP_DUP OP_HASH160 {h} OP_EQUALVERIFY OP_CHECKSIG")
         );
         assert_eq!(parse_asm(&s.to_asm()).unwrap(), s);
-        assert_eq!(
+        assert!(
             parse_asm(&format!("OP_HASH160 <{h}> OP_EQUAL"))
                 .unwrap()
-                .is_p2sh(),
-            true
+                .is_p2sh()
         );
         assert_eq!(
             parse_asm("OP_RETURN 0x02 0xabcd").unwrap().to_asm(),

@@ -328,8 +328,7 @@ pub fn classify(script: &Script) -> Template {
         Instruction::Op(OP_DROP),
         tail @ ..,
     ] = ins.as_slice()
-    {
-        if let (Some(lock), Some(pubkey_hash)) = (small_or_num(lock), p2pkh_hash(tail)) {
+        && let (Some(lock), Some(pubkey_hash)) = (small_or_num(lock), p2pkh_hash(tail)) {
             let kind = if *op == OP_CHECKLOCKTIMEVERIFY {
                 LockKind::Absolute
             } else {
@@ -341,7 +340,6 @@ pub fn classify(script: &Script) -> Template {
                 pubkey_hash,
             };
         }
-    }
     if let [
         Instruction::Op(OP_IF),
         Instruction::Op(OP_SHA256),
@@ -365,8 +363,7 @@ pub fn classify(script: &Script) -> Template {
         Instruction::Op(OP_EQUALVERIFY),
         Instruction::Op(OP_CHECKSIG),
     ] = ins.as_slice()
-    {
-        if let (Ok(payment_hash), Some(recipient), Some(timeout), Some(refund)) = (
+        && let (Ok(payment_hash), Some(recipient), Some(timeout), Some(refund)) = (
             (*payment_hash).try_into(),
             hash20(recipient),
             small_or_num(timeout),
@@ -379,7 +376,6 @@ pub fn classify(script: &Script) -> Template {
                 refund,
             };
         }
-    }
     if let [
         Instruction::Op(m),
         keys @ ..,
@@ -398,8 +394,8 @@ pub fn classify(script: &Script) -> Template {
                     .map(<[u8]>::to_vec)
             })
             .collect();
-        if let Some(pubkeys) = pubkeys {
-            if m >= 1
+        if let Some(pubkeys) = pubkeys
+            && m >= 1
                 && m <= n
                 && usize::try_from(n).ok() == Some(pubkeys.len())
                 && i32::from(n) <= MAX_PUBKEYS_PER_MULTISIG
@@ -409,7 +405,6 @@ pub fn classify(script: &Script) -> Template {
                     pubkeys,
                 };
             }
-        }
     }
     Template::NonStandard
 }
