@@ -1,0 +1,285 @@
+//! Configuration of the I8o8iCoin node.
+//!
+//! A [`NodeConfig`] is assembled from layers, each overriding the one before (figment):
+//! built-in defaults < a YAML file (`--config`) < `I8O8I_*` environment variables (nested keys
+//! joined with `__`, e.g. `I8O8I_RPC__ADDR=0.0.0.0:5000`) < command-line flags. Every section
+//! rejects unknown keys, and the error names the key and where it came from.
+//!
+//! The crate also ships the built-in chain specs (`dev`, `testnet`) as YAML text; their schema
+//! is `i8o8i_runtime::ChainSpec`. This crate is a leaf: it knows nothing of chain types.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Yaml};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of configuration environment variables.
+pub const ENV_PREFIX: &str = "I8O8I_";
+
+/// The default JSON-RPC address: the seed prototype's port, on loopback only.
+pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:5000";
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The `--config` file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A layer has an unknown key, a wrong type or an invalid value (the message names it).
+    #[error("invalid configuration: {0}")]
+    Invalid(Box<figment::Error>),
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        ConfigError::Invalid(Box::new(e))
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Output format.
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `info,i8o8i_node=debug`. `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Human, filter: "info".into() }
+    }
+}
+
+/// The JSON-RPC server (HTTP and WebSocket on one port).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcConfig {
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub max_request_bytes: u32,
+    /// Largest response body produced, in bytes.
+    pub max_response_bytes: u32,
+    /// Most simultaneous connections.
+    pub max_connections: u32,
+    /// Most calls in one batch request.
+    pub max_batch_len: u32,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            addr: DEFAULT_RPC_ADDR.parse().expect("valid default address"),
+            max_request_bytes: 10 * 1024 * 1024,
+            max_response_bytes: 10 * 1024 * 1024,
+            max_connections: 100,
+            max_batch_len: 100,
+        }
+    }
+}
+
+/// Block production under proof of work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct MiningConfig {
+    /// Mine continuously.
+    pub enabled: bool,
+    /// Address paid by mined coinbases; required when `enabled`.
+    pub address: Option<String>,
+    /// Mining threads; 0 means one per core.
+    pub threads: usize,
+}
+
+/// The transaction pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolConfig {
+    /// Size cap of all pooled transactions, in bytes; the lowest fee rates are evicted beyond it.
+    pub max_bytes: u64,
+    /// Minimum fee rate for relay and mining, in base units per byte.
+    pub min_fee_rate: u64,
+    /// Transactions older than this many seconds are dropped.
+    pub expiry_secs: u64,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig { max_bytes: 64 * 1024 * 1024, min_fee_rate: 1, expiry_secs: 14 * 24 * 3600 }
+    }
+}
+
+/// The whole node configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Chain: `dev`, `testnet`, or the path of a chain-spec YAML file.
+    pub chain: String,
+    /// Data directory; default `$HOME/.i8o8icoin/<chain>` (a fresh temporary one for `--dev`).
+    pub data_dir: Option<PathBuf>,
+    /// Logging.
+    pub log: LogConfig,
+    /// JSON-RPC.
+    pub rpc: RpcConfig,
+    /// Mining.
+    pub mining: MiningConfig,
+    /// Mempool.
+    pub mempool: MempoolConfig,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            chain: "testnet".into(),
+            data_dir: None,
+            log: LogConfig::default(),
+            rpc: RpcConfig::default(),
+            mining: MiningConfig::default(),
+            mempool: MempoolConfig::default(),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Loads the configuration: defaults, then `file` (if any), then the process environment
+    /// (`I8O8I_*`), then `overrides` (typically the command-line flags that were given, as a
+    /// nested map of only the keys to override).
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] if `file` cannot be read; [`ConfigError::Invalid`] for unknown
+    /// keys, wrong types or bad values in any layer.
+    pub fn load<T: Serialize>(file: Option<&Path>, overrides: &T) -> Result<NodeConfig, ConfigError> {
+        Self::figment(file, Env::prefixed(ENV_PREFIX).split("__"), overrides)?.extract().map_err(Into::into)
+    }
+
+    /// The layered figment, with the environment layer given explicitly (tests pass their own).
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] if `file` cannot be read.
+    pub fn figment<T: Serialize>(file: Option<&Path>, env: Env, overrides: &T) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(NodeConfig::default()));
+        if let Some(path) = file {
+            // Read it ourselves: figment's file provider treats a missing file as empty.
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            figment = figment.merge(Yaml::string(&text));
+        }
+        Ok(figment.merge(env).merge(Serialized::defaults(overrides)))
+    }
+}
+
+/// The built-in chain specs, by name.
+pub const BUILTIN_CHAINS: &[(&str, &str)] =
+    &[("dev", include_str!("../chains/dev.yaml")), ("testnet", include_str!("../chains/testnet.yaml"))];
+
+/// The YAML text of a built-in chain spec.
+pub fn builtin_chain_spec(name: &str) -> Option<&'static str> {
+    BUILTIN_CHAINS.iter().find(|(n, _)| *n == name).map(|(_, yaml)| *yaml)
+}
+
+/// The example node configuration shipped in `config/node.example.yaml`.
+pub const EXAMPLE_CONFIG: &str = include_str!("../node.example.yaml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn no_env() -> Env {
+        Env::prefixed("I8O8I_TEST_UNUSED_PREFIX_")
+    }
+
+    fn load_with(file: Option<&Path>, env: Env, overrides: serde_json::Value) -> Result<NodeConfig, ConfigError> {
+        Ok(NodeConfig::figment(file, env, &overrides)?.extract()?)
+    }
+
+    fn yaml(text: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        f
+    }
+
+    #[test]
+    fn defaults_serve_rpc_on_loopback_port_5000() {
+        let c = load_with(None, no_env(), json!({})).unwrap();
+        assert_eq!(c.rpc.addr.to_string(), "127.0.0.1:5000");
+        assert!(!c.mining.enabled);
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let f = yaml("chain: dev\nrpc:\n  addr: 127.0.0.1:6000\n  max_connections: 7\nmining:\n  threads: 3\n");
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("I8O8I_RPC__ADDR", "127.0.0.1:7000");
+            jail.set_env("I8O8I_MINING__THREADS", "4");
+            let env = Env::prefixed(ENV_PREFIX).split("__");
+            let c = load_with(Some(f.path()), env, json!({"mining": {"threads": 5}})).unwrap();
+            assert_eq!(c.chain, "dev", "file beats defaults");
+            assert_eq!(c.rpc.max_connections, 7, "file value kept where nothing overrides it");
+            assert_eq!(c.rpc.addr.to_string(), "127.0.0.1:7000", "env beats file");
+            assert_eq!(c.mining.threads, 5, "CLI beats env");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_an_error_naming_it() {
+        let f = yaml("rpc:\n  adress: 127.0.0.1:1\n");
+        let err = load_with(Some(f.path()), no_env(), json!({})).unwrap_err().to_string();
+        assert!(err.contains("adress"), "{err}");
+        let f = yaml("colour: blue\n");
+        let err = load_with(Some(f.path()), no_env(), json!({})).unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_key_is_an_error_naming_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("I8O8I_RPC__PORTT", "1");
+            let err = load_with(None, Env::prefixed(ENV_PREFIX).split("__"), json!({})).unwrap_err().to_string();
+            assert!(err.contains("portt"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn wrong_type_and_missing_file_are_errors() {
+        let f = yaml("rpc:\n  addr: not-an-address\n");
+        assert!(load_with(Some(f.path()), no_env(), json!({})).is_err());
+        let err = load_with(Some(Path::new("/nonexistent/i8o8i.yaml")), no_env(), json!({})).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+    }
+
+    #[test]
+    fn shipped_example_config_loads() {
+        let f = yaml(EXAMPLE_CONFIG);
+        let c = load_with(Some(f.path()), no_env(), json!({})).unwrap();
+        assert_eq!(c.rpc.addr.to_string(), "127.0.0.1:5000");
+    }
+
+    #[test]
+    fn builtin_chains_are_present() {
+        assert!(builtin_chain_spec("dev").unwrap().contains("name: dev"));
+        assert!(builtin_chain_spec("testnet").is_some());
+        assert!(builtin_chain_spec("mainnet").is_none());
+    }
+}
