@@ -1,0 +1,56 @@
+//! Error codes. Protocol errors use JSON-RPC 2.0's reserved codes; application errors use the
+//! implementation-defined server-error range -32000..=-32099, one code per condition a client
+//! may want to handle, with details in `message` and, where useful, `data`.
+
+use jsonrpsee::types::ErrorObjectOwned;
+
+/// Every error code the node returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ErrorCode {
+    /// Invalid JSON was received.
+    ParseError = -32700,
+    /// The JSON is not a valid request object.
+    InvalidRequest = -32600,
+    /// The method does not exist.
+    MethodNotFound = -32601,
+    /// Invalid method parameters; the message names the parameter.
+    InvalidParams = -32602,
+    /// Internal error (storage failure and the like); the node logs the details.
+    InternalError = -32603,
+    /// The requested block, transaction, output or contract does not exist.
+    NotFound = -32001,
+    /// The transaction was rejected by validation or mempool policy; the message says why.
+    TxRejected = -32010,
+    /// The transaction is already in the mempool or the chain.
+    TxAlreadyKnown = -32011,
+    /// The block was rejected by validation; the message says why.
+    BlockRejected = -32012,
+    /// No wallet of that name.
+    WalletNotFound = -32020,
+    /// A wallet of that name exists already.
+    WalletExists = -32021,
+    /// The wallet password is wrong.
+    WrongPassword = -32022,
+    /// The wallet's spendable balance does not cover amount plus fee.
+    InsufficientFunds = -32023,
+    /// An address string is malformed or of another network.
+    InvalidAddress = -32030,
+    /// Mining is not possible on this chain or with this configuration.
+    MiningUnavailable = -32040,
+}
+
+impl ErrorCode {
+    /// The numeric code.
+    pub const fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// An error to return from a handler.
+pub type RpcError = ErrorObjectOwned;
+
+/// Builds an error object with `code` and `message`.
+pub fn rpc_error(code: ErrorCode, message: impl Into<String>) -> RpcError {
+    ErrorObjectOwned::owned::<()>(code.code(), message.into(), None)
+}
