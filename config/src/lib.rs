@@ -66,7 +66,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: LogFormat::Human, filter: "info".into() }
+        LogConfig {
+            format: LogFormat::Human,
+            filter: "info".into(),
+        }
     }
 }
 
@@ -124,7 +127,11 @@ pub struct MempoolConfig {
 
 impl Default for MempoolConfig {
     fn default() -> Self {
-        MempoolConfig { max_bytes: 64 * 1024 * 1024, min_fee_rate: 1, expiry_secs: 14 * 24 * 3600 }
+        MempoolConfig {
+            max_bytes: 64 * 1024 * 1024,
+            min_fee_rate: 1,
+            expiry_secs: 14 * 24 * 3600,
+        }
     }
 }
 
@@ -167,20 +174,31 @@ impl NodeConfig {
     /// # Errors
     /// [`ConfigError::Read`] if `file` cannot be read; [`ConfigError::Invalid`] for unknown
     /// keys, wrong types or bad values in any layer.
-    pub fn load<T: Serialize>(file: Option<&Path>, overrides: &T) -> Result<NodeConfig, ConfigError> {
-        Self::figment(file, Env::prefixed(ENV_PREFIX).split("__"), overrides)?.extract().map_err(Into::into)
+    pub fn load<T: Serialize>(
+        file: Option<&Path>,
+        overrides: &T,
+    ) -> Result<NodeConfig, ConfigError> {
+        Self::figment(file, Env::prefixed(ENV_PREFIX).split("__"), overrides)?
+            .extract()
+            .map_err(Into::into)
     }
 
     /// The layered figment, with the environment layer given explicitly (tests pass their own).
     ///
     /// # Errors
     /// [`ConfigError::Read`] if `file` cannot be read.
-    pub fn figment<T: Serialize>(file: Option<&Path>, env: Env, overrides: &T) -> Result<Figment, ConfigError> {
+    pub fn figment<T: Serialize>(
+        file: Option<&Path>,
+        env: Env,
+        overrides: &T,
+    ) -> Result<Figment, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(NodeConfig::default()));
         if let Some(path) = file {
             // Read it ourselves: figment's file provider treats a missing file as empty.
-            let text = std::fs::read_to_string(path)
-                .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
             figment = figment.merge(Yaml::string(&text));
         }
         Ok(figment.merge(env).merge(Serialized::defaults(overrides)))
@@ -188,12 +206,17 @@ impl NodeConfig {
 }
 
 /// The built-in chain specs, by name.
-pub const BUILTIN_CHAINS: &[(&str, &str)] =
-    &[("dev", include_str!("../chains/dev.yaml")), ("testnet", include_str!("../chains/testnet.yaml"))];
+pub const BUILTIN_CHAINS: &[(&str, &str)] = &[
+    ("dev", include_str!("../chains/dev.yaml")),
+    ("testnet", include_str!("../chains/testnet.yaml")),
+];
 
 /// The YAML text of a built-in chain spec.
 pub fn builtin_chain_spec(name: &str) -> Option<&'static str> {
-    BUILTIN_CHAINS.iter().find(|(n, _)| *n == name).map(|(_, yaml)| *yaml)
+    BUILTIN_CHAINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, yaml)| *yaml)
 }
 
 /// The example node configuration shipped in `config/node.example.yaml`.
@@ -208,7 +231,11 @@ mod tests {
         Env::prefixed("I8O8I_TEST_UNUSED_PREFIX_")
     }
 
-    fn load_with(file: Option<&Path>, env: Env, overrides: serde_json::Value) -> Result<NodeConfig, ConfigError> {
+    fn load_with(
+        file: Option<&Path>,
+        env: Env,
+        overrides: serde_json::Value,
+    ) -> Result<NodeConfig, ConfigError> {
         Ok(NodeConfig::figment(file, env, &overrides)?.extract()?)
     }
 
@@ -227,14 +254,19 @@ mod tests {
 
     #[test]
     fn layers_override_in_order() {
-        let f = yaml("chain: dev\nrpc:\n  addr: 127.0.0.1:6000\n  max_connections: 7\nmining:\n  threads: 3\n");
+        let f = yaml(
+            "chain: dev\nrpc:\n  addr: 127.0.0.1:6000\n  max_connections: 7\nmining:\n  threads: 3\n",
+        );
         figment::Jail::expect_with(|jail| {
             jail.set_env("I8O8I_RPC__ADDR", "127.0.0.1:7000");
             jail.set_env("I8O8I_MINING__THREADS", "4");
             let env = Env::prefixed(ENV_PREFIX).split("__");
             let c = load_with(Some(f.path()), env, json!({"mining": {"threads": 5}})).unwrap();
             assert_eq!(c.chain, "dev", "file beats defaults");
-            assert_eq!(c.rpc.max_connections, 7, "file value kept where nothing overrides it");
+            assert_eq!(
+                c.rpc.max_connections, 7,
+                "file value kept where nothing overrides it"
+            );
             assert_eq!(c.rpc.addr.to_string(), "127.0.0.1:7000", "env beats file");
             assert_eq!(c.mining.threads, 5, "CLI beats env");
             Ok(())
@@ -244,10 +276,14 @@ mod tests {
     #[test]
     fn unknown_key_in_file_is_an_error_naming_it() {
         let f = yaml("rpc:\n  adress: 127.0.0.1:1\n");
-        let err = load_with(Some(f.path()), no_env(), json!({})).unwrap_err().to_string();
+        let err = load_with(Some(f.path()), no_env(), json!({}))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("adress"), "{err}");
         let f = yaml("colour: blue\n");
-        let err = load_with(Some(f.path()), no_env(), json!({})).unwrap_err().to_string();
+        let err = load_with(Some(f.path()), no_env(), json!({}))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("colour"), "{err}");
     }
 
@@ -255,7 +291,9 @@ mod tests {
     fn unknown_env_key_is_an_error_naming_it() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("I8O8I_RPC__PORTT", "1");
-            let err = load_with(None, Env::prefixed(ENV_PREFIX).split("__"), json!({})).unwrap_err().to_string();
+            let err = load_with(None, Env::prefixed(ENV_PREFIX).split("__"), json!({}))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("portt"), "{err}");
             Ok(())
         });
@@ -265,7 +303,12 @@ mod tests {
     fn wrong_type_and_missing_file_are_errors() {
         let f = yaml("rpc:\n  addr: not-an-address\n");
         assert!(load_with(Some(f.path()), no_env(), json!({})).is_err());
-        let err = load_with(Some(Path::new("/nonexistent/i8o8i.yaml")), no_env(), json!({})).unwrap_err();
+        let err = load_with(
+            Some(Path::new("/nonexistent/i8o8i.yaml")),
+            no_env(),
+            json!({}),
+        )
+        .unwrap_err();
         assert!(matches!(err, ConfigError::Read { .. }), "{err}");
     }
 

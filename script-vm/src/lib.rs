@@ -28,6 +28,8 @@
 //! - `bitcoin-compat`: Bitcoin's legacy transaction format, signature hash and a
 //!   [`SignatureChecker`] over them (`bitcoin_compat::BitcoinChecker`), used to run Bitcoin
 //!   Core's test vectors and to compare against Core's own interpreter.
+//! - `scale`: SCALE (`parity-scale-codec`) `Encode` / `Decode` for [`ScriptBuf`], encoded exactly
+//!   as a SCALE `Vec<u8>`, so chain types that hold scripts can derive the codec.
 
 pub mod asm;
 #[cfg(feature = "bitcoin-compat")]
@@ -38,6 +40,8 @@ mod flags;
 pub mod interpreter;
 mod num;
 pub mod opcodes;
+#[cfg(feature = "scale")]
+mod scale;
 mod script;
 pub mod templates;
 

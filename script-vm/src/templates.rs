@@ -328,18 +328,19 @@ pub fn classify(script: &Script) -> Template {
         Instruction::Op(OP_DROP),
         tail @ ..,
     ] = ins.as_slice()
-        && let (Some(lock), Some(pubkey_hash)) = (small_or_num(lock), p2pkh_hash(tail)) {
-            let kind = if *op == OP_CHECKLOCKTIMEVERIFY {
-                LockKind::Absolute
-            } else {
-                LockKind::Relative
-            };
-            return Template::TimelockedP2pkh {
-                kind,
-                lock,
-                pubkey_hash,
-            };
-        }
+        && let (Some(lock), Some(pubkey_hash)) = (small_or_num(lock), p2pkh_hash(tail))
+    {
+        let kind = if *op == OP_CHECKLOCKTIMEVERIFY {
+            LockKind::Absolute
+        } else {
+            LockKind::Relative
+        };
+        return Template::TimelockedP2pkh {
+            kind,
+            lock,
+            pubkey_hash,
+        };
+    }
     if let [
         Instruction::Op(OP_IF),
         Instruction::Op(OP_SHA256),
@@ -368,14 +369,15 @@ pub fn classify(script: &Script) -> Template {
             hash20(recipient),
             small_or_num(timeout),
             hash20(refund),
-        ) {
-            return Template::Htlc {
-                payment_hash,
-                recipient,
-                timeout,
-                refund,
-            };
-        }
+        )
+    {
+        return Template::Htlc {
+            payment_hash,
+            recipient,
+            timeout,
+            refund,
+        };
+    }
     if let [
         Instruction::Op(m),
         keys @ ..,
@@ -396,15 +398,15 @@ pub fn classify(script: &Script) -> Template {
             .collect();
         if let Some(pubkeys) = pubkeys
             && m >= 1
-                && m <= n
-                && usize::try_from(n).ok() == Some(pubkeys.len())
-                && i32::from(n) <= MAX_PUBKEYS_PER_MULTISIG
-            {
-                return Template::Multisig {
-                    required: m as u8,
-                    pubkeys,
-                };
-            }
+            && m <= n
+            && usize::try_from(n).ok() == Some(pubkeys.len())
+            && i32::from(n) <= MAX_PUBKEYS_PER_MULTISIG
+        {
+            return Template::Multisig {
+                required: m as u8,
+                pubkeys,
+            };
+        }
     }
     Template::NonStandard
 }

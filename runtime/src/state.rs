@@ -1,0 +1,374 @@
+//! State transition: connecting a block to the UTXO set (every contextual rule, scripts checked
+//! in parallel) and the data needed to disconnect it again.
+//!
+//! Storage is reached through [`UtxoReader`] and [`ChainTimeReader`]; the node implements them
+//! on RocksDB and applies the returned [`BlockChanges`] in one atomic write, tests implement
+//! them in memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use parity_scale_codec::{Decode, Encode};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::spec::ChainSpec;
+use crate::validation::{BlockError, TxError, check_block};
+use crate::{Amount, Block, Hash256, OutPoint, SighashCache, Transaction, TxOut, verify_input};
+
+use i8o8i_script_vm::checker::{
+    LOCKTIME_THRESHOLD, SEQUENCE_FINAL, SEQUENCE_LOCKTIME_DISABLE_FLAG, SEQUENCE_LOCKTIME_MASK,
+    SEQUENCE_LOCKTIME_TYPE_FLAG,
+};
+
+/// A storage failure, carried as text across the consensus boundary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+/// An unspent output with where it was created.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+pub struct Coin {
+    /// The output.
+    pub output: TxOut,
+    /// Height of the block that created it.
+    pub height: u64,
+    /// Whether a coinbase created it (maturity applies).
+    pub coinbase: bool,
+}
+
+/// Reads the UTXO set; `Ok(None)` means unspent output not found (missing or spent).
+pub trait UtxoReader: Send + Sync {
+    /// The coin at `outpoint`.
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError>;
+}
+
+/// Median times past along the chain being extended (for BIP68 time locks).
+pub trait ChainTimeReader: Send + Sync {
+    /// Median time past of the block at `height` of the chain being extended.
+    ///
+    /// # Errors
+    /// Only for storage failures or a height beyond that chain.
+    fn median_time_past_at(&self, height: u64) -> Result<u64, StoreError>;
+}
+
+/// What connecting a block does to the UTXO set; its `spent` list is the block's undo data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct BlockChanges {
+    /// Coins the block spends, as they were (restored on disconnect).
+    pub spent: Vec<(OutPoint, Coin)>,
+    /// Coins the block creates and does not spend itself (removed on disconnect).
+    pub created: Vec<(OutPoint, Coin)>,
+    /// Total fees of its transactions.
+    pub fees: Amount,
+}
+
+/// Undo data of a connected block: the coins it spent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct BlockUndo {
+    /// Spent coins, in spending order.
+    pub spent: Vec<(OutPoint, Coin)>,
+}
+
+/// Context for connecting a block on top of its parent.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectContext<'a> {
+    /// Chain parameters.
+    pub spec: &'a ChainSpec,
+    /// Replay protection: the genesis hash, committed to by every signature.
+    pub chain_id: Hash256,
+    /// Median time past of the parent (BIP113 lock-time cut-off).
+    pub median_time_past: u64,
+}
+
+/// Whether an output can never be spent and so never enters the UTXO set.
+pub fn is_unspendable(out: &TxOut) -> bool {
+    out.script_pubkey.is_op_return()
+}
+
+/// BIP113 finality: lock time 0, or below the height / median time, or every input final.
+pub fn is_final(tx: &Transaction, height: u64, median_time_past: u64) -> bool {
+    if tx.lock_time == 0 {
+        return true;
+    }
+    let cutoff = if i64::from(tx.lock_time) < LOCKTIME_THRESHOLD {
+        height
+    } else {
+        median_time_past
+    };
+    u64::from(tx.lock_time) < cutoff || tx.inputs.iter().all(|i| i.sequence == SEQUENCE_FINAL)
+}
+
+/// BIP68 relative lock times of version-2 transactions: every enabled input's lock must have
+/// passed at `height` (whose parent has `median_time_past`).
+fn check_sequence_locks(
+    tx: &Transaction,
+    coins: &[Coin],
+    height: u64,
+    median_time_past: u64,
+    times: &dyn ChainTimeReader,
+) -> Result<(), TxError> {
+    if tx.version < 2 {
+        return Ok(());
+    }
+    for (input, coin) in tx.inputs.iter().zip(coins) {
+        let seq = input.sequence;
+        if seq & SEQUENCE_LOCKTIME_DISABLE_FLAG != 0 {
+            continue;
+        }
+        let value = u64::from(seq & SEQUENCE_LOCKTIME_MASK);
+        let locked = if seq & SEQUENCE_LOCKTIME_TYPE_FLAG != 0 {
+            // Time locks count from the median time past of the block before the coin's.
+            let coin_time = times
+                .median_time_past_at(coin.height.saturating_sub(1))
+                .map_err(|e| TxError::Storage(e.to_string()))?;
+            (coin_time + (value << 9)).saturating_sub(1) >= median_time_past
+        } else {
+            (coin.height + value).saturating_sub(1) >= height
+        };
+        if locked {
+            return Err(TxError::SequenceLocked(input.prevout));
+        }
+    }
+    Ok(())
+}
+
+/// Contextual checks of a non-coinbase transaction's inputs (`coins[i]` is spent by input i)
+/// for inclusion at `height`: maturity, values, lock times. Returns the fee.
+///
+/// # Errors
+/// The first [`TxError`] found.
+pub fn check_tx_inputs(
+    tx: &Transaction,
+    coins: &[Coin],
+    height: u64,
+    median_time_past: u64,
+    spec: &ChainSpec,
+    times: &dyn ChainTimeReader,
+) -> Result<Amount, TxError> {
+    if tx.is_coinbase() {
+        return Err(TxError::UnexpectedCoinbase);
+    }
+    let mut inputs = Amount::ZERO;
+    for (input, coin) in tx.inputs.iter().zip(coins) {
+        if coin.coinbase {
+            let mature_at = coin.height.saturating_add(spec.coinbase_maturity);
+            if height < mature_at {
+                return Err(TxError::ImmatureCoinbase {
+                    outpoint: input.prevout,
+                    coin_height: coin.height,
+                    mature_at,
+                });
+            }
+        }
+        inputs = inputs
+            .checked_add(coin.output.value)
+            .ok_or(TxError::ValueOverflow)?;
+    }
+    if inputs > spec.max_supply {
+        return Err(TxError::ValueOverflow);
+    }
+    let outputs = Amount::checked_sum(tx.outputs.iter().map(|o| o.value))
+        .ok_or(TxError::OutputValueOutOfRange)?;
+    let fee = inputs
+        .checked_sub(outputs)
+        .ok_or(TxError::InsufficientInputs { inputs, outputs })?;
+    if !is_final(tx, height, median_time_past) {
+        return Err(TxError::NonFinal {
+            lock_time: tx.lock_time,
+            height,
+            median_time_past,
+        });
+    }
+    check_sequence_locks(tx, coins, height, median_time_past, times)?;
+    Ok(fee)
+}
+
+/// Runs every input's scripts (`coins[i]` is spent by input i).
+///
+/// # Errors
+/// [`TxError::Script`] for the first failing input.
+pub fn verify_tx_scripts(
+    tx: &Transaction,
+    coins: &[Coin],
+    chain_id: &Hash256,
+) -> Result<(), TxError> {
+    let cache = SighashCache::new(tx);
+    for (input, coin) in coins.iter().enumerate() {
+        verify_input(&cache, chain_id, input, &coin.output)
+            .map_err(|error| TxError::Script { input, error })?;
+    }
+    Ok(())
+}
+
+/// Validates `block` on top of the state `utxos` and returns what it changes. Script checks of
+/// different transactions run in parallel on `pool` (or the global rayon pool).
+///
+/// # Errors
+/// [`BlockError`] for the first rule broken; when several transactions fail their scripts,
+/// the lowest index is reported.
+pub fn connect_block(
+    block: &Block,
+    ctx: &ConnectContext<'_>,
+    utxos: &dyn UtxoReader,
+    times: &dyn ChainTimeReader,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<BlockChanges, BlockError> {
+    check_block(block, ctx.spec)?;
+    let height = block.header.height;
+    let mut created: BTreeMap<OutPoint, Coin> = BTreeMap::new();
+    let mut spent_from_set: Vec<(OutPoint, Coin)> = Vec::new();
+    let mut spent_here: BTreeSet<OutPoint> = BTreeSet::new();
+    let mut fees = Amount::ZERO;
+    let mut script_jobs: Vec<(usize, Vec<Coin>)> = Vec::with_capacity(block.transactions.len());
+
+    for (index, tx) in block.transactions.iter().enumerate() {
+        let txid = tx.txid();
+        let fail = |error: TxError| BlockError::Tx { index, txid, error };
+        if index > 0 {
+            let mut coins = Vec::with_capacity(tx.inputs.len());
+            for input in &tx.inputs {
+                let op = input.prevout;
+                let coin = if let Some(coin) = created.remove(&op) {
+                    coin
+                } else if spent_here.contains(&op) {
+                    return Err(fail(TxError::MissingInput(op)));
+                } else {
+                    let coin = utxos
+                        .coin(&op)
+                        .map_err(|e| fail(TxError::Storage(e.to_string())))?
+                        .ok_or_else(|| fail(TxError::MissingInput(op)))?;
+                    spent_here.insert(op);
+                    spent_from_set.push((op, coin.clone()));
+                    coin
+                };
+                coins.push(coin);
+            }
+            let fee = check_tx_inputs(tx, &coins, height, ctx.median_time_past, ctx.spec, times)
+                .map_err(fail)?;
+            fees = fees.checked_add(fee).ok_or(fail(TxError::ValueOverflow))?;
+            script_jobs.push((index, coins));
+        } else if !is_final(tx, height, ctx.median_time_past) {
+            return Err(fail(TxError::NonFinal {
+                lock_time: tx.lock_time,
+                height,
+                median_time_past: ctx.median_time_past,
+            }));
+        }
+        for (i, out) in tx.outputs.iter().enumerate() {
+            if is_unspendable(out) {
+                continue;
+            }
+            let op = OutPoint {
+                txid,
+                index: i as u32,
+            };
+            created.insert(
+                op,
+                Coin {
+                    output: out.clone(),
+                    height,
+                    coinbase: index == 0,
+                },
+            );
+        }
+    }
+
+    let coinbase = &block.transactions[0];
+    let paid = Amount::checked_sum(coinbase.outputs.iter().map(|o| o.value)).ok_or(
+        BlockError::CoinbaseTooLarge {
+            got: Amount::MAX,
+            max: Amount::ZERO,
+        },
+    )?;
+    let max = ctx
+        .spec
+        .subsidy(height)
+        .checked_add(fees)
+        .unwrap_or(Amount::MAX);
+    if paid > max {
+        return Err(BlockError::CoinbaseTooLarge { got: paid, max });
+    }
+
+    let run = || {
+        script_jobs
+            .par_iter()
+            .filter_map(|(index, coins)| {
+                let tx = &block.transactions[*index];
+                verify_tx_scripts(tx, coins, &ctx.chain_id)
+                    .err()
+                    .map(|error| (*index, error))
+            })
+            .min_by_key(|(index, _)| *index)
+    };
+    let failure = match pool {
+        Some(pool) => pool.install(run),
+        None => run(),
+    };
+    if let Some((index, error)) = failure {
+        return Err(BlockError::Tx {
+            index,
+            txid: block.transactions[index].txid(),
+            error,
+        });
+    }
+
+    Ok(BlockChanges {
+        spent: spent_from_set,
+        created: created.into_iter().collect(),
+        fees,
+    })
+}
+
+/// The UTXO-set key of an outpoint: txid then big-endian index, so the set iterates in
+/// (txid, index) order everywhere.
+pub fn utxo_key(outpoint: &OutPoint) -> [u8; 36] {
+    let mut key = [0u8; 36];
+    key[..32].copy_from_slice(outpoint.txid.as_bytes());
+    key[32..].copy_from_slice(&outpoint.index.to_be_bytes());
+    key
+}
+
+/// Summary of a UTXO set: equal on every node with the same tip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UtxoSetInfo {
+    /// Number of unspent outputs.
+    pub count: u64,
+    /// Sum of their values.
+    pub total_amount: Amount,
+    /// SHA-256 over every (key, SCALE(coin)) in key order.
+    pub hash: Hash256,
+}
+
+/// Accumulates [`UtxoSetInfo`] from coins fed in [`utxo_key`] order.
+#[derive(Debug, Clone, Default)]
+pub struct UtxoSetHasher {
+    sha: Sha256,
+    count: u64,
+    total: u64,
+}
+
+impl UtxoSetHasher {
+    /// Adds one coin; keys must arrive in ascending order.
+    pub fn add(&mut self, key: &[u8; 36], coin: &Coin) {
+        self.sha.update(key);
+        let encoded = coin.encode();
+        self.sha.update((encoded.len() as u32).to_le_bytes());
+        self.sha.update(&encoded);
+        self.count += 1;
+        self.total = self.total.saturating_add(coin.output.value.to_units());
+    }
+
+    /// The summary.
+    pub fn finish(self) -> UtxoSetInfo {
+        UtxoSetInfo {
+            count: self.count,
+            total_amount: Amount::from_units(self.total),
+            hash: Hash256::from_byte_array(self.sha.finalize().into()),
+        }
+    }
+}

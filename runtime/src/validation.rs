@@ -1,0 +1,440 @@
+//! Context-free validity rules for transactions and blocks, and the typed errors of every
+//! validation stage.
+
+use std::collections::BTreeSet;
+
+use i8o8i_script_vm::ScriptError;
+use parity_scale_codec::Encode;
+
+use crate::consensus::{HeaderError, coinbase_height_prefix};
+use crate::spec::ChainSpec;
+use crate::{Amount, Block, BlockHash, Hash256, OutPoint, Transaction, Txid};
+
+/// Why a transaction is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// No inputs.
+    #[error("transaction has no inputs")]
+    NoInputs,
+    /// No outputs and no payload.
+    #[error("transaction has no outputs")]
+    NoOutputs,
+    /// Larger than a block may be.
+    #[error("transaction of {size} bytes exceeds the {max}-byte limit")]
+    TooLarge {
+        /// Encoded size.
+        size: usize,
+        /// Limit.
+        max: u64,
+    },
+    /// An output above the supply cap, or outputs summing above it.
+    #[error("output value out of range")]
+    OutputValueOutOfRange,
+    /// The same outpoint spent twice.
+    #[error("input {0} is spent twice")]
+    DuplicateInput(OutPoint),
+    /// A non-coinbase input with the null outpoint.
+    #[error("null prevout in a non-coinbase transaction")]
+    NullPrevout,
+    /// Coinbase scriptSig outside 2..=100 bytes.
+    #[error("coinbase scriptSig of {0} bytes (must be 2..=100)")]
+    CoinbaseScriptSize(usize),
+    /// Exactly 64 bytes: ambiguous with a merkle inner node.
+    #[error("transactions of exactly 64 bytes are not allowed")]
+    SixtyFourBytes,
+    /// A payload kind that this node does not execute yet.
+    #[error("{0} payloads are not supported yet")]
+    PayloadNotSupported(&'static str),
+    /// A coinbase outside its block.
+    #[error("coinbase transactions cannot be relayed or spent as ordinary transactions")]
+    UnexpectedCoinbase,
+    /// An input's output does not exist or is spent.
+    #[error("input {0} is missing or already spent")]
+    MissingInput(OutPoint),
+    /// A coinbase output spent before maturity.
+    #[error(
+        "input {outpoint} spends a coinbase from height {coin_height} before maturity (needs height {mature_at})"
+    )]
+    ImmatureCoinbase {
+        /// The input.
+        outpoint: OutPoint,
+        /// Height of the coinbase.
+        coin_height: u64,
+        /// First height where it may be spent.
+        mature_at: u64,
+    },
+    /// Inputs do not cover the outputs.
+    #[error("inputs {inputs} do not cover outputs {outputs}")]
+    InsufficientInputs {
+        /// Sum of inputs.
+        inputs: Amount,
+        /// Sum of outputs.
+        outputs: Amount,
+    },
+    /// Sums overflow.
+    #[error("input values overflow")]
+    ValueOverflow,
+    /// Lock time not yet reached.
+    #[error("lock time {lock_time} not reached (height {height}, median time {median_time_past})")]
+    NonFinal {
+        /// The transaction's lock time.
+        lock_time: u32,
+        /// Height of the including block.
+        height: u64,
+        /// Median time past before it.
+        median_time_past: u64,
+    },
+    /// BIP68 relative lock not yet reached.
+    #[error("input {0} is still relative-time locked (BIP68)")]
+    SequenceLocked(OutPoint),
+    /// An input's script failed.
+    #[error("input {input} script failed: {error}")]
+    Script {
+        /// Input index.
+        input: usize,
+        /// The interpreter's error.
+        error: ScriptError,
+    },
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// Why a block is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// The header is invalid.
+    #[error("header: {0}")]
+    Header(#[from] HeaderError),
+    /// Larger than the chain allows.
+    #[error("block of {size} bytes exceeds the {max}-byte limit")]
+    TooLarge {
+        /// Encoded size.
+        size: usize,
+        /// Limit.
+        max: u64,
+    },
+    /// No transactions, or the first is not a coinbase.
+    #[error("the first transaction must be the only coinbase")]
+    NoCoinbase,
+    /// A coinbase after the first transaction.
+    #[error("transaction {0} is a second coinbase")]
+    ExtraCoinbase(usize),
+    /// The merkle root does not commit to the transactions.
+    #[error("merkle root {got} does not match the transactions ({expected})")]
+    BadMerkleRoot {
+        /// Header field.
+        got: Hash256,
+        /// Computed.
+        expected: Hash256,
+    },
+    /// The same transaction twice.
+    #[error("duplicate transaction {0}")]
+    DuplicateTx(Txid),
+    /// The coinbase does not start with the block height.
+    #[error("coinbase does not commit to height {0}")]
+    BadCoinbaseHeight(u64),
+    /// The coinbase claims more than subsidy plus fees.
+    #[error("coinbase pays {got}, more than subsidy plus fees ({max})")]
+    CoinbaseTooLarge {
+        /// Coinbase outputs.
+        got: Amount,
+        /// Subsidy plus fees.
+        max: Amount,
+    },
+    /// A transaction is invalid.
+    #[error("transaction {index} ({txid}): {error}")]
+    Tx {
+        /// Position in the block.
+        index: usize,
+        /// Its id.
+        txid: Txid,
+        /// Why.
+        error: TxError,
+    },
+    /// The block's parent is not the chain's tip (callers connect in order).
+    #[error("block {hash} does not extend the tip")]
+    NotOnTip {
+        /// The block.
+        hash: BlockHash,
+    },
+}
+
+/// Context-free transaction checks (Bitcoin Core's `CheckTransaction`).
+///
+/// # Errors
+/// The first [`TxError`] found.
+pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxError> {
+    if tx.inputs.is_empty() {
+        return Err(TxError::NoInputs);
+    }
+    if let Some(payload) = &tx.payload {
+        return Err(TxError::PayloadNotSupported(payload_kind(payload)));
+    }
+    if tx.outputs.is_empty() {
+        return Err(TxError::NoOutputs);
+    }
+    let size = tx.encoded_size();
+    if size as u64 > spec.max_block_size {
+        return Err(TxError::TooLarge {
+            size,
+            max: spec.max_block_size,
+        });
+    }
+    // A 64-byte transaction's txid could equal an inner merkle node over its two halves, which
+    // would let two different transaction lists share a root (BIP54 closes this in Bitcoin).
+    if size == crate::merkle::INNER_NODE_PREIMAGE_LEN {
+        return Err(TxError::SixtyFourBytes);
+    }
+    let mut total = Amount::ZERO;
+    for out in &tx.outputs {
+        total = total
+            .checked_add(out.value)
+            .ok_or(TxError::OutputValueOutOfRange)?;
+        if out.value > spec.max_supply || total > spec.max_supply {
+            return Err(TxError::OutputValueOutOfRange);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for input in &tx.inputs {
+        if !seen.insert(input.prevout) {
+            return Err(TxError::DuplicateInput(input.prevout));
+        }
+    }
+    if tx.is_coinbase() {
+        let len = tx.inputs[0].script_sig.len();
+        if !(2..=100).contains(&len) {
+            return Err(TxError::CoinbaseScriptSize(len));
+        }
+    } else if tx.inputs.iter().any(|i| i.prevout.is_null()) {
+        return Err(TxError::NullPrevout);
+    }
+    Ok(())
+}
+
+fn payload_kind(p: &crate::Payload) -> &'static str {
+    match p {
+        crate::Payload::Deploy { .. } => "contract deploy",
+        crate::Payload::Call { .. } => "contract call",
+        crate::Payload::Bond { .. } => "bond",
+        crate::Payload::Unbond { .. } => "unbond",
+        crate::Payload::RegisterDelegate { .. } => "delegate registration",
+        crate::Payload::Vote { .. } => "vote",
+    }
+}
+
+/// Context-free block checks (Bitcoin Core's `CheckBlock`): size, coinbase placement and
+/// height commitment, merkle root, duplicates, and every transaction's own checks.
+///
+/// # Errors
+/// The first [`BlockError`] found.
+pub fn check_block(block: &Block, spec: &ChainSpec) -> Result<(), BlockError> {
+    let size = block.encoded_size();
+    if size as u64 > spec.max_block_size {
+        return Err(BlockError::TooLarge {
+            size,
+            max: spec.max_block_size,
+        });
+    }
+    if block.header.version != 1 {
+        return Err(HeaderError::Version(block.header.version).into());
+    }
+    if block.header.state_root != Hash256::ZERO {
+        return Err(HeaderError::StateRoot.into());
+    }
+    let Some(coinbase) = block.transactions.first().filter(|tx| tx.is_coinbase()) else {
+        return Err(BlockError::NoCoinbase);
+    };
+    if let Some(i) = block
+        .transactions
+        .iter()
+        .skip(1)
+        .position(Transaction::is_coinbase)
+    {
+        return Err(BlockError::ExtraCoinbase(i + 1));
+    }
+    let txids = block.txids();
+    let expected = crate::merkle_root(&txids);
+    if expected != block.header.tx_root {
+        return Err(BlockError::BadMerkleRoot {
+            got: block.header.tx_root,
+            expected,
+        });
+    }
+    let mut seen = BTreeSet::new();
+    for (index, (tx, txid)) in block.transactions.iter().zip(&txids).enumerate() {
+        if !seen.insert(*txid) {
+            return Err(BlockError::DuplicateTx(*txid));
+        }
+        check_transaction(tx, spec).map_err(|error| BlockError::Tx {
+            index,
+            txid: *txid,
+            error,
+        })?;
+    }
+    // Genesis is fixed by the spec; every other coinbase commits to its height (BIP34).
+    let height = block.header.height;
+    if height > 0
+        && !coinbase.inputs[0]
+            .script_sig
+            .as_bytes()
+            .starts_with(&coinbase_height_prefix(height))
+    {
+        return Err(BlockError::BadCoinbaseHeight(height));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Header, Seal, TxIn, TxOut};
+    use i8o8i_script_vm::ScriptBuf;
+
+    fn spec() -> ChainSpec {
+        ChainSpec::from_yaml(include_str!("../../config/chains/dev.yaml")).unwrap()
+    }
+
+    fn coinbase(height: u64) -> Transaction {
+        let mut script = coinbase_height_prefix(height);
+        script.extend_from_slice(&[0, 0]);
+        Transaction {
+            version: 1,
+            inputs: vec![TxIn {
+                prevout: OutPoint::NULL,
+                script_sig: ScriptBuf::from_bytes(script),
+                sequence: u32::MAX,
+            }],
+            outputs: vec![TxOut {
+                value: Amount::from_units(50),
+                script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
+            }],
+            lock_time: 0,
+            payload: None,
+        }
+    }
+
+    fn block(txs: Vec<Transaction>, height: u64) -> Block {
+        let txids: Vec<_> = txs.iter().map(Transaction::txid).collect();
+        Block {
+            header: Header {
+                version: 1,
+                parent: BlockHash::ZERO,
+                height,
+                time: 0,
+                tx_root: crate::merkle_root(&txids),
+                state_root: Hash256::ZERO,
+                seal: Seal::Pow {
+                    bits: 0x207fffff,
+                    nonce: 0,
+                },
+            },
+            transactions: txs,
+        }
+    }
+
+    fn spend(prev: OutPoint) -> Transaction {
+        Transaction {
+            version: 1,
+            inputs: vec![TxIn {
+                prevout: prev,
+                script_sig: ScriptBuf::new(),
+                sequence: u32::MAX,
+            }],
+            outputs: vec![TxOut {
+                value: Amount::from_units(1),
+                script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
+            }],
+            lock_time: 0,
+            payload: None,
+        }
+    }
+
+    #[test]
+    fn well_formed_block_passes() {
+        assert_eq!(check_block(&block(vec![coinbase(5)], 5), &spec()), Ok(()));
+    }
+
+    #[test]
+    fn structural_errors_are_typed() {
+        let s = spec();
+        let op = OutPoint {
+            txid: Txid::from_byte_array([1; 32]),
+            index: 0,
+        };
+        assert_eq!(
+            check_block(&block(vec![spend(op)], 5), &s),
+            Err(BlockError::NoCoinbase)
+        );
+        assert_eq!(
+            check_block(&block(vec![coinbase(5), coinbase(6)], 5), &s),
+            Err(BlockError::ExtraCoinbase(1))
+        );
+        assert_eq!(
+            check_block(&block(vec![coinbase(4)], 5), &s),
+            Err(BlockError::BadCoinbaseHeight(5))
+        );
+        let mut b = block(vec![coinbase(5)], 5);
+        b.header.tx_root = Hash256::ZERO;
+        assert!(matches!(
+            check_block(&b, &s),
+            Err(BlockError::BadMerkleRoot { .. })
+        ));
+        let dup = spend(op);
+        assert!(matches!(
+            check_block(&block(vec![coinbase(5), dup.clone(), dup], 5), &s),
+            Err(BlockError::DuplicateTx(_))
+        ));
+    }
+
+    #[test]
+    fn a_64_byte_transaction_is_rejected() {
+        let mut cb = coinbase(5);
+        cb.inputs[0].script_sig =
+            ScriptBuf::from_bytes(cb.inputs[0].script_sig.as_bytes()[..2].to_vec());
+        assert_eq!(cb.encoded_size(), 64);
+        assert_eq!(
+            check_transaction(&cb, &spec()),
+            Err(TxError::SixtyFourBytes)
+        );
+    }
+
+    #[test]
+    fn transaction_rules() {
+        let s = spec();
+        let op = OutPoint {
+            txid: Txid::from_byte_array([1; 32]),
+            index: 0,
+        };
+        let mut tx = spend(op);
+        tx.inputs.push(tx.inputs[0].clone());
+        assert_eq!(check_transaction(&tx, &s), Err(TxError::DuplicateInput(op)));
+        let mut tx = spend(op);
+        tx.outputs[0].value = Amount::from_units(s.max_supply.to_units() + 1);
+        assert_eq!(
+            check_transaction(&tx, &s),
+            Err(TxError::OutputValueOutOfRange)
+        );
+        let mut tx = spend(op);
+        tx.outputs.clear();
+        assert_eq!(check_transaction(&tx, &s), Err(TxError::NoOutputs));
+        let mut tx = spend(OutPoint::NULL);
+        tx.inputs.push(spend(op).inputs[0].clone());
+        assert_eq!(check_transaction(&tx, &s), Err(TxError::NullPrevout));
+        let mut cb = coinbase(1);
+        cb.inputs[0].script_sig = ScriptBuf::from_bytes(vec![1]);
+        assert_eq!(
+            check_transaction(&cb, &s),
+            Err(TxError::CoinbaseScriptSize(1))
+        );
+        let mut tx = spend(op);
+        tx.payload = Some(crate::Payload::Unbond {
+            staking_key: [2; 33],
+            value: Amount::ZERO,
+        });
+        assert_eq!(
+            check_transaction(&tx, &s),
+            Err(TxError::PayloadNotSupported("unbond"))
+        );
+    }
+}
