@@ -27,6 +27,13 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
         }
     }
 
+    /// A registry whose handlers share `ctx` with the rest of the program.
+    pub fn from_arc(ctx: Arc<Ctx>) -> Self {
+        Registry {
+            module: RpcModule::from_arc(ctx),
+        }
+    }
+
     /// Registers `handler` for `name`. The handler gets the decoded-on-demand parameters; calls
     /// with surplus parameters are refused before it runs.
     ///

@@ -1,0 +1,486 @@
+//! The chain manager: imports blocks, keeps the block index in memory, chooses the heaviest
+//! valid chain and moves the store's tip along it, disconnecting and connecting blocks as
+//! needed (a reorganisation of any depth the store holds).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use i8o8i_runtime::consensus::{
+    ConsensusEngine, HeaderError, HeaderReader, PowEngine, median_time_past,
+};
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, StoreError, connect_block};
+use i8o8i_runtime::validation::{BlockError, check_block};
+use i8o8i_runtime::{Block, BlockHash, Hash256, Header, U256};
+use tokio::sync::watch;
+
+use crate::store::{BlockStatus, IndexEntry, Store};
+
+/// Why a block was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// The block breaks a consensus rule.
+    #[error("block {hash} rejected: {error}")]
+    Invalid {
+        /// The block.
+        hash: BlockHash,
+        /// The rule broken.
+        error: BlockError,
+    },
+    /// The block, or an ancestor, was found invalid before.
+    #[error("block {0} is known to be invalid")]
+    KnownInvalid(BlockHash),
+    /// The parent is not known (the network layer fetches it and retries).
+    #[error("block {hash} has unknown parent {parent}")]
+    UnknownParent {
+        /// The block.
+        hash: BlockHash,
+        /// Its parent.
+        parent: BlockHash,
+    },
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Storage(#[from] StoreError),
+}
+
+/// What importing a block did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// The block was already known.
+    pub already_known: bool,
+    /// Blocks disconnected from the best chain, tip first.
+    pub disconnected: Vec<Block>,
+    /// Blocks connected to the best chain, in order.
+    pub connected: Vec<Block>,
+    /// Blocks that failed to connect and are now marked invalid, with the reason.
+    pub invalid: Vec<(BlockHash, BlockError)>,
+}
+
+/// The best chain's tip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tip {
+    /// Tip hash.
+    pub hash: BlockHash,
+    /// Tip header.
+    pub header: Header,
+    /// Cumulative work.
+    pub work: U256,
+}
+
+/// The chain manager.
+pub struct Chain {
+    store: Arc<Store>,
+    spec: ChainSpec,
+    engine: PowEngine,
+    genesis: BlockHash,
+    index: RwLock<HashMap<BlockHash, IndexEntry>>,
+    tip: watch::Sender<Tip>,
+    /// Serialises imports: one tip movement at a time.
+    import_lock: Mutex<()>,
+    script_pool: Option<rayon::ThreadPool>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("chain", &self.spec.name)
+            .field("tip", &self.tip.borrow().hash)
+            .finish()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Headers by hash from the in-memory index.
+struct IndexView<'a>(&'a HashMap<BlockHash, IndexEntry>);
+
+impl HeaderReader for IndexView<'_> {
+    fn header(&self, hash: &BlockHash) -> Result<Option<Header>, StoreError> {
+        Ok(self.0.get(hash).map(|e| e.header.clone()))
+    }
+}
+
+/// Median times past along the store's current best chain.
+struct BestChainTimes<'a> {
+    store: &'a Store,
+    index: &'a HashMap<BlockHash, IndexEntry>,
+}
+
+impl ChainTimeReader for BestChainTimes<'_> {
+    fn median_time_past_at(&self, height: u64) -> Result<u64, StoreError> {
+        let hash = self
+            .store
+            .hash_at(height)?
+            .ok_or_else(|| StoreError(format!("no best-chain block at {height}")))?;
+        let header = self
+            .index
+            .get(&hash)
+            .map(|e| e.header.clone())
+            .ok_or_else(|| StoreError(format!("{hash} not indexed")))?;
+        median_time_past(&header, &IndexView(self.index)).map_err(|e| StoreError(e.to_string()))
+    }
+}
+
+impl Chain {
+    /// Opens the chain in `store`, writing the genesis block of `spec` on first use.
+    ///
+    /// # Errors
+    /// Storage failures, or a store created for a different chain (genesis mismatch).
+    pub fn open(
+        store: Arc<Store>,
+        spec: ChainSpec,
+        script_threads: usize,
+    ) -> Result<Chain, StoreError> {
+        let engine = PowEngine::from_spec(&spec);
+        let genesis_block = spec.genesis_block();
+        let genesis = genesis_block.header.hash();
+        match store.genesis()? {
+            None => store.init_genesis(&genesis_block, engine.weight(&genesis_block.header))?,
+            Some(stored) if stored != genesis => {
+                return Err(StoreError(format!(
+                    "data directory holds chain with genesis {stored}, but chain `{}` has genesis {genesis}",
+                    spec.name
+                )));
+            }
+            Some(_) => {}
+        }
+        let index: HashMap<_, _> = store.index_entries()?.into_iter().collect();
+        let tip_hash = store
+            .tip()?
+            .ok_or_else(|| StoreError("store has no tip".into()))?;
+        let tip_entry = index
+            .get(&tip_hash)
+            .ok_or_else(|| StoreError(format!("tip {tip_hash} not indexed")))?;
+        let tip = Tip {
+            hash: tip_hash,
+            header: tip_entry.header.clone(),
+            work: tip_entry.work(),
+        };
+        let script_pool = match script_threads {
+            0 => None,
+            n => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("script-check-{i}"))
+                    .build()
+                    .map_err(|e| StoreError(e.to_string()))?,
+            ),
+        };
+        let chain = Chain {
+            store,
+            spec,
+            engine,
+            genesis,
+            index: RwLock::new(index),
+            tip: watch::channel(tip).0,
+            import_lock: Mutex::new(()),
+            script_pool,
+        };
+        // A crash between storing a heavier block and connecting it leaves work to finish.
+        chain.activate_best_chain()?;
+        Ok(chain)
+    }
+
+    /// The chain spec.
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+
+    /// The proof-of-work engine.
+    pub fn engine(&self) -> &PowEngine {
+        &self.engine
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Genesis hash.
+    pub fn genesis(&self) -> BlockHash {
+        self.genesis
+    }
+
+    /// Replay-protection id committed to by signatures: the genesis hash.
+    pub fn chain_id(&self) -> Hash256 {
+        Hash256::from_byte_array(*self.genesis.as_bytes())
+    }
+
+    /// The current tip.
+    pub fn tip(&self) -> Tip {
+        self.tip.borrow().clone()
+    }
+
+    /// A receiver that sees every tip change.
+    pub fn subscribe_tip(&self) -> watch::Receiver<Tip> {
+        self.tip.subscribe()
+    }
+
+    /// The index entry of a block.
+    pub fn entry(&self, hash: &BlockHash) -> Option<IndexEntry> {
+        self.index.read().ok()?.get(hash).cloned()
+    }
+
+    /// Median time past of the block `hash`.
+    ///
+    /// # Errors
+    /// Unknown block.
+    pub fn median_time_past(&self, hash: &BlockHash) -> Result<u64, HeaderError> {
+        let index = self
+            .index
+            .read()
+            .map_err(|_| HeaderError::Storage("index lock poisoned".into()))?;
+        let header = index
+            .get(hash)
+            .map(|e| e.header.clone())
+            .ok_or(HeaderError::UnknownParent(*hash))?;
+        median_time_past(&header, &IndexView(&index))
+    }
+
+    /// A [`ChainTimeReader`] over the current best chain (for mempool checks).
+    pub fn with_times<R>(&self, f: impl FnOnce(&dyn ChainTimeReader) -> R) -> R {
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        f(&BestChainTimes {
+            store: &self.store,
+            index: &index,
+        })
+    }
+
+    /// Header checks against the parent: height, time window, seal.
+    fn check_header(
+        &self,
+        header: &Header,
+        parent: &IndexEntry,
+        index: &HashMap<BlockHash, IndexEntry>,
+    ) -> Result<(), HeaderError> {
+        let expected = parent.header.height + 1;
+        if header.height != expected {
+            return Err(HeaderError::BadHeight {
+                got: header.height,
+                expected,
+            });
+        }
+        let mtp = median_time_past(&parent.header, &IndexView(index))?;
+        if header.time <= mtp {
+            return Err(HeaderError::TimeTooOld {
+                time: header.time,
+                median_time_past: mtp,
+            });
+        }
+        // The only use of the wall clock in validation, as in Bitcoin: a bound on future times.
+        let max = now().saturating_add(self.spec.max_future_block_time);
+        if header.time > max {
+            return Err(HeaderError::TimeTooNew {
+                time: header.time,
+                max,
+            });
+        }
+        self.engine.check_seal(header, &parent.header)
+    }
+
+    /// Validates and stores `block`, then moves the tip to the heaviest valid chain. Header and
+    /// context-free failures are errors; a block that fails only when connected is reported in
+    /// [`ImportOutcome::invalid`] (the tip may still have moved, and the caller must apply
+    /// `disconnected` / `connected` to the mempool either way).
+    ///
+    /// # Errors
+    /// [`ImportError`] if the block was refused before being stored.
+    pub fn import_block(&self, block: Block) -> Result<ImportOutcome, ImportError> {
+        let _guard = self.import_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let hash = block.header.hash();
+        {
+            let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(entry) = index.get(&hash) {
+                if entry.status == BlockStatus::Invalid {
+                    return Err(ImportError::KnownInvalid(hash));
+                }
+                return Ok(ImportOutcome {
+                    already_known: true,
+                    ..ImportOutcome::default()
+                });
+            }
+            let parent = index
+                .get(&block.header.parent)
+                .ok_or(ImportError::UnknownParent {
+                    hash,
+                    parent: block.header.parent,
+                })?;
+            if parent.status == BlockStatus::Invalid {
+                return Err(ImportError::KnownInvalid(block.header.parent));
+            }
+            self.check_header(&block.header, parent, &index)
+                .map_err(|e| ImportError::Invalid {
+                    hash,
+                    error: BlockError::Header(e),
+                })?;
+            check_block(&block, &self.spec)
+                .map_err(|error| ImportError::Invalid { hash, error })?;
+            let work = parent
+                .work()
+                .saturating_add(self.engine.weight(&block.header));
+            let entry = IndexEntry {
+                header: block.header.clone(),
+                chain_work: work.to_big_endian(),
+                status: BlockStatus::Stored,
+            };
+            drop(index);
+            self.store.put_block(&block, &entry)?;
+            self.index
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(hash, entry);
+        }
+        Ok(self.activate_best_chain()?)
+    }
+
+    /// Whether `hash` or an ancestor is marked invalid.
+    fn has_invalid_ancestry(index: &HashMap<BlockHash, IndexEntry>, mut hash: BlockHash) -> bool {
+        while let Some(entry) = index.get(&hash) {
+            match entry.status {
+                BlockStatus::Invalid => return true,
+                // Valid blocks only have valid ancestors.
+                BlockStatus::Valid => return false,
+                BlockStatus::Stored => hash = entry.header.parent,
+            }
+        }
+        false
+    }
+
+    /// The heaviest block not known to be invalid. Ties keep the current tip (first seen wins,
+    /// as in Bitcoin), otherwise go to the lower hash so every node picks the same.
+    fn best_candidate(&self) -> BlockHash {
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let tip = self.tip();
+        let mut best = (tip.work, tip.hash);
+        for (hash, entry) in index.iter() {
+            let work = entry.work();
+            let better = work > best.0 || (work == best.0 && best.1 != tip.hash && *hash < best.1);
+            if better
+                && entry.status != BlockStatus::Invalid
+                && !Self::has_invalid_ancestry(&index, *hash)
+            {
+                best = (work, *hash);
+            }
+        }
+        // The tip itself may have become invalid; never return an invalid block.
+        if Self::has_invalid_ancestry(&index, best.1) {
+            self.genesis
+        } else {
+            best.1
+        }
+    }
+
+    fn set_tip(&self, hash: BlockHash) -> Result<(), StoreError> {
+        let entry = self
+            .entry(&hash)
+            .ok_or_else(|| StoreError(format!("{hash} not indexed")))?;
+        self.tip.send_replace(Tip {
+            hash,
+            header: entry.header.clone(),
+            work: entry.work(),
+        });
+        Ok(())
+    }
+
+    fn set_status(&self, hash: &BlockHash, status: BlockStatus) -> Result<(), StoreError> {
+        let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = index.get_mut(hash) {
+            entry.status = status;
+            self.store.put_index_entry(hash, entry)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the store's tip to the best candidate: disconnect to the fork point, connect the
+    /// new branch; a block that fails to connect is marked invalid and the search repeats.
+    fn activate_best_chain(&self) -> Result<ImportOutcome, StoreError> {
+        let mut outcome = ImportOutcome::default();
+        loop {
+            let target = self.best_candidate();
+            if target == self.tip().hash {
+                return Ok(outcome);
+            }
+            // The new branch, from its fork with the best chain up to `target`.
+            let mut branch = Vec::new();
+            let mut cursor = target;
+            let fork = loop {
+                let entry = self
+                    .entry(&cursor)
+                    .ok_or_else(|| StoreError(format!("{cursor} not indexed")))?;
+                if self.store.hash_at(entry.header.height)? == Some(cursor) {
+                    break cursor;
+                }
+                branch.push(cursor);
+                cursor = entry.header.parent;
+            };
+            branch.reverse();
+            while self.tip().hash != fork {
+                let tip = self.tip();
+                let block = self
+                    .store
+                    .block(&tip.hash)?
+                    .ok_or_else(|| StoreError(format!("block {} missing", tip.hash)))?;
+                self.store.disconnect(&block)?;
+                self.set_tip(block.header.parent)?;
+                tracing::debug!(height = block.header.height, hash = %tip.hash, "disconnected block");
+                outcome.disconnected.push(block);
+            }
+            for hash in branch {
+                let block = self
+                    .store
+                    .block(&hash)?
+                    .ok_or_else(|| StoreError(format!("block {hash} missing")))?;
+                let parent = self.tip();
+                let mtp = self
+                    .median_time_past(&parent.hash)
+                    .map_err(|e| StoreError(e.to_string()))?;
+                let ctx = ConnectContext {
+                    spec: &self.spec,
+                    chain_id: self.chain_id(),
+                    median_time_past: mtp,
+                };
+                let result = {
+                    let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+                    let times = BestChainTimes {
+                        store: &self.store,
+                        index: &index,
+                    };
+                    connect_block(
+                        &block,
+                        &ctx,
+                        &*self.store,
+                        &times,
+                        self.script_pool.as_ref(),
+                    )
+                };
+                match result {
+                    Ok(changes) => {
+                        self.store.connect(&block, &changes)?;
+                        self.set_status(&hash, BlockStatus::Valid)?;
+                        self.set_tip(hash)?;
+                        tracing::debug!(height = block.header.height, %hash, txs = block.transactions.len(), "connected block");
+                        outcome.connected.push(block);
+                    }
+                    Err(BlockError::Tx {
+                        error: i8o8i_runtime::validation::TxError::Storage(e),
+                        ..
+                    }) => {
+                        return Err(StoreError(e));
+                    }
+                    Err(error) => {
+                        tracing::warn!(%hash, %error, "block failed to connect; marked invalid");
+                        self.set_status(&hash, BlockStatus::Invalid)?;
+                        outcome.invalid.push((hash, error));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Starting and stopping a node: chain spec and data directory resolution, the dev-chain
+//! conveniences, the RPC server and the miner.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use i8o8i_config::{NodeConfig, builtin_chain_spec};
+use i8o8i_rpc::{Registry, RpcServer};
+use i8o8i_runtime::address::Address;
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_wallet::{KdfParams, WalletStore};
+
+use crate::node::Node;
+
+/// Name and password of the wallet a `--dev` node mines to.
+pub const DEV_WALLET: (&str, &str) = ("dev", "dev");
+
+/// How to start.
+#[derive(Debug, Clone)]
+pub struct LaunchOptions {
+    /// Resolved configuration.
+    pub config: NodeConfig,
+    /// `--dev`: temporary data directory unless given, a `dev` wallet receiving mined coins,
+    /// and blocks paced at the chain's target block time.
+    pub dev: bool,
+}
+
+/// A started node.
+pub struct RunningNode {
+    node: Arc<Node>,
+    rpc: RpcServer,
+    miner: Option<std::thread::JoinHandle<()>>,
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for RunningNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningNode")
+            .field("rpc", &self.rpc.local_addr())
+            .finish()
+    }
+}
+
+impl RunningNode {
+    /// The node.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// The bound RPC address.
+    pub fn rpc_addr(&self) -> SocketAddr {
+        self.rpc.local_addr()
+    }
+
+    /// Stops the miner and the RPC server; the store closes when the last handle drops.
+    pub async fn stop(mut self) {
+        self.node.shutdown();
+        if let Some(miner) = self.miner.take() {
+            let _ = tokio::task::spawn_blocking(move || miner.join()).await;
+        }
+        self.rpc.stop().await;
+    }
+}
+
+/// Reads the chain spec named by the configuration: a built-in name or a YAML file.
+///
+/// # Errors
+/// Unknown name, unreadable file or invalid spec.
+pub fn load_chain_spec(chain: &str) -> Result<ChainSpec> {
+    let text = match builtin_chain_spec(chain) {
+        Some(text) => text.to_owned(),
+        None => std::fs::read_to_string(chain).with_context(|| {
+            format!("chain `{chain}` is neither dev, testnet nor a readable chain-spec file")
+        })?,
+    };
+    ChainSpec::from_yaml(&text).with_context(|| format!("chain spec `{chain}`"))
+}
+
+fn default_data_dir(chain: &str) -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = std::path::Path::new(chain)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| chain.into());
+    home.join(".i8o8icoin").join(name)
+}
+
+/// Starts a node: opens the chain, starts the RPC server and, if configured, the miner.
+///
+/// # Errors
+/// Bad configuration, an unusable data directory or an address already in use.
+pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
+    let LaunchOptions { mut config, dev } = options;
+    let spec = load_chain_spec(&config.chain)?;
+    let mut temp_dir = None;
+    let data_dir = match (&config.data_dir, dev) {
+        (Some(dir), _) => dir.clone(),
+        (None, true) => {
+            let dir = tempfile::Builder::new()
+                .prefix("i8o8icoin-dev-")
+                .tempdir()
+                .context("temporary data directory")?;
+            let path = dir.path().to_owned();
+            temp_dir = Some(dir);
+            path
+        }
+        (None, false) => default_data_dir(&config.chain),
+    };
+    config.data_dir = Some(data_dir.clone());
+    let mut payout = match &config.mining.address {
+        Some(a) => Some(Address::parse_for(a, spec.network).context("mining.address")?),
+        None => None,
+    };
+    if dev && payout.is_none() {
+        let store = WalletStore::new(data_dir.join("wallets"));
+        let (name, password) = DEV_WALLET;
+        if !store.exists(name)? {
+            let (mut wallet, _) = store.create(name, password, KdfParams::default())?;
+            wallet.next_receive()?;
+        }
+        let info = store.info(name)?;
+        let key = info.keys().first().context("dev wallet has no address")?;
+        let address = Address::p2pkh(spec.network, key.pubkey_hash());
+        tracing::warn!(%address, "dev mode: mining to wallet `dev` (password `dev`)");
+        config.mining.address = Some(address.to_string());
+        payout = Some(address);
+    }
+
+    let node = tokio::task::spawn_blocking({
+        let (config, spec, data_dir) = (config.clone(), spec.clone(), data_dir.clone());
+        move || Node::open(config, spec, &data_dir)
+    })
+    .await??;
+    tracing::info!(data_dir = %data_dir.display(), "data directory");
+
+    let mut registry = Registry::from_arc(node.clone());
+    crate::rpc::register(&mut registry);
+    let rpc = RpcServer::start(&config.rpc, registry.into_module())
+        .await
+        .with_context(|| format!("RPC address {}", config.rpc.addr))?;
+
+    let miner = if config.mining.enabled {
+        let Some(payout) = payout else {
+            bail!("mining is enabled but mining.address is not set")
+        };
+        let threads = crate::rpc::mining_threads(&node);
+        let pace = dev.then_some(spec.target_block_time);
+        let n = node.clone();
+        Some(
+            std::thread::Builder::new()
+                .name("miner".into())
+                .spawn(move || n.run_miner(payout.script_pubkey(), threads, pace))?,
+        )
+    } else {
+        None
+    };
+    Ok(RunningNode {
+        node,
+        rpc,
+        miner,
+        _temp_dir: temp_dir,
+    })
+}

@@ -1,0 +1,21 @@
+//! The I8o8iCoin full node.
+//!
+//! - [`store`]: RocksDB storage; connecting or disconnecting a block is one atomic batch.
+//! - [`chain`]: block import, the in-memory block index, fork choice by work, reorganisation.
+//! - [`mempool`]: the transaction pool (validation against UTXO set + pool, fee-rate order,
+//!   size cap, expiry, reorg handling).
+//! - [`miner`]: block templates and the multi-threaded nonce search.
+//! - [`node`]: the service tying them together under one lock discipline.
+//! - [`rpc`], [`wallet_rpc`]: JSON-RPC handlers.
+//! - [`launch`]: start-up (chain spec, data directory, dev conveniences, RPC server, miner).
+//!
+//! The binary `i8o8icoin` (`src/main.rs`) runs a node and is a JSON-RPC client for it.
+
+pub mod chain;
+pub mod launch;
+pub mod mempool;
+pub mod miner;
+pub mod node;
+pub mod rpc;
+pub mod store;
+pub mod wallet_rpc;

@@ -1,0 +1,398 @@
+//! The `i8o8icoin` binary: runs a full node (`i8o8icoin node`) and talks to one over JSON-RPC
+//! (`wallet`, `chain`, `mine`, `tx`). Run `i8o8icoin --help` for the commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use i8o8i_config::{LogFormat, NodeConfig};
+use i8o8i_node::launch::{LaunchOptions, launch};
+use i8o8i_runtime::Amount;
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::params::ArrayParams;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(
+    name = "i8o8icoin",
+    version,
+    about = "I8o8iCoin full node and command-line client"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a full node.
+    Node(NodeArgs),
+    /// Manage the wallets of a running node.
+    Wallet(WalletArgs),
+    /// Query the chain of a running node.
+    Chain(ChainArgs),
+    /// Mine blocks on a running dev node now (mining_generate).
+    Mine(MineArgs),
+    /// Submit or look up transactions.
+    Tx(TxArgs),
+}
+
+#[derive(Args)]
+struct NodeArgs {
+    /// Development chain: instant proof of work, a block every 2 s, a fresh temporary data
+    /// directory unless --data-dir is given, and a "dev" wallet (password "dev") that receives
+    /// the mined coins.
+    #[arg(long)]
+    dev: bool,
+    /// Chain: dev, testnet, or the path of a chain-spec YAML file.
+    #[arg(long)]
+    chain: Option<String>,
+    /// Data directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// YAML configuration file (see config/node.example.yaml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// JSON-RPC listen address (HTTP and WebSocket).
+    #[arg(long)]
+    rpc_addr: Option<String>,
+    /// Mine continuously.
+    #[arg(long)]
+    mine: bool,
+    /// Address receiving mined coins.
+    #[arg(long)]
+    mining_address: Option<String>,
+    /// Mining threads (0 = one per core).
+    #[arg(long)]
+    mining_threads: Option<usize>,
+    /// Log format: human or json.
+    #[arg(long)]
+    log_format: Option<String>,
+}
+
+#[derive(Args)]
+struct RpcArgs {
+    /// URL of the node's JSON-RPC server.
+    #[arg(
+        long,
+        global = true,
+        env = "I8O8I_RPC_URL",
+        default_value = "http://127.0.0.1:5000"
+    )]
+    rpc_url: String,
+}
+
+#[derive(Args)]
+struct WalletArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(subcommand)]
+    command: WalletCommand,
+}
+
+#[derive(Args)]
+struct PasswordArg {
+    /// Read the wallet password from this file (first line) instead of prompting.
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum WalletCommand {
+    /// Create a wallet; prints its first address and its recovery phrase.
+    Create {
+        /// Wallet name.
+        name: String,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// List wallets.
+    List,
+    /// Derive a new receive address.
+    Address {
+        /// Wallet name.
+        name: String,
+    },
+    /// Show a wallet's balance.
+    Balance {
+        /// Wallet name.
+        name: String,
+    },
+    /// Send coins.
+    Send {
+        /// Wallet name.
+        name: String,
+        /// Recipient address.
+        to: String,
+        /// Amount in I8O (e.g. 1.5).
+        amount: String,
+        /// Fee rate in base units per byte.
+        #[arg(long)]
+        fee_rate: Option<u64>,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+}
+
+#[derive(Args)]
+struct ChainArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(subcommand)]
+    command: ChainCommand,
+}
+
+#[derive(Subcommand)]
+enum ChainCommand {
+    /// Chain name, height, best hash, difficulty.
+    Info,
+    /// A block by hash or height.
+    Block {
+        /// Hash or height.
+        which: String,
+    },
+    /// Balance of any address.
+    Balance {
+        /// Address.
+        address: String,
+    },
+}
+
+#[derive(Args)]
+struct MineArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    /// Number of blocks.
+    count: u32,
+    /// Address receiving the coinbase (default: the node's mining address).
+    #[arg(long)]
+    address: Option<String>,
+}
+
+#[derive(Args)]
+struct TxArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(subcommand)]
+    command: TxCommand,
+}
+
+#[derive(Subcommand)]
+enum TxCommand {
+    /// A transaction and its status.
+    Get {
+        /// Transaction id.
+        txid: String,
+    },
+    /// Submit a raw transaction (hex).
+    Submit {
+        /// SCALE-encoded transaction, hex.
+        raw: String,
+    },
+}
+
+fn client(rpc: &RpcArgs) -> Result<HttpClient> {
+    HttpClientBuilder::default()
+        .build(&rpc.rpc_url)
+        .with_context(|| format!("bad --rpc-url {}", rpc.rpc_url))
+}
+
+async fn call(client: &HttpClient, method: &str, params: ArrayParams) -> Result<Value> {
+    client.request(method, params).await.map_err(|e| match e {
+        jsonrpsee::core::client::Error::Call(obj) => {
+            anyhow::anyhow!("{} (code {})", obj.message(), obj.code())
+        }
+        other => anyhow::anyhow!("{method}: {other}"),
+    })
+}
+
+fn print(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
+}
+
+fn password(arg: &PasswordArg, confirm: bool) -> Result<String> {
+    if let Some(path) = &arg.password_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    let pw = rpassword::prompt_password("Wallet password: ").context("cannot read password")?;
+    if confirm
+        && rpassword::prompt_password("Repeat password: ").context("cannot read password")? != pw
+    {
+        bail!("passwords differ");
+    }
+    Ok(pw)
+}
+
+async fn wallet(args: WalletArgs) -> Result<()> {
+    let c = client(&args.rpc)?;
+    match args.command {
+        WalletCommand::Create { name, password: p } => {
+            let pw = password(&p, true)?;
+            let v = call(&c, "wallet_create", rpc_params![name, pw]).await?;
+            print(&v);
+            eprintln!("Write the mnemonic down: it is the only way to restore this wallet.");
+        }
+        WalletCommand::List => print(&call(&c, "wallet_list", rpc_params![]).await?),
+        WalletCommand::Address { name } => {
+            print(&call(&c, "wallet_newAddress", rpc_params![name]).await?)
+        }
+        WalletCommand::Balance { name } => {
+            print(&call(&c, "wallet_getBalance", rpc_params![name]).await?)
+        }
+        WalletCommand::Send {
+            name,
+            to,
+            amount,
+            fee_rate,
+            password: p,
+        } => {
+            let units = Amount::from_coin_str(&amount)
+                .with_context(|| format!("bad amount {amount}"))?
+                .to_units();
+            let pw = password(&p, false)?;
+            print(
+                &call(
+                    &c,
+                    "wallet_send",
+                    rpc_params![name, pw, to, units, fee_rate],
+                )
+                .await?,
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn chain(args: ChainArgs) -> Result<()> {
+    let c = client(&args.rpc)?;
+    match args.command {
+        ChainCommand::Info => print(&call(&c, "chain_getInfo", rpc_params![]).await?),
+        ChainCommand::Block { which } => {
+            let v = match which.parse::<u64>() {
+                Ok(height) => call(&c, "chain_getBlock", rpc_params![height]).await?,
+                Err(_) => call(&c, "chain_getBlock", rpc_params![which]).await?,
+            };
+            print(&v);
+        }
+        ChainCommand::Balance { address } => {
+            print(&call(&c, "address_getBalance", rpc_params![address]).await?)
+        }
+    }
+    Ok(())
+}
+
+fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
+    let mut overrides = serde_json::Map::new();
+    let mut set = |path: &[&str], value: Value| {
+        let mut map = &mut overrides;
+        for key in &path[..path.len() - 1] {
+            map = map
+                .entry(key.to_string())
+                .or_insert_with(|| Value::Object(serde_json::Map::new()))
+                .as_object_mut()
+                .expect("override sections are objects");
+        }
+        map.insert(path[path.len() - 1].to_owned(), value);
+    };
+    if args.dev {
+        set(&["chain"], "dev".into());
+    }
+    if let Some(c) = args.chain {
+        set(&["chain"], c.into());
+    }
+    if let Some(d) = &args.data_dir {
+        set(&["data_dir"], d.display().to_string().into());
+    }
+    if let Some(a) = args.rpc_addr {
+        set(&["rpc", "addr"], a.into());
+    }
+    if args.mine || args.dev {
+        set(&["mining", "enabled"], true.into());
+    }
+    if let Some(a) = args.mining_address {
+        set(&["mining", "address"], a.into());
+    }
+    if let Some(t) = args.mining_threads {
+        set(&["mining", "threads"], t.into());
+    }
+    if let Some(f) = args.log_format {
+        set(&["log", "format"], f.into());
+    }
+    let config = NodeConfig::load(args.config.as_deref(), &Value::Object(overrides))
+        .context("configuration")?;
+    Ok(LaunchOptions {
+        config,
+        dev: args.dev,
+    })
+}
+
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Node(args) => {
+            let options = node_options(args)?;
+            init_logging(options.config.log.format, &options.config.log.filter);
+            let running = launch(options).await?;
+            println!("RPC listening on http://{}", running.rpc_addr());
+            tokio::signal::ctrl_c()
+                .await
+                .context("waiting for Ctrl-C")?;
+            tracing::info!("shutting down");
+            running.stop().await;
+        }
+        Command::Wallet(args) => wallet(args).await?,
+        Command::Chain(args) => chain(args).await?,
+        Command::Mine(args) => {
+            let c = client(&args.rpc)?;
+            print(&call(&c, "mining_generate", rpc_params![args.count, args.address]).await?);
+        }
+        Command::Tx(args) => {
+            let c = client(&args.rpc)?;
+            match args.command {
+                TxCommand::Get { txid } => print(&call(&c, "tx_get", rpc_params![txid]).await?),
+                TxCommand::Submit { raw } => print(&call(&c, "tx_submit", rpc_params![raw]).await?),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

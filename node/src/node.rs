@@ -1,0 +1,225 @@
+//! The node service: the chain, the mempool and the wallets behind one lock discipline, and
+//! the operations that RPC handlers, the miner and (later) the network call.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use i8o8i_config::NodeConfig;
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::state::StoreError;
+use i8o8i_runtime::{Block, BlockHash, Transaction, Txid};
+use i8o8i_script_vm::ScriptBuf;
+
+use crate::chain::{Chain, ImportError, ImportOutcome};
+use crate::mempool::{Mempool, MempoolError};
+use crate::miner::{build_template, solve};
+use crate::store::Store;
+
+/// UNIX seconds (policy uses only: mempool expiry, template times).
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A running node's state.
+pub struct Node {
+    config: NodeConfig,
+    data_dir: PathBuf,
+    chain: Arc<Chain>,
+    /// The mempool lock also serialises block imports with transaction acceptance, so the pool
+    /// never holds a transaction validated against a tip that has since moved (Core's cs_main).
+    mempool: Mutex<Mempool>,
+    started: Instant,
+    extra_nonce: AtomicU64,
+    shutdown: AtomicBool,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("data_dir", &self.data_dir)
+            .field("chain", &self.chain)
+            .finish()
+    }
+}
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be created.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The store failed to open or is of another chain.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl Node {
+    /// Opens (or creates) the node's state in `data_dir` for `spec`.
+    ///
+    /// # Errors
+    /// [`StartError`] if the directory or the database cannot be used.
+    pub fn open(
+        config: NodeConfig,
+        spec: ChainSpec,
+        data_dir: &Path,
+    ) -> Result<Arc<Node>, StartError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+            path: data_dir.into(),
+            source,
+        })?;
+        let store = Arc::new(Store::open(&data_dir.join("chaindata"))?);
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let chain = Arc::new(Chain::open(store, spec, threads)?);
+        let tip = chain.tip();
+        tracing::info!(chain = %chain.spec().name, genesis = %chain.genesis(), height = tip.header.height, tip = %tip.hash, "chain loaded");
+        Ok(Arc::new(Node {
+            mempool: Mutex::new(Mempool::new(config.mempool.clone())),
+            config,
+            data_dir: data_dir.to_owned(),
+            chain,
+            started: Instant::now(),
+            extra_nonce: AtomicU64::new(0),
+            shutdown: AtomicBool::new(false),
+        }))
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The chain.
+    pub fn chain(&self) -> &Arc<Chain> {
+        &self.chain
+    }
+
+    /// Seconds since start.
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Locks the mempool (and with it, block import).
+    pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        self.mempool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Validates `tx` and adds it to the mempool.
+    ///
+    /// # Errors
+    /// [`MempoolError`] with the reason.
+    pub fn submit_transaction(&self, tx: Transaction) -> Result<Txid, MempoolError> {
+        let mut pool = self.mempool();
+        pool.expire(unix_now());
+        let txid = pool.accept(tx, &self.chain, unix_now())?;
+        tracing::debug!(%txid, "transaction accepted to mempool");
+        Ok(txid)
+    }
+
+    /// Imports `block` and brings the mempool in line with the new tip.
+    ///
+    /// # Errors
+    /// [`ImportError`] if the block was refused before being stored.
+    pub fn submit_block(&self, block: Block) -> Result<ImportOutcome, ImportError> {
+        let mut pool = self.mempool();
+        let outcome = self.chain.import_block(block)?;
+        if outcome.disconnected.is_empty() {
+            for b in &outcome.connected {
+                pool.block_connected(b);
+            }
+        } else {
+            tracing::info!(
+                disconnected = outcome.disconnected.len(),
+                connected = outcome.connected.len(),
+                "chain reorganised"
+            );
+            pool.reorganised(
+                &outcome.disconnected,
+                &outcome.connected,
+                &self.chain,
+                unix_now(),
+            );
+        }
+        if let Some(b) = outcome.connected.last() {
+            tracing::info!(height = b.header.height, hash = %b.header.hash(), txs = b.transactions.len(), "new tip");
+        }
+        Ok(outcome)
+    }
+
+    /// Mines `count` blocks paying `payout` now, each on the previous, and returns their hashes.
+    ///
+    /// # Errors
+    /// [`ImportError`] if a mined block is refused (a bug), or mining was interrupted.
+    pub fn generate(
+        &self,
+        count: u32,
+        payout: &ScriptBuf,
+        threads: usize,
+    ) -> Result<Vec<BlockHash>, ImportError> {
+        let mut hashes = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let Some(block) = self.mine_one(payout, threads, &self.shutdown) else {
+                break;
+            };
+            let hash = block.header.hash();
+            let outcome = self.submit_block(block)?;
+            if let Some((_, error)) = outcome.invalid.into_iter().find(|(h, _)| *h == hash) {
+                return Err(ImportError::Invalid { hash, error });
+            }
+            hashes.push(hash);
+        }
+        Ok(hashes)
+    }
+
+    /// Builds a template and searches its nonce; `None` if `stop` was set or the tip moved.
+    pub fn mine_one(&self, payout: &ScriptBuf, threads: usize, stop: &AtomicBool) -> Option<Block> {
+        let template = {
+            let pool = self.mempool();
+            let extra = self.extra_nonce.fetch_add(1, Ordering::Relaxed);
+            build_template(&self.chain, &pool, payout, extra, unix_now())
+        };
+        solve(&self.chain, template, threads, stop)
+    }
+
+    /// Mines continuously until [`Node::shutdown`]. With `pace` (dev chains, whose difficulty
+    /// never rises), waits until the tip is `pace` seconds old before mining the next block.
+    pub fn run_miner(self: Arc<Self>, payout: ScriptBuf, threads: usize, pace: Option<u64>) {
+        tracing::info!(threads, ?pace, "mining started");
+        while !self.shutdown.load(Ordering::Relaxed) {
+            if let Some(pace) = pace {
+                let due = self.chain.tip().header.time.saturating_add(pace);
+                if unix_now() < due {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    continue;
+                }
+            }
+            if let Some(block) = self.mine_one(&payout, threads, &self.shutdown) {
+                if let Err(e) = self.submit_block(block) {
+                    tracing::warn!(error = %e, "mined block refused");
+                }
+            }
+        }
+        tracing::info!("mining stopped");
+    }
+
+    /// Asks background work (the miner) to stop.
+    pub fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::Relaxed);
+    }
+}

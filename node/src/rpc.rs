@@ -1,0 +1,606 @@
+//! JSON-RPC handlers: the node's methods of [`i8o8i_rpc::METHODS`], with their JSON shapes.
+
+use std::sync::Arc;
+
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_runtime::address::Address;
+use i8o8i_runtime::{
+    Amount, Block, BlockHash, Header, OutPoint, Transaction, Txid, U256, compact_to_target,
+};
+use parity_scale_codec::Encode;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::chain::ImportError;
+use crate::mempool::MempoolError;
+use crate::node::Node;
+
+/// Largest `count` of `chain_getBlocks`.
+pub const MAX_BLOCKS_PER_CALL: u64 = 100;
+/// Largest `count` of `mining_generate`.
+pub const MAX_GENERATE: u32 = 1_000;
+
+fn internal(e: impl std::fmt::Display) -> RpcError {
+    tracing::error!(error = %e, "RPC internal error");
+    rpc_error(ErrorCode::InternalError, format!("internal error: {e}"))
+}
+
+fn not_found(what: impl Into<String>) -> RpcError {
+    rpc_error(ErrorCode::NotFound, what)
+}
+
+fn invalid_param(name: &str, why: impl std::fmt::Display) -> RpcError {
+    rpc_error(
+        ErrorCode::InvalidParams,
+        format!("invalid parameter `{name}`: {why}"),
+    )
+}
+
+/// Maps mempool refusals to their documented codes.
+pub fn mempool_error(e: MempoolError) -> RpcError {
+    match e {
+        MempoolError::AlreadyKnown(_) => rpc_error(ErrorCode::TxAlreadyKnown, e.to_string()),
+        other => rpc_error(
+            ErrorCode::TxRejected,
+            format!("transaction rejected: {other}"),
+        ),
+    }
+}
+
+fn import_error(e: ImportError) -> RpcError {
+    match e {
+        ImportError::Storage(s) => internal(s),
+        other => rpc_error(ErrorCode::BlockRejected, other.to_string()),
+    }
+}
+
+fn parse_address(node: &Node, name: &str, s: &str) -> Result<Address, RpcError> {
+    Address::parse_for(s, node.chain().spec().network).map_err(|e| {
+        rpc_error(
+            ErrorCode::InvalidAddress,
+            format!("invalid parameter `{name}`: {e}"),
+        )
+    })
+}
+
+/// `chain_getInfo`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainInfo {
+    /// Chain name.
+    pub chain: String,
+    /// Genesis hash.
+    pub genesis: BlockHash,
+    /// Tip height.
+    pub height: u64,
+    /// Tip hash.
+    pub best_hash: BlockHash,
+    /// Compact target the next block must meet, hex.
+    pub bits: String,
+    /// Easiest target divided by the next block's target.
+    pub difficulty: u64,
+    /// Cumulative work of the best chain, hex.
+    pub chain_work: String,
+    /// Median time past of the tip.
+    pub median_time_past: u64,
+    /// Engine sealing the next block.
+    pub consensus: String,
+}
+
+/// A transaction with its id and size.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxJson {
+    /// Transaction id.
+    pub txid: Txid,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// The transaction.
+    #[serde(flatten)]
+    pub tx: Transaction,
+}
+
+impl TxJson {
+    fn new(tx: Transaction) -> TxJson {
+        TxJson {
+            txid: tx.txid(),
+            size: tx.encoded_size(),
+            tx,
+        }
+    }
+}
+
+/// A block with its transactions.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockJson {
+    /// Block hash.
+    pub hash: BlockHash,
+    /// Height.
+    pub height: u64,
+    /// Blocks on top of it plus one (0 if not on the best chain).
+    pub confirmations: u64,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// The header.
+    pub header: Header,
+    /// Its transactions.
+    pub transactions: Vec<TxJson>,
+}
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum TxStatus {
+    /// Waiting in the mempool.
+    Mempool {
+        /// Its fee.
+        fee: Amount,
+    },
+    /// In a best-chain block.
+    #[serde(rename_all = "camelCase")]
+    Confirmed {
+        /// The block.
+        block_hash: BlockHash,
+        /// Its height.
+        height: u64,
+        /// Blocks on top plus one.
+        confirmations: u64,
+    },
+}
+
+/// `tx_get`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxWithStatus {
+    /// Where it is.
+    pub status: TxStatus,
+    /// The transaction.
+    pub transaction: TxJson,
+}
+
+/// `address_getBalance`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Balance {
+    /// Sum of confirmed unspent outputs.
+    pub confirmed: Amount,
+    /// Net effect of pooled transactions: received minus spent (may be negative).
+    pub unconfirmed: i64,
+}
+
+/// `address_getUtxos` element.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UtxoJson {
+    /// Funding transaction.
+    pub txid: Txid,
+    /// Output index.
+    pub index: u32,
+    /// Value.
+    pub value: Amount,
+    /// Height of its block.
+    pub height: u64,
+    /// Whether it is a coinbase output.
+    pub coinbase: bool,
+    /// Blocks on top plus one.
+    pub confirmations: u64,
+    /// Whether a pooled transaction spends it already.
+    pub spent_in_mempool: bool,
+}
+
+/// `mempool_getInfo`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MempoolInfo {
+    /// Transactions.
+    pub size: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Their fees.
+    pub total_fee: Amount,
+    /// Minimum fee rate (base units per byte).
+    pub min_fee_rate: u64,
+    /// Byte cap.
+    pub max_bytes: u64,
+}
+
+/// `mining_getInfo`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MiningInfo {
+    /// Whether continuous mining is on.
+    pub mining: bool,
+    /// Mining threads.
+    pub threads: usize,
+    /// Tip height.
+    pub height: u64,
+    /// Compact target of the next block, hex.
+    pub bits: String,
+    /// Target of the next block, hex.
+    pub target: String,
+    /// Easiest target divided by the next block's target.
+    pub difficulty: u64,
+    /// Transactions a template would take now.
+    pub pooled_tx: usize,
+}
+
+/// `node_getInfo`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    /// Software version.
+    pub version: String,
+    /// Seconds since start.
+    pub uptime_secs: u64,
+    /// Data directory.
+    pub data_dir: String,
+    /// Chain name.
+    pub chain: String,
+}
+
+fn difficulty(node: &Node, bits: u32) -> u64 {
+    let limit = node.chain().engine().pow_limit();
+    match compact_to_target(bits).map(|t| U256::from_big_endian(&t)) {
+        Some(t) if !t.is_zero() => u64::try_from(limit / t).unwrap_or(u64::MAX),
+        _ => 0,
+    }
+}
+
+fn block_json(node: &Node, block: Block) -> BlockJson {
+    let hash = block.header.hash();
+    let tip = node.chain().tip();
+    let on_best = node
+        .chain()
+        .store()
+        .hash_at(block.header.height)
+        .ok()
+        .flatten()
+        == Some(hash);
+    let confirmations = if on_best {
+        tip.header.height - block.header.height + 1
+    } else {
+        0
+    };
+    BlockJson {
+        hash,
+        height: block.header.height,
+        confirmations,
+        size: block.encoded_size(),
+        header: block.header.clone(),
+        transactions: block.transactions.into_iter().map(TxJson::new).collect(),
+    }
+}
+
+fn block_at(node: &Node, height: u64) -> Result<Option<Block>, RpcError> {
+    let Some(hash) = node.chain().store().hash_at(height).map_err(internal)? else {
+        return Ok(None);
+    };
+    node.chain().store().block(&hash).map_err(internal)
+}
+
+/// Registers every node method on `registry`.
+pub fn register(registry: &mut Registry<Node>) {
+    registry.register(
+        "chain_getInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            let tip = node.chain().tip();
+            let bits = node.chain().engine().next_bits(&tip.header);
+            Ok(ChainInfo {
+                chain: node.chain().spec().name.clone(),
+                genesis: node.chain().genesis(),
+                height: tip.header.height,
+                best_hash: tip.hash,
+                bits: format!("{bits:08x}"),
+                difficulty: difficulty(&node, bits),
+                chain_work: format!("{:x}", tip.work),
+                median_time_past: node.chain().median_time_past(&tip.hash).map_err(internal)?,
+                consensus: node
+                    .chain()
+                    .spec()
+                    .engine_at(tip.header.height + 1)
+                    .engine
+                    .kind()
+                    .to_string(),
+            })
+        },
+    );
+
+    registry.register(
+        "chain_getBlockHash",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let height: u64 = p.required(0, "height")?;
+            node.chain()
+                .store()
+                .hash_at(height)
+                .map_err(internal)?
+                .ok_or_else(|| not_found(format!("no block at height {height}")))
+        },
+    );
+
+    registry.register(
+        "chain_getBlock",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let which: Value = p.required(0, "hashOrHeight")?;
+            let block = match &which {
+                Value::Number(n) => {
+                    let height = n.as_u64().ok_or_else(|| {
+                        invalid_param("hashOrHeight", "height must be a non-negative integer")
+                    })?;
+                    block_at(&node, height)?
+                }
+                Value::String(s) => {
+                    let hash: BlockHash =
+                        s.parse().map_err(|e| invalid_param("hashOrHeight", e))?;
+                    node.chain().store().block(&hash).map_err(internal)?
+                }
+                _ => {
+                    return Err(invalid_param(
+                        "hashOrHeight",
+                        "expected a block hash (hex string) or a height (integer)",
+                    ));
+                }
+            };
+            let block = block.ok_or_else(|| not_found(format!("no block {which}")))?;
+            Ok(block_json(&node, block))
+        },
+    );
+
+    registry.register(
+        "chain_getBlocks",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let from: u64 = p.required(0, "fromHeight")?;
+            let count: u64 = p.required(1, "count")?;
+            if !(1..=MAX_BLOCKS_PER_CALL).contains(&count) {
+                return Err(invalid_param(
+                    "count",
+                    format!("must be 1..={MAX_BLOCKS_PER_CALL}"),
+                ));
+            }
+            let mut blocks = Vec::new();
+            for height in from..from.saturating_add(count) {
+                match block_at(&node, height)? {
+                    Some(b) => blocks.push(block_json(&node, b)),
+                    None => break,
+                }
+            }
+            Ok(blocks)
+        },
+    );
+
+    registry.register(
+        "chain_getUtxoSetInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || {
+                // Hold the import lock so the scan sees one tip.
+                let _pool = n.mempool();
+                let tip = n.chain().tip();
+                let info = n.chain().store().utxo_set_info()?;
+                Ok::<_, i8o8i_runtime::state::StoreError>(serde_json::json!({
+                    "height": tip.header.height,
+                    "bestHash": tip.hash,
+                    "count": info.count,
+                    "totalAmount": info.total_amount,
+                    "hash": info.hash,
+                }))
+            })
+            .await
+            .map_err(internal)?
+            .map_err(internal)
+        },
+    );
+
+    registry.register("tx_submit", |p: RpcParams, node: Arc<Node>| async move {
+        let raw: String = p.required(0, "rawHex")?;
+        let bytes = hex::decode(raw.trim())
+            .map_err(|e| invalid_param("rawHex", format!("not hex: {e}")))?;
+        let tx = Transaction::decode_strict(&bytes).map_err(|e| invalid_param("rawHex", e))?;
+        let n = node.clone();
+        tokio::task::spawn_blocking(move || n.submit_transaction(tx))
+            .await
+            .map_err(internal)?
+            .map_err(mempool_error)
+    });
+
+    registry.register("tx_get", |p: RpcParams, node: Arc<Node>| async move {
+        let txid: Txid = p.required(0, "txid")?;
+        if let Some(entry) = node.mempool().get(&txid) {
+            return Ok(TxWithStatus {
+                status: TxStatus::Mempool { fee: entry.fee },
+                transaction: TxJson::new((*entry.tx).clone()),
+            });
+        }
+        let loc = node
+            .chain()
+            .store()
+            .tx_location(&txid)
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("no transaction {txid}")))?;
+        let block = node
+            .chain()
+            .store()
+            .block(&loc.block)
+            .map_err(internal)?
+            .ok_or_else(|| internal("indexed block missing"))?;
+        let height = block.header.height;
+        let tx = block
+            .transactions
+            .into_iter()
+            .nth(loc.position as usize)
+            .ok_or_else(|| internal("indexed position missing"))?;
+        let confirmations = node.chain().tip().header.height - height + 1;
+        Ok(TxWithStatus {
+            status: TxStatus::Confirmed {
+                block_hash: loc.block,
+                height,
+                confirmations,
+            },
+            transaction: TxJson::new(tx),
+        })
+    });
+
+    registry.register(
+        "address_getBalance",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let s: String = p.required(0, "address")?;
+            let script = parse_address(&node, "address", &s)?.script_pubkey();
+            address_balance(&node, &script)
+        },
+    );
+
+    registry.register(
+        "address_getUtxos",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let s: String = p.required(0, "address")?;
+            let script = parse_address(&node, "address", &s)?.script_pubkey();
+            let pool = node.mempool();
+            let tip = node.chain().tip().header.height;
+            let coins = node
+                .chain()
+                .store()
+                .coins_for_script(&script)
+                .map_err(internal)?;
+            Ok(coins
+                .into_iter()
+                .map(|(op, coin)| UtxoJson {
+                    txid: op.txid,
+                    index: op.index,
+                    value: coin.output.value,
+                    height: coin.height,
+                    coinbase: coin.coinbase,
+                    confirmations: tip - coin.height + 1,
+                    spent_in_mempool: pool.spender(&op).is_some(),
+                })
+                .collect::<Vec<_>>())
+        },
+    );
+
+    registry.register(
+        "mempool_getInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            let pool = node.mempool();
+            let info = pool.info();
+            Ok(MempoolInfo {
+                size: info.count,
+                bytes: info.bytes,
+                total_fee: info.total_fee,
+                min_fee_rate: pool.min_fee_rate(),
+                max_bytes: node.config().mempool.max_bytes,
+            })
+        },
+    );
+
+    registry.register(
+        "mempool_getTxids",
+        |_p: RpcParams, node: Arc<Node>| async move { Ok(node.mempool().txids_by_fee_rate()) },
+    );
+
+    registry.register(
+        "mining_generate",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let count: u32 = p.required(0, "count")?;
+            if !(1..=MAX_GENERATE).contains(&count) {
+                return Err(invalid_param(
+                    "count",
+                    format!("must be 1..={MAX_GENERATE}"),
+                ));
+            }
+            let address = match p.optional::<String>(1, "address")? {
+                Some(s) => parse_address(&node, "address", &s)?,
+                None => match &node.config().mining.address {
+                    Some(s) => parse_address(&node, "mining.address", s)?,
+                    None => {
+                        return Err(rpc_error(
+                            ErrorCode::MiningUnavailable,
+                            "no address given and mining.address is not configured",
+                        ));
+                    }
+                },
+            };
+            let threads = mining_threads(&node);
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || {
+                n.generate(count, &address.script_pubkey(), threads)
+            })
+            .await
+            .map_err(internal)?
+            .map_err(import_error)
+        },
+    );
+
+    registry.register(
+        "mining_getInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            let tip = node.chain().tip();
+            let bits = node.chain().engine().next_bits(&tip.header);
+            Ok(MiningInfo {
+                mining: node.config().mining.enabled,
+                threads: mining_threads(&node),
+                height: tip.header.height,
+                bits: format!("{bits:08x}"),
+                target: compact_to_target(bits).map(hex::encode).unwrap_or_default(),
+                difficulty: difficulty(&node, bits),
+                pooled_tx: node.mempool().info().count,
+            })
+        },
+    );
+
+    registry.register(
+        "node_getInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            Ok(NodeInfo {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                uptime_secs: node.uptime_secs(),
+                data_dir: node.data_dir().display().to_string(),
+                chain: node.chain().spec().name.clone(),
+            })
+        },
+    );
+
+    crate::wallet_rpc::register(registry);
+}
+
+/// Threads used for mining.
+pub fn mining_threads(node: &Node) -> usize {
+    match node.config().mining.threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        n => n,
+    }
+}
+
+/// Confirmed and pooled balance of outputs locked by `script`.
+///
+/// # Errors
+/// Internal errors from storage.
+pub fn address_balance(node: &Node, script: &i8o8i_script_vm::Script) -> Result<Balance, RpcError> {
+    let pool = node.mempool();
+    let coins = node
+        .chain()
+        .store()
+        .coins_for_script(script)
+        .map_err(internal)?;
+    let confirmed = Amount::checked_sum(coins.iter().map(|(_, c)| c.output.value))
+        .ok_or_else(|| internal("balance overflow"))?;
+    let spent_by_pool: u64 = coins
+        .iter()
+        .filter(|(op, _)| pool.spender(op).is_some())
+        .map(|(_, c)| c.output.value.to_units())
+        .sum();
+    let received: u64 = pool
+        .outputs_for_script(script)
+        .iter()
+        .map(|(_, v)| v.to_units())
+        .sum();
+    let unconfirmed = i64::try_from(received).unwrap_or(i64::MAX)
+        - i64::try_from(spent_by_pool).unwrap_or(i64::MAX);
+    Ok(Balance {
+        confirmed,
+        unconfirmed,
+    })
+}
+
+#[allow(dead_code)]
+fn _outpoint_type_check(_: OutPoint) {}

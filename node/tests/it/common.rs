@@ -1,0 +1,112 @@
+//! Test harness: start nodes, call them, build blocks by hand.
+
+use std::path::Path;
+
+use i8o8i_config::NodeConfig;
+use i8o8i_node::launch::{LaunchOptions, RunningNode, launch};
+use i8o8i_runtime::consensus::coinbase_height_prefix;
+use i8o8i_runtime::{
+    Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
+};
+use i8o8i_script_vm::{Builder, Script};
+use jsonrpsee::core::client::{ClientT, Error as ClientError};
+use jsonrpsee::core::params::ArrayParams;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A node on a dev chain in `dir`, RPC on an ephemeral loopback port, no background mining.
+pub(crate) async fn start(dir: &Path) -> (RunningNode, HttpClient) {
+    let mut config = NodeConfig {
+        chain: "dev".into(),
+        data_dir: Some(dir.to_owned()),
+        ..NodeConfig::default()
+    };
+    config.rpc.addr = "127.0.0.1:0".parse().unwrap();
+    config.mining.threads = 1;
+    let node = launch(LaunchOptions { config, dev: false })
+        .await
+        .expect("node starts");
+    let client = HttpClientBuilder::default()
+        .build(format!("http://{}", node.rpc_addr()))
+        .unwrap();
+    (node, client)
+}
+
+/// Calls `method`, panicking with the server's message on error.
+pub(crate) async fn call<T: DeserializeOwned>(
+    c: &HttpClient,
+    method: &str,
+    params: ArrayParams,
+) -> T {
+    match c.request::<T, _>(method, params).await {
+        Ok(v) => v,
+        Err(e) => panic!("{method} failed: {e}"),
+    }
+}
+
+/// Calls `method` expecting a JSON-RPC error; returns (code, message).
+pub(crate) async fn call_err(c: &HttpClient, method: &str, params: ArrayParams) -> (i32, String) {
+    match c.request::<Value, _>(method, params).await {
+        Ok(v) => panic!("{method} unexpectedly succeeded: {v}"),
+        Err(ClientError::Call(obj)) => (obj.code(), obj.message().to_owned()),
+        Err(e) => panic!("{method}: transport error {e}"),
+    }
+}
+
+/// A block on `parent` with a coinbase paying `reward` to `payout` (plus `tag` for a unique
+/// txid) and `txs`, sealed with a real nonce search at the dev chain's difficulty.
+pub(crate) fn build_block(
+    node: &RunningNode,
+    parent: &Header,
+    txs: Vec<Transaction>,
+    payout: &Script,
+    reward: u64,
+    tag: u64,
+) -> Block {
+    let chain = node.node().chain();
+    let height = parent.height + 1;
+    let mut script_sig = coinbase_height_prefix(height);
+    script_sig.extend_from_slice(Builder::new().push_slice(&tag.to_le_bytes()).as_bytes());
+    let coinbase = Transaction {
+        version: 1,
+        inputs: vec![TxIn {
+            prevout: OutPoint::NULL,
+            script_sig: script_sig.into(),
+            sequence: u32::MAX,
+        }],
+        outputs: vec![TxOut {
+            value: i8o8i_runtime::Amount::from_units(reward),
+            script_pubkey: payout.to_script_buf(),
+        }],
+        lock_time: 0,
+        payload: None,
+    };
+    let mut transactions = vec![coinbase];
+    transactions.extend(txs);
+    let header = Header {
+        version: 1,
+        parent: parent.hash(),
+        height,
+        time: parent.time + 2,
+        tx_root: merkle_root(
+            &transactions
+                .iter()
+                .map(Transaction::txid)
+                .collect::<Vec<_>>(),
+        ),
+        state_root: Hash256::ZERO,
+        seal: Seal::Pow {
+            bits: chain.engine().next_bits(parent),
+            nonce: 0,
+        },
+    };
+    let sealed = chain
+        .engine()
+        .mine(header, 0, 1, 10_000_000, &|| false)
+        .expect("dev difficulty is trivial");
+    Block {
+        header: sealed,
+        transactions,
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the node: real RocksDB in a temporary directory, the RPC server on an
+//! ephemeral port, and a real jsonrpsee HTTP client. One binary to save link time.
+
+mod common;
+mod node_flow;

@@ -1,0 +1,442 @@
+//! The end-to-end flows: mine, send, confirm, exact balances; double spends; a reorg
+//! to a heavier branch; restart; the UTXO-set hash against a recomputation from scratch.
+
+use std::collections::BTreeMap;
+
+use i8o8i_node::chain::ImportError;
+use i8o8i_runtime::address::Address;
+use i8o8i_runtime::state::{
+    ChainTimeReader, Coin, ConnectContext, StoreError, UtxoReader, UtxoSetHasher, connect_block,
+    utxo_key,
+};
+use i8o8i_runtime::{
+    Amount, Block, BlockHash, OutPoint, Transaction, TxIn, TxOut, sign_p2pkh_input,
+};
+use i8o8i_script_vm::SIGHASH_ALL;
+use i8o8i_wallet::{Chain as KeyChain, WalletStore};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+use crate::common::{build_block, call, call_err, start};
+
+const COIN: u64 = 100_000_000;
+const PASSWORD: &str = "correct horse battery staple";
+
+fn units(v: &Value) -> u64 {
+    v.as_u64()
+        .unwrap_or_else(|| panic!("not an integer amount: {v}"))
+}
+
+/// Replays the best chain from genesis into an in-memory UTXO set and hashes it.
+struct MemUtxos(BTreeMap<OutPoint, Coin>);
+impl UtxoReader for MemUtxos {
+    fn coin(&self, op: &OutPoint) -> Result<Option<Coin>, StoreError> {
+        Ok(self.0.get(op).cloned())
+    }
+}
+struct NoTimeLocks;
+impl ChainTimeReader for NoTimeLocks {
+    fn median_time_past_at(&self, _: u64) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+}
+
+fn recomputed_utxo_hash(node: &i8o8i_node::node::Node) -> String {
+    let chain = node.chain();
+    let store = chain.store();
+    let tip = chain.tip().header.height;
+    let mut utxos = MemUtxos(BTreeMap::new());
+    let genesis = store
+        .block(&store.hash_at(0).unwrap().unwrap())
+        .unwrap()
+        .unwrap();
+    let txid = genesis.transactions[0].txid();
+    for (i, out) in genesis.transactions[0].outputs.iter().enumerate() {
+        utxos.0.insert(
+            OutPoint {
+                txid,
+                index: i as u32,
+            },
+            Coin {
+                output: out.clone(),
+                height: 0,
+                coinbase: false,
+            },
+        );
+    }
+    for height in 1..=tip {
+        let block: Block = store
+            .block(&store.hash_at(height).unwrap().unwrap())
+            .unwrap()
+            .unwrap();
+        let parent = store.block(&block.header.parent).unwrap().unwrap().header;
+        let ctx = ConnectContext {
+            spec: chain.spec(),
+            chain_id: chain.chain_id(),
+            median_time_past: chain.median_time_past(&parent.hash()).unwrap(),
+        };
+        let changes =
+            connect_block(&block, &ctx, &utxos, &NoTimeLocks, None).expect("best chain replays");
+        for (op, _) in &changes.spent {
+            utxos.0.remove(op);
+        }
+        utxos.0.extend(changes.created);
+    }
+    let mut ordered: Vec<_> = utxos.0.iter().map(|(op, c)| (utxo_key(op), c)).collect();
+    ordered.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut hasher = UtxoSetHasher::default();
+    for (key, coin) in ordered {
+        hasher.add(&key, coin);
+    }
+    hasher.finish().hash.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mine_send_confirm_with_exact_balances_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+
+    let alice: Value = call(&c, "wallet_create", rpc_params!["alice", PASSWORD]).await;
+    let bob: Value = call(&c, "wallet_create", rpc_params!["bob", PASSWORD]).await;
+    let alice_addr = alice["address"].as_str().unwrap().to_owned();
+    let bob_addr = bob["address"].as_str().unwrap().to_owned();
+    assert_eq!(alice["mnemonic"].as_str().unwrap().split(' ').count(), 24);
+
+    let hashes: Vec<BlockHash> =
+        call(&c, "mining_generate", rpc_params![101, alice_addr.clone()]).await;
+    assert_eq!(hashes.len(), 101);
+    let info: Value = call(&c, "chain_getInfo", rpc_params![]).await;
+    assert_eq!(info["height"], 101);
+    assert_eq!(info["bestHash"].as_str().unwrap(), hashes[100].to_string());
+
+    // Next block is 102: coinbases of heights 1 and 2 are mature (h + 100 <= 102).
+    let bal: Value = call(&c, "wallet_getBalance", rpc_params!["alice"]).await;
+    assert_eq!(units(&bal["confirmed"]), 2 * 50 * COIN);
+    assert_eq!(units(&bal["immature"]), 99 * 50 * COIN);
+
+    let txid: String = call(
+        &c,
+        "wallet_send",
+        rpc_params!["alice", PASSWORD, bob_addr.clone(), 10 * COIN, 2],
+    )
+    .await;
+    let pooled: Value = call(&c, "tx_get", rpc_params![txid.clone()]).await;
+    assert_eq!(pooled["status"]["state"], "mempool");
+    let fee = units(&pooled["status"]["fee"]);
+    let size = pooled["transaction"]["size"].as_u64().unwrap();
+    assert!(
+        fee >= 2 * size,
+        "fee {fee} pays at least 2 units per byte of {size}"
+    );
+    let mempool: Value = call(&c, "mempool_getInfo", rpc_params![]).await;
+    assert_eq!(mempool["size"], 1);
+    let bob_pending: Value = call(&c, "address_getBalance", rpc_params![bob_addr.clone()]).await;
+    assert_eq!(units(&bob_pending["confirmed"]), 0);
+    assert_eq!(
+        bob_pending["unconfirmed"].as_i64().unwrap(),
+        (10 * COIN) as i64
+    );
+
+    // Confirm it with a block paying a third party, so alice's numbers only move by maturity.
+    let carol = Address::p2pkh(node.node().chain().spec().network, [7; 20]).to_string();
+    let _: Vec<BlockHash> = call(&c, "mining_generate", rpc_params![1, carol]).await;
+    let confirmed: Value = call(&c, "tx_get", rpc_params![txid.clone()]).await;
+    assert_eq!(confirmed["status"]["state"], "confirmed");
+    assert_eq!(confirmed["status"]["height"], 102);
+    let mempool: Value = call(&c, "mempool_getInfo", rpc_params![]).await;
+    assert_eq!(mempool["size"], 0);
+
+    let bob_bal: Value = call(&c, "wallet_getBalance", rpc_params!["bob"]).await;
+    assert_eq!(units(&bob_bal["confirmed"]), 10 * COIN);
+    // Next block 103: heights 1..=3 mature. Alice spent one 50-coin coinbase: 10 to bob, the
+    // fee to the miner, the rest back as change.
+    let alice_bal: Value = call(&c, "wallet_getBalance", rpc_params!["alice"]).await;
+    assert_eq!(
+        units(&alice_bal["confirmed"]),
+        3 * 50 * COIN - 10 * COIN - fee
+    );
+    assert_eq!(units(&alice_bal["immature"]), 98 * 50 * COIN);
+    // The miner of block 102 got subsidy plus exactly that fee.
+    let block: Value = call(&c, "chain_getBlock", rpc_params![102]).await;
+    assert_eq!(
+        units(&block["transactions"][0]["outputs"][0]["value"]),
+        50 * COIN + fee
+    );
+
+    let utxo_info: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    assert_eq!(
+        utxo_info["hash"].as_str().unwrap(),
+        recomputed_utxo_hash(node.node())
+    );
+    // 102 coinbases, one of them spent, plus bob's output and alice's change.
+    assert_eq!(utxo_info["count"], 103);
+
+    // Restart: same tip, same wallets, same balances.
+    let tip_before: Value = call(&c, "chain_getInfo", rpc_params![]).await;
+    node.stop().await;
+    let (node, c) = start(dir.path()).await;
+    let tip_after: Value = call(&c, "chain_getInfo", rpc_params![]).await;
+    assert_eq!(tip_after["bestHash"], tip_before["bestHash"]);
+    let wallets: Vec<String> = call(&c, "wallet_list", rpc_params![]).await;
+    assert_eq!(wallets, vec!["alice".to_owned(), "bob".to_owned()]);
+    let bob_bal: Value = call(&c, "wallet_getBalance", rpc_params!["bob"]).await;
+    assert_eq!(units(&bob_bal["confirmed"]), 10 * COIN);
+    let utxo_again: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    assert_eq!(utxo_again["hash"], utxo_info["hash"]);
+
+    // A wrong password is refused with its code, and the node keeps serving.
+    let (code, msg) = call_err(
+        &c,
+        "wallet_send",
+        rpc_params!["alice", "wrong", bob_addr, COIN],
+    )
+    .await;
+    assert_eq!((code, msg.as_str()), (-32022, "wrong wallet password"));
+    let (code, msg) = call_err(
+        &c,
+        "wallet_send",
+        rpc_params![
+            "alice",
+            PASSWORD,
+            bob_bal["addresses"][0].clone(),
+            1_000_000 * COIN
+        ],
+    )
+    .await;
+    assert_eq!(code, -32023, "{msg}");
+    node.stop().await;
+}
+
+/// Signs a spend of `coin` (an output of wallet `name`'s first receive key) paying `to`.
+fn spend(
+    dir: &std::path::Path,
+    name: &str,
+    chain_id: &i8o8i_runtime::Hash256,
+    coin: (OutPoint, u64),
+    to: &Address,
+    fee: u64,
+) -> Transaction {
+    let wallet = WalletStore::new(dir.join("wallets"))
+        .open(name, PASSWORD)
+        .unwrap();
+    let key = wallet.key(KeyChain::Receive, 0).unwrap();
+    let mut tx = Transaction {
+        version: 2,
+        inputs: vec![TxIn {
+            prevout: coin.0,
+            script_sig: Default::default(),
+            sequence: u32::MAX,
+        }],
+        outputs: vec![TxOut {
+            value: Amount::from_units(coin.1 - fee),
+            script_pubkey: to.script_pubkey(),
+        }],
+        lock_time: 0,
+        payload: None,
+    };
+    sign_p2pkh_input(
+        &mut tx,
+        0,
+        key.secret_key(),
+        Amount::from_units(coin.1),
+        chain_id,
+        SIGHASH_ALL,
+    )
+    .unwrap();
+    tx
+}
+
+fn raw(tx: &Transaction) -> String {
+    hex::encode(parity_scale_codec::Encode::encode(tx))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let network = node.node().chain().spec().network;
+    let chain_id = node.node().chain().chain_id();
+    let alice: Value = call(&c, "wallet_create", rpc_params!["alice", PASSWORD]).await;
+    let alice_addr: Address = alice["address"].as_str().unwrap().parse().unwrap();
+    let x = Address::p2pkh(network, [1; 20]);
+    let y = Address::p2pkh(network, [2; 20]);
+    let _: Vec<BlockHash> = call(
+        &c,
+        "mining_generate",
+        rpc_params![101, alice_addr.to_string()],
+    )
+    .await;
+
+    let utxos: Vec<Value> = call(&c, "address_getUtxos", rpc_params![alice_addr.to_string()]).await;
+    let first = utxos.iter().find(|u| u["height"] == 1).unwrap();
+    let coin = (
+        OutPoint {
+            txid: first["txid"].as_str().unwrap().parse().unwrap(),
+            index: 0,
+        },
+        50 * COIN,
+    );
+
+    // Mempool: the first spend wins, the second is a conflict.
+    let tx1 = spend(dir.path(), "alice", &chain_id, coin, &x, 1_000);
+    let tx2 = spend(dir.path(), "alice", &chain_id, coin, &y, 2_000);
+    let txid1: String = call(&c, "tx_submit", rpc_params![raw(&tx1)]).await;
+    assert_eq!(txid1, tx1.txid().to_string());
+    let (code, msg) = call_err(&c, "tx_submit", rpc_params![raw(&tx2)]).await;
+    assert_eq!(code, -32010);
+    assert!(msg.contains("already spent by pooled transaction"), "{msg}");
+    let (code, _) = call_err(&c, "tx_submit", rpc_params![raw(&tx1)]).await;
+    assert_eq!(code, -32011, "resubmission is 'already known'");
+
+    // A block spending the coin twice is refused, and the tip does not move.
+    let tip = node.node().chain().tip();
+    let bad = build_block(
+        &node,
+        &tip.header,
+        vec![tx1.clone(), tx2.clone()],
+        &x.script_pubkey(),
+        50 * COIN,
+        1,
+    );
+    let bad_hash = bad.header.hash();
+    match node.node().submit_block(bad) {
+        Ok(outcome) => assert!(
+            outcome.invalid.iter().any(|(h, _)| *h == bad_hash),
+            "{outcome:?}"
+        ),
+        Err(e) => panic!("unexpected {e}"),
+    }
+    assert_eq!(node.node().chain().tip().hash, tip.hash);
+    assert!(matches!(
+        node.node().submit_block(build_block(
+            &node,
+            &tip.header,
+            vec![],
+            &x.script_pubkey(),
+            1,
+            9
+        )),
+        Ok(_)
+    ));
+
+    // Chain A: the current tip (102) confirms tx1 in 103. Branch B forks at 101, spends the
+    // same coin with tx2, and is longer.
+    let tip = node.node().chain().tip();
+    let a103 = build_block(
+        &node,
+        &tip.header,
+        vec![tx1.clone()],
+        &x.script_pubkey(),
+        50 * COIN + 1_000,
+        2,
+    );
+    node.node().submit_block(a103).unwrap();
+    assert_eq!(node.node().mempool().info().count, 0);
+    let fork_parent = node
+        .node()
+        .chain()
+        .store()
+        .block(&node.node().chain().store().hash_at(101).unwrap().unwrap())
+        .unwrap()
+        .unwrap()
+        .header;
+    let mut parent = fork_parent.clone();
+    let mut branch = Vec::new();
+    for i in 0..3u64 {
+        let txs = if i == 0 { vec![tx2.clone()] } else { vec![] };
+        let fee = if i == 0 { 2_000 } else { 0 };
+        let b = build_block(
+            &node,
+            &parent,
+            txs,
+            &y.script_pubkey(),
+            50 * COIN + fee,
+            100 + i,
+        );
+        parent = b.header.clone();
+        branch.push(b);
+    }
+    let mut last = None;
+    for b in branch {
+        last = Some(node.node().submit_block(b).unwrap());
+    }
+    let outcome = last.unwrap();
+    assert_eq!(
+        node.node().chain().tip().hash,
+        parent.hash(),
+        "heavier branch B is the tip"
+    );
+    assert_eq!(node.node().chain().tip().header.height, 104);
+    assert!(
+        outcome.disconnected.len() == 2 && outcome.connected.len() == 3,
+        "{} / {}",
+        outcome.disconnected.len(),
+        outcome.connected.len()
+    );
+
+    // tx1 conflicts with B's tx2: it must not come back to the pool. X's coins from A are gone.
+    assert_eq!(node.node().mempool().info().count, 0);
+    let x_bal: Value = call(&c, "address_getBalance", rpc_params![x.to_string()]).await;
+    assert_eq!(units(&x_bal["confirmed"]), 0);
+    let y_bal: Value = call(&c, "address_getBalance", rpc_params![y.to_string()]).await;
+    assert_eq!(
+        units(&y_bal["confirmed"]),
+        3 * 50 * COIN + 2_000 + (50 * COIN - 2_000)
+    );
+    let tx1_status = call_err(&c, "tx_get", rpc_params![tx1.txid().to_string()]).await;
+    assert_eq!(tx1_status.0, -32001);
+    let utxo_info: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    assert_eq!(
+        utxo_info["hash"].as_str().unwrap(),
+        recomputed_utxo_hash(node.node())
+    );
+
+    // A transaction of a disconnected block that does not conflict returns to the pool.
+    let second = utxos.iter().find(|u| u["height"] == 2).unwrap();
+    let coin2 = (
+        OutPoint {
+            txid: second["txid"].as_str().unwrap().parse().unwrap(),
+            index: 0,
+        },
+        50 * COIN,
+    );
+    let tx3 = spend(dir.path(), "alice", &chain_id, coin2, &x, 500);
+    let tip = node.node().chain().tip();
+    let c105 = build_block(
+        &node,
+        &tip.header,
+        vec![tx3.clone()],
+        &y.script_pubkey(),
+        50 * COIN + 500,
+        200,
+    );
+    node.node().submit_block(c105).unwrap();
+    let mut parent = tip.header.clone();
+    for i in 0..2 {
+        let b = build_block(
+            &node,
+            &parent,
+            vec![],
+            &x.script_pubkey(),
+            50 * COIN,
+            300 + i,
+        );
+        parent = b.header.clone();
+        node.node().submit_block(b).unwrap();
+    }
+    assert_eq!(node.node().chain().tip().hash, parent.hash());
+    let back: Value = call(&c, "tx_get", rpc_params![tx3.txid().to_string()]).await;
+    assert_eq!(
+        back["status"]["state"], "mempool",
+        "tx3 returned to the pool after its block was disconnected"
+    );
+
+    // Unknown parents are refused with a typed error.
+    let mut orphan = build_block(&node, &parent, vec![], &x.script_pubkey(), 1, 400);
+    orphan.header.parent = BlockHash::from_byte_array([9; 32]);
+    assert!(matches!(
+        node.node().submit_block(orphan),
+        Err(ImportError::UnknownParent { .. }) | Err(ImportError::Invalid { .. })
+    ));
+    node.stop().await;
+}

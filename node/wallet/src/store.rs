@@ -1,0 +1,783 @@
+//! A directory of wallet files, and the unlocked [`Wallet`] that derives keys.
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use secp256k1::{PublicKey, SecretKey};
+
+use crate::error::{Result, WalletError};
+use crate::hd::{
+    self, COIN_TYPE, Chain, ChildNumber, DerivationPath, ExtendedPrivKey, HARDENED, PURPOSE,
+};
+use crate::keystore::{ChainXpub, KdfParams, KeystoreFile, validate_name, write_atomic};
+use crate::mnemonic::Mnemonic;
+
+/// The BIP44 account every wallet uses: `m/44'/8088'/0'`.
+pub const ACCOUNT: u32 = 0;
+
+/// Extension of wallet files in a [`WalletStore`] directory.
+const FILE_EXTENSION: &str = "json";
+
+/// Held across every read-modify-write of a wallet file in this process, so that two updates
+/// never interleave. Updates are rare and short (one small file written and synced), so one lock
+/// for all files costs nothing worth a lock per file.
+static FILE_UPDATES: Mutex<()> = Mutex::new(());
+
+fn lock_file_updates() -> MutexGuard<'static, ()> {
+    // The lock guards no data, so a panic while it was held leaves nothing inconsistent.
+    FILE_UPDATES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A directory of wallet files, one `<name>.json` per wallet.
+///
+/// Within one process, every update of a wallet file ([`Wallet::next_key`],
+/// [`Wallet::advance_to`], [`WalletStore::next_address`] and their shorthands) reads the file,
+/// changes it and writes it back under one lock, so unlocked [`Wallet`]s and the locked
+/// [`WalletStore::next_address`] can hand out addresses of the same wallet side by side: no index
+/// is handed out twice and none is dropped from the file. There is no lock between processes:
+/// let one process at a time own a store directory.
+#[derive(Clone, Debug)]
+pub struct WalletStore {
+    dir: PathBuf,
+}
+
+impl WalletStore {
+    /// A store in `dir`. The directory is created (mode 0700 on Unix) when the first wallet is.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file of wallet `name`: `<dir>/<name>.json`.
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidName`].
+    pub fn path_of(&self, name: &str) -> Result<PathBuf> {
+        validate_name(name)?;
+        Ok(self.dir.join(format!("{name}.{FILE_EXTENSION}")))
+    }
+
+    /// Whether a wallet named `name` exists.
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidName`]; [`WalletError::Io`] if the directory cannot be read.
+    pub fn exists(&self, name: &str) -> Result<bool> {
+        let path = self.path_of(name)?;
+        path.try_exists().map_err(|e| WalletError::io(path, e))
+    }
+
+    /// The names of the wallets in the store, sorted. A missing directory holds no wallets; files
+    /// whose names are not `<valid name>.json` are ignored.
+    ///
+    /// # Errors
+    /// [`WalletError::Io`] if the directory cannot be read.
+    pub fn list(&self) -> Result<Vec<String>> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(WalletError::io(&self.dir, e)),
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| WalletError::io(&self.dir, e))?;
+            let file_name = entry.file_name();
+            let Some(name) = file_name
+                .to_str()
+                .and_then(|f| f.strip_suffix(FILE_EXTENSION))
+                .and_then(|f| f.strip_suffix('.'))
+            else {
+                continue;
+            };
+            let is_file = entry
+                .file_type()
+                .map_err(|e| WalletError::io(entry.path(), e))?
+                .is_file();
+            if is_file && validate_name(name).is_ok() {
+                names.push(name.to_owned());
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Creates wallet `name` from a fresh 24-word mnemonic, encrypted under `password` with
+    /// Argon2id parameters `kdf`. Returns the unlocked wallet and the mnemonic, which the caller
+    /// must show to the user once, for backup: the file holds only its encrypted entropy.
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidName`], [`WalletError::EmptyPassword`],
+    /// [`WalletError::InvalidKdfParams`], [`WalletError::WalletExists`], [`WalletError::Io`],
+    /// [`WalletError::Randomness`].
+    pub fn create(&self, name: &str, password: &str, kdf: KdfParams) -> Result<(Wallet, Mnemonic)> {
+        let mnemonic = Mnemonic::generate()?;
+        let wallet = self.create_from(name, password, &mnemonic, kdf)?;
+        Ok((wallet, mnemonic))
+    }
+
+    /// Creates wallet `name` from an existing mnemonic `phrase`, encrypted under `password` with
+    /// Argon2id parameters `kdf`. Its indexes start at zero; a caller that scans the chain for
+    /// used addresses records them with [`Wallet::advance_to`].
+    ///
+    /// # Errors
+    /// As [`WalletStore::create`], and the mnemonic errors of [`Mnemonic::parse`].
+    pub fn restore(
+        &self,
+        name: &str,
+        password: &str,
+        phrase: &str,
+        kdf: KdfParams,
+    ) -> Result<Wallet> {
+        let mnemonic = Mnemonic::parse(phrase)?;
+        self.create_from(name, password, &mnemonic, kdf)
+    }
+
+    fn create_from(
+        &self,
+        name: &str,
+        password: &str,
+        mnemonic: &Mnemonic,
+        kdf: KdfParams,
+    ) -> Result<Wallet> {
+        let path = self.path_of(name)?;
+        // Fail before the slow key derivation; the final link below is the race-free check.
+        if self.exists(name)? {
+            return Err(WalletError::WalletExists {
+                name: name.to_owned(),
+            });
+        }
+        let created_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let [receive_chain, change_chain] = account_chains(mnemonic)?;
+        let xpubs = [&receive_chain, &change_chain].map(|c| ChainXpub::of(&c.to_extended_pub()));
+        let file =
+            KeystoreFile::encrypt(name, password, kdf, &mnemonic.entropy(), created_at, xpubs)?;
+        let wallet = Wallet {
+            path,
+            file,
+            receive_chain,
+            change_chain,
+        };
+        self.create_dir()?;
+        let json = wallet
+            .file
+            .to_json()
+            .map_err(|e| WalletError::io(&wallet.path, e.into()))?;
+        write_atomic(&wallet.path, &json, true).map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => WalletError::WalletExists {
+                name: name.to_owned(),
+            },
+            _ => WalletError::io(&wallet.path, e),
+        })?;
+        Ok(wallet)
+    }
+
+    fn create_dir(&self) -> Result<()> {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&self.dir)
+            .map_err(|e| WalletError::io(&self.dir, e))
+    }
+
+    /// Unlocks wallet `name` with `password`.
+    ///
+    /// Argon2id runs once with the file's parameters (50 to 100 ms with the defaults on a 2-core
+    /// x86-64 machine), then the extended public keys and the public keys stored in the file are
+    /// checked against the keys the decrypted entropy derives.
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidName`], [`WalletError::WalletNotFound`],
+    /// [`WalletError::WrongPassword`], [`WalletError::Corrupt`], [`WalletError::Io`].
+    pub fn open(&self, name: &str, password: &str) -> Result<Wallet> {
+        let path = self.path_of(name)?;
+        let file = KeystoreFile::read(&path, name)?;
+        let entropy = file.decrypt(&path, password)?;
+        let mnemonic = Mnemonic::from_entropy(&entropy).map_err(|_| {
+            WalletError::corrupt(
+                &path,
+                format!("decrypted entropy is {} bytes", entropy.len()),
+            )
+        })?;
+        let [receive_chain, change_chain] = account_chains(&mnemonic)?;
+        let wallet = Wallet {
+            path,
+            file,
+            receive_chain,
+            change_chain,
+        };
+        wallet.check_stored_keys()?;
+        Ok(wallet)
+    }
+
+    /// The public view of wallet `name`, read without the password: its indexes and the public
+    /// key of every address handed out so far.
+    ///
+    /// These keys are public data stored in clear and not authenticated until the wallet is
+    /// opened: a process that can write the file can change them.
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidName`], [`WalletError::WalletNotFound`], [`WalletError::Corrupt`],
+    /// [`WalletError::Io`].
+    pub fn info(&self, name: &str) -> Result<WalletInfo> {
+        let path = self.path_of(name)?;
+        Ok(WalletInfo::of(&KeystoreFile::read(&path, name)?))
+    }
+
+    /// Hands out the next address on `chain` of wallet `name` without its password (the
+    /// watch-only counterpart of [`Wallet::next_key`]): derives the public key at the chain's next
+    /// index from the extended public key stored in the file (BIP32 public derivation), records it
+    /// and the bumped index in the file, and returns it. It is the key that [`Wallet::next_key`]
+    /// would have handed out. If the file cannot be written, the error is returned and nothing is
+    /// handed out.
+    ///
+    /// Like [`WalletStore::info`], this trusts the public data in the file, which is not
+    /// authenticated until the wallet is opened: a process that can write the file can make this
+    /// hand out keys that are not the wallet's. [`WalletStore::open`] then fails with
+    /// [`WalletError::Corrupt`].
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidName`], [`WalletError::WalletNotFound`], [`WalletError::Corrupt`],
+    /// [`WalletError::Io`]; [`WalletError::IndexOutOfRange`] once all 2^31 indexes are used;
+    /// [`WalletError::UnusableChildKey`] in the negligible case that the next index gives an
+    /// invalid key (the unlocked wallet fails on it the same way).
+    pub fn next_address(&self, name: &str, chain: Chain) -> Result<AddressKey> {
+        let path = self.path_of(name)?;
+        let _update = lock_file_updates();
+        let mut file = KeystoreFile::read(&path, name)?;
+        let index = index_of_count(file.pubkeys(chain).len());
+        let public_key = public_address_key(file.xpub(chain), index)?.serialize();
+        file.pubkeys_mut(chain).push(public_key);
+        persist(&path, &file)?;
+        Ok(AddressKey {
+            chain,
+            index,
+            public_key,
+        })
+    }
+
+    /// [`WalletStore::next_address`] on the receive chain: a fresh address to give to a payer,
+    /// without the password (as Bitcoin Core's `getnewaddress`).
+    ///
+    /// # Errors
+    /// As [`WalletStore::next_address`].
+    pub fn next_receive_address(&self, name: &str) -> Result<AddressKey> {
+        self.next_address(name, Chain::Receive)
+    }
+
+    /// [`WalletStore::next_address`] on the change chain, without the password.
+    ///
+    /// # Errors
+    /// As [`WalletStore::next_address`].
+    pub fn next_change_address(&self, name: &str) -> Result<AddressKey> {
+        self.next_address(name, Chain::Change)
+    }
+}
+
+/// The number of keys handed out on a chain as its next index. Counts stay below 2^31; a larger
+/// one saturates, and the derivation then fails with [`WalletError::IndexOutOfRange`].
+fn index_of_count(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+/// The public key at `index` below a chain's extended public key (BIP32 `CKDpub`).
+fn public_address_key(chain_xpub: &ChainXpub, index: u32) -> Result<PublicKey> {
+    let (public_key, _chain_code) = hd::ckd_pub(
+        &chain_xpub.public_key,
+        &chain_xpub.chain_code,
+        ChildNumber::normal(index)?,
+    )?;
+    Ok(public_key)
+}
+
+/// Writes `file` over `path` atomically.
+fn persist(path: &Path, file: &KeystoreFile) -> Result<()> {
+    let json = file
+        .to_json()
+        .map_err(|e| WalletError::io(path, e.into()))?;
+    write_atomic(path, &json, false).map_err(|e| WalletError::io(path, e))
+}
+
+/// The account's receive and change chain keys, `m/44'/8088'/0'/0` and `m/44'/8088'/0'/1`.
+fn account_chains(mnemonic: &Mnemonic) -> Result<[ExtendedPrivKey; 2]> {
+    // Wallets use the empty BIP39 passphrase: the password protects the file, not the seed.
+    let seed = mnemonic.to_seed("");
+    let account = ExtendedPrivKey::new_master(seed.as_bytes())?
+        .derive_path(&DerivationPath::account(ACCOUNT)?)?;
+    Ok([
+        account.derive_child(ChildNumber::normal(Chain::Receive.index())?)?,
+        account.derive_child(ChildNumber::normal(Chain::Change.index())?)?,
+    ])
+}
+
+/// An unlocked wallet: it holds the account's private chain keys in memory (wiped on drop) and
+/// derives address keys on `m/44'/8088'/0'/<change>/<index>`.
+pub struct Wallet {
+    path: PathBuf,
+    file: KeystoreFile,
+    receive_chain: ExtendedPrivKey,
+    change_chain: ExtendedPrivKey,
+}
+
+impl Wallet {
+    fn chain_key(&self, chain: Chain) -> &ExtendedPrivKey {
+        match chain {
+            Chain::Receive => &self.receive_chain,
+            Chain::Change => &self.change_chain,
+        }
+    }
+
+    /// Checks the public data of the file against the keys derived from the decrypted seed.
+    fn check_stored_keys(&self) -> Result<()> {
+        for chain in [Chain::Receive, Chain::Change] {
+            if *self.file.xpub(chain) != ChainXpub::of(&self.chain_key(chain).to_extended_pub()) {
+                return Err(WalletError::corrupt(
+                    &self.path,
+                    format!("stored {chain:?} extended public key is not this wallet's key"),
+                ));
+            }
+            self.check_keys(chain, 0, self.file.pubkeys(chain))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that `keys` are this wallet's public keys at indexes `start..` on `chain`.
+    fn check_keys(&self, chain: Chain, start: usize, keys: &[[u8; 33]]) -> Result<()> {
+        for (index, stored) in (start..).zip(keys) {
+            let index = index_of_count(index);
+            if self.key(chain, index)?.public_key_bytes() != *stored {
+                return Err(WalletError::corrupt(
+                    &self.path,
+                    format!("stored {chain:?} public key {index} is not this wallet's key"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-reads the file and adopts the public keys that another writer (the locked
+    /// [`WalletStore::next_address`], or another `Wallet` of the same file) recorded since this
+    /// wallet last read or wrote it, after checking them against this wallet's own keys, so that
+    /// the update that follows neither hands them out again nor drops them. Called with the
+    /// file-update lock held.
+    fn refresh(&mut self) -> Result<()> {
+        let on_disk = match KeystoreFile::read(&self.path, &self.file.name) {
+            Ok(file) => file,
+            // Nothing to adopt: the write that follows recreates the file or reports why not.
+            Err(WalletError::WalletNotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if !on_disk.same_wallet(&self.file) {
+            return Err(WalletError::corrupt(
+                &self.path,
+                "the file no longer holds the wallet that was opened from it",
+            ));
+        }
+        let mut adopt = Vec::new();
+        for chain in [Chain::Receive, Chain::Change] {
+            let (known, stored) = (self.file.pubkeys(chain), on_disk.pubkeys(chain));
+            let common = known.len().min(stored.len());
+            if known[..common] != stored[..common] {
+                // A key in the file differs from one this wallet checked or derived: find which.
+                self.check_keys(chain, 0, &stored[..common])?;
+            }
+            if stored.len() > known.len() {
+                self.check_keys(chain, common, &stored[common..])?;
+                adopt.push((chain, stored[common..].to_vec()));
+            }
+            // A shorter list in the file lost keys to a stale writer: the write that follows
+            // restores them from this wallet's list.
+        }
+        for (chain, keys) in adopt {
+            self.file.pubkeys_mut(chain).extend(keys);
+        }
+        Ok(())
+    }
+
+    /// The wallet's name.
+    pub fn name(&self) -> &str {
+        &self.file.name
+    }
+
+    /// The wallet's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// When the wallet was created, in seconds since the Unix epoch.
+    pub fn created_at(&self) -> u64 {
+        self.file.created_at
+    }
+
+    /// The Argon2id parameters the file is encrypted with.
+    pub fn kdf_params(&self) -> KdfParams {
+        self.file.kdf
+    }
+
+    /// The index the next address on `chain` will have: one more than the last handed out, as of
+    /// this wallet's last read or write of its file. If [`WalletStore::next_address`] handed out
+    /// addresses since, [`Wallet::next_key`] sees them and continues after them.
+    pub fn next_index(&self, chain: Chain) -> u32 {
+        // Stored counts stay below 2^31 (see `advance_to`), so this never saturates.
+        index_of_count(self.file.pubkeys(chain).len())
+    }
+
+    /// [`Wallet::next_index`] of the receive chain.
+    pub fn next_receive_index(&self) -> u32 {
+        self.next_index(Chain::Receive)
+    }
+
+    /// [`Wallet::next_index`] of the change chain.
+    pub fn next_change_index(&self) -> u32 {
+        self.next_index(Chain::Change)
+    }
+
+    /// The key at `index` on `chain`, whether or not it was handed out.
+    ///
+    /// # Errors
+    /// [`WalletError::IndexOutOfRange`] if `index >= 2^31`.
+    pub fn key(&self, chain: Chain, index: u32) -> Result<DerivedKey> {
+        let xprv = self
+            .chain_key(chain)
+            .derive_child(ChildNumber::normal(index)?)?;
+        Ok(DerivedKey {
+            chain,
+            index,
+            secret_key: *xprv.secret_key(),
+            public_key: xprv.public_key(),
+        })
+    }
+
+    /// The receive key at `index`: `m/44'/8088'/0'/0/<index>`.
+    ///
+    /// # Errors
+    /// [`WalletError::IndexOutOfRange`] if `index >= 2^31`.
+    pub fn receive_key(&self, index: u32) -> Result<DerivedKey> {
+        self.key(Chain::Receive, index)
+    }
+
+    /// The change key at `index`: `m/44'/8088'/0'/1/<index>`.
+    ///
+    /// # Errors
+    /// [`WalletError::IndexOutOfRange`] if `index >= 2^31`.
+    pub fn change_key(&self, index: u32) -> Result<DerivedKey> {
+        self.key(Chain::Change, index)
+    }
+
+    /// Hands out the next key on `chain`: derives it, records its public key and the bumped index
+    /// in the file, and returns it. If the file cannot be written, the key is not handed out and
+    /// the error is returned, so an address is never handed out without being recorded.
+    ///
+    /// The file is re-read first: keys that [`WalletStore::next_address`] handed out meanwhile
+    /// are checked against this wallet's derivation, adopted, and not handed out again.
+    ///
+    /// # Errors
+    /// [`WalletError::IndexOutOfRange`] once all 2^31 indexes are used; [`WalletError::Io`];
+    /// [`WalletError::Corrupt`] if the file now holds keys that are not this wallet's, or another
+    /// wallet.
+    pub fn next_key(&mut self, chain: Chain) -> Result<DerivedKey> {
+        let _update = lock_file_updates();
+        self.refresh()?;
+        let index = self.next_index(chain);
+        let key = self.key(chain, index)?;
+        self.file.pubkeys_mut(chain).push(key.public_key_bytes());
+        if let Err(e) = self.persist() {
+            self.file.pubkeys_mut(chain).pop();
+            return Err(e);
+        }
+        Ok(key)
+    }
+
+    /// [`Wallet::next_key`] on the receive chain: a fresh address to give to a payer.
+    ///
+    /// # Errors
+    /// As [`Wallet::next_key`].
+    pub fn next_receive(&mut self) -> Result<DerivedKey> {
+        self.next_key(Chain::Receive)
+    }
+
+    /// [`Wallet::next_key`] on the change chain: a fresh key for a transaction's change output.
+    ///
+    /// # Errors
+    /// As [`Wallet::next_key`].
+    pub fn next_change(&mut self) -> Result<DerivedKey> {
+        self.next_key(Chain::Change)
+    }
+
+    /// The keys at indexes `0..end` on `chain`, for scanning the chain (for example a gap-limit
+    /// scan after [`WalletStore::restore`]). Nothing is recorded.
+    ///
+    /// # Errors
+    /// [`WalletError::IndexOutOfRange`] if `end > 2^31`.
+    pub fn keys_up_to(&self, chain: Chain, end: u32) -> Result<Vec<DerivedKey>> {
+        if end > HARDENED {
+            return Err(WalletError::IndexOutOfRange { index: end.into() });
+        }
+        (0..end).map(|index| self.key(chain, index)).collect()
+    }
+
+    /// Records every index below `next_index` on `chain` as handed out (storing their public
+    /// keys), for instance after a scan found index `next_index - 1` used. Never lowers the index.
+    /// Like [`Wallet::next_key`], it first adopts keys handed out meanwhile by
+    /// [`WalletStore::next_address`].
+    ///
+    /// # Errors
+    /// [`WalletError::IndexOutOfRange`] if `next_index > 2^31`; [`WalletError::Io`] (the indexes
+    /// are then not advanced); [`WalletError::Corrupt`] as for [`Wallet::next_key`].
+    pub fn advance_to(&mut self, chain: Chain, next_index: u32) -> Result<()> {
+        if next_index > HARDENED {
+            return Err(WalletError::IndexOutOfRange {
+                index: next_index.into(),
+            });
+        }
+        let _update = lock_file_updates();
+        self.refresh()?;
+        let old = self.next_index(chain);
+        if next_index <= old {
+            return Ok(());
+        }
+        let mut new_keys = Vec::new();
+        for index in old..next_index {
+            new_keys.push(self.key(chain, index)?.public_key_bytes());
+        }
+        self.file.pubkeys_mut(chain).extend(new_keys);
+        if let Err(e) = self.persist() {
+            self.file.pubkeys_mut(chain).truncate(old as usize);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// The public view: what [`WalletStore::info`] reads without the password, as of this
+    /// wallet's last read or write of its file.
+    pub fn info(&self) -> WalletInfo {
+        WalletInfo::of(&self.file)
+    }
+
+    fn persist(&self) -> Result<()> {
+        persist(&self.path, &self.file)
+    }
+}
+
+impl fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wallet")
+            .field("name", &self.file.name)
+            .field("path", &self.path)
+            .field("next_receive_index", &self.next_receive_index())
+            .field("next_change_index", &self.next_change_index())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An address key derived by an unlocked [`Wallet`]: its secret key (wiped on drop, best effort)
+/// and public key.
+pub struct DerivedKey {
+    chain: Chain,
+    index: u32,
+    secret_key: SecretKey,
+    public_key: PublicKey,
+}
+
+impl DerivedKey {
+    /// The chain the key is on.
+    pub fn chain(&self) -> Chain {
+        self.chain
+    }
+
+    /// The key's index on its chain.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// The full path: `m/44'/8088'/0'/<change>/<index>`.
+    pub fn path(&self) -> DerivationPath {
+        address_path(self.chain, self.index)
+    }
+
+    /// The secret key, for signing.
+    pub fn secret_key(&self) -> &SecretKey {
+        &self.secret_key
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.public_key
+    }
+
+    /// The 33-byte compressed public key.
+    pub fn public_key_bytes(&self) -> [u8; 33] {
+        self.public_key.serialize()
+    }
+
+    /// HASH160 (RIPEMD-160 of SHA-256) of the compressed public key: the P2PKH key hash.
+    pub fn pubkey_hash(&self) -> [u8; 20] {
+        i8o8i_script_vm::templates::hash160(&self.public_key_bytes())
+    }
+
+    /// The public part alone.
+    pub fn address_key(&self) -> AddressKey {
+        AddressKey {
+            chain: self.chain,
+            index: self.index,
+            public_key: self.public_key_bytes(),
+        }
+    }
+}
+
+impl Drop for DerivedKey {
+    fn drop(&mut self) {
+        self.secret_key.non_secure_erase();
+    }
+}
+
+impl fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DerivedKey")
+            .field("path", &self.path().to_string())
+            .field("public_key", &hex::encode(self.public_key_bytes()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The public key of one of a wallet's addresses, with where it sits in the account.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AddressKey {
+    chain: Chain,
+    index: u32,
+    public_key: [u8; 33],
+}
+
+impl AddressKey {
+    /// The chain the key is on.
+    pub fn chain(&self) -> Chain {
+        self.chain
+    }
+
+    /// The key's index on its chain.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// The full path: `m/44'/8088'/0'/<change>/<index>`.
+    pub fn path(&self) -> DerivationPath {
+        address_path(self.chain, self.index)
+    }
+
+    /// The 33-byte compressed public key.
+    pub fn public_key(&self) -> [u8; 33] {
+        self.public_key
+    }
+
+    /// HASH160 of the compressed public key: the P2PKH key hash.
+    pub fn pubkey_hash(&self) -> [u8; 20] {
+        i8o8i_script_vm::templates::hash160(&self.public_key)
+    }
+}
+
+impl fmt::Debug for AddressKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "AddressKey({} {})",
+            self.path(),
+            hex::encode(self.public_key)
+        )
+    }
+}
+
+/// What can be known of a wallet without its password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletInfo {
+    name: String,
+    created_at: u64,
+    kdf: KdfParams,
+    keys: Vec<AddressKey>,
+    next_receive_index: u32,
+    next_change_index: u32,
+}
+
+impl WalletInfo {
+    fn of(file: &KeystoreFile) -> Self {
+        let chain_keys = |chain: Chain, keys: &[[u8; 33]]| {
+            (0u32..)
+                .zip(keys)
+                .map(move |(index, key)| AddressKey {
+                    chain,
+                    index,
+                    public_key: *key,
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut keys = chain_keys(Chain::Receive, &file.receive_pubkeys);
+        keys.extend(chain_keys(Chain::Change, &file.change_pubkeys));
+        Self {
+            name: file.name.clone(),
+            created_at: file.created_at,
+            kdf: file.kdf,
+            keys,
+            next_receive_index: index_of_count(file.receive_pubkeys.len()),
+            next_change_index: index_of_count(file.change_pubkeys.len()),
+        }
+    }
+
+    /// The wallet's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// When the wallet was created, in seconds since the Unix epoch.
+    pub fn created_at(&self) -> u64 {
+        self.created_at
+    }
+
+    /// The Argon2id parameters the file is encrypted with.
+    pub fn kdf_params(&self) -> KdfParams {
+        self.kdf
+    }
+
+    /// The next receive index (the number of receive addresses handed out).
+    pub fn next_receive_index(&self) -> u32 {
+        self.next_receive_index
+    }
+
+    /// The next change index (the number of change keys handed out).
+    pub fn next_change_index(&self) -> u32 {
+        self.next_change_index
+    }
+
+    /// Every address key handed out: receive keys by index, then change keys by index.
+    pub fn keys(&self) -> &[AddressKey] {
+        &self.keys
+    }
+
+    /// The P2PKH key hashes of [`WalletInfo::keys`], in the same order.
+    pub fn pubkey_hashes(&self) -> Vec<[u8; 20]> {
+        self.keys.iter().map(AddressKey::pubkey_hash).collect()
+    }
+}
+
+fn address_path(chain: Chain, index: u32) -> DerivationPath {
+    // Indexes of derived keys are below 2^31 by construction, so every step is a valid child.
+    DerivationPath::from_children(vec![
+        ChildNumber::from_raw(PURPOSE | HARDENED),
+        ChildNumber::from_raw(COIN_TYPE | HARDENED),
+        ChildNumber::from_raw(ACCOUNT | HARDENED),
+        ChildNumber::from_raw(chain.index()),
+        ChildNumber::from_raw(index),
+    ])
+}
+
+#[cfg(test)]
+mod tests;

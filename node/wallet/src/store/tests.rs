@@ -1,0 +1,834 @@
+use std::fs;
+use std::path::Path;
+
+use super::*;
+use crate::mnemonic::tests::english_vectors;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn kdf() -> KdfParams {
+    KdfParams::insecure_for_tests()
+}
+
+fn store() -> (tempfile::TempDir, WalletStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = WalletStore::new(dir.path().join("wallets"));
+    (dir, store)
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+fn write_json(path: &Path, value: &serde_json::Value) {
+    fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_created_wallet_opens_with_its_password_and_derives_the_same_keys() {
+    let (_dir, store) = store();
+    let (created, mnemonic) = store.create("alice", PASSWORD, kdf()).unwrap();
+    assert_eq!(mnemonic.word_count(), 24);
+    let opened = store.open("alice", PASSWORD).unwrap();
+    for i in [0, 1, 1000] {
+        assert_eq!(
+            created.receive_key(i).unwrap().public_key(),
+            opened.receive_key(i).unwrap().public_key()
+        );
+        assert_eq!(
+            created.change_key(i).unwrap().public_key(),
+            opened.change_key(i).unwrap().public_key()
+        );
+    }
+    assert_ne!(
+        opened.receive_key(0).unwrap().public_key(),
+        opened.change_key(0).unwrap().public_key()
+    );
+    assert_eq!(opened.name(), "alice");
+    assert_eq!(opened.created_at(), created.created_at());
+    assert!(opened.created_at() > 1_600_000_000);
+}
+
+#[test]
+fn keys_follow_the_bip44_path_with_coin_type_8088() {
+    let (_dir, store) = store();
+    let (_, phrase, _, _) = &english_vectors()[0];
+    let wallet = store.restore("v", PASSWORD, phrase, kdf()).unwrap();
+    let seed = Mnemonic::parse(phrase).unwrap().to_seed("");
+    let master = ExtendedPrivKey::new_master(seed.as_bytes()).unwrap();
+    for (chain, index) in [(Chain::Receive, 0), (Chain::Receive, 5), (Chain::Change, 3)] {
+        let key = wallet.key(chain, index).unwrap();
+        let path = format!("m/44'/8088'/0'/{}/{index}", chain.index());
+        assert_eq!(key.path().to_string(), path);
+        let expected = master.derive_path(&path.parse().unwrap()).unwrap();
+        assert_eq!(key.public_key(), expected.public_key());
+        assert_eq!(key.secret_key(), expected.secret_key());
+        assert_eq!(key.public_key_bytes().len(), 33);
+        assert_eq!(
+            key.pubkey_hash(),
+            i8o8i_script_vm::templates::hash160(&expected.public_key().serialize())
+        );
+    }
+    let file = json(wallet.path());
+    for (field, path) in [
+        ("receive_xpub", "m/44'/8088'/0'/0"),
+        ("change_xpub", "m/44'/8088'/0'/1"),
+    ] {
+        let chain_key = master.derive_path(&path.parse().unwrap()).unwrap();
+        assert_eq!(
+            file[field],
+            serde_json::json!({
+                "public_key": hex::encode(chain_key.public_key().serialize()),
+                "chain_code": hex::encode(chain_key.chain_code()),
+            }),
+            "{field}"
+        );
+    }
+    assert_eq!(file["version"], 2);
+}
+
+#[test]
+fn the_mnemonic_from_create_restores_the_same_wallet() {
+    let (_dir, store) = store();
+    let (created, mnemonic) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let restored = store
+        .restore("alice-copy", "other password", &mnemonic.phrase(), kdf())
+        .unwrap();
+    assert_eq!(
+        created.receive_key(7).unwrap().pubkey_hash(),
+        restored.receive_key(7).unwrap().pubkey_hash()
+    );
+}
+
+#[test]
+fn a_wrong_password_is_rejected_with_wrong_password() {
+    let (_dir, store) = store();
+    store.create("alice", PASSWORD, kdf()).unwrap();
+    for wrong in [
+        "",
+        "correct horse battery stapl",
+        "Correct horse battery staple",
+    ] {
+        let err = store.open("alice", wrong).unwrap_err();
+        assert!(
+            matches!(err, WalletError::WrongPassword),
+            "{wrong:?}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn the_file_contains_no_plaintext_secret() {
+    let (_dir, store) = store();
+    let (mut wallet, mnemonic) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let key = wallet.next_receive().unwrap();
+    let bytes = fs::read(wallet.path()).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap().to_lowercase();
+
+    let entropy = mnemonic.entropy();
+    assert!(!contains(&bytes, &entropy), "raw entropy in file");
+    assert!(
+        !text.contains(&hex::encode(entropy.as_slice())),
+        "hex entropy in file"
+    );
+    let words: Vec<&str> = mnemonic.words().collect();
+    assert!(!text.contains(mnemonic.phrase().as_str()));
+    // Single words can occur by chance ("change" and "salt" are BIP39 words); no two in a row may.
+    for pair in words.windows(2) {
+        let joined = pair.join(" ");
+        assert!(!text.contains(&joined), "mnemonic words {joined:?} in file");
+    }
+    let seed = mnemonic.to_seed("");
+    assert!(!text.contains(&hex::encode(seed.as_bytes())));
+    let master = ExtendedPrivKey::new_master(seed.as_bytes()).unwrap();
+    assert!(
+        !String::from_utf8(bytes.clone())
+            .unwrap()
+            .contains(master.to_xprv().as_str())
+    );
+    // The chain keys' public halves are there (watch-only); their secret halves are not.
+    for path in ["m/44'/8088'/0'/0", "m/44'/8088'/0'/1", "m/44'/8088'/0'"] {
+        let chain_key = master.derive_path(&path.parse().unwrap()).unwrap();
+        let secret = chain_key.secret_key().to_secret_bytes();
+        assert!(!contains(&bytes, &secret) && !text.contains(&hex::encode(secret)));
+    }
+    let secret = key.secret_key().to_secret_bytes();
+    assert!(!contains(&bytes, &secret) && !text.contains(&hex::encode(secret)));
+    assert!(!text.contains(PASSWORD));
+    // The public key, by contrast, is there for locked look-ups.
+    assert!(text.contains(&hex::encode(key.public_key_bytes())));
+}
+
+#[test]
+fn tampering_any_ciphertext_or_nonce_byte_fails_to_open() {
+    let (_dir, store) = store();
+    let (wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let path = wallet.path().to_owned();
+    let original = json(&path);
+    for field in ["ciphertext", "nonce"] {
+        let pick = |v: &serde_json::Value| -> String {
+            let s = if field == "nonce" {
+                &v["cipher"]["nonce"]
+            } else {
+                &v["ciphertext"]
+            };
+            s.as_str().unwrap().to_owned()
+        };
+        let bytes = hex::decode(pick(&original)).unwrap();
+        for i in 0..bytes.len() {
+            let mut tampered = bytes.clone();
+            tampered[i] ^= 0x01;
+            let mut v = original.clone();
+            let slot = if field == "nonce" {
+                &mut v["cipher"]["nonce"]
+            } else {
+                &mut v["ciphertext"]
+            };
+            *slot = hex::encode(&tampered).into();
+            write_json(&path, &v);
+            let err = store.open("alice", PASSWORD).unwrap_err();
+            assert!(
+                matches!(err, WalletError::WrongPassword),
+                "{field} byte {i}: {err:?}"
+            );
+        }
+    }
+    write_json(&path, &original);
+    store.open("alice", PASSWORD).unwrap();
+}
+
+#[test]
+fn a_file_renamed_into_another_wallet_does_not_open() {
+    let (_dir, store) = store();
+    let (alice, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let bob_path = store.path_of("bob").unwrap();
+
+    // Renamed as is: the name inside disagrees with the file name.
+    fs::copy(alice.path(), &bob_path).unwrap();
+    let err = store.open("bob", PASSWORD).unwrap_err();
+    assert!(matches!(err, WalletError::Corrupt { .. }), "{err:?}");
+
+    // Renamed and the name inside edited to match: the associated data no longer authenticates.
+    let mut v = json(&bob_path);
+    v["name"] = "bob".into();
+    write_json(&bob_path, &v);
+    let err = store.open("bob", PASSWORD).unwrap_err();
+    assert!(matches!(err, WalletError::WrongPassword), "{err:?}");
+
+    store.open("alice", PASSWORD).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn the_wallet_file_has_mode_0600_and_a_new_directory_0700() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, store) = store();
+    let (mut wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(wallet.path()), 0o600);
+    assert_eq!(mode(store.dir()), 0o700);
+    wallet.next_receive().unwrap();
+    assert_eq!(mode(wallet.path()), 0o600, "after a rewrite");
+}
+
+#[test]
+fn indexes_and_public_keys_persist_across_reopen() {
+    let (_dir, store) = store();
+    let (mut wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let r0 = wallet.next_receive().unwrap();
+    let r1 = wallet.next_receive().unwrap();
+    let c0 = wallet.next_change().unwrap();
+    assert_eq!((r0.index(), r1.index(), c0.index()), (0, 1, 0));
+    assert_eq!(r1.public_key(), wallet.receive_key(1).unwrap().public_key());
+    drop(wallet);
+
+    let mut reopened = store.open("alice", PASSWORD).unwrap();
+    assert_eq!(reopened.next_receive_index(), 2);
+    assert_eq!(reopened.next_change_index(), 1);
+    assert_eq!(reopened.next_receive().unwrap().index(), 2);
+    assert_eq!(reopened.next_change().unwrap().index(), 1);
+    let file = json(reopened.path());
+    assert_eq!(file["next_receive_index"], 3);
+    assert_eq!(file["next_change_index"], 2);
+}
+
+#[test]
+fn public_keys_and_hashes_are_listed_without_the_password() {
+    let (_dir, store) = store();
+    let (mut wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let handed_out = [
+        wallet.next_receive().unwrap(),
+        wallet.next_receive().unwrap(),
+        wallet.next_change().unwrap(),
+    ];
+    let info = store.info("alice").unwrap();
+    assert_eq!(info, wallet.info());
+    assert_eq!(info.name(), "alice");
+    assert_eq!(
+        (info.next_receive_index(), info.next_change_index()),
+        (2, 1)
+    );
+    let listed: Vec<AddressKey> = info.keys().to_vec();
+    let expected: Vec<AddressKey> = handed_out.iter().map(DerivedKey::address_key).collect();
+    assert_eq!(listed, expected);
+    let hashes: Vec<[u8; 20]> = handed_out.iter().map(DerivedKey::pubkey_hash).collect();
+    assert_eq!(info.pubkey_hashes(), hashes);
+    assert_eq!(listed[2].path().to_string(), "m/44'/8088'/0'/1/0");
+    assert_eq!(info.kdf_params(), kdf());
+}
+
+#[test]
+fn a_stored_public_key_that_was_swapped_is_caught_on_open() {
+    let (_dir, store) = store();
+    let (mut wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    wallet.next_receive().unwrap();
+    let foreign = wallet.change_key(99).unwrap().public_key_bytes();
+    let mut v = json(wallet.path());
+    v["receive_pubkeys"][0] = hex::encode(foreign).into();
+    write_json(wallet.path(), &v);
+    // Locked readers cannot tell (the keys are not authenticated)...
+    assert_eq!(store.info("alice").unwrap().keys()[0].public_key(), foreign);
+    // ...but unlocking re-derives them.
+    let err = store.open("alice", PASSWORD).unwrap_err();
+    assert!(matches!(err, WalletError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
+fn a_failed_write_hands_out_no_address() {
+    let (_dir, store) = store();
+    let (mut wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    wallet.next_receive().unwrap();
+    fs::remove_dir_all(store.dir()).unwrap();
+    let err = wallet.next_receive().unwrap_err();
+    assert!(matches!(err, WalletError::Io { .. }), "{err:?}");
+    assert_eq!(wallet.next_receive_index(), 1);
+    let err = wallet.advance_to(Chain::Change, 5).unwrap_err();
+    assert!(matches!(err, WalletError::Io { .. }), "{err:?}");
+    assert_eq!(wallet.next_change_index(), 0);
+}
+
+#[test]
+fn keys_up_to_returns_the_keys_below_the_bound() {
+    let (_dir, store) = store();
+    let (wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let keys = wallet.keys_up_to(Chain::Change, 4).unwrap();
+    assert_eq!(keys.len(), 4);
+    for (i, key) in (0u32..).zip(&keys) {
+        assert_eq!(key.index(), i);
+        assert_eq!(key.chain(), Chain::Change);
+        assert_eq!(key.public_key(), wallet.change_key(i).unwrap().public_key());
+    }
+    assert!(wallet.keys_up_to(Chain::Receive, 0).unwrap().is_empty());
+    assert!(matches!(
+        wallet.keys_up_to(Chain::Receive, HARDENED + 1),
+        Err(WalletError::IndexOutOfRange { .. })
+    ));
+    assert_eq!(wallet.next_change_index(), 0, "scanning records nothing");
+}
+
+#[test]
+fn indexes_at_or_above_2_pow_31_are_rejected() {
+    let (_dir, store) = store();
+    let (wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    assert!(wallet.receive_key(HARDENED - 1).is_ok());
+    assert!(matches!(
+        wallet.receive_key(HARDENED),
+        Err(WalletError::IndexOutOfRange { .. })
+    ));
+    assert!(matches!(
+        wallet.change_key(u32::MAX),
+        Err(WalletError::IndexOutOfRange { .. })
+    ));
+}
+
+#[test]
+fn advance_to_records_scanned_indexes_and_never_goes_back() {
+    let (_dir, store) = store();
+    let (_, phrase, _, _) = &english_vectors()[3];
+    let mut wallet = store.restore("scan", PASSWORD, phrase, kdf()).unwrap();
+    wallet.advance_to(Chain::Receive, 3).unwrap();
+    wallet.advance_to(Chain::Receive, 1).unwrap();
+    assert_eq!(wallet.next_receive_index(), 3);
+    let info = store.info("scan").unwrap();
+    assert_eq!(info.keys().len(), 3);
+    assert_eq!(
+        info.keys()[2].public_key(),
+        wallet.receive_key(2).unwrap().public_key_bytes()
+    );
+    assert_eq!(
+        store
+            .open("scan", PASSWORD)
+            .unwrap()
+            .next_receive()
+            .unwrap()
+            .index(),
+        3
+    );
+}
+
+#[test]
+fn invalid_names_are_rejected_everywhere_and_nothing_is_written() {
+    let (dir, store) = store();
+    for bad in ["../x", "", "a/b", "..", "x.json", "名前", &"n".repeat(65)] {
+        let invalid = |r: Result<()>| matches!(r, Err(WalletError::InvalidName { .. }));
+        assert!(
+            invalid(store.create(bad, PASSWORD, kdf()).map(drop)),
+            "{bad:?}"
+        );
+        assert!(invalid(
+            store
+                .restore(bad, PASSWORD, &english_vectors()[0].1, kdf())
+                .map(drop)
+        ));
+        assert!(invalid(store.open(bad, PASSWORD).map(drop)), "{bad:?}");
+        assert!(invalid(store.exists(bad).map(drop)), "{bad:?}");
+        assert!(invalid(store.info(bad).map(drop)), "{bad:?}");
+        assert!(invalid(store.next_receive_address(bad).map(drop)));
+        assert!(invalid(store.next_change_address(bad).map(drop)));
+    }
+    let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+    assert!(entries.is_empty(), "{entries:?}");
+}
+
+#[test]
+fn an_empty_password_is_refused_on_create() {
+    let (_dir, store) = store();
+    let err = store.create("alice", "", kdf()).unwrap_err();
+    assert!(matches!(err, WalletError::EmptyPassword), "{err:?}");
+    assert!(!store.exists("alice").unwrap());
+}
+
+#[test]
+fn a_corrupted_file_gives_corrupt_not_a_panic() {
+    let (_dir, store) = store();
+    let (wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let path = wallet.path().to_owned();
+    let good = fs::read(&path).unwrap();
+    let mut cases: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"not json".to_vec(),
+        b"{}".to_vec(),
+        b"[]".to_vec(),
+        br#"{"version": 1}"#.to_vec(),
+        br#"{"version": 2}"#.to_vec(),
+        br#"{"version": "1"}"#.to_vec(),
+        vec![0xff; 100],
+    ];
+    for cut in [1, good.len() / 3, good.len() / 2, good.len() - 3] {
+        cases.push(good[..cut].to_vec());
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    v["ciphertext"] = "xyz".into();
+    cases.push(serde_json::to_vec(&v).unwrap());
+    v["ciphertext"] = serde_json::Value::Null;
+    cases.push(serde_json::to_vec(&v).unwrap());
+    for bytes in cases {
+        fs::write(&path, &bytes).unwrap();
+        let shown = String::from_utf8_lossy(&bytes).into_owned();
+        let err = store.open("alice", PASSWORD).unwrap_err();
+        assert!(
+            matches!(err, WalletError::Corrupt { .. }),
+            "{shown}: {err:?}"
+        );
+        let err = store.info("alice").unwrap_err();
+        assert!(
+            matches!(err, WalletError::Corrupt { .. }),
+            "{shown}: {err:?}"
+        );
+        let err = store.next_receive_address("alice").unwrap_err();
+        assert!(
+            matches!(err, WalletError::Corrupt { .. }),
+            "{shown}: {err:?}"
+        );
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            bytes,
+            "a corrupt file is not rewritten"
+        );
+    }
+}
+
+#[test]
+fn creating_an_existing_wallet_fails_and_keeps_the_old_file() {
+    let (_dir, store) = store();
+    let (wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let before = fs::read(wallet.path()).unwrap();
+    let err = store.create("alice", "another", kdf()).unwrap_err();
+    assert!(matches!(err, WalletError::WalletExists { .. }), "{err:?}");
+    let err = store
+        .restore("alice", "another", &english_vectors()[0].1, kdf())
+        .unwrap_err();
+    assert!(matches!(err, WalletError::WalletExists { .. }), "{err:?}");
+    assert_eq!(fs::read(wallet.path()).unwrap(), before);
+}
+
+#[test]
+fn a_missing_wallet_is_not_found() {
+    let (_dir, store) = store();
+    assert!(!store.exists("ghost").unwrap());
+    assert!(matches!(
+        store.open("ghost", PASSWORD),
+        Err(WalletError::WalletNotFound { .. })
+    ));
+    assert!(matches!(
+        store.info("ghost"),
+        Err(WalletError::WalletNotFound { .. })
+    ));
+    assert!(matches!(
+        store.next_receive_address("ghost"),
+        Err(WalletError::WalletNotFound { .. })
+    ));
+    assert!(!store.exists("ghost").unwrap(), "nothing was created");
+}
+
+#[test]
+fn list_is_sorted_and_shows_only_wallet_files() {
+    let (_dir, store) = store();
+    assert!(
+        store.list().unwrap().is_empty(),
+        "a missing directory holds no wallets"
+    );
+    for name in ["carol", "Alice", "bob", "a-b_1"] {
+        store.create(name, PASSWORD, kdf()).unwrap();
+    }
+    fs::write(store.dir().join("notes.txt"), b"x").unwrap();
+    fs::write(store.dir().join("dave.json.tmp"), b"x").unwrap();
+    fs::write(store.dir().join("bad name.json"), b"x").unwrap();
+    fs::write(store.dir().join(".json"), b"x").unwrap();
+    fs::create_dir(store.dir().join("dir.json")).unwrap();
+    assert_eq!(store.list().unwrap(), ["Alice", "a-b_1", "bob", "carol"]);
+    assert!(store.exists("bob").unwrap());
+}
+
+#[test]
+fn restore_rejects_an_invalid_phrase_and_creates_nothing() {
+    let (_dir, store) = store();
+    let err = store
+        .restore("alice", PASSWORD, "abandon abandon", kdf())
+        .unwrap_err();
+    assert!(
+        matches!(err, WalletError::MnemonicWordCount { got: 2 }),
+        "{err:?}"
+    );
+    assert!(!store.exists("alice").unwrap());
+}
+
+#[test]
+fn debug_output_shows_no_secret() {
+    let (_dir, store) = store();
+    let (wallet, mnemonic) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let key = wallet.receive_key(0).unwrap();
+    let shown = format!("{wallet:?} {key:?} {mnemonic:?}");
+    assert!(
+        !shown.contains(&hex::encode(key.secret_key().to_secret_bytes())),
+        "{shown}"
+    );
+    let words: Vec<&str> = mnemonic.words().collect();
+    assert!(!shown.contains(&words[..2].join(" ")), "{shown}");
+}
+
+/// Measures one unlock with the default (OWASP) parameters. Run with
+/// `cargo test -p i8o8i-wallet --release -- --ignored --nocapture unlock_time`.
+#[test]
+#[ignore = "slow in debug builds; a measurement, not a check"]
+fn unlock_time_with_default_kdf_params() {
+    let (_dir, store) = store();
+    let (mut wallet, _) = store
+        .create("alice", PASSWORD, KdfParams::default())
+        .unwrap();
+    for _ in 0..20 {
+        wallet.next_receive().unwrap();
+    }
+    let start = std::time::Instant::now();
+    let opened = store.open("alice", PASSWORD).unwrap();
+    let elapsed = start.elapsed();
+    assert_eq!(opened.next_receive_index(), 20);
+    println!("open with m=19456 KiB t=2 p=1 and 20 stored keys took {elapsed:?}");
+}
+
+/// The public key at `index` on `chain` by private derivation from the mnemonic, independently of
+/// the wallet's code.
+fn expected_key(mnemonic: &Mnemonic, chain: Chain, index: u32) -> [u8; 33] {
+    let master = ExtendedPrivKey::new_master(mnemonic.to_seed("").as_bytes()).unwrap();
+    let path = DerivationPath::address(ACCOUNT, chain, index).unwrap();
+    master.derive_path(&path).unwrap().public_key().serialize()
+}
+
+#[test]
+fn locked_addresses_are_the_keys_the_unlocked_wallet_derives() {
+    let (_dir, store) = store();
+    let (created, mnemonic) = store.create("alice", PASSWORD, kdf()).unwrap();
+    drop(created);
+    let mut handed_out = Vec::new();
+    for _ in 0..2 {
+        let mut wallet = store.open("alice", PASSWORD).unwrap();
+        handed_out.push(wallet.next_receive().unwrap().address_key());
+        handed_out.push(wallet.next_change().unwrap().address_key());
+        drop(wallet);
+        handed_out.push(store.next_receive_address("alice").unwrap());
+        handed_out.push(store.next_change_address("alice").unwrap());
+    }
+    let reopened = store.open("alice", PASSWORD).unwrap();
+    assert_eq!(
+        (reopened.next_receive_index(), reopened.next_change_index()),
+        (4, 4)
+    );
+    let receive: Vec<_> = handed_out
+        .iter()
+        .filter(|k| k.chain() == Chain::Receive)
+        .collect();
+    let change: Vec<_> = handed_out
+        .iter()
+        .filter(|k| k.chain() == Chain::Change)
+        .collect();
+    for (chain, keys) in [(Chain::Receive, receive), (Chain::Change, change)] {
+        assert_eq!(keys.len(), 4);
+        for (index, key) in (0u32..).zip(keys) {
+            assert_eq!(key.index(), index);
+            assert_eq!(key.public_key(), expected_key(&mnemonic, chain, index));
+            assert_eq!(
+                key.public_key(),
+                reopened.key(chain, index).unwrap().public_key_bytes()
+            );
+        }
+    }
+    // The locked view lists them, receive keys first.
+    let info = store.info("alice").unwrap();
+    let mut by_chain = handed_out.clone();
+    by_chain.sort_by_key(|k| (k.chain(), k.index()));
+    assert_eq!(info.keys(), by_chain.as_slice());
+    assert_eq!(info.keys()[5].path().to_string(), "m/44'/8088'/0'/1/1");
+}
+
+#[test]
+fn an_open_wallet_continues_after_addresses_handed_out_while_it_was_open() {
+    let (_dir, store) = store();
+    let (mut wallet, mnemonic) = store.create("alice", PASSWORD, kdf()).unwrap();
+    assert_eq!(wallet.next_receive().unwrap().index(), 0);
+    assert_eq!(store.next_receive_address("alice").unwrap().index(), 1);
+    assert_eq!(store.next_receive_address("alice").unwrap().index(), 2);
+    assert_eq!(store.next_change_address("alice").unwrap().index(), 0);
+    // The wallet has not seen them yet...
+    assert_eq!(wallet.next_receive_index(), 1);
+    // ...but takes them into account before handing out more, on either chain.
+    let change = wallet.next_change().unwrap();
+    assert_eq!(change.index(), 1);
+    assert_eq!(wallet.next_receive_index(), 3);
+    assert_eq!(wallet.next_receive().unwrap().index(), 3);
+    wallet.advance_to(Chain::Change, 2).unwrap();
+    assert_eq!(store.next_change_address("alice").unwrap().index(), 2);
+    wallet.advance_to(Chain::Change, 2).unwrap();
+    assert_eq!(wallet.next_change_index(), 3);
+
+    let info = store.info("alice").unwrap();
+    assert_eq!(info, wallet.info());
+    assert_eq!(
+        (info.next_receive_index(), info.next_change_index()),
+        (4, 3)
+    );
+    for key in info.keys() {
+        assert_eq!(
+            key.public_key(),
+            expected_key(&mnemonic, key.chain(), key.index())
+        );
+    }
+    store.open("alice", PASSWORD).unwrap();
+}
+
+#[test]
+fn concurrent_locked_and_unlocked_writers_lose_no_address() {
+    let (_dir, store) = store();
+    let (mut wallet, mnemonic) = store.create("alice", PASSWORD, kdf()).unwrap();
+    const EACH: usize = 10;
+    let (unlocked, locked) = std::thread::scope(|scope| {
+        let unlocked = scope.spawn(|| {
+            (0..EACH)
+                .map(|_| wallet.next_receive().unwrap().address_key())
+                .collect::<Vec<_>>()
+        });
+        let locked: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..EACH)
+                        .map(|_| store.next_receive_address("alice").unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        (
+            unlocked.join().unwrap(),
+            locked
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .collect::<Vec<_>>(),
+        )
+    });
+    let mut all: Vec<AddressKey> = unlocked.into_iter().chain(locked).collect();
+    all.sort_by_key(AddressKey::index);
+    let indexes: Vec<u32> = all.iter().map(AddressKey::index).collect();
+    assert_eq!(indexes, (0..3 * EACH as u32).collect::<Vec<_>>());
+    for key in &all {
+        assert_eq!(
+            key.public_key(),
+            expected_key(&mnemonic, Chain::Receive, key.index())
+        );
+    }
+    assert_eq!(store.info("alice").unwrap().keys(), all.as_slice());
+    assert_eq!(
+        store.open("alice", PASSWORD).unwrap().next_receive_index(),
+        3 * EACH as u32
+    );
+}
+
+#[test]
+fn a_swapped_extended_public_key_is_caught_on_open() {
+    let (_dir, store) = store();
+    let (alice, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let (mallory, _) = store.create("mallory", PASSWORD, kdf()).unwrap();
+    let path = alice.path().to_owned();
+    let original = json(&path);
+    let foreign = json(mallory.path());
+    type Edit<'a> = Box<dyn Fn(&mut serde_json::Value) + 'a>;
+    let edits: [(&str, Edit<'_>); 4] = [
+        (
+            "receive xpub",
+            Box::new(|v| v["receive_xpub"] = foreign["receive_xpub"].clone()),
+        ),
+        (
+            "change chain code",
+            Box::new(|v| {
+                v["change_xpub"]["chain_code"] = foreign["change_xpub"]["chain_code"].clone()
+            }),
+        ),
+        (
+            "receive public key",
+            Box::new(|v| {
+                v["receive_xpub"]["public_key"] = foreign["receive_xpub"]["public_key"].clone()
+            }),
+        ),
+        (
+            "chains exchanged",
+            Box::new(|v| {
+                let receive = v["receive_xpub"].clone();
+                v["receive_xpub"] = v["change_xpub"].clone();
+                v["change_xpub"] = receive;
+            }),
+        ),
+    ];
+    for (what, edit) in edits {
+        let mut v = original.clone();
+        edit(&mut v);
+        write_json(&path, &v);
+        // Locked readers cannot tell: the file is public data in clear...
+        store.info("alice").unwrap();
+        store.next_receive_address("alice").unwrap();
+        // ...but unlocking re-derives the extended public keys.
+        let err = store.open("alice", PASSWORD).unwrap_err();
+        match err {
+            WalletError::Corrupt { reason, .. } => {
+                assert!(reason.contains("extended public key"), "{what}: {reason}");
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    write_json(&path, &original);
+    store.open("alice", PASSWORD).unwrap();
+}
+
+#[test]
+fn an_open_wallet_refuses_foreign_keys_recorded_in_its_file() {
+    let (_dir, store) = store();
+    let (mut alice, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let (mallory, _) = store.create("mallory", PASSWORD, kdf()).unwrap();
+    alice.next_receive().unwrap();
+    let path = alice.path().to_owned();
+    let original = json(&path);
+
+    // A key appended to the file behind the open wallet's back, not derived from its seed.
+    let mut v = original.clone();
+    v["next_receive_index"] = 2.into();
+    v["receive_pubkeys"]
+        .as_array_mut()
+        .unwrap()
+        .push(hex::encode(mallory.receive_key(1).unwrap().public_key_bytes()).into());
+    write_json(&path, &v);
+    let err = alice.next_receive().unwrap_err();
+    assert!(matches!(err, WalletError::Corrupt { .. }), "{err:?}");
+    assert_eq!(alice.next_receive_index(), 1);
+
+    // A key the wallet already handed out, replaced.
+    let mut v = original.clone();
+    v["receive_pubkeys"][0] =
+        hex::encode(mallory.receive_key(0).unwrap().public_key_bytes()).into();
+    write_json(&path, &v);
+    let err = alice.next_change().unwrap_err();
+    assert!(matches!(err, WalletError::Corrupt { .. }), "{err:?}");
+
+    // Another wallet's file put in its place.
+    fs::copy(mallory.path(), &path).unwrap();
+    let mut v = json(&path);
+    v["name"] = "alice".into();
+    write_json(&path, &v);
+    let err = alice.advance_to(Chain::Receive, 5).unwrap_err();
+    assert!(matches!(err, WalletError::Corrupt { .. }), "{err:?}");
+
+    // The original file back: the wallet carries on.
+    write_json(&path, &original);
+    assert_eq!(alice.next_receive().unwrap().index(), 1);
+}
+
+#[test]
+fn an_open_wallet_restores_keys_a_stale_writer_dropped() {
+    let (_dir, store) = store();
+    let (mut wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let stale = fs::read(wallet.path()).unwrap();
+    wallet.next_receive().unwrap();
+    wallet.next_receive().unwrap();
+    // Something wrote an older state of the file: the wallet still knows indexes 0 and 1.
+    fs::write(wallet.path(), &stale).unwrap();
+    assert_eq!(wallet.next_receive().unwrap().index(), 2);
+    assert_eq!(store.info("alice").unwrap().next_receive_index(), 3);
+    assert_eq!(store.next_receive_address("alice").unwrap().index(), 3);
+}
+
+#[test]
+fn a_failed_locked_write_hands_out_no_address() {
+    let (_dir, store) = store();
+    let (wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let before = fs::read(wallet.path()).unwrap();
+    // A directory where the temporary file goes makes the write fail.
+    let tmp = store.dir().join("alice.json.tmp");
+    fs::create_dir(&tmp).unwrap();
+    let err = store.next_receive_address("alice").unwrap_err();
+    assert!(matches!(err, WalletError::Io { .. }), "{err:?}");
+    assert_eq!(fs::read(wallet.path()).unwrap(), before);
+    fs::remove_dir(&tmp).unwrap();
+    assert_eq!(store.next_receive_address("alice").unwrap().index(), 0);
+}
+
+#[test]
+fn a_version_1_file_is_refused_with_its_version() {
+    let (_dir, store) = store();
+    let (wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let mut v = json(wallet.path());
+    v["version"] = 1.into();
+    let object = v.as_object_mut().unwrap();
+    object.remove("receive_xpub");
+    object.remove("change_xpub");
+    write_json(wallet.path(), &v);
+    for err in [
+        store.open("alice", PASSWORD).unwrap_err(),
+        store.info("alice").unwrap_err(),
+        store.next_receive_address("alice").unwrap_err(),
+    ] {
+        assert!(
+            err.to_string()
+                .ends_with("is corrupt: unsupported wallet file version 1"),
+            "{err}"
+        );
+    }
+}
