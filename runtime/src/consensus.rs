@@ -408,4 +408,70 @@ mod tests {
         let EngineParams::Pow(p) = &spec.consensus[0].engine;
         p.initial_bits
     }
+
+    /// Headers by hash, in memory.
+    struct Headers(std::collections::BTreeMap<BlockHash, Header>);
+
+    impl HeaderReader for Headers {
+        fn header(&self, hash: &BlockHash) -> Result<Option<Header>, StoreError> {
+            Ok(self.0.get(hash).cloned())
+        }
+    }
+
+    /// A chain from a dev genesis whose block at height `i` has time `times[i]`.
+    fn chain_with_times(times: &[u64]) -> (Vec<Header>, Headers) {
+        let spec = ChainSpec::from_yaml(include_str!("../../config/chains/dev.yaml")).unwrap();
+        let mut headers: Vec<Header> = Vec::new();
+        for (height, &time) in (0u64..).zip(times) {
+            let mut header = spec.genesis_block().header;
+            header.height = height;
+            header.time = time;
+            header.parent = headers.last().map_or(BlockHash::ZERO, Header::hash);
+            headers.push(header);
+        }
+        let store = Headers(headers.iter().map(|h| (h.hash(), h.clone())).collect());
+        (headers, store)
+    }
+
+    /// Block times out of order, chosen so that the median of the last 11 (1310) differs from
+    /// the medians of the last 10, the last 12 and all 15, and from the tip's own time.
+    const SHUFFLED_TIMES: [u64; 15] = [
+        1230, 1130, 1240, 1470, 1120, 1080, 1070, 1390, 1680, 1310, 1430, 1340, 1270, 1490, 1200,
+    ];
+
+    #[test]
+    fn median_time_past_is_the_median_of_the_tip_and_its_ten_ancestors() {
+        let (headers, store) = chain_with_times(&SHUFFLED_TIMES);
+        // Heights 4..=14 sorted: 1070 1080 1120 1200 1270 [1310] 1340 1390 1430 1490 1680.
+        assert_eq!(median_time_past(&headers[14], &store), Ok(1310));
+        // Heights 3..=13 sorted: 1070 1080 1120 1270 1310 [1340] 1390 1430 1470 1490 1680.
+        assert_eq!(median_time_past(&headers[13], &store), Ok(1340));
+    }
+
+    #[test]
+    fn median_time_past_near_genesis_uses_the_blocks_that_exist() {
+        let (headers, store) = chain_with_times(&SHUFFLED_TIMES);
+        // Heights 0..=3 sorted: 1130 1230 [1240] 1470; the upper of the two middles, as in
+        // Bitcoin Core.
+        assert_eq!(median_time_past(&headers[3], &store), Ok(1240));
+        // Genesis alone.
+        assert_eq!(median_time_past(&headers[0], &store), Ok(1230));
+        // Heights 0..=1 sorted: 1130 [1230].
+        assert_eq!(median_time_past(&headers[1], &store), Ok(1230));
+    }
+
+    #[test]
+    fn median_time_past_reports_storage_failures() {
+        struct Broken;
+        impl HeaderReader for Broken {
+            fn header(&self, _: &BlockHash) -> Result<Option<Header>, StoreError> {
+                Err(StoreError("disk unreadable".into()))
+            }
+        }
+        let (headers, _) = chain_with_times(&SHUFFLED_TIMES);
+        assert_eq!(
+            median_time_past(&headers[5], &Broken),
+            Err(HeaderError::Storage("disk unreadable".into()))
+        );
+    }
 }

@@ -372,3 +372,6 @@ impl UtxoSetHasher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
