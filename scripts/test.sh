@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite: installs prerequisites, then runs every crate's tests (unit, integration,
-# doc) and checks that the benchmarks and fuzz targets still compile.
+# The whole test suite: installs prerequisites, builds every target of every crate (so the
+# benchmarks and fuzz-free tools cannot rot), then runs all unit, integration and doc tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
+# One build of all targets first: one feature resolution for the whole workspace, so the test
+# run below reuses it (RocksDB's C++ is built once).
+cargo build --workspace --all-features --all-targets --locked
 cargo test --workspace --all-features --locked
-# Benchmarks are measured by hand (`cargo bench`), but must not rot.
-cargo build --workspace --all-features --benches --locked

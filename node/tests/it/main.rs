@@ -2,4 +2,5 @@
 //! ephemeral port, and a real jsonrpsee HTTP client. One binary to save link time.
 
 mod common;
+mod mempool_policy;
 mod node_flow;

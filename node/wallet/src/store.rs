@@ -24,7 +24,7 @@ const FILE_EXTENSION: &str = "json";
 
 /// Held across every read-modify-write of a wallet file in this process, so that two updates
 /// never interleave. Updates are rare and short (one small file written and synced), so one lock
-/// for all files costs nothing worth a lock per file.
+/// for all files is simpler than a lock per file and costs little.
 static FILE_UPDATES: Mutex<()> = Mutex::new(());
 
 fn lock_file_updates() -> MutexGuard<'static, ()> {

@@ -1,0 +1,218 @@
+//! Load tool: mempool acceptance of signed P2PKH transactions, in-process and through
+//! `tx_submit` over loopback HTTP, against the single-core rate of the signature verification
+//! every acceptance must do.
+//!
+//! Run: `cargo bench -p i8o8i-node --bench mempool` (or, reusing the dev build of RocksDB,
+//! `cargo bench -p i8o8i-node --bench mempool --profile dev`). It starts a real node (RocksDB in a
+//! temporary directory, dev chain), mines coins, fans them out to 20,000 outputs, pre-signs one
+//! spend per output, then measures five rounds of 2,000 transactions per mode and prints the
+//! median rate of each mode and its ratio to the verification rate.
+
+use std::time::Instant;
+
+use i8o8i_benches::key;
+use i8o8i_config::NodeConfig;
+use i8o8i_node::launch::{LaunchOptions, launch};
+use i8o8i_runtime::{Amount, OutPoint, SighashCache, Transaction, TxIn, TxOut, sign_p2pkh_input};
+use i8o8i_script_vm::{SIGHASH_ALL, templates};
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::HttpClientBuilder;
+use jsonrpsee::rpc_params;
+use parity_scale_codec::Encode;
+use secp256k1::{Message, PublicKey, ecdsa};
+
+const ROUND: usize = 2_000;
+const ROUNDS: usize = 5;
+const FANOUT_TXS: usize = 10;
+const FANOUT_OUTPUTS: usize = 2 * ROUND * ROUNDS / FANOUT_TXS;
+const CLIENTS: usize = 8;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run());
+}
+
+async fn run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = NodeConfig {
+        chain: "dev".into(),
+        data_dir: Some(dir.path().to_owned()),
+        ..NodeConfig::default()
+    };
+    config.rpc.addr = "127.0.0.1:0".parse().expect("addr");
+    config.mempool.max_bytes = 1 << 30;
+    let running = launch(LaunchOptions { config, dev: false })
+        .await
+        .expect("node");
+    let node = running.node().clone();
+    let chain_id = node.chain().chain_id();
+    let (sk, pk) = key(1);
+    let script = templates::p2pkh(&templates::hash160(&pk.serialize()));
+
+    // Coins: 110 coinbases, the first ten mature; fan each out to many small outputs.
+    node.generate(110, &script, 2).expect("mine");
+    let mut coins = node
+        .chain()
+        .store()
+        .coins_for_script(&script)
+        .expect("coins");
+    coins.sort_by_key(|(_, c)| c.height);
+    for (op, coin) in coins.iter().take(FANOUT_TXS) {
+        let each = (coin.output.value.to_units() - 1_000_000) / FANOUT_OUTPUTS as u64;
+        let mut tx = Transaction {
+            version: 2,
+            inputs: vec![TxIn {
+                prevout: *op,
+                script_sig: Default::default(),
+                sequence: u32::MAX,
+            }],
+            outputs: (0..FANOUT_OUTPUTS)
+                .map(|_| TxOut {
+                    value: Amount::from_units(each),
+                    script_pubkey: script.clone(),
+                })
+                .collect(),
+            lock_time: 0,
+            payload: None,
+        };
+        sign_p2pkh_input(&mut tx, 0, &sk, coin.output.value, &chain_id, SIGHASH_ALL).expect("sign");
+        node.submit_transaction(tx).expect("fan-out accepted");
+    }
+    node.generate(1, &script, 2).expect("mine");
+    let small: Vec<_> = node
+        .chain()
+        .store()
+        .coins_for_script(&script)
+        .expect("coins")
+        .into_iter()
+        .filter(|(_, c)| !c.coinbase)
+        .collect();
+    assert!(
+        small.len() >= 2 * ROUND * ROUNDS,
+        "{} small coins",
+        small.len()
+    );
+
+    let signed: Vec<Transaction> = small
+        .iter()
+        .take(2 * ROUND * ROUNDS)
+        .map(|(op, coin)| spend(*op, coin.output.value, &script, &sk, &chain_id))
+        .collect();
+
+    // Baseline: parse + verify of the same kind of signature, one core.
+    let samples: Vec<_> = signed
+        .iter()
+        .take(ROUND)
+        .map(|tx| {
+            let cache = SighashCache::new(tx);
+            let digest = cache
+                .signature_hash(&chain_id, 0, &script, small[0].1.output.value, SIGHASH_ALL)
+                .expect("digest");
+            let items: Vec<Vec<u8>> = tx.inputs[0]
+                .script_sig
+                .instructions()
+                .map(|i| i.expect("push").push_data().expect("push").to_vec())
+                .collect();
+            (
+                items[0][..items[0].len() - 1].to_vec(),
+                items[1].clone(),
+                digest,
+            )
+        })
+        .collect();
+    let mut verify_rates = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for (der, pubkey, digest) in &samples {
+            let key = PublicKey::from_slice(pubkey).expect("key");
+            let sig = ecdsa::Signature::from_der_lax(der).expect("sig");
+            let _ = std::hint::black_box(ecdsa::verify(&sig, Message::from_digest(*digest), &key));
+        }
+        verify_rates.push(samples.len() as f64 / start.elapsed().as_secs_f64());
+    }
+    let verify = median(verify_rates);
+
+    let (in_process, over_rpc) = signed.split_at(ROUND * ROUNDS);
+    let mut rates = Vec::new();
+    for round in in_process.chunks(ROUND) {
+        let start = Instant::now();
+        for tx in round {
+            node.submit_transaction(tx.clone()).expect("accepted");
+        }
+        rates.push(round.len() as f64 / start.elapsed().as_secs_f64());
+    }
+    let in_proc = median(rates);
+
+    let url = format!("http://{}", running.rpc_addr());
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| HttpClientBuilder::default().build(&url).expect("client"))
+        .collect();
+    let mut rates = Vec::new();
+    for round in over_rpc.chunks(ROUND) {
+        let raws: Vec<String> = round.iter().map(|tx| hex::encode(tx.encode())).collect();
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for (i, client) in clients.iter().enumerate() {
+            let mine: Vec<String> = raws.iter().skip(i).step_by(CLIENTS).cloned().collect();
+            let client = client.clone();
+            tasks.push(tokio::spawn(async move {
+                for raw in mine {
+                    let _: String = client
+                        .request("tx_submit", rpc_params![raw])
+                        .await
+                        .expect("accepted");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        rates.push(round.len() as f64 / start.elapsed().as_secs_f64());
+    }
+    let rpc = median(rates);
+
+    println!("signature verification (parse + verify, 1 core): {verify:>9.0} /s");
+    println!(
+        "mempool acceptance, in-process:                  {in_proc:>9.0} tx/s  ({:.2} x verify)",
+        in_proc / verify
+    );
+    println!(
+        "mempool acceptance, tx_submit over HTTP ({CLIENTS} clients): {rpc:>9.0} tx/s  ({:.2} x verify)",
+        rpc / verify
+    );
+    println!("mempool: {} transactions", node.mempool().info().count);
+    running.stop().await;
+}
+
+fn spend(
+    op: OutPoint,
+    value: Amount,
+    script: &i8o8i_script_vm::ScriptBuf,
+    sk: &secp256k1::SecretKey,
+    chain_id: &i8o8i_runtime::Hash256,
+) -> Transaction {
+    let mut tx = Transaction {
+        version: 2,
+        inputs: vec![TxIn {
+            prevout: op,
+            script_sig: Default::default(),
+            sequence: u32::MAX,
+        }],
+        outputs: vec![TxOut {
+            value: Amount::from_units(value.to_units() - 500),
+            script_pubkey: script.clone(),
+        }],
+        lock_time: 0,
+        payload: None,
+    };
+    sign_p2pkh_input(&mut tx, 0, sk, value, chain_id, SIGHASH_ALL).expect("sign");
+    tx
+}

@@ -1,0 +1,131 @@
+//! Mempool policy on a real node: unconfirmed chains, minimum fee, the size cap with
+//! lowest-fee-rate eviction, expiry, and block templates that put parents before children.
+
+use i8o8i_config::NodeConfig;
+use i8o8i_node::launch::{LaunchOptions, launch};
+use i8o8i_node::mempool::MempoolError;
+use i8o8i_node::node::unix_now;
+use i8o8i_runtime::{Amount, OutPoint, Transaction, TxIn, TxOut, sign_p2pkh_input};
+use i8o8i_script_vm::{SIGHASH_ALL, templates};
+use secp256k1::{PublicKey, SecretKey};
+
+fn keypair() -> (SecretKey, Vec<u8>) {
+    let sk = SecretKey::from_secret_bytes([0x42; 32]).unwrap();
+    (sk, PublicKey::from_secret_key(&sk).serialize().to_vec())
+}
+
+fn spend(
+    prev: OutPoint,
+    value: u64,
+    fee: u64,
+    pk: &[u8],
+    sk: &SecretKey,
+    chain_id: &i8o8i_runtime::Hash256,
+) -> Transaction {
+    let mut tx = Transaction {
+        version: 2,
+        inputs: vec![TxIn {
+            prevout: prev,
+            script_sig: Default::default(),
+            sequence: u32::MAX,
+        }],
+        outputs: vec![TxOut {
+            value: Amount::from_units(value - fee),
+            script_pubkey: templates::p2pkh(&templates::hash160(pk)),
+        }],
+        lock_time: 0,
+        payload: None,
+    };
+    sign_p2pkh_input(
+        &mut tx,
+        0,
+        sk,
+        Amount::from_units(value),
+        chain_id,
+        SIGHASH_ALL,
+    )
+    .unwrap();
+    tx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_policy_fee_floor_chains_eviction_expiry_and_template_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig {
+        chain: "dev".into(),
+        data_dir: Some(dir.path().to_owned()),
+        ..NodeConfig::default()
+    };
+    config.rpc.addr = "127.0.0.1:0".parse().unwrap();
+    // Room for two of the ~193-byte transactions below.
+    config.mempool.max_bytes = 400;
+    config.mempool.min_fee_rate = 2;
+    let running = launch(LaunchOptions {
+        config: config.clone(),
+        dev: false,
+    })
+    .await
+    .unwrap();
+    let node = running.node().clone();
+    let chain_id = node.chain().chain_id();
+    let (sk, pk) = keypair();
+    let script = templates::p2pkh(&templates::hash160(&pk));
+    node.generate(104, &script, 1).unwrap();
+    let mut coins = node.chain().store().coins_for_script(&script).unwrap();
+    coins.sort_by_key(|(_, c)| c.height);
+    let coin = |i: usize| (coins[i].0, coins[i].1.output.value.to_units());
+
+    // Below the floor: 2 units per byte needed.
+    let cheap = spend(coin(0).0, coin(0).1, 10, &pk, &sk, &chain_id);
+    assert!(matches!(
+        node.submit_transaction(cheap),
+        Err(MempoolError::FeeTooLow { .. })
+    ));
+
+    // An unconfirmed chain: parent then child spending the parent's output.
+    let parent = spend(coin(0).0, coin(0).1, 1_000, &pk, &sk, &chain_id);
+    let child = spend(
+        OutPoint {
+            txid: parent.txid(),
+            index: 0,
+        },
+        coin(0).1 - 1_000,
+        5_000,
+        &pk,
+        &sk,
+        &chain_id,
+    );
+    node.submit_transaction(parent.clone()).unwrap();
+    node.submit_transaction(child.clone()).unwrap();
+    // The child pays a higher rate but must follow its parent in a template.
+    let (template, fees) = node.mempool().template(1_000_000);
+    let order: Vec<_> = template.iter().map(|t| t.txid()).collect();
+    assert_eq!(order, vec![parent.txid(), child.txid()]);
+    assert_eq!(fees.to_units(), 6_000);
+
+    // The cap: a third, richer transaction evicts the lowest rate (the parent) and its child.
+    let rich = spend(coin(1).0, coin(1).1, 20_000, &pk, &sk, &chain_id);
+    let richer = spend(coin(2).0, coin(2).1, 30_000, &pk, &sk, &chain_id);
+    node.submit_transaction(rich.clone()).unwrap();
+    node.submit_transaction(richer.clone()).unwrap();
+    let pool = node.mempool();
+    assert!(
+        pool.get(&parent.txid()).is_none() && pool.get(&child.txid()).is_none(),
+        "lowest rate evicted with its child"
+    );
+    assert!(pool.get(&rich.txid()).is_some() && pool.get(&richer.txid()).is_some());
+    assert!(pool.info().bytes <= 400);
+    drop(pool);
+    // Something poorer than everything pooled cannot get in.
+    let poor = spend(coin(3).0, coin(3).1, 500, &pk, &sk, &chain_id);
+    assert_eq!(node.submit_transaction(poor), Err(MempoolError::Full));
+
+    // Expiry.
+    let expired = node
+        .mempool()
+        .expire(unix_now() + config.mempool.expiry_secs + 1);
+    assert_eq!(expired, 2);
+    assert_eq!(node.mempool().info().count, 0);
+
+    running.stop().await;
+}
