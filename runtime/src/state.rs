@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::spec::ChainSpec;
-use crate::validation::{BlockError, TxError, check_block};
+use crate::validation::{BlockError, TxError, check_block_txids};
 use crate::{Amount, Block, Hash256, OutPoint, SighashCache, Transaction, TxOut, verify_input};
 
 use i8o8i_script_vm::checker::{
@@ -217,7 +217,7 @@ pub fn connect_block(
     times: &dyn ChainTimeReader,
     pool: Option<&rayon::ThreadPool>,
 ) -> Result<BlockChanges, BlockError> {
-    check_block(block, ctx.spec)?;
+    let txids = check_block_txids(block, ctx.spec)?;
     let height = block.header.height;
     let mut created: BTreeMap<OutPoint, Coin> = BTreeMap::new();
     let mut spent_from_set: Vec<(OutPoint, Coin)> = Vec::new();
@@ -225,8 +225,7 @@ pub fn connect_block(
     let mut fees = Amount::ZERO;
     let mut script_jobs: Vec<(usize, Vec<Coin>)> = Vec::with_capacity(block.transactions.len());
 
-    for (index, tx) in block.transactions.iter().enumerate() {
-        let txid = tx.txid();
+    for (index, (tx, &txid)) in block.transactions.iter().zip(&txids).enumerate() {
         let fail = |error: TxError| BlockError::Tx { index, txid, error };
         if index > 0 {
             let mut coins = Vec::with_capacity(tx.inputs.len());
@@ -311,7 +310,7 @@ pub fn connect_block(
     if let Some((index, error)) = failure {
         return Err(BlockError::Tx {
             index,
-            txid: block.transactions[index].txid(),
+            txid: txids[index],
             error,
         });
     }

@@ -229,6 +229,15 @@ fn payload_kind(p: &crate::Payload) -> &'static str {
 /// # Errors
 /// The first [`BlockError`] found.
 pub fn check_block(block: &Block, spec: &ChainSpec) -> Result<(), BlockError> {
+    check_block_txids(block, spec).map(|_| ())
+}
+
+/// [`check_block`], returning the transaction ids it computed (so callers hash each
+/// transaction once).
+///
+/// # Errors
+/// The first [`BlockError`] found.
+pub fn check_block_txids(block: &Block, spec: &ChainSpec) -> Result<Vec<Txid>, BlockError> {
     let size = block.encoded_size();
     if size as u64 > spec.max_block_size {
         return Err(BlockError::TooLarge {
@@ -282,7 +291,7 @@ pub fn check_block(block: &Block, spec: &ChainSpec) -> Result<(), BlockError> {
     {
         return Err(BlockError::BadCoinbaseHeight(height));
     }
-    Ok(())
+    Ok(txids)
 }
 
 #[cfg(test)]
