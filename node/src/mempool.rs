@@ -92,6 +92,8 @@ pub struct Mempool {
     spent_by: HashMap<OutPoint, Txid>,
     /// (fee rate, arrival) ascending: eviction order.
     by_rate: BTreeSet<(u64, u64, Txid)>,
+    /// (arrival time, arrival order): expiry order, so expiring never scans the pool.
+    by_time: BTreeSet<(u64, u64, Txid)>,
     bytes: u64,
     next_seq: u64,
 }
@@ -104,6 +106,7 @@ impl Mempool {
             entries: HashMap::new(),
             spent_by: HashMap::new(),
             by_rate: BTreeSet::new(),
+            by_time: BTreeSet::new(),
             bytes: 0,
             next_seq: 0,
         }
@@ -274,6 +277,7 @@ impl Mempool {
         self.bytes += entry.size;
         self.by_rate
             .insert((entry.fee_rate_milli(), entry.seq, txid));
+        self.by_time.insert((entry.time, entry.seq, txid));
         self.entries.insert(txid, entry);
     }
 
@@ -299,8 +303,7 @@ impl Mempool {
                 }
             }
             self.bytes -= entry.size;
-            self.by_rate
-                .remove(&(entry.fee_rate_milli(), entry.seq, id));
+            self.unindex(id, &entry);
             removed.push(id);
         }
         removed
@@ -319,15 +322,20 @@ impl Mempool {
     /// Drops transactions older than the expiry; returns how many.
     pub fn expire(&mut self, now: u64) -> usize {
         let cutoff = now.saturating_sub(self.config.expiry_secs);
-        let old: Vec<_> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| e.time < cutoff)
-            .map(|(id, _)| *id)
-            .collect();
-        old.into_iter()
-            .map(|id| self.remove_with_descendants(id).len())
-            .sum()
+        let mut removed = 0;
+        while let Some(&(time, _, id)) = self.by_time.iter().next() {
+            if time >= cutoff {
+                break;
+            }
+            removed += self.remove_with_descendants(id).len();
+        }
+        removed
+    }
+
+    fn unindex(&mut self, txid: Txid, entry: &Entry) {
+        self.by_rate
+            .remove(&(entry.fee_rate_milli(), entry.seq, txid));
+        self.by_time.remove(&(entry.time, entry.seq, txid));
     }
 
     /// A block was connected: drop what it confirms and whatever now conflicts with it.
@@ -340,8 +348,7 @@ impl Mempool {
                     self.spent_by.remove(&input.prevout);
                 }
                 self.bytes -= entry.size;
-                self.by_rate
-                    .remove(&(entry.fee_rate_milli(), entry.seq, txid));
+                self.unindex(txid, &entry);
             }
             for input in &tx.inputs {
                 if let Some(conflict) = self.spent_by.get(&input.prevout).copied() {
@@ -366,6 +373,7 @@ impl Mempool {
         previous.sort_unstable_by_key(|e| e.seq);
         self.spent_by.clear();
         self.by_rate.clear();
+        self.by_time.clear();
         self.bytes = 0;
         let returning = disconnected
             .iter()
