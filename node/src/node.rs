@@ -198,13 +198,19 @@ impl Node {
     }
 
     /// Mines continuously until [`Node::shutdown`]. With `pace` (dev chains, whose difficulty
-    /// never rises), waits until the tip is `pace` seconds old before mining the next block.
+    /// never rises), waits until the tip has been the tip for `pace` seconds of local time
+    /// before mining on it (header times can run ahead of the clock after a burst of
+    /// `mining_generate`, because each must exceed the median time past).
     pub fn run_miner(self: Arc<Self>, payout: ScriptBuf, threads: usize, pace: Option<u64>) {
         tracing::info!(threads, ?pace, "mining started");
+        let mut tip_seen = (self.chain.tip().hash, Instant::now());
         while !self.shutdown.load(Ordering::Relaxed) {
             if let Some(pace) = pace {
-                let due = self.chain.tip().header.time.saturating_add(pace);
-                if unix_now() < due {
+                let tip = self.chain.tip().hash;
+                if tip != tip_seen.0 {
+                    tip_seen = (tip, Instant::now());
+                }
+                if tip_seen.1.elapsed() < std::time::Duration::from_secs(pace) {
                     std::thread::sleep(std::time::Duration::from_millis(100));
                     continue;
                 }
