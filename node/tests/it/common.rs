@@ -54,6 +54,20 @@ pub(crate) async fn call_err(c: &HttpClient, method: &str, params: ArrayParams) 
     }
 }
 
+/// The transaction of a `transactions` entry of an RPC block (the object minus the `txid`
+/// and `size` the node adds), checked against the reported txid.
+pub(crate) fn tx_from_json(v: &Value) -> Transaction {
+    let mut obj = v.as_object().expect("transaction object").clone();
+    let txid: i8o8i_runtime::Txid = obj
+        .remove("txid")
+        .and_then(|t| t.as_str().map(|s| s.parse().expect("txid hex")))
+        .expect("txid");
+    obj.remove("size").expect("size");
+    let tx: Transaction = serde_json::from_value(Value::Object(obj)).expect("transaction JSON");
+    assert_eq!(tx.txid(), txid, "txid of the decoded transaction");
+    tx
+}
+
 /// A block on `parent` with a coinbase paying `reward` to `payout` (plus `tag` for a unique
 /// txid) and `txs`, sealed with a real nonce search at the dev chain's difficulty.
 pub(crate) fn build_block(

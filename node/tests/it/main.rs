@@ -2,5 +2,6 @@
 //! ephemeral port, and a real jsonrpsee HTTP client. One binary to save link time.
 
 mod common;
+mod crash;
 mod mempool_policy;
 mod node_flow;
