@@ -258,7 +258,7 @@ fn block_json(node: &Node, block: Block) -> BlockJson {
         .flatten()
         == Some(hash);
     let confirmations = if on_best {
-        tip.header.height - block.header.height + 1
+        (tip.header.height + 1).saturating_sub(block.header.height)
     } else {
         0
     };
@@ -429,7 +429,7 @@ pub fn register(registry: &mut Registry<Node>) {
             .into_iter()
             .nth(loc.position as usize)
             .ok_or_else(|| internal("indexed position missing"))?;
-        let confirmations = node.chain().tip().header.height - height + 1;
+        let confirmations = (node.chain().tip().header.height + 1).saturating_sub(height);
         Ok(TxWithStatus {
             status: TxStatus::Confirmed {
                 block_hash: loc.block,
@@ -469,7 +469,7 @@ pub fn register(registry: &mut Registry<Node>) {
                     value: coin.output.value,
                     height: coin.height,
                     coinbase: coin.coinbase,
-                    confirmations: tip - coin.height + 1,
+                    confirmations: (tip + 1).saturating_sub(coin.height),
                     spent_in_mempool: pool.spender(&op).is_some(),
                 })
                 .collect::<Vec<_>>())
