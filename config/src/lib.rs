@@ -12,7 +12,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
+use figment::Source;
+use figment::error::Kind;
 use figment::providers::{Env, Format, Serialized, Yaml};
+use figment::value::Value;
 use serde::{Deserialize, Serialize};
 
 /// Prefix of configuration environment variables.
@@ -25,21 +28,72 @@ pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:5000";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The `--config` file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A layer has an unknown key, a wrong type or an invalid value (the message names it).
+    /// A layer has an unknown key, a wrong type or an invalid value. The message names the
+    /// key, the layer it came from (file path, environment variable or flag) and the value.
     #[error("invalid configuration: {0}")]
-    Invalid(Box<figment::Error>),
+    Invalid(String),
 }
 
-impl From<figment::Error> for ConfigError {
-    fn from(e: figment::Error) -> Self {
-        ConfigError::Invalid(Box::new(e))
+impl ConfigError {
+    /// Describes `err`, one problem after another: the key as the user wrote it, where it came
+    /// from, the offending value where there is one, and what is wrong. (figment's own rendering
+    /// prefixes the profile, `default.`, names the environment by a dotted key rather than the
+    /// variable, and never shows the value.)
+    fn invalid(figment: &Figment, err: figment::Error) -> ConfigError {
+        let problems: Vec<String> = err
+            .into_iter()
+            .map(|e| {
+                let mut key: Vec<String> = e.path.clone();
+                let what = match &e.kind {
+                    Kind::UnknownField(field, expected) => {
+                        if key.last() != Some(field) {
+                            key.push(field.clone());
+                        }
+                        format!("unknown key; expected one of: {}", expected.join(", "))
+                    }
+                    kind => kind.to_string(),
+                };
+                let dotted = key.join(".");
+                let place = match e.metadata.as_ref() {
+                    Some(md) => match &md.source {
+                        Some(Source::File(path)) if key.is_empty() => path.display().to_string(),
+                        Some(Source::File(path)) => {
+                            format!("key `{dotted}` in {}", path.display())
+                        }
+                        _ if md.name.contains("environment") => format!(
+                            "environment variable {ENV_PREFIX}{}",
+                            key.join("__").to_ascii_uppercase()
+                        ),
+                        // The built-in defaults always extract, so this is a flag.
+                        _ => format!("command-line value for `{dotted}`"),
+                    },
+                    None if key.is_empty() => "configuration".to_owned(),
+                    None => format!("`{dotted}`"),
+                };
+                let value = match &e.kind {
+                    Kind::UnknownField(..) | Kind::MissingField(_) => None,
+                    _ if key.is_empty() => None,
+                    _ => figment.find_value(&dotted).ok().and_then(|v| match v {
+                        Value::String(_, s) => Some(format!("{s:?}")),
+                        Value::Bool(_, b) => Some(b.to_string()),
+                        v => v
+                            .to_u128()
+                            .map(|n| n.to_string())
+                            .or_else(|| v.to_i128().map(|n| n.to_string())),
+                    }),
+                };
+                let value = value.map(|v| format!(" = {v}")).unwrap_or_default();
+                format!("{place}{value}: {what}")
+            })
+            .collect();
+        ConfigError::Invalid(problems.join("; "))
     }
 }
 
@@ -178,9 +232,21 @@ impl NodeConfig {
         file: Option<&Path>,
         overrides: &T,
     ) -> Result<NodeConfig, ConfigError> {
-        Self::figment(file, Env::prefixed(ENV_PREFIX).split("__"), overrides)?
+        Self::extract(&Self::figment(
+            file,
+            Env::prefixed(ENV_PREFIX).split("__"),
+            overrides,
+        )?)
+    }
+
+    /// Extracts the configuration from the layered `figment`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] describing every problem found.
+    pub fn extract(figment: &Figment) -> Result<NodeConfig, ConfigError> {
+        figment
             .extract()
-            .map_err(Into::into)
+            .map_err(|e| ConfigError::invalid(figment, e))
     }
 
     /// The layered figment, with the environment layer given explicitly (tests pass their own).
@@ -194,12 +260,13 @@ impl NodeConfig {
     ) -> Result<Figment, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(NodeConfig::default()));
         if let Some(path) = file {
-            // Read it ourselves: figment's file provider treats a missing file as empty.
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            // Check it ourselves: figment's file provider treats a missing file as empty.
+            std::fs::File::open(path).map_err(|source| ConfigError::Read {
                 path: path.to_owned(),
                 source,
             })?;
-            figment = figment.merge(Yaml::string(&text));
+            // `file_exact`: no search of parent directories, and errors name the path.
+            figment = figment.merge(Yaml::file_exact(path));
         }
         Ok(figment.merge(env).merge(Serialized::defaults(overrides)))
     }
@@ -238,7 +305,7 @@ mod tests {
         env: Env,
         overrides: serde_json::Value,
     ) -> Result<NodeConfig, ConfigError> {
-        Ok(NodeConfig::figment(file, env, &overrides)?.extract()?)
+        NodeConfig::extract(&NodeConfig::figment(file, env, &overrides)?)
     }
 
     fn yaml(text: &str) -> tempfile::NamedTempFile {
@@ -281,7 +348,13 @@ mod tests {
         let err = load_with(Some(f.path()), no_env(), json!({}))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("adress"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "key `rpc.adress` in {}: unknown key",
+                f.path().display()
+            )),
+            "{err}"
+        );
         let f = yaml("colour: blue\n");
         let err = load_with(Some(f.path()), no_env(), json!({}))
             .unwrap_err()
@@ -296,7 +369,10 @@ mod tests {
             let err = load_with(None, Env::prefixed(ENV_PREFIX).split("__"), json!({}))
                 .unwrap_err()
                 .to_string();
-            assert!(err.contains("portt"), "{err}");
+            assert!(
+                err.contains("environment variable I8O8I_RPC__PORTT: unknown key"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -25,8 +25,8 @@ pub enum ImportError {
     Invalid {
         /// The block.
         hash: BlockHash,
-        /// The rule broken.
-        error: BlockError,
+        /// The rule broken (boxed: it is large and the error path is cold).
+        error: Box<BlockError>,
     },
     /// The block, or an ancestor, was found invalid before.
     #[error("block {0} is known to be invalid")]
@@ -317,10 +317,12 @@ impl Chain {
             self.check_header(&block.header, parent, &index)
                 .map_err(|e| ImportError::Invalid {
                     hash,
-                    error: BlockError::Header(e),
+                    error: Box::new(BlockError::Header(e)),
                 })?;
-            check_block(&block, &self.spec)
-                .map_err(|error| ImportError::Invalid { hash, error })?;
+            check_block(&block, &self.spec).map_err(|error| ImportError::Invalid {
+                hash,
+                error: Box::new(error),
+            })?;
             let work = parent
                 .work()
                 .saturating_add(self.engine.weight(&block.header));

@@ -17,6 +17,9 @@ use crate::node::Node;
 /// Name and password of the wallet a `--dev` node mines to.
 pub const DEV_WALLET: (&str, &str) = ("dev", "dev");
 
+/// How long [`RunningNode::stop`] waits for in-flight work to release the node.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How to start.
 #[derive(Debug, Clone)]
 pub struct LaunchOptions {
@@ -55,12 +58,28 @@ impl RunningNode {
     }
 
     /// Stops the miner and the RPC server; the store closes when the last handle drops.
+    ///
+    /// Returns once the store is closed, so a node can be reopened on the same data directory
+    /// right away: RPC connections and handlers still running when the server stops hold the
+    /// node for a moment after, and RocksDB refuses a second open while they do. (A caller that
+    /// keeps its own clone of [`RunningNode::node`] delays this by up to [`STOP_GRACE`].)
     pub async fn stop(mut self) {
         self.node.shutdown();
         if let Some(miner) = self.miner.take() {
             let _ = tokio::task::spawn_blocking(move || miner.join()).await;
         }
         self.rpc.stop().await;
+        let deadline = tokio::time::Instant::now() + STOP_GRACE;
+        while Arc::strong_count(&self.node) > 1 {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    handles = Arc::strong_count(&self.node) - 1,
+                    "node still referenced after stop; the store closes when they finish"
+                );
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }
 

@@ -326,8 +326,8 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
     if let Some(f) = args.log_format {
         set(&["log", "format"], f.into());
     }
-    let config = NodeConfig::load(args.config.as_deref(), &Value::Object(overrides))
-        .context("configuration")?;
+    // ConfigError's message already says "invalid configuration" and names the key.
+    let config = NodeConfig::load(args.config.as_deref(), &Value::Object(overrides))?;
     Ok(LaunchOptions {
         config,
         dev: args.dev,

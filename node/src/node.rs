@@ -51,7 +51,7 @@ impl std::fmt::Debug for Node {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// The data directory could not be created.
-    #[error("data directory {path}: {source}")]
+    #[error("cannot create data directory {path}")]
     DataDir {
         /// The directory.
         path: PathBuf,
@@ -180,7 +180,10 @@ impl Node {
             let hash = block.header.hash();
             let outcome = self.submit_block(block)?;
             if let Some((_, error)) = outcome.invalid.into_iter().find(|(h, _)| *h == hash) {
-                return Err(ImportError::Invalid { hash, error });
+                return Err(ImportError::Invalid {
+                    hash,
+                    error: Box::new(error),
+                });
             }
             hashes.push(hash);
         }
@@ -215,10 +218,10 @@ impl Node {
                     continue;
                 }
             }
-            if let Some(block) = self.mine_one(&payout, threads, &self.shutdown) {
-                if let Err(e) = self.submit_block(block) {
-                    tracing::warn!(error = %e, "mined block refused");
-                }
+            if let Some(block) = self.mine_one(&payout, threads, &self.shutdown)
+                && let Err(e) = self.submit_block(block)
+            {
+                tracing::warn!(error = %e, "mined block refused");
             }
         }
         tracing::info!("mining stopped");

@@ -108,14 +108,15 @@ async fn pool_policy_fee_floor_chains_eviction_expiry_and_template_order() {
     let richer = spend(coin(2).0, coin(2).1, 30_000, &pk, &sk, &chain_id);
     node.submit_transaction(rich.clone()).unwrap();
     node.submit_transaction(richer.clone()).unwrap();
-    let pool = node.mempool();
-    assert!(
-        pool.get(&parent.txid()).is_none() && pool.get(&child.txid()).is_none(),
-        "lowest rate evicted with its child"
-    );
-    assert!(pool.get(&rich.txid()).is_some() && pool.get(&richer.txid()).is_some());
-    assert!(pool.info().bytes <= 400);
-    drop(pool);
+    {
+        let pool = node.mempool();
+        assert!(
+            pool.get(&parent.txid()).is_none() && pool.get(&child.txid()).is_none(),
+            "lowest rate evicted with its child"
+        );
+        assert!(pool.get(&rich.txid()).is_some() && pool.get(&richer.txid()).is_some());
+        assert!(pool.info().bytes <= 400);
+    }
     // Something poorer than everything pooled cannot get in.
     let poor = spend(coin(3).0, coin(3).1, 500, &pk, &sk, &chain_id);
     assert_eq!(node.submit_transaction(poor), Err(MempoolError::Full));
@@ -127,5 +128,6 @@ async fn pool_policy_fee_floor_chains_eviction_expiry_and_template_order() {
     assert_eq!(expired, 2);
     assert_eq!(node.mempool().info().count, 0);
 
+    drop(node);
     running.stop().await;
 }
