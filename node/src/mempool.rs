@@ -12,7 +12,7 @@ use std::sync::Arc;
 use i8o8i_config::MempoolConfig;
 use i8o8i_runtime::state::{Coin, UtxoReader, check_tx_inputs, verify_tx_scripts};
 use i8o8i_runtime::validation::{TxError, check_transaction};
-use i8o8i_runtime::{Amount, Block, OutPoint, Transaction, Txid};
+use i8o8i_runtime::{Amount, Block, BlockHash, OutPoint, Transaction, Txid};
 use i8o8i_script_vm::Script;
 use parity_scale_codec::Encode;
 
@@ -69,6 +69,30 @@ impl Entry {
     /// Fee rate in thousandths of a base unit per byte (integer, for ordering).
     pub fn fee_rate_milli(&self) -> u64 {
         self.fee.to_units().saturating_mul(1000) / self.size.max(1)
+    }
+}
+
+/// A transaction that passed every mempool check except its scripts, with the coins it
+/// spends as seen at the tip it was checked against.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    txid: Txid,
+    tx: Transaction,
+    coins: Vec<Coin>,
+    fee: Amount,
+    size: u64,
+    tip: BlockHash,
+}
+
+impl Checked {
+    /// The transaction.
+    pub fn tx(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// The coins it spends, one per input.
+    pub fn coins(&self) -> &[Coin] {
+        &self.coins
     }
 }
 
@@ -216,6 +240,18 @@ impl Mempool {
         chain: &Chain,
         now: u64,
     ) -> Result<Txid, MempoolError> {
+        let checked = self.check(tx, chain)?;
+        verify_tx_scripts(&checked.tx, &checked.coins, &chain.chain_id())?;
+        self.admit(checked, chain, now)
+    }
+
+    /// Every check of [`Mempool::accept`] except the scripts, which are the expensive part:
+    /// [`crate::node::Node::submit_transaction`] runs them without holding the pool, then hands
+    /// the result to [`Mempool::admit`].
+    ///
+    /// # Errors
+    /// [`MempoolError`] saying why it was refused.
+    pub fn check(&self, tx: Transaction, chain: &Chain) -> Result<Checked, MempoolError> {
         let txid = tx.txid();
         if self.entries.contains_key(&txid) {
             return Err(MempoolError::AlreadyKnown(txid));
@@ -250,13 +286,66 @@ impl Mempool {
                 size,
             });
         }
-        verify_tx_scripts(&tx, &coins, &chain.chain_id())?;
+        Ok(Checked {
+            txid,
+            tx,
+            coins,
+            fee,
+            size,
+            tip: tip.hash,
+        })
+    }
+
+    /// Adds a transaction that passed [`Mempool::check`] and whose scripts verified against
+    /// `checked.coins`, first making sure that what those checks saw still holds: the pool may
+    /// have changed while the scripts ran (a conflicting spend, an evicted parent), and so may
+    /// the tip, in which case every check except the scripts is redone, and the scripts too
+    /// unless the spent coins are unchanged (a script's verdict depends only on the
+    /// transaction, the coins it spends and the chain id).
+    ///
+    /// # Errors
+    /// [`MempoolError`] saying why it was refused.
+    pub fn admit(
+        &mut self,
+        checked: Checked,
+        chain: &Chain,
+        now: u64,
+    ) -> Result<Txid, MempoolError> {
+        let tip = chain.tip();
+        let checked = if tip.hash == checked.tip {
+            if self.entries.contains_key(&checked.txid) {
+                return Err(MempoolError::AlreadyKnown(checked.txid));
+            }
+            let pooled_height = tip.header.height + 1;
+            for (input, coin) in checked.tx.inputs.iter().zip(&checked.coins) {
+                let op = input.prevout;
+                if let Some(spent_by) = self.spent_by.get(&op) {
+                    return Err(MempoolError::Conflict {
+                        outpoint: op,
+                        spent_by: *spent_by,
+                    });
+                }
+                // Same tip, same UTXO set: only a coin of a pooled parent can have gone.
+                if coin.height == pooled_height && !self.entries.contains_key(&op.txid) {
+                    return Err(TxError::MissingInput(op).into());
+                }
+            }
+            checked
+        } else {
+            let verified = checked.coins;
+            let again = self.check(checked.tx, chain)?;
+            if again.coins != verified {
+                verify_tx_scripts(&again.tx, &again.coins, &chain.chain_id())?;
+            }
+            again
+        };
+        let txid = checked.txid;
         self.insert(
             txid,
             Entry {
-                tx: Arc::new(tx),
-                fee,
-                size,
+                tx: Arc::new(checked.tx),
+                fee: checked.fee,
+                size: checked.size,
                 time: now,
                 seq: 0,
             },

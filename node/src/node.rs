@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use i8o8i_config::NodeConfig;
 use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_runtime::state::StoreError;
+use i8o8i_runtime::state::{StoreError, verify_tx_scripts};
 use i8o8i_runtime::{Block, BlockHash, Transaction, Txid};
 use i8o8i_script_vm::ScriptBuf;
 
@@ -125,9 +125,14 @@ impl Node {
     /// # Errors
     /// [`MempoolError`] with the reason.
     pub fn submit_transaction(&self, tx: Transaction) -> Result<Txid, MempoolError> {
+        // Scripts (signature checks) run without the pool lock so that submissions verify in
+        // parallel; `admit` re-checks what may have changed meanwhile.
+        let checked = self.mempool().check(tx, &self.chain)?;
+        verify_tx_scripts(checked.tx(), checked.coins(), &self.chain.chain_id())?;
         let mut pool = self.mempool();
-        pool.expire(unix_now());
-        let txid = pool.accept(tx, &self.chain, unix_now())?;
+        let now = unix_now();
+        pool.expire(now);
+        let txid = pool.admit(checked, &self.chain, now)?;
         tracing::debug!(%txid, "transaction accepted to mempool");
         Ok(txid)
     }

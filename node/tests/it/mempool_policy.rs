@@ -131,3 +131,117 @@ async fn pool_policy_fee_floor_chains_eviction_expiry_and_template_order() {
     drop(node);
     running.stop().await;
 }
+
+/// Scripts are verified outside the pool lock (so submissions verify in parallel); what was
+/// checked before must still hold when the transaction is admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_rechecks_what_changed_while_scripts_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = NodeConfig {
+        chain: "dev".into(),
+        data_dir: Some(dir.path().to_owned()),
+        ..NodeConfig::default()
+    };
+    config.rpc.addr = "127.0.0.1:0".parse().unwrap();
+    let running = launch(LaunchOptions {
+        config: config.clone(),
+        dev: false,
+    })
+    .await
+    .unwrap();
+    let node = running.node().clone();
+    let chain = node.chain();
+    let chain_id = chain.chain_id();
+    let (sk, pk) = keypair();
+    let script = templates::p2pkh(&templates::hash160(&pk));
+    node.generate(104, &script, 1).unwrap();
+    let mut coins = chain.store().coins_for_script(&script).unwrap();
+    coins.sort_by_key(|(_, c)| c.height);
+    let coin = |i: usize| (coins[i].0, coins[i].1.output.value.to_units());
+    let child_of = |parent: &Transaction, value: u64| {
+        spend(
+            OutPoint {
+                txid: parent.txid(),
+                index: 0,
+            },
+            value - 1_000,
+            1_000,
+            &pk,
+            &sk,
+            &chain_id,
+        )
+    };
+
+    // A conflicting spend lands while the first one's scripts run: the later loses.
+    let first = spend(coin(0).0, coin(0).1, 1_000, &pk, &sk, &chain_id);
+    let rival = spend(coin(0).0, coin(0).1, 2_000, &pk, &sk, &chain_id);
+    let checked = node.mempool().check(first.clone(), chain).unwrap();
+    node.submit_transaction(rival.clone()).unwrap();
+    assert_eq!(
+        node.mempool().admit(checked, chain, unix_now()),
+        Err(MempoolError::Conflict {
+            outpoint: coin(0).0,
+            spent_by: rival.txid(),
+        })
+    );
+    // The same transaction checked twice: the second admission finds it known.
+    let again = spend(coin(1).0, coin(1).1, 1_000, &pk, &sk, &chain_id);
+    let checked = node.mempool().check(again.clone(), chain).unwrap();
+    node.submit_transaction(again.clone()).unwrap();
+    assert_eq!(
+        node.mempool().admit(checked, chain, unix_now()),
+        Err(MempoolError::AlreadyKnown(again.txid()))
+    );
+
+    // The pooled parent is expired meanwhile: the child's input is gone.
+    let parent = spend(coin(2).0, coin(2).1, 1_000, &pk, &sk, &chain_id);
+    node.submit_transaction(parent.clone()).unwrap();
+    let child = child_of(&parent, coin(2).1 - 1_000);
+    let checked = node.mempool().check(child, chain).unwrap();
+    assert_eq!(
+        node.mempool()
+            .expire(unix_now() + config.mempool.expiry_secs + 1),
+        3,
+        "rival, again and parent expire"
+    );
+    let missing = OutPoint {
+        txid: parent.txid(),
+        index: 0,
+    };
+    assert_eq!(
+        node.mempool().admit(checked, chain, unix_now()),
+        Err(MempoolError::Invalid(
+            i8o8i_runtime::validation::TxError::MissingInput(missing)
+        ))
+    );
+
+    // The parent is confirmed meanwhile (a new tip): everything is re-checked, and the child,
+    // still valid, gets in.
+    let parent = spend(coin(3).0, coin(3).1, 1_000, &pk, &sk, &chain_id);
+    node.submit_transaction(parent.clone()).unwrap();
+    let child = child_of(&parent, coin(3).1 - 1_000);
+    let checked = node.mempool().check(child.clone(), chain).unwrap();
+    let tip_before = chain.tip().header.height;
+    node.generate(1, &script, 1).unwrap();
+    assert!(chain.store().tx_location(&parent.txid()).unwrap().is_some());
+    assert_eq!(
+        node.mempool().admit(checked, chain, unix_now()),
+        Ok(child.txid())
+    );
+    assert_eq!(chain.tip().header.height, tip_before + 1);
+    assert_eq!(node.mempool().info().count, 1);
+
+    // A bad signature still fails, outside the lock, with the script error.
+    let mut forged = spend(coin(4).0, coin(4).1, 1_000, &pk, &sk, &chain_id);
+    forged.outputs[0].value = Amount::from_units(coin(4).1 - 900);
+    assert!(matches!(
+        node.submit_transaction(forged),
+        Err(MempoolError::Invalid(
+            i8o8i_runtime::validation::TxError::Script { input: 0, .. }
+        ))
+    ));
+    assert_eq!(node.mempool().info().count, 1);
+
+    drop(node);
+    running.stop().await;
+}
