@@ -141,6 +141,19 @@ async fn lean_rate(addr: std::net::SocketAddr, calls: Vec<String>, batch: usize)
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// One `tx_submit` request object per transaction, ids counting from 0.
+fn tx_submit_calls(txs: &[Transaction]) -> Vec<String> {
+    txs.iter()
+        .enumerate()
+        .map(|(id, tx)| {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"tx_submit","params":["{}"]}}"#,
+                hex::encode(tx.encode())
+            )
+        })
+        .collect()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -323,31 +336,13 @@ async fn run() {
     let addr = running.rpc_addr();
     let mut rates = Vec::new();
     for round in over_lean.chunks(ROUND) {
-        let calls = round
-            .iter()
-            .enumerate()
-            .map(|(id, tx)| {
-                format!(
-                    r#"{{"jsonrpc":"2.0","id":{id},"method":"tx_submit","params":["{}"]}}"#,
-                    hex::encode(tx.encode())
-                )
-            })
-            .collect();
+        let calls = tx_submit_calls(round);
         rates.push(lean_rate(addr, calls, 1).await);
     }
     let lean = median(rates);
     let mut rates = Vec::new();
     for round in over_batch.chunks(ROUND) {
-        let calls = round
-            .iter()
-            .enumerate()
-            .map(|(id, tx)| {
-                format!(
-                    r#"{{"jsonrpc":"2.0","id":{id},"method":"tx_submit","params":["{}"]}}"#,
-                    hex::encode(tx.encode())
-                )
-            })
-            .collect();
+        let calls = tx_submit_calls(round);
         rates.push(lean_rate(addr, calls, BATCH).await);
     }
     let batched = median(rates);
