@@ -189,6 +189,43 @@ impl Default for MempoolConfig {
     }
 }
 
+/// Default P2P port (TCP; WebSocket listens on the next port).
+pub const DEFAULT_P2P_PORT: u16 = 30_808;
+
+/// The peer-to-peer network (libp2p).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pConfig {
+    /// Run the network at all; off, the node is a standalone chain.
+    pub enabled: bool,
+    /// Listen multiaddrs: `/ip4/…/tcp/PORT` for TCP, `/ip4/…/tcp/PORT/ws` for WebSocket;
+    /// port 0 picks a free port (`net_getInfo` reports the bound addresses).
+    pub listen: Vec<String>,
+    /// Peers dialled at start and used to join the Kademlia DHT, as multiaddrs ending in
+    /// `/p2p/<peer id>` (the id may be omitted).
+    pub bootnodes: Vec<String>,
+    /// Most connected peers (inbound plus outbound).
+    pub max_peers: u32,
+    /// The node's ed25519 identity key; default `<data dir>/network/node_key` (created on first
+    /// start, so the peer id is stable across restarts).
+    pub node_key_path: Option<PathBuf>,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        P2pConfig {
+            enabled: true,
+            listen: vec![
+                format!("/ip4/0.0.0.0/tcp/{DEFAULT_P2P_PORT}"),
+                format!("/ip4/0.0.0.0/tcp/{}/ws", DEFAULT_P2P_PORT + 1),
+            ],
+            bootnodes: Vec::new(),
+            max_peers: 50,
+            node_key_path: None,
+        }
+    }
+}
+
 /// The whole node configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -205,6 +242,8 @@ pub struct NodeConfig {
     pub mining: MiningConfig,
     /// Mempool.
     pub mempool: MempoolConfig,
+    /// Peer-to-peer network.
+    pub p2p: P2pConfig,
 }
 
 impl Default for NodeConfig {
@@ -216,6 +255,7 @@ impl Default for NodeConfig {
             rpc: RpcConfig::default(),
             mining: MiningConfig::default(),
             mempool: MempoolConfig::default(),
+            p2p: P2pConfig::default(),
         }
     }
 }

@@ -252,6 +252,98 @@ impl Chain {
         })
     }
 
+    /// A block locator of the best chain: the tip, its nine ancestors, then hashes spaced
+    /// ever further apart back to genesis (as Bitcoin's `getheaders`); at most
+    /// `max` hashes, genesis always last.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn locator(&self, max: usize) -> Result<Vec<BlockHash>, StoreError> {
+        let tip = self.tip().header.height;
+        let mut hashes = Vec::new();
+        let mut height = tip;
+        let mut step = 1u64;
+        while height > 0 && hashes.len() + 1 < max {
+            if let Some(hash) = self.store.hash_at(height)? {
+                hashes.push(hash);
+            }
+            if hashes.len() >= 10 {
+                step = step.saturating_mul(2);
+            }
+            height = height.saturating_sub(step);
+        }
+        hashes.push(self.genesis);
+        Ok(hashes)
+    }
+
+    /// Up to `max` best-chain headers following the first `locator` hash that is on the best
+    /// chain (genesis if none is), oldest first — the answer to a peer's headers request.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn headers_after(
+        &self,
+        locator: &[BlockHash],
+        max: u32,
+    ) -> Result<Vec<Header>, StoreError> {
+        let mut start = 0;
+        for hash in locator {
+            if let Some(entry) = self.entry(hash)
+                && self.store.hash_at(entry.header.height)? == Some(*hash)
+            {
+                start = entry.header.height;
+                break;
+            }
+        }
+        let tip = self.tip().header.height;
+        let end = tip.min(start.saturating_add(u64::from(max)));
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let mut headers = Vec::new();
+        for height in start + 1..=end {
+            let Some(hash) = self.store.hash_at(height)? else {
+                break;
+            };
+            match index.get(&hash) {
+                Some(entry) => headers.push(entry.header.clone()),
+                None => break,
+            }
+        }
+        Ok(headers)
+    }
+
+    /// Checks headers from a peer before their bodies are fetched: consecutive heights, each
+    /// linked to the one before, the first to `parent` (a known block's header), and each sealed
+    /// with valid proof of work. Timestamps against median-time-past are checked on import,
+    /// where the ancestors are at hand.
+    ///
+    /// # Errors
+    /// The first header that fails, with its index.
+    pub fn check_header_chain(
+        &self,
+        parent: &Header,
+        headers: &[Header],
+    ) -> Result<(), (usize, HeaderError)> {
+        let mut prev = parent.clone();
+        for (i, header) in headers.iter().enumerate() {
+            if header.parent != prev.hash() {
+                return Err((i, HeaderError::UnknownParent(header.parent)));
+            }
+            let expected = prev.height + 1;
+            if header.height != expected {
+                return Err((
+                    i,
+                    HeaderError::BadHeight {
+                        got: header.height,
+                        expected,
+                    },
+                ));
+            }
+            self.engine.check_seal(header, &prev).map_err(|e| (i, e))?;
+            prev = header.clone();
+        }
+        Ok(())
+    }
+
     /// Header checks against the parent: height, time window, seal.
     fn check_header(
         &self,

@@ -97,6 +97,32 @@ pub fn load_chain_spec(chain: &str) -> Result<ChainSpec> {
     ChainSpec::from_yaml(&text).with_context(|| format!("chain spec `{chain}`"))
 }
 
+async fn start_network(
+    node: &Arc<Node>,
+    config: &NodeConfig,
+    data_dir: &std::path::Path,
+) -> Result<crate::p2p::NetworkHandle> {
+    use crate::p2p::{NetworkConfig, load_or_create_key, parse_multiaddr};
+    let key_path = config
+        .p2p
+        .node_key_path
+        .clone()
+        .unwrap_or_else(|| data_dir.join("network").join("node_key"));
+    let key = load_or_create_key(&key_path)?;
+    let parse_all = |list: &[String], what: &str| -> Result<Vec<_>> {
+        list.iter()
+            .map(|a| parse_multiaddr(a).with_context(|| format!("p2p.{what}")))
+            .collect()
+    };
+    let network = NetworkConfig {
+        key,
+        listen: parse_all(&config.p2p.listen, "listen")?,
+        bootnodes: parse_all(&config.p2p.bootnodes, "bootnodes")?,
+        max_peers: config.p2p.max_peers,
+    };
+    Ok(crate::p2p::start(node.clone(), network).await?)
+}
+
 fn default_data_dir(chain: &str) -> PathBuf {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
@@ -155,6 +181,11 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
     })
     .await??;
     tracing::info!(data_dir = %data_dir.display(), "data directory");
+
+    if config.p2p.enabled {
+        let handle = start_network(&node, &config, &data_dir).await?;
+        node.set_network(handle);
+    }
 
     let mut registry = Registry::from_arc(node.clone());
     crate::rpc::register(&mut registry);

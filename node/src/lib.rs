@@ -6,6 +6,7 @@
 //!   size cap, expiry, reorg handling).
 //! - [`miner`]: block templates and the multi-threaded nonce search.
 //! - [`node`]: the service tying them together under one lock discipline.
+//! - [`p2p`]: the libp2p network: discovery, gossip relay, headers-first sync, peer scoring.
 //! - [`rpc`], [`wallet_rpc`]: JSON-RPC handlers.
 //! - [`launch`]: start-up (chain spec, data directory, dev conveniences, RPC server, miner).
 //!
@@ -16,6 +17,7 @@ pub mod launch;
 pub mod mempool;
 pub mod miner;
 pub mod node;
+pub mod p2p;
 pub mod rpc;
 pub mod store;
 pub mod wallet_rpc;

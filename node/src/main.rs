@@ -76,6 +76,17 @@ struct NodeArgs {
     /// Log format: human or json.
     #[arg(long)]
     log_format: Option<String>,
+    /// P2P listen multiaddr, e.g. /ip4/0.0.0.0/tcp/30808 or /ip4/127.0.0.1/tcp/0/ws (port 0
+    /// picks a free port); repeatable, replaces p2p.listen.
+    #[arg(long = "p2p-listen", value_name = "MULTIADDR")]
+    p2p_listen: Vec<String>,
+    /// Peer to dial at start, e.g. /ip4/127.0.0.1/tcp/30808/p2p/12D3Koo…; repeatable, replaces
+    /// p2p.bootnodes.
+    #[arg(long = "bootnode", value_name = "MULTIADDR")]
+    bootnodes: Vec<String>,
+    /// Run without networking (a standalone chain).
+    #[arg(long)]
+    no_p2p: bool,
 }
 
 #[derive(Args)]
@@ -330,6 +341,15 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
     }
     if let Some(f) = args.log_format {
         set(&["log", "format"], f.into());
+    }
+    if !args.p2p_listen.is_empty() {
+        set(&["p2p", "listen"], args.p2p_listen.into());
+    }
+    if !args.bootnodes.is_empty() {
+        set(&["p2p", "bootnodes"], args.bootnodes.into());
+    }
+    if args.no_p2p {
+        set(&["p2p", "enabled"], false.into());
     }
     // ConfigError's message already says "invalid configuration" and names the key.
     let config = NodeConfig::load(args.config.as_deref(), &Value::Object(overrides))?;

@@ -25,6 +25,38 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Where a transaction or block came from: the network relays what is local and lets gossip
+/// forward what came from peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// RPC, the wallet or the miner of this node.
+    Local,
+    /// A peer.
+    Peer,
+}
+
+/// What the node tells its services (the network, RPC subscriptions) about.
+#[derive(Debug, Clone)]
+pub enum NodeEvent {
+    /// A transaction entered the mempool.
+    TxAccepted {
+        /// The transaction.
+        tx: Arc<Transaction>,
+        /// Where it came from.
+        origin: Origin,
+    },
+    /// A block was stored and is now part of the best chain.
+    BlockConnected {
+        /// The block.
+        block: Arc<Block>,
+        /// Where it came from.
+        origin: Origin,
+    },
+}
+
+/// Capacity of the event channel; a receiver lagging further behind misses events (and is told).
+const EVENT_BUFFER: usize = 4096;
+
 /// A running node's state.
 pub struct Node {
     config: NodeConfig,
@@ -36,6 +68,8 @@ pub struct Node {
     started: Instant,
     extra_nonce: AtomicU64,
     shutdown: AtomicBool,
+    events: tokio::sync::broadcast::Sender<NodeEvent>,
+    network: std::sync::OnceLock<crate::p2p::NetworkHandle>,
 }
 
 impl std::fmt::Debug for Node {
@@ -92,6 +126,8 @@ impl Node {
             started: Instant::now(),
             extra_nonce: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
+            events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
+            network: std::sync::OnceLock::new(),
         }))
     }
 
@@ -120,11 +156,43 @@ impl Node {
         self.mempool.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Validates `tx` and adds it to the mempool.
+    /// The network service, when it runs.
+    pub fn network(&self) -> Option<&crate::p2p::NetworkHandle> {
+        self.network.get()
+    }
+
+    /// Attaches the network service (once, at start-up).
+    pub fn set_network(&self, handle: crate::p2p::NetworkHandle) {
+        let _ = self.network.set(handle);
+    }
+
+    /// Whether [`Node::shutdown`] was called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutdown.load(Ordering::Relaxed)
+    }
+
+    /// Events from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
+    }
+
+    /// Validates `tx` (a local one) and adds it to the mempool.
     ///
     /// # Errors
     /// [`MempoolError`] with the reason.
     pub fn submit_transaction(&self, tx: Transaction) -> Result<Txid, MempoolError> {
+        self.submit_transaction_from(tx, Origin::Local)
+    }
+
+    /// Validates `tx` from `origin` and adds it to the mempool.
+    ///
+    /// # Errors
+    /// [`MempoolError`] with the reason.
+    pub fn submit_transaction_from(
+        &self,
+        tx: Transaction,
+        origin: Origin,
+    ) -> Result<Txid, MempoolError> {
         // Scripts (signature checks) run without the pool lock so that submissions verify in
         // parallel; `admit` re-checks what may have changed meanwhile.
         let checked = self.mempool().check(tx, &self.chain)?;
@@ -133,15 +201,35 @@ impl Node {
         let now = unix_now();
         pool.expire(now);
         let txid = pool.admit(checked, &self.chain, now)?;
+        if let Some(entry) = pool.get(&txid) {
+            // No receiver is not an error: nothing listens on a node without network or RPC
+            // subscriptions.
+            let _ = self.events.send(NodeEvent::TxAccepted {
+                tx: entry.tx.clone(),
+                origin,
+            });
+        }
         tracing::debug!(%txid, "transaction accepted to mempool");
         Ok(txid)
     }
 
-    /// Imports `block` and brings the mempool in line with the new tip.
+    /// Imports `block` (a local one) and brings the mempool in line with the new tip.
     ///
     /// # Errors
     /// [`ImportError`] if the block was refused before being stored.
     pub fn submit_block(&self, block: Block) -> Result<ImportOutcome, ImportError> {
+        self.submit_block_from(block, Origin::Local)
+    }
+
+    /// Imports `block` from `origin` and brings the mempool in line with the new tip.
+    ///
+    /// # Errors
+    /// [`ImportError`] if the block was refused before being stored.
+    pub fn submit_block_from(
+        &self,
+        block: Block,
+        origin: Origin,
+    ) -> Result<ImportOutcome, ImportError> {
         let mut pool = self.mempool();
         let outcome = self.chain.import_block(block)?;
         if outcome.disconnected.is_empty() {
@@ -160,6 +248,13 @@ impl Node {
                 &self.chain,
                 unix_now(),
             );
+        }
+        drop(pool);
+        for b in &outcome.connected {
+            let _ = self.events.send(NodeEvent::BlockConnected {
+                block: Arc::new(b.clone()),
+                origin,
+            });
         }
         if let Some(b) = outcome.connected.last() {
             tracing::info!(height = b.header.height, hash = %b.header.hash(), txs = b.transactions.len(), "new tip");

@@ -38,7 +38,9 @@ const CF_UTXO: &str = "utxo";
 const CF_UNDO: &str = "undo";
 const CF_TX_INDEX: &str = "tx_index";
 const CF_ADDR_INDEX: &str = "addr_index";
-const COLUMN_FAMILIES: [&str; 8] = [
+/// Network bookkeeping (bans, known peers): not chain state, never in a block's write batch.
+const CF_PEERS: &str = "peers";
+const COLUMN_FAMILIES: [&str; 9] = [
     CF_META,
     CF_INDEX,
     CF_BLOCKS,
@@ -47,6 +49,7 @@ const COLUMN_FAMILIES: [&str; 8] = [
     CF_UNDO,
     CF_TX_INDEX,
     CF_ADDR_INDEX,
+    CF_PEERS,
 ];
 
 const KEY_TIP: &[u8] = b"tip";
@@ -452,6 +455,42 @@ impl Store {
             hasher.add(&key, &decode::<Coin>(&v, "coin")?);
         }
         Ok(hasher.finish())
+    }
+}
+
+/// Network records kept by the peer manager.
+impl Store {
+    /// Stores `value` under `key` in the peers family.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn put_peer_record(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.db.put_cf(self.cf(CF_PEERS), key, value).map_err(err)
+    }
+
+    /// Deletes `key` from the peers family.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn delete_peer_record(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.db.delete_cf(self.cf(CF_PEERS), key).map_err(err)
+    }
+
+    /// Every (key, value) in the peers family whose key starts with `prefix`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn peer_records(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        let mode = IteratorMode::From(prefix, rocksdb::Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(CF_PEERS), mode) {
+            let (k, v) = item.map_err(err)?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
     }
 }
 

@@ -38,6 +38,10 @@ pub enum ErrorCode {
     InvalidAddress = -32030,
     /// Mining is not possible on this chain or with this configuration.
     MiningUnavailable = -32040,
+    /// The node runs without networking, or its network service stopped.
+    NetworkUnavailable = -32050,
+    /// A peer could not be dialled.
+    DialFailed = -32051,
 }
 
 impl ErrorCode {

@@ -222,6 +222,48 @@ pub const METHODS: &[MethodSpec] = &[
         result: "NodeInfo",
         access: Public,
     },
+    MethodSpec {
+        name: "net_getInfo",
+        summary: "This node's peer id, the listen addresses actually bound (full multiaddrs \
+                  ending in /p2p/<peer id>) and the number of connected peers.",
+        params: &[],
+        result: "NetInfo",
+        access: Public,
+    },
+    MethodSpec {
+        name: "net_peers",
+        summary: "Connected peers: id, remote address, direction, application score, agent \
+                  and best height.",
+        params: &[],
+        result: "PeerInfo[]",
+        access: Public,
+    },
+    MethodSpec {
+        name: "net_addPeer",
+        summary: "Dials a peer (the seed's POST /node/register); returns once the dial has \
+                  started.",
+        params: &[p!("address": "string", "Multiaddr, e.g. /ip4/10.0.0.2/tcp/30808/p2p/12D3Koo…")],
+        result: "bool",
+        access: Private,
+    },
+    MethodSpec {
+        name: "net_removePeer",
+        summary: "Disconnects a peer; false if it was not connected.",
+        params: &[p!("peerId": "string", "Peer id")],
+        result: "bool",
+        access: Private,
+    },
+    MethodSpec {
+        name: "net_ban",
+        summary: "Bans a peer for a number of seconds (persisted across restarts) and \
+                  disconnects it.",
+        params: &[
+            p!("peerId": "string", "Peer id"),
+            p!("seconds": "integer", "Ban duration, 1 to 31536000"),
+        ],
+        result: "bool",
+        access: Private,
+    },
 ];
 
 #[cfg(test)]

@@ -40,11 +40,14 @@ pub enum DecodeError {
     },
 }
 
-/// Decodes exactly one `T` from all of `bytes`, as [`DecodeLimit::decode_all_with_depth_limit`]
+/// Decodes exactly one `T` from all of `bytes` (what: its name in errors), as [`DecodeLimit::decode_all_with_depth_limit`]
 /// does, but reports trailing bytes as their own error and refuses inputs over `max` bytes before
 /// touching them. Never panics; the codec preallocates at most what the remaining input could
 /// hold, so a huge length prefix fails on the first missing byte instead of allocating.
-pub(crate) fn decode_strict<T: Decode>(
+///
+/// # Errors
+/// [`DecodeError`] saying what is wrong.
+pub fn decode_strict<T: Decode>(
     bytes: &[u8],
     max: usize,
     what: &'static str,

@@ -50,7 +50,7 @@ mod test_util;
 pub use amount::{Amount, COIN, ParseAmountError};
 pub use block::{Block, Header, MAX_BLOCK_DECODE_SIZE, MAX_HEADER_DECODE_SIZE, Seal};
 pub use checker::{CONSENSUS_SCRIPT_FLAGS, TransactionChecker, verify_input};
-pub use decode::{DecodeError, MAX_DECODE_DEPTH};
+pub use decode::{DecodeError, MAX_DECODE_DEPTH, decode_strict};
 pub use hash::{BlockHash, ContractAddress, Hash256, ParseHashError, Txid, sha256d};
 pub use merkle::merkle_root;
 pub use pow::{

@@ -15,8 +15,18 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// A node on a dev chain in `dir`, RPC on an ephemeral loopback port, no background mining.
+/// A standalone node (no network) on a dev chain in `dir`, RPC on an ephemeral loopback port,
+/// no background mining.
 pub(crate) async fn start(dir: &Path) -> (RunningNode, HttpClient) {
+    start_with(dir, |c| c.p2p.enabled = false).await
+}
+
+/// A dev-chain node in `dir` like [`start`], networked on an ephemeral loopback TCP port unless
+/// `adjust` says otherwise.
+pub(crate) async fn start_with(
+    dir: &Path,
+    adjust: impl FnOnce(&mut NodeConfig),
+) -> (RunningNode, HttpClient) {
     let mut config = NodeConfig {
         chain: "dev".into(),
         data_dir: Some(dir.to_owned()),
@@ -24,6 +34,8 @@ pub(crate) async fn start(dir: &Path) -> (RunningNode, HttpClient) {
     };
     config.rpc.addr = "127.0.0.1:0".parse().unwrap();
     config.mining.threads = 1;
+    config.p2p.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
+    adjust(&mut config);
     let node = launch(LaunchOptions { config, dev: false })
         .await
         .expect("node starts");

@@ -113,7 +113,7 @@ impl NodeProcess {
             .arg(data_dir)
             .args(["--rpc-addr", &format!("127.0.0.1:{port}")])
             .args(["--mine", "--mining-address", mining_address])
-            .args(["--mining-threads", "1"])
+            .args(["--mining-threads", "1", "--no-p2p"])
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(out)

@@ -6,4 +6,5 @@ mod bad_input;
 mod common;
 mod crash;
 mod mempool_policy;
+mod network;
 mod node_flow;
