@@ -480,7 +480,7 @@ impl Store {
     ///
     /// # Errors
     /// Storage failures.
-    pub fn peer_records(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn peer_records(&self, prefix: &[u8]) -> Result<PeerRecords, StoreError> {
         let mut out = Vec::new();
         let mode = IteratorMode::From(prefix, rocksdb::Direction::Forward);
         for item in self.db.iterator_cf(self.cf(CF_PEERS), mode) {
@@ -493,6 +493,9 @@ impl Store {
         Ok(out)
     }
 }
+
+/// Raw (key, value) pairs from the peers column family, in key order.
+pub type PeerRecords = Vec<(Vec<u8>, Vec<u8>)>;
 
 impl UtxoReader for Store {
     fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {

@@ -2,7 +2,7 @@
 //! request-response, each direction size-capped before decoding.
 //!
 //! Headers-first sync: a node asks a peer for its [`Status`], then for headers after a
-//! [locator](crate::p2p::sync::locator) of its best chain, checks them, and downloads the
+//! [locator](crate::chain::Chain::locator) of its best chain, checks them, and downloads the
 //! bodies in batches from every peer that has them.
 
 use i8o8i_runtime::{Block, BlockHash, DecodeError, Header, U256, decode_strict};

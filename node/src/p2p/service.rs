@@ -520,14 +520,12 @@ impl Service {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established,
+                num_established: 0,
                 ..
             } => {
-                if num_established == 0 {
-                    tracing::info!(peer = %peer_id, "peer disconnected");
-                    self.peers.remove(&peer_id);
-                    self.forget_requests_of(peer_id);
-                }
+                tracing::info!(peer = %peer_id, "peer disconnected");
+                self.peers.remove(&peer_id);
+                self.forget_requests_of(peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
@@ -548,13 +546,11 @@ impl Service {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
                 peer, ..
-            })) => {
-                if !self.peers.contains_key(&peer)
-                    && self.peers.len() < self.max_outbound()
-                    && !self.book.is_banned(&peer, self.now())
-                {
-                    let _ = self.swarm.dial(peer);
-                }
+            })) if !self.peers.contains_key(&peer)
+                && self.peers.len() < self.max_outbound()
+                && !self.book.is_banned(&peer, self.now()) =>
+            {
+                let _ = self.swarm.dial(peer);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(
                 libp2p::gossipsub::Event::Message {
