@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Installs what building and testing I8o8iCoin needs on Debian 12 beyond rustup's Rust:
 # a C/C++ toolchain (secp256k1, Bitcoin Core's interpreter for the differential tests),
-# clang + libclang (RocksDB's bindgen). Idempotent: a warm machine skips apt entirely.
+# clang + libclang (RocksDB's bindgen), and a wasm32 toolchain for the contract examples. Idempotent: a warm machine skips apt entirely.
 set -euo pipefail
 
 packages=(build-essential pkg-config clang libclang-dev)
+
+# Contracts build to wasm32-unknown-unknown. With rustup's target installed nothing more is
+# needed; otherwise Debian's second toolchain builds core/alloc for wasm32 from source
+# (see node/src/contract_build.rs), with wasm-ld from lld.
+wasm_libdir="$(rustc --print target-libdir --target wasm32-unknown-unknown 2>/dev/null || true)"
+if ! ls "$wasm_libdir"/libcore-*.rlib >/dev/null 2>&1; then
+  packages+=(rustc-web rust-web-src cargo-web lld)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -132,6 +132,7 @@ fn bench_connect(c: &mut Criterion) {
         spec: &spec,
         chain_id,
         median_time_past: 0,
+        contracts: None,
     };
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

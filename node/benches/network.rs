@@ -72,7 +72,12 @@ fn micros_of_day(ts: &str) -> Option<i64> {
 fn spawn(bin: &Path, dir: &Path, bootnode: Option<&str>) -> Proc {
     let mut cmd = Command::new(bin);
     cmd.args(["node", "--chain", "dev", "--rpc-addr", "127.0.0.1:0"])
-        .args(["--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--log-format", "json"])
+        .args([
+            "--p2p-listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--log-format",
+            "json",
+        ])
         .arg("--data-dir")
         .arg(dir)
         .env("RUST_LOG", "info")
@@ -180,10 +185,16 @@ async fn main() {
         nodes.push(spawn(bin, &root.path().join(format!("n{i}")), Some(&boot)));
     }
     for (i, n) in nodes.iter().enumerate() {
-        wait_until(&format!("node {i} to have {} peers", NODES - 1), async || {
-            call(&n.rpc, "net_peers", rpc_params![]).await.as_array().map_or(0, Vec::len)
-                >= NODES - 1
-        })
+        wait_until(
+            &format!("node {i} to have {} peers", NODES - 1),
+            async || {
+                call(&n.rpc, "net_peers", rpc_params![])
+                    .await
+                    .as_array()
+                    .map_or(0, Vec::len)
+                    >= NODES - 1
+            },
+        )
         .await;
     }
     // Let gossipsub's mesh form (one heartbeat is a second).
@@ -195,7 +206,12 @@ async fn main() {
     for round in 0..ROUNDS {
         let miner = round % NODES;
         let h = height(&nodes[miner]).await + 1;
-        call(&nodes[miner].rpc, "mining_generate", rpc_params![1, &payout]).await;
+        call(
+            &nodes[miner].rpc,
+            "mining_generate",
+            rpc_params![1, &payout],
+        )
+        .await;
         for n in &nodes {
             wait_until(&format!("height {h} everywhere"), async || {
                 n.tips.lock().unwrap().contains_key(&h)
@@ -228,14 +244,21 @@ async fn main() {
         left -= n;
     }
     for n in &nodes {
-        wait_until("the mined blocks everywhere", async || height(n).await >= target).await;
+        wait_until("the mined blocks everywhere", async || {
+            height(n).await >= target
+        })
+        .await;
     }
     let late = spawn(bin, &root.path().join("late"), Some(&boot));
     wait_until(&format!("the late node at {target}"), async || {
         height(&late).await >= target
     })
     .await;
-    let start = late.first_peer_us.lock().unwrap().expect("late node connected");
+    let start = late
+        .first_peer_us
+        .lock()
+        .unwrap()
+        .expect("late node connected");
     let end = late.tips.lock().unwrap()[&target];
     let secs = (end - start) as f64 / 1e6;
     println!(

@@ -9,8 +9,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use i8o8i_runtime::consensus::{
     ConsensusEngine, HeaderError, HeaderReader, PowEngine, median_time_past,
 };
+use i8o8i_runtime::contract::ContractEngine;
 use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, StoreError, connect_block};
+use i8o8i_runtime::state::{
+    ChainTimeReader, ConnectContext, ContractEnv, StoreError, connect_block,
+};
 use i8o8i_runtime::validation::{BlockError, check_block};
 use i8o8i_runtime::{Block, BlockHash, Hash256, Header, U256};
 use tokio::sync::watch;
@@ -79,6 +82,7 @@ pub struct Chain {
     /// Serialises imports: one tip movement at a time.
     import_lock: Mutex<()>,
     script_pool: Option<rayon::ThreadPool>,
+    contracts: ContractEnv,
 }
 
 impl std::fmt::Debug for Chain {
@@ -172,8 +176,15 @@ impl Chain {
                     .map_err(|e| StoreError(e.to_string()))?,
             ),
         };
+        let engine_contracts =
+            Arc::new(ContractEngine::new().map_err(|e| StoreError(e.to_string()))?);
+        let contracts = ContractEnv {
+            engine: engine_contracts,
+            state: store.clone(),
+        };
         let chain = Chain {
             store,
+            contracts,
             spec,
             engine,
             genesis,
@@ -185,6 +196,11 @@ impl Chain {
         // A crash between storing a heavier block and connecting it leaves work to finish.
         chain.activate_best_chain()?;
         Ok(chain)
+    }
+
+    /// The contract engine and committed contract state (of the tip, between imports).
+    pub fn contracts(&self) -> &ContractEnv {
+        &self.contracts
     }
 
     /// The chain spec.
@@ -249,6 +265,38 @@ impl Chain {
         f(&BestChainTimes {
             store: &self.store,
             index: &index,
+        })
+    }
+
+    /// What connecting `block` on the current tip would do, without storing anything: the
+    /// miner uses it to learn the fees of contract transactions (gas refunds depend on
+    /// execution). A block whose parent is not the tip fails with
+    /// [`BlockError::NotOnTip`].
+    ///
+    /// # Errors
+    /// [`BlockError`] if the block would not connect.
+    pub fn preview_connect(
+        &self,
+        block: &Block,
+    ) -> Result<i8o8i_runtime::state::BlockChanges, BlockError> {
+        let _guard = self.import_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let tip = self.tip();
+        if block.header.parent != tip.hash {
+            return Err(BlockError::NotOnTip {
+                hash: block.header.hash(),
+            });
+        }
+        let mtp = self
+            .median_time_past(&tip.hash)
+            .map_err(|e| BlockError::ContractState(e.to_string()))?;
+        let ctx = ConnectContext {
+            spec: &self.spec,
+            chain_id: self.chain_id(),
+            median_time_past: mtp,
+            contracts: Some(&self.contracts),
+        };
+        self.with_times(|times| {
+            connect_block(block, &ctx, &*self.store, times, self.script_pool.as_ref())
         })
     }
 
@@ -538,6 +586,7 @@ impl Chain {
                     spec: &self.spec,
                     chain_id: self.chain_id(),
                     median_time_past: mtp,
+                    contracts: Some(&self.contracts),
                 };
                 let result = {
                     let index = self.index.read().unwrap_or_else(|p| p.into_inner());
@@ -561,10 +610,13 @@ impl Chain {
                         tracing::debug!(height = block.header.height, %hash, txs = block.transactions.len(), "connected block");
                         outcome.connected.push(block);
                     }
-                    Err(BlockError::Tx {
-                        error: i8o8i_runtime::validation::TxError::Storage(e),
-                        ..
-                    }) => {
+                    Err(
+                        BlockError::Tx {
+                            error: i8o8i_runtime::validation::TxError::Storage(e),
+                            ..
+                        }
+                        | BlockError::ContractState(e),
+                    ) => {
                         return Err(StoreError(e));
                     }
                     Err(error) => {

@@ -7,12 +7,17 @@
 //! - [`miner`]: block templates and the multi-threaded nonce search.
 //! - [`node`]: the service tying them together under one lock discipline.
 //! - [`p2p`]: the libp2p network: discovery, gossip relay, headers-first sync, peer scoring.
-//! - [`rpc`], [`wallet_rpc`]: JSON-RPC handlers.
+//! - [`rpc`], [`wallet_rpc`], [`contract_rpc`]: JSON-RPC handlers.
+//! - [`abi`]: contract ABIs; SCALE encoding of CLI arguments and decoding of results.
+//! - [`contract_build`]: building contract crates to wasm32 (`i8o8icoin contract build`).
 //! - [`launch`]: start-up (chain spec, data directory, dev conveniences, RPC server, miner).
 //!
 //! The binary `i8o8icoin` (`src/main.rs`) runs a node and is a JSON-RPC client for it.
 
+pub mod abi;
 pub mod chain;
+pub mod contract_build;
+pub mod contract_rpc;
 pub mod launch;
 pub mod mempool;
 pub mod miner;

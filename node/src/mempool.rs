@@ -10,9 +10,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use i8o8i_config::MempoolConfig;
+use i8o8i_runtime::contract::apply::{caller_script, check_payload_fee, payload_terms};
+use i8o8i_runtime::contract::{StateOverlay, code_hash, contract_address, gas};
 use i8o8i_runtime::state::{Coin, UtxoReader, check_tx_inputs, verify_tx_scripts};
 use i8o8i_runtime::validation::{TxError, check_transaction};
-use i8o8i_runtime::{Amount, Block, BlockHash, OutPoint, Transaction, Txid};
+use i8o8i_runtime::{
+    Amount, Block, BlockHash, ContractAddress, OutPoint, Payload, Transaction, Txid,
+};
 use i8o8i_script_vm::Script;
 use parity_scale_codec::Encode;
 
@@ -48,6 +52,10 @@ pub enum MempoolError {
     /// The pool is full of transactions paying a higher fee rate.
     #[error("mempool full: fee rate too low to enter")]
     Full,
+    /// A call to an address where no contract is deployed (nor being deployed by a pool
+    /// transaction).
+    #[error("no contract at {0}")]
+    UnknownContract(ContractAddress),
 }
 
 /// A pooled transaction.
@@ -63,6 +71,8 @@ pub struct Entry {
     pub time: u64,
     /// Arrival order.
     seq: u64,
+    /// The contract address a deploy creates.
+    deploys: Option<ContractAddress>,
 }
 
 impl Entry {
@@ -274,11 +284,21 @@ impl Mempool {
         let mtp = chain
             .median_time_past(&tip.hash)
             .map_err(|e| TxError::Storage(e.to_string()))?;
-        let fee = chain.with_times(|times| {
+        let paid = chain.with_times(|times| {
             check_tx_inputs(&tx, &coins, next_height, mtp, chain.spec(), times)
         })?;
         let size = tx.encoded_size() as u64;
-        let required = Amount::from_units(size.saturating_mul(self.config.min_fee_rate));
+        let mut required = Amount::from_units(size.saturating_mul(self.config.min_fee_rate));
+        let fee = check_payload_fee(&tx, paid)?;
+        if let Some(terms) = payload_terms(&tx) {
+            // The relay fee comes on top of the gas reservation, which is mostly refunded.
+            let reserve = Amount::from_units(terms.gas_limit.saturating_mul(gas::GAS_PRICE));
+            required = required.checked_add(reserve).unwrap_or(Amount::MAX);
+            caller_script(&coins[0].output.script_pubkey)?;
+            if let Some(Payload::Call { contract, .. }) = &tx.payload {
+                self.check_contract_exists(contract, chain)?;
+            }
+        }
         if fee < required {
             return Err(MempoolError::FeeTooLow {
                 fee,
@@ -340,6 +360,14 @@ impl Mempool {
             again
         };
         let txid = checked.txid;
+        let deploys = match (&checked.tx.payload, checked.coins.first()) {
+            (Some(Payload::Deploy { code, salt, .. }), Some(coin)) => Some(contract_address(
+                coin.output.script_pubkey.as_bytes(),
+                &code_hash(code),
+                salt,
+            )),
+            _ => None,
+        };
         self.insert(
             txid,
             Entry {
@@ -348,6 +376,7 @@ impl Mempool {
                 size: checked.size,
                 time: now,
                 seq: 0,
+                deploys,
             },
         );
         self.trim_to_size();
@@ -484,6 +513,27 @@ impl Mempool {
         }
     }
 
+    /// A call must name a deployed contract, or one a pool transaction deploys.
+    fn check_contract_exists(
+        &self,
+        contract: &ContractAddress,
+        chain: &Chain,
+    ) -> Result<(), MempoolError> {
+        let overlay = StateOverlay::new(chain.contracts().state.clone());
+        if overlay
+            .account(contract)
+            .map_err(|e| TxError::Storage(e.to_string()))?
+            .is_some()
+        {
+            return Ok(());
+        }
+        if self.entries.values().any(|e| e.deploys == Some(*contract)) {
+            Ok(())
+        } else {
+            Err(MempoolError::UnknownContract(*contract))
+        }
+    }
+
     /// Transactions for a block template: highest fee rate first, parents before children,
     /// within `max_bytes`. Returns them with their total fee.
     pub fn template(&self, max_bytes: u64) -> (Vec<Arc<Transaction>>, Amount) {
@@ -492,6 +542,7 @@ impl Mempool {
         let mut picked = Vec::new();
         let mut bytes = 0u64;
         let mut fees = Amount::ZERO;
+        let mut gas_used = 0u64;
         let mut progress = true;
         while progress {
             progress = false;
@@ -504,11 +555,16 @@ impl Mempool {
                     !self.entries.contains_key(&i.prevout.txid)
                         || included.contains(&i.prevout.txid)
                 });
-                if !parents_in || bytes + entry.size > max_bytes {
+                let tx_gas = payload_terms(&entry.tx).map_or(0, |t| t.gas_limit);
+                if !parents_in
+                    || bytes + entry.size > max_bytes
+                    || gas_used + tx_gas > gas::MAX_BLOCK_GAS
+                {
                     continue;
                 }
                 included.insert(*txid);
                 bytes += entry.size;
+                gas_used += tx_gas;
                 fees = fees.checked_add(entry.fee).unwrap_or(fees);
                 picked.push(entry.tx.clone());
                 progress = true;

@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use i8o8i_runtime::consensus::coinbase_height_prefix;
+use i8o8i_runtime::contract::apply::payload_terms;
 use i8o8i_runtime::{
-    Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
+    Amount, Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
 };
 use i8o8i_script_vm::{Builder, Script};
 
@@ -63,6 +64,46 @@ pub fn build_template(
     };
     let mut transactions = vec![coinbase];
     transactions.extend(txs.iter().map(|tx| (**tx).clone()));
+    if transactions.iter().any(|tx| payload_terms(tx).is_some()) {
+        // Contract transactions refund unused gas, so their fees are known only after running
+        // them: connect the template (coinbase paying nothing yet) and pay what it reports.
+        let mut block = Block {
+            header: Header {
+                version: 1,
+                parent: tip.hash,
+                height,
+                time,
+                tx_root: Hash256::ZERO,
+                state_root: Hash256::ZERO,
+                seal: Seal::Pow { bits: 0, nonce: 0 },
+            },
+            transactions,
+        };
+        block.transactions[0].outputs[0].value = Amount::ZERO;
+        block.header.tx_root = merkle_root(
+            &block
+                .transactions
+                .iter()
+                .map(Transaction::txid)
+                .collect::<Vec<_>>(),
+        );
+        let fees = match chain.preview_connect(&block) {
+            Ok(changes) => changes.fees,
+            Err(error) => {
+                // A pool transaction that no longer connects: mine an empty block rather than
+                // an invalid one; the pool drops it on the next tip change.
+                tracing::warn!(%error, "template does not connect; mining without transactions");
+                block.transactions.truncate(1);
+                Amount::ZERO
+            }
+        };
+        transactions = block.transactions;
+        transactions[0].outputs[0].value = chain
+            .spec()
+            .subsidy(height)
+            .checked_add(fees)
+            .unwrap_or(chain.spec().subsidy(height));
+    }
     let tx_root = merkle_root(
         &transactions
             .iter()

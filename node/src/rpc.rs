@@ -20,16 +20,16 @@ pub const MAX_BLOCKS_PER_CALL: u64 = 100;
 /// Largest `count` of `mining_generate`.
 pub const MAX_GENERATE: u32 = 1_000;
 
-fn internal(e: impl std::fmt::Display) -> RpcError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> RpcError {
     tracing::error!(error = %e, "RPC internal error");
     rpc_error(ErrorCode::InternalError, format!("internal error: {e}"))
 }
 
-fn not_found(what: impl Into<String>) -> RpcError {
+pub(crate) fn not_found(what: impl Into<String>) -> RpcError {
     rpc_error(ErrorCode::NotFound, what)
 }
 
-fn invalid_param(name: &str, why: impl std::fmt::Display) -> RpcError {
+pub(crate) fn invalid_param(name: &str, why: impl std::fmt::Display) -> RpcError {
     rpc_error(
         ErrorCode::InvalidParams,
         format!("invalid parameter `{name}`: {why}"),
@@ -54,7 +54,7 @@ fn import_error(e: ImportError) -> RpcError {
     }
 }
 
-fn parse_address(node: &Node, name: &str, s: &str) -> Result<Address, RpcError> {
+pub(crate) fn parse_address(node: &Node, name: &str, s: &str) -> Result<Address, RpcError> {
     Address::parse_for(s, node.chain().spec().network).map_err(|e| {
         rpc_error(
             ErrorCode::InvalidAddress,
@@ -560,6 +560,7 @@ pub fn register(registry: &mut Registry<Node>) {
 
     register_net(registry);
     crate::wallet_rpc::register(registry);
+    crate::contract_rpc::register(registry);
 }
 
 /// `net_getInfo`.

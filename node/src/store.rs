@@ -12,6 +12,9 @@
 //! | `undo` | block hash | [`BlockUndo`] |
 //! | `tx_index` | txid | best-chain block hash and position |
 //! | `addr_index` | sha256(script_pubkey) ++ utxo key | [`Coin`] |
+//! | `contracts` | contract state key (`A`/`C`/`S` ‖ …, see `i8o8i_runtime::contract::state`) | account, code or storage value |
+//! | `receipts` | txid | [`Receipt`] |
+//! | `events` | contract ‖ height (BE) ‖ tx position (BE u32) ‖ event index (BE u16) | [`EventRecord`] |
 //!
 //! Connecting or disconnecting a block is a single `WriteBatch` that also moves `tip`, so a
 //! crash at any moment leaves the store at a block boundary: the UTXO set, the indexes and the
@@ -20,11 +23,12 @@
 use std::path::Path;
 
 use i8o8i_runtime::consensus::HeaderReader;
+use i8o8i_runtime::contract::{ContractStateReader, Event, Receipt};
 use i8o8i_runtime::state::{
     BlockChanges, BlockUndo, Coin, StoreError, UtxoReader, UtxoSetHasher, UtxoSetInfo,
     is_unspendable, utxo_key,
 };
-use i8o8i_runtime::{Block, BlockHash, Header, OutPoint, Transaction, Txid, U256};
+use i8o8i_runtime::{Block, BlockHash, ContractAddress, Header, OutPoint, Transaction, Txid, U256};
 use i8o8i_script_vm::Script;
 use parity_scale_codec::{Decode, Encode};
 use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch};
@@ -40,7 +44,10 @@ const CF_TX_INDEX: &str = "tx_index";
 const CF_ADDR_INDEX: &str = "addr_index";
 /// Network bookkeeping (bans, known peers): not chain state, never in a block's write batch.
 const CF_PEERS: &str = "peers";
-const COLUMN_FAMILIES: [&str; 9] = [
+const CF_CONTRACTS: &str = "contracts";
+const CF_RECEIPTS: &str = "receipts";
+const CF_EVENTS: &str = "events";
+const COLUMN_FAMILIES: [&str; 12] = [
     CF_META,
     CF_INDEX,
     CF_BLOCKS,
@@ -50,7 +57,30 @@ const COLUMN_FAMILIES: [&str; 9] = [
     CF_TX_INDEX,
     CF_ADDR_INDEX,
     CF_PEERS,
+    CF_CONTRACTS,
+    CF_RECEIPTS,
+    CF_EVENTS,
 ];
+
+/// An event with where it was emitted.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct EventRecord {
+    /// The transaction.
+    pub txid: Txid,
+    /// Height of its block.
+    pub height: u64,
+    /// The event.
+    pub event: Event,
+}
+
+fn event_key(contract: &ContractAddress, height: u64, position: u32, index: u16) -> [u8; 46] {
+    let mut k = [0u8; 46];
+    k[..32].copy_from_slice(contract.as_bytes());
+    k[32..40].copy_from_slice(&height.to_be_bytes());
+    k[40..44].copy_from_slice(&position.to_be_bytes());
+    k[44..].copy_from_slice(&index.to_be_bytes());
+    k
+}
 
 const KEY_TIP: &[u8] = b"tip";
 const KEY_GENESIS: &[u8] = b"genesis";
@@ -218,6 +248,7 @@ impl Store {
             spent: Vec::new(),
             created,
             fees: i8o8i_runtime::Amount::ZERO,
+            ..BlockChanges::default()
         };
         self.connect(genesis, &changes)?;
         self.db
@@ -379,11 +410,38 @@ impl Store {
         for (op, coin) in &changes.created {
             self.put_coin(&mut batch, op, coin);
         }
+        for (key, value) in &changes.contracts.writes {
+            match value {
+                Some(v) => batch.put_cf(self.cf(CF_CONTRACTS), key, v),
+                None => batch.delete_cf(self.cf(CF_CONTRACTS), key),
+            }
+        }
+        let positions: std::collections::BTreeMap<Txid, u32> = block
+            .transactions
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| (tx.txid(), i as u32))
+            .collect();
+        for (txid, receipt) in &changes.receipts {
+            batch.put_cf(self.cf(CF_RECEIPTS), txid.as_bytes(), receipt.encode());
+            let position = positions.get(txid).copied().unwrap_or(u32::MAX);
+            for (i, event) in receipt.events.iter().enumerate() {
+                let record = EventRecord {
+                    txid: *txid,
+                    height: block.header.height,
+                    event: event.clone(),
+                };
+                let key = event_key(&event.contract, block.header.height, position, i as u16);
+                batch.put_cf(self.cf(CF_EVENTS), key, record.encode());
+            }
+        }
         batch.put_cf(
             self.cf(CF_UNDO),
             hash.as_bytes(),
             BlockUndo {
                 spent: changes.spent.clone(),
+                appended: changes.appended.clone(),
+                contract_undo: changes.contracts.undo.clone(),
             }
             .encode(),
         );
@@ -416,8 +474,29 @@ impl Store {
             .transpose()?
             .ok_or_else(|| StoreError(format!("no undo data for block {hash}")))?;
         let mut batch = WriteBatch::default();
-        for tx in &block.transactions {
+        for (op, out) in &undo.appended {
+            self.delete_coin(&mut batch, op, &out.script_pubkey);
+        }
+        for (key, value) in &undo.contract_undo {
+            match value {
+                Some(v) => batch.put_cf(self.cf(CF_CONTRACTS), key, v),
+                None => batch.delete_cf(self.cf(CF_CONTRACTS), key),
+            }
+        }
+        for (position, tx) in block.transactions.iter().enumerate() {
             let txid = tx.txid();
+            if let Some(receipt) = self.receipt(&txid)? {
+                for (i, event) in receipt.events.iter().enumerate() {
+                    let key = event_key(
+                        &event.contract,
+                        block.header.height,
+                        position as u32,
+                        i as u16,
+                    );
+                    batch.delete_cf(self.cf(CF_EVENTS), key);
+                }
+                batch.delete_cf(self.cf(CF_RECEIPTS), txid.as_bytes());
+            }
             for (i, out) in tx.outputs.iter().enumerate() {
                 self.delete_coin(
                     &mut batch,
@@ -480,7 +559,7 @@ impl Store {
     ///
     /// # Errors
     /// Storage failures.
-    pub fn peer_records(&self, prefix: &[u8]) -> Result<PeerRecords, StoreError> {
+    pub fn peer_records(&self, prefix: &[u8]) -> Result<KeyValues, StoreError> {
         let mut out = Vec::new();
         let mode = IteratorMode::From(prefix, rocksdb::Direction::Forward);
         for item in self.db.iterator_cf(self.cf(CF_PEERS), mode) {
@@ -494,8 +573,77 @@ impl Store {
     }
 }
 
-/// Raw (key, value) pairs from the peers column family, in key order.
-pub type PeerRecords = Vec<(Vec<u8>, Vec<u8>)>;
+impl Store {
+    /// The receipt of contract transaction `txid`, if it is in the best chain.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn receipt(&self, txid: &Txid) -> Result<Option<Receipt>, StoreError> {
+        self.get(CF_RECEIPTS, txid.as_bytes())?
+            .map(|v| decode(&v, "receipt"))
+            .transpose()
+    }
+
+    /// Events of `contract` emitted in blocks `from..=to`, in chain order, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn events(
+        &self,
+        contract: &ContractAddress,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let start = event_key(contract, from, 0, 0);
+        let mode = IteratorMode::From(&start, Direction::Forward);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_EVENTS), mode) {
+            let (k, v) = item.map_err(err)?;
+            if &k[..32] != contract.as_bytes() || k.len() != 46 {
+                break;
+            }
+            let height = u64::from_be_bytes(k[32..40].try_into().expect("8 bytes"));
+            if height > to || out.len() >= limit {
+                break;
+            }
+            out.push(decode(&v, "event")?);
+        }
+        Ok(out)
+    }
+
+    /// Every storage entry of `contract` whose key starts with `prefix`, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn contract_storage(
+        &self,
+        contract: &ContractAddress,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<KeyValues, StoreError> {
+        let start = i8o8i_runtime::contract::StateKey::storage(contract, prefix);
+        let mode = IteratorMode::From(&start, Direction::Forward);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_CONTRACTS), mode) {
+            let (k, v) = item.map_err(err)?;
+            if !k.starts_with(&start) || out.len() >= limit {
+                break;
+            }
+            out.push((k[33..].to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+impl ContractStateReader for Store {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Store::get(self, CF_CONTRACTS, key)
+    }
+}
+
+/// Raw (key, value) pairs, in key order.
+pub type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
 
 impl UtxoReader for Store {
     fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {

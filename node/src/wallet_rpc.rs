@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
 use i8o8i_runtime::address::Address;
-use i8o8i_runtime::{Amount, OutPoint, Transaction, TxIn, TxOut, sign_p2pkh_input};
-use i8o8i_script_vm::SIGHASH_ALL;
-use i8o8i_wallet::{Chain as KeyChain, KdfParams, WalletError, WalletStore};
+use i8o8i_runtime::{Amount, Payload, Transaction, TxIn, TxOut, sign_p2pkh_input};
+use i8o8i_script_vm::{SIGHASH_ALL, ScriptBuf};
+use i8o8i_wallet::{KdfParams, WalletError, WalletStore};
+use parity_scale_codec::Encode;
 use serde::Serialize;
 
 use crate::node::Node;
@@ -123,6 +124,44 @@ pub fn send(
             format!("invalid parameter `amount`: below the dust limit {DUST_LIMIT}"),
         ));
     }
+    let spend = Spend {
+        outputs: vec![TxOut {
+            value: amount,
+            script_pubkey: to.script_pubkey(),
+        }],
+        payload: None,
+        extra: Amount::ZERO,
+        caller: None,
+    };
+    build_and_submit(node, name, password, spend, fee_rate)
+}
+
+/// What a wallet transaction pays for.
+#[derive(Debug, Clone)]
+pub struct Spend {
+    /// Declared outputs (change is added).
+    pub outputs: Vec<TxOut>,
+    /// The payload, if any.
+    pub payload: Option<Payload>,
+    /// What the inputs must cover besides the outputs and the size fee: a contract call's
+    /// value plus the gas reservation.
+    pub extra: Amount,
+    /// For contract transactions: the script whose coin must be the first input, which makes
+    /// it the caller contracts see. Change goes back to it, so the identity keeps funds.
+    pub caller: Option<ScriptBuf>,
+}
+
+/// Selects coins of wallet `name` for `spend`, adds change, signs and submits.
+///
+/// # Errors
+/// Wallet errors, [`ErrorCode::InsufficientFunds`], or the mempool's refusal.
+pub fn build_and_submit(
+    node: &Node,
+    name: &str,
+    password: &str,
+    spend: Spend,
+    fee_rate: u64,
+) -> Result<i8o8i_runtime::Txid, RpcError> {
     let store = wallet_store(node);
     let mut wallet = store.open(name, password).map_err(wallet_error)?;
     let info = wallet.info();
@@ -143,14 +182,39 @@ pub fn send(
             {
                 let mature = !coin.coinbase || coin.height + maturity <= next_height;
                 if mature && pool.spender(&op).is_none() {
-                    candidates.push((op, coin.output.value, key.chain(), key.index()));
+                    candidates.push((
+                        op,
+                        coin.output.value,
+                        key.chain(),
+                        key.index(),
+                        script.clone(),
+                    ));
                 }
             }
         }
     }
-    // Largest first: fewest inputs, lowest fee.
+    // Largest first: fewest inputs, lowest fee. The caller's largest coin goes first of all.
     candidates.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut selected: Vec<(OutPoint, Amount, KeyChain, u32)> = Vec::new();
+    if let Some(caller) = &spend.caller {
+        let Some(pos) = candidates.iter().position(|c| &c.4 == caller) else {
+            return Err(rpc_error(
+                ErrorCode::InsufficientFunds,
+                "insufficient funds: no spendable coin at the caller address (contracts see the \
+                 script of the first input as the caller)",
+            ));
+        };
+        let first = candidates.remove(pos);
+        candidates.insert(0, first);
+    }
+    let payload_size = spend
+        .payload
+        .as_ref()
+        .map_or(0, |p| p.encoded_size() as u64);
+    let declared = spend.outputs.len();
+    let amount = Amount::checked_sum(spend.outputs.iter().map(|o| o.value))
+        .and_then(|a| a.checked_add(spend.extra))
+        .ok_or_else(|| internal("amount overflow"))?;
+    let mut selected = Vec::new();
     let mut total = Amount::ZERO;
     let mut fee = Amount::ZERO;
     for c in candidates {
@@ -158,7 +222,8 @@ pub fn send(
             .checked_add(c.1)
             .ok_or_else(|| internal("amount overflow"))?;
         selected.push(c);
-        fee = Amount::from_units(estimate_size(selected.len(), 2) * fee_rate);
+        let size = estimate_size(selected.len(), declared + 1) + payload_size;
+        fee = Amount::from_units(size * fee_rate);
         if total >= amount.checked_add(fee).unwrap_or(Amount::MAX) {
             break;
         }
@@ -168,20 +233,23 @@ pub fn send(
         return Err(rpc_error(
             ErrorCode::InsufficientFunds,
             format!(
-                "insufficient funds: need {needed} (amount {amount} + fee {fee}), spendable {total}"
+                "insufficient funds: need {needed} (outputs, value and gas {amount} + fee {fee}), spendable {total}"
             ),
         ));
     }
-    let mut outputs = vec![TxOut {
-        value: amount,
-        script_pubkey: to.script_pubkey(),
-    }];
+    let mut outputs = spend.outputs;
     let change = total.checked_sub(needed).unwrap_or(Amount::ZERO);
     if change.to_units() >= DUST_LIMIT {
-        let key = wallet.next_change().map_err(wallet_error)?;
+        let script_pubkey = match spend.caller {
+            Some(caller) => caller,
+            None => {
+                let key = wallet.next_change().map_err(wallet_error)?;
+                i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash())
+            }
+        };
         outputs.push(TxOut {
             value: change,
-            script_pubkey: i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash()),
+            script_pubkey,
         });
     }
     let mut tx = Transaction {
@@ -196,10 +264,10 @@ pub fn send(
             .collect(),
         outputs,
         lock_time: 0,
-        payload: None,
+        payload: spend.payload,
     };
     let chain_id = node.chain().chain_id();
-    for (i, (_, value, chain, index)) in selected.iter().enumerate() {
+    for (i, (_, value, chain, index, _)) in selected.iter().enumerate() {
         let key = wallet.key(*chain, *index).map_err(wallet_error)?;
         sign_p2pkh_input(&mut tx, i, key.secret_key(), *value, &chain_id, SIGHASH_ALL)
             .map_err(internal)?;

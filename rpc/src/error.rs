@@ -42,6 +42,8 @@ pub enum ErrorCode {
     NetworkUnavailable = -32050,
     /// A peer could not be dialled.
     DialFailed = -32051,
+    /// A contract query or gas estimate did not succeed (revert, trap, out of gas).
+    ContractFailed = -32060,
 }
 
 impl ErrorCode {

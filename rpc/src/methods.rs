@@ -264,6 +264,95 @@ pub const METHODS: &[MethodSpec] = &[
         result: "bool",
         access: Private,
     },
+    MethodSpec {
+        name: "contract_deploy",
+        summary: "Deploys a Wasm contract from a node wallet; the wallet's first address is the \
+                  deployer (caller). Returns the txid and the address the contract gets.",
+        params: &[
+            p!("wallet": "string", "Wallet name"),
+            p!("password": "string", "Wallet password"),
+            p!("codeHex": "hex", "The Wasm module"),
+            p!("initInputHex"?: "hex", "Constructor input (SCALE-encoded arguments)"),
+            p!("gasLimit": "integer", "Most gas the constructor may use (deploy charges 50 per code byte)"),
+            p!("saltHex"?: "hex", "32-byte salt; random by default"),
+        ],
+        result: "{txid, address}",
+        access: Private,
+    },
+    MethodSpec {
+        name: "contract_call",
+        summary: "Calls a contract from a node wallet (its first address is the caller), \
+                  optionally sending value. Returns the txid; see tx_getReceipt once mined.",
+        params: &[
+            p!("wallet": "string", "Wallet name"),
+            p!("password": "string", "Wallet password"),
+            p!("address": "hex hash", "Contract address"),
+            p!("inputHex": "hex", "Call input: SCALE(method name, arguments…)"),
+            p!("gasLimit": "integer", "Most gas the call may use"),
+            p!("value"?: "integer", "Base units moved into the contract"),
+        ],
+        result: "hex hash",
+        access: Private,
+    },
+    MethodSpec {
+        name: "contract_query",
+        summary: "Runs a call against the tip's state without a transaction or any state change.",
+        params: &[
+            p!("address": "hex hash", "Contract address"),
+            p!("inputHex": "hex", "Call input"),
+            p!("caller"?: "string", "Address the contract sees as caller"),
+        ],
+        result: "{returnData, gasUsed, events}",
+        access: Public,
+    },
+    MethodSpec {
+        name: "contract_estimateGas",
+        summary: "Gas a call would use now (a dry run against the tip's state).",
+        params: &[
+            p!("address": "hex hash", "Contract address"),
+            p!("inputHex": "hex", "Call input"),
+            p!("caller"?: "string", "Address the contract sees as caller"),
+            p!("value"?: "integer", "Value sent with the call"),
+        ],
+        result: "integer",
+        access: Public,
+    },
+    MethodSpec {
+        name: "contract_getInfo",
+        summary: "A contract's code hash, balance, deployer, deploy height, code size and ABI.",
+        params: &[p!("address": "hex hash", "Contract address")],
+        result: "ContractInfo",
+        access: Public,
+    },
+    MethodSpec {
+        name: "contract_getStorage",
+        summary: "One raw storage value of a contract (null if absent).",
+        params: &[
+            p!("address": "hex hash", "Contract address"),
+            p!("keyHex": "hex", "Storage key"),
+        ],
+        result: "hex | null",
+        access: Public,
+    },
+    MethodSpec {
+        name: "contract_getEvents",
+        summary: "Events a contract emitted in a height range, in chain order (at most 1,000).",
+        params: &[
+            p!("address": "hex hash", "Contract address"),
+            p!("fromHeight"?: "integer", "First height (default 0)"),
+            p!("toHeight"?: "integer", "Last height (default: the tip)"),
+        ],
+        result: "[{txid, height, contract, topics, data}]",
+        access: Public,
+    },
+    MethodSpec {
+        name: "tx_getReceipt",
+        summary: "The receipt of a mined contract transaction: status, gas used, return data or \
+                  revert reason, events, appended outputs, fee.",
+        params: &[p!("txid": "hex hash", "Transaction id")],
+        result: "Receipt",
+        access: Public,
+    },
 ];
 
 #[cfg(test)]

@@ -17,6 +17,8 @@
 //! - [`address`]: bech32m addresses (`i8o1…` / `ti8o1…`).
 //! - [`spec`]: chain specifications (YAML) and the genesis block.
 //! - [`consensus`]: the consensus engine trait and proof of work (ASERT retargeting).
+//! - [`contract`]: WebAssembly contracts — the deterministic wasmtime engine, gas, the host
+//!   API, deploy-time module checks and contract state.
 //! - [`validation`]: context-free transaction and block rules and the typed errors.
 //! - [`state`]: connecting blocks to the UTXO set (parallel script checks), undo data, the
 //!   storage traits the node implements, and the UTXO-set hash.
@@ -25,13 +27,14 @@
 //! form used by RPC (hex for hashes, scripts and bytes; integers for amounts).
 //!
 //! This crate does no I/O and has no feature flags; it does not depend on tokio, RocksDB, libp2p
-//! or jsonrpsee.
+//! or jsonrpsee. wasmtime is pinned to one exact version: its fuel figures are consensus data.
 
 pub mod address;
 pub mod amount;
 pub mod block;
 pub mod checker;
 pub mod consensus;
+pub mod contract;
 mod decode;
 pub mod hash;
 pub mod merkle;

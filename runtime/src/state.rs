@@ -12,9 +12,15 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::contract::apply::{BlockEnv, apply_payload, caller_script, payload_terms};
+use crate::contract::gas::MAX_BLOCK_GAS;
+use crate::contract::state::ContractChanges;
+use crate::contract::{ContractEngine, ContractStateReader, Receipt, StateOverlay};
 use crate::spec::ChainSpec;
 use crate::validation::{BlockError, TxError, check_block_txids};
-use crate::{Amount, Block, Hash256, OutPoint, SighashCache, Transaction, TxOut, verify_input};
+use crate::{
+    Amount, Block, Hash256, OutPoint, SighashCache, Transaction, TxOut, Txid, verify_input,
+};
 
 use i8o8i_script_vm::checker::{
     LOCKTIME_THRESHOLD, SEQUENCE_FINAL, SEQUENCE_LOCKTIME_DISABLE_FLAG, SEQUENCE_LOCKTIME_MASK,
@@ -62,15 +68,44 @@ pub struct BlockChanges {
     pub spent: Vec<(OutPoint, Coin)>,
     /// Coins the block creates and does not spend itself (removed on disconnect).
     pub created: Vec<(OutPoint, Coin)>,
-    /// Total fees of its transactions.
+    /// Total fees of its transactions (for contract transactions, what remains after the gas
+    /// refund).
     pub fees: Amount,
+    /// What its contract transactions wrote to contract state, with undo data.
+    pub contracts: ContractChanges,
+    /// Receipts of its contract transactions, in block order.
+    pub receipts: Vec<(Txid, Receipt)>,
+    /// Outputs contract execution appended to transactions (also in `created` unless the
+    /// block spends them itself).
+    pub appended: Vec<(OutPoint, TxOut)>,
 }
 
-/// Undo data of a connected block: the coins it spent.
+/// Undo data of a connected block.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
 pub struct BlockUndo {
     /// Spent coins, in spending order.
     pub spent: Vec<(OutPoint, Coin)>,
+    /// Outputs appended by contract execution (transfers, refunds), removed on disconnect with
+    /// the declared ones.
+    pub appended: Vec<(OutPoint, TxOut)>,
+    /// Contract-state values the block replaced, restored on disconnect.
+    pub contract_undo: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+/// What a validator needs to execute contract payloads: the engine and the committed contract
+/// state of the parent block.
+#[derive(Clone)]
+pub struct ContractEnv {
+    /// The engine.
+    pub engine: std::sync::Arc<ContractEngine>,
+    /// Contract state as of the parent block.
+    pub state: std::sync::Arc<dyn ContractStateReader>,
+}
+
+impl std::fmt::Debug for ContractEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContractEnv").finish_non_exhaustive()
+    }
 }
 
 /// Context for connecting a block on top of its parent.
@@ -82,6 +117,8 @@ pub struct ConnectContext<'a> {
     pub chain_id: Hash256,
     /// Median time past of the parent (BIP113 lock-time cut-off).
     pub median_time_past: u64,
+    /// The contract engine and state; `None` refuses blocks with contract payloads.
+    pub contracts: Option<&'a ContractEnv>,
 }
 
 /// Whether an output can never be spent and so never enters the UTXO set.
@@ -223,6 +260,10 @@ pub fn connect_block(
     let mut spent_from_set: Vec<(OutPoint, Coin)> = Vec::new();
     let mut spent_here: BTreeSet<OutPoint> = BTreeSet::new();
     let mut fees = Amount::ZERO;
+    let mut overlay: Option<StateOverlay> = None;
+    let mut receipts = Vec::new();
+    let mut appended_all = Vec::new();
+    let mut block_gas = 0u64;
     let mut script_jobs: Vec<(usize, Vec<Coin>)> = Vec::with_capacity(block.transactions.len());
 
     for (index, (tx, &txid)) in block.transactions.iter().zip(&txids).enumerate() {
@@ -246,8 +287,48 @@ pub fn connect_block(
                 };
                 coins.push(coin);
             }
-            let fee = check_tx_inputs(tx, &coins, height, ctx.median_time_past, ctx.spec, times)
+            let paid = check_tx_inputs(tx, &coins, height, ctx.median_time_past, ctx.spec, times)
                 .map_err(fail)?;
+            let fee = match payload_terms(tx) {
+                None => paid,
+                Some(terms) => {
+                    block_gas = block_gas.saturating_add(terms.gas_limit);
+                    if block_gas > MAX_BLOCK_GAS {
+                        return Err(fail(TxError::BlockGasExceeded(MAX_BLOCK_GAS)));
+                    }
+                    let env = ctx.contracts.ok_or(fail(TxError::ContractsUnavailable))?;
+                    let state = overlay
+                        .take()
+                        .unwrap_or_else(|| StateOverlay::new(env.state.clone()));
+                    let caller = caller_script(&coins[0].output.script_pubkey).map_err(fail)?;
+                    let at = BlockEnv {
+                        height,
+                        time: block.header.time,
+                    };
+                    let (state, receipt, appended) =
+                        apply_payload(&env.engine, state, tx, caller, paid, at).map_err(fail)?;
+                    overlay = Some(state);
+                    for (k, out) in appended.into_iter().enumerate() {
+                        let op = OutPoint {
+                            txid,
+                            index: (tx.outputs.len() + k) as u32,
+                        };
+                        appended_all.push((op, out.clone()));
+                        if is_unspendable(&out) {
+                            continue;
+                        }
+                        let coin = Coin {
+                            output: out,
+                            height,
+                            coinbase: false,
+                        };
+                        created.insert(op, coin);
+                    }
+                    let fee = receipt.fee;
+                    receipts.push((txid, receipt));
+                    fee
+                }
+            };
             fees = fees.checked_add(fee).ok_or(fail(TxError::ValueOverflow))?;
             script_jobs.push((index, coins));
         } else if !is_final(tx, height, ctx.median_time_past) {
@@ -315,10 +396,19 @@ pub fn connect_block(
         });
     }
 
+    let contracts = match overlay {
+        Some(o) => o
+            .into_changes()
+            .map_err(|e| BlockError::ContractState(e.to_string()))?,
+        None => ContractChanges::default(),
+    };
     Ok(BlockChanges {
         spent: spent_from_set,
         created: created.into_iter().collect(),
         fees,
+        contracts,
+        receipts,
+        appended: appended_all,
     })
 }
 

@@ -98,6 +98,44 @@ pub enum TxError {
     /// Storage failed.
     #[error("storage: {0}")]
     Storage(String),
+    /// A deploy's module is refused.
+    #[error("invalid contract: {0}")]
+    InvalidContract(crate::contract::ModuleError),
+    /// The fee does not cover a contract transaction's value plus its gas reservation.
+    #[error(
+        "contract transaction needs {needed} (value + gas limit × gas price) from inputs − outputs, has {paid}"
+    )]
+    ContractFee {
+        /// Value plus gas reservation.
+        needed: Amount,
+        /// Inputs minus outputs.
+        paid: Amount,
+    },
+    /// The gas limit is above the per-transaction maximum.
+    #[error("gas limit {limit} exceeds the per-transaction maximum {max}")]
+    GasLimitTooHigh {
+        /// The limit asked for.
+        limit: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// Call or constructor input above the cap.
+    #[error("contract input of {size} bytes exceeds {max}")]
+    ContractInputTooLarge {
+        /// Input size.
+        size: usize,
+        /// Cap.
+        max: usize,
+    },
+    /// The first input's script is too long to act as a contract caller.
+    #[error("the first input's script ({0} bytes) is too long to call contracts")]
+    CallerScriptTooLong(usize),
+    /// The block's contract transactions reserve more gas than a block allows.
+    #[error("contract transactions reserve more than the block gas limit {0}")]
+    BlockGasExceeded(u64),
+    /// Contract payloads reached a validator without a contract engine.
+    #[error("this validator has no contract engine")]
+    ContractsUnavailable,
 }
 
 /// Why a block is invalid.
@@ -152,6 +190,9 @@ pub enum BlockError {
         /// Why.
         error: TxError,
     },
+    /// Contract state could not be read.
+    #[error("contract state: {0}")]
+    ContractState(String),
     /// The block's parent is not the chain's tip (callers connect in order).
     #[error("block {hash} does not extend the tip")]
     NotOnTip {
@@ -168,10 +209,14 @@ pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxErr
     if tx.inputs.is_empty() {
         return Err(TxError::NoInputs);
     }
-    if let Some(payload) = &tx.payload {
-        return Err(TxError::PayloadNotSupported(payload_kind(payload)));
+    match &tx.payload {
+        Some(p @ (crate::Payload::Deploy { .. } | crate::Payload::Call { .. })) => {
+            crate::contract::apply::check_payload(p)?
+        }
+        Some(payload) => return Err(TxError::PayloadNotSupported(payload_kind(payload))),
+        None => {}
     }
-    if tx.outputs.is_empty() {
+    if tx.outputs.is_empty() && tx.payload.is_none() {
         return Err(TxError::NoOutputs);
     }
     let size = tx.encoded_size();

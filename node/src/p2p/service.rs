@@ -671,6 +671,8 @@ impl Service {
                 | MempoolError::Conflict { .. }
                 | MempoolError::FeeTooLow { .. }
                 | MempoolError::Full
+                // The deploy it calls may still be on its way.
+                | MempoolError::UnknownContract(_)
                 | MempoolError::Invalid(TxError::MissingInput(_) | TxError::Storage(_)),
             ) => MessageAcceptance::Ignore,
             Err(MempoolError::Invalid(_)) => MessageAcceptance::Reject,

@@ -134,6 +134,7 @@ impl Fixture {
             spec: &self.spec,
             chain_id: CHAIN,
             median_time_past,
+            contracts: None,
         };
         connect_block(block, &ctx, &self.utxos, &self.times, pool)
     }
@@ -310,6 +311,7 @@ fn spending_a_mature_coinbase_reports_exact_fees_spent_and_created_coins() {
                 new_coin(&tx, 1, 101, false),
             ]),
             fees: units(10_000),
+            ..BlockChanges::default()
         }
     );
 }
@@ -459,6 +461,7 @@ fn an_output_created_and_spent_in_the_same_block_is_in_neither_spent_nor_created
                 new_coin(&child, 0, 50, false),
             ]),
             fees: units(1_000 + 2_000),
+            ..BlockChanges::default()
         }
     );
     assert!(!changes.created.iter().any(|(o, _)| *o == change_op));
@@ -602,6 +605,7 @@ fn a_signature_for_another_chain_is_rejected() {
         spec: &f.spec,
         chain_id: Hash256::from_byte_array([0xc1; 32]),
         median_time_past: MTP,
+        contracts: None,
     };
     assert_eq!(
         connect_block(&b, &other_chain, &f.utxos, &f.times, None),
@@ -935,6 +939,7 @@ fn a_failing_utxo_store_is_reported_as_a_storage_error() {
         spec: &f.spec,
         chain_id: CHAIN,
         median_time_past: MTP,
+        contracts: None,
     };
     assert_eq!(
         connect_block(&b, &ctx, &BrokenUtxos, &f.times, None),

@@ -1,0 +1,304 @@
+//! Write I8o8iCoin WebAssembly contracts as plain Rust functions.
+//!
+//! A contract is a `no_std` crate built to `wasm32-unknown-unknown` that exports `memory`,
+//! `call` and optionally `deploy`. This crate gives it:
+//! - safe wrappers for the node's host API (module `env`, documented in the node's
+//!   `i8o8i_runtime::contract` module): input and return data, [`revert`], storage, caller,
+//!   value, balance, block height and time, [`transfer`], events, hashing, signature checks, gas;
+//! - typed storage: [`storage::Item`] and [`storage::Map`], keyed and valued with SCALE;
+//! - [`entry_points!`]: a contract's methods are plain Rust functions whose SCALE-encoded
+//!   arguments it decodes and whose result it returns; it also embeds the method list (the ABI)
+//!   in a custom section, so wallets and the CLI encode arguments without a separate file;
+//! - on non-wasm targets, a native test environment ([`testing`]) so contract logic is
+//!   unit-tested with `cargo test`, without a node.
+//!
+//! Call input is the SCALE encoding of `(method name: String, arg1, arg2, …)`.
+//! Accounts are output scripts ([`Account`]): a contract sees its caller as the script that
+//! locked the first coin the calling transaction spends, and pays out by creating outputs locked
+//! by such scripts.
+
+#![no_std]
+
+extern crate alloc;
+
+#[cfg(not(target_arch = "wasm32"))]
+extern crate std;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub use parity_scale_codec::{self as codec, Decode, Encode};
+
+mod host;
+pub mod storage;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+/// Largest caller script the host reports; longer scripts cannot call contracts.
+pub const MAX_ACCOUNT_LEN: usize = 64;
+/// Most topics one event carries.
+pub const MAX_TOPICS: usize = 4;
+
+/// An account: the output script that identifies it (e.g. a P2PKH script), as the chain's
+/// addresses encode it. Tokens are held by accounts; [`transfer`] pays one.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Encode, Decode)]
+pub struct Account(pub Vec<u8>);
+
+impl Account {
+    /// The script bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A contract's own address.
+pub type Address = [u8; 32];
+
+/// The amount of the chain's coin, in base units (10⁻⁸ I8O).
+pub type Amount = u64;
+
+/// The call's input data.
+pub fn input() -> Vec<u8> {
+    host::input()
+}
+
+/// Sets the data the call returns (replacing any set before).
+pub fn set_return(data: &[u8]) {
+    host::set_return(data)
+}
+
+/// Stops the call and reverts every state change it made, with `reason` in its receipt. Gas
+/// used so far is still charged.
+pub fn revert(reason: &str) -> ! {
+    host::revert(reason.as_bytes())
+}
+
+/// Reverts with `reason` unless `condition` holds.
+pub fn require(condition: bool, reason: &str) {
+    if !condition {
+        revert(reason)
+    }
+}
+
+/// The account that sent the calling transaction.
+pub fn caller() -> Account {
+    host::caller()
+}
+
+/// This contract's address.
+pub fn address() -> Address {
+    host::address()
+}
+
+/// Value the calling transaction moved into this contract with the call.
+pub fn value_received() -> Amount {
+    host::value_received()
+}
+
+/// This contract's balance, including [`value_received`].
+pub fn balance() -> Amount {
+    host::balance()
+}
+
+/// Height of the block the call executes in.
+pub fn block_height() -> u64 {
+    host::block_height()
+}
+
+/// Timestamp (UNIX seconds) of the block the call executes in.
+pub fn block_time() -> u64 {
+    host::block_time()
+}
+
+/// The balance is smaller than a transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsufficientBalance;
+
+/// Pays `amount` from this contract's balance to `to`: the transaction gets an output locked by
+/// `to`'s script once the call succeeds.
+///
+/// # Errors
+/// [`InsufficientBalance`] if the contract holds less than `amount`.
+pub fn transfer(to: &Account, amount: Amount) -> Result<(), InsufficientBalance> {
+    host::transfer(to.as_bytes(), amount)
+}
+
+/// Emits an event with up to [`MAX_TOPICS`] 32-byte topics (indexed, e.g. the event's name
+/// hash and the accounts it concerns) and SCALE data.
+pub fn emit_event(topics: &[[u8; 32]], data: &[u8]) {
+    host::emit_event(topics, data)
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    host::sha256(data)
+}
+
+/// RIPEMD-160 of `data`.
+pub fn ripemd160(data: &[u8]) -> [u8; 20] {
+    host::ripemd160(data)
+}
+
+/// Whether `signature` (strict DER, low S) by the compressed or uncompressed secp256k1
+/// `pubkey` signs the 32-byte `message` digest.
+pub fn secp256k1_verify(message: &[u8; 32], signature: &[u8], pubkey: &[u8]) -> bool {
+    host::secp256k1_verify(message, signature, pubkey)
+}
+
+/// Gas the call may still use.
+pub fn gas_left() -> u64 {
+    host::gas_left()
+}
+
+/// The topic naming an event: its name, zero-padded to 32 bytes (readable in explorers, and a
+/// `const`, so emitting costs no hashing).
+///
+/// # Panics
+/// At compile time in a `const`, if `name` is longer than 32 bytes.
+pub const fn topic(name: &str) -> [u8; 32] {
+    let bytes = name.as_bytes();
+    assert!(
+        bytes.len() <= 32,
+        "an event name topic holds at most 32 bytes"
+    );
+    let mut t = [0u8; 32];
+    let mut i = 0;
+    while i < bytes.len() {
+        t[i] = bytes[i];
+        i += 1;
+    }
+    t
+}
+
+/// A topic for an account: its script, zero-padded (scripts of up to 32 bytes, which standard
+/// ones are) or hashed (longer ones).
+pub fn account_topic(account: &Account) -> [u8; 32] {
+    let bytes = account.as_bytes();
+    if bytes.len() <= 32 {
+        let mut t = [0u8; 32];
+        t[..bytes.len()].copy_from_slice(bytes);
+        t
+    } else {
+        sha256(bytes)
+    }
+}
+
+/// Decodes the next argument of a call, reverting with a message naming it when the input is
+/// malformed. Used by [`entry_points!`].
+#[doc(hidden)]
+pub fn decode_arg<T: Decode>(input: &mut &[u8], name: &str) -> T {
+    match T::decode(input) {
+        Ok(v) => v,
+        Err(_) => revert_owned(alloc::format!("invalid argument `{name}`")),
+    }
+}
+
+/// Reverts with an owned message.
+#[doc(hidden)]
+pub fn revert_owned(reason: String) -> ! {
+    revert(&reason)
+}
+
+/// Runs a method with the call's input and returns its result. Used by [`entry_points!`].
+#[doc(hidden)]
+pub fn finish<R: Encode>(rest: &[u8], result: R) {
+    if !rest.is_empty() {
+        revert("trailing bytes after the arguments");
+    }
+    set_return(&result.encode());
+}
+
+/// Copies a `&str` into a byte array at compile time (for the ABI section).
+#[doc(hidden)]
+pub const fn str_to_array<const N: usize>(s: &str) -> [u8; N] {
+    let bytes = s.as_bytes();
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// Declares a contract's entry points: an optional constructor run once at deployment, and
+/// the methods a call may name. Each method is a plain Rust function in scope; its arguments
+/// are SCALE-decoded from the input in order and its result SCALE-encoded as the return data.
+///
+/// ```ignore
+/// i8o8i_contract_sdk::entry_points! {
+///     deploy fn init(supply: u128);
+///     fn transfer(to: Account, amount: u128) -> bool;
+///     fn balance_of(owner: Account) -> u128;
+/// }
+/// ```
+///
+/// The ABI (one `name(arg: Type, …) -> Type` per line, constructor first as `deploy …`) goes in
+/// the custom section `i8o8i_abi` and, natively, in the constant `ABI`.
+#[macro_export]
+macro_rules! entry_points {
+    (
+        $( deploy fn $init:ident ( $( $iarg:ident : $ity:ty ),* $(,)? ); )?
+        $( fn $name:ident ( $( $arg:ident : $ty:ty ),* $(,)? ) $( -> $ret:ty )? ; )*
+    ) => {
+        /// The contract's methods, one per line: the constructor (`deploy …`) and each call.
+        pub const ABI: &str = concat!(
+            $( "deploy ", stringify!($init), "(", $( stringify!($iarg), ": ", stringify!($ity), ", ", )* ")\n", )?
+            $( stringify!($name), "(", $( stringify!($arg), ": ", stringify!($ty), ", ", )* ")" $(, " -> ", stringify!($ret) )?, "\n", )*
+        );
+
+        #[cfg(target_arch = "wasm32")]
+        #[unsafe(link_section = "i8o8i_abi")]
+        #[used]
+        static ABI_SECTION: [u8; ABI.len()] = $crate::str_to_array(ABI);
+
+        $(
+            /// Constructor: decodes the deployment input and runs the constructor.
+            pub fn deploy_entry() {
+                let input = $crate::input();
+                let mut data = &input[..];
+                $( let $iarg: $ity = $crate::decode_arg(&mut data, stringify!($iarg)); )*
+                let result = $init($($iarg),*);
+                $crate::finish(data, result);
+            }
+
+            /// The `deploy` export.
+            #[cfg(target_arch = "wasm32")]
+            #[unsafe(no_mangle)]
+            pub extern "C" fn deploy() {
+                deploy_entry()
+            }
+        )?
+
+        /// Call dispatch: decodes the method name and its arguments and runs the method.
+        pub fn call_entry() {
+            let input = $crate::input();
+            let mut data = &input[..];
+            let method: $crate::__String = $crate::decode_arg(&mut data, "method");
+            match method.as_str() {
+                $(
+                    stringify!($name) => {
+                        $( let $arg: $ty = $crate::decode_arg(&mut data, stringify!($arg)); )*
+                        let result = $name($($arg),*);
+                        $crate::finish(data, result);
+                    }
+                )*
+                other => $crate::revert_owned($crate::__format!("unknown method `{}`", other)),
+            }
+        }
+
+        /// The `call` export.
+        #[cfg(target_arch = "wasm32")]
+        #[unsafe(no_mangle)]
+        pub extern "C" fn call() {
+            call_entry()
+        }
+    };
+}
+
+#[doc(hidden)]
+pub use alloc::format as __format;
+#[doc(hidden)]
+pub use alloc::string::String as __String;

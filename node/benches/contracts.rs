@@ -1,0 +1,165 @@
+//! Contract engine benchmarks (criterion):
+//! - `call/noop`: a call to a module whose `call` does nothing — the fixed cost of an
+//!   execution with a warm module cache (fresh `Store`, instantiation, fuel, one call).
+//! - `call/token_transfer`: the token example's `transfer`, warm cache, state in memory.
+//! - `compile/token`: first call of the token module (cranelift compile + link + call), each
+//!   iteration with a module that differs only in a custom section, so the cache never hits.
+//! - `compute/wasm` vs `compute/native`: the same xorshift loop (1,000,000 rounds) in Wasm
+//!   with fuel metering and in native Rust.
+//!
+//! Run: `cargo bench -p i8o8i-node --bench contracts` (builds the token example first, with
+//! the toolchain `i8o8icoin contract build` uses).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use i8o8i_runtime::ContractAddress;
+use i8o8i_runtime::contract::engine::{Entry, ExecRequest};
+use i8o8i_runtime::contract::state::MemoryState;
+use i8o8i_runtime::contract::{ContractEngine, StateOverlay, code_hash};
+use parity_scale_codec::Encode;
+
+const ALICE: [u8; 25] = [0x76; 25];
+const BOB: [u8; 25] = [0x77; 25];
+const ROUNDS: i64 = 1_000_000;
+
+fn token() -> Vec<u8> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("contracts");
+    let wasm = i8o8i_node::contract_build::build(&root.join("contracts/examples/token"), &target)
+        .expect("build the token example");
+    std::fs::read(wasm).expect("read token.wasm")
+}
+
+fn request(code: &Arc<Vec<u8>>, entry: Entry, input: Vec<u8>) -> ExecRequest {
+    ExecRequest {
+        code_hash: code_hash(code),
+        code: Some(code.clone()),
+        entry,
+        address: ContractAddress::from_byte_array([9; 32]),
+        caller: ALICE.to_vec(),
+        value: 0,
+        balance: 0,
+        input,
+        gas_limit: 50_000_000,
+        gas_precharged: 0,
+        height: 1,
+        time: 0,
+    }
+}
+
+const COMPUTE_WAT: &str = r#"(module (memory (export "memory") 1)
+  (import "env" "set_return" (func $ret (param i32 i32)))
+  (func (export "call") (local $x i64) (local $i i64)
+    (local.set $x (i64.const 88172645463325252))
+    (loop $l
+      (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 13))))
+      (local.set $x (i64.xor (local.get $x) (i64.shr_u (local.get $x) (i64.const 7))))
+      (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 17))))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (i64.const 1000000))))
+    (i64.store (i32.const 0) (local.get $x))
+    (call $ret (i32.const 0) (i32.const 8))))"#;
+
+fn native_xorshift(rounds: i64) -> u64 {
+    let mut x: u64 = 88172645463325252;
+    for _ in 0..rounds {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    x
+}
+
+fn benches(c: &mut Criterion) {
+    let engine = ContractEngine::new().expect("engine");
+    let base: Arc<MemoryState> = Arc::default();
+
+    let noop = Arc::new(
+        wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "call")))"#).unwrap(),
+    );
+    c.bench_function("call/noop", |b| {
+        b.iter(|| {
+            let (_, r) = engine.execute(
+                StateOverlay::new(base.clone()),
+                request(&noop, Entry::Call, Vec::new()),
+            );
+            assert!(r.status.is_success());
+        })
+    });
+
+    let token = Arc::new(token());
+    let init = ("Bench".to_owned(), "B".to_owned(), u128::MAX / 2).encode();
+    let (deployed, r) = engine.execute(
+        StateOverlay::new(base.clone()),
+        request(&token, Entry::Deploy, init),
+    );
+    assert!(r.status.is_success(), "{:?}", r.status);
+    let transfer = [
+        "transfer".to_owned().encode(),
+        (BOB.to_vec(), 1u128).encode(),
+    ]
+    .concat();
+    let (_, r) = engine.execute(
+        deployed.clone(),
+        request(&token, Entry::Call, transfer.clone()),
+    );
+    assert!(r.status.is_success(), "{:?}", r.status);
+    println!("token transfer: {} gas", r.gas_used);
+    c.bench_function("call/token_transfer", |b| {
+        b.iter(|| {
+            let (_, r) = engine.execute(
+                deployed.clone(),
+                request(&token, Entry::Call, transfer.clone()),
+            );
+            assert!(r.status.is_success());
+        })
+    });
+
+    let mut n = 0u64;
+    c.bench_function("compile/token", |b| {
+        b.iter(|| {
+            n += 1;
+            // A custom section: id 0, size, name "n" (len 1), 8 bytes of counter.
+            let mut code = (*token).clone();
+            code.extend_from_slice(&[0, 10, 1, b'n']);
+            code.extend_from_slice(&n.to_le_bytes());
+            let code = Arc::new(code);
+            let (_, r) = engine.execute(
+                deployed.clone(),
+                request(&code, Entry::Call, transfer.clone()),
+            );
+            assert!(r.status.is_success());
+        })
+    });
+
+    let compute = Arc::new(wat::parse_str(COMPUTE_WAT).unwrap());
+    let (_, r) = engine.execute(
+        StateOverlay::new(base.clone()),
+        request(&compute, Entry::Call, Vec::new()),
+    );
+    assert_eq!(
+        r.return_data,
+        native_xorshift(ROUNDS).to_le_bytes(),
+        "wasm and native compute the same"
+    );
+    let mut group = c.benchmark_group("compute");
+    group.bench_function("wasm", |b| {
+        b.iter(|| {
+            engine.execute(
+                StateOverlay::new(base.clone()),
+                request(&compute, Entry::Call, Vec::new()),
+            )
+        })
+    });
+    group.bench_function("native", |b| b.iter(|| native_xorshift(black_box(ROUNDS))));
+    group.finish();
+}
+
+criterion_group!(contracts, benches);
+criterion_main!(contracts);

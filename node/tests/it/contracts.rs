@@ -1,0 +1,525 @@
+//! Contracts on a real node: the token and escrow examples, built to wasm32 by the suite itself,
+//! deployed and called through wallets, with exact balances, receipts, events, a reorganisation
+//! that removes a deployment, a restart that keeps them, and hostile modules.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use i8o8i_runtime::address::{Address, Network};
+use jsonrpsee::core::params::ArrayParams;
+use jsonrpsee::http_client::HttpClient;
+use jsonrpsee::rpc_params;
+use parity_scale_codec::Encode;
+use serde_json::Value;
+
+use crate::common::{build_block, call, call_err, start};
+
+const COIN: u64 = 100_000_000;
+const PASSWORD: &str = "correct horse battery staple";
+const GAS: u64 = 5_000_000;
+
+/// The example `name` built to wasm32 (once per test process).
+fn example(name: &str) -> Vec<u8> {
+    static BUILT: OnceLock<Mutex<Vec<(String, Vec<u8>)>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Mutex::default);
+    let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, code)) = built.iter().find(|(n, _)| n == name) {
+        return code.clone();
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("contracts");
+    let wasm =
+        i8o8i_node::contract_build::build(&root.join("contracts/examples").join(name), &target)
+            .unwrap_or_else(|e| panic!("building the {name} example: {e}"));
+    let code = std::fs::read(wasm).unwrap();
+    built.push((name.to_owned(), code.clone()));
+    code
+}
+
+fn units(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not an amount: {v}"))
+}
+
+fn script(address: &str) -> Vec<u8> {
+    Address::parse_for(address, Network::Dev)
+        .unwrap()
+        .script_pubkey()
+        .as_bytes()
+        .to_vec()
+}
+
+/// Call input: SCALE(method name) followed by the SCALE arguments.
+fn input(method: &str, args: impl Encode) -> String {
+    hex::encode([method.to_owned().encode(), args.encode()].concat())
+}
+
+async fn mine(c: &HttpClient, n: u32, to: &str) {
+    let _: Value = call(c, "mining_generate", rpc_params![n, to]).await;
+}
+
+async fn query(c: &HttpClient, contract: &str, method: &str, args: impl Encode) -> Value {
+    call(
+        c,
+        "contract_query",
+        rpc_params![contract, input(method, args)],
+    )
+    .await
+}
+
+async fn query_u128(c: &HttpClient, contract: &str, method: &str, args: impl Encode) -> u128 {
+    let reply = query(c, contract, method, args).await;
+    let bytes = hex::decode(reply["returnData"].as_str().unwrap()).unwrap();
+    u128::from_le_bytes(bytes.try_into().expect("a u128"))
+}
+
+async fn confirmed(c: &HttpClient, wallet: &str) -> u64 {
+    let b: Value = call(c, "wallet_getBalance", rpc_params![wallet]).await;
+    units(&b["confirmed"])
+}
+
+async fn contract_call(
+    c: &HttpClient,
+    wallet: &str,
+    contract: &str,
+    input: String,
+    value: u64,
+    miner: &str,
+) -> Value {
+    let txid: String = call(
+        c,
+        "contract_call",
+        rpc_params![wallet, PASSWORD, contract, input, GAS, value],
+    )
+    .await;
+    mine(c, 1, miner).await;
+    call(c, "tx_getReceipt", rpc_params![txid]).await
+}
+
+struct World {
+    c: HttpClient,
+    alice: String,
+    bob: String,
+    carol: String,
+    miner: String,
+}
+
+/// Wallets alice (funded with two mature coinbases), bob (funded with 20 I8O), carol (empty)
+/// and a miner address that collects every later block, so wallet balances move only by
+/// what the test does.
+async fn world(c: HttpClient) -> World {
+    let mut addrs = Vec::new();
+    for name in ["alice", "bob", "carol", "miner"] {
+        let w: Value = call(&c, "wallet_create", rpc_params![name, PASSWORD]).await;
+        addrs.push(w["address"].as_str().unwrap().to_owned());
+    }
+    mine(&c, 101, &addrs[0]).await;
+    let _: String = call(
+        &c,
+        "wallet_send",
+        rpc_params!["alice", PASSWORD, addrs[1].clone(), 20 * COIN],
+    )
+    .await;
+    mine(&c, 1, &addrs[3]).await;
+    World {
+        c,
+        alice: addrs[0].clone(),
+        bob: addrs[1].clone(),
+        carol: addrs[2].clone(),
+        miner: addrs[3].clone(),
+    }
+}
+
+/// Deploys and mines; returns (address, receipt, txid).
+async fn deploy(
+    w: &World,
+    wallet: &str,
+    code: &[u8],
+    init: impl Encode,
+) -> (String, Value, String) {
+    let deployed: Value = call(
+        &w.c,
+        "contract_deploy",
+        rpc_params![
+            wallet,
+            PASSWORD,
+            hex::encode(code),
+            hex::encode(init.encode()),
+            GAS
+        ],
+    )
+    .await;
+    mine(&w.c, 1, &w.miner).await;
+    let receipt: Value = call(&w.c, "tx_getReceipt", rpc_params![deployed["txid"].clone()]).await;
+    (
+        deployed["address"].as_str().unwrap().to_owned(),
+        receipt,
+        deployed["txid"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_transfers_allowances_events_and_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let code = example("token");
+
+    let (token, receipt, _) = deploy(
+        &w,
+        "alice",
+        &code,
+        ("Seed".to_owned(), "SEED".to_owned(), 1_000u128),
+    )
+    .await;
+    assert_eq!(receipt["status"], "success", "{receipt}");
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![token.clone()]).await;
+    assert_eq!(info["deployerAddress"], w.alice);
+    assert_eq!(info["codeSize"], code.len());
+    assert!(
+        info["abi"]
+            .as_str()
+            .unwrap()
+            .contains("transfer(to: Account, amount: u128")
+    );
+
+    let alice = script(&w.alice);
+    let bob = script(&w.bob);
+    let carol = script(&w.carol);
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (alice.clone(),)).await,
+        1_000
+    );
+    assert_eq!(query_u128(&w.c, &token, "total_supply", ()).await, 1_000);
+
+    // alice → bob 300
+    let r = contract_call(
+        &w.c,
+        "alice",
+        &token,
+        input("transfer", (bob.clone(), 300u128)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (alice.clone(),)).await,
+        700
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (bob.clone(),)).await,
+        300
+    );
+    assert_eq!(r["events"].as_array().unwrap().len(), 1);
+
+    // bob may not mint: the call reverts with the contract's reason and still pays for gas.
+    let before = confirmed(&w.c, "bob").await;
+    let r = contract_call(
+        &w.c,
+        "bob",
+        &token,
+        input("mint", (bob.clone(), 5u128)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "reverted");
+    assert_eq!(r["reason"], "only the owner may mint");
+    let gas_used = r["gasUsed"].as_u64().unwrap();
+    assert!(gas_used > 20_000 && gas_used < GAS, "{r}");
+    let fee = units(&r["fee"]);
+    assert!(fee >= gas_used, "the fee covers the gas used: {r}");
+    assert_eq!(
+        confirmed(&w.c, "bob").await,
+        before - fee,
+        "bob pays exactly the fee"
+    );
+    assert_eq!(query_u128(&w.c, &token, "total_supply", ()).await, 1_000);
+
+    // Allowances: alice lets bob move 100, bob moves 60 of it to carol.
+    let r = contract_call(
+        &w.c,
+        "alice",
+        &token,
+        input("approve", (bob.clone(), 100u128)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success");
+    let r = contract_call(
+        &w.c,
+        "bob",
+        &token,
+        input("transfer_from", (alice.clone(), carol.clone(), 60u128)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (carol.clone(),)).await,
+        60
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "allowance", (alice.clone(), bob.clone())).await,
+        40
+    );
+    let r = contract_call(
+        &w.c,
+        "bob",
+        &token,
+        input("transfer_from", (alice.clone(), carol.clone(), 41u128)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["reason"], "transfer amount exceeds allowance");
+
+    // Events: the mint at deploy, alice → bob, the approval, alice → carol.
+    let events: Value = call(&w.c, "contract_getEvents", rpc_params![token.clone()]).await;
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 4, "{events:?}");
+    let transfer_topic = hex::encode(i8o8i_contract_sdk::topic("Transfer"));
+    let approval_topic = hex::encode(i8o8i_contract_sdk::topic("Approval"));
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["topics"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            &transfer_topic,
+            &transfer_topic,
+            &approval_topic,
+            &transfer_topic
+        ]
+    );
+    assert_eq!(events[1]["data"], hex::encode(300u128.encode()));
+
+    // Queries are repeatable to the unit of gas, and so across a restart.
+    let q1 = query(&w.c, &token, "balance_of", (bob.clone(),)).await;
+    let q2 = query(&w.c, &token, "balance_of", (bob.clone(),)).await;
+    assert_eq!(q1["gasUsed"], q2["gasUsed"]);
+    let storage_key = [b"b".to_vec(), bob.encode()].concat();
+    let stored: Value = call(
+        &w.c,
+        "contract_getStorage",
+        rpc_params![token.clone(), hex::encode(&storage_key)],
+    )
+    .await;
+    assert_eq!(stored, hex::encode(240u128.encode()));
+    node.stop().await;
+
+    let (node, c) = start(dir.path()).await;
+    let q3: Value = call(
+        &c,
+        "contract_query",
+        rpc_params![token.clone(), input("balance_of", (bob.clone(),))],
+    )
+    .await;
+    assert_eq!(q3, q1);
+    let events: Value = call(&c, "contract_getEvents", rpc_params![token.clone()]).await;
+    assert_eq!(events.as_array().unwrap().len(), 4);
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escrow_release_and_reclaim_move_real_coins() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let code = example("escrow");
+    let height = |v: &Value| v["height"].as_u64().unwrap();
+    let tip: Value = call(&w.c, "chain_getInfo", rpc_params![]).await;
+
+    // Release: bob (arbiter) pays carol (beneficiary) the 10 I8O alice deposited.
+    let (escrow, r, _) = deploy(
+        &w,
+        "alice",
+        &code,
+        (script(&w.bob), script(&w.carol), height(&tip) + 100),
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    let r = contract_call(
+        &w.c,
+        "alice",
+        &escrow,
+        input("deposit", ()),
+        10 * COIN,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![escrow.clone()]).await;
+    assert_eq!(units(&info["balance"]), 10 * COIN);
+    let (err, _) = call_err(
+        &w.c,
+        "contract_call",
+        rpc_params!["carol", PASSWORD, escrow.clone(), input("release", ()), GAS],
+    )
+    .await;
+    assert_eq!(err, -32023, "carol has no coins to pay for a call");
+    let r = contract_call(&w.c, "bob", &escrow, input("release", ()), 0, &w.miner).await;
+    assert_eq!(r["status"], "success", "{r}");
+    let carol: Value = call(&w.c, "address_getBalance", rpc_params![w.carol.clone()]).await;
+    assert_eq!(units(&carol["confirmed"]), 10 * COIN);
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![escrow.clone()]).await;
+    assert_eq!(units(&info["balance"]), 0);
+
+    // Reclaim: too early reverts (the deposit stays), at the height alice gets it back.
+    let tip: Value = call(&w.c, "chain_getInfo", rpc_params![]).await;
+    let reclaim_at = height(&tip) + 4;
+    let (escrow, _, _) = deploy(
+        &w,
+        "alice",
+        &code,
+        (script(&w.bob), script(&w.carol), reclaim_at),
+    )
+    .await;
+    let r = contract_call(
+        &w.c,
+        "alice",
+        &escrow,
+        input("deposit", ()),
+        5 * COIN,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success");
+    let r = contract_call(&w.c, "alice", &escrow, input("reclaim", ()), 0, &w.miner).await;
+    assert_eq!(r["reason"], "too early to reclaim", "{r}");
+    mine(&w.c, 2, &w.miner).await;
+    let before = confirmed(&w.c, "alice").await;
+    let r = contract_call(&w.c, "alice", &escrow, input("reclaim", ()), 0, &w.miner).await;
+    assert_eq!(r["status"], "success", "{r}");
+    let fee = units(&r["fee"]);
+    assert_eq!(confirmed(&w.c, "alice").await, before - fee + 5 * COIN);
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_that_drops_the_deploy_block_removes_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let parent = node.node().chain().tip().header;
+    let (token, r, txid) = deploy(
+        &w,
+        "alice",
+        &example("token"),
+        ("T".to_owned(), "T".to_owned(), 5u128),
+    )
+    .await;
+    assert_eq!(r["status"], "success");
+    let key = hex::encode([b"s".to_vec()].concat());
+    let supply: Value = call(
+        &w.c,
+        "contract_getStorage",
+        rpc_params![token.clone(), key.clone()],
+    )
+    .await;
+    assert_eq!(supply, hex::encode(5u128.encode()));
+
+    // Two empty blocks on the deploy block's parent outweigh it.
+    let spec = node.node().chain().spec().clone();
+    let payout = Address::parse_for(&w.miner, Network::Dev)
+        .unwrap()
+        .script_pubkey();
+    let a = build_block(
+        &node,
+        &parent,
+        vec![],
+        &payout,
+        spec.subsidy(parent.height + 1).to_units(),
+        1,
+    );
+    let b = build_block(
+        &node,
+        &a.header,
+        vec![],
+        &payout,
+        spec.subsidy(parent.height + 2).to_units(),
+        2,
+    );
+    node.node().submit_block(a).unwrap();
+    node.node().submit_block(b).unwrap();
+    let (code, _) = call_err(&w.c, "contract_getInfo", rpc_params![token.clone()]).await;
+    assert_eq!(code, -32001);
+    let (code, _) = call_err(&w.c, "contract_getStorage", rpc_params![token.clone(), key]).await;
+    assert_eq!(code, -32001);
+    let (code, _) = call_err(&w.c, "tx_getReceipt", rpc_params![txid]).await;
+    assert_eq!(code, -32001);
+    node.stop().await;
+}
+
+fn wat(text: &str) -> String {
+    hex::encode(wat::parse_str(text).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_modules_get_clean_errors_and_the_node_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let deploy_params =
+        |code: String| -> ArrayParams { rpc_params!["alice", PASSWORD, code, "", GAS] };
+
+    for (module, expected) in [
+        (
+            r#"(module (memory (export "memory") 1) (func (export "call") f64.const 1 drop))"#,
+            "floating-point",
+        ),
+        (
+            r#"(module (memory (export "memory") 1) (func $s) (start $s) (func (export "call")))"#,
+            "start functions",
+        ),
+        (
+            r#"(module (import "env" "nope" (func)) (memory (export "memory") 1) (func (export "call")))"#,
+            "no such host function",
+        ),
+        (r#"(module (func (export "call")))"#, "memory"),
+    ] {
+        let (code, message) = call_err(&w.c, "contract_deploy", deploy_params(wat(module))).await;
+        assert_eq!(code, -32602, "{message}");
+        assert!(
+            message.contains(expected),
+            "{message} should mention {expected}"
+        );
+    }
+    let (code, _) = call_err(&w.c, "contract_deploy", deploy_params("zz".into())).await;
+    assert_eq!(code, -32602);
+
+    // An infinite loop deploys, and calling it burns exactly its gas limit.
+    let looping =
+        wat(r#"(module (memory (export "memory") 1) (func (export "call") (loop $l (br $l))))"#);
+    let deployed: Value = call(&w.c, "contract_deploy", deploy_params(looping)).await;
+    mine(&w.c, 1, &w.miner).await;
+    let address = deployed["address"].as_str().unwrap().to_owned();
+    let r = contract_call(&w.c, "alice", &address, String::new(), 0, &w.miner).await;
+    assert_eq!(r["status"], "outOfGas");
+    assert_eq!(r["gasUsed"], GAS);
+    let (code, message) = call_err(&w.c, "contract_query", rpc_params![address.clone(), ""]).await;
+    assert_eq!(code, -32060, "{message}");
+
+    // Calls to nowhere are refused before they cost anything.
+    let nowhere = "11".repeat(32);
+    let (code, message) = call_err(
+        &w.c,
+        "contract_call",
+        rpc_params!["alice", PASSWORD, nowhere, "", GAS],
+    )
+    .await;
+    assert_eq!(code, -32010, "{message}");
+    assert!(message.contains("no contract"), "{message}");
+
+    // The node still works.
+    mine(&w.c, 1, &w.miner).await;
+    let info: Value = call(&w.c, "chain_getInfo", rpc_params![]).await;
+    assert!(info["height"].as_u64().unwrap() > 101);
+    node.stop().await;
+}
