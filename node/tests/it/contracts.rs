@@ -75,9 +75,10 @@ async fn query_u128(c: &HttpClient, contract: &str, method: &str, args: impl Enc
     u128::from_le_bytes(bytes.try_into().expect("a u128"))
 }
 
+/// Confirmed plus immature: what a wallet holds in blocks, whatever matures meanwhile.
 async fn confirmed(c: &HttpClient, wallet: &str) -> u64 {
     let b: Value = call(c, "wallet_getBalance", rpc_params![wallet]).await;
-    units(&b["confirmed"])
+    units(&b["confirmed"]) + units(&b["immature"])
 }
 
 async fn contract_call(
@@ -311,7 +312,7 @@ async fn token_transfers_allowances_events_and_a_restart() {
         rpc_params![token.clone(), hex::encode(&storage_key)],
     )
     .await;
-    assert_eq!(stored, hex::encode(240u128.encode()));
+    assert_eq!(stored, hex::encode(300u128.encode()));
     node.stop().await;
 
     let (node, c) = start(dir.path()).await;
