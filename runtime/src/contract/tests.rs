@@ -386,3 +386,177 @@ fn the_abi_section_is_read_back() {
     );
     assert_eq!(abi_of(&module("", "", "")), None);
 }
+
+/// The example contracts as committed in `contracts/artifacts` (built from
+/// `contracts/examples` with the `contract` profile; the suite also builds them from source).
+/// Gas depends on the exact module bytes, so the table below is for these bytes.
+const TOKEN_WASM: &[u8] = include_bytes!("../../../contracts/artifacts/token.wasm");
+const ESCROW_WASM: &[u8] = include_bytes!("../../../contracts/artifacts/escrow.wasm");
+
+struct Session {
+    code: Arc<Vec<u8>>,
+    overlay: StateOverlay,
+    balance: u64,
+    height: u64,
+}
+
+impl Session {
+    fn new(code: &[u8]) -> Session {
+        Session {
+            code: Arc::new(code.to_vec()),
+            overlay: StateOverlay::new(Arc::new(MemoryState::default())),
+            balance: 0,
+            height: 1,
+        }
+    }
+
+    fn run(&mut self, entry: Entry, caller: u8, input: Vec<u8>, value: u64) -> ExecResult {
+        let req = ExecRequest {
+            code_hash: code_hash(&self.code),
+            code: Some(self.code.clone()),
+            entry,
+            address: ADDRESS,
+            caller: vec![0x76, 0xa9, 0x14, caller],
+            value,
+            balance: self.balance + value,
+            input,
+            gas_limit: 10_000_000,
+            gas_precharged: 0,
+            height: self.height,
+            time: 1_700_000_000,
+        };
+        let overlay = std::mem::replace(
+            &mut self.overlay,
+            StateOverlay::new(Arc::new(MemoryState::default())),
+        );
+        let (overlay, result) = engine().execute(overlay, req);
+        self.overlay = overlay;
+        if result.status.is_success() {
+            self.balance = result.balance;
+        }
+        result
+    }
+}
+
+fn account(n: u8) -> Vec<u8> {
+    vec![0x76, 0xa9, 0x14, n]
+}
+
+fn method(name: &str, args: impl parity_scale_codec::Encode) -> Vec<u8> {
+    [name.to_owned().encode(), args.encode()].concat()
+}
+
+#[test]
+fn example_gas_is_recorded_and_must_not_change() {
+    let mut gas = Vec::new();
+    let mut t = Session::new(TOKEN_WASM);
+    let mut record = |label: &str, r: ExecResult, ok: bool| {
+        assert_eq!(r.status.is_success(), ok, "{label}: {:?}", r.status);
+        gas.push((label.to_owned(), r.gas_used));
+    };
+    let init = ("Seed".to_owned(), "SEED".to_owned(), 1_000u128).encode();
+    record("token init", t.run(Entry::Deploy, 1, init, 0), true);
+    record(
+        "token name",
+        t.run(Entry::Call, 1, method("name", ()), 0),
+        true,
+    );
+    record(
+        "token total_supply",
+        t.run(Entry::Call, 1, method("total_supply", ()), 0),
+        true,
+    );
+    let r = t.run(Entry::Call, 1, method("balance_of", (account(1),)), 0);
+    assert_eq!(r.return_data, 1_000u128.encode());
+    record("token balance_of", r, true);
+    record(
+        "token transfer",
+        t.run(Entry::Call, 1, method("transfer", (account(2), 300u128)), 0),
+        true,
+    );
+    record(
+        "token mint",
+        t.run(Entry::Call, 1, method("mint", (account(2), 5u128)), 0),
+        true,
+    );
+    record(
+        "token mint (not owner)",
+        t.run(Entry::Call, 2, method("mint", (account(2), 5u128)), 0),
+        false,
+    );
+    record(
+        "token burn",
+        t.run(Entry::Call, 1, method("burn", (100u128,)), 0),
+        true,
+    );
+    record(
+        "token approve",
+        t.run(Entry::Call, 1, method("approve", (account(2), 100u128)), 0),
+        true,
+    );
+    record(
+        "token allowance",
+        t.run(
+            Entry::Call,
+            1,
+            method("allowance", (account(1), account(2))),
+            0,
+        ),
+        true,
+    );
+    record(
+        "token transfer_from",
+        t.run(
+            Entry::Call,
+            2,
+            method("transfer_from", (account(1), account(3), 60u128)),
+            0,
+        ),
+        true,
+    );
+    let r = t.run(Entry::Call, 1, method("balance_of", (account(3),)), 0);
+    assert_eq!(r.return_data, 60u128.encode());
+
+    let mut e = Session::new(ESCROW_WASM);
+    let init = (account(2), account(3), 100u64).encode();
+    record("escrow init", e.run(Entry::Deploy, 1, init, 0), true);
+    record(
+        "escrow deposit",
+        e.run(Entry::Call, 1, method("deposit", ()), 5_000),
+        true,
+    );
+    record(
+        "escrow reclaim (too early)",
+        e.run(Entry::Call, 1, method("reclaim", ()), 0),
+        false,
+    );
+    let r = e.run(Entry::Call, 2, method("release", ()), 0);
+    assert_eq!(r.transfers, [(account(3), 5_000)]);
+    record("escrow release", r, true);
+    record(
+        "escrow info",
+        e.run(Entry::Call, 1, method("info", ()), 0),
+        true,
+    );
+
+    let expected: &[(&str, u64)] = &[
+        ("token init", 101_070),
+        ("token name", 26_080),
+        ("token total_supply", 25_428),
+        ("token balance_of", 26_851),
+        ("token transfer", 58_479),
+        ("token mint", 60_814),
+        ("token mint (not owner)", 26_677),
+        ("token burn", 56_337),
+        ("token approve", 40_579),
+        ("token allowance", 28_010),
+        ("token transfer_from", 76_491),
+        ("escrow init", 66_897),
+        ("escrow deposit", 25_406),
+        ("escrow reclaim (too early)", 28_819),
+        ("escrow release", 52_747),
+        ("escrow info", 36_506),
+    ];
+    let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
+    assert_eq!(got, expected, "gas table changed: a consensus change");
+}
