@@ -78,11 +78,23 @@ pub fn parse(text: &str) -> Result<Vec<Method>, AbiError> {
                 None => (false, line),
             };
             let open = rest.find('(').ok_or_else(bad)?;
-            let close = rest.rfind(')').ok_or_else(bad)?;
+            let mut depth = 0i32;
+            let close = rest[open..]
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map(|(i, _)| open + i)
+                .ok_or_else(bad)?;
             let name = rest[..open].trim().to_owned();
             let args = rest[open + 1..close]
                 .split(", ")
-                .map(str::trim)
+                .map(|a| a.trim().trim_end_matches(','))
                 .filter(|a| !a.is_empty())
                 .map(|a| {
                     let (n, t) = a.split_once(':').ok_or_else(bad)?;

@@ -187,12 +187,12 @@ pub fn register(registry: &mut Registry<Node>) {
             let wallet: String = p.required(0, "wallet")?;
             let password: String = p.required(1, "password")?;
             let code = hex_param(&p, 2, "codeHex")?;
-            let init_input = match p.optional::<String>(3, "initInputHex")? {
+            let gas_limit = gas_param(&p, 3)?;
+            let init_input = match p.optional::<String>(4, "initInputHex")? {
                 Some(h) => hex::decode(h.trim().trim_start_matches("0x"))
                     .map_err(|e| invalid_param("initInputHex", format!("not hex: {e}")))?,
                 None => Vec::new(),
             };
-            let gas_limit = gas_param(&p, 4)?;
             let salt = match p.optional::<String>(5, "saltHex")? {
                 Some(h) => {
                     let bytes = hex::decode(h.trim())

@@ -362,8 +362,8 @@ async fn contract(args: ContractArgs) -> Result<()> {
                         wallet,
                         pw,
                         hex::encode(code),
-                        hex::encode(init),
-                        gas.gas_limit
+                        gas.gas_limit,
+                        hex::encode(init)
                     ],
                 )
                 .await?,

@@ -18,9 +18,12 @@ const COIN: u64 = 100_000_000;
 const PASSWORD: &str = "correct horse battery staple";
 const GAS: u64 = 5_000_000;
 
+/// Modules built so far: (example name, wasm).
+type Built = Mutex<Vec<(String, Vec<u8>)>>;
+
 /// The example `name` built to wasm32 (once per test process).
 fn example(name: &str) -> Vec<u8> {
-    static BUILT: OnceLock<Mutex<Vec<(String, Vec<u8>)>>> = OnceLock::new();
+    static BUILT: OnceLock<Built> = OnceLock::new();
     let built = BUILT.get_or_init(Mutex::default);
     let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, code)) = built.iter().find(|(n, _)| n == name) {
@@ -147,8 +150,8 @@ async fn deploy(
             wallet,
             PASSWORD,
             hex::encode(code),
-            hex::encode(init.encode()),
-            GAS
+            GAS,
+            hex::encode(init.encode())
         ],
     )
     .await;
@@ -467,8 +470,7 @@ async fn hostile_modules_get_clean_errors_and_the_node_carries_on() {
     let dir = tempfile::tempdir().unwrap();
     let (node, c) = start(dir.path()).await;
     let w = world(c).await;
-    let deploy_params =
-        |code: String| -> ArrayParams { rpc_params!["alice", PASSWORD, code, "", GAS] };
+    let deploy_params = |code: String| -> ArrayParams { rpc_params!["alice", PASSWORD, code, GAS] };
 
     for (module, expected) in [
         (
