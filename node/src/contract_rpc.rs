@@ -9,7 +9,7 @@ use i8o8i_runtime::contract::{
     ContractAccount, ExecStatus, Receipt, StateKey, StateOverlay, abi_of, code_hash,
     contract_address, gas,
 };
-use i8o8i_runtime::{Amount, ContractAddress, Payload, Txid};
+use i8o8i_runtime::{Amount, ContractAddress, Hash256, Payload, Txid};
 use i8o8i_script_vm::ScriptBuf;
 use serde::Serialize;
 
@@ -87,6 +87,25 @@ fn hex_param(p: &RpcParams, index: usize, name: &str) -> Result<Vec<u8>, RpcErro
     let raw: String = p.required(index, name)?;
     let raw = raw.trim().trim_start_matches("0x");
     hex::decode(raw).map_err(|e| invalid_param(name, format!("not hex: {e}")))
+}
+
+fn optional_hex(p: &RpcParams, index: usize, name: &str) -> Result<Vec<u8>, RpcError> {
+    match p.optional::<String>(index, name)? {
+        Some(h) => hex::decode(h.trim().trim_start_matches("0x"))
+            .map_err(|e| invalid_param(name, format!("not hex: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The `saltHex` parameter: 32 bytes, random when omitted.
+fn salt_param(p: &RpcParams, index: usize) -> Result<[u8; 32], RpcError> {
+    let bytes = optional_hex(p, index, "saltHex")?;
+    if bytes.is_empty() {
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).map_err(internal)?;
+        return Ok(salt);
+    }
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| invalid_param("saltHex", "must be 32 bytes"))
 }
 
 fn gas_param(p: &RpcParams, index: usize) -> Result<u64, RpcError> {
@@ -173,6 +192,30 @@ fn optional_caller(node: &Node, p: &RpcParams, index: usize) -> Result<Vec<u8>, 
     })
 }
 
+/// Submits a deploy or instantiation from `wallet` (its first address deploys) and returns
+/// the txid with the address the contract gets.
+fn submit_deployment(
+    node: &Node,
+    wallet: &str,
+    password: &str,
+    payload: Payload,
+    hash: Hash256,
+    salt: [u8; 32],
+    gas_limit: u64,
+) -> Result<Deployed, RpcError> {
+    let caller = wallet_caller(node, wallet)?;
+    let address = contract_address(caller.as_bytes(), &hash, &salt);
+    let spend = Spend {
+        outputs: Vec::new(),
+        payload: Some(payload),
+        extra: Amount::from_units(gas_limit.saturating_mul(gas::GAS_PRICE)),
+        caller: Some(caller),
+    };
+    let rate = node.mempool().min_fee_rate();
+    let txid = build_and_submit(node, wallet, password, spend, rate)?;
+    Ok(Deployed { txid, address })
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, RpcError> + Send + 'static,
 ) -> Result<T, RpcError> {
@@ -188,43 +231,41 @@ pub fn register(registry: &mut Registry<Node>) {
             let password: String = p.required(1, "password")?;
             let code = hex_param(&p, 2, "codeHex")?;
             let gas_limit = gas_param(&p, 3)?;
-            let init_input = match p.optional::<String>(4, "initInputHex")? {
-                Some(h) => hex::decode(h.trim().trim_start_matches("0x"))
-                    .map_err(|e| invalid_param("initInputHex", format!("not hex: {e}")))?,
-                None => Vec::new(),
-            };
-            let salt = match p.optional::<String>(5, "saltHex")? {
-                Some(h) => {
-                    let bytes = hex::decode(h.trim())
-                        .map_err(|e| invalid_param("saltHex", format!("not hex: {e}")))?;
-                    <[u8; 32]>::try_from(bytes.as_slice())
-                        .map_err(|_| invalid_param("saltHex", "must be 32 bytes"))?
-                }
-                None => {
-                    let mut salt = [0u8; 32];
-                    getrandom::fill(&mut salt).map_err(internal)?;
-                    salt
-                }
-            };
+            let init_input = optional_hex(&p, 4, "initInputHex")?;
+            let salt = salt_param(&p, 5)?;
             i8o8i_runtime::contract::validate_module(&code)
                 .map_err(|e| invalid_param("codeHex", e))?;
+            let hash = code_hash(&code);
+            let payload = Payload::Deploy {
+                code,
+                init_input,
+                salt,
+                gas_limit,
+            };
             blocking(move || {
-                let caller = wallet_caller(&node, &wallet)?;
-                let address = contract_address(caller.as_bytes(), &code_hash(&code), &salt);
-                let spend = Spend {
-                    outputs: Vec::new(),
-                    payload: Some(Payload::Deploy {
-                        code,
-                        init_input,
-                        salt,
-                        gas_limit,
-                    }),
-                    extra: Amount::from_units(gas_limit.saturating_mul(gas::GAS_PRICE)),
-                    caller: Some(caller),
-                };
-                let rate = node.mempool().min_fee_rate();
-                let txid = build_and_submit(&node, &wallet, &password, spend, rate)?;
-                Ok(Deployed { txid, address })
+                submit_deployment(&node, &wallet, &password, payload, hash, salt, gas_limit)
+            })
+            .await
+        },
+    );
+
+    registry.register(
+        "contract_instantiate",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let wallet: String = p.required(0, "wallet")?;
+            let password: String = p.required(1, "password")?;
+            let hash: Hash256 = p.required(2, "codeHash")?;
+            let gas_limit = gas_param(&p, 3)?;
+            let init_input = optional_hex(&p, 4, "initInputHex")?;
+            let salt = salt_param(&p, 5)?;
+            let payload = Payload::Instantiate {
+                code_hash: hash,
+                init_input,
+                salt,
+                gas_limit,
+            };
+            blocking(move || {
+                submit_deployment(&node, &wallet, &password, payload, hash, salt, gas_limit)
             })
             .await
         },

@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use i8o8i_config::MempoolConfig;
 use i8o8i_runtime::contract::apply::{caller_script, check_payload_fee, payload_terms};
-use i8o8i_runtime::contract::{StateOverlay, code_hash, contract_address, gas};
+use i8o8i_runtime::contract::{StateKey, StateOverlay, code_hash, contract_address, gas};
 use i8o8i_runtime::state::{Coin, UtxoReader, check_tx_inputs, verify_tx_scripts};
 use i8o8i_runtime::validation::{TxError, check_transaction};
 use i8o8i_runtime::{
-    Amount, Block, BlockHash, ContractAddress, OutPoint, Payload, Transaction, Txid,
+    Amount, Block, BlockHash, ContractAddress, Hash256, OutPoint, Payload, Transaction, Txid,
 };
 use i8o8i_script_vm::Script;
 use parity_scale_codec::Encode;
@@ -56,6 +56,9 @@ pub enum MempoolError {
     /// transaction).
     #[error("no contract at {0}")]
     UnknownContract(ContractAddress),
+    /// An instantiation of code that is neither on chain nor uploaded by a pool transaction.
+    #[error("no contract code with hash {0}")]
+    UnknownCode(Hash256),
 }
 
 /// A pooled transaction.
@@ -295,8 +298,14 @@ impl Mempool {
             let reserve = Amount::from_units(terms.gas_limit.saturating_mul(gas::GAS_PRICE));
             required = required.checked_add(reserve).unwrap_or(Amount::MAX);
             caller_script(&coins[0].output.script_pubkey)?;
-            if let Some(Payload::Call { contract, .. }) = &tx.payload {
-                self.check_contract_exists(contract, chain)?;
+            match &tx.payload {
+                Some(Payload::Call { contract, .. }) => {
+                    self.check_contract_exists(contract, chain)?
+                }
+                Some(Payload::Instantiate {
+                    code_hash: hash, ..
+                }) => self.check_code_exists(hash, chain)?,
+                _ => {}
             }
         }
         if fee < required {
@@ -364,6 +373,16 @@ impl Mempool {
             (Some(Payload::Deploy { code, salt, .. }), Some(coin)) => Some(contract_address(
                 coin.output.script_pubkey.as_bytes(),
                 &code_hash(code),
+                salt,
+            )),
+            (
+                Some(Payload::Instantiate {
+                    code_hash, salt, ..
+                }),
+                Some(coin),
+            ) => Some(contract_address(
+                coin.output.script_pubkey.as_bytes(),
+                code_hash,
                 salt,
             )),
             _ => None,
@@ -531,6 +550,26 @@ impl Mempool {
             Ok(())
         } else {
             Err(MempoolError::UnknownContract(*contract))
+        }
+    }
+
+    /// Instantiation needs code stored on chain or uploaded by a pool transaction.
+    fn check_code_exists(&self, hash: &Hash256, chain: &Chain) -> Result<(), MempoolError> {
+        let stored = chain
+            .contracts()
+            .state
+            .get(&StateKey::code(hash))
+            .map_err(|e| TxError::Storage(e.to_string()))?
+            .is_some();
+        let pending = || {
+            self.entries.values().any(|e| {
+                matches!(&e.tx.payload, Some(Payload::Deploy { code, .. }) if code_hash(code) == *hash)
+            })
+        };
+        if stored || pending() {
+            Ok(())
+        } else {
+            Err(MempoolError::UnknownCode(*hash))
         }
     }
 

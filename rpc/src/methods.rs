@@ -280,6 +280,21 @@ pub const METHODS: &[MethodSpec] = &[
         access: Private,
     },
     MethodSpec {
+        name: "contract_instantiate",
+        summary: "Instantiates code already on chain by its hash (no code in the transaction, no \
+                  per-byte charge) from a node wallet. Returns the txid and the new address.",
+        params: &[
+            p!("wallet": "string", "Wallet name"),
+            p!("password": "string", "Wallet password"),
+            p!("codeHash": "hex hash", "SHA-256 of code stored by an earlier deploy (contract_getInfo shows it)"),
+            p!("gasLimit": "integer", "Most gas the instantiation may use"),
+            p!("initInputHex"?: "hex", "Constructor input (SCALE-encoded arguments)"),
+            p!("saltHex"?: "hex", "32-byte salt; random by default"),
+        ],
+        result: "{txid, address}",
+        access: Private,
+    },
+    MethodSpec {
         name: "contract_call",
         summary: "Calls a contract from a node wallet (its first address is the caller), \
                   optionally sending value. Returns the txid; see tx_getReceipt once mined.",

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::decode::{DecodeError, decode_strict};
-use crate::hash::{ContractAddress, Txid, sha256d};
+use crate::hash::{ContractAddress, Hash256, Txid, sha256d};
 
 /// Largest SCALE-encoded transaction [`Transaction::decode_strict`] will look at, in bytes.
 /// A decoding limit against resource exhaustion, not a consensus size rule.
@@ -171,6 +171,22 @@ pub enum Payload {
         /// The delegates voted for, by key.
         #[serde(with = "crate::serde_hex::array_vec")]
         delegates: Vec<[u8; 33]>,
+    },
+    /// Instantiate code already on chain (stored by an earlier `Deploy`) by its hash: the
+    /// transaction carries no code and pays no per-byte deploy charge. The address is derived
+    /// as for a deploy.
+    #[codec(index = 6)]
+    Instantiate {
+        /// SHA-256 of the stored code.
+        code_hash: Hash256,
+        /// Input for the constructor.
+        #[serde(with = "crate::serde_hex::bytes")]
+        init_input: Vec<u8>,
+        /// Chosen by the deployer so the same code can be instantiated at several addresses.
+        #[serde(with = "crate::serde_hex::array")]
+        salt: [u8; 32],
+        /// Most gas the instantiation may use.
+        gas_limit: u64,
     },
 }
 

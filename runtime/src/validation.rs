@@ -210,9 +210,11 @@ pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxErr
         return Err(TxError::NoInputs);
     }
     match &tx.payload {
-        Some(p @ (crate::Payload::Deploy { .. } | crate::Payload::Call { .. })) => {
-            crate::contract::apply::check_payload(p)?
-        }
+        Some(
+            p @ (crate::Payload::Deploy { .. }
+            | crate::Payload::Call { .. }
+            | crate::Payload::Instantiate { .. }),
+        ) => crate::contract::apply::check_payload(p)?,
         Some(payload) => return Err(TxError::PayloadNotSupported(payload_kind(payload))),
         None => {}
     }
@@ -265,6 +267,7 @@ fn payload_kind(p: &crate::Payload) -> &'static str {
         crate::Payload::Unbond { .. } => "unbond",
         crate::Payload::RegisterDelegate { .. } => "delegate registration",
         crate::Payload::Vote { .. } => "vote",
+        crate::Payload::Instantiate { .. } => "contract instantiation",
     }
 }
 

@@ -673,6 +673,7 @@ impl Service {
                 | MempoolError::Full
                 // The deploy it calls may still be on its way.
                 | MempoolError::UnknownContract(_)
+                | MempoolError::UnknownCode(_)
                 | MempoolError::Invalid(TxError::MissingInput(_) | TxError::Storage(_)),
             ) => MessageAcceptance::Ignore,
             Err(MempoolError::Invalid(_)) => MessageAcceptance::Reject,

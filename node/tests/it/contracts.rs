@@ -192,6 +192,42 @@ async fn token_transfers_allowances_events_and_a_restart() {
     let alice = script(&w.alice);
     let bob = script(&w.bob);
     let carol = script(&w.carol);
+
+    // The code is on chain now: bob instantiates a second token from its hash, without
+    // uploading it again and without the per-byte charge.
+    let init = hex::encode(("Two".to_owned(), "TWO".to_owned(), 7u128).encode());
+    let second: Value = call(
+        &w.c,
+        "contract_instantiate",
+        rpc_params!["bob", PASSWORD, info["codeHash"].clone(), GAS, init.clone()],
+    )
+    .await;
+    mine(&w.c, 1, &w.miner).await;
+    let r: Value = call(&w.c, "tx_getReceipt", rpc_params![second["txid"].clone()]).await;
+    assert_eq!(r["status"], "success", "{r}");
+    let second = second["address"].as_str().unwrap().to_owned();
+    assert_ne!(second, token);
+    assert!(
+        r["gasUsed"].as_u64().unwrap() + 50 * code.len() as u64
+            <= receipt["gasUsed"].as_u64().unwrap() + 1_000,
+        "instantiating skips the per-byte charge: {r} vs {receipt}"
+    );
+    assert_eq!(
+        query_u128(&w.c, &second, "balance_of", (bob.clone(),)).await,
+        7
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (bob.clone(),)).await,
+        0
+    );
+    let (err, message) = call_err(
+        &w.c,
+        "contract_instantiate",
+        rpc_params!["bob", PASSWORD, "22".repeat(32), GAS, init],
+    )
+    .await;
+    assert_eq!(err, -32010, "{message}");
+    assert!(message.contains("no contract code"), "{message}");
     assert_eq!(
         query_u128(&w.c, &token, "balance_of", (alice.clone(),)).await,
         1_000

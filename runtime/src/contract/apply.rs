@@ -25,10 +25,12 @@ pub struct PayloadTerms {
 /// The value and gas limit of a contract payload, `None` for other transactions.
 pub fn payload_terms(tx: &Transaction) -> Option<PayloadTerms> {
     match &tx.payload {
-        Some(Payload::Deploy { gas_limit, .. }) => Some(PayloadTerms {
-            value: Amount::ZERO,
-            gas_limit: *gas_limit,
-        }),
+        Some(Payload::Deploy { gas_limit, .. } | Payload::Instantiate { gas_limit, .. }) => {
+            Some(PayloadTerms {
+                value: Amount::ZERO,
+                gas_limit: *gas_limit,
+            })
+        }
         Some(Payload::Call {
             value, gas_limit, ..
         }) => Some(PayloadTerms {
@@ -96,18 +98,39 @@ pub fn apply_payload(
 ) -> Result<(StateOverlay, Receipt, Vec<TxOut>), TxError> {
     let fee = check_payload_fee(tx, paid)?;
     let storage = |e: crate::state::StoreError| TxError::Storage(e.to_string());
-    let (overlay, address, result, value) = match &tx.payload {
+    let deployment = match &tx.payload {
         Some(Payload::Deploy {
             code,
             init_input,
             salt,
             gas_limit,
-        }) => {
-            let hash = code_hash(code);
-            let address = contract_address(&caller, &hash, salt);
-            if overlay.account(&address).map_err(storage)?.is_some() {
-                let used = gas::INSTANTIATE.min(*gas_limit);
-                let status = ExecStatus::NoContract(format!("address {address} is in use"));
+        }) => Some(Instantiation {
+            hash: code_hash(code),
+            code: Some(Arc::new(code.clone())),
+            init_input,
+            salt,
+            gas_limit: *gas_limit,
+            precharge: gas::DEPLOY_PER_CODE_BYTE.saturating_mul(code.len() as u64),
+        }),
+        Some(Payload::Instantiate {
+            code_hash,
+            init_input,
+            salt,
+            gas_limit,
+        }) => Some(Instantiation {
+            hash: *code_hash,
+            code: None,
+            init_input,
+            salt,
+            gas_limit: *gas_limit,
+            precharge: 0,
+        }),
+        _ => None,
+    };
+    let (overlay, address, result, value) = match (deployment, &tx.payload) {
+        (Some(at), _) => match instantiate(engine, overlay, at, &caller, block)? {
+            Ok(done) => done,
+            Err((overlay, address, status, used)) => {
                 return finish(
                     overlay,
                     tx,
@@ -119,44 +142,16 @@ pub fn apply_payload(
                     Amount::ZERO,
                 );
             }
-            let req = ExecRequest {
-                code_hash: hash,
-                code: Some(Arc::new(code.clone())),
-                entry: Entry::Deploy,
-                address,
-                caller: caller.clone(),
-                value: 0,
-                balance: 0,
-                input: init_input.clone(),
-                gas_limit: *gas_limit,
-                gas_precharged: gas::DEPLOY_PER_CODE_BYTE.saturating_mul(code.len() as u64),
-                height: block.height,
-                time: block.time,
-            };
-            let (mut overlay, result) = engine.execute(overlay, req);
-            if result.status.is_success() {
-                let code_key = StateKey::code(&hash);
-                if overlay.get(&code_key).map_err(storage)?.is_none() {
-                    overlay.put(code_key, Some(code.clone()));
-                }
-                overlay.put_account(
-                    &address,
-                    &ContractAccount {
-                        code_hash: hash,
-                        balance: Amount::from_units(result.balance),
-                        deployer: caller.clone(),
-                        height: block.height,
-                    },
-                );
-            }
-            (overlay, address, result, Amount::ZERO)
-        }
-        Some(Payload::Call {
-            contract,
-            input,
-            value,
-            gas_limit,
-        }) => {
+        },
+        (
+            None,
+            Some(Payload::Call {
+                contract,
+                input,
+                value,
+                gas_limit,
+            }),
+        ) => {
             let Some(mut account) = overlay.account(contract).map_err(storage)? else {
                 let used = gas::INSTANTIATE.min(*gas_limit);
                 let status = ExecStatus::NoContract(format!("no contract at {contract}"));
@@ -220,6 +215,76 @@ pub fn apply_payload(
     Ok((o, receipt, outputs))
 }
 
+/// A deployment: new code (with its per-byte charge) or stored code by hash.
+struct Instantiation<'a> {
+    hash: crate::Hash256,
+    code: Option<Arc<Vec<u8>>>,
+    init_input: &'a [u8],
+    salt: &'a [u8; 32],
+    gas_limit: u64,
+    precharge: u64,
+}
+
+/// What [`apply_payload`] continues with after a deployment ran, or why none ran.
+type Instantiated = Result<
+    (StateOverlay, ContractAddress, super::ExecResult, Amount),
+    (StateOverlay, ContractAddress, ExecStatus, u64),
+>;
+
+/// Runs a constructor at the address derived from the caller, code hash and salt, and on
+/// success stores the code (if new) and the account.
+fn instantiate(
+    engine: &ContractEngine,
+    overlay: StateOverlay,
+    at: Instantiation<'_>,
+    caller: &[u8],
+    block: BlockEnv,
+) -> Result<Instantiated, TxError> {
+    let storage = |e: crate::state::StoreError| TxError::Storage(e.to_string());
+    let address = contract_address(caller, &at.hash, at.salt);
+    let fixed = gas::INSTANTIATE.min(at.gas_limit);
+    if overlay.account(&address).map_err(storage)?.is_some() {
+        let status = ExecStatus::NoContract(format!("address {address} is in use"));
+        return Ok(Err((overlay, address, status, fixed)));
+    }
+    let code_key = StateKey::code(&at.hash);
+    let stored = overlay.get(&code_key).map_err(storage)?.is_some();
+    if at.code.is_none() && !stored {
+        let status = ExecStatus::NoContract(format!("no code with hash {}", at.hash));
+        return Ok(Err((overlay, address, status, fixed)));
+    }
+    let req = ExecRequest {
+        code_hash: at.hash,
+        code: at.code.clone(),
+        entry: Entry::Deploy,
+        address,
+        caller: caller.to_vec(),
+        value: 0,
+        balance: 0,
+        input: at.init_input.to_vec(),
+        gas_limit: at.gas_limit,
+        gas_precharged: at.precharge,
+        height: block.height,
+        time: block.time,
+    };
+    let (mut overlay, result) = engine.execute(overlay, req);
+    if result.status.is_success() {
+        if let (Some(code), false) = (&at.code, stored) {
+            overlay.put(code_key, Some(code.to_vec()));
+        }
+        overlay.put_account(
+            &address,
+            &ContractAccount {
+                code_hash: at.hash,
+                balance: Amount::from_units(result.balance),
+                deployer: caller.to_vec(),
+                height: block.height,
+            },
+        );
+    }
+    Ok(Ok((overlay, address, result, Amount::ZERO)))
+}
+
 /// The receipt and refund output of an execution that used `used` gas.
 #[allow(clippy::too_many_arguments)]
 fn finish(
@@ -277,6 +342,11 @@ pub fn check_payload(payload: &Payload) -> Result<(), TxError> {
         Payload::Call {
             input, gas_limit, ..
         } => (*gas_limit, input.len()),
+        Payload::Instantiate {
+            init_input,
+            gas_limit,
+            ..
+        } => (*gas_limit, init_input.len()),
         _ => return Ok(()),
     };
     if gas_limit > gas::MAX_TX_GAS {

@@ -113,7 +113,12 @@ impl ContractEngine {
             .wasm_features(ALLOWED_FEATURES, true)
             // Static data is copied (and metered) the same way on every platform instead of
             // being mapped copy-on-write where the OS allows it (wasmtime issue #14331).
-            .memory_init_cow(false);
+            .memory_init_cow(false)
+            // Reserve only what a contract may use: mapping and unmapping wasmtime's default
+            // 4 GiB reservation plus guard dominated the cost of a short call.
+            .memory_reservation(MAX_MEMORY_PAGES * 65_536)
+            .memory_reservation_for_growth(0)
+            .memory_guard_size(65_536);
         let engine = Engine::new(&config).map_err(|e| EngineError(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         host::define(&mut linker).map_err(|e| EngineError(e.to_string()))?;

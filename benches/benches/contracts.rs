@@ -7,11 +7,11 @@
 //! - `compute/wasm` vs `compute/native`: the same xorshift loop (1,000,000 rounds) in Wasm
 //!   with fuel metering and in native Rust.
 //!
-//! Run: `cargo bench -p i8o8i-node --bench contracts` (builds the token example first, with
-//! the toolchain `i8o8icoin contract build` uses).
+//! Run: `cargo bench -p i8o8i-benches --bench contracts`. The token module is the committed
+//! build in `contracts/artifacts/token.wasm`, so the figures do not depend on which compiler
+//! built the example.
 
 use std::hint::black_box;
-use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -25,16 +25,7 @@ const ALICE: [u8; 25] = [0x76; 25];
 const BOB: [u8; 25] = [0x77; 25];
 const ROUNDS: i64 = 1_000_000;
 
-fn token() -> Vec<u8> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join("contracts");
-    let wasm = i8o8i_node::contract_build::build(&root.join("contracts/examples/token"), &target)
-        .expect("build the token example");
-    std::fs::read(wasm).expect("read token.wasm")
-}
+const TOKEN_WASM: &[u8] = include_bytes!("../../contracts/artifacts/token.wasm");
 
 fn request(code: &Arc<Vec<u8>>, entry: Entry, input: Vec<u8>) -> ExecRequest {
     ExecRequest {
@@ -53,8 +44,9 @@ fn request(code: &Arc<Vec<u8>>, entry: Entry, input: Vec<u8>) -> ExecRequest {
     }
 }
 
-const COMPUTE_WAT: &str = r#"(module (memory (export "memory") 1)
+const COMPUTE_WAT: &str = r#"(module
   (import "env" "set_return" (func $ret (param i32 i32)))
+  (memory (export "memory") 1)
   (func (export "call") (local $x i64) (local $i i64)
     (local.set $x (i64.const 88172645463325252))
     (loop $l
@@ -93,7 +85,7 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    let token = Arc::new(token());
+    let token = Arc::new(TOKEN_WASM.to_vec());
     let init = ("Bench".to_owned(), "B".to_owned(), u128::MAX / 2).encode();
     let (deployed, r) = engine.execute(
         StateOverlay::new(base.clone()),
