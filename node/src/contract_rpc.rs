@@ -171,7 +171,10 @@ fn dry_run(
         height: tip.header.height + 1,
         time: tip.header.time,
     };
-    let (_, result) = env.engine.execute(overlay, req);
+    let (_, result) = env
+        .engine
+        .execute_query(overlay, req)
+        .map_err(|e| rpc_error(ErrorCode::InternalError, e.to_string()))?;
     if !result.status.is_success() {
         return Err(execution_error(&result.status, result.gas_used));
     }

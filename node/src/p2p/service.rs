@@ -386,6 +386,38 @@ impl Service {
         if self.peers.len() < 2 {
             let _ = self.swarm.behaviour_mut().kad.bootstrap();
         }
+        self.redial_known_peers(now);
+    }
+
+    /// Below the outbound target, dials peers the routing table knows but we are not
+    /// connected to. Kademlia only reports routing *changes*, so without this a peer that
+    /// dropped (or whose ban lapsed) would never be dialled again, and a healed partition
+    /// could stay split.
+    fn redial_known_peers(&mut self, now: u64) {
+        let wanted = self.max_outbound().saturating_sub(self.peers.len());
+        if wanted == 0 {
+            return;
+        }
+        let known: Vec<PeerId> = self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .kbuckets()
+            .flat_map(|bucket| {
+                bucket
+                    .iter()
+                    .map(|entry| *entry.node.key.preimage())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let local = *self.swarm.local_peer_id();
+        for peer in known
+            .into_iter()
+            .filter(|p| *p != local && !self.peers.contains_key(p) && !self.book.is_banned(p, now))
+            .take(wanted)
+        {
+            let _ = self.swarm.dial(peer);
+        }
     }
 
     fn on_command(&mut self, cmd: Command) {

@@ -2,9 +2,13 @@
 //! by code hash, a fresh `Store` per execution.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use wasmtime::{Config, Engine, InstancePre, Linker, Module, Store, StoreLimitsBuilder, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    PoolingAllocationConfig, Store, StoreLimitsBuilder, Trap,
+};
 
 use super::host::{self, HostError, HostState};
 use super::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
@@ -14,6 +18,15 @@ use crate::{ContractAddress, Hash256};
 
 /// Compiled modules kept; the least recently compiled is dropped beyond this.
 const CACHE_MODULES: usize = 256;
+
+/// Instance slots of the pooling allocator (each reserves the contract memory cap plus a
+/// guard page of address space, not memory).
+const POOL_SLOTS: u32 = 256;
+
+/// Of [`POOL_SLOTS`], how many read-only queries may hold at once. Block validation runs one
+/// execution at a time and so always finds a slot: a full pool must never turn a valid
+/// block's transaction into a failure.
+pub const QUERY_SLOTS: usize = 192;
 
 /// Which export an execution runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +98,13 @@ pub struct ContractEngine {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Mutex<Cache>,
+    queries: AtomicUsize,
 }
+
+/// Every query slot is taken; try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the contract engine is busy ({QUERY_SLOTS} queries running)")]
+pub struct Busy;
 
 impl std::fmt::Debug for ContractEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,8 +123,17 @@ impl ContractEngine {
     /// # Errors
     /// [`EngineError`] if wasmtime refuses the configuration.
     pub fn new() -> Result<ContractEngine, EngineError> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_core_instances(POOL_SLOTS)
+            .total_memories(POOL_SLOTS)
+            .total_tables(POOL_SLOTS)
+            .max_memory_size(MAX_MEMORY_PAGES as usize * 65_536)
+            .table_elements(MAX_TABLE_ELEMENTS);
         let mut config = Config::new();
         config
+            // Pooled instance slots: no mmap / munmap per execution, which dominated the
+            // fixed cost of a short call.
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
             .consume_fuel(true)
             .cranelift_nan_canonicalization(true)
             .max_wasm_stack(MAX_WASM_STACK)
@@ -126,6 +154,7 @@ impl ContractEngine {
             engine,
             linker,
             cache: Mutex::new(Cache::default()),
+            queries: AtomicUsize::new(0),
         })
     }
 
@@ -155,6 +184,25 @@ impl ContractEngine {
             .expect("cache lock")
             .modules
             .contains_key(hash)
+    }
+
+    /// [`ContractEngine::execute`] for read-only queries (RPC), holding one of the
+    /// [`QUERY_SLOTS`] while it runs.
+    ///
+    /// # Errors
+    /// [`Busy`] when every query slot is taken.
+    pub fn execute_query(
+        &self,
+        overlay: StateOverlay,
+        req: ExecRequest,
+    ) -> Result<Execution, Busy> {
+        if self.queries.fetch_add(1, Ordering::AcqRel) >= QUERY_SLOTS {
+            self.queries.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        let result = self.execute(overlay, req);
+        self.queries.fetch_sub(1, Ordering::AcqRel);
+        Ok(result)
     }
 
     /// Runs `req` over `overlay`. On success the call's storage writes are merged into the
