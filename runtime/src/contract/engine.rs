@@ -23,9 +23,9 @@ const CACHE_MODULES: usize = 256;
 /// guard page of address space, not memory).
 const POOL_SLOTS: u32 = 256;
 
-/// Of the 256 pooled instance slots, how many read-only queries may hold at once. Block validation runs one
-/// execution at a time and so always finds a slot: a full pool must never turn a valid
-/// block's transaction into a failure.
+/// Of the pool's instance slots, how many read-only queries may hold at once. Block
+/// validation runs one execution at a time and so always finds a slot: a full pool must never
+/// turn a valid block's transaction into a failure.
 pub const QUERY_SLOTS: usize = 192;
 
 /// Which export an execution runs.
