@@ -600,7 +600,7 @@ impl Store {
         let mut out = Vec::new();
         for item in self.db.iterator_cf(self.cf(CF_EVENTS), mode) {
             let (k, v) = item.map_err(err)?;
-            if &k[..32] != contract.as_bytes() || k.len() != 46 {
+            if k.len() != 46 || &k[..32] != contract.as_bytes() {
                 break;
             }
             let height = u64::from_be_bytes(k[32..40].try_into().expect("8 bytes"));
