@@ -195,27 +195,46 @@ fn optional_caller(node: &Node, p: &RpcParams, index: usize) -> Result<Vec<u8>, 
     })
 }
 
-/// Submits a deploy or instantiation from `wallet` (its first address deploys) and returns
-/// the txid with the address the contract gets.
+/// The parameters `contract_deploy` and `contract_instantiate` share: wallet, password, then
+/// (after the code or its hash) gas limit, constructor input and salt.
+struct DeploymentParams {
+    wallet: String,
+    password: String,
+    gas_limit: u64,
+    init_input: Vec<u8>,
+    salt: [u8; 32],
+}
+
+impl DeploymentParams {
+    fn parse(p: &RpcParams) -> Result<DeploymentParams, RpcError> {
+        Ok(DeploymentParams {
+            wallet: p.required(0, "wallet")?,
+            password: p.required(1, "password")?,
+            gas_limit: gas_param(p, 3)?,
+            init_input: optional_hex(p, 4, "initInputHex")?,
+            salt: salt_param(p, 5)?,
+        })
+    }
+}
+
+/// Submits a deploy or instantiation of code `hash` from the wallet (its first address
+/// deploys) and returns the txid with the address the contract gets.
 fn submit_deployment(
     node: &Node,
-    wallet: &str,
-    password: &str,
+    d: DeploymentParams,
     payload: Payload,
     hash: Hash256,
-    salt: [u8; 32],
-    gas_limit: u64,
 ) -> Result<Deployed, RpcError> {
-    let caller = wallet_caller(node, wallet)?;
-    let address = contract_address(caller.as_bytes(), &hash, &salt);
+    let caller = wallet_caller(node, &d.wallet)?;
+    let address = contract_address(caller.as_bytes(), &hash, &d.salt);
     let spend = Spend {
         outputs: Vec::new(),
         payload: Some(payload),
-        extra: Amount::from_units(gas_limit.saturating_mul(gas::GAS_PRICE)),
+        extra: Amount::from_units(d.gas_limit.saturating_mul(gas::GAS_PRICE)),
         caller: Some(caller),
     };
     let rate = node.mempool().min_fee_rate();
-    let txid = build_and_submit(node, wallet, password, spend, rate)?;
+    let txid = build_and_submit(node, &d.wallet, &d.password, spend, rate)?;
     Ok(Deployed { txid, address })
 }
 
@@ -230,47 +249,33 @@ pub fn register(registry: &mut Registry<Node>) {
     registry.register(
         "contract_deploy",
         |p: RpcParams, node: Arc<Node>| async move {
-            let wallet: String = p.required(0, "wallet")?;
-            let password: String = p.required(1, "password")?;
             let code = hex_param(&p, 2, "codeHex")?;
-            let gas_limit = gas_param(&p, 3)?;
-            let init_input = optional_hex(&p, 4, "initInputHex")?;
-            let salt = salt_param(&p, 5)?;
             i8o8i_runtime::contract::validate_module(&code)
                 .map_err(|e| invalid_param("codeHex", e))?;
+            let d = DeploymentParams::parse(&p)?;
             let hash = code_hash(&code);
             let payload = Payload::Deploy {
                 code,
-                init_input,
-                salt,
-                gas_limit,
+                init_input: d.init_input.clone(),
+                salt: d.salt,
+                gas_limit: d.gas_limit,
             };
-            blocking(move || {
-                submit_deployment(&node, &wallet, &password, payload, hash, salt, gas_limit)
-            })
-            .await
+            blocking(move || submit_deployment(&node, d, payload, hash)).await
         },
     );
 
     registry.register(
         "contract_instantiate",
         |p: RpcParams, node: Arc<Node>| async move {
-            let wallet: String = p.required(0, "wallet")?;
-            let password: String = p.required(1, "password")?;
             let hash: Hash256 = p.required(2, "codeHash")?;
-            let gas_limit = gas_param(&p, 3)?;
-            let init_input = optional_hex(&p, 4, "initInputHex")?;
-            let salt = salt_param(&p, 5)?;
+            let d = DeploymentParams::parse(&p)?;
             let payload = Payload::Instantiate {
                 code_hash: hash,
-                init_input,
-                salt,
-                gas_limit,
+                init_input: d.init_input.clone(),
+                salt: d.salt,
+                gas_limit: d.gas_limit,
             };
-            blocking(move || {
-                submit_deployment(&node, &wallet, &password, payload, hash, salt, gas_limit)
-            })
-            .await
+            blocking(move || submit_deployment(&node, d, payload, hash)).await
         },
     );
 

@@ -304,38 +304,10 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             write(&mut c, out, &address, "address")
         },
     )?;
-    linker.func_wrap(
-        "env",
-        "value_received",
-        |mut c: Caller<'_, HostState>| -> HostResult<i64> {
-            charge(&mut c, 0)?;
-            Ok(c.data().value as i64)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "balance",
-        |mut c: Caller<'_, HostState>| -> HostResult<i64> {
-            charge(&mut c, 0)?;
-            Ok(c.data().balance as i64)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "block_height",
-        |mut c: Caller<'_, HostState>| -> HostResult<i64> {
-            charge(&mut c, 0)?;
-            Ok(c.data().height as i64)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "block_time",
-        |mut c: Caller<'_, HostState>| -> HostResult<i64> {
-            charge(&mut c, 0)?;
-            Ok(c.data().time as i64)
-        },
-    )?;
+    define_getter(linker, "value_received", |s| s.value)?;
+    define_getter(linker, "balance", |s| s.balance)?;
+    define_getter(linker, "block_height", |s| s.height)?;
+    define_getter(linker, "block_time", |s| s.time)?;
     linker.func_wrap(
         "env",
         "transfer",
@@ -450,6 +422,23 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Caller<'_, HostState>| -> HostResult<i64> {
             charge(&mut c, 0)?;
             Ok(c.get_fuel()? as i64)
+        },
+    )?;
+    Ok(())
+}
+
+/// A host function returning one `u64` of the execution's context.
+fn define_getter(
+    linker: &mut Linker<HostState>,
+    name: &'static str,
+    get: fn(&HostState) -> u64,
+) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        "env",
+        name,
+        move |mut c: Caller<'_, HostState>| -> HostResult<i64> {
+            charge(&mut c, 0)?;
+            Ok(get(c.data()) as i64)
         },
     )?;
     Ok(())
