@@ -196,13 +196,19 @@ impl ContractEngine {
         overlay: StateOverlay,
         req: ExecRequest,
     ) -> Result<Execution, Busy> {
-        if self.queries.fetch_add(1, Ordering::AcqRel) >= QUERY_SLOTS {
-            self.queries.fetch_sub(1, Ordering::AcqRel);
+        /// Gives the slot back however the execution ends.
+        struct Slot<'a>(&'a AtomicUsize);
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let taken = self.queries.fetch_add(1, Ordering::AcqRel);
+        let _slot = Slot(&self.queries);
+        if taken >= QUERY_SLOTS {
             return Err(Busy);
         }
-        let result = self.execute(overlay, req);
-        self.queries.fetch_sub(1, Ordering::AcqRel);
-        Ok(result)
+        Ok(self.execute(overlay, req))
     }
 
     /// Runs `req` over `overlay`. On success the call's storage writes are merged into the

@@ -560,3 +560,37 @@ fn example_gas_is_recorded_and_must_not_change() {
     let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
     assert_eq!(got, expected, "gas table changed: a consensus change");
 }
+
+#[test]
+fn the_fee_must_cover_value_and_gas_reservation() {
+    use super::apply::check_payload_fee;
+    let call = |value: u64, gas_limit: u64| crate::Transaction {
+        version: 2,
+        inputs: Vec::new(),
+        outputs: Vec::new(),
+        lock_time: 0,
+        payload: Some(crate::Payload::Call {
+            contract: ADDRESS,
+            input: Vec::new(),
+            value: crate::Amount::from_units(value),
+            gas_limit,
+        }),
+    };
+    let units = crate::Amount::from_units;
+    // inputs − outputs = 1,000 value + 50,000 reserved + 300 left for the relay fee.
+    assert_eq!(
+        check_payload_fee(&call(1_000, 50_000), units(51_300)),
+        Ok(units(50_300))
+    );
+    assert_eq!(
+        check_payload_fee(&call(1_000, 50_000), units(50_999)),
+        Err(crate::validation::TxError::ContractFee {
+            needed: units(51_000),
+            paid: units(50_999)
+        })
+    );
+    assert_eq!(
+        check_payload_fee(&call(u64::MAX, 1), units(5)),
+        Err(crate::validation::TxError::ValueOverflow)
+    );
+}
