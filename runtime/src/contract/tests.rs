@@ -164,6 +164,25 @@ fn a_data_segment_past_memory_fails_instantiation_cleanly() {
 }
 
 #[test]
+fn a_huge_data_segment_is_refused_or_fails_cleanly() {
+    // 200 KB of data for a 64 KiB memory: within the code cap, so it deploys, and every
+    // execution fails at instantiation, charged only the fixed instantiation gas.
+    let data = "\\00".repeat(200_000);
+    let code = module("", "", &format!(r#"(data (i32.const 0) "{data}")"#));
+    validate_module(&code).unwrap();
+    let r = run(&code, 1_000_000);
+    assert!(matches!(r.status, ExecStatus::Trapped(_)), "{r:?}");
+    assert_eq!(r.gas_used, gas::INSTANTIATE);
+    // Past the code cap it never gets that far.
+    let data = "\\00".repeat(limits::MAX_CODE_SIZE);
+    let code = module("", "", &format!(r#"(data (i32.const 0) "{data}")"#));
+    assert!(matches!(
+        validate_module(&code),
+        Err(ModuleError::TooLarge { .. })
+    ));
+}
+
+#[test]
 fn every_host_function_bounds_checks_its_pointers() {
     // Each host function called with a pointer just past the single 64 KiB page.
     let calls: &[(&str, &str, &str)] = &[
