@@ -251,6 +251,22 @@ enum ContractCommand {
         #[command(flatten)]
         password: PasswordArg,
     },
+    /// Instantiate code already on chain by its hash (no upload, no per-byte charge).
+    Instantiate {
+        /// Wallet paying, whose first address becomes the deployer.
+        wallet: String,
+        /// Code hash (`contract info` of any contract with that code shows it).
+        code_hash: String,
+        /// Constructor arguments, encoded with the ABI of the contract given by --abi-from.
+        args: Vec<String>,
+        /// A contract with the same code, whose embedded ABI encodes the arguments.
+        #[arg(long)]
+        abi_from: Option<String>,
+        #[command(flatten)]
+        gas: GasArg,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
     /// Call a method in a transaction; arguments are encoded from the contract's ABI.
     Call {
         /// Wallet paying, whose first address is the caller.
@@ -365,6 +381,35 @@ async fn contract(args: ContractArgs) -> Result<()> {
                         gas.gas_limit,
                         hex::encode(init)
                     ],
+                )
+                .await?,
+            );
+        }
+        ContractCommand::Instantiate {
+            wallet,
+            code_hash,
+            args: ctor_args,
+            abi_from,
+            gas,
+            password: pw,
+        } => {
+            let init = match (&abi_from, ctor_args.is_empty()) {
+                (_, true) => Vec::new(),
+                (Some(from), false) => {
+                    let network = network_of(&c).await?;
+                    let methods = contract_abi(&c, from).await?;
+                    abi::encode_call(abi::find(&methods, "", true)?, &ctor_args, network)?
+                }
+                (None, false) => {
+                    bail!("constructor arguments need --abi-from <contract with this code>")
+                }
+            };
+            let pw = password(&pw, false)?;
+            print(
+                &call(
+                    &c,
+                    "contract_instantiate",
+                    rpc_params![wallet, pw, code_hash, gas.gas_limit, hex::encode(init)],
                 )
                 .await?,
             );
