@@ -5,7 +5,7 @@
 //! [locator](crate::chain::Chain::locator) of its best chain, checks them, and downloads the
 //! bodies in batches from every peer that has them.
 
-use i8o8i_runtime::{Block, BlockHash, DecodeError, Header, U256, decode_strict};
+use i8o8i_runtime::{Block, BlockHash, DecodeError, Header, Transaction, U256, decode_strict};
 use parity_scale_codec::{Decode, Encode};
 
 /// The request-response protocol name; the genesis hash is part of the gossip topics instead,
@@ -20,6 +20,8 @@ pub const MAX_BLOCKS_PER_REQUEST: usize = 16;
 pub const MAX_LOCATOR: usize = 64;
 /// Cap on an encoded request.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// Most transactions in a [`Response::Txs`].
+pub const MAX_MEMPOOL_TXS: usize = 5_000;
 /// Cap on an encoded response: a batch of blocks (each at most 4 MB by consensus) is cut short
 /// by the server at this size, so a response never needs more.
 pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -59,6 +61,10 @@ pub enum Request {
     },
     /// These blocks, in order (at most [`MAX_BLOCKS_PER_REQUEST`]).
     Blocks(Vec<BlockHash>),
+    /// The sender's pool transactions, best fee rate first (at most [`MAX_MEMPOOL_TXS`]).
+    /// Asked once per peer, when we have caught up with it, so a node that joins late also
+    /// learns what is waiting for a block.
+    MempoolTxs,
 }
 
 /// A response.
@@ -73,6 +79,8 @@ pub enum Response {
     Blocks(Vec<Block>),
     /// The request was malformed (too many hashes, a locator too long).
     Refused(String),
+    /// Answer to [`Request::MempoolTxs`], stopping early at the size cap.
+    Txs(Vec<Transaction>),
 }
 
 impl Request {
@@ -108,6 +116,7 @@ mod tests {
                 max: 10,
             },
             Request::Blocks(vec![BlockHash::from_byte_array([1; 32]); 3]),
+            Request::MempoolTxs,
         ];
         for r in requests {
             assert_eq!(Request::decode_bytes(&r.encode()), Ok(r));

@@ -23,7 +23,8 @@ use super::behaviour::{Behaviour, BehaviourEvent};
 use super::codec::Bytes;
 use super::peers::{PeerAction, PeerBook, Verdict};
 use super::protocol::{
-    MAX_BLOCKS_PER_REQUEST, MAX_HEADERS, MAX_LOCATOR, MAX_RESPONSE_BYTES, Request, Response, Status,
+    MAX_BLOCKS_PER_REQUEST, MAX_HEADERS, MAX_LOCATOR, MAX_MEMPOOL_TXS, MAX_RESPONSE_BYTES, Request,
+    Response, Status,
 };
 use super::topics::{Topic, TopicKind};
 use super::{Command, NetInfo, NetworkError, NetworkHandle, PeerInfo};
@@ -58,6 +59,7 @@ enum Pending {
     Status,
     Headers { max: u32 },
     Blocks(Vec<BlockHash>),
+    Mempool,
 }
 
 /// A connected peer.
@@ -69,6 +71,8 @@ struct Peer {
     status: Option<Status>,
     /// An outstanding blocks request (one per peer at a time).
     downloading: bool,
+    /// Whether its pool transactions were asked for (once, when we caught up with it).
+    mempool_asked: bool,
 }
 
 /// Headers-first sync state.
@@ -546,6 +550,7 @@ impl Service {
                         agent: None,
                         status: None,
                         downloading: false,
+                        mempool_asked: false,
                     },
                 );
                 self.send(peer_id, Request::Status, Pending::Status);
@@ -832,7 +837,7 @@ impl Service {
 
     fn undo_pending(&mut self, peer: PeerId, pending: Pending) {
         match pending {
-            Pending::Status => {}
+            Pending::Status | Pending::Mempool => {}
             Pending::Headers { .. } => {
                 if self.sync.headers_from == Some(peer) {
                     self.sync.headers_from = None;
@@ -904,6 +909,22 @@ impl Service {
                     Response::Blocks(blocks)
                 }
             }
+            Request::MempoolTxs => {
+                let pool = self.node.mempool();
+                let mut txs = Vec::new();
+                let mut size = 0usize;
+                for txid in pool.txids_by_fee_rate().into_iter().take(MAX_MEMPOOL_TXS) {
+                    let Some(entry) = pool.get(&txid) else {
+                        continue;
+                    };
+                    size += entry.size as usize;
+                    if size > MAX_RESPONSE_BYTES - 1024 {
+                        break;
+                    }
+                    txs.push((*entry.tx).clone());
+                }
+                Response::Txs(txs)
+            }
         };
         self.respond(channel, response);
     }
@@ -916,9 +937,33 @@ impl Service {
                     let _ = self.swarm.disconnect_peer_id(peer);
                     return;
                 }
+                let caught_up = self.node.chain().tip().work >= status.work();
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.status = Some(status);
+                    if caught_up && !p.mempool_asked {
+                        p.mempool_asked = true;
+                        self.send(peer, Request::MempoolTxs, Pending::Mempool);
+                    }
                 }
+            }
+            (Pending::Mempool, Response::Txs(txs)) => {
+                if txs.len() > MAX_MEMPOOL_TXS {
+                    self.report(peer, PeerAction::Malformed);
+                    return;
+                }
+                // Submitted like gossip, off the event loop; refusals are normal (already
+                // known, spent meanwhile) and cost the peer nothing.
+                let node = self.node.clone();
+                tokio::task::spawn_blocking(move || {
+                    let accepted = txs
+                        .into_iter()
+                        .filter(|tx| {
+                            node.submit_transaction_from(tx.clone(), Origin::Peer)
+                                .is_ok()
+                        })
+                        .count();
+                    tracing::debug!(%peer, accepted, "pool transactions from a peer");
+                });
             }
             (Pending::Headers { max }, Response::Headers(headers)) => {
                 self.on_headers(peer, max, headers);

@@ -10,7 +10,6 @@ use i8o8i_node::launch::RunningNode;
 use i8o8i_node::p2p::behaviour::{Behaviour, BehaviourEvent};
 use i8o8i_node::p2p::protocol::MAX_REQUEST_BYTES;
 use i8o8i_node::p2p::topics::{Topic, TopicKind};
-use i8o8i_runtime::address::Address;
 use i8o8i_runtime::{BlockHash, Transaction};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::HttpClient;
@@ -197,13 +196,24 @@ async fn three_nodes_through_one_bootnode_agree_and_relay_transactions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_late_node_syncs_500_blocks_headers_first() {
     let a = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
-    let payout = Address::p2pkh(i8o8i_runtime::address::Network::Dev, [7; 20]).to_string();
-    mine(&a, 500, &payout).await;
+    let alice = new_address(&a, "alice").await;
+    mine(&a, 500, &alice).await;
     let expected = tip(&a.c).await;
     assert_eq!(expected.0, 500);
+    // Waiting in A's pool when D arrives: D learns of it once it has caught up.
+    let pending: String = call(
+        &a.c,
+        "wallet_send",
+        rpc_params!["alice", PASSWORD, alice.clone(), COIN, 2],
+    )
+    .await;
 
     let d = spawn("/ip4/127.0.0.1/tcp/0", vec![listen_addr(&a.c).await]).await;
     wait_tip(&[&d], &expected).await;
+    wait_for("A's pool transaction in D's pool", || async {
+        in_mempool(&d.c, &pending).await
+    })
+    .await;
     assert_eq!(utxo_hash(&d.c).await, utxo_hash(&a.c).await);
     let peers: Vec<Value> = call(&d.c, "net_peers", rpc_params![]).await;
     assert_eq!(peers[0]["bestHeight"], 500);
