@@ -295,15 +295,18 @@ pub fn decode_return(ty: &str, data: &[u8], network: Network) -> Result<Value, A
 mod tests {
     use super::*;
 
-    const TOKEN: &str = "deploy init(name: String, symbol: String, supply: u128, )\n\
-                         balance_of(owner: Account, ) -> u128\n\
-                         transfer(to: Account, amount: u128, )\n\
-                         info() -> (Account, u64, u64)\n";
+    // The last line keeps the trailing separator older SDK builds wrote; it still parses.
+    const TOKEN: &str = "deploy init(name: String, symbol: String, supply: u128)\n\
+                         balance_of(owner: Account) -> u128\n\
+                         transfer(to: Account, amount: u128)\n\
+                         info() -> (Account, u64, u64)\n\
+                         burn(amount: u128, )\n";
 
     #[test]
     fn parses_the_sdk_format() {
         let abi = parse(TOKEN).unwrap();
-        assert_eq!(abi.len(), 4);
+        assert_eq!(abi.len(), 5);
+        assert_eq!(abi[4].args, [("amount".to_owned(), "u128".to_owned())]);
         assert!(abi[0].deploy);
         assert_eq!(abi[1].args, [("owner".to_owned(), "Account".to_owned())]);
         assert_eq!(abi[1].result, "u128");

@@ -210,15 +210,42 @@ pub fn finish<R: Encode>(rest: &[u8], result: R) {
     set_return(&result.encode());
 }
 
-/// Copies a `&str` into a byte array at compile time (for the ABI section).
+/// Whether `bytes[i..]` starts with the `, )` that `entry_points!` leaves after a last
+/// argument.
+const fn trailing_separator(bytes: &[u8], i: usize) -> bool {
+    i + 2 < bytes.len() && bytes[i] == b',' && bytes[i + 1] == b' ' && bytes[i + 2] == b')'
+}
+
+/// Length of the ABI text `raw` once every `, )` is shortened to `)`.
 #[doc(hidden)]
-pub const fn str_to_array<const N: usize>(s: &str) -> [u8; N] {
-    let bytes = s.as_bytes();
+pub const fn abi_len(raw: &str) -> usize {
+    let bytes = raw.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < bytes.len() {
+        if trailing_separator(bytes, i) {
+            i += 2;
+        } else {
+            i += 1;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The ABI text `raw` with every `, )` shortened to `)`, at compile time.
+#[doc(hidden)]
+pub const fn abi_bytes<const N: usize>(raw: &str) -> [u8; N] {
+    let bytes = raw.as_bytes();
     let mut out = [0u8; N];
-    let mut i = 0;
-    while i < N {
-        out[i] = bytes[i];
-        i += 1;
+    let (mut i, mut n) = (0, 0);
+    while i < bytes.len() && n < N {
+        if trailing_separator(bytes, i) {
+            i += 2;
+        } else {
+            out[n] = bytes[i];
+            i += 1;
+            n += 1;
+        }
     }
     out
 }
@@ -243,16 +270,22 @@ macro_rules! entry_points {
         $( deploy fn $init:ident ( $( $iarg:ident : $ity:ty ),* $(,)? ); )?
         $( fn $name:ident ( $( $arg:ident : $ty:ty ),* $(,)? ) $( -> $ret:ty )? ; )*
     ) => {
-        /// The contract's methods, one per line: the constructor (`deploy …`) and each call.
-        pub const ABI: &str = concat!(
+        const __ABI_RAW: &str = concat!(
             $( "deploy ", stringify!($init), "(", $( stringify!($iarg), ": ", stringify!($ity), ", ", )* ")\n", )?
             $( stringify!($name), "(", $( stringify!($arg), ": ", stringify!($ty), ", ", )* ")" $(, " -> ", stringify!($ret) )?, "\n", )*
         );
+        const __ABI_BYTES: [u8; $crate::abi_len(__ABI_RAW)] = $crate::abi_bytes(__ABI_RAW);
+
+        /// The contract's methods, one per line: the constructor (`deploy …`) and each call.
+        pub const ABI: &str = match ::core::str::from_utf8(&__ABI_BYTES) {
+            Ok(abi) => abi,
+            Err(_) => panic!("the ABI is the UTF-8 of Rust tokens"),
+        };
 
         #[cfg(target_arch = "wasm32")]
         #[unsafe(link_section = "i8o8i_abi")]
         #[used]
-        static ABI_SECTION: [u8; ABI.len()] = $crate::str_to_array(ABI);
+        static ABI_SECTION: [u8; ABI.len()] = __ABI_BYTES;
 
         $(
             /// Constructor: decodes the deployment input and runs the constructor.

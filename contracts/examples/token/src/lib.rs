@@ -242,9 +242,9 @@ mod tests {
             testing::expect_revert(|| testing::call(call_entry, ("transfer", account(2)).encode()));
         assert_eq!(reason, "invalid argument `amount`");
         assert!(
-            ABI.contains("\ntransfer(to: Account, amount: u128, )\n"),
+            ABI.contains("\ntransfer(to: Account, amount: u128)\n"),
             "{ABI}"
         );
-        assert!(ABI.starts_with("deploy init(name: String, symbol: String, supply: u128, )\n"));
+        assert!(ABI.starts_with("deploy init(name: String, symbol: String, supply: u128)\n"));
     }
 }
