@@ -366,36 +366,14 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             Ok(())
         },
     )?;
-    linker.func_wrap(
-        "env",
-        "sha256",
-        |mut c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| -> HostResult<()> {
-            use sha2::Digest;
-            let len = length(len, MAX_HASH_INPUT, "hash input")?;
-            charge(
-                &mut c,
-                gas::HASH.saturating_add(per_byte(gas::HASH_PER_BYTE, len)),
-            )?;
-            let data = read(&c, ptr, len, "sha256")?;
-            let digest: [u8; 32] = sha2::Sha256::digest(&data).into();
-            write(&mut c, out, &digest, "sha256 out")
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "ripemd160",
-        |mut c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| -> HostResult<()> {
-            use ripemd::Digest;
-            let len = length(len, MAX_HASH_INPUT, "hash input")?;
-            charge(
-                &mut c,
-                gas::HASH.saturating_add(per_byte(gas::HASH_PER_BYTE, len)),
-            )?;
-            let data = read(&c, ptr, len, "ripemd160")?;
-            let digest: [u8; 20] = ripemd::Ripemd160::digest(&data).into();
-            write(&mut c, out, &digest, "ripemd160 out")
-        },
-    )?;
+    define_hash(linker, "sha256", |data| {
+        use sha2::Digest;
+        sha2::Sha256::digest(data).to_vec()
+    })?;
+    define_hash(linker, "ripemd160", |data| {
+        use ripemd::Digest;
+        ripemd::Ripemd160::digest(data).to_vec()
+    })?;
     linker.func_wrap(
         "env",
         "secp256k1_verify",
@@ -439,6 +417,28 @@ fn define_getter(
         move |mut c: Caller<'_, HostState>| -> HostResult<i64> {
             charge(&mut c, 0)?;
             Ok(get(c.data()) as i64)
+        },
+    )?;
+    Ok(())
+}
+
+/// A hash host function `(ptr, len, out)`: charges, reads the input, writes the digest.
+fn define_hash(
+    linker: &mut Linker<HostState>,
+    name: &'static str,
+    hash: fn(&[u8]) -> Vec<u8>,
+) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        "env",
+        name,
+        move |mut c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| -> HostResult<()> {
+            let len = length(len, MAX_HASH_INPUT, "hash input")?;
+            charge(
+                &mut c,
+                gas::HASH.saturating_add(per_byte(gas::HASH_PER_BYTE, len)),
+            )?;
+            let data = read(&c, ptr, len, name)?;
+            write(&mut c, out, &hash(&data), name)
         },
     )?;
     Ok(())
