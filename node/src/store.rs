@@ -23,6 +23,7 @@
 use std::path::Path;
 
 use i8o8i_runtime::consensus::HeaderReader;
+use i8o8i_runtime::contract::apply::payload_terms;
 use i8o8i_runtime::contract::{ContractStateReader, Event, Receipt};
 use i8o8i_runtime::state::{
     BlockChanges, BlockUndo, Coin, StoreError, UtxoReader, UtxoSetHasher, UtxoSetInfo,
@@ -416,22 +417,15 @@ impl Store {
                 None => batch.delete_cf(self.cf(CF_CONTRACTS), key),
             }
         }
-        let positions: std::collections::BTreeMap<Txid, u32> = block
-            .transactions
-            .iter()
-            .enumerate()
-            .map(|(i, tx)| (tx.txid(), i as u32))
-            .collect();
-        for (txid, receipt) in &changes.receipts {
-            batch.put_cf(self.cf(CF_RECEIPTS), txid.as_bytes(), receipt.encode());
-            let position = positions.get(txid).copied().unwrap_or(u32::MAX);
-            for (i, event) in receipt.events.iter().enumerate() {
+        for r in &changes.receipts {
+            batch.put_cf(self.cf(CF_RECEIPTS), r.txid.as_bytes(), r.receipt.encode());
+            for (i, event) in r.receipt.events.iter().enumerate() {
                 let record = EventRecord {
-                    txid: *txid,
+                    txid: r.txid,
                     height: block.header.height,
                     event: event.clone(),
                 };
-                let key = event_key(&event.contract, block.header.height, position, i as u16);
+                let key = event_key(&event.contract, block.header.height, r.position, i as u16);
                 batch.put_cf(self.cf(CF_EVENTS), key, record.encode());
             }
         }
@@ -485,7 +479,12 @@ impl Store {
         }
         for (position, tx) in block.transactions.iter().enumerate() {
             let txid = tx.txid();
-            if let Some(receipt) = self.receipt(&txid)? {
+            // Only contract transactions have receipts: no read for the others.
+            let receipt = match payload_terms(tx) {
+                Some(_) => self.receipt(&txid)?,
+                None => None,
+            };
+            if let Some(receipt) = receipt {
                 for (i, event) in receipt.events.iter().enumerate() {
                     let key = event_key(
                         &event.contract,

@@ -74,10 +74,21 @@ pub struct BlockChanges {
     /// What its contract transactions wrote to contract state, with undo data.
     pub contracts: ContractChanges,
     /// Receipts of its contract transactions, in block order.
-    pub receipts: Vec<(Txid, Receipt)>,
+    pub receipts: Vec<BlockReceipt>,
     /// Outputs contract execution appended to transactions (also in `created` unless the
     /// block spends them itself).
     pub appended: Vec<(OutPoint, TxOut)>,
+}
+
+/// A contract transaction's receipt with where the transaction stands in its block.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct BlockReceipt {
+    /// Position of the transaction in the block.
+    pub position: u32,
+    /// The transaction.
+    pub txid: Txid,
+    /// What its execution did.
+    pub receipt: Receipt,
 }
 
 /// Undo data of a connected block.
@@ -325,7 +336,11 @@ pub fn connect_block(
                         created.insert(op, coin);
                     }
                     let fee = receipt.fee;
-                    receipts.push((txid, receipt));
+                    receipts.push(BlockReceipt {
+                        position: index as u32,
+                        txid,
+                        receipt,
+                    });
                     fee
                 }
             };

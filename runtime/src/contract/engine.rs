@@ -165,7 +165,7 @@ impl ContractEngine {
             .linker
             .instantiate_pre(&module)
             .map_err(|e| e.to_string())?;
-        let mut cache = self.cache.lock().expect("cache lock");
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.modules.insert(*hash, pre.clone()).is_none() {
             cache.order.push_back(*hash);
             while cache.order.len() > CACHE_MODULES {
@@ -181,7 +181,7 @@ impl ContractEngine {
     pub fn is_cached(&self, hash: &Hash256) -> bool {
         self.cache
             .lock()
-            .expect("cache lock")
+            .unwrap_or_else(|p| p.into_inner())
             .modules
             .contains_key(hash)
     }
@@ -234,7 +234,7 @@ impl ContractEngine {
         let cached = self
             .cache
             .lock()
-            .expect("cache lock")
+            .unwrap_or_else(|p| p.into_inner())
             .modules
             .get(&req.code_hash)
             .cloned();
