@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing I8o8iCoin needs on Debian 12 beyond rustup's Rust:
 # a C/C++ toolchain (secp256k1, Bitcoin Core's interpreter for the differential tests),
-# clang + libclang (RocksDB's bindgen), and a wasm32 toolchain for the contract examples. Idempotent: a warm machine skips apt entirely.
+# clang + libclang (RocksDB's bindgen), and a wasm32 toolchain for the contract examples;
+# with --test also Chromium, which the test suite drives headless to check the /apidocs page.
+# Idempotent: a warm machine skips apt entirely.
 set -euo pipefail
 
 packages=(build-essential pkg-config clang libclang-dev)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium)
+fi
 
 # Contracts build to wasm32-unknown-unknown. With rustup's target installed nothing more is
 # needed; otherwise Debian's second toolchain builds core/alloc for wasm32 from source

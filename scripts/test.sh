@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+scripts/setup.sh --test
 
 # One build of all targets first: one feature resolution for the whole workspace, so the test
 # run below reuses it (RocksDB's C++ is built once).

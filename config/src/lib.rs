@@ -133,14 +133,25 @@ impl Default for LogConfig {
 pub struct RpcConfig {
     /// Listen address.
     pub addr: SocketAddr,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body (HTTP) or message (WebSocket) accepted, in bytes.
     pub max_request_bytes: u32,
-    /// Largest response body produced, in bytes.
+    /// Largest response produced, in bytes.
     pub max_response_bytes: u32,
-    /// Most simultaneous connections.
+    /// Most simultaneous connections (HTTP keep-alive and WebSocket together).
     pub max_connections: u32,
     /// Most calls in one batch request.
     pub max_batch_len: u32,
+    /// Most open subscriptions on one WebSocket connection.
+    pub max_subscriptions_per_connection: u32,
+    /// Messages queued for one WebSocket connection; a subscriber that lets the queue fill up
+    /// is dropped with a close reason.
+    pub subscription_buffer: u32,
+    /// Who may call private methods.
+    pub auth: RpcAuthConfig,
+    /// Request rate limits.
+    pub rate_limit: RateLimitConfig,
+    /// Origins allowed to call from a browser (CORS): `["*"]` for any, empty for none.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for RpcConfig {
@@ -151,6 +162,59 @@ impl Default for RpcConfig {
             max_response_bytes: 10 * 1024 * 1024,
             max_connections: 100,
             max_batch_len: 100,
+            max_subscriptions_per_connection: 64,
+            subscription_buffer: 1024,
+            auth: RpcAuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// JWT authentication of private methods (HS256, as Ethereum's engine API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcAuthConfig {
+    /// Require `Authorization: Bearer <JWT>` for private methods. Turning it off is meant for
+    /// development; the node warns when it is off on a non-loopback address.
+    pub enabled: bool,
+    /// The hex-encoded 256-bit secret; default `<data dir>/jwt.hex` (`--dev`:
+    /// `$HOME/.i8o8icoin/dev/jwt.hex`), created with mode 0600 on first start.
+    pub jwt_secret_path: Option<PathBuf>,
+}
+
+impl Default for RpcAuthConfig {
+    fn default() -> Self {
+        RpcAuthConfig {
+            enabled: true,
+            jwt_secret_path: None,
+        }
+    }
+}
+
+/// Rate limits; 0 turns a limit off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// HTTP requests (and WebSocket handshakes) per second per client IP; over it the node
+    /// answers 429 with `Retry-After`.
+    pub per_ip_per_second: u32,
+    /// Requests a client IP may send at once before the per-second rate applies.
+    pub per_ip_burst: u32,
+    /// Calls per second on one connection, counting every WebSocket message and every
+    /// element of a batch; over it a call gets error -32071.
+    pub per_connection_calls_per_second: u32,
+    /// Calls one connection may make at once before the per-second rate applies.
+    pub per_connection_burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            per_ip_per_second: 1_000,
+            per_ip_burst: 2_000,
+            per_connection_calls_per_second: 1_000,
+            per_connection_burst: 2_000,
         }
     }
 }

@@ -27,9 +27,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use i8o8i_node::client::{RpcClient, connect, secret_in};
 use i8o8i_runtime::address::{Address, Network};
 use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
 
@@ -43,7 +43,7 @@ type TipLog = Arc<Mutex<BTreeMap<u64, i64>>>;
 
 struct Proc {
     child: Child,
-    rpc: HttpClient,
+    rpc: RpcClient,
     tips: TipLog,
     first_peer_us: Arc<Mutex<Option<i64>>>,
 }
@@ -123,10 +123,8 @@ fn spawn(bin: &Path, dir: &Path, bootnode: Option<&str>) -> Proc {
             }
         });
     }
-    let rpc = HttpClientBuilder::default()
-        .request_timeout(WAIT)
-        .build(url)
-        .expect("client");
+    let secret = secret_in(dir).expect("the node created its JWT secret");
+    let rpc = connect(&url, Some(secret), Some(WAIT)).expect("client");
     Proc {
         child,
         rpc,
@@ -135,7 +133,7 @@ fn spawn(bin: &Path, dir: &Path, bootnode: Option<&str>) -> Proc {
     }
 }
 
-async fn call(c: &HttpClient, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Value {
+async fn call(c: &RpcClient, method: &str, params: jsonrpsee::core::params::ArrayParams) -> Value {
     c.request(method, params)
         .await
         .unwrap_or_else(|e| panic!("{method}: {e}"))

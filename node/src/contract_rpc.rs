@@ -11,6 +11,7 @@ use i8o8i_runtime::contract::{
 };
 use i8o8i_runtime::{Amount, ContractAddress, Hash256, Payload, Txid};
 use i8o8i_script_vm::ScriptBuf;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::node::Node;
@@ -22,7 +23,7 @@ use crate::wallet_rpc::{Spend, build_and_submit, wallet_error, wallet_store};
 pub const MAX_EVENTS_PER_CALL: usize = 1_000;
 
 /// `contract_deploy` result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployed {
     /// The deploy transaction.
@@ -32,7 +33,7 @@ pub struct Deployed {
 }
 
 /// `contract_query` / `contract_estimateGas` result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryResult {
     /// Return data, hex.
@@ -44,7 +45,7 @@ pub struct QueryResult {
 }
 
 /// `contract_getInfo` result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContractInfo {
     /// The address.
@@ -61,7 +62,7 @@ pub struct ContractInfo {
 }
 
 /// `contract_getEvents` entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventJson {
     /// The emitting transaction.

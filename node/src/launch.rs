@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use i8o8i_config::{NodeConfig, builtin_chain_spec};
-use i8o8i_rpc::{Registry, RpcServer};
+use i8o8i_rpc::{JwtSecret, Registry, RpcServer, ServerOptions};
 use i8o8i_runtime::address::Address;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_wallet::{KdfParams, WalletStore};
@@ -123,7 +123,28 @@ async fn start_network(
     Ok(crate::p2p::start(node.clone(), network).await?)
 }
 
-fn default_data_dir(chain: &str) -> PathBuf {
+/// Where the JWT secret lives: `rpc.auth.jwt_secret_path`, else `<data dir>/jwt.hex` — except
+/// under `--dev` without a data directory, whose directory is temporary: there it is the dev
+/// chain's default directory, so `i8o8icoin auth token` and the CLI find it.
+pub fn jwt_secret_path(
+    config: &NodeConfig,
+    temporary_data_dir: bool,
+    data_dir: &std::path::Path,
+) -> PathBuf {
+    if let Some(path) = &config.rpc.auth.jwt_secret_path {
+        return path.clone();
+    }
+    if temporary_data_dir {
+        return default_data_dir(&config.chain).join(JWT_FILE);
+    }
+    data_dir.join(JWT_FILE)
+}
+
+/// File name of the JWT secret in a data directory.
+pub const JWT_FILE: &str = "jwt.hex";
+
+/// The default data directory of `chain`: `$HOME/.i8o8icoin/<chain>`.
+pub fn default_data_dir(chain: &str) -> PathBuf {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
@@ -187,9 +208,21 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         node.set_network(handle);
     }
 
+    let secret = if config.rpc.auth.enabled {
+        let path = jwt_secret_path(&config, temp_dir.is_some(), &data_dir);
+        let secret = JwtSecret::load_or_create(&path)?;
+        tracing::info!(path = %path.display(), "private RPC methods need a JWT signed with this secret (`i8o8icoin auth token`)");
+        Some(secret)
+    } else {
+        None
+    };
     let mut registry = Registry::from_arc(node.clone());
     crate::rpc::register(&mut registry);
-    let rpc = RpcServer::start(&config.rpc, registry.into_module())
+    let options = ServerOptions {
+        secret,
+        metrics_sources: vec![crate::metrics::source(&node)],
+    };
+    let rpc = RpcServer::start(&config.rpc, registry.into_api(), options)
         .await
         .with_context(|| format!("RPC address {}", config.rpc.addr))?;
 

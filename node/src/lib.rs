@@ -16,10 +16,12 @@
 
 pub mod abi;
 pub mod chain;
+pub mod client;
 pub mod contract_build;
 pub mod contract_rpc;
 pub mod launch;
 pub mod mempool;
+pub mod metrics;
 pub mod miner;
 pub mod node;
 pub mod p2p;

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use i8o8i_config::{LogFormat, NodeConfig};
+use i8o8i_node::client::{RpcClient, connect, default_secret_path};
 use i8o8i_node::launch::{LaunchOptions, launch};
+use i8o8i_rpc::JwtSecret;
 use i8o8i_runtime::Amount;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::ArrayParams;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
 
@@ -45,6 +46,34 @@ enum Command {
     Tx(TxArgs),
     /// Build, deploy, call and inspect Wasm contracts.
     Contract(ContractArgs),
+    /// RPC authentication: print a bearer token for private methods.
+    Auth(AuthArgs),
+}
+
+#[derive(Args)]
+struct AuthArgs {
+    #[command(subcommand)]
+    command: AuthCommand,
+}
+
+#[derive(Subcommand)]
+enum AuthCommand {
+    /// Print a fresh JWT (HS256, valid for 60 s around its issue time) for
+    /// `Authorization: Bearer <token>`.
+    Token {
+        /// The node's secret file (default: <data dir>/jwt.hex of --data-dir or of --chain).
+        #[arg(long, env = "I8O8I_JWT_SECRET")]
+        jwt_secret: Option<PathBuf>,
+        /// The node's data directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The node's chain, to find its default data directory (`--dev` nodes use `dev`).
+        #[arg(long, default_value = "testnet")]
+        chain: String,
+        /// Shorthand for --chain dev.
+        #[arg(long)]
+        dev: bool,
+    },
 }
 
 #[derive(Args)]
@@ -101,6 +130,10 @@ struct RpcArgs {
         default_value = "http://127.0.0.1:5000"
     )]
     rpc_url: String,
+    /// The node's JWT secret, to sign private calls (default: `$HOME/.i8o8icoin/<chain>/jwt.hex`
+    /// of the node's chain, if it exists).
+    #[arg(long, global = true, env = "I8O8I_JWT_SECRET")]
+    jwt_secret: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -320,7 +353,7 @@ enum ContractCommand {
     },
 }
 
-async fn network_of(c: &HttpClient) -> Result<i8o8i_runtime::address::Network> {
+async fn network_of(c: &RpcClient) -> Result<i8o8i_runtime::address::Network> {
     let info = call(c, "chain_getInfo", rpc_params![]).await?;
     Ok(match info["chain"].as_str() {
         Some("mainnet") => i8o8i_runtime::address::Network::Mainnet,
@@ -329,7 +362,7 @@ async fn network_of(c: &HttpClient) -> Result<i8o8i_runtime::address::Network> {
     })
 }
 
-async fn contract_abi(c: &HttpClient, address: &str) -> Result<Vec<i8o8i_node::abi::Method>> {
+async fn contract_abi(c: &RpcClient, address: &str) -> Result<Vec<i8o8i_node::abi::Method>> {
     let info = call(c, "contract_getInfo", rpc_params![address]).await?;
     let text = info["abi"]
         .as_str()
@@ -344,7 +377,7 @@ async fn contract(args: ContractArgs) -> Result<()> {
         println!("{}", wasm.display());
         return Ok(());
     }
-    let c = client(&args.rpc)?;
+    let c = client(&args.rpc).await?;
     match args.command {
         ContractCommand::Build { .. } => unreachable!("handled above"),
         ContractCommand::Deploy {
@@ -483,13 +516,44 @@ async fn contract(args: ContractArgs) -> Result<()> {
     Ok(())
 }
 
-fn client(rpc: &RpcArgs) -> Result<HttpClient> {
-    HttpClientBuilder::default()
-        .build(&rpc.rpc_url)
-        .with_context(|| format!("bad --rpc-url {}", rpc.rpc_url))
+async fn client(rpc: &RpcArgs) -> Result<RpcClient> {
+    let bad_url = || format!("bad --rpc-url {}", rpc.rpc_url);
+    let secret = match &rpc.jwt_secret {
+        Some(path) => Some(JwtSecret::read(path)?),
+        None => {
+            // Ask the node its chain (a public call) to find the default secret file.
+            let anonymous = connect(&rpc.rpc_url, None, None).with_context(bad_url)?;
+            match anonymous
+                .request::<Value, _>("chain_getInfo", rpc_params![])
+                .await
+            {
+                Ok(info) => {
+                    let path = default_secret_path(info["chain"].as_str().unwrap_or("dev"));
+                    let secret = path.exists().then(|| JwtSecret::read(&path)).transpose()?;
+                    // Another node of the same chain (its own --data-dir) has another secret:
+                    // then go without, and private calls say what is missing.
+                    match secret {
+                        Some(s) => {
+                            let signed = connect(&rpc.rpc_url, Some(s.clone()), None)
+                                .with_context(bad_url)?;
+                            signed
+                                .request::<Value, _>("chain_getInfo", rpc_params![])
+                                .await
+                                .is_ok()
+                                .then_some(s)
+                        }
+                        None => None,
+                    }
+                }
+                // Let the real call report an unreachable node.
+                Err(_) => None,
+            }
+        }
+    };
+    connect(&rpc.rpc_url, secret, None).with_context(bad_url)
 }
 
-async fn call(client: &HttpClient, method: &str, params: ArrayParams) -> Result<Value> {
+async fn call(client: &RpcClient, method: &str, params: ArrayParams) -> Result<Value> {
     client.request(method, params).await.map_err(|e| match e {
         jsonrpsee::core::client::Error::Call(obj) => {
             anyhow::anyhow!("{} (code {})", obj.message(), obj.code())
@@ -521,7 +585,7 @@ fn password(arg: &PasswordArg, confirm: bool) -> Result<String> {
 }
 
 async fn wallet(args: WalletArgs) -> Result<()> {
-    let c = client(&args.rpc)?;
+    let c = client(&args.rpc).await?;
     match args.command {
         WalletCommand::Create { name, password: p } => {
             let pw = password(&p, true)?;
@@ -561,7 +625,7 @@ async fn wallet(args: WalletArgs) -> Result<()> {
 }
 
 async fn chain(args: ChainArgs) -> Result<()> {
-    let c = client(&args.rpc)?;
+    let c = client(&args.rpc).await?;
     match args.command {
         ChainCommand::Info => print(&call(&c, "chain_getInfo", rpc_params![]).await?),
         ChainCommand::Block { which } => {
@@ -660,12 +724,31 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Wallet(args) => wallet(args).await?,
         Command::Chain(args) => chain(args).await?,
         Command::Mine(args) => {
-            let c = client(&args.rpc)?;
+            let c = client(&args.rpc).await?;
             print(&call(&c, "mining_generate", rpc_params![args.count, args.address]).await?);
         }
         Command::Contract(args) => contract(args).await?,
+        Command::Auth(AuthArgs {
+            command:
+                AuthCommand::Token {
+                    jwt_secret,
+                    data_dir,
+                    chain,
+                    dev,
+                },
+        }) => {
+            let path = match (jwt_secret, data_dir) {
+                (Some(p), _) => p,
+                (None, Some(d)) => d.join(i8o8i_node::launch::JWT_FILE),
+                (None, None) => default_secret_path(if dev { "dev" } else { &chain }),
+            };
+            let secret = JwtSecret::read(&path).with_context(|| {
+                "start the node once (it creates the secret) or pass --jwt-secret".to_owned()
+            })?;
+            println!("{}", secret.token());
+        }
         Command::Tx(args) => {
-            let c = client(&args.rpc)?;
+            let c = client(&args.rpc).await?;
             match args.command {
                 TxCommand::Get { txid } => print(&call(&c, "tx_get", rpc_params![txid]).await?),
                 TxCommand::Submit { raw } => print(&call(&c, "tx_submit", rpc_params![raw]).await?),

@@ -70,6 +70,7 @@ pub struct Node {
     shutdown: AtomicBool,
     events: tokio::sync::broadcast::Sender<NodeEvent>,
     network: std::sync::OnceLock<crate::p2p::NetworkHandle>,
+    metrics: crate::metrics::NodeMetrics,
 }
 
 impl std::fmt::Debug for Node {
@@ -128,6 +129,7 @@ impl Node {
             shutdown: AtomicBool::new(false),
             events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
             network: std::sync::OnceLock::new(),
+            metrics: crate::metrics::NodeMetrics::default(),
         }))
     }
 
@@ -154,6 +156,31 @@ impl Node {
     /// Locks the mempool (and with it, block import).
     pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
         self.mempool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &crate::metrics::NodeMetrics {
+        &self.metrics
+    }
+
+    /// The receipts of `block`'s contract transactions, in block order (empty if the block is
+    /// not in the best chain).
+    pub fn receipts_of(&self, block: &Block) -> Vec<(Txid, i8o8i_runtime::contract::Receipt)> {
+        block
+            .transactions
+            .iter()
+            .filter(|tx| i8o8i_runtime::contract::apply::payload_terms(tx).is_some())
+            .filter_map(|tx| {
+                let txid = tx.txid();
+                match self.chain.store().receipt(&txid) {
+                    Ok(r) => r.map(|r| (txid, r)),
+                    Err(e) => {
+                        tracing::warn!(%txid, error = %e, "cannot read receipt");
+                        None
+                    }
+                }
+            })
+            .collect()
     }
 
     /// The network service, when it runs.
@@ -231,7 +258,9 @@ impl Node {
         origin: Origin,
     ) -> Result<ImportOutcome, ImportError> {
         let mut pool = self.mempool();
+        let started = Instant::now();
         let outcome = self.chain.import_block(block)?;
+        let elapsed = started.elapsed();
         if outcome.disconnected.is_empty() {
             for b in &outcome.connected {
                 pool.block_connected(b);
@@ -250,6 +279,17 @@ impl Node {
             );
         }
         drop(pool);
+        let gas = outcome
+            .connected
+            .iter()
+            .flat_map(|b| self.receipts_of(b))
+            .fold(0u64, |sum, (_, r)| sum.saturating_add(r.gas_used));
+        self.metrics.imported(
+            outcome.connected.len(),
+            outcome.disconnected.len(),
+            elapsed,
+            gas,
+        );
         for b in &outcome.connected {
             let _ = self.events.send(NodeEvent::BlockConnected {
                 block: Arc::new(b.clone()),

@@ -2,18 +2,20 @@
 
 use std::sync::Arc;
 
-use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_rpc::{ErrorCode, Feed, Registry, RpcError, RpcParams, rpc_error};
 use i8o8i_runtime::address::Address;
 use i8o8i_runtime::{
-    Amount, Block, BlockHash, Header, OutPoint, Transaction, Txid, U256, compact_to_target,
+    Amount, Block, BlockHash, ContractAddress, Header, OutPoint, Transaction, Txid, U256,
+    compact_to_target,
 };
 use parity_scale_codec::Encode;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::chain::ImportError;
 use crate::mempool::MempoolError;
-use crate::node::Node;
+use crate::node::{Node, NodeEvent};
 
 /// Largest `count` of `chain_getBlocks`.
 pub const MAX_BLOCKS_PER_CALL: u64 = 100;
@@ -64,7 +66,7 @@ pub(crate) fn parse_address(node: &Node, name: &str, s: &str) -> Result<Address,
 }
 
 /// `chain_getInfo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainInfo {
     /// Chain name.
@@ -88,7 +90,7 @@ pub struct ChainInfo {
 }
 
 /// A transaction with its id and size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TxJson {
     /// Transaction id.
@@ -111,7 +113,7 @@ impl TxJson {
 }
 
 /// A block with its transactions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockJson {
     /// Block hash.
@@ -129,7 +131,7 @@ pub struct BlockJson {
 }
 
 /// Where a transaction is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum TxStatus {
     /// Waiting in the mempool.
@@ -150,7 +152,7 @@ pub enum TxStatus {
 }
 
 /// `tx_get`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TxWithStatus {
     /// Where it is.
@@ -160,7 +162,7 @@ pub struct TxWithStatus {
 }
 
 /// `address_getBalance`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Balance {
     /// Sum of confirmed unspent outputs.
@@ -170,7 +172,7 @@ pub struct Balance {
 }
 
 /// `address_getUtxos` element.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UtxoJson {
     /// Funding transaction.
@@ -190,7 +192,7 @@ pub struct UtxoJson {
 }
 
 /// `mempool_getInfo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MempoolInfo {
     /// Transactions.
@@ -206,7 +208,7 @@ pub struct MempoolInfo {
 }
 
 /// `mining_getInfo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MiningInfo {
     /// Whether continuous mining is on.
@@ -226,7 +228,7 @@ pub struct MiningInfo {
 }
 
 /// `node_getInfo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeInfo {
     /// Software version.
@@ -279,8 +281,116 @@ fn block_at(node: &Node, height: u64) -> Result<Option<Block>, RpcError> {
     node.chain().store().block(&hash).map_err(internal)
 }
 
+/// `chain_getUtxoSetInfo`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UtxoSetJson {
+    /// Height of the tip the set belongs to.
+    pub height: u64,
+    /// Hash of that tip.
+    pub best_hash: BlockHash,
+    /// Count, total amount and hash of the set.
+    #[serde(flatten)]
+    pub info: i8o8i_runtime::state::UtxoSetInfo,
+}
+
+/// `chain_newHead` notification.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewHead {
+    /// Block hash.
+    pub hash: BlockHash,
+    /// Height.
+    pub height: u64,
+    /// Number of transactions.
+    pub tx_count: usize,
+    /// The header.
+    pub header: Header,
+}
+
+/// `mempool_pendingTx` notification.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingTx {
+    /// Transaction id.
+    pub txid: Txid,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// Its fee (absent if it already left the pool).
+    pub fee: Option<Amount>,
+}
+
+fn register_subscriptions(registry: &mut Registry<Node>) {
+    registry.register_subscription(
+        "chain_subscribeNewHeads",
+        |_p: RpcParams, node: Arc<Node>| {
+            Ok(Feed {
+                events: node.subscribe(),
+                map: Box::new(|event| match event {
+                    NodeEvent::BlockConnected { block, .. } => vec![NewHead {
+                        hash: block.header.hash(),
+                        height: block.header.height,
+                        tx_count: block.transactions.len(),
+                        header: block.header.clone(),
+                    }],
+                    NodeEvent::TxAccepted { .. } => Vec::new(),
+                }),
+            })
+        },
+    );
+    registry.register_subscription(
+        "mempool_subscribePending",
+        |_p: RpcParams, node: Arc<Node>| {
+            let events = node.subscribe();
+            Ok(Feed {
+                events,
+                map: Box::new(move |event| match event {
+                    NodeEvent::TxAccepted { tx, .. } => {
+                        let txid = tx.txid();
+                        vec![PendingTx {
+                            txid,
+                            size: tx.encoded_size(),
+                            fee: node.mempool().get(&txid).map(|e| e.fee),
+                        }]
+                    }
+                    NodeEvent::BlockConnected { .. } => Vec::new(),
+                }),
+            })
+        },
+    );
+    registry.register_subscription(
+        "contract_subscribeEvents",
+        |p: RpcParams, node: Arc<Node>| {
+            let only: Option<ContractAddress> = p.optional(0, "address")?;
+            let events = node.subscribe();
+            Ok(Feed {
+                events,
+                map: Box::new(move |event| match event {
+                    NodeEvent::BlockConnected { block, .. } => node
+                        .receipts_of(&block)
+                        .into_iter()
+                        .flat_map(|(txid, receipt)| {
+                            let height = block.header.height;
+                            receipt.events.into_iter().map(move |event| {
+                                crate::contract_rpc::EventJson {
+                                    txid,
+                                    height,
+                                    event,
+                                }
+                            })
+                        })
+                        .filter(|e| only.is_none_or(|a| e.event.contract == a))
+                        .collect(),
+                    NodeEvent::TxAccepted { .. } => Vec::new(),
+                }),
+            })
+        },
+    );
+}
+
 /// Registers every node method on `registry`.
 pub fn register(registry: &mut Registry<Node>) {
+    register_subscriptions(registry);
     registry.register(
         "chain_getInfo",
         |_p: RpcParams, node: Arc<Node>| async move {
@@ -377,13 +487,11 @@ pub fn register(registry: &mut Registry<Node>) {
                 let _pool = n.mempool();
                 let tip = n.chain().tip();
                 let info = n.chain().store().utxo_set_info()?;
-                Ok::<_, i8o8i_runtime::state::StoreError>(serde_json::json!({
-                    "height": tip.header.height,
-                    "bestHash": tip.hash,
-                    "count": info.count,
-                    "totalAmount": info.total_amount,
-                    "hash": info.hash,
-                }))
+                Ok::<_, i8o8i_runtime::state::StoreError>(UtxoSetJson {
+                    height: tip.header.height,
+                    best_hash: tip.hash,
+                    info,
+                })
             })
             .await
             .map_err(internal)?
@@ -564,7 +672,7 @@ pub fn register(registry: &mut Registry<Node>) {
 }
 
 /// `net_getInfo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NetInfoJson {
     /// This node's peer id.
@@ -576,7 +684,7 @@ pub struct NetInfoJson {
 }
 
 /// One entry of `net_peers`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PeerJson {
     /// Peer id.

@@ -9,6 +9,7 @@ use i8o8i_runtime::{Amount, Payload, Transaction, TxIn, TxOut, sign_p2pkh_input}
 use i8o8i_script_vm::{SIGHASH_ALL, ScriptBuf};
 use i8o8i_wallet::{KdfParams, WalletError, WalletStore};
 use parity_scale_codec::Encode;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::node::Node;
@@ -18,7 +19,7 @@ use crate::rpc::{address_balance, mempool_error};
 pub const DUST_LIMIT: u64 = 546;
 
 /// `wallet_create` result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedWallet {
     /// Wallet name.
@@ -30,7 +31,7 @@ pub struct CreatedWallet {
 }
 
 /// `wallet_getBalance` result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WalletBalance {
     /// Confirmed and spendable now.

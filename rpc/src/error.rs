@@ -44,12 +44,42 @@ pub enum ErrorCode {
     DialFailed = -32051,
     /// A contract query or gas estimate did not succeed (revert, trap, out of gas).
     ContractFailed = -32060,
+    /// A private method was called without a valid `Authorization: Bearer <JWT>`.
+    Unauthorized = -32070,
+    /// The connection exceeded its calls per second (WebSocket messages, batch elements).
+    RateLimited = -32071,
 }
 
 impl ErrorCode {
     /// The numeric code.
     pub const fn code(self) -> i32 {
         self as i32
+    }
+
+    /// What the code means, for the API documentation.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            ErrorCode::ParseError => "Parse error: the request is not valid JSON",
+            ErrorCode::InvalidRequest => "Invalid request",
+            ErrorCode::MethodNotFound => "Method not found",
+            ErrorCode::InvalidParams => "Invalid parameter (the message names it)",
+            ErrorCode::InternalError => "Internal error",
+            ErrorCode::NotFound => "Not found",
+            ErrorCode::TxRejected => "Transaction rejected",
+            ErrorCode::TxAlreadyKnown => "Transaction already known",
+            ErrorCode::BlockRejected => "Block rejected",
+            ErrorCode::WalletNotFound => "No wallet of that name",
+            ErrorCode::WalletExists => "Wallet exists",
+            ErrorCode::WrongPassword => "Wrong wallet password",
+            ErrorCode::InsufficientFunds => "Insufficient funds",
+            ErrorCode::InvalidAddress => "Invalid address",
+            ErrorCode::MiningUnavailable => "Mining unavailable",
+            ErrorCode::NetworkUnavailable => "Network unavailable",
+            ErrorCode::DialFailed => "Dial failed",
+            ErrorCode::ContractFailed => "Contract call failed",
+            ErrorCode::Unauthorized => "Unauthorized: a private method needs a bearer JWT",
+            ErrorCode::RateLimited => "Rate limited: too many calls on this connection",
+        }
     }
 }
 

@@ -1,20 +1,32 @@
 //! The JSON-RPC platform of the I8o8iCoin node.
 //!
 //! The node's handlers live in `i8o8i-node`; this crate holds what every handler shares:
-//! - [`methods::METHODS`], the table of every method with its parameters, summary and access
-//!   level: registration checks handlers against it, and the API documentation is generated
-//!   from it;
+//! - [`methods::METHODS`], the table of every method with its parameters (and their JSON
+//!   Schemas), errors and access level: registration checks handlers against it;
+//! - [`openrpc`], the OpenRPC document generated from the table and the registered handlers'
+//!   result types, served as `rpc.discover`, `GET /openrpc.json` and the `GET /apidocs` page;
 //! - [`params::RpcParams`], positional (or named) parameter decoding whose errors name the bad
 //!   parameter, as JSON-RPC's -32602 should;
 //! - [`error::ErrorCode`], the documented application error codes;
-//! - [`server`], the jsonrpsee server (HTTP and WebSocket on one port) with the configured limits.
+//! - [`auth`], JWT (HS256) authentication of private methods;
+//! - [`metrics`], the Prometheus exposition at `GET /metrics`;
+//! - [`server`], HTTP and WebSocket on one port: per-IP and per-connection rate limits, size,
+//!   batch, connection and subscription limits, CORS, subscriptions that drop slow
+//!   subscribers, and the seed prototype's REST routes as aliases ([`rest`]).
 
+pub mod apidocs;
+pub mod auth;
 pub mod error;
 pub mod methods;
+pub mod metrics;
+pub mod openrpc;
 pub mod params;
+pub mod rest;
 pub mod server;
 
+pub use auth::{AuthError, BearerLayer, JwtSecret};
 pub use error::{ErrorCode, RpcError, rpc_error};
 pub use methods::{Access, METHODS, MethodSpec, ParamSpec};
+pub use metrics::MetricsSource;
 pub use params::RpcParams;
-pub use server::{Registry, RpcServer};
+pub use server::{Feed, Registry, RpcApi, RpcServer, ServerOptions};

@@ -40,9 +40,14 @@ impl RpcParams {
                     positional: Vec::new(),
                     named: None,
                 }),
-                Ok(_) | Err(_) => Err(rpc_error(
+                Ok(_) => Err(rpc_error(
                     ErrorCode::InvalidParams,
                     "params must be an array or an object",
+                )),
+                // The request parsed, so this is serde_json's nesting limit (128).
+                Err(e) => Err(rpc_error(
+                    ErrorCode::InvalidParams,
+                    format!("params cannot be decoded: {e}"),
                 )),
             },
         }

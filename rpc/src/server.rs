@@ -1,53 +1,96 @@
-//! The server: one port for HTTP and WebSocket, limits from the configuration, and a
-//! [`Registry`] that only accepts handlers for methods in [`crate::METHODS`].
+//! The server: one port for HTTP and WebSocket. Our own accept loop knows each connection's
+//! address, which the per-IP rate limit needs (jsonrpsee's built-in server does not expose
+//! it); in front of jsonrpsee sit, in order: the per-IP limit (429), bearer-token checking
+//! (401, also at the WebSocket handshake), CORS, and the plain-HTTP routes (`/metrics`,
+//! `/openrpc.json`, `/apidocs`, `/health`, the REST aliases). Inside jsonrpsee, [`CallGuard`]
+//! sees every call, including each element of a batch and each WebSocket message: it applies
+//! the per-connection call limit and the access level of the method, and records metrics.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use http::{HeaderValue, Method, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use i8o8i_config::RpcConfig;
-use jsonrpsee::server::{BatchRequestConfig, Server, ServerConfig, ServerHandle};
-use jsonrpsee::types::Params;
-use jsonrpsee::{Extensions, RpcModule};
+use jsonrpsee::core::middleware::{Batch, BatchEntry, Notification, RpcServiceT};
+use jsonrpsee::server::middleware::rpc::RpcServiceBuilder;
+use jsonrpsee::server::{
+    BatchRequestConfig, HttpBody, HttpRequest, HttpResponse, PendingSubscriptionSink, ServerConfig,
+    ServerHandle, serve_with_graceful_shutdown, stop_channel,
+};
+use jsonrpsee::types::{Params, Request};
+use jsonrpsee::{BatchResponseBuilder, Extensions, MethodResponse, RpcModule};
+use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, broadcast};
+use tower::Service;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::error::RpcError;
-use crate::methods::find;
+use crate::auth::JwtSecret;
+use crate::error::{ErrorCode, RpcError, rpc_error};
+use crate::methods::{Access, find, schema_of};
+use crate::metrics::{MetricsSource, RpcMetrics};
+use crate::openrpc::{Registered, document};
 use crate::params::RpcParams;
+use crate::rest;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Collects handlers for the methods of the table.
 pub struct Registry<Ctx: Send + Sync + 'static> {
     module: RpcModule<Ctx>,
+    registered: Vec<Registered>,
+    metrics: Arc<RpcMetrics>,
+}
+
+/// Where a subscription's items come from: a broadcast channel of events and a function that
+/// turns each event into zero or more notifications.
+pub struct Feed<E, T> {
+    /// The events.
+    pub events: broadcast::Receiver<E>,
+    /// Maps an event to the notifications it causes.
+    pub map: Box<dyn FnMut(E) -> Vec<T> + Send>,
 }
 
 impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
     /// A registry whose handlers receive `ctx`.
     pub fn new(ctx: Ctx) -> Self {
-        Registry {
-            module: RpcModule::new(ctx),
-        }
+        Self::from_arc(Arc::new(ctx))
     }
 
     /// A registry whose handlers share `ctx` with the rest of the program.
     pub fn from_arc(ctx: Arc<Ctx>) -> Self {
         Registry {
             module: RpcModule::from_arc(ctx),
+            registered: Vec::new(),
+            metrics: Arc::new(RpcMetrics::default()),
         }
     }
 
+    fn spec(name: &'static str) -> &'static crate::MethodSpec {
+        find(name).unwrap_or_else(|| panic!("RPC method {name} is not in the method table"))
+    }
+
     /// Registers `handler` for `name`. The handler gets the decoded-on-demand parameters; calls
-    /// with surplus parameters are refused before it runs.
+    /// with surplus parameters are refused before it runs. The result type's schema goes into
+    /// the OpenRPC document.
     ///
     /// # Panics
-    /// If `name` is not in [`crate::METHODS`] or is registered twice: both are programming
-    /// errors that the node's start-up test catches.
+    /// If `name` is not in [`crate::METHODS`], is a subscription, or is registered twice: all
+    /// programming errors that the node's start-up test catches.
     pub fn register<R, F, Fut>(&mut self, name: &'static str, handler: F)
     where
-        R: Serialize + Clone + Send + 'static,
+        R: Serialize + JsonSchema + Clone + Send + 'static,
         F: Fn(RpcParams, Arc<Ctx>) -> Fut + Clone + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<R, RpcError>> + Send + 'static,
     {
-        let spec =
-            find(name).unwrap_or_else(|| panic!("RPC method {name} is not in the method table"));
+        let spec = Self::spec(name);
+        assert!(spec.subscription.is_none(), "{name} is a subscription");
         let names = spec.param_names();
         self.module
             .register_async_method(
@@ -63,6 +106,77 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
                 },
             )
             .unwrap_or_else(|e| panic!("RPC method {name}: {e}"));
+        self.registered.push(Registered {
+            name,
+            result: schema_of::<R>,
+        });
+    }
+
+    /// Registers the subscription `name` (and its unsubscribe method): `feed` checks the
+    /// parameters and returns the events to follow. A subscriber that lets the connection's
+    /// buffer fill up, or falls so far behind that events are lost, is dropped with a close
+    /// notification saying so, and counted.
+    ///
+    /// # Panics
+    /// As [`Registry::register`], and if `name` is not a subscription in the table.
+    pub fn register_subscription<E, T, F>(&mut self, name: &'static str, feed: F)
+    where
+        E: Clone + Send + 'static,
+        T: Serialize + JsonSchema + Send + 'static,
+        F: Fn(RpcParams, Arc<Ctx>) -> Result<Feed<E, T>, RpcError> + Clone + Send + Sync + 'static,
+    {
+        let spec = Self::spec(name);
+        let sub = spec
+            .subscription
+            .unwrap_or_else(|| panic!("{name} is not a subscription"));
+        let names = spec.param_names();
+        let metrics = self.metrics.clone();
+        self.module
+            .register_subscription(
+                name,
+                sub.notification,
+                sub.unsubscribe,
+                move |params: Params<'static>,
+                      pending: PendingSubscriptionSink,
+                      ctx: Arc<Ctx>,
+                      _: Extensions| {
+                    let feed = feed.clone();
+                    let names = names.clone();
+                    let metrics = metrics.clone();
+                    async move {
+                        let opened = RpcParams::new(&params)
+                            .and_then(|p| p.finish(&names).map(|()| p))
+                            .and_then(|p| feed(p, ctx));
+                        let feed = match opened {
+                            Ok(feed) => feed,
+                            Err(e) => {
+                                pending.reject(e).await;
+                                return Ok(());
+                            }
+                        };
+                        let Ok(sink) = pending.accept().await else {
+                            return Ok(());
+                        };
+                        metrics.subscriptions_open.inc();
+                        let outcome = pump(sink, feed).await;
+                        metrics.subscriptions_open.dec();
+                        if outcome.is_err() {
+                            metrics.subscriptions_dropped.inc();
+                        }
+                        outcome.map_err(jsonrpsee::core::SubscriptionError::from)
+                    }
+                },
+            )
+            .unwrap_or_else(|e| panic!("RPC subscription {name}: {e}"));
+        self.registered.push(Registered {
+            name,
+            result: schema_of::<T>,
+        });
+        // The unsubscribe method is registered by jsonrpsee; it answers a boolean.
+        self.registered.push(Registered {
+            name: sub.unsubscribe,
+            result: schema_of::<bool>,
+        });
     }
 
     /// Names of the registered methods.
@@ -70,10 +184,123 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
         self.module.method_names().collect()
     }
 
-    /// The module, to start a server with.
-    pub fn into_module(self) -> RpcModule<Ctx> {
+    /// Finishes the API: generates the OpenRPC document of the registered methods and serves
+    /// it as `rpc.discover`.
+    pub fn into_api(mut self) -> RpcApi<Ctx> {
+        self.registered.push(Registered {
+            name: "rpc.discover",
+            result: schema_of::<crate::openrpc::Document>,
+        });
+        let doc = document(&self.registered);
+        let text: Arc<str> = serde_json::to_string(&doc)
+            .expect("a JSON value serializes")
+            .into();
+        let doc = Arc::new(doc);
         self.module
+            .register_method("rpc.discover", move |params, _, _| {
+                RpcParams::new(&params)?.finish(&[])?;
+                Ok::<_, RpcError>(Value::clone(&doc))
+            })
+            .unwrap_or_else(|e| panic!("rpc.discover: {e}"));
+        RpcApi {
+            module: self.module,
+            document: text,
+            metrics: self.metrics,
+        }
     }
+}
+
+/// Forwards events to the subscriber until it unsubscribes or the node stops (`Ok`), or until
+/// it is too slow (`Err` with the reason, sent as the close notification).
+async fn pump<E: Clone, T: Serialize>(
+    mut sink: jsonrpsee::SubscriptionSink,
+    mut feed: Feed<E, T>,
+) -> Result<(), String> {
+    use jsonrpsee::core::server::TrySendError;
+    loop {
+        let event = tokio::select! {
+            _ = sink.closed() => return Ok(()),
+            event = feed.events.recv() => event,
+        };
+        let event = match event {
+            Ok(event) => event,
+            Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                return Err(format!(
+                    "subscription dropped: the subscriber fell {missed} events behind"
+                ));
+            }
+        };
+        for item in (feed.map)(event) {
+            let Ok(raw) = serde_json::value::to_raw_value(&item) else {
+                continue;
+            };
+            match sink.try_send(raw) {
+                Ok(()) => {}
+                Err(TrySendError::Closed(_)) => return Ok(()),
+                Err(TrySendError::Full(_)) => {
+                    return Err("subscription dropped: the subscriber is too slow (the \
+                                connection's message buffer is full)"
+                        .to_owned());
+                }
+            }
+        }
+    }
+}
+
+/// The finished API: the jsonrpsee module, its OpenRPC document, and the RPC metrics.
+pub struct RpcApi<Ctx> {
+    module: RpcModule<Ctx>,
+    document: Arc<str>,
+    metrics: Arc<RpcMetrics>,
+}
+
+impl<Ctx> RpcApi<Ctx> {
+    /// The OpenRPC document, as JSON text.
+    pub fn document(&self) -> &str {
+        &self.document
+    }
+
+    /// Names of the served methods (including `rpc.discover` and unsubscribe methods).
+    pub fn method_names(&self) -> Vec<&'static str> {
+        self.module.method_names().collect()
+    }
+}
+
+/// What the server needs besides the API and the configuration.
+#[derive(Default)]
+pub struct ServerOptions {
+    /// The JWT secret; `None` when `rpc.auth.enabled` is false.
+    pub secret: Option<JwtSecret>,
+    /// More metric families for `/metrics` (the node's).
+    pub metrics_sources: Vec<Arc<dyn MetricsSource>>,
+}
+
+/// A request that carried a valid bearer token (or came while auth is off).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Authenticated;
+
+/// Whether a call came over plain HTTP (no subscriptions there) or a WebSocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// An HTTP request.
+    Http,
+    /// A message on a WebSocket connection.
+    WebSocket,
+}
+
+/// The remote address of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteAddr(pub SocketAddr);
+
+struct Shared {
+    config: RpcConfig,
+    secret: Option<JwtSecret>,
+    document: Arc<str>,
+    apidocs: String,
+    metrics: Arc<RpcMetrics>,
+    sources: Vec<Arc<dyn MetricsSource>>,
+    ip_limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 /// A running server.
@@ -83,28 +310,117 @@ pub struct RpcServer {
     addr: SocketAddr,
 }
 
+fn quota(per_second: u32, burst: u32) -> Option<Quota> {
+    let rate = NonZeroU32::new(per_second)?;
+    Some(Quota::per_second(rate).allow_burst(NonZeroU32::new(burst).unwrap_or(rate)))
+}
+
 impl RpcServer {
-    /// Binds `config.addr` (port 0 picks a free port) and serves `module` over HTTP and
+    /// Binds `config.addr` (port 0 picks a free port) and serves `api` over HTTP and
     /// WebSocket with the configured limits.
     ///
     /// # Errors
     /// The I/O error if the address cannot be bound.
     pub async fn start<Ctx: Send + Sync + 'static>(
         config: &RpcConfig,
-        module: RpcModule<Ctx>,
+        api: RpcApi<Ctx>,
+        options: ServerOptions,
     ) -> std::io::Result<RpcServer> {
+        let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        if options.secret.is_none() && !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "RPC authentication is OFF on a non-loopback address: anyone who reaches it can spend from the node's wallets");
+        }
         let server_config = ServerConfig::builder()
             .max_request_body_size(config.max_request_bytes)
             .max_response_body_size(config.max_response_bytes)
             .max_connections(config.max_connections)
+            .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+            .set_message_buffer_capacity(config.subscription_buffer.max(1))
             .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch_len))
             .build();
-        let server = Server::builder()
+        let shared = Arc::new(Shared {
+            apidocs: crate::apidocs::render(&api.document),
+            config: config.clone(),
+            secret: options.secret,
+            document: api.document,
+            metrics: api.metrics.clone(),
+            sources: options.metrics_sources,
+            ip_limiter: quota(
+                config.rate_limit.per_ip_per_second,
+                config.rate_limit.per_ip_burst,
+            )
+            .map(RateLimiter::keyed),
+        });
+        let cors = cors_layer(&config.cors_origins);
+        let methods: jsonrpsee::Methods = api.module.into();
+        let (stop_handle, handle) = stop_channel();
+        let builder = jsonrpsee::server::Server::builder()
             .set_config(server_config)
-            .build(config.addr)
-            .await?;
-        let addr = server.local_addr()?;
-        let handle = server.start(module);
+            .to_service_builder();
+        let connections = Arc::new(Semaphore::new(config.max_connections as usize));
+        let call_quota = quota(
+            config.rate_limit.per_connection_calls_per_second,
+            config.rate_limit.per_connection_burst,
+        );
+        let max_response = config.max_response_bytes as usize;
+        let stop = stop_handle.clone();
+        tokio::spawn(async move {
+            let mut sweep = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                let (socket, remote) = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "RPC accept failed");
+                            continue;
+                        }
+                    },
+                    _ = sweep.tick() => {
+                        if let Some(l) = &shared.ip_limiter {
+                            l.retain_recent();
+                        }
+                        continue;
+                    }
+                    _ = stop.clone().shutdown() => break,
+                };
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    shared.metrics.connections_rejected.inc();
+                    drop(socket);
+                    continue;
+                };
+                let guard = CallGuardShared {
+                    metrics: shared.metrics.clone(),
+                    auth_required: shared.secret.is_some(),
+                    limiter: call_quota.map(|q| Arc::new(RateLimiter::direct(q))),
+                    max_response,
+                };
+                let rpc = builder
+                    .clone()
+                    .set_rpc_middleware(RpcServiceBuilder::new().layer_fn(move |inner| CallGuard {
+                        inner,
+                        shared: guard.clone(),
+                    }))
+                    .build(methods.clone(), stop.clone());
+                let front = tower::ServiceBuilder::new()
+                    .option_layer(cors.clone())
+                    .service(Front {
+                        shared: shared.clone(),
+                        rpc,
+                        remote,
+                    });
+                let stopped = stop.clone().shutdown();
+                let metrics = shared.metrics.clone();
+                tokio::spawn(async move {
+                    metrics.connections_open.inc();
+                    if let Err(e) = serve_with_graceful_shutdown(socket, front, stopped).await {
+                        tracing::debug!(error = %e, %remote, "RPC connection ended");
+                    }
+                    metrics.connections_open.dec();
+                    drop(permit);
+                });
+            }
+        });
         tracing::info!(%addr, "JSON-RPC server listening (HTTP and WebSocket)");
         Ok(RpcServer { handle, addr })
     }
@@ -121,85 +437,303 @@ impl RpcServer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::error::{ErrorCode, rpc_error};
-    use jsonrpsee::core::client::ClientT;
-    use jsonrpsee::http_client::HttpClientBuilder;
-    use jsonrpsee::rpc_params;
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+            .max_age(Duration::from_secs(3600)),
+    )
+}
 
-    #[tokio::test]
-    async fn serves_registered_methods_and_names_bad_params() {
-        let mut reg = Registry::new(41u64);
-        reg.register(
-            "chain_getBlockHash",
-            |p: RpcParams, ctx: Arc<u64>| async move {
-                let height: u64 = p.required(0, "height")?;
-                if height > 100 {
-                    return Err(rpc_error(
-                        ErrorCode::NotFound,
-                        format!("no block at height {height}"),
-                    ));
-                }
-                Ok(format!("{}", *ctx + height))
-            },
-        );
-        let config = RpcConfig {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            ..RpcConfig::default()
-        };
-        let server = RpcServer::start(&config, reg.into_module()).await.unwrap();
-        let client = HttpClientBuilder::default()
-            .build(format!("http://{}", server.local_addr()))
-            .unwrap();
+/// The per-connection HTTP front: rate limit, auth, plain routes, then jsonrpsee.
+#[derive(Clone)]
+struct Front<S> {
+    shared: Arc<Shared>,
+    rpc: S,
+    remote: SocketAddr,
+}
 
-        let ok: String = client
-            .request("chain_getBlockHash", rpc_params![1])
-            .await
-            .unwrap();
-        assert_eq!(ok, "42");
-        let err = client
-            .request::<String, _>("chain_getBlockHash", rpc_params!["x"])
-            .await
-            .unwrap_err();
-        let jsonrpsee::core::client::Error::Call(obj) = err else {
-            panic!("{err}")
-        };
-        assert_eq!(obj.code(), -32602);
-        assert!(
-            obj.message().starts_with("invalid parameter `height`"),
-            "{}",
-            obj.message()
-        );
-        let err = client
-            .request::<String, _>("chain_getBlockHash", rpc_params![1, 2])
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("at most 1"), "{err}");
-        let err = client
-            .request::<String, _>("chain_getBlockHash", rpc_params![500])
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("no block at height 500"), "{err}");
-        let err = client
-            .request::<String, _>("chain_nope", rpc_params![])
-            .await
-            .unwrap_err();
-        assert!(
-            err.to_string().to_lowercase().contains("method not found"),
-            "{err}"
-        );
-        server.stop().await;
+/// A JSON-RPC error object with `id: null`, as the body of a refused HTTP request.
+pub(crate) fn error_body(code: i32, message: &str) -> String {
+    json!({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": null}).to_string()
+}
+
+pub(crate) fn response(status: StatusCode, content_type: &str, body: String) -> HttpResponse {
+    http::Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(HttpBody::from(body))
+        .expect("static headers are valid")
+}
+
+impl<S> Service<HttpRequest<Incoming>> for Front<S>
+where
+    S: Service<HttpRequest<HttpBody>, Response = HttpResponse, Error = BoxError>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+{
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, BoxError>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        std::task::Poll::Ready(Ok(()))
     }
 
-    #[test]
-    #[should_panic(expected = "not in the method table")]
-    fn unknown_methods_cannot_be_registered() {
-        let mut reg = Registry::new(());
-        reg.register(
-            "chain_secretBackdoor",
-            |_p: RpcParams, _c: Arc<()>| async move { Ok(0u8) },
-        );
+    fn call(&mut self, request: HttpRequest<Incoming>) -> Self::Future {
+        let shared = self.shared.clone();
+        let mut rpc = self.rpc.clone();
+        let remote = self.remote;
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            if let Some(limiter) = &shared.ip_limiter
+                && let Err(not_until) = limiter.check_key(&remote.ip())
+            {
+                shared.metrics.http_rate_limited.inc();
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let mut rp = response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "application/json",
+                    error_body(
+                        ErrorCode::RateLimited.code(),
+                        "rate limited: too many requests from this address",
+                    ),
+                );
+                rp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+                return Ok(rp);
+            }
+            parts.extensions.insert(RemoteAddr(remote));
+            let upgrade = parts
+                .headers
+                .get(header::UPGRADE)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+            parts.extensions.insert(if upgrade {
+                Transport::WebSocket
+            } else {
+                Transport::Http
+            });
+            match &shared.secret {
+                None => {
+                    parts.extensions.insert(Authenticated);
+                }
+                Some(secret) => {
+                    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+                        if let Err(e) = secret.check_header(value.as_bytes()) {
+                            let mut rp = response(
+                                StatusCode::UNAUTHORIZED,
+                                "application/json",
+                                error_body(ErrorCode::Unauthorized.code(), &e.to_string()),
+                            );
+                            rp.headers_mut().insert(
+                                header::WWW_AUTHENTICATE,
+                                HeaderValue::from_static("Bearer"),
+                            );
+                            return Ok(rp);
+                        }
+                        parts.extensions.insert(Authenticated);
+                    }
+                }
+            }
+            let path = parts.uri.path().to_owned();
+            match (&parts.method, path.as_str()) {
+                (&Method::GET, "/metrics") => {
+                    let text = shared.metrics.render(&shared.sources);
+                    return Ok(response(StatusCode::OK, crate::metrics::CONTENT_TYPE, text));
+                }
+                (&Method::GET, "/openrpc.json") => {
+                    return Ok(response(
+                        StatusCode::OK,
+                        "application/json",
+                        shared.document.to_string(),
+                    ));
+                }
+                (&Method::GET, "/apidocs" | "/apidocs/") => {
+                    return Ok(response(
+                        StatusCode::OK,
+                        "text/html; charset=utf-8",
+                        shared.apidocs.clone(),
+                    ));
+                }
+                _ => {}
+            }
+            let target = parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+            if let Some(route) = rest::route(&parts.method, &target) {
+                let limit = shared.config.max_request_bytes as usize;
+                let body = match http_body_util::Limited::new(body, limit).collect().await {
+                    Ok(b) => b.to_bytes(),
+                    Err(_) => {
+                        return Ok(response(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "application/json",
+                            error_body(-32007, "request body too large"),
+                        ));
+                    }
+                };
+                return Ok(rest::serve(route, parts, &body, &mut rpc).await);
+            }
+            let request = http::Request::from_parts(parts, HttpBody::new(body));
+            rpc.call(request).await
+        })
+    }
+}
+
+/// State of one connection's [`CallGuard`].
+#[derive(Clone)]
+struct CallGuardShared {
+    metrics: Arc<RpcMetrics>,
+    auth_required: bool,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    max_response: usize,
+}
+
+/// RPC middleware: per-connection call limit, access control, metrics.
+#[derive(Clone)]
+struct CallGuard<S> {
+    inner: S,
+    shared: CallGuardShared,
+}
+
+impl<S> CallGuard<S> {
+    fn refuse(&self, method: &str, extensions: &Extensions) -> Option<RpcError> {
+        if let Some(limiter) = &self.shared.limiter
+            && limiter.check().is_err()
+        {
+            return Some(rpc_error(
+                ErrorCode::RateLimited,
+                "rate limited: too many calls on this connection",
+            ));
+        }
+        let spec = find(method);
+        let subscription = spec.is_some_and(|m| m.subscription.is_some())
+            || crate::METHODS
+                .iter()
+                .any(|m| m.subscription.is_some_and(|s| s.unsubscribe == method));
+        if subscription && extensions.get::<Transport>() == Some(&Transport::Http) {
+            return Some(rpc_error(
+                ErrorCode::InvalidRequest,
+                format!("{method} needs a WebSocket connection (ws://host:port)"),
+            ));
+        }
+        let private = spec.is_some_and(|m| m.access == Access::Private);
+        if private && self.shared.auth_required && extensions.get::<Authenticated>().is_none() {
+            return Some(rpc_error(
+                ErrorCode::Unauthorized,
+                format!(
+                    "unauthorized: {method} is a private method; send Authorization: Bearer <JWT> (`i8o8icoin auth token` prints one)"
+                ),
+            ));
+        }
+        None
+    }
+}
+
+impl<S> RpcServiceT for CallGuard<S>
+where
+    S: RpcServiceT<
+            MethodResponse = MethodResponse,
+            BatchResponse = MethodResponse,
+            NotificationResponse = MethodResponse,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    type MethodResponse = MethodResponse;
+    type NotificationResponse = MethodResponse;
+    type BatchResponse = MethodResponse;
+
+    fn call<'a>(
+        &self,
+        request: Request<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        let this = self.clone();
+        async move {
+            let started = Instant::now();
+            let method = request.method_name().to_owned();
+            let rp = match this.refuse(&method, request.extensions()) {
+                Some(err) => MethodResponse::error(request.id().into_owned(), err),
+                None => this.inner.call(request).await,
+            };
+            this.shared
+                .metrics
+                .record_call(&method, rp.as_error_code(), started.elapsed());
+            rp
+        }
+    }
+
+    fn batch<'a>(
+        &self,
+        batch: Batch<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        // Re-implements jsonrpsee's batch loop so that `call` (limits, access, metrics) runs
+        // for every element.
+        let this = self.clone();
+        async move {
+            let mut out = BatchResponseBuilder::new_with_limit(this.shared.max_response);
+            let mut notifications = false;
+            for entry in batch {
+                let rp = match entry {
+                    Ok(BatchEntry::Call(request)) => this.call(request).await,
+                    Ok(BatchEntry::Notification(n)) => {
+                        notifications = true;
+                        this.notification(n).await;
+                        continue;
+                    }
+                    Err(err) => {
+                        let (err, id) = err.into_parts();
+                        MethodResponse::error(id, err)
+                    }
+                };
+                if let Err(too_big) = out.append(rp) {
+                    return too_big;
+                }
+            }
+            if out.is_empty() && notifications {
+                MethodResponse::notification()
+            } else {
+                MethodResponse::from_batch(out.finish())
+            }
+        }
+    }
+
+    fn notification<'a>(
+        &self,
+        n: Notification<'a>,
+    ) -> impl std::future::Future<Output = MethodResponse> + Send + 'a {
+        let this = self.clone();
+        async move {
+            if this.refuse(&n.method, &n.extensions).is_some() {
+                return MethodResponse::notification();
+            }
+            this.inner.notification(n).await
+        }
     }
 }

@@ -35,6 +35,7 @@ pub const COIN_DECIMALS: usize = 8;
     Serialize,
     Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Amount(u64);
 

@@ -21,6 +21,7 @@ pub const MAX_HEADER_DECODE_SIZE: usize = 1_024;
 
 /// How a block proves it may extend the chain, per the consensus engine active at its height.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Seal {
     /// Proof of work: the header hash, read as a big-endian number, is at most the target.
@@ -38,15 +39,18 @@ pub enum Seal {
         slot: u64,
         /// The producer's compressed secp256k1 public key.
         #[serde(with = "crate::serde_hex::array")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         pubkey: [u8; 33],
         /// The producer's signature over [`Header::signing_hash`] (format fixed by the engine).
         #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         signature: Vec<u8>,
     },
 }
 
 /// A block header.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Header {
     /// Header version.
@@ -100,6 +104,7 @@ impl Header {
 
 /// A block: header and transactions, coinbase first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Block {
     /// The header.

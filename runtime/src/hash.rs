@@ -143,6 +143,21 @@ macro_rules! hash_newtype {
                 crate::serde_hex::deserialize_from_str(deserializer)
             }
         }
+
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                "Hash".into()
+            }
+
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                crate::schema::hash32()
+            }
+        }
     };
 }
 

@@ -39,6 +39,8 @@ mod decode;
 pub mod hash;
 pub mod merkle;
 pub mod pow;
+#[cfg(feature = "schema")]
+pub mod schema;
 mod serde_hex;
 pub mod sighash;
 pub mod signing;

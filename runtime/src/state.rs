@@ -34,6 +34,7 @@ pub struct StoreError(pub String);
 
 /// An unspent output with where it was created.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Coin {
     /// The output.
     pub output: TxOut,
@@ -438,6 +439,7 @@ pub fn utxo_key(outpoint: &OutPoint) -> [u8; 36] {
 
 /// Summary of a UTXO set: equal on every node with the same tip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UtxoSetInfo {
     /// Number of unspent outputs.

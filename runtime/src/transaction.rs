@@ -44,6 +44,7 @@ pub const MAX_TX_SIZE: usize = 1_000_000;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OutPoint {
     /// The transaction that created the output.
@@ -74,12 +75,14 @@ impl fmt::Display for OutPoint {
 
 /// A transaction input: spends `prevout` by satisfying its locking script with `script_sig`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TxIn {
     /// The output being spent.
     pub prevout: OutPoint,
     /// The unlocking script, run before the spent output's `script_pubkey`.
     #[serde(with = "crate::serde_hex::script")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
     pub script_sig: ScriptBuf,
     /// nSequence: relative lock time (BIP68 semantics) or `u32::MAX` for final.
     pub sequence: u32,
@@ -87,12 +90,14 @@ pub struct TxIn {
 
 /// A transaction output: an amount locked by a script.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TxOut {
     /// The amount locked.
     pub value: Amount,
     /// The locking script.
     #[serde(with = "crate::serde_hex::script")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
     pub script_pubkey: ScriptBuf,
 }
 
@@ -102,6 +107,7 @@ pub struct TxOut {
 /// outputs: fee = inputs − outputs − value moved into state. Public keys are 33-byte compressed
 /// secp256k1 keys.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Payload {
     /// Upload a Wasm contract and instantiate it. The contract's address is derived from the
@@ -111,12 +117,15 @@ pub enum Payload {
     Deploy {
         /// The Wasm module.
         #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         code: Vec<u8>,
         /// Input for the constructor.
         #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         init_input: Vec<u8>,
         /// Chosen by the deployer so the same code can be deployed at several addresses.
         #[serde(with = "crate::serde_hex::array")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         salt: [u8; 32],
         /// Most gas the instantiation may use.
         gas_limit: u64,
@@ -128,6 +137,7 @@ pub enum Payload {
         contract: ContractAddress,
         /// The call's input data.
         #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         input: Vec<u8>,
         /// Amount moved from the inputs into the contract's balance.
         value: Amount,
@@ -139,6 +149,7 @@ pub enum Payload {
     Bond {
         /// The staking public key the stake is credited to.
         #[serde(with = "crate::serde_hex::array")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         staking_key: [u8; 33],
         /// Amount moved from the inputs into bonded stake.
         value: Amount,
@@ -149,6 +160,7 @@ pub enum Payload {
     Unbond {
         /// The staking public key whose stake is released.
         #[serde(with = "crate::serde_hex::array")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         staking_key: [u8; 33],
         /// Amount to release.
         value: Amount,
@@ -160,6 +172,7 @@ pub enum Payload {
         name: String,
         /// The delegate's block-signing public key.
         #[serde(with = "crate::serde_hex::array")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         key: [u8; 33],
     },
     /// Replace the DPoS votes of `voter_key`'s bonded stake with votes for `delegates`.
@@ -167,9 +180,11 @@ pub enum Payload {
     Vote {
         /// The voter's staking public key (its bonded stake is the vote weight).
         #[serde(with = "crate::serde_hex::array")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         voter_key: [u8; 33],
         /// The delegates voted for, by key.
         #[serde(with = "crate::serde_hex::array_vec")]
+        #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Hex>"))]
         delegates: Vec<[u8; 33]>,
     },
     /// Instantiate code already on chain (stored by an earlier `Deploy`) by its hash: the
@@ -181,9 +196,11 @@ pub enum Payload {
         code_hash: Hash256,
         /// Input for the constructor.
         #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         init_input: Vec<u8>,
         /// Chosen by the deployer so the same code can be instantiated at several addresses.
         #[serde(with = "crate::serde_hex::array")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
         salt: [u8; 32],
         /// Most gas the instantiation may use.
         gas_limit: u64,
@@ -192,6 +209,7 @@ pub enum Payload {
 
 /// A transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     /// Version; 2 or later enables relative lock times (BIP68/112), as in Bitcoin.

@@ -553,6 +553,7 @@ impl Service {
                         mempool_asked: false,
                     },
                 );
+                self.node.metrics().peers.set(self.peers.len() as i64);
                 self.send(peer_id, Request::Status, Pending::Status);
             }
             SwarmEvent::ConnectionClosed {
@@ -562,6 +563,7 @@ impl Service {
             } => {
                 tracing::info!(peer = %peer_id, "peer disconnected");
                 self.peers.remove(&peer_id);
+                self.node.metrics().peers.set(self.peers.len() as i64);
                 self.forget_requests_of(peer_id);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {

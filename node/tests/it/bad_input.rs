@@ -305,7 +305,7 @@ async fn bad_input_gets_exact_errors_and_the_node_keeps_serving() {
     assert_eq!((rsp.status, rsp.body.as_str()), (200, "null"), "{rsp:?}");
 
     // (b) Unknown methods.
-    for method in ["chain_nope", "", "CHAIN_GETINFO", "rpc.discover"] {
+    for method in ["chain_nope", "", "CHAIN_GETINFO", "rpc.secret"] {
         let (code, msg) = call_err(&c, method, rpc_params![]).await;
         assert_eq!(
             (code, msg.as_str()),

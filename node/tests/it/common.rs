@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use i8o8i_config::NodeConfig;
+use i8o8i_node::client::{RpcClient, connect, secret_in};
 use i8o8i_node::launch::{LaunchOptions, RunningNode, launch};
 use i8o8i_runtime::consensus::coinbase_height_prefix;
 use i8o8i_runtime::{
@@ -11,13 +12,12 @@ use i8o8i_runtime::{
 use i8o8i_script_vm::{Builder, Script};
 use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::core::params::ArrayParams;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// A standalone node (no network) on a dev chain in `dir`, RPC on an ephemeral loopback port,
 /// no background mining.
-pub(crate) async fn start(dir: &Path) -> (RunningNode, HttpClient) {
+pub(crate) async fn start(dir: &Path) -> (RunningNode, RpcClient) {
     start_with(dir, |c| c.p2p.enabled = false).await
 }
 
@@ -26,7 +26,7 @@ pub(crate) async fn start(dir: &Path) -> (RunningNode, HttpClient) {
 pub(crate) async fn start_with(
     dir: &Path,
     adjust: impl FnOnce(&mut NodeConfig),
-) -> (RunningNode, HttpClient) {
+) -> (RunningNode, RpcClient) {
     let mut config = NodeConfig {
         chain: "dev".into(),
         data_dir: Some(dir.to_owned()),
@@ -39,15 +39,14 @@ pub(crate) async fn start_with(
     let node = launch(LaunchOptions { config, dev: false })
         .await
         .expect("node starts");
-    let client = HttpClientBuilder::default()
-        .build(format!("http://{}", node.rpc_addr()))
-        .unwrap();
+    let secret = secret_in(dir).expect("the node created its JWT secret");
+    let client = connect(&format!("http://{}", node.rpc_addr()), Some(secret), None).unwrap();
     (node, client)
 }
 
 /// Calls `method`, panicking with the server's message on error.
 pub(crate) async fn call<T: DeserializeOwned>(
-    c: &HttpClient,
+    c: &RpcClient,
     method: &str,
     params: ArrayParams,
 ) -> T {
@@ -58,7 +57,7 @@ pub(crate) async fn call<T: DeserializeOwned>(
 }
 
 /// Calls `method` expecting a JSON-RPC error; returns (code, message).
-pub(crate) async fn call_err(c: &HttpClient, method: &str, params: ArrayParams) -> (i32, String) {
+pub(crate) async fn call_err(c: &RpcClient, method: &str, params: ArrayParams) -> (i32, String) {
     match c.request::<Value, _>(method, params).await {
         Ok(v) => panic!("{method} unexpectedly succeeded: {v}"),
         Err(ClientError::Call(obj)) => (obj.code(), obj.message().to_owned()),

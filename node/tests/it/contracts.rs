@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
+use i8o8i_node::client::RpcClient;
 use i8o8i_runtime::address::{Address, Network};
 use jsonrpsee::core::params::ArrayParams;
-use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use parity_scale_codec::Encode;
 use serde_json::Value;
@@ -59,11 +59,11 @@ fn input(method: &str, args: impl Encode) -> String {
     hex::encode([method.to_owned().encode(), args.encode()].concat())
 }
 
-async fn mine(c: &HttpClient, n: u32, to: &str) {
+async fn mine(c: &RpcClient, n: u32, to: &str) {
     let _: Value = call(c, "mining_generate", rpc_params![n, to]).await;
 }
 
-async fn query(c: &HttpClient, contract: &str, method: &str, args: impl Encode) -> Value {
+async fn query(c: &RpcClient, contract: &str, method: &str, args: impl Encode) -> Value {
     call(
         c,
         "contract_query",
@@ -72,20 +72,20 @@ async fn query(c: &HttpClient, contract: &str, method: &str, args: impl Encode) 
     .await
 }
 
-async fn query_u128(c: &HttpClient, contract: &str, method: &str, args: impl Encode) -> u128 {
+async fn query_u128(c: &RpcClient, contract: &str, method: &str, args: impl Encode) -> u128 {
     let reply = query(c, contract, method, args).await;
     let bytes = hex::decode(reply["returnData"].as_str().unwrap()).unwrap();
     u128::from_le_bytes(bytes.try_into().expect("a u128"))
 }
 
 /// Confirmed plus immature: what a wallet holds in blocks, whatever matures meanwhile.
-async fn confirmed(c: &HttpClient, wallet: &str) -> u64 {
+async fn confirmed(c: &RpcClient, wallet: &str) -> u64 {
     let b: Value = call(c, "wallet_getBalance", rpc_params![wallet]).await;
     units(&b["confirmed"]) + units(&b["immature"])
 }
 
 async fn contract_call(
-    c: &HttpClient,
+    c: &RpcClient,
     wallet: &str,
     contract: &str,
     input: String,
@@ -103,7 +103,7 @@ async fn contract_call(
 }
 
 struct World {
-    c: HttpClient,
+    c: RpcClient,
     alice: String,
     bob: String,
     carol: String,
@@ -113,7 +113,7 @@ struct World {
 /// Wallets alice (funded with two mature coinbases), bob (funded with 20 I8O), carol (empty)
 /// and a miner address that collects every later block, so wallet balances move only by
 /// what the test does.
-async fn world(c: HttpClient) -> World {
+async fn world(c: RpcClient) -> World {
     let mut addrs = Vec::new();
     for name in ["alice", "bob", "carol", "miner"] {
         let w: Value = call(&c, "wallet_create", rpc_params![name, PASSWORD]).await;

@@ -29,13 +29,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use i8o8i_node::client::{RpcClient, connect};
 use i8o8i_node::store::Store;
 use i8o8i_runtime::address::{Address, Network};
 use i8o8i_runtime::state::{Coin, UtxoSetHasher, UtxoSetInfo, utxo_key};
 use i8o8i_runtime::{Block, BlockHash, Header, OutPoint, merkle_root};
 use i8o8i_script_vm::ScriptBuf;
 use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
 
@@ -165,11 +165,9 @@ impl NodeProcess {
 
     /// Polls `chain_getInfo` until it answers (bounded by [`DEADLINE`]); returns a client and
     /// the moment RPC came up, or `None` if the node lost the race for its port.
-    async fn wait_rpc(&mut self) -> Option<(HttpClient, Instant)> {
-        let client = HttpClientBuilder::default()
-            .request_timeout(Duration::from_secs(10))
-            .build(&self.url)
-            .expect("client");
+    async fn wait_rpc(&mut self) -> Option<(RpcClient, Instant)> {
+        // Only public methods are called: no secret needed.
+        let client = connect(&self.url, None, Some(Duration::from_secs(10))).expect("client");
         let deadline = Instant::now() + DEADLINE;
         loop {
             if self.lost_port_race() {
@@ -250,7 +248,7 @@ struct Replica {
 
 impl Replica {
     /// Starts from the genesis block, which must create no coin (no premine on dev).
-    async fn new(c: &HttpClient, payout: ScriptBuf) -> Replica {
+    async fn new(c: &RpcClient, payout: ScriptBuf) -> Replica {
         let info: Value = call(c, "chain_getInfo", rpc_params![]).await;
         let genesis: Value = call(c, "chain_getBlock", rpc_params![0]).await;
         let header: Header = serde_json::from_value(genesis["header"].clone()).unwrap();
@@ -266,7 +264,7 @@ impl Replica {
     }
 
     /// Extends the verified chain to `height` with blocks fetched in pages of 100.
-    async fn sync_to(&mut self, c: &HttpClient, height: u64) {
+    async fn sync_to(&mut self, c: &RpcClient, height: u64) {
         // The highest verified block is still on the best chain: it commits to all below it.
         let top = self.hashes.len() as u64 - 1;
         let at_top: BlockHash = call(c, "chain_getBlockHash", rpc_params![top]).await;
@@ -320,7 +318,7 @@ impl Replica {
 }
 
 /// The post-restart checks; returns the snapshot height.
-async fn check_node(c: &HttpClient, replica: &mut Replica, min_height: u64) -> u64 {
+async fn check_node(c: &RpcClient, replica: &mut Replica, min_height: u64) -> u64 {
     // One consistent snapshot: the scan runs under the import lock.
     let snap: Value = call(c, "chain_getUtxoSetInfo", rpc_params![]).await;
     let height = u64_of(&snap["height"]);

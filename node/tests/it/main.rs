@@ -9,3 +9,4 @@ mod crash;
 mod mempool_policy;
 mod network;
 mod node_flow;
+mod rpc_platform;

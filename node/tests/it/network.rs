@@ -6,13 +6,13 @@
 use std::future::Future;
 use std::time::Duration;
 
+use i8o8i_node::client::RpcClient;
 use i8o8i_node::launch::RunningNode;
 use i8o8i_node::p2p::behaviour::{Behaviour, BehaviourEvent};
 use i8o8i_node::p2p::protocol::MAX_REQUEST_BYTES;
 use i8o8i_node::p2p::topics::{Topic, TopicKind};
 use i8o8i_runtime::{BlockHash, Transaction};
 use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::HttpClient;
 use jsonrpsee::rpc_params;
 use libp2p::futures::StreamExt;
 use libp2p::gossipsub::IdentTopic;
@@ -31,7 +31,7 @@ const WAIT: Duration = Duration::from_secs(120);
 
 struct Net {
     node: RunningNode,
-    c: HttpClient,
+    c: RpcClient,
     _dir: tempfile::TempDir,
 }
 
@@ -69,17 +69,17 @@ where
     }
 }
 
-async fn listen_addr(c: &HttpClient) -> String {
+async fn listen_addr(c: &RpcClient) -> String {
     let info: Value = call(c, "net_getInfo", rpc_params![]).await;
     info["listenAddresses"][0].as_str().unwrap().to_owned()
 }
 
-async fn peer_id(c: &HttpClient) -> String {
+async fn peer_id(c: &RpcClient) -> String {
     let info: Value = call(c, "net_getInfo", rpc_params![]).await;
     info["peerId"].as_str().unwrap().to_owned()
 }
 
-async fn peer_ids(c: &HttpClient) -> Vec<String> {
+async fn peer_ids(c: &RpcClient) -> Vec<String> {
     let peers: Vec<Value> = call(c, "net_peers", rpc_params![]).await;
     peers
         .iter()
@@ -87,7 +87,7 @@ async fn peer_ids(c: &HttpClient) -> Vec<String> {
         .collect()
 }
 
-async fn tip(c: &HttpClient) -> (u64, String) {
+async fn tip(c: &RpcClient) -> (u64, String) {
     let info: Value = call(c, "chain_getInfo", rpc_params![]).await;
     (
         info["height"].as_u64().unwrap(),
@@ -95,7 +95,7 @@ async fn tip(c: &HttpClient) -> (u64, String) {
     )
 }
 
-async fn utxo_hash(c: &HttpClient) -> String {
+async fn utxo_hash(c: &RpcClient) -> String {
     let info: Value = call(c, "chain_getUtxoSetInfo", rpc_params![]).await;
     info["hash"].as_str().unwrap().to_owned()
 }
@@ -119,17 +119,17 @@ async fn new_address(n: &Net, wallet: &str) -> String {
     w["address"].as_str().unwrap().to_owned()
 }
 
-async fn in_mempool(c: &HttpClient, txid: &str) -> bool {
+async fn in_mempool(c: &RpcClient, txid: &str) -> bool {
     let ids: Vec<String> = call(c, "mempool_getTxids", rpc_params![]).await;
     ids.iter().any(|t| t == txid)
 }
 
-async fn confirmed_height(c: &HttpClient, txid: &str) -> Option<u64> {
+async fn confirmed_height(c: &RpcClient, txid: &str) -> Option<u64> {
     let tx: Value = call(c, "tx_get", rpc_params![txid]).await;
     (tx["status"]["state"] == "confirmed").then(|| tx["status"]["height"].as_u64().unwrap())
 }
 
-async fn balance(c: &HttpClient, address: &str) -> u64 {
+async fn balance(c: &RpcClient, address: &str) -> u64 {
     let b: Value = call(c, "address_getBalance", rpc_params![address]).await;
     b["confirmed"].as_u64().unwrap()
 }

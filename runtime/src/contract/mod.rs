@@ -52,6 +52,7 @@ pub use validate::{ALLOWED_FEATURES, ModuleError, abi_of, validate_module};
 
 /// A contract's account record.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ContractAccount {
     /// SHA-256 of its code.
@@ -60,6 +61,7 @@ pub struct ContractAccount {
     pub balance: Amount,
     /// Script of the deployer.
     #[serde(with = "crate::serde_hex::bytes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
     pub deployer: Vec<u8>,
     /// Height of the block that deployed it.
     pub height: u64,
@@ -67,20 +69,24 @@ pub struct ContractAccount {
 
 /// An event a contract emitted.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     /// The emitting contract.
     pub contract: ContractAddress,
     /// Indexed topics (at most [`limits::MAX_TOPICS`]).
     #[serde(with = "crate::serde_hex::array_vec")]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<crate::schema::Hex>"))]
     pub topics: Vec<[u8; 32]>,
     /// Data.
     #[serde(with = "crate::serde_hex::bytes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
     pub data: Vec<u8>,
 }
 
 /// How an execution ended.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", content = "reason", rename_all = "camelCase")]
 pub enum ExecStatus {
     /// Completed; its state changes are kept.
@@ -104,6 +110,7 @@ impl ExecStatus {
 
 /// The outcome of a contract transaction, stored by txid.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Receipt {
     /// The contract deployed or called.
@@ -115,6 +122,7 @@ pub struct Receipt {
     pub gas_used: u64,
     /// Return data (empty unless successful).
     #[serde(with = "crate::serde_hex::bytes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
     pub return_data: Vec<u8>,
     /// Events (empty unless successful).
     pub events: Vec<Event>,

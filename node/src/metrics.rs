@@ -1,0 +1,175 @@
+//! The node's Prometheus metrics (`i8o8i_*`), exported by the RPC server's `/metrics` next to
+//! its own. Gauges of state the node already keeps (height, mempool, memory) are read at scrape
+//! time; events (block connects, reorganisations, contract gas) are counted where they happen.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use i8o8i_rpc::MetricsSource;
+use prometheus_client::encoding::text::encode_registry;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::node::Node;
+
+/// Metric handles, owned by the [`Node`].
+pub struct NodeMetrics {
+    registry: Registry,
+    height: Gauge,
+    block_connect: Histogram,
+    blocks_connected: Counter,
+    reorgs: Counter,
+    reorg_depth: Histogram,
+    mempool_txs: Gauge,
+    mempool_bytes: Gauge,
+    /// Connected peers; the network service sets it.
+    pub peers: Gauge,
+    contract_gas: Counter,
+    resident_bytes: Gauge,
+}
+
+impl std::fmt::Debug for NodeMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NodeMetrics")
+    }
+}
+
+impl Default for NodeMetrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("i8o8i");
+        let height = Gauge::default();
+        registry.register(
+            "chain_height",
+            "Height of the best chain's tip",
+            height.clone(),
+        );
+        // 100 µs .. ~26 s.
+        let block_connect = Histogram::new(exponential_buckets(0.000_1, 2.0, 18));
+        registry.register(
+            "block_connect_duration_seconds",
+            "Time to validate and connect one block (a reorganisation's blocks share its time)",
+            block_connect.clone(),
+        );
+        let blocks_connected = Counter::default();
+        registry.register(
+            "blocks_connected",
+            "Blocks connected to the best chain",
+            blocks_connected.clone(),
+        );
+        let reorgs = Counter::default();
+        registry.register(
+            "chain_reorgs",
+            "Reorganisations (blocks of the best chain disconnected)",
+            reorgs.clone(),
+        );
+        let reorg_depth = Histogram::new([1.0, 2.0, 3.0, 6.0, 10.0, 100.0, 1000.0]);
+        registry.register(
+            "chain_reorg_depth_blocks",
+            "Blocks disconnected per reorganisation",
+            reorg_depth.clone(),
+        );
+        let mempool_txs = Gauge::default();
+        registry.register(
+            "mempool_txs",
+            "Transactions in the mempool",
+            mempool_txs.clone(),
+        );
+        let mempool_bytes = Gauge::default();
+        registry.register(
+            "mempool_bytes",
+            "Encoded size of the mempool's transactions",
+            mempool_bytes.clone(),
+        );
+        let peers = Gauge::default();
+        registry.register("p2p_peers", "Connected peers", peers.clone());
+        let contract_gas = Counter::default();
+        registry.register(
+            "contract_gas_used",
+            "Gas used by contract transactions in connected blocks",
+            contract_gas.clone(),
+        );
+        let resident_bytes = Gauge::default();
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of the node process",
+            resident_bytes.clone(),
+        );
+        NodeMetrics {
+            registry,
+            height,
+            block_connect,
+            blocks_connected,
+            reorgs,
+            reorg_depth,
+            mempool_txs,
+            mempool_bytes,
+            peers,
+            contract_gas,
+            resident_bytes,
+        }
+    }
+}
+
+impl NodeMetrics {
+    /// Records an import that connected `connected` blocks in `elapsed`, after disconnecting
+    /// `disconnected`, with `gas` used by their contract transactions.
+    pub(crate) fn imported(
+        &self,
+        connected: usize,
+        disconnected: usize,
+        elapsed: Duration,
+        gas: u64,
+    ) {
+        if connected > 0 {
+            let per_block = elapsed.as_secs_f64() / connected as f64;
+            for _ in 0..connected {
+                self.block_connect.observe(per_block);
+            }
+            self.blocks_connected.inc_by(connected as u64);
+        }
+        if disconnected > 0 {
+            self.reorgs.inc();
+            self.reorg_depth.observe(disconnected as f64);
+        }
+        self.contract_gas.inc_by(gas);
+    }
+}
+
+/// Resident set size of this process, from `/proc/self/status` (Linux); 0 elsewhere.
+fn resident_bytes() -> i64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return 0;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
+        .map_or(0, |kb| kb.saturating_mul(1024))
+}
+
+/// The node as a [`MetricsSource`]; holds it weakly so the server does not keep it alive.
+pub struct NodeMetricsSource(pub Weak<Node>);
+
+impl MetricsSource for NodeMetricsSource {
+    fn encode(&self, out: &mut String) -> std::fmt::Result {
+        let Some(node) = self.0.upgrade() else {
+            return Ok(());
+        };
+        let m = node.metrics();
+        m.height
+            .set(i64::try_from(node.chain().tip().header.height).unwrap_or(i64::MAX));
+        let info = node.mempool().info();
+        m.mempool_txs.set(info.count as i64);
+        m.mempool_bytes
+            .set(i64::try_from(info.bytes).unwrap_or(i64::MAX));
+        m.resident_bytes.set(resident_bytes());
+        encode_registry(out, &m.registry)
+    }
+}
+
+/// The source for `node`.
+pub fn source(node: &Arc<Node>) -> Arc<dyn MetricsSource> {
+    Arc::new(NodeMetricsSource(Arc::downgrade(node)))
+}

@@ -1,0 +1,974 @@
+//! The RPC platform against a real node: the OpenRPC document, JWT auth over HTTP and
+//! WebSocket, rate limits and size limits, `/metrics`, subscriptions (and dropping a stalled
+//! subscriber), hostile requests, the REST aliases, CORS and the docs page in Chromium.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use i8o8i_config::NodeConfig;
+use i8o8i_node::client::secret_in;
+use i8o8i_rpc::auth::unix_now;
+use i8o8i_rpc::{JwtSecret, METHODS, Registry};
+use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
+use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::{HeaderMap, HeaderValue, WsClientBuilder};
+use serde_json::{Value, json};
+
+use crate::common::{call, call_err, start_with};
+
+/// A raw HTTP client, optionally bound to a local source address.
+fn http_client(local: Option<IpAddr>) -> Client<HttpConnector, Full<Bytes>> {
+    let mut connector = HttpConnector::new();
+    connector.set_local_address(local);
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+struct Reply {
+    status: u16,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+async fn send(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Reply {
+    let mut request = http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = client
+        .request(request.body(Full::new(body.into())).unwrap())
+        .await
+        .expect("HTTP request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+async fn post_json(addr: SocketAddr, body: &str, token: Option<&str>) -> Reply {
+    let bearer = token.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(b) = &bearer {
+        headers.push(("authorization", b));
+    }
+    send(
+        &http_client(None),
+        "POST",
+        &format!("http://{addr}/"),
+        &headers,
+        body.to_owned(),
+    )
+    .await
+}
+
+async fn get(addr: SocketAddr, path: &str) -> Reply {
+    send(
+        &http_client(None),
+        "GET",
+        &format!("http://{addr}{path}"),
+        &[],
+        Bytes::new(),
+    )
+    .await
+}
+
+/// An address of a fresh wallet on the node, to mine to.
+async fn miner_address(client: &i8o8i_node::client::RpcClient) -> String {
+    let created: Value = call(client, "wallet_create", rpc_params!["miner", "pw"]).await;
+    created["address"].as_str().unwrap().to_owned()
+}
+
+fn rpc_body(method: &str, params: Value) -> String {
+    json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string()
+}
+
+fn none_token() -> String {
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(format!(r#"{{"iat":{}}}"#, unix_now()))
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openrpc_document_describes_exactly_the_served_methods_and_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, client) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+
+    // The same registration the node ran, finished into an API: its method set.
+    let mut registry = Registry::from_arc(running.node().clone());
+    i8o8i_node::rpc::register(&mut registry);
+    let api = registry.into_api();
+    let served: BTreeSet<&str> = api.method_names().into_iter().collect();
+    let doc: Value = serde_json::from_str(api.document()).unwrap();
+    let documented: BTreeSet<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(documented, served, "documented vs served methods");
+    let table: BTreeSet<&str> = METHODS.iter().map(|m| m.name).collect();
+    assert_eq!(table, served, "every table entry has a handler");
+    for m in doc["methods"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        let spec = METHODS.iter().find(|s| s.name == name).unwrap();
+        let params: Vec<&str> = m["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(params, spec.param_names(), "{name} params");
+        assert!(!m["summary"].as_str().unwrap().is_empty(), "{name} summary");
+        assert!(m["result"]["schema"].is_object(), "{name} result schema");
+        assert!(!m["errors"].as_array().unwrap().is_empty(), "{name} errors");
+        assert!(
+            !m["examples"].as_array().unwrap().is_empty(),
+            "{name} examples"
+        );
+        for p in m["params"].as_array().unwrap() {
+            assert!(p["schema"].is_object(), "{name}.{} schema", p["name"]);
+        }
+    }
+    // The result schemas come from the handlers' types.
+    let info = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "chain_getInfo")
+        .unwrap();
+    assert_eq!(
+        info["result"]["schema"]["$ref"],
+        "#/components/schemas/ChainInfo"
+    );
+    assert!(doc["components"]["schemas"]["ChainInfo"]["properties"]["bestHash"].is_object());
+
+    // Valid against the OpenRPC 1.3 meta-schema.
+    let meta: Value =
+        serde_json::from_str(include_str!("../data/openrpc-meta-schema-1.3.json")).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("urn:openrpc-meta", meta)
+        .expect("meta-schema loads");
+    let index = compiler
+        .compile("urn:openrpc-meta", &mut schemas)
+        .expect("meta-schema compiles");
+    if let Err(e) = schemas.validate(&doc, index) {
+        panic!("the OpenRPC document is invalid: {e:#}");
+    }
+    // And a broken document is not (the validator really validates).
+    let mut broken = doc.clone();
+    broken["methods"][0]["params"] = json!("nope");
+    assert!(schemas.validate(&broken, index).is_err());
+
+    // Served as rpc.discover and as /openrpc.json, the same document.
+    let discovered: Value = call(&client, "rpc.discover", rpc_params![]).await;
+    assert_eq!(discovered, doc);
+    let file = get(running.rpc_addr(), "/openrpc.json").await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.json(), doc);
+    let page = get(running.rpc_addr(), "/apidocs").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("wallet_send"));
+    // Self-contained: no scripts, styles or images from elsewhere.
+    for external in ["src=\"http", "<link", "@import", "url(http"] {
+        assert!(!page.body.contains(external), "{external}");
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_matrix_over_http_and_websocket() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, _) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+    let addr = running.rpc_addr();
+    let secret = secret_in(dir.path()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("jwt.hex"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let now = unix_now();
+    let cases: Vec<(&str, Option<String>, bool)> = vec![
+        ("no token", None, true),
+        (
+            "wrong secret",
+            Some(JwtSecret::from_bytes([9; 32]).token()),
+            false,
+        ),
+        ("alg none", Some(none_token()), false),
+        (
+            "expired",
+            Some(secret.token_with(now - 10, Some(now - 1))),
+            false,
+        ),
+        (
+            "iat too far off",
+            Some(secret.token_with(now - 120, None)),
+            false,
+        ),
+        ("valid", Some(secret.token()), true),
+    ];
+    for (case, token, accepted) in &cases {
+        let valid = *case == "valid";
+        // HTTP, public method.
+        let r = post_json(
+            addr,
+            &rpc_body("chain_getInfo", json!([])),
+            token.as_deref(),
+        )
+        .await;
+        if *accepted {
+            assert_eq!(r.status, 200, "{case}: {}", r.body);
+            assert_eq!(r.json()["result"]["chain"], "dev", "{case}");
+        } else {
+            assert_eq!(r.status, 401, "{case}: {}", r.body);
+            assert_eq!(r.json()["error"]["code"], -32070, "{case}");
+            assert_eq!(r.headers["www-authenticate"], "Bearer");
+        }
+        // HTTP, private method.
+        let r = post_json(addr, &rpc_body("wallet_list", json!([])), token.as_deref()).await;
+        match (accepted, valid) {
+            (true, true) => assert!(r.json()["result"].is_array(), "{case}: {}", r.body),
+            (true, false) => {
+                assert_eq!(r.status, 200, "{case}");
+                assert_eq!(r.json()["error"]["code"], -32070, "{case}: {}", r.body);
+            }
+            (false, _) => assert_eq!(r.status, 401, "{case}"),
+        }
+        // WebSocket: the token is checked at the handshake.
+        let mut headers = HeaderMap::new();
+        if let Some(t) = token {
+            headers.insert(
+                "authorization",
+                HeaderValue::from_str(&format!("Bearer {t}")).unwrap(),
+            );
+        }
+        let ws = WsClientBuilder::default()
+            .set_headers(headers)
+            .build(format!("ws://{addr}"))
+            .await;
+        if !*accepted {
+            let err = ws
+                .err()
+                .unwrap_or_else(|| panic!("{case}: handshake accepted"));
+            assert!(err.to_string().contains("401"), "{case}: {err}");
+            continue;
+        }
+        let ws = ws.unwrap_or_else(|e| panic!("{case}: {e}"));
+        let info: Value = ws.request("chain_getInfo", rpc_params![]).await.unwrap();
+        assert_eq!(info["chain"], "dev");
+        let private = ws.request::<Value, _>("wallet_list", rpc_params![]).await;
+        if valid {
+            assert!(private.unwrap().is_array());
+        } else {
+            match private {
+                Err(jsonrpsee::core::client::Error::Call(e)) => {
+                    assert_eq!(e.code(), -32070, "{case}");
+                    assert!(e.message().contains("private method"), "{}", e.message());
+                }
+                other => panic!("{case}: {other:?}"),
+            }
+        }
+    }
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_and_size_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, _) = start_with(dir.path(), |c: &mut NodeConfig| {
+        c.p2p.enabled = false;
+        c.rpc.rate_limit.per_ip_per_second = 20;
+        c.rpc.rate_limit.per_ip_burst = 10;
+        c.rpc.rate_limit.per_connection_calls_per_second = 5;
+        c.rpc.rate_limit.per_connection_burst = 5;
+        c.rpc.max_request_bytes = 4096;
+        c.rpc.max_batch_len = 4;
+    })
+    .await;
+    let addr = running.rpc_addr();
+    let url = format!("http://{addr}/");
+    let body = rpc_body("chain_getInfo", json!([]));
+    let headers = [("content-type", "application/json")];
+
+    // A burst from 127.0.0.1 trips the per-IP limit...
+    let busy = http_client(Some("127.0.0.1".parse().unwrap()));
+    let burst = (0..60).map(|_| send(&busy, "POST", &url, &headers, body.clone()));
+    let replies = futures::future::join_all(burst).await;
+    let limited: Vec<&Reply> = replies.iter().filter(|r| r.status == 429).collect();
+    let served = replies.iter().filter(|r| r.status == 200).count();
+    assert!(!limited.is_empty(), "no 429 in a burst of 60");
+    assert!(served >= 10, "the burst allowance is served: {served}");
+    let retry: u64 = limited[0].headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    assert_eq!(limited[0].json()["error"]["code"], -32071);
+    // ...while a client from another address keeps being served.
+    let other = http_client(Some("127.0.0.2".parse().unwrap()));
+    for _ in 0..5 {
+        let r = send(&other, "POST", &url, &headers, body.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+
+    // Batch elements count against the per-connection call limit, one by one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let calm = http_client(Some("127.0.0.3".parse().unwrap()));
+    let batch: Vec<Value> = (0..4)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "chain_getInfo"}))
+        .collect();
+    let mut codes = Vec::new();
+    for _ in 0..2 {
+        let r = send(
+            &calm,
+            "POST",
+            &url,
+            &headers,
+            Value::from(batch.clone()).to_string(),
+        )
+        .await;
+        for item in r.json().as_array().unwrap() {
+            codes.push(item["error"]["code"].as_i64());
+        }
+    }
+    assert!(
+        codes.contains(&None) && codes.contains(&Some(-32071)),
+        "{codes:?}"
+    );
+
+    // A batch over max_batch_len and a body over max_request_bytes are refused.
+    let long: Vec<Value> = (0..5)
+        .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "chain_getInfo"}))
+        .collect();
+    let fresh = http_client(Some("127.0.0.4".parse().unwrap()));
+    let r = send(
+        &fresh,
+        "POST",
+        &url,
+        &headers,
+        Value::from(long).to_string(),
+    )
+    .await;
+    assert_eq!(r.json()["error"]["code"], -32010, "{}", r.body);
+    let huge = rpc_body("tx_submit", json!(["00".repeat(4096)]));
+    let r = send(&fresh, "POST", &url, &headers, huge).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.json()["error"]["code"], -32007);
+
+    // WebSocket messages count against the per-connection limit too.
+    let ws = WsClientBuilder::default()
+        .build(format!("ws://{addr}"))
+        .await
+        .unwrap();
+    let mut limited = 0;
+    for _ in 0..12 {
+        if let Err(jsonrpsee::core::client::Error::Call(e)) =
+            ws.request::<Value, _>("chain_getInfo", rpc_params![]).await
+        {
+            assert_eq!(e.code(), -32071);
+            limited += 1;
+        }
+    }
+    assert!(limited >= 5, "{limited} of 12 WebSocket calls limited");
+    running.stop().await;
+}
+
+fn sample(scrape: &prometheus_parse::Scrape, name: &str) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == name)
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => panic!("{name} is not a scalar"),
+        })
+        .unwrap_or_else(|| panic!("no sample {name}"))
+}
+
+async fn scrape(addr: SocketAddr) -> prometheus_parse::Scrape {
+    let r = get(addr, "/metrics").await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("openmetrics")
+    );
+    assert!(r.body.ends_with("# EOF\n"));
+    prometheus_parse::Scrape::parse(r.body.lines().map(|l| Ok(l.to_owned()))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_move_when_blocks_are_mined() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, client) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+    let addr = running.rpc_addr();
+    let before = scrape(addr).await;
+    let height = sample(&before, "i8o8i_chain_height");
+    let miner = miner_address(&client).await;
+    let _: Vec<String> = call(&client, "mining_generate", rpc_params![3, &miner]).await;
+    let after = scrape(addr).await;
+    assert_eq!(sample(&after, "i8o8i_chain_height"), height + 3.0);
+    assert_eq!(
+        sample(&after, "i8o8i_blocks_connected_total")
+            - before
+                .samples
+                .iter()
+                .find(|s| s.metric == "i8o8i_blocks_connected_total")
+                .map_or(0.0, |_| sample(&before, "i8o8i_blocks_connected_total")),
+        3.0
+    );
+    assert!(sample(&after, "i8o8i_block_connect_duration_seconds_count") >= 3.0);
+    assert!(sample(&after, "i8o8i_process_resident_memory_bytes") > 1e6);
+    assert_eq!(sample(&after, "i8o8i_mempool_txs"), 0.0);
+    assert_eq!(sample(&after, "i8o8i_p2p_peers"), 0.0);
+    for name in [
+        "i8o8i_chain_reorgs_total",
+        "i8o8i_contract_gas_used_total",
+        "i8o8i_mempool_bytes",
+        "i8o8i_rpc_subscriptions_open",
+        "i8o8i_rpc_subscriptions_dropped_total",
+    ] {
+        sample(&after, name);
+    }
+    let mined = after
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "i8o8i_rpc_calls_total"
+                && s.labels.get("method") == Some("mining_generate")
+                && s.labels.get("outcome") == Some("ok")
+        })
+        .expect("mining_generate counted");
+    assert!(
+        matches!(mined.value, prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) if v == 1.0)
+    );
+    assert!(
+        after
+            .samples
+            .iter()
+            .any(|s| s.metric == "i8o8i_rpc_call_duration_seconds_count"
+                && s.labels.get("method") == Some("mining_generate"))
+    );
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_heads_arrive_and_a_stalled_subscriber_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, client) = start_with(dir.path(), |c| {
+        c.p2p.enabled = false;
+        c.rpc.subscription_buffer = 8;
+    })
+    .await;
+    let addr = running.rpc_addr();
+    let ws = WsClientBuilder::default()
+        .build(format!("ws://{addr}"))
+        .await
+        .unwrap();
+    let mut heads = ws
+        .subscribe::<Value, _>(
+            "chain_subscribeNewHeads",
+            rpc_params![],
+            "chain_unsubscribeNewHeads",
+        )
+        .await
+        .unwrap();
+    let miner = miner_address(&client).await;
+    let hashes: Vec<String> = call(&client, "mining_generate", rpc_params![3, &miner]).await;
+    for (i, hash) in hashes.iter().enumerate() {
+        let head = tokio::time::timeout(Duration::from_secs(2), heads.next())
+            .await
+            .expect("a head within one block interval")
+            .unwrap()
+            .unwrap();
+        assert_eq!(head["hash"], *hash);
+        assert_eq!(head["height"], i as u64 + 1);
+    }
+    heads.unsubscribe().await.unwrap();
+
+    // A subscriber that never reads. The kernel's socket buffers on loopback absorb about
+    // 2 MB (some 4,000 heads) before the server's write blocks; then its queue of 8 messages
+    // fills and the subscription is dropped.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(2048).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let mut stalled = Stalled::connect(stream, addr).await;
+    stalled
+        .send(r#"{"jsonrpc":"2.0","id":1,"method":"chain_subscribeNewHeads","params":[]}"#)
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut dropped = 0.0;
+    for _ in 0..60 {
+        let _: Vec<String> = call(&client, "mining_generate", rpc_params![100, &miner]).await;
+        dropped = sample(&scrape(addr).await, "i8o8i_rpc_subscriptions_dropped_total");
+        if dropped >= 1.0 {
+            break;
+        }
+    }
+    assert_eq!(dropped, 1.0, "the stalled subscriber was dropped");
+    // Reading now, it finds the close notification with the reason after its backlog.
+    let reason = stalled.find("subscription dropped").await;
+    assert!(reason.contains("too slow"), "{reason}");
+    // The node serves on.
+    let info: Value = call(&client, "chain_getInfo", rpc_params![]).await;
+    assert!(info["height"].as_u64().unwrap() >= 103);
+    running.stop().await;
+}
+
+/// A raw WebSocket client that reads only when told to.
+struct Stalled {
+    sender: soketto::Sender<tokio_util::compat::Compat<tokio::net::TcpStream>>,
+    receiver: soketto::Receiver<tokio_util::compat::Compat<tokio::net::TcpStream>>,
+}
+
+impl Stalled {
+    async fn connect(stream: tokio::net::TcpStream, addr: SocketAddr) -> Stalled {
+        use tokio_util::compat::TokioAsyncReadCompatExt;
+        let host = addr.to_string();
+        let mut client = soketto::handshake::Client::new(stream.compat(), &host, "/");
+        match client.handshake().await.unwrap() {
+            soketto::handshake::ServerResponse::Accepted { .. } => {}
+            other => panic!("{other:?}"),
+        }
+        let (sender, receiver) = client.into_builder().finish();
+        Stalled { sender, receiver }
+    }
+
+    async fn send(&mut self, text: &str) {
+        self.sender.send_text(text).await.unwrap();
+        self.sender.flush().await.unwrap();
+    }
+
+    /// Reads messages until one contains `needle`.
+    async fn find(&mut self, needle: &str) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut data = Vec::new();
+            let got = tokio::time::timeout_at(deadline, self.receiver.receive_data(&mut data))
+                .await
+                .unwrap_or_else(|_| panic!("no message containing {needle:?}"));
+            got.unwrap();
+            let text = String::from_utf8_lossy(&data);
+            if text.contains(needle) {
+                return text.into_owned();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_their_json_rpc_codes_and_the_node_serves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, client) = start_with(dir.path(), |c| {
+        c.p2p.enabled = false;
+        c.rpc.rate_limit.per_ip_per_second = 0;
+        c.rpc.rate_limit.per_connection_calls_per_second = 0;
+    })
+    .await;
+    let addr = running.rpc_addr();
+    let token = secret_in(dir.path()).unwrap().token();
+    let deep = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":{}1{}}}"#,
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    // (body, expected code)
+    let mut cases: Vec<(String, i64)> = vec![
+        ("{".into(), -32700),
+        ("{\"jsonrpc\":\"2.0\",".into(), -32700),
+        ("[1,2".into(), -32700),
+        ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"chain_getInfo\"".into(), -32700),
+        // Parsed as a request; the parameters exceed serde_json's nesting limit.
+        (deep, -32602),
+        // jsonrpsee answers an object that is not a request as a parse error.
+        ("{}".into(), -32700),
+        ("[]".into(), -32600),
+        (r#"{"jsonrpc":"1.0","id":1,"method":"chain_getInfo"}"#.into(), -32600),
+        (r#"{"jsonrpc":"2.0","id":1,"method":7}"#.into(), -32600),
+        (r#"{"jsonrpc":"2.0","id":1,"method":null}"#.into(), -32600),
+        (rpc_body("chain_nope", json!([])), -32601),
+        (rpc_body("", json!([])), -32601),
+        (rpc_body(&"x".repeat(10_000), json!([])), -32601),
+        (rpc_body("rpc.secret", json!([])), -32601),
+        (rpc_body("chain_getInfo", json!("string params")), -32602),
+        (rpc_body("chain_getInfo", json!(7)), -32602),
+        (rpc_body("chain_getInfo", json!([1])), -32602),
+        (rpc_body("chain_getBlockHash", json!([-1])), -32602),
+        (rpc_body("chain_getBlockHash", json!([1.5])), -32602),
+        (rpc_body("chain_getBlockHash", json!(["18446744073709551616"])), -32602),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"chain_getBlockHash","params":[18446744073709551616]}"#.into(),
+            -32602,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"chain_getBlockHash","params":[1e400]}"#.into(),
+            -32602,
+        ),
+        (rpc_body("chain_getBlockHash", json!([u64::MAX])), -32001),
+        (rpc_body("chain_getBlock", json!(["zz"])), -32602),
+        (rpc_body("chain_getBlock", json!(["00".repeat(33)])), -32602),
+        (rpc_body("chain_getBlocks", json!([0, 101])), -32602),
+        (rpc_body("chain_getBlocks", json!([0, 0])), -32602),
+        (rpc_body("tx_submit", json!(["not hex"])), -32602),
+        (rpc_body("tx_submit", json!(["00"])), -32602),
+        (rpc_body("tx_submit", json!(["abc"])), -32602),
+        (rpc_body("tx_get", json!(["00".repeat(32)])), -32001),
+        (rpc_body("address_getBalance", json!(["bc1qnotours"])), -32030),
+        (rpc_body("address_getBalance", json!([""])), -32030),
+        (rpc_body("contract_getInfo", json!(["00".repeat(32)])), -32001),
+        (rpc_body("contract_getStorage", json!(["00".repeat(32), "zz"])), -32602),
+        (rpc_body("wallet_send", json!(["nope", "pw", "x", 1])), -32030),
+        (rpc_body("wallet_create", json!(["../etc", "pw"])), -32602),
+        (rpc_body("mining_generate", json!([0])), -32602),
+        (rpc_body("mining_generate", json!([100_000])), -32602),
+        (rpc_body("net_addPeer", json!(["/ip4/1.2.3.4"])), -32050),
+        (rpc_body("net_ban", json!(["x", 0])), -32602),
+    ];
+    // Every method with parameters, each required parameter given an object instead. Over
+    // HTTP, unsubscribing is refused before its parameters are looked at.
+    for m in METHODS.iter().filter(|m| m.subscription.is_none()) {
+        let code = if m.name.contains("_unsubscribe") {
+            -32600
+        } else {
+            -32602
+        };
+        let required = m.params.iter().filter(|p| !p.optional).count();
+        if required == 0 {
+            continue;
+        }
+        let params: Vec<Value> = (0..required).map(|_| json!({"x": [1, 2]})).collect();
+        cases.push((rpc_body(m.name, Value::from(params)), code));
+        let named: serde_json::Map<String, Value> = m
+            .params
+            .iter()
+            .map(|p| (p.name.to_owned(), json!(true)))
+            .collect();
+        cases.push((rpc_body(m.name, Value::Object(named)), code));
+    }
+    // Every method without parameters, given one.
+    for m in METHODS
+        .iter()
+        .filter(|m| m.params.is_empty() && m.subscription.is_none())
+    {
+        cases.push((rpc_body(m.name, json!([1])), -32602));
+    }
+    assert!(cases.len() >= 100, "{} cases", cases.len());
+    let mut wrong = Vec::new();
+    for (body, code) in &cases {
+        let r = post_json(addr, body, Some(&token)).await;
+        let reply: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        let got = reply["error"]["code"]
+            .as_i64()
+            .or_else(|| reply[0]["error"]["code"].as_i64());
+        if got != Some(*code) {
+            wrong.push(format!(
+                "{} -> {} (expected {code})",
+                &body[..body.len().min(100)],
+                &r.body[..r.body.len().min(200)]
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong answers:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    // Subscriptions over HTTP are refused, and the node keeps serving.
+    let (code, message) = call_err(&client, "chain_subscribeNewHeads", rpc_params![]).await;
+    assert_eq!(code, -32600);
+    assert!(message.contains("needs a WebSocket"), "{message}");
+    let info: Value = call(&client, "chain_getInfo", rpc_params![]).await;
+    assert_eq!(info["chain"], "dev");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_aliases_and_cors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, client) = start_with(dir.path(), |c| {
+        c.p2p.enabled = false;
+        c.rpc.cors_origins = vec!["https://wallet.example".into()];
+    })
+    .await;
+    let addr = running.rpc_addr();
+    let base = format!("http://{addr}");
+    let token = format!("Bearer {}", secret_in(dir.path()).unwrap().token());
+    let http = http_client(None);
+    let json_headers = [("content-type", "application/json")];
+    let authed = [
+        ("content-type", "application/json"),
+        ("authorization", token.as_str()),
+    ];
+
+    let r = send(&http, "GET", &format!("{base}/health"), &[], Bytes::new()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], "ok");
+    assert_eq!(r.json()["height"], 0);
+
+    let create = json!({"name": "alice", "password": "pw"}).to_string();
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/wallet/create"),
+        &json_headers,
+        create.clone(),
+    )
+    .await;
+    assert_eq!(
+        r.status, 401,
+        "same auth rules as wallet_create: {}",
+        r.body
+    );
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/wallet/create"),
+        &authed,
+        create.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let alice = r.json()["address"].as_str().unwrap().to_owned();
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/wallet/create"),
+        &authed,
+        create,
+    )
+    .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.json()["error"]["code"], -32021);
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/wallet/create"),
+        &authed,
+        "{oops",
+    )
+    .await;
+    assert_eq!(r.status, 400);
+
+    // Fund the dev wallet, then send through the REST route.
+    let _: Value = call(&client, "wallet_create", rpc_params!["miner", "pw"]).await;
+    let miner: String = call(&client, "wallet_newAddress", rpc_params!["miner"]).await;
+    let _: Vec<String> = call(&client, "mining_generate", rpc_params![101, &miner]).await;
+    let send_body =
+        json!({"name": "miner", "password": "pw", "toAddress": alice, "amount": 150_000_000u64})
+            .to_string();
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/transaction/send"),
+        &authed,
+        send_body,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let txid = r.json().as_str().unwrap().to_owned();
+    let _: Vec<String> = call(&client, "mining_generate", rpc_params![1, &miner]).await;
+    let tx: Value = call(&client, "tx_get", rpc_params![txid]).await;
+    assert_eq!(tx["status"]["state"], "confirmed");
+
+    let r = send(
+        &http,
+        "GET",
+        &format!("{base}/wallet/balance/{alice}"),
+        &[],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["confirmed"], 150_000_000u64);
+    let r = send(
+        &http,
+        "GET",
+        &format!("{base}/wallet/balance/nonsense"),
+        &[],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"]["code"], -32030);
+
+    let r = send(
+        &http,
+        "GET",
+        &format!("{base}/blockchain/chain?fromHeight=100&count=3"),
+        &[],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let blocks = r.json();
+    assert_eq!(blocks.as_array().unwrap().len(), 3);
+    assert_eq!(blocks[0]["height"], 100);
+    let r = send(
+        &http,
+        "GET",
+        &format!("{base}/blockchain/chain?count=x"),
+        &[],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+
+    let peer = json!({"address": "/ip4/127.0.0.1/tcp/1"}).to_string();
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/node/register"),
+        &json_headers,
+        peer.clone(),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/node/register"),
+        &authed,
+        peer,
+    )
+    .await;
+    assert_eq!(r.status, 503, "networking is off: {}", r.body);
+
+    // CORS: the configured origin is allowed, with the Authorization header.
+    let r = send(
+        &http,
+        "OPTIONS",
+        &format!("{base}/"),
+        &[
+            ("origin", "https://wallet.example"),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "authorization,content-type",
+            ),
+        ],
+        Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.headers["access-control-allow-origin"],
+        "https://wallet.example"
+    );
+    let allowed = r.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(allowed.contains("authorization"), "{allowed}");
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/"),
+        &[
+            ("origin", "https://evil.example"),
+            ("content-type", "application/json"),
+        ],
+        rpc_body("chain_getInfo", json!([])),
+    )
+    .await;
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+    running.stop().await;
+}
+
+/// The docs page in headless Chromium: the method list renders, and the form sends
+/// `chain_getInfo` and shows the reply. Writes `target/apidocs.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docs_page_in_headless_chromium() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("Chromium is installed by scripts/setup.sh (apt package chromium)");
+    let dir = tempfile::tempdir().unwrap();
+    let (running, _) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+    let url = format!("http://{}/apidocs?try=chain_getInfo", running.rpc_addr());
+    let profile = tempfile::tempdir().unwrap();
+    let shot = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("apidocs.png");
+    let run = |extra: Vec<String>| {
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+            "--virtual-time-budget=5000".into(),
+            "--window-size=1280,900".into(),
+        ];
+        args.extend(extra);
+        args.push(url.clone());
+        let chromium = chromium.to_owned();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(chromium)
+                .args(args)
+                .output()
+                .expect("run chromium")
+        })
+    };
+    let dom = run(vec!["--dump-dom".into()]).await.unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains(r##"href="#wallet_send""##),
+        "method list rendered"
+    );
+    assert!(dom.contains(r##"href="#chain_subscribeNewHeads""##));
+    // The reply box of chain_getInfo shows the node's answer.
+    let genesis = running.node().chain().genesis().to_string();
+    assert!(
+        dom.contains(&format!("\"genesis\": \"{genesis}\"")),
+        "the form's reply is shown"
+    );
+    let out = run(vec![format!("--screenshot={}", shot.display())])
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    running.stop().await;
+}
