@@ -1,7 +1,8 @@
 -- wrk script: POST chain_getInfo as JSON-RPC. With TOKEN set in the environment, every
 -- request carries `Authorization: Bearer $TOKEN`, so the node checks a JWT per request.
 wrk.method = "POST"
-wrk.body = '{"jsonrpc":"2.0","id":1,"method":"chain_getInfo","params":[]}'
+local method = os.getenv("METHOD") or "chain_getInfo"
+wrk.body = '{"jsonrpc":"2.0","id":1,"method":"' .. method .. '","params":[]}'
 wrk.headers["Content-Type"] = "application/json"
 local token = os.getenv("TOKEN")
 if token and token ~= "" then

@@ -1,6 +1,6 @@
 //! JSON-RPC handlers: the node's methods of [`i8o8i_rpc::METHODS`], with their JSON shapes.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use i8o8i_rpc::{ErrorCode, Feed, Registry, RpcError, RpcParams, rpc_error};
 use i8o8i_runtime::address::Address;
@@ -281,6 +281,36 @@ fn block_at(node: &Node, height: u64) -> Result<Option<Block>, RpcError> {
     node.chain().store().block(&hash).map_err(internal)
 }
 
+/// `chain_getInfo` of the current tip, from `cache` when the tip has not moved.
+fn chain_info(node: &Node, cache: &Mutex<Option<ChainInfo>>) -> Result<ChainInfo, RpcError> {
+    let tip = node.chain().tip();
+    if let Some(info) = cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+        && info.best_hash == tip.hash
+    {
+        return Ok(info.clone());
+    }
+    let bits = node.chain().engine().next_bits(&tip.header);
+    let info = ChainInfo {
+        chain: node.chain().spec().name.clone(),
+        genesis: node.chain().genesis(),
+        height: tip.header.height,
+        best_hash: tip.hash,
+        bits: format!("{bits:08x}"),
+        difficulty: difficulty(node, bits),
+        chain_work: format!("{:x}", tip.work),
+        median_time_past: node.chain().median_time_past(&tip.hash).map_err(internal)?,
+        consensus: node
+            .chain()
+            .spec()
+            .engine_at(tip.header.height + 1)
+            .engine
+            .kind()
+            .to_string(),
+    };
+    *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(info.clone());
+    Ok(info)
+}
+
 /// `chain_getUtxoSetInfo`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -391,30 +421,12 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
 /// Registers every node method on `registry`.
 pub fn register(registry: &mut Registry<Node>) {
     register_subscriptions(registry);
-    registry.register(
-        "chain_getInfo",
-        |_p: RpcParams, node: Arc<Node>| async move {
-            let tip = node.chain().tip();
-            let bits = node.chain().engine().next_bits(&tip.header);
-            Ok(ChainInfo {
-                chain: node.chain().spec().name.clone(),
-                genesis: node.chain().genesis(),
-                height: tip.header.height,
-                best_hash: tip.hash,
-                bits: format!("{bits:08x}"),
-                difficulty: difficulty(&node, bits),
-                chain_work: format!("{:x}", tip.work),
-                median_time_past: node.chain().median_time_past(&tip.hash).map_err(internal)?,
-                consensus: node
-                    .chain()
-                    .spec()
-                    .engine_at(tip.header.height + 1)
-                    .engine
-                    .kind()
-                    .to_string(),
-            })
-        },
-    );
+    // chain_getInfo is what dashboards poll: its answer changes only with the tip.
+    let info_cache: Arc<Mutex<Option<ChainInfo>>> = Arc::default();
+    registry.register("chain_getInfo", move |_p: RpcParams, node: Arc<Node>| {
+        let cache = info_cache.clone();
+        async move { chain_info(&node, &cache) }
+    });
 
     registry.register(
         "chain_getBlockHash",

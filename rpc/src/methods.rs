@@ -106,9 +106,25 @@ pub enum HashOrHeight {
     Height(u64),
 }
 
-/// Looks a method up by name.
+/// Looks a method up by name (every call does, so by hash).
 pub fn find(name: &str) -> Option<&'static MethodSpec> {
-    METHODS.iter().find(|m| m.name == name)
+    static BY_NAME: std::sync::LazyLock<
+        std::collections::HashMap<&'static str, &'static MethodSpec>,
+    > = std::sync::LazyLock::new(|| METHODS.iter().map(|m| (m.name, m)).collect());
+    BY_NAME.get(name).copied()
+}
+
+/// Whether `name` subscribes or unsubscribes (WebSocket only).
+pub fn is_subscription_method(name: &str) -> bool {
+    static NAMES: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| {
+            METHODS
+                .iter()
+                .filter_map(|m| m.subscription.map(|s| [m.name, s.unsubscribe]))
+                .flatten()
+                .collect()
+        });
+    NAMES.contains(name)
 }
 
 macro_rules! p {

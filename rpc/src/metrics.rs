@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -23,21 +23,40 @@ pub trait MetricsSource: Send + Sync {
     fn encode(&self, out: &mut String) -> std::fmt::Result;
 }
 
-/// Labels of a call.
+/// How a call ended: `ok`, or its JSON-RPC error code.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum Outcome {
+    /// A result.
+    Ok,
+    /// An error with this code.
+    Error(i32),
+}
+
+impl EncodeLabelValue for Outcome {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        match self {
+            Outcome::Ok => encoder.write_str("ok"),
+            Outcome::Error(code) => write!(encoder, "{code}"),
+        }
+    }
+}
+
+/// Labels of a call. Static strings: recording a call allocates nothing.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CallLabels {
     /// Method name (`unknown` for names outside the table, so clients cannot grow the label
     /// set without bound).
-    pub method: String,
+    pub method: &'static str,
     /// `ok`, or the JSON-RPC error code.
-    pub outcome: String,
+    pub outcome: Outcome,
 }
 
 /// Labels of a method.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct MethodLabel {
     /// Method name, as in [`CallLabels`].
-    pub method: String,
+    pub method: &'static str,
 }
 
 /// The RPC server's metrics.
@@ -122,18 +141,10 @@ impl Default for RpcMetrics {
 impl RpcMetrics {
     /// Records one answered call.
     pub fn record_call(&self, method: &str, error_code: Option<i32>, elapsed: Duration) {
-        let method = match find(method) {
-            Some(spec) => spec.name.to_owned(),
-            None => "unknown".to_owned(),
-        };
-        let outcome = match error_code {
-            None => "ok".to_owned(),
-            Some(code) => code.to_string(),
-        };
+        let method = find(method).map_or("unknown", |spec| spec.name);
+        let outcome = error_code.map_or(Outcome::Ok, Outcome::Error);
         self.latency
-            .get_or_create(&MethodLabel {
-                method: method.clone(),
-            })
+            .get_or_create(&MethodLabel { method })
             .observe(elapsed.as_secs_f64());
         self.calls
             .get_or_create(&CallLabels { method, outcome })

@@ -559,45 +559,48 @@ where
                     }
                 }
             }
-            let path = parts.uri.path().to_owned();
-            match (&parts.method, path.as_str()) {
-                (&Method::GET, "/metrics") => {
-                    let text = shared.metrics.render(&shared.sources);
-                    return Ok(response(StatusCode::OK, crate::metrics::CONTENT_TYPE, text));
-                }
-                (&Method::GET, "/openrpc.json") => {
-                    return Ok(response(
-                        StatusCode::OK,
-                        "application/json",
-                        shared.document.to_string(),
-                    ));
-                }
-                (&Method::GET, "/apidocs" | "/apidocs/") => {
-                    return Ok(response(
-                        StatusCode::OK,
-                        "text/html; charset=utf-8",
-                        shared.apidocs.clone(),
-                    ));
-                }
-                _ => {}
-            }
-            let target = parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
-            if let Some(route) = rest::route(&parts.method, &target) {
-                let limit = shared.config.max_request_bytes as usize;
-                let body = match http_body_util::Limited::new(body, limit).collect().await {
-                    Ok(b) => b.to_bytes(),
-                    Err(_) => {
+            // JSON-RPC posts to `/` skip the route table.
+            if parts.method != Method::POST || parts.uri.path() != "/" {
+                let path = parts.uri.path().to_owned();
+                match (&parts.method, path.as_str()) {
+                    (&Method::GET, "/metrics") => {
+                        let text = shared.metrics.render(&shared.sources);
+                        return Ok(response(StatusCode::OK, crate::metrics::CONTENT_TYPE, text));
+                    }
+                    (&Method::GET, "/openrpc.json") => {
                         return Ok(response(
-                            StatusCode::PAYLOAD_TOO_LARGE,
+                            StatusCode::OK,
                             "application/json",
-                            error_body(-32007, "request body too large"),
+                            shared.document.to_string(),
                         ));
                     }
-                };
-                return Ok(rest::serve(route, parts, &body, &mut rpc).await);
+                    (&Method::GET, "/apidocs" | "/apidocs/") => {
+                        return Ok(response(
+                            StatusCode::OK,
+                            "text/html; charset=utf-8",
+                            shared.apidocs.clone(),
+                        ));
+                    }
+                    _ => {}
+                }
+                let target = parts
+                    .uri
+                    .path_and_query()
+                    .map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+                if let Some(route) = rest::route(&parts.method, &target) {
+                    let limit = shared.config.max_request_bytes as usize;
+                    let body = match http_body_util::Limited::new(body, limit).collect().await {
+                        Ok(b) => b.to_bytes(),
+                        Err(_) => {
+                            return Ok(response(
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "application/json",
+                                error_body(-32007, "request body too large"),
+                            ));
+                        }
+                    };
+                    return Ok(rest::serve(route, parts, &body, &mut rpc).await);
+                }
             }
             let request = http::Request::from_parts(parts, HttpBody::new(body));
             rpc.call(request).await
@@ -632,11 +635,9 @@ impl<S> CallGuard<S> {
             ));
         }
         let spec = find(method);
-        let subscription = spec.is_some_and(|m| m.subscription.is_some())
-            || crate::METHODS
-                .iter()
-                .any(|m| m.subscription.is_some_and(|s| s.unsubscribe == method));
-        if subscription && extensions.get::<Transport>() == Some(&Transport::Http) {
+        if extensions.get::<Transport>() == Some(&Transport::Http)
+            && crate::methods::is_subscription_method(method)
+        {
             return Some(rpc_error(
                 ErrorCode::InvalidRequest,
                 format!("{method} needs a WebSocket connection (ws://host:port)"),

@@ -7,8 +7,10 @@ use std::sync::{Mutex, OnceLock};
 
 use i8o8i_node::client::RpcClient;
 use i8o8i_runtime::address::{Address, Network};
+use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::rpc_params;
+use jsonrpsee::ws_client::WsClientBuilder;
 use parity_scale_codec::Encode;
 use serde_json::Value;
 
@@ -136,6 +138,15 @@ async fn world(c: RpcClient) -> World {
     }
 }
 
+/// The next notification of `s`, within 5 s.
+async fn next(s: &mut jsonrpsee::core::client::Subscription<Value>) -> Value {
+    tokio::time::timeout(std::time::Duration::from_secs(5), s.next())
+        .await
+        .expect("a notification")
+        .unwrap()
+        .unwrap()
+}
+
 /// Deploys and mines; returns (address, receipt, txid).
 async fn deploy(
     w: &World,
@@ -234,6 +245,37 @@ async fn token_transfers_allowances_events_and_a_restart() {
     );
     assert_eq!(query_u128(&w.c, &token, "total_supply", ()).await, 1_000);
 
+    // Subscribers over WebSocket: events of this token, events of the second token only,
+    // and pending transactions.
+    let ws = WsClientBuilder::default()
+        .build(format!("ws://{}", node.rpc_addr()))
+        .await
+        .unwrap();
+    let mut events = ws
+        .subscribe::<Value, _>(
+            "contract_subscribeEvents",
+            rpc_params![token.clone()],
+            "contract_unsubscribeEvents",
+        )
+        .await
+        .unwrap();
+    let mut other_events = ws
+        .subscribe::<Value, _>(
+            "contract_subscribeEvents",
+            rpc_params![second.clone()],
+            "contract_unsubscribeEvents",
+        )
+        .await
+        .unwrap();
+    let mut pending = ws
+        .subscribe::<Value, _>(
+            "mempool_subscribePending",
+            rpc_params![],
+            "mempool_unsubscribePending",
+        )
+        .await
+        .unwrap();
+
     // alice → bob 300
     let r = contract_call(
         &w.c,
@@ -245,6 +287,25 @@ async fn token_transfers_allowances_events_and_a_restart() {
     )
     .await;
     assert_eq!(r["status"], "success", "{r}");
+    let tx = next(&mut pending).await;
+    let confirmed_tx: Value = call(&w.c, "tx_get", rpc_params![tx["txid"].clone()]).await;
+    assert_eq!(confirmed_tx["status"]["state"], "confirmed");
+    assert!(tx["fee"].as_u64().unwrap() > 0, "{tx}");
+    assert_eq!(
+        tx["size"], confirmed_tx["transaction"]["size"],
+        "the pending notification is of the call transaction"
+    );
+    let event = next(&mut events).await;
+    assert_eq!(event["contract"], token);
+    assert_eq!(event["txid"], tx["txid"]);
+    assert_eq!(event["topics"], r["events"][0]["topics"]);
+    assert_eq!(event["data"], r["events"][0]["data"]);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), other_events.next())
+            .await
+            .is_err(),
+        "a filtered subscription sees nothing of another contract"
+    );
     assert_eq!(
         query_u128(&w.c, &token, "balance_of", (alice.clone(),)).await,
         700
