@@ -44,6 +44,7 @@ pub mod schema;
 mod serde_hex;
 pub mod sighash;
 pub mod signing;
+pub mod slots;
 pub mod spec;
 pub mod state;
 pub mod transaction;
