@@ -141,7 +141,9 @@ impl Chain {
         spec: ChainSpec,
         script_threads: usize,
     ) -> Result<Chain, StoreError> {
-        let engine = PowEngine::from_spec(&spec);
+        // Validated specs only run proof of work until the stake engines land.
+        let engine = PowEngine::from_spec(&spec)
+            .ok_or_else(|| StoreError("the chain spec has no proof-of-work entry".into()))?;
         let genesis_block = spec.genesis_block();
         let genesis = genesis_block.header.hash();
         match store.genesis()? {

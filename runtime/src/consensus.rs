@@ -166,10 +166,13 @@ impl PowEngine {
         }
     }
 
-    /// The engine of the chain's first schedule entry, if it is proof of work.
-    pub fn from_spec(spec: &ChainSpec) -> PowEngine {
-        let EngineParams::Pow(params) = &spec.consensus[0].engine;
-        PowEngine::new(spec, params)
+    /// The engine of the chain's first proof-of-work schedule entry (a validated spec starts
+    /// with one); `None` if the schedule has none.
+    pub fn from_spec(spec: &ChainSpec) -> Option<PowEngine> {
+        spec.consensus.iter().find_map(|e| match &e.engine {
+            EngineParams::Pow(params) => Some(PowEngine::new(spec, params)),
+            _ => None,
+        })
     }
 
     /// The easiest target allowed (the chain's first PoW target).
@@ -364,7 +367,7 @@ mod tests {
     #[test]
     fn mining_finds_a_nonce_that_check_seal_accepts() {
         let spec = ChainSpec::from_yaml(include_str!("../../config/chains/dev.yaml")).unwrap();
-        let engine = PowEngine::from_spec(&spec);
+        let engine = PowEngine::from_spec(&spec).unwrap();
         let genesis = spec.genesis_block().header;
         let child = Header {
             parent: genesis.hash(),
@@ -394,7 +397,7 @@ mod tests {
     #[test]
     fn testnet_retargets_harder_when_blocks_come_fast() {
         let spec = ChainSpec::from_yaml(include_str!("../../config/chains/testnet.yaml")).unwrap();
-        let engine = PowEngine::from_spec(&spec);
+        let engine = PowEngine::from_spec(&spec).unwrap();
         let genesis = spec.genesis_block().header;
         let mut parent = genesis.clone();
         parent.height = 100;
@@ -405,8 +408,10 @@ mod tests {
     }
 
     fn spec_bits(spec: &ChainSpec) -> u32 {
-        let EngineParams::Pow(p) = &spec.consensus[0].engine;
-        p.initial_bits
+        match &spec.consensus[0].engine {
+            EngineParams::Pow(p) => p.initial_bits,
+            other => panic!("test spec starts with {other:?}"),
+        }
     }
 
     /// Headers by hash, in memory.

@@ -55,12 +55,75 @@ pub struct PowParams {
     pub half_life: Option<u64>,
 }
 
+/// A validator that produces under proof of stake until bonded stake takes over (used when the
+/// stake snapshot at the switch is empty; see `docs/consensus.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValidator {
+    /// Compressed secp256k1 public key, hex.
+    pub key: String,
+    /// Its weight in leader draws.
+    pub stake: Amount,
+}
+
+/// A delegate that forms DPoS rounds until enough delegates are registered and voted in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisDelegate {
+    /// Display name.
+    pub name: String,
+    /// Compressed secp256k1 public key, hex.
+    pub key: String,
+}
+
+/// Proof-of-stake parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PosParams {
+    /// Slot length in seconds.
+    pub slot_secs: u64,
+    /// Slots per epoch (the stake snapshot and the seed change per epoch).
+    pub epoch_slots: u64,
+    /// Blocks between an unbond and the release of its coins.
+    pub unbonding_period: u64,
+    /// Smallest bond accepted.
+    pub min_bond: Amount,
+    /// Producers while no bonded stake exists (at least one).
+    pub genesis_validators: Vec<GenesisValidator>,
+}
+
+/// Delegated-proof-of-stake parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DposParams {
+    /// Slot length in seconds.
+    pub slot_secs: u64,
+    /// Delegates per round (21 on testnet, 3 on dev), 1 to 101.
+    pub delegates: u32,
+    /// Delegates one voter may vote for (default: `delegates`).
+    #[serde(default)]
+    pub max_votes: Option<u32>,
+    /// Blocks between an unbond and the release of its coins.
+    pub unbonding_period: u64,
+    /// Burnt by a delegate registration.
+    pub registration_fee: Amount,
+    /// The round while fewer delegates are registered (at least one).
+    pub genesis_delegates: Vec<GenesisDelegate>,
+}
+
+/// Most delegates a DPoS round may have.
+pub const MAX_DELEGATES: u32 = 101;
+
 /// One engine's parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "engine", content = "params", rename_all = "lowercase")]
 pub enum EngineParams {
     /// Proof of work.
     Pow(PowParams),
+    /// Proof of stake.
+    Pos(PosParams),
+    /// Delegated proof of stake.
+    Dpos(DposParams),
 }
 
 impl EngineParams {
@@ -68,8 +131,18 @@ impl EngineParams {
     pub fn kind(&self) -> EngineKind {
         match self {
             EngineParams::Pow(_) => EngineKind::Pow,
+            EngineParams::Pos(_) => EngineKind::Pos,
+            EngineParams::Dpos(_) => EngineKind::Dpos,
         }
     }
+}
+
+/// Whether `hex` is a valid compressed secp256k1 public key.
+fn is_compressed_key(hex: &str) -> bool {
+    let mut bytes = [0u8; 33];
+    hex::decode_to_slice(hex, &mut bytes).is_ok()
+        && matches!(bytes[0], 2 | 3)
+        && secp256k1::PublicKey::from_slice(&bytes).is_ok()
 }
 
 /// One entry of the consensus schedule: `engine` runs from `from_height` until the next entry.
@@ -95,15 +168,21 @@ impl<'de> Deserialize<'de> for ScheduleEntry {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let raw = RawScheduleEntry::deserialize(d)?;
+        let params = |e: serde_json::Error| {
+            D::Error::custom(format!(
+                "{} params at height {}: {e}",
+                raw.engine, raw.from_height
+            ))
+        };
         let engine = match raw.engine {
-            EngineKind::Pow => EngineParams::Pow(
-                serde_json::from_value(raw.params)
-                    .map_err(|e| D::Error::custom(format!("pow params: {e}")))?,
-            ),
-            other => {
-                return Err(D::Error::custom(format!(
-                    "consensus engine `{other}` is not supported by this node yet"
-                )));
+            EngineKind::Pow => {
+                EngineParams::Pow(serde_json::from_value(raw.params).map_err(params)?)
+            }
+            EngineKind::Pos => {
+                EngineParams::Pos(serde_json::from_value(raw.params).map_err(params)?)
+            }
+            EngineKind::Dpos => {
+                EngineParams::Dpos(serde_json::from_value(raw.params).map_err(params)?)
             }
         };
         Ok(ScheduleEntry {
@@ -225,16 +304,21 @@ impl ChainSpec {
             return Err(self.invalid("consensus schedule heights must strictly increase"));
         }
         for entry in &self.consensus {
-            let EngineParams::Pow(p) = &entry.engine;
-            if crate::compact_to_target(p.initial_bits).is_none() {
-                return Err(self.invalid(format!(
-                    "initial_bits {:#010x} is not a valid target",
-                    p.initial_bits
-                )));
-            }
-            if p.retarget == Retarget::Asert && p.half_life.is_none_or(|h| h == 0) {
-                return Err(self.invalid("ASERT retargeting needs a positive half_life"));
-            }
+            self.validate_entry(entry)?;
+        }
+        // Checked last, so that a spec with a mistake in its PoS / DPoS parameters hears
+        // about the mistake first.
+        if let Some(entry) = self
+            .consensus
+            .iter()
+            .find(|e| e.engine.kind() != EngineKind::Pow)
+        {
+            return Err(self.invalid(format!(
+                "consensus engine `{}` (from height {}) is designed (docs/consensus.md) but not \
+                 implemented by this node yet",
+                entry.engine.kind(),
+                entry.from_height
+            )));
         }
         let mut premine = Amount::ZERO;
         for a in &self.genesis.allocations {
@@ -252,6 +336,113 @@ impl ChainSpec {
                 "premine plus subsidies ({issued}) exceed max_supply ({})",
                 self.max_supply
             )));
+        }
+        Ok(())
+    }
+
+    /// Checks one schedule entry's parameters, including where its first producers come
+    /// from: every PoS entry lists genesis validators and every DPoS entry genesis delegates,
+    /// the fallback when the staking ledger at the switch yields no producer, so no schedule can
+    /// halt the chain at a switch.
+    fn validate_entry(&self, entry: &ScheduleEntry) -> Result<(), SpecError> {
+        let at = entry.from_height;
+        match &entry.engine {
+            EngineParams::Pow(p) => {
+                if crate::compact_to_target(p.initial_bits).is_none() {
+                    return Err(self.invalid(format!(
+                        "initial_bits {:#010x} is not a valid target",
+                        p.initial_bits
+                    )));
+                }
+                if p.retarget == Retarget::Asert && p.half_life.is_none_or(|h| h == 0) {
+                    return Err(self.invalid("ASERT retargeting needs a positive half_life"));
+                }
+            }
+            EngineParams::Pos(p) => {
+                if p.slot_secs == 0 || p.epoch_slots == 0 || p.unbonding_period == 0 {
+                    return Err(self.invalid(format!(
+                        "pos at height {at}: slot_secs, epoch_slots and unbonding_period must be positive"
+                    )));
+                }
+                if p.genesis_validators.is_empty() {
+                    return Err(self.invalid(format!(
+                        "pos at height {at}: genesis_validators must name at least one validator \
+                         (they produce while no stake is bonded)"
+                    )));
+                }
+                let mut keys = std::collections::BTreeSet::new();
+                for v in &p.genesis_validators {
+                    if !is_compressed_key(&v.key) {
+                        return Err(self.invalid(format!(
+                            "pos at height {at}: genesis validator key {} is not a compressed secp256k1 key",
+                            v.key
+                        )));
+                    }
+                    if !keys.insert(v.key.as_str()) {
+                        return Err(self.invalid(format!(
+                            "pos at height {at}: genesis validator {} is listed twice",
+                            v.key
+                        )));
+                    }
+                    if v.stake == Amount::ZERO {
+                        return Err(self.invalid(format!(
+                            "pos at height {at}: genesis validator {} has no stake",
+                            v.key
+                        )));
+                    }
+                }
+            }
+            EngineParams::Dpos(p) => {
+                if p.slot_secs == 0 || p.unbonding_period == 0 {
+                    return Err(self.invalid(format!(
+                        "dpos at height {at}: slot_secs and unbonding_period must be positive"
+                    )));
+                }
+                if !(1..=MAX_DELEGATES).contains(&p.delegates) {
+                    return Err(self.invalid(format!(
+                        "dpos at height {at}: delegates must be 1 to {MAX_DELEGATES}, not {}",
+                        p.delegates
+                    )));
+                }
+                if p.max_votes.is_some_and(|m| m == 0 || m > p.delegates) {
+                    return Err(self.invalid(format!(
+                        "dpos at height {at}: max_votes must be 1 to delegates ({})",
+                        p.delegates
+                    )));
+                }
+                if p.genesis_delegates.is_empty() {
+                    return Err(self.invalid(format!(
+                        "dpos at height {at}: genesis_delegates must name at least one delegate \
+                         (they form rounds until delegates are registered and voted in)"
+                    )));
+                }
+                let mut keys = std::collections::BTreeSet::new();
+                let mut names = std::collections::BTreeSet::new();
+                for d in &p.genesis_delegates {
+                    if !is_compressed_key(&d.key) {
+                        return Err(self.invalid(format!(
+                            "dpos at height {at}: delegate {} key is not a compressed secp256k1 key",
+                            d.name
+                        )));
+                    }
+                    let name_ok = (1..=32).contains(&d.name.len())
+                        && d.name
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                    if !name_ok {
+                        return Err(self.invalid(format!(
+                            "dpos at height {at}: delegate name {:?} must be 1-32 of [A-Za-z0-9_-]",
+                            d.name
+                        )));
+                    }
+                    if !keys.insert(d.key.as_str()) || !names.insert(d.name.as_str()) {
+                        return Err(self.invalid(format!(
+                            "dpos at height {at}: delegate {} is listed twice",
+                            d.name
+                        )));
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -317,7 +508,18 @@ impl ChainSpec {
             lock_time: 0,
             payload: None,
         };
-        let EngineParams::Pow(pow) = &self.consensus[0].engine;
+        // The genesis header is fixed by the spec, never checked against a seal rule.
+        let seal = match &self.consensus[0].engine {
+            EngineParams::Pow(pow) => Seal::Pow {
+                bits: pow.initial_bits,
+                nonce: 0,
+            },
+            EngineParams::Pos(_) | EngineParams::Dpos(_) => Seal::Producer {
+                slot: 0,
+                pubkey: [0; 33],
+                signature: Vec::new(),
+            },
+        };
         let header = Header {
             version: 1,
             parent: BlockHash::ZERO,
@@ -325,10 +527,7 @@ impl ChainSpec {
             time: self.genesis.time,
             tx_root: merkle_root(&[coinbase.txid()]),
             state_root: Hash256::ZERO,
-            seal: Seal::Pow {
-                bits: pow.initial_bits,
-                nonce: 0,
-            },
+            seal,
         };
         Block {
             header,
@@ -376,6 +575,127 @@ mod tests {
         assert!(dev.total_subsidy() <= dev.max_supply);
     }
 
+    /// DEV with PoS from height 100 and DPoS from 200, `pos` and `dpos` being the params
+    /// blocks (indented under `params:`).
+    fn scheduled(pos: &str, dpos: &str) -> Result<ChainSpec, SpecError> {
+        let yaml = format!(
+            "{DEV}  - from_height: 100\n    engine: pos\n    params:\n{pos}  - from_height: 200\n    engine: dpos\n    params:\n{dpos}"
+        );
+        ChainSpec::from_yaml(&yaml)
+    }
+
+    const KEY_A: &str = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+    const KEY_B: &str = "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5";
+
+    fn pos_params(validators: &str) -> String {
+        format!(
+            "      slot_secs: 2\n      epoch_slots: 30\n      unbonding_period: 50\n      min_bond: 100000000\n      genesis_validators:{validators}\n"
+        )
+    }
+
+    fn dpos_params(delegates: u32, extra: &str, genesis: &str) -> String {
+        format!(
+            "      slot_secs: 2\n      delegates: {delegates}\n      unbonding_period: 50\n      registration_fee: 1000\n{extra}      genesis_delegates:{genesis}\n"
+        )
+    }
+
+    fn reason(r: Result<ChainSpec, SpecError>) -> String {
+        match r {
+            Err(SpecError::Invalid { reason, .. }) => reason,
+            Err(SpecError::Parse(e)) => format!("parse: {e}"),
+            Ok(_) => "accepted".into(),
+        }
+    }
+
+    #[test]
+    fn stake_schedules_are_checked_at_start_up_with_their_reasons() {
+        let validators = format!("\n        - key: {KEY_A}\n          stake: 100");
+        let delegates = format!(
+            "\n        - name: alpha\n          key: {KEY_A}\n        - name: beta\n          key: {KEY_B}"
+        );
+        // Well-formed: refused only because the engines are not built yet.
+        let ok = reason(scheduled(
+            &pos_params(&validators),
+            &dpos_params(3, "", &delegates),
+        ));
+        assert!(ok.contains("`pos` (from height 100) is designed"), "{ok}");
+
+        let cases = [
+            (
+                pos_params(" []"),
+                dpos_params(3, "", &delegates),
+                "genesis_validators must name",
+            ),
+            (
+                pos_params("\n        - key: 02ab\n          stake: 1"),
+                dpos_params(3, "", &delegates),
+                "not a compressed secp256k1 key",
+            ),
+            (
+                pos_params(&format!("{validators}{validators}")),
+                dpos_params(3, "", &delegates),
+                "listed twice",
+            ),
+            (
+                pos_params(&format!("\n        - key: {KEY_A}\n          stake: 0")),
+                dpos_params(3, "", &delegates),
+                "has no stake",
+            ),
+            (
+                pos_params(&validators).replace("epoch_slots: 30", "epoch_slots: 0"),
+                dpos_params(3, "", &delegates),
+                "must be positive",
+            ),
+            (
+                pos_params(&validators),
+                dpos_params(0, "", &delegates),
+                "delegates must be 1 to 101",
+            ),
+            (
+                pos_params(&validators),
+                dpos_params(102, "", &delegates),
+                "delegates must be 1 to 101",
+            ),
+            (
+                pos_params(&validators),
+                dpos_params(3, "      max_votes: 4\n", &delegates),
+                "max_votes must be 1 to delegates",
+            ),
+            (
+                pos_params(&validators),
+                dpos_params(3, "", " []"),
+                "genesis_delegates must name",
+            ),
+            (
+                pos_params(&validators),
+                dpos_params(
+                    3,
+                    "",
+                    &format!("\n        - name: a b\n          key: {KEY_A}"),
+                ),
+                "must be 1-32 of",
+            ),
+            (
+                pos_params(&validators),
+                dpos_params(
+                    3,
+                    "",
+                    &format!("{delegates}\n        - name: alpha\n          key: {KEY_B}"),
+                ),
+                "listed twice",
+            ),
+            (
+                pos_params(&validators).replace("slot_secs: 2", "slot_secs: 2\n      speed: 3"),
+                dpos_params(3, "", &delegates),
+                "pos params at height 100: unknown field `speed`",
+            ),
+        ];
+        for (pos, dpos, expected) in cases {
+            let got = reason(scheduled(&pos, &dpos));
+            assert!(got.contains(expected), "expected {expected:?}, got {got:?}");
+        }
+    }
+
     #[test]
     fn unknown_keys_and_impossible_schedules_are_rejected() {
         let typo = DEV.replace("coinbase_maturity", "coinbase_maturty");
@@ -388,7 +708,7 @@ mod tests {
         );
         let pos = DEV.replace("engine: pow", "engine: pos");
         assert!(
-            matches!(ChainSpec::from_yaml(&pos), Err(SpecError::Parse(e)) if e.contains("not supported"))
+            matches!(ChainSpec::from_yaml(&pos), Err(SpecError::Parse(e)) if e.contains("pos params at height 0"))
         );
         let bad_param = DEV.replace("retarget: none", "retarget: none\n      speed: 11");
         assert!(
