@@ -41,6 +41,11 @@ use crate::rest;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Kernel send buffer of an RPC connection. Linux would otherwise grow it to megabytes for a
+/// client that stops reading; fixed, the bound on what a slow subscriber can hold up is this
+/// plus `rpc.subscription_buffer` messages, and its drop comes that much sooner.
+const SOCKET_SEND_BUFFER: usize = 256 * 1024;
+
 /// Collects handlers for the methods of the table.
 pub struct Registry<Ctx: Send + Sync + 'static> {
     module: RpcModule<Ctx>,
@@ -384,6 +389,11 @@ impl RpcServer {
                     }
                     _ = stop.clone().shutdown() => break,
                 };
+                if let Err(e) =
+                    socket2::SockRef::from(&socket).set_send_buffer_size(SOCKET_SEND_BUFFER)
+                {
+                    tracing::debug!(error = %e, "cannot size an RPC socket's send buffer");
+                }
                 let Ok(permit) = connections.clone().try_acquire_owned() else {
                     shared.metrics.connections_rejected.inc();
                     drop(socket);

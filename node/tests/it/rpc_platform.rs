@@ -521,9 +521,10 @@ async fn new_heads_arrive_and_a_stalled_subscriber_is_dropped() {
     }
     heads.unsubscribe().await.unwrap();
 
-    // A subscriber that never reads. The kernel's socket buffers on loopback absorb about
-    // 2 MB (some 4,000 heads) before the server's write blocks; then its queue of 8 messages
-    // fills and the subscription is dropped.
+    // A subscriber that never reads. The kernel's socket buffers (the server's send buffer is
+    // fixed at 256 KiB, the client's receive buffer is tiny) absorb some hundreds of heads
+    // before the server's write blocks; then its queue of 8 messages fills and the
+    // subscription is dropped.
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(2048).unwrap();
     let stream = socket.connect(addr).await.unwrap();
