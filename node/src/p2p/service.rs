@@ -91,6 +91,42 @@ struct Sync {
     /// Progress reporting.
     imported_since_log: u64,
     last_log: Option<std::time::Instant>,
+    /// When headers or bodies last arrived or a block went to the importer.
+    last_progress: Option<std::time::Instant>,
+}
+
+/// A sync that has made no progress for this long is dropped and started again from the tip:
+/// its queue may wait on bodies no connected peer can serve any more (a peer that left, a
+/// branch everybody abandoned), and while the queue is not empty no new header round starts.
+const SYNC_STALL: Duration = Duration::from_secs(20);
+
+impl Sync {
+    fn progressed(&mut self) {
+        self.last_progress = Some(std::time::Instant::now());
+    }
+
+    /// Whether a round is running that has not moved for [`SYNC_STALL`].
+    fn stalled(&mut self) -> bool {
+        if self.queue.is_empty() && self.headers_from.is_none() {
+            return false;
+        }
+        match self.last_progress {
+            Some(t) => t.elapsed() > SYNC_STALL,
+            None => {
+                self.progressed();
+                false
+            }
+        }
+    }
+
+    /// Forgets the round (blocks already with the importer stay counted).
+    fn reset(&mut self) {
+        self.headers_from = None;
+        self.queue.clear();
+        self.requested.clear();
+        self.arrived.clear();
+        self.last_progress = None;
+    }
 }
 
 /// A block for the importer task, from sync or gossip.
@@ -382,6 +418,17 @@ impl Service {
             let mut key = BAN_PREFIX.to_vec();
             key.extend(peer.to_bytes());
             let _ = self.node.chain().store().delete_peer_record(&key);
+        }
+        if self.sync.stalled() {
+            tracing::warn!(
+                queued = self.sync.queue.len(),
+                "sync made no progress for {} s; starting again from the tip",
+                SYNC_STALL.as_secs()
+            );
+            self.sync.reset();
+            for p in self.peers.values_mut() {
+                p.downloading = false;
+            }
         }
         let peers: Vec<PeerId> = self.peers.keys().copied().collect();
         for peer in peers {
@@ -985,6 +1032,7 @@ impl Service {
                     got.insert(hash);
                     if self.sync.requested.remove(&hash).is_some() {
                         self.sync.arrived.insert(hash, (peer, block));
+                        self.sync.progressed();
                     }
                 }
                 for h in asked {
@@ -1058,6 +1106,7 @@ impl Service {
             "headers received"
         );
         self.sync.queue.extend(fresh);
+        self.sync.progressed();
         if full {
             let back = self.sync.queue.back().map(|h| h.hash());
             let mut locator: Vec<BlockHash> = back.into_iter().collect();
@@ -1146,6 +1195,7 @@ impl Service {
                 Ok(()) => {
                     self.sync.queue.pop_front();
                     self.sync.importing += 1;
+                    self.sync.progressed();
                 }
                 Err(mpsc::error::TrySendError::Full(job)) => {
                     self.sync.arrived.insert(hash, (job.peer, job.block));
