@@ -224,7 +224,7 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
     };
     let rpc = RpcServer::start(&config.rpc, registry.into_api(), options)
         .await
-        .with_context(|| format!("RPC address {}", config.rpc.addr))?;
+        .with_context(|| format!("starting the RPC server on {}", config.rpc.addr))?;
 
     let miner = if config.mining.enabled {
         let Some(payout) = payout else {

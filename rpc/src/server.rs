@@ -331,6 +331,7 @@ impl RpcServer {
         api: RpcApi<Ctx>,
         options: ServerOptions,
     ) -> std::io::Result<RpcServer> {
+        let cors = cors_layer(&config.cors_origins)?;
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         if options.secret.is_none() && !addr.ip().is_loopback() {
@@ -357,7 +358,6 @@ impl RpcServer {
             )
             .map(RateLimiter::keyed),
         });
-        let cors = cors_layer(&config.cors_origins);
         let methods: jsonrpsee::Methods = api.module.into();
         let (stop_handle, handle) = stop_channel();
         let builder = jsonrpsee::server::Server::builder()
@@ -447,27 +447,41 @@ impl RpcServer {
     }
 }
 
-fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+/// The CORS layer for `rpc.cors_origins`; `None` when it is empty.
+///
+/// # Errors
+/// An entry that is neither `*` nor an `http://` / `https://` origin usable as a header value.
+fn cors_layer(origins: &[String]) -> std::io::Result<Option<CorsLayer>> {
     if origins.is_empty() {
-        return None;
+        return Ok(None);
     }
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
-        AllowOrigin::list(
-            origins
-                .iter()
-                .filter_map(|o| HeaderValue::from_str(o).ok())
-                .collect::<Vec<_>>(),
-        )
+        let mut values = Vec::with_capacity(origins.len());
+        for o in origins {
+            let value = HeaderValue::from_str(o)
+                .ok()
+                .filter(|_| o.starts_with("http://") || o.starts_with("https://"))
+                .ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!(
+                            "rpc.cors_origins: {o:?} is not an origin (\"*\" or scheme://host[:port])"
+                        ),
+                    )
+                })?;
+            values.push(value);
+        }
+        AllowOrigin::list(values)
     };
-    Some(
+    Ok(Some(
         CorsLayer::new()
             .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
             .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
             .max_age(Duration::from_secs(3600)),
-    )
+    ))
 }
 
 /// The per-connection HTTP front: rate limit, auth, plain routes, then jsonrpsee.
@@ -745,6 +759,27 @@ where
                 return MethodResponse::notification();
             }
             this.inner.notification(n).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_must_be_origins() {
+        assert!(cors_layer(&[]).unwrap().is_none());
+        assert!(cors_layer(&["*".into()]).unwrap().is_some());
+        assert!(
+            cors_layer(&["https://wallet.example:8443".into()])
+                .unwrap()
+                .is_some()
+        );
+        for bad in ["wallet.example", "https://a\nb", "ftp://x"] {
+            let err = cors_layer(&[bad.to_owned()]).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+            assert!(err.to_string().contains("rpc.cors_origins"), "{err}");
         }
     }
 }
