@@ -56,6 +56,8 @@ pub struct ImportOutcome {
     pub disconnected: Vec<Block>,
     /// Blocks connected to the best chain, in order.
     pub connected: Vec<Block>,
+    /// Gas used by the contract transactions of the connected blocks.
+    pub contract_gas: u64,
     /// Blocks that failed to connect and are now marked invalid, with the reason.
     pub invalid: Vec<(BlockHash, BlockError)>,
 }
@@ -606,6 +608,12 @@ impl Chain {
                 };
                 match result {
                     Ok(changes) => {
+                        outcome.contract_gas = changes
+                            .receipts
+                            .iter()
+                            .fold(outcome.contract_gas, |sum, r| {
+                                sum.saturating_add(r.receipt.gas_used)
+                            });
                         self.store.connect(&block, &changes)?;
                         self.set_status(&hash, BlockStatus::Valid)?;
                         self.set_tip(hash)?;

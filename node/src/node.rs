@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use i8o8i_config::NodeConfig;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::state::{StoreError, verify_tx_scripts};
-use i8o8i_runtime::{Block, BlockHash, Transaction, Txid};
+use i8o8i_runtime::{Amount, Block, BlockHash, Transaction, Txid};
 use i8o8i_script_vm::ScriptBuf;
 
 use crate::chain::{Chain, ImportError, ImportOutcome};
@@ -42,6 +42,8 @@ pub enum NodeEvent {
     TxAccepted {
         /// The transaction.
         tx: Arc<Transaction>,
+        /// Its fee.
+        fee: Amount,
         /// Where it came from.
         origin: Origin,
     },
@@ -233,6 +235,7 @@ impl Node {
             // subscriptions.
             let _ = self.events.send(NodeEvent::TxAccepted {
                 tx: entry.tx.clone(),
+                fee: entry.fee,
                 origin,
             });
         }
@@ -279,16 +282,11 @@ impl Node {
             );
         }
         drop(pool);
-        let gas = outcome
-            .connected
-            .iter()
-            .flat_map(|b| self.receipts_of(b))
-            .fold(0u64, |sum, (_, r)| sum.saturating_add(r.gas_used));
         self.metrics.imported(
             outcome.connected.len(),
             outcome.disconnected.len(),
             elapsed,
-            gas,
+            outcome.contract_gas,
         );
         for b in &outcome.connected {
             let _ = self.events.send(NodeEvent::BlockConnected {

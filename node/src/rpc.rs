@@ -346,8 +346,8 @@ pub struct PendingTx {
     pub txid: Txid,
     /// Encoded size in bytes.
     pub size: usize,
-    /// Its fee (absent if it already left the pool).
-    pub fee: Option<Amount>,
+    /// Its fee.
+    pub fee: Amount,
 }
 
 fn register_subscriptions(registry: &mut Registry<Node>) {
@@ -371,18 +371,14 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
     registry.register_subscription(
         "mempool_subscribePending",
         |_p: RpcParams, node: Arc<Node>| {
-            let events = node.subscribe();
             Ok(Feed {
-                events,
-                map: Box::new(move |event| match event {
-                    NodeEvent::TxAccepted { tx, .. } => {
-                        let txid = tx.txid();
-                        vec![PendingTx {
-                            txid,
-                            size: tx.encoded_size(),
-                            fee: node.mempool().get(&txid).map(|e| e.fee),
-                        }]
-                    }
+                events: node.subscribe(),
+                map: Box::new(|event| match event {
+                    NodeEvent::TxAccepted { tx, fee, .. } => vec![PendingTx {
+                        txid: tx.txid(),
+                        size: tx.encoded_size(),
+                        fee,
+                    }],
                     NodeEvent::BlockConnected { .. } => Vec::new(),
                 }),
             })

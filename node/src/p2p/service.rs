@@ -534,6 +534,7 @@ impl Service {
             NodeEvent::TxAccepted {
                 tx,
                 origin: Origin::Local,
+                ..
             } => self.publish(self.txs_topic.clone(), tx.encode()),
             NodeEvent::BlockConnected {
                 block,
