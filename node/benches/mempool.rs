@@ -176,9 +176,13 @@ async fn run() {
     };
     config.rpc.addr = "127.0.0.1:0".parse().expect("addr");
     config.mempool.max_bytes = 1 << 30;
-    let running = launch(LaunchOptions { config, dev: false })
-        .await
-        .expect("node");
+    let running = launch(LaunchOptions {
+        config,
+        dev: false,
+        producer: None,
+    })
+    .await
+    .expect("node");
     let node = running.node().clone();
     let chain_id = node.chain().chain_id();
     let (sk, pk) = key(1);

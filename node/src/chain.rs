@@ -7,15 +7,20 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use i8o8i_runtime::consensus::{
-    ConsensusEngine, HeaderError, HeaderReader, PowEngine, median_time_past,
+    HeaderError, HeaderReader, PowEngine, Schedule, ScheduledEngine, median_time_past,
 };
 use i8o8i_runtime::contract::ContractEngine;
+use i8o8i_runtime::contract::StateOverlay;
+use i8o8i_runtime::producers::ProducerState;
+use i8o8i_runtime::slots::last_irreversible;
 use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::spec::EngineParams;
+use i8o8i_runtime::staking::Ledger;
 use i8o8i_runtime::state::{
     ChainTimeReader, ConnectContext, ContractEnv, StoreError, connect_block,
 };
 use i8o8i_runtime::validation::{BlockError, check_block};
-use i8o8i_runtime::{Block, BlockHash, Hash256, Header, U256};
+use i8o8i_runtime::{Block, BlockHash, Hash256, Header, Seal, U256};
 use tokio::sync::watch;
 
 use crate::store::{BlockStatus, IndexEntry, Store};
@@ -77,8 +82,10 @@ pub struct Tip {
 pub struct Chain {
     store: Arc<Store>,
     spec: ChainSpec,
-    engine: PowEngine,
+    schedule: Schedule,
     genesis: BlockHash,
+    /// DPoS's last irreversible block `(height, hash)`: no reorganisation goes below it.
+    irreversible: RwLock<Option<(u64, BlockHash)>>,
     index: RwLock<HashMap<BlockHash, IndexEntry>>,
     tip: watch::Sender<Tip>,
     /// Serialises imports: one tip movement at a time.
@@ -143,13 +150,11 @@ impl Chain {
         spec: ChainSpec,
         script_threads: usize,
     ) -> Result<Chain, StoreError> {
-        // Validated specs only run proof of work until the stake engines land.
-        let engine = PowEngine::from_spec(&spec)
-            .ok_or_else(|| StoreError("the chain spec has no proof-of-work entry".into()))?;
+        let schedule = Schedule::new(&spec);
         let genesis_block = spec.genesis_block();
         let genesis = genesis_block.header.hash();
         match store.genesis()? {
-            None => store.init_genesis(&genesis_block, engine.weight(&genesis_block.header))?,
+            None => store.init_genesis(&genesis_block, schedule.weight(&genesis_block.header))?,
             Some(stored) if stored != genesis => {
                 return Err(StoreError(format!(
                     "data directory holds chain with genesis {stored}, but chain `{}` has genesis {genesis}",
@@ -190,13 +195,15 @@ impl Chain {
             store,
             contracts,
             spec,
-            engine,
+            schedule,
             genesis,
+            irreversible: RwLock::new(None),
             index: RwLock::new(index),
             tip: watch::channel(tip).0,
             import_lock: Mutex::new(()),
             script_pool,
         };
+        chain.update_irreversible()?;
         // A crash between storing a heavier block and connecting it leaves work to finish.
         chain.activate_best_chain()?;
         Ok(chain)
@@ -212,9 +219,121 @@ impl Chain {
         &self.spec
     }
 
-    /// The proof-of-work engine.
-    pub fn engine(&self) -> &PowEngine {
-        &self.engine
+    /// The consensus schedule.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// The proof-of-work engine of `height`, if proof of work runs there.
+    pub fn pow_engine_at(&self, height: u64) -> Option<&PowEngine> {
+        match self.schedule.at(height) {
+            ScheduledEngine::Pow(e) => Some(e),
+            ScheduledEngine::Slot(_) => None,
+        }
+    }
+
+    /// The last irreversible block `(height, hash)` under DPoS (`None` before DPoS has made
+    /// one).
+    pub fn last_irreversible(&self) -> Option<(u64, BlockHash)> {
+        *self.irreversible.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The producer state (slots, rounds, counters) as of the tip.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn producer_state(&self) -> Result<ProducerState, StoreError> {
+        ProducerState::load(&self.tip_state())
+    }
+
+    /// The staking ledger as of the tip.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn staking_ledger(&self) -> Result<Ledger, StoreError> {
+        Ledger::load(&self.tip_state())
+    }
+
+    /// A read view of the committed key/value state (contracts and staking) of the tip.
+    pub fn tip_state(&self) -> StateOverlay {
+        StateOverlay::new(self.contracts.state.clone())
+    }
+
+    /// Recomputes the last irreversible block after the tip moved: under DPoS, the newest
+    /// block that blocks of more than 2/3 of the round's delegates build on. It only moves
+    /// forward.
+    fn update_irreversible(&self) -> Result<(), StoreError> {
+        let tip = self.tip();
+        let entry = self.spec.engine_at(tip.header.height);
+        let EngineParams::Dpos(params) = &entry.engine else {
+            return Ok(());
+        };
+        let active = ProducerState::load(&self.tip_state())?.active_len();
+        if active == 0 {
+            return Ok(());
+        }
+        // Ten rounds back at most: further, nothing became irreversible anyway.
+        let window = u64::from(params.delegates).saturating_mul(10).max(10);
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let mut producers = Vec::new();
+        let mut cursor = tip.hash;
+        while let Some(e) = index.get(&cursor) {
+            let h = &e.header;
+            if h.height < entry.from_height || tip.header.height - h.height > window {
+                break;
+            }
+            if let Seal::Producer { pubkey, .. } = &h.seal {
+                producers.push((h.height, *pubkey, cursor));
+            }
+            cursor = h.parent;
+        }
+        drop(index);
+        let Some(height) = last_irreversible(producers.iter().map(|(h, k, _)| (*h, k)), active)
+        else {
+            return Ok(());
+        };
+        let hash = producers
+            .iter()
+            .find(|(h, ..)| *h == height)
+            .map(|(.., hash)| *hash)
+            .expect("found among them");
+        let mut lib = self.irreversible.write().unwrap_or_else(|p| p.into_inner());
+        if lib.is_none_or(|(old, _)| height > old) {
+            *lib = Some((height, hash));
+        }
+        Ok(())
+    }
+
+    /// Whether a block at `height` whose parent is `parent` keeps the last irreversible block
+    /// in its history.
+    fn check_irreversible(
+        &self,
+        height: u64,
+        parent: BlockHash,
+        index: &HashMap<BlockHash, IndexEntry>,
+    ) -> Result<(), HeaderError> {
+        let Some((lib_height, lib_hash)) = self.last_irreversible() else {
+            return Ok(());
+        };
+        let refused = HeaderError::BelowIrreversible {
+            height,
+            irreversible: lib_height,
+        };
+        if height <= lib_height {
+            return Err(refused);
+        }
+        let mut cursor = parent;
+        while let Some(e) = index.get(&cursor) {
+            if e.header.height == lib_height {
+                return if cursor == lib_hash {
+                    Ok(())
+                } else {
+                    Err(refused)
+                };
+            }
+            cursor = e.header.parent;
+        }
+        Err(refused)
     }
 
     /// The store.
@@ -390,7 +509,10 @@ impl Chain {
                     },
                 ));
             }
-            self.engine.check_seal(header, &prev).map_err(|e| (i, e))?;
+            self.schedule
+                .check_seal(header, &prev)
+                .and_then(|()| self.check_not_future(header))
+                .map_err(|e| (i, e))?;
             prev = header.clone();
         }
         Ok(())
@@ -425,7 +547,17 @@ impl Chain {
                 max,
             });
         }
-        self.engine.check_seal(header, &parent.header)
+        self.schedule.check_seal(header, &parent.header)?;
+        self.check_not_future(header)?;
+        self.check_irreversible(header.height, header.parent, index)
+    }
+
+    /// Slot engines refuse blocks of slots that have not begun on this node's clock.
+    fn check_not_future(&self, header: &Header) -> Result<(), HeaderError> {
+        match self.schedule.at(header.height) {
+            ScheduledEngine::Slot(engine) => engine.check_not_future(header, now()),
+            ScheduledEngine::Pow(_) => Ok(()),
+        }
     }
 
     /// Validates and stores `block`, then moves the tip to the heaviest valid chain. Header and
@@ -469,7 +601,7 @@ impl Chain {
             })?;
             let work = parent
                 .work()
-                .saturating_add(self.engine.weight(&block.header));
+                .saturating_add(self.schedule.weight(&block.header));
             let entry = IndexEntry {
                 header: block.header.clone(),
                 chain_work: work.to_big_endian(),
@@ -550,6 +682,7 @@ impl Chain {
         loop {
             let target = self.best_candidate();
             if target == self.tip().hash {
+                self.update_irreversible()?;
                 return Ok(outcome);
             }
             // The new branch, from its fork with the best chain up to `target`.
@@ -566,6 +699,20 @@ impl Chain {
                 cursor = entry.header.parent;
             };
             branch.reverse();
+            if let (Some((lib, _)), Some(first)) = (self.last_irreversible(), branch.first()) {
+                let fork_height = self.entry(&fork).map_or(0, |e| e.header.height);
+                if fork_height < lib {
+                    // Stored before the block it conflicts with became irreversible.
+                    let error = BlockError::Header(HeaderError::BelowIrreversible {
+                        height: fork_height + 1,
+                        irreversible: lib,
+                    });
+                    tracing::warn!(hash = %first, %error, "branch refused");
+                    self.set_status(first, BlockStatus::Invalid)?;
+                    outcome.invalid.push((*first, error));
+                    continue;
+                }
+            }
             while self.tip().hash != fork {
                 let tip = self.tip();
                 let block = self

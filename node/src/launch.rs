@@ -28,6 +28,25 @@ pub struct LaunchOptions {
     /// `--dev`: temporary data directory unless given, a `dev` wallet receiving mined coins,
     /// and blocks paced at the chain's target block time.
     pub dev: bool,
+    /// `--produce`: the wallet whose staking key produces blocks.
+    pub producer: Option<ProducerOptions>,
+}
+
+/// Block production with a wallet's staking key (its first receive key).
+#[derive(Clone)]
+pub struct ProducerOptions {
+    /// Wallet name (in `<data dir>/wallets`).
+    pub wallet: String,
+    /// Its password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for ProducerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProducerOptions")
+            .field("wallet", &self.wallet)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A started node.
@@ -160,7 +179,11 @@ pub fn default_data_dir(chain: &str) -> PathBuf {
 /// # Errors
 /// Bad configuration, an unusable data directory or an address already in use.
 pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
-    let LaunchOptions { mut config, dev } = options;
+    let LaunchOptions {
+        mut config,
+        dev,
+        producer,
+    } = options;
     let spec = load_chain_spec(&config.chain)?;
     let mut temp_dir = None;
     let data_dir = match (&config.data_dir, dev) {
@@ -226,7 +249,26 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         .await
         .with_context(|| format!("starting the RPC server on {}", config.rpc.addr))?;
 
-    let miner = if config.mining.enabled {
+    let producer_key = match &producer {
+        Some(p) => {
+            let store = WalletStore::new(data_dir.join("wallets"));
+            let wallet = store
+                .open(&p.wallet, &p.password)
+                .with_context(|| format!("producer wallet `{}`", p.wallet))?;
+            Some(*wallet.receive_key(0)?.secret_key())
+        }
+        None => None,
+    };
+    let miner = if let Some(secret) = producer_key {
+        let threads = crate::rpc::mining_threads(&node);
+        let pace = dev.then_some(spec.target_block_time);
+        let n = node.clone();
+        Some(
+            std::thread::Builder::new()
+                .name("producer".into())
+                .spawn(move || n.run_producer(secret, threads, pace))?,
+        )
+    } else if config.mining.enabled {
         let Some(payout) = payout else {
             bail!("mining is enabled but mining.address is not set")
         };

@@ -26,5 +26,6 @@ pub mod miner;
 pub mod node;
 pub mod p2p;
 pub mod rpc;
+pub mod staking_rpc;
 pub mod store;
 pub mod wallet_rpc;

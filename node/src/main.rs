@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use i8o8i_config::{LogFormat, NodeConfig};
 use i8o8i_node::client::{RpcClient, connect, default_secret_path};
-use i8o8i_node::launch::{LaunchOptions, launch};
+use i8o8i_node::launch::{LaunchOptions, ProducerOptions, launch};
 use i8o8i_rpc::JwtSecret;
 use i8o8i_runtime::Amount;
 use jsonrpsee::core::client::ClientT;
@@ -118,6 +118,16 @@ struct NodeArgs {
     /// Run without networking (a standalone chain).
     #[arg(long)]
     no_p2p: bool,
+    /// Produce blocks: seal this node's slots under PoS / DPoS and mine under PoW, with the
+    /// staking key (first address) of --producer-wallet.
+    #[arg(long, requires = "producer_wallet")]
+    produce: bool,
+    /// Wallet in the node's data directory whose first key produces (with --produce).
+    #[arg(long)]
+    producer_wallet: Option<String>,
+    /// Read the producer wallet's password from this file (first line) instead of prompting.
+    #[arg(long)]
+    producer_password_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -690,9 +700,22 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
     }
     // ConfigError's message already says "invalid configuration" and names the key.
     let config = NodeConfig::load(args.config.as_deref(), &Value::Object(overrides))?;
+    let producer = match (args.produce, args.producer_wallet) {
+        (true, Some(wallet)) => {
+            let password = password(
+                &PasswordArg {
+                    password_file: args.producer_password_file,
+                },
+                false,
+            )?;
+            Some(ProducerOptions { wallet, password })
+        }
+        _ => None,
+    };
     Ok(LaunchOptions {
         config,
         dev: args.dev,
+        producer,
     })
 }
 

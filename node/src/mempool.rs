@@ -12,6 +12,7 @@ use std::sync::Arc;
 use i8o8i_config::MempoolConfig;
 use i8o8i_runtime::contract::apply::{caller_script, check_payload_fee, payload_terms};
 use i8o8i_runtime::contract::{StateKey, StateOverlay, code_hash, contract_address, gas};
+use i8o8i_runtime::staking::{apply_staking, is_staking};
 use i8o8i_runtime::state::{Coin, UtxoReader, check_tx_inputs, verify_tx_scripts};
 use i8o8i_runtime::validation::{TxError, check_transaction};
 use i8o8i_runtime::{
@@ -292,7 +293,23 @@ impl Mempool {
         })?;
         let size = tx.encoded_size() as u64;
         let mut required = Amount::from_units(size.saturating_mul(self.config.min_fee_rate));
-        let fee = check_payload_fee(&tx, paid)?;
+        let mut fee = check_payload_fee(&tx, paid)?;
+        if tx.payload.as_ref().is_some_and(is_staking) {
+            // Checked against the tip's ledger; conflicts between pooled staking transactions
+            // (two unbonds of one bond) surface when a block template runs them in order.
+            let mut ledger = chain
+                .staking_ledger()
+                .map_err(|e| TxError::Storage(e.to_string()))?;
+            fee = apply_staking(
+                &mut ledger,
+                &mut Default::default(),
+                &tx,
+                &coins,
+                paid,
+                next_height,
+                chain.spec(),
+            )?;
+        }
         if let Some(terms) = payload_terms(&tx) {
             // The relay fee comes on top of the gas reservation, which is mostly refunded.
             let reserve = Amount::from_units(terms.gas_limit.saturating_mul(gas::GAS_PRICE));

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use i8o8i_runtime::consensus::coinbase_height_prefix;
-use i8o8i_runtime::contract::apply::payload_terms;
+use i8o8i_runtime::validation::BlockError;
 use i8o8i_runtime::{
     Amount, Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
 };
@@ -26,26 +26,27 @@ pub struct Template {
 }
 
 /// Builds a template on the current tip: the mempool's best transactions and a coinbase
-/// paying subsidy plus fees to `payout`. `extra` varies the coinbase so that two templates for
-/// the same height never share a txid.
+/// paying subsidy plus fees to `payout`, sealed with `seal` (unsigned / nonce 0) at `time`.
+/// `extra` varies the coinbase so that two templates for the same height never share a txid.
 pub fn build_template(
     chain: &Chain,
     mempool: &Mempool,
     payout: &Script,
     extra: u64,
-    now: u64,
+    time: u64,
+    seal: Seal,
 ) -> Template {
     let tip = chain.tip();
     let height = tip.header.height + 1;
-    let mtp = chain.median_time_past(&tip.hash).unwrap_or(tip.header.time);
-    let time = now.max(mtp + 1);
     let (txs, fees) =
         mempool.template(chain.spec().max_block_size.saturating_sub(COINBASE_RESERVE));
-    let reward = chain
-        .spec()
-        .subsidy(height)
-        .checked_add(fees)
-        .unwrap_or(chain.spec().subsidy(height));
+    let reward = |fees: Amount| {
+        chain
+            .spec()
+            .subsidy(height)
+            .checked_add(fees)
+            .unwrap_or(chain.spec().subsidy(height))
+    };
     let mut script_sig = coinbase_height_prefix(height);
     script_sig.extend_from_slice(Builder::new().push_slice(&extra.to_le_bytes()).as_bytes());
     let coinbase = Transaction {
@@ -56,79 +57,90 @@ pub fn build_template(
             sequence: u32::MAX,
         }],
         outputs: vec![TxOut {
-            value: reward,
+            value: reward(fees),
             script_pubkey: payout.to_script_buf(),
         }],
         lock_time: 0,
         payload: None,
     };
-    let mut transactions = vec![coinbase];
-    transactions.extend(txs.iter().map(|tx| (**tx).clone()));
-    if transactions.iter().any(|tx| payload_terms(tx).is_some()) {
-        // Contract transactions refund unused gas, so their fees are known only after running
-        // them: connect the template (coinbase paying nothing yet) and pay what it reports.
-        let mut block = Block {
-            header: Header {
-                version: 1,
-                parent: tip.hash,
-                height,
-                time,
-                tx_root: Hash256::ZERO,
-                state_root: Hash256::ZERO,
-                seal: Seal::Pow { bits: 0, nonce: 0 },
-            },
-            transactions,
-        };
-        block.transactions[0].outputs[0].value = Amount::ZERO;
-        block.header.tx_root = merkle_root(
-            &block
-                .transactions
-                .iter()
-                .map(Transaction::txid)
-                .collect::<Vec<_>>(),
-        );
-        let fees = match chain.preview_connect(&block) {
-            Ok(changes) => changes.fees,
-            Err(error) => {
-                // A pool transaction that no longer connects: mine an empty block rather than
-                // an invalid one; the pool drops it on the next tip change.
-                tracing::warn!(%error, "template does not connect; mining without transactions");
-                block.transactions.truncate(1);
-                Amount::ZERO
-            }
-        };
-        transactions = block.transactions;
-        transactions[0].outputs[0].value = chain
-            .spec()
-            .subsidy(height)
-            .checked_add(fees)
-            .unwrap_or(chain.spec().subsidy(height));
-    }
-    let tx_root = merkle_root(
-        &transactions
-            .iter()
-            .map(Transaction::txid)
-            .collect::<Vec<_>>(),
-    );
-    let header = Header {
-        version: 1,
-        parent: tip.hash,
-        height,
-        time,
-        tx_root,
-        state_root: Hash256::ZERO,
-        seal: Seal::Pow {
-            bits: chain.engine().next_bits(&tip.header),
-            nonce: 0,
+    let mut block = Block {
+        header: Header {
+            version: 1,
+            parent: tip.hash,
+            height,
+            time,
+            tx_root: Hash256::ZERO,
+            state_root: Hash256::ZERO,
+            seal,
         },
+        transactions: vec![coinbase],
     };
-    Template {
-        block: Block {
-            header,
-            transactions,
-        },
-        parent: tip,
+    block
+        .transactions
+        .extend(txs.iter().map(|tx| (**tx).clone()));
+    if block.transactions.iter().any(|tx| tx.payload.is_some()) {
+        // Contract transactions refund unused gas, so their fees are known only after running
+        // them, and staking or contract transactions that conflict with each other only show
+        // it when run in order: connect the template (coinbase paying nothing yet) and pay
+        // what it reports, dropping transactions that fail.
+        block.transactions[0].outputs[0].value = Amount::ZERO;
+        let mut fees = Amount::ZERO;
+        let mut connected = false;
+        for _ in 0..MAX_TEMPLATE_RETRIES {
+            block.header.tx_root = merkle_root(&block.txids());
+            match chain.preview_connect(&block) {
+                Ok(changes) => {
+                    fees = changes.fees;
+                    connected = true;
+                    break;
+                }
+                Err(BlockError::Tx { index, error, .. }) if index > 0 => {
+                    tracing::debug!(%error, "pooled transaction does not connect; left out");
+                    block.transactions.remove(index);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "template does not connect; producing without transactions");
+                    block.transactions.truncate(1);
+                    break;
+                }
+            }
+        }
+        if !connected {
+            block.transactions.truncate(1);
+        }
+        block.transactions[0].outputs[0].value = reward(fees);
     }
+    block.header.tx_root = merkle_root(&block.txids());
+    Template { block, parent: tip }
+}
+
+/// How many failing transactions a template drops before it gives up on the pool.
+const MAX_TEMPLATE_RETRIES: usize = 16;
+
+/// A proof-of-work template on the current tip, or `None` if the next height is not proof of
+/// work.
+pub fn pow_template(
+    chain: &Chain,
+    mempool: &Mempool,
+    payout: &Script,
+    extra: u64,
+    now: u64,
+) -> Option<Template> {
+    let tip = chain.tip();
+    let engine = chain.pow_engine_at(tip.header.height + 1)?;
+    let mtp = chain.median_time_past(&tip.hash).unwrap_or(tip.header.time);
+    let seal = Seal::Pow {
+        bits: engine.next_bits(&tip.header),
+        nonce: 0,
+    };
+    Some(build_template(
+        chain,
+        mempool,
+        payout,
+        extra,
+        now.max(mtp + 1),
+        seal,
+    ))
 }
 
 /// Searches the nonce space of `template` with `threads` threads until one meets the target,
@@ -143,6 +155,7 @@ pub fn solve(
     let found = AtomicBool::new(false);
     let header = template.block.header.clone();
     let parent = template.parent.hash;
+    let engine = chain.pow_engine_at(header.height)?;
     let should_stop = || {
         stop.load(Ordering::Relaxed) || found.load(Ordering::Relaxed) || chain.tip().hash != parent
     };
@@ -161,9 +174,7 @@ pub fn solve(
                         // Batches of 2^20 nonces per thread between stop checks.
                         let tries = 1 << 20;
                         if let Some(h) =
-                            chain
-                                .engine()
-                                .mine(header.clone(), start, threads, tries, should_stop)
+                            engine.mine(header.clone(), start, threads, tries, should_stop)
                         {
                             found.store(true, Ordering::Relaxed);
                             return Some(h);

@@ -14,8 +14,12 @@ use i8o8i_script_vm::ScriptBuf;
 
 use crate::chain::{Chain, ImportError, ImportOutcome};
 use crate::mempool::{Mempool, MempoolError};
-use crate::miner::{build_template, solve};
+use crate::miner::{build_template, pow_template, solve};
 use crate::store::Store;
+use i8o8i_runtime::Seal;
+use i8o8i_runtime::consensus::{ScheduledEngine, SlotEngine};
+use i8o8i_runtime::producers::ProducerState;
+use i8o8i_runtime::staking::{Ledger, key_script};
 
 /// UNIX seconds (policy uses only: mempool expiry, template times).
 pub fn unix_now() -> u64 {
@@ -329,13 +333,136 @@ impl Node {
     }
 
     /// Builds a template and searches its nonce; `None` if `stop` was set or the tip moved.
+    /// `None` too when the next height is not proof of work.
     pub fn mine_one(&self, payout: &ScriptBuf, threads: usize, stop: &AtomicBool) -> Option<Block> {
         let template = {
             let pool = self.mempool();
             let extra = self.extra_nonce.fetch_add(1, Ordering::Relaxed);
-            build_template(&self.chain, &pool, payout, extra, unix_now())
+            pow_template(&self.chain, &pool, payout, extra, unix_now())?
         };
         solve(&self.chain, template, threads, stop)
+    }
+
+    /// The block this node's `secret` key would seal in `slot` on the current tip, if the key
+    /// is the slot's producer and the slot can still hold a block (after the parent's slot,
+    /// with a time after the median time past). The block is signed and not yet imported.
+    ///
+    /// # Errors
+    /// Storage failures, or a slot engine with nobody to draw from.
+    pub fn produce_in_slot(
+        &self,
+        engine: &SlotEngine,
+        slot: u64,
+        secret: &secp256k1::SecretKey,
+    ) -> Result<Option<Block>, StoreError> {
+        let pubkey = secp256k1::PublicKey::from_secret_key(secret).serialize();
+        let tip = self.chain.tip();
+        let entry = self.chain.spec().engine_at(tip.header.height + 1);
+        if let Seal::Producer { slot: parent, .. } = tip.header.seal
+            && tip.header.height >= entry.from_height
+            && parent >= slot
+        {
+            return Ok(None);
+        }
+        let state = self.chain.tip_state();
+        let mut producers = ProducerState::load(&state)?;
+        let expected = producers
+            .advance(entry, slot, tip.hash.as_bytes(), &mut || {
+                Ledger::load(&state)
+            })
+            .map_err(|e| StoreError(e.to_string()))?;
+        if expected.key != pubkey {
+            return Ok(None);
+        }
+        let mtp = self
+            .chain
+            .median_time_past(&tip.hash)
+            .map_err(|e| StoreError(e.to_string()))?;
+        let start = engine.slot_start(slot);
+        let time = start.max(mtp + 1);
+        if time >= start.saturating_add(engine.slot_secs()) {
+            return Ok(None);
+        }
+        let seal = Seal::Producer {
+            slot,
+            pubkey,
+            signature: Vec::new(),
+        };
+        let mut block = {
+            let pool = self.mempool();
+            let extra = self.extra_nonce.fetch_add(1, Ordering::Relaxed);
+            build_template(&self.chain, &pool, &key_script(&pubkey), extra, time, seal).block
+        };
+        SlotEngine::seal(&mut block.header, slot, secret);
+        Ok(Some(block))
+    }
+
+    /// Produces blocks with `secret` until [`Node::shutdown`]: mines under proof of work
+    /// (paying the key's address), and under PoS / DPoS seals a block in each slot the key
+    /// is drawn for.
+    pub fn run_producer(
+        self: Arc<Self>,
+        secret: secp256k1::SecretKey,
+        threads: usize,
+        pace: Option<u64>,
+    ) {
+        let pubkey = secp256k1::PublicKey::from_secret_key(&secret).serialize();
+        tracing::info!(key = %hex::encode(pubkey), "block production started");
+        let payout = key_script(&pubkey);
+        let mut last_slot = None;
+        let mut tip_seen = (self.chain.tip().hash, Instant::now());
+        while !self.shutdown.load(Ordering::Relaxed) {
+            let tip = self.chain.tip();
+            match self.chain.schedule().at(tip.header.height + 1) {
+                ScheduledEngine::Pow(_) => {
+                    if tip.hash != tip_seen.0 {
+                        tip_seen = (tip.hash, Instant::now());
+                    }
+                    if let Some(pace) = pace
+                        && tip_seen.1.elapsed() < std::time::Duration::from_secs(pace)
+                    {
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                        continue;
+                    }
+                    if let Some(block) = self.mine_one(&payout, threads, &self.shutdown)
+                        && let Err(e) = self.submit_block(block)
+                    {
+                        tracing::warn!(error = %e, "mined block refused");
+                    }
+                }
+                ScheduledEngine::Slot(engine) => {
+                    let slot = engine.slot_of(unix_now());
+                    if last_slot.is_some_and(|s| s >= slot) {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                        continue;
+                    }
+                    let started = Instant::now();
+                    match self.produce_in_slot(engine, slot, &secret) {
+                        Ok(Some(block)) => {
+                            let hash = block.header.hash();
+                            match self.submit_block(block) {
+                                Ok(outcome) => {
+                                    if let Some((_, error)) =
+                                        outcome.invalid.iter().find(|(h, _)| *h == hash)
+                                    {
+                                        tracing::warn!(%error, slot, "produced block refused");
+                                    } else {
+                                        tracing::debug!(slot, %hash, elapsed = ?started.elapsed(), "produced block");
+                                    }
+                                }
+                                Err(e) => {
+                                    tracing::warn!(error = %e, slot, "produced block refused")
+                                }
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, slot, "cannot produce"),
+                    }
+                    last_slot = Some(slot);
+                }
+            }
+        }
+        tracing::info!("block production stopped");
     }
 
     /// Mines continuously until [`Node::shutdown`]. With `pace` (dev chains, whose difficulty
@@ -355,6 +482,15 @@ impl Node {
                     std::thread::sleep(std::time::Duration::from_millis(100));
                     continue;
                 }
+            }
+            if self
+                .chain
+                .pow_engine_at(self.chain.tip().header.height + 1)
+                .is_none()
+            {
+                // The schedule moved on to a stake engine: only `--produce` seals there.
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                continue;
             }
             if let Some(block) = self.mine_one(&payout, threads, &self.shutdown)
                 && let Err(e) = self.submit_block(block)

@@ -241,8 +241,20 @@ pub struct NodeInfo {
     pub chain: String,
 }
 
+/// The difficulty bits the next block needs (0 when the next height is not proof of work).
+fn next_bits(node: &Node) -> u32 {
+    let tip = node.chain().tip();
+    node.chain()
+        .pow_engine_at(tip.header.height + 1)
+        .map_or(0, |e| e.next_bits(&tip.header))
+}
+
 fn difficulty(node: &Node, bits: u32) -> u64 {
-    let limit = node.chain().engine().pow_limit();
+    let height = node.chain().tip().header.height + 1;
+    let Some(engine) = node.chain().pow_engine_at(height) else {
+        return 0;
+    };
+    let limit = engine.pow_limit();
     match compact_to_target(bits).map(|t| U256::from_big_endian(&t)) {
         Some(t) if !t.is_zero() => u64::try_from(limit / t).unwrap_or(u64::MAX),
         _ => 0,
@@ -289,7 +301,7 @@ fn chain_info(node: &Node, cache: &Mutex<Option<ChainInfo>>) -> Result<ChainInfo
     {
         return Ok(info.clone());
     }
-    let bits = node.chain().engine().next_bits(&tip.header);
+    let bits = next_bits(node);
     let info = ChainInfo {
         chain: node.chain().spec().name.clone(),
         genesis: node.chain().genesis(),
@@ -634,6 +646,16 @@ pub fn register(registry: &mut Registry<Node>) {
                     }
                 },
             };
+            let next = node.chain().tip().header.height + 1;
+            if node.chain().pow_engine_at(next).is_none() {
+                return Err(rpc_error(
+                    ErrorCode::MiningUnavailable,
+                    format!(
+                        "height {next} is sealed by {} producers, not mined (see consensus_getSchedule)",
+                        node.chain().spec().engine_at(next).engine.kind()
+                    ),
+                ));
+            }
             let threads = mining_threads(&node);
             let n = node.clone();
             tokio::task::spawn_blocking(move || {
@@ -649,7 +671,7 @@ pub fn register(registry: &mut Registry<Node>) {
         "mining_getInfo",
         |_p: RpcParams, node: Arc<Node>| async move {
             let tip = node.chain().tip();
-            let bits = node.chain().engine().next_bits(&tip.header);
+            let bits = next_bits(&node);
             Ok(MiningInfo {
                 mining: node.config().mining.enabled,
                 threads: mining_threads(&node),
@@ -677,6 +699,7 @@ pub fn register(registry: &mut Registry<Node>) {
     register_net(registry);
     crate::wallet_rpc::register(registry);
     crate::contract_rpc::register(registry);
+    crate::staking_rpc::register(registry);
 }
 
 /// `net_getInfo`.

@@ -556,6 +556,103 @@ pub const METHODS: &[MethodSpec] = &[
         subscription: None,
     },
     MethodSpec {
+        name: "staking_bond",
+        summary: "Bonds coins of a node wallet to its staking key (its first address's key). \
+                  Returns the txid.",
+        params: &[
+            p!("wallet": String, "Wallet name"),
+            p!("password": String, "Wallet password"),
+            p!("amount": u64, "Base units to bond (at least the schedule's min_bond)"),
+        ],
+        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        access: Private,
+        subscription: None,
+    },
+    MethodSpec {
+        name: "staking_unbond",
+        summary: "Starts unbonding stake of a wallet's staking key; the coins are paid back to \
+                  its address after the unbonding period. Needs a coin at that address.",
+        params: &[
+            p!("wallet": String, "Wallet name"),
+            p!("password": String, "Wallet password"),
+            p!("amount": u64, "Base units to unbond"),
+        ],
+        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        access: Private,
+        subscription: None,
+    },
+    MethodSpec {
+        name: "staking_getInfo",
+        summary: "Bonded stake, unbonding queue with release heights, rewards and production \
+                  counters of the staking key behind an address.",
+        params: &[p!("address": Address, "The staking key's P2PKH address")],
+        errors: &[InvalidAddress],
+        access: Public,
+        subscription: None,
+    },
+    MethodSpec {
+        name: "staking_getValidators",
+        summary: "The producers of the running stake engine: this epoch's snapshot (or round), \
+                  the next epoch's, and the bonded stake in the ledger.",
+        params: &[],
+        errors: &[],
+        access: Public,
+        subscription: None,
+    },
+    MethodSpec {
+        name: "dpos_registerDelegate",
+        summary: "Registers a wallet's staking key as a DPoS delegate (burns the registration \
+                  fee). Needs a coin at the key's address.",
+        params: &[
+            p!("wallet": String, "Wallet name"),
+            p!("password": String, "Wallet password"),
+            p!("name": String, "Delegate name: 1–32 of A–Z a–z 0–9 _ -"),
+        ],
+        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        access: Private,
+        subscription: None,
+    },
+    MethodSpec {
+        name: "dpos_vote",
+        summary: "Replaces the votes of a wallet's staking key (weighted by its bonded stake). \
+                  An empty list withdraws them.",
+        params: &[
+            p!("wallet": String, "Wallet name"),
+            p!("password": String, "Wallet password"),
+            p!("delegates": Vec<String>, "Delegate names or keys (hex)"),
+        ],
+        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        access: Private,
+        subscription: None,
+    },
+    MethodSpec {
+        name: "dpos_getDelegates",
+        summary: "Registered and fallback delegates with their votes, whether they are in the \
+                  current round, and blocks produced / slots missed.",
+        params: &[],
+        errors: &[],
+        access: Public,
+        subscription: None,
+    },
+    MethodSpec {
+        name: "consensus_getInfo",
+        summary: "The engine at the tip and for the next block, the current slot / epoch / \
+                  round, and under DPoS the last irreversible block and the finality lag.",
+        params: &[],
+        errors: &[],
+        access: Public,
+        subscription: None,
+    },
+    MethodSpec {
+        name: "consensus_getSchedule",
+        summary: "The chain spec's consensus schedule: engines, their first heights and \
+                  parameters.",
+        params: &[],
+        errors: &[],
+        access: Public,
+        subscription: None,
+    },
+    MethodSpec {
         name: "rpc.discover",
         summary: "This API's OpenRPC document (also served at GET /openrpc.json).",
         params: &[],

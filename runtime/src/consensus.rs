@@ -11,7 +11,7 @@ use i8o8i_script_vm::Builder;
 use crate::pow::{
     U256, compact_to_target, hash_meets_target, target_to_compact, work_from_compact,
 };
-use crate::spec::{ChainSpec, EngineKind, EngineParams, PowParams, Retarget};
+use crate::spec::{ChainSpec, EngineKind, EngineParams, PowParams, Retarget, ScheduleEntry};
 use crate::state::StoreError;
 use crate::{BlockHash, Header, Seal};
 
@@ -85,6 +85,65 @@ pub enum HeaderError {
     /// Storage failed while reading ancestors.
     #[error("storage: {0}")]
     Storage(String),
+    /// A slot engine has nobody to draw a producer from (no stake, no delegates).
+    #[error("no producer can be drawn: no stake and no fallback producers")]
+    NoProducers,
+    /// Sealed by a producer of the active set, but not the one of this slot.
+    #[error("slot {slot} belongs to {expected}, block sealed by {got}")]
+    NotLeader {
+        /// The header's slot.
+        slot: u64,
+        /// The slot's producer (hex key).
+        expected: String,
+        /// The sealing key (hex).
+        got: String,
+    },
+    /// Sealed by a key outside the active set (no stake in the snapshot, or a delegate not
+    /// voted into the round).
+    #[error("{key} is not in the active producer set")]
+    NotActiveProducer {
+        /// The sealing key (hex).
+        key: String,
+    },
+    /// The slot is not after the parent's.
+    #[error("slot {slot} is not after the parent's slot {parent_slot}")]
+    PastSlot {
+        /// The header's slot.
+        slot: u64,
+        /// The parent's slot.
+        parent_slot: u64,
+    },
+    /// The slot has not begun on this node's clock.
+    #[error("slot {slot} has not begun (current slot {current})")]
+    FutureSlot {
+        /// The header's slot.
+        slot: u64,
+        /// This node's current slot.
+        current: u64,
+    },
+    /// The producer signature does not verify (or is malformed).
+    #[error("the producer signature is invalid")]
+    BadSignature,
+    /// The header time lies outside its slot.
+    #[error("time {time} is outside slot {slot} ({start}..{end})")]
+    TimeOutsideSlot {
+        /// Header time.
+        time: u64,
+        /// The header's slot.
+        slot: u64,
+        /// First second of the slot.
+        start: u64,
+        /// First second after it.
+        end: u64,
+    },
+    /// A block that would replace the last irreversible block.
+    #[error("height {height} conflicts with the last irreversible block at {irreversible}")]
+    BelowIrreversible {
+        /// The block's height.
+        height: u64,
+        /// Height of the last irreversible block.
+        irreversible: u64,
+    },
 }
 
 impl From<StoreError> for HeaderError {
@@ -269,6 +328,226 @@ impl ConsensusEngine for PowEngine {
             Seal::Pow { bits, .. } => work_from_compact(bits).unwrap_or_default(),
             Seal::Producer { .. } => U256::zero(),
         }
+    }
+}
+
+/// What a block sealed by a slot engine adds to chain weight: 2^128, more than any PoW block's
+/// expected hashes, so after a switch to PoS / DPoS the branch with more filled slots wins
+/// whatever proof of work the two branches carried before the switch.
+pub fn slot_block_weight() -> U256 {
+    U256::one() << 128
+}
+
+/// The header checks of proof of stake and delegated proof of stake that need no chain state:
+/// the seal's slot, its time window and the producer signature. Whether the signer is the
+/// slot's producer depends on the stake ledger and is checked when the block connects
+/// ([`crate::producers::ProducerState::advance`]).
+#[derive(Debug, Clone)]
+pub struct SlotEngine {
+    kind: EngineKind,
+    from_height: u64,
+    slot_secs: u64,
+    genesis_time: u64,
+}
+
+impl SlotEngine {
+    /// The engine of a PoS / DPoS schedule entry; `None` for PoW.
+    pub fn new(spec: &ChainSpec, entry: &ScheduleEntry) -> Option<SlotEngine> {
+        let slot_secs = match &entry.engine {
+            EngineParams::Pos(p) => p.slot_secs,
+            EngineParams::Dpos(d) => d.slot_secs,
+            EngineParams::Pow(_) => return None,
+        };
+        Some(SlotEngine {
+            kind: entry.engine.kind(),
+            from_height: entry.from_height,
+            slot_secs: slot_secs.max(1),
+            genesis_time: spec.genesis.time,
+        })
+    }
+
+    /// Slot length in seconds.
+    pub fn slot_secs(&self) -> u64 {
+        self.slot_secs
+    }
+
+    /// The slot `time` falls in (0 before genesis).
+    pub fn slot_of(&self, time: u64) -> u64 {
+        crate::slots::slot_of(time, self.genesis_time, self.slot_secs).unwrap_or(0)
+    }
+
+    /// The first second of `slot`.
+    pub fn slot_start(&self, slot: u64) -> u64 {
+        crate::slots::slot_start(slot, self.genesis_time, self.slot_secs).unwrap_or(u64::MAX)
+    }
+
+    /// Refuses a header whose slot is more than one slot ahead of `now` (the one use of the
+    /// wall clock: slot timing, with a slot of tolerance for clock skew).
+    ///
+    /// # Errors
+    /// [`HeaderError::FutureSlot`].
+    pub fn check_not_future(&self, header: &Header, now: u64) -> Result<(), HeaderError> {
+        if let Seal::Producer { slot, .. } = header.seal {
+            let current = self.slot_of(now);
+            if slot > current.saturating_add(1) {
+                return Err(HeaderError::FutureSlot { slot, current });
+            }
+        }
+        Ok(())
+    }
+
+    /// Seals `header` for `slot` with `secret`: sets the producer seal and signs
+    /// [`Header::signing_hash`] (compact ECDSA, low S).
+    pub fn seal(header: &mut Header, slot: u64, secret: &secp256k1::SecretKey) {
+        let pubkey = secp256k1::PublicKey::from_secret_key(secret).serialize();
+        header.seal = Seal::Producer {
+            slot,
+            pubkey,
+            signature: Vec::new(),
+        };
+        let digest = header.signing_hash();
+        let signature =
+            secp256k1::ecdsa::sign(secp256k1::Message::from_digest(*digest.as_bytes()), secret);
+        if let Seal::Producer { signature: s, .. } = &mut header.seal {
+            *s = signature.serialize_compact().to_vec();
+        }
+    }
+}
+
+impl ConsensusEngine for SlotEngine {
+    fn kind(&self) -> EngineKind {
+        self.kind
+    }
+
+    fn check_seal(&self, header: &Header, parent: &Header) -> Result<(), HeaderError> {
+        let Seal::Producer {
+            slot,
+            pubkey,
+            signature,
+        } = &header.seal
+        else {
+            return Err(HeaderError::WrongSeal {
+                height: header.height,
+                expected: self.kind,
+            });
+        };
+        let slot = *slot;
+        let start = self.slot_start(slot);
+        let end = start.saturating_add(self.slot_secs);
+        if header.time < start || header.time >= end {
+            return Err(HeaderError::TimeOutsideSlot {
+                time: header.time,
+                slot,
+                start,
+                end,
+            });
+        }
+        // Slots are comparable within one schedule entry; across a switch the time rule
+        // (after the median time past) orders blocks.
+        if parent.height >= self.from_height
+            && let Seal::Producer {
+                slot: parent_slot, ..
+            } = parent.seal
+            && slot <= parent_slot
+        {
+            return Err(HeaderError::PastSlot { slot, parent_slot });
+        }
+        let key =
+            secp256k1::PublicKey::from_slice(pubkey).map_err(|_| HeaderError::BadSignature)?;
+        let sig = secp256k1::ecdsa::Signature::from_compact(signature)
+            .map_err(|_| HeaderError::BadSignature)?;
+        let digest = header.signing_hash();
+        secp256k1::ecdsa::verify(
+            &sig,
+            secp256k1::Message::from_digest(*digest.as_bytes()),
+            &key,
+        )
+        .map_err(|_| HeaderError::BadSignature)
+    }
+
+    fn weight(&self, header: &Header) -> U256 {
+        match header.seal {
+            Seal::Producer { .. } => slot_block_weight(),
+            Seal::Pow { bits, .. } => work_from_compact(bits).unwrap_or_default(),
+        }
+    }
+}
+
+/// One schedule entry's engine.
+#[derive(Debug, Clone)]
+pub enum ScheduledEngine {
+    /// Proof of work.
+    Pow(PowEngine),
+    /// Proof of stake or delegated proof of stake.
+    Slot(SlotEngine),
+}
+
+impl ScheduledEngine {
+    /// As the trait object.
+    pub fn as_dyn(&self) -> &dyn ConsensusEngine {
+        match self {
+            ScheduledEngine::Pow(e) => e,
+            ScheduledEngine::Slot(e) => e,
+        }
+    }
+}
+
+/// The chain spec's consensus schedule as engines: the engine for a height is the last entry
+/// starting at or below it, so every node switches at the same height.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    engines: Vec<(u64, ScheduledEngine)>,
+}
+
+impl Schedule {
+    /// The engines of a validated spec.
+    pub fn new(spec: &ChainSpec) -> Schedule {
+        let engines = spec
+            .consensus
+            .iter()
+            .map(|entry| {
+                let engine = match &entry.engine {
+                    EngineParams::Pow(params) => {
+                        let mut params = params.clone();
+                        if entry.from_height > 0 {
+                            // ASERT is anchored at genesis; a later PoW era would be judged by
+                            // the stake eras' block rate, so it runs at its initial target.
+                            params.retarget = Retarget::None;
+                        }
+                        ScheduledEngine::Pow(PowEngine::new(spec, &params))
+                    }
+                    _ => ScheduledEngine::Slot(
+                        SlotEngine::new(spec, entry).expect("not a PoW entry"),
+                    ),
+                };
+                (entry.from_height, engine)
+            })
+            .collect();
+        Schedule { engines }
+    }
+
+    /// The engine for `height`.
+    pub fn at(&self, height: u64) -> &ScheduledEngine {
+        self.engines
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= height)
+            .or(self.engines.first())
+            .map(|(_, e)| e)
+            .expect("a validated schedule has an entry at height 0")
+    }
+
+    /// Checks `header`'s seal with the engine of its height.
+    ///
+    /// # Errors
+    /// As [`ConsensusEngine::check_seal`].
+    pub fn check_seal(&self, header: &Header, parent: &Header) -> Result<(), HeaderError> {
+        self.at(header.height).as_dyn().check_seal(header, parent)
+    }
+
+    /// The fork-choice weight of `header`.
+    pub fn weight(&self, header: &Header) -> U256 {
+        self.at(header.height).as_dyn().weight(header)
     }
 }
 

@@ -16,7 +16,11 @@
 //! - [`signing`]: wallet helpers that sign P2PKH inputs.
 //! - [`address`]: bech32m addresses (`i8o1…` / `ti8o1…`).
 //! - [`spec`]: chain specifications (YAML) and the genesis block.
-//! - [`consensus`]: the consensus engine trait and proof of work (ASERT retargeting).
+//! - [`consensus`]: the consensus engine trait, proof of work (ASERT retargeting), the slot
+//!   engines' header checks and the height schedule that picks the engine.
+//! - [`slots`], [`producers`]: PoS / DPoS slot arithmetic, leader draws, delegate rounds and
+//!   the producer schedule kept as chain state.
+//! - [`staking`]: the staking ledger (bonds, unbonding, delegates, votes) and its payload rules.
 //! - [`contract`]: WebAssembly contracts — the deterministic wasmtime engine, gas, the host
 //!   API, deploy-time module checks and contract state.
 //! - [`validation`]: context-free transaction and block rules and the typed errors.
@@ -39,6 +43,7 @@ mod decode;
 pub mod hash;
 pub mod merkle;
 pub mod pow;
+pub mod producers;
 #[cfg(feature = "schema")]
 pub mod schema;
 mod serde_hex;
@@ -46,6 +51,7 @@ pub mod sighash;
 pub mod signing;
 pub mod slots;
 pub mod spec;
+pub mod staking;
 pub mod state;
 pub mod transaction;
 pub mod validation;

@@ -12,14 +12,17 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::consensus::HeaderError;
 use crate::contract::apply::{BlockEnv, apply_payload, caller_script, payload_terms};
 use crate::contract::gas::MAX_BLOCK_GAS;
 use crate::contract::state::ContractChanges;
 use crate::contract::{ContractEngine, ContractStateReader, Receipt, StateOverlay};
-use crate::spec::ChainSpec;
+use crate::producers::ProducerState;
+use crate::spec::{ChainSpec, EngineParams};
+use crate::staking::{BlockStaking, Ledger, StakingRules, is_staking, key_script};
 use crate::validation::{BlockError, TxError, check_block_txids};
 use crate::{
-    Amount, Block, Hash256, OutPoint, SighashCache, Transaction, TxOut, Txid, verify_input,
+    Amount, Block, Hash256, OutPoint, Seal, SighashCache, Transaction, TxOut, Txid, verify_input,
 };
 
 use i8o8i_script_vm::checker::{
@@ -277,6 +280,51 @@ pub fn connect_block(
     let mut appended_all = Vec::new();
     let mut block_gas = 0u64;
     let mut script_jobs: Vec<(usize, Vec<Coin>)> = Vec::with_capacity(block.transactions.len());
+    let open_state = |overlay: &mut Option<StateOverlay>| -> Result<StateOverlay, TxError> {
+        match overlay.take() {
+            Some(o) => Ok(o),
+            None => {
+                let env = ctx.contracts.ok_or(TxError::ContractsUnavailable)?;
+                Ok(StateOverlay::new(env.state.clone()))
+            }
+        }
+    };
+    let state_error = |e: StoreError| BlockError::ContractState(e.to_string());
+    let stake_chain = StakingRules::at(ctx.spec, height).is_some();
+
+    // Slot engines: who may seal this block follows from the producer state of the parent.
+    let entry = ctx.spec.engine_at(height);
+    let mut producers = None;
+    if let (Seal::Producer { slot, pubkey, .. }, false) = (
+        &block.header.seal,
+        matches!(entry.engine, EngineParams::Pow(_)),
+    ) {
+        let state = open_state(&mut overlay).map_err(|error| BlockError::Tx {
+            index: 0,
+            txid: txids[0],
+            error,
+        })?;
+        let mut p = ProducerState::load(&state).map_err(state_error)?;
+        let expected = p.advance(entry, *slot, block.header.parent.as_bytes(), &mut || {
+            Ledger::load(&state)
+        })?;
+        if &expected.key != pubkey {
+            let hex = |k: &[u8; 33]| hex::encode(k);
+            return Err(if expected.active.contains(pubkey) {
+                HeaderError::NotLeader {
+                    slot: *slot,
+                    expected: hex(&expected.key),
+                    got: hex(pubkey),
+                }
+            } else {
+                HeaderError::NotActiveProducer { key: hex(pubkey) }
+            }
+            .into());
+        }
+        producers = Some((p, *pubkey));
+        overlay = Some(state);
+    }
+    let mut staking = BlockStaking::new();
 
     for (index, (tx, &txid)) in block.transactions.iter().zip(&txids).enumerate() {
         let fail = |error: TxError| BlockError::Tx { index, txid, error };
@@ -301,17 +349,21 @@ pub fn connect_block(
             }
             let paid = check_tx_inputs(tx, &coins, height, ctx.median_time_past, ctx.spec, times)
                 .map_err(fail)?;
-            let fee = match payload_terms(tx) {
-                None => paid,
-                Some(terms) => {
+            let fee = match (payload_terms(tx), &tx.payload) {
+                (None, Some(payload)) if is_staking(payload) => {
+                    let state = open_state(&mut overlay).map_err(fail)?;
+                    let result = staking.apply(&state, tx, &coins, paid, height, ctx.spec);
+                    overlay = Some(state);
+                    result.map_err(fail)?
+                }
+                (None, _) => paid,
+                (Some(terms), _) => {
                     block_gas = block_gas.saturating_add(terms.gas_limit);
                     if block_gas > MAX_BLOCK_GAS {
                         return Err(fail(TxError::BlockGasExceeded(MAX_BLOCK_GAS)));
                     }
                     let env = ctx.contracts.ok_or(fail(TxError::ContractsUnavailable))?;
-                    let state = overlay
-                        .take()
-                        .unwrap_or_else(|| StateOverlay::new(env.state.clone()));
+                    let state = open_state(&mut overlay).map_err(fail)?;
                     let caller = caller_script(&coins[0].output.script_pubkey).map_err(fail)?;
                     let at = BlockEnv {
                         height,
@@ -373,6 +425,41 @@ pub fn connect_block(
         }
     }
 
+    // Unbonded stake due at this height is paid back as outputs appended to the coinbase:
+    // no producer can leave them out.
+    if stake_chain {
+        let mut state = open_state(&mut overlay).map_err(|error| BlockError::Tx {
+            index: 0,
+            txid: txids[0],
+            error,
+        })?;
+        let released = staking
+            .take_releases(&mut state, height)
+            .map_err(state_error)?;
+        let base = block.transactions[0].outputs.len();
+        for (k, (key, amount)) in released.into_iter().enumerate() {
+            let op = OutPoint {
+                txid: txids[0],
+                index: (base + k) as u32,
+            };
+            let out = TxOut {
+                value: Amount::from_units(amount),
+                script_pubkey: key_script(&key),
+            };
+            appended_all.push((op, out.clone()));
+            created.insert(
+                op,
+                Coin {
+                    output: out,
+                    height,
+                    coinbase: false,
+                },
+            );
+        }
+        staking.finish(&mut state).map_err(state_error)?;
+        overlay = Some(state);
+    }
+
     let coinbase = &block.transactions[0];
     let paid = Amount::checked_sum(coinbase.outputs.iter().map(|o| o.value)).ok_or(
         BlockError::CoinbaseTooLarge {
@@ -387,6 +474,22 @@ pub fn connect_block(
         .unwrap_or(Amount::MAX);
     if paid > max {
         return Err(BlockError::CoinbaseTooLarge { got: paid, max });
+    }
+    if let Some((mut p, producer)) = producers {
+        let reward_script = key_script(&producer);
+        if coinbase
+            .outputs
+            .iter()
+            .any(|o| !is_unspendable(o) && o.script_pubkey != reward_script)
+        {
+            return Err(BlockError::RewardNotToProducer);
+        }
+        p.reward(&producer, paid.to_units());
+        let mut state = overlay.take().ok_or(BlockError::ContractState(
+            "producer state without a state overlay".into(),
+        ))?;
+        p.store(&mut state);
+        overlay = Some(state);
     }
 
     let run = || {

@@ -42,9 +42,6 @@ pub enum TxError {
     /// Exactly 64 bytes: ambiguous with a merkle inner node.
     #[error("transactions of exactly 64 bytes are not allowed")]
     SixtyFourBytes,
-    /// A payload kind that this node does not execute yet.
-    #[error("{0} payloads are not supported yet")]
-    PayloadNotSupported(&'static str),
     /// A coinbase outside its block.
     #[error("coinbase transactions cannot be relayed or spent as ordinary transactions")]
     UnexpectedCoinbase,
@@ -136,6 +133,17 @@ pub enum TxError {
     /// Contract payloads reached a validator without a contract engine.
     #[error("this validator has no contract engine")]
     ContractsUnavailable,
+    /// A staking payload breaks a staking rule (authorisation, amounts, names, votes).
+    #[error("staking: {0}")]
+    Staking(String),
+    /// Inputs − outputs do not cover a bond's value or a registration's fee.
+    #[error("staking transaction needs {needed} from inputs − outputs, has {paid}")]
+    StakeFee {
+        /// The bond value or registration fee.
+        needed: Amount,
+        /// Inputs minus outputs.
+        paid: Amount,
+    },
 }
 
 /// Why a block is invalid.
@@ -193,6 +201,9 @@ pub enum BlockError {
     /// Contract state could not be read.
     #[error("contract state: {0}")]
     ContractState(String),
+    /// The coinbase of a slot-engine block pays someone other than the block's producer.
+    #[error("the coinbase must pay the producer's address")]
+    RewardNotToProducer,
     /// The block's parent is not the chain's tip (callers connect in order).
     #[error("block {hash} does not extend the tip")]
     NotOnTip {
@@ -215,7 +226,7 @@ pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxErr
             | crate::Payload::Call { .. }
             | crate::Payload::Instantiate { .. }),
         ) => crate::contract::apply::check_payload(p)?,
-        Some(payload) => return Err(TxError::PayloadNotSupported(payload_kind(payload))),
+        Some(p) => crate::staking::check_staking_payload(p)?,
         None => {}
     }
     if tx.outputs.is_empty() && tx.payload.is_none() {
@@ -257,18 +268,6 @@ pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxErr
         return Err(TxError::NullPrevout);
     }
     Ok(())
-}
-
-fn payload_kind(p: &crate::Payload) -> &'static str {
-    match p {
-        crate::Payload::Deploy { .. } => "contract deploy",
-        crate::Payload::Call { .. } => "contract call",
-        crate::Payload::Bond { .. } => "bond",
-        crate::Payload::Unbond { .. } => "unbond",
-        crate::Payload::RegisterDelegate { .. } => "delegate registration",
-        crate::Payload::Vote { .. } => "vote",
-        crate::Payload::Instantiate { .. } => "contract instantiation",
-    }
 }
 
 /// Context-free block checks (Bitcoin Core's `CheckBlock`): size, coinbase placement and
@@ -487,11 +486,13 @@ mod tests {
         let mut tx = spend(op);
         tx.payload = Some(crate::Payload::Unbond {
             staking_key: [2; 33],
-            value: Amount::ZERO,
+            value: Amount::from_units(1),
         });
         assert_eq!(
             check_transaction(&tx, &s),
-            Err(TxError::PayloadNotSupported("unbond"))
+            Err(TxError::Staking(
+                "the staking key is not a compressed secp256k1 public key".into()
+            ))
         );
     }
 }

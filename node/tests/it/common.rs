@@ -36,9 +36,13 @@ pub(crate) async fn start_with(
     config.mining.threads = 1;
     config.p2p.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
     adjust(&mut config);
-    let node = launch(LaunchOptions { config, dev: false })
-        .await
-        .expect("node starts");
+    let node = launch(LaunchOptions {
+        config,
+        dev: false,
+        producer: None,
+    })
+    .await
+    .expect("node starts");
     let secret = secret_in(dir).expect("the node created its JWT secret");
     let client = connect(&format!("http://{}", node.rpc_addr()), Some(secret), None).unwrap();
     (node, client)
@@ -91,6 +95,7 @@ pub(crate) fn build_block(
 ) -> Block {
     let chain = node.node().chain();
     let height = parent.height + 1;
+    let engine = chain.pow_engine_at(height).expect("a proof-of-work height");
     let mut script_sig = coinbase_height_prefix(height);
     script_sig.extend_from_slice(Builder::new().push_slice(&tag.to_le_bytes()).as_bytes());
     let coinbase = Transaction {
@@ -122,12 +127,11 @@ pub(crate) fn build_block(
         ),
         state_root: Hash256::ZERO,
         seal: Seal::Pow {
-            bits: chain.engine().next_bits(parent),
+            bits: engine.next_bits(parent),
             nonce: 0,
         },
     };
-    let sealed = chain
-        .engine()
+    let sealed = engine
         .mine(header, 0, 1, 10_000_000, &|| false)
         .expect("dev difficulty is trivial");
     Block {

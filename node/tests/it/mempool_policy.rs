@@ -63,6 +63,7 @@ async fn pool_policy_fee_floor_chains_eviction_expiry_and_template_order() {
     let running = launch(LaunchOptions {
         config: config.clone(),
         dev: false,
+        producer: None,
     })
     .await
     .unwrap();
@@ -146,6 +147,7 @@ async fn admission_rechecks_what_changed_while_scripts_ran() {
     let running = launch(LaunchOptions {
         config: config.clone(),
         dev: false,
+        producer: None,
     })
     .await
     .unwrap();

@@ -1,0 +1,302 @@
+//! Who produces each slot under proof of stake and delegated proof of stake, as chain state.
+//!
+//! [`ProducerState`] is kept in the key/value state (`stake/slots`) and advanced by every
+//! block sealed by a slot engine: at an epoch (PoS) or round (DPoS) boundary it rotates the
+//! stake snapshot or the delegate round, derives the next seed from the parent's hash, and it
+//! counts produced and missed slots and rewards. Because it is state, a reorganisation undoes
+//! it with the block, and every node derives the same leader from the same parent.
+
+use std::collections::BTreeMap;
+
+use parity_scale_codec::{Decode, Encode};
+
+use crate::consensus::HeaderError;
+use crate::contract::StateOverlay;
+use crate::slots::{StakeSnapshot, StakingKey, next_seed, round_order, top_delegates};
+use crate::spec::{DposParams, EngineParams, PosParams, ScheduleEntry};
+use crate::staking::{Ledger, decode_or_default};
+use crate::state::StoreError;
+
+/// State key of the [`ProducerState`].
+pub const PRODUCERS_KEY: &[u8] = b"stake/slots";
+
+/// The producer schedule of the running schedule entry.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct Era {
+    /// `from_height` of the schedule entry this belongs to.
+    pub from_height: u64,
+    /// Epoch (PoS) or round (DPoS) of the last block.
+    pub period: u64,
+    /// Slot of the last block.
+    pub last_slot: u64,
+    /// Seed of the current period.
+    pub seed: [u8; 32],
+    /// PoS: the stake snapshot `(key, stake)` in key order. DPoS: the round's delegates in
+    /// production order with their votes.
+    pub producers: Vec<(StakingKey, u64)>,
+    /// PoS: the seed of the next epoch.
+    pub next_seed: [u8; 32],
+    /// PoS: the snapshot of the next epoch (one epoch of lag).
+    pub next: Vec<(StakingKey, u64)>,
+}
+
+/// Producer bookkeeping, across schedule entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct ProducerState {
+    /// The running entry's schedule; `None` before the first slot-engine block.
+    pub era: Option<Era>,
+    /// Blocks produced per key.
+    pub produced: BTreeMap<StakingKey, u64>,
+    /// Slots missed per key (DPoS).
+    pub missed: BTreeMap<StakingKey, u64>,
+    /// Rewards (subsidy + fees) received per key.
+    pub rewards: BTreeMap<StakingKey, u64>,
+}
+
+impl ProducerState {
+    /// Reads the state (default if never written).
+    ///
+    /// # Errors
+    /// Storage failures or a record that does not decode.
+    pub fn load(state: &StateOverlay) -> Result<ProducerState, StoreError> {
+        decode_or_default(state.get(PRODUCERS_KEY)?, "producer state")
+    }
+
+    /// Writes it.
+    pub fn store(&self, state: &mut StateOverlay) {
+        state.put(PRODUCERS_KEY.to_vec(), Some(self.encode()));
+    }
+
+    /// Number of producers the running era draws from (DPoS: the round's delegates).
+    pub fn active_len(&self) -> usize {
+        self.era.as_ref().map_or(0, |e| e.producers.len())
+    }
+
+    /// Advances the schedule to a block in `slot` of `entry` whose parent is `parent` and
+    /// returns who must seal it. `ledger` is read (once) when a period begins. Counts the slots
+    /// skipped since the last block as missed (DPoS) and the block as produced by the expected
+    /// key, which the caller must check against the seal.
+    ///
+    /// # Errors
+    /// Storage failures reading the ledger; [`HeaderError::NoProducers`] if nobody can produce.
+    pub fn advance(
+        &mut self,
+        entry: &ScheduleEntry,
+        slot: u64,
+        parent: &[u8; 32],
+        ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+    ) -> Result<Expected, HeaderError> {
+        let storage = |e: StoreError| HeaderError::Storage(e.to_string());
+        let expected = match &entry.engine {
+            EngineParams::Pos(p) => self.advance_pos(p, entry.from_height, slot, parent, ledger),
+            EngineParams::Dpos(d) => self.advance_dpos(d, entry.from_height, slot, parent, ledger),
+            EngineParams::Pow(_) => return Err(HeaderError::NoProducers),
+        }
+        .map_err(storage)?
+        .ok_or(HeaderError::NoProducers)?;
+        Ok(expected)
+    }
+
+    fn advance_pos(
+        &mut self,
+        params: &PosParams,
+        from_height: u64,
+        slot: u64,
+        parent: &[u8; 32],
+        ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+    ) -> Result<Option<Expected>, StoreError> {
+        let epoch = slot / params.epoch_slots.max(1);
+        let snapshot = |ledger: &Ledger| -> Vec<(StakingKey, u64)> {
+            if ledger.bonds.is_empty() {
+                genesis_validators(params)
+            } else {
+                ledger.bonds.iter().map(|(k, v)| (*k, *v)).collect()
+            }
+        };
+        match &mut self.era {
+            Some(era) if era.from_height == from_height => {
+                if epoch > era.period {
+                    let stakes = snapshot(&ledger()?);
+                    era.seed = era.next_seed;
+                    era.producers = std::mem::replace(&mut era.next, stakes);
+                    era.next_seed = next_seed(&era.seed, parent);
+                    era.period = epoch;
+                }
+            }
+            _ => {
+                let stakes = snapshot(&ledger()?);
+                let seed = next_seed(&[0; 32], parent);
+                self.era = Some(Era {
+                    from_height,
+                    period: epoch,
+                    last_slot: slot,
+                    seed,
+                    producers: stakes.clone(),
+                    next_seed: next_seed(&seed, parent),
+                    next: stakes,
+                });
+            }
+        }
+        let era = self.era.as_mut().expect("set above");
+        era.last_slot = slot;
+        let snapshot = StakeSnapshot::new(era.producers.iter().copied());
+        let leader = snapshot.leader(&era.seed, slot).copied();
+        let active = era
+            .producers
+            .iter()
+            .filter(|(_, s)| *s > 0)
+            .map(|(k, _)| *k)
+            .collect();
+        Ok(leader.map(|key| {
+            *self.produced.entry(key).or_default() += 1;
+            Expected { key, active }
+        }))
+    }
+
+    fn advance_dpos(
+        &mut self,
+        params: &DposParams,
+        from_height: u64,
+        slot: u64,
+        parent: &[u8; 32],
+        ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+    ) -> Result<Option<Expected>, StoreError> {
+        let n = u64::from(params.delegates.max(1));
+        let round = slot / n;
+        let new_round = |seed: [u8; 32], ledger: &Ledger| -> Vec<(StakingKey, u64)> {
+            let tallies = ledger.tallies();
+            let voted: BTreeMap<StakingKey, u128> = tallies
+                .iter()
+                .filter(|(_, v)| **v > 0)
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            let mut active = top_delegates(&voted, n as usize);
+            for g in genesis_delegates(params) {
+                if active.len() >= n as usize {
+                    break;
+                }
+                if !active.contains(&g) {
+                    active.push(g);
+                }
+            }
+            round_order(&active, &seed, round)
+                .into_iter()
+                .map(|k| {
+                    let votes = tallies.get(&k).copied().unwrap_or(0);
+                    (k, u64::try_from(votes).unwrap_or(u64::MAX))
+                })
+                .collect()
+        };
+        match &mut self.era {
+            Some(era) if era.from_height == from_height => {
+                if round > era.period {
+                    // Slots of the old round after the last block were missed by their holders.
+                    let round_end = (era.period + 1) * n;
+                    count_missed(
+                        &mut self.missed,
+                        &era.producers,
+                        n,
+                        era.last_slot + 1,
+                        round_end,
+                    );
+                    let seed = next_seed(&era.seed, parent);
+                    era.producers = new_round(seed, &ledger()?);
+                    era.seed = seed;
+                    era.period = round;
+                    // Whole rounds without blocks are charged to the new round's order.
+                    count_missed(&mut self.missed, &era.producers, n, round_end, slot);
+                } else {
+                    count_missed(&mut self.missed, &era.producers, n, era.last_slot + 1, slot);
+                }
+            }
+            _ => {
+                let seed = next_seed(&[0; 32], parent);
+                self.era = Some(Era {
+                    from_height,
+                    period: round,
+                    last_slot: slot,
+                    seed,
+                    producers: new_round(seed, &ledger()?),
+                    next_seed: [0; 32],
+                    next: Vec::new(),
+                });
+            }
+        }
+        let era = self.era.as_mut().expect("set above");
+        era.last_slot = slot;
+        if era.producers.is_empty() {
+            return Ok(None);
+        }
+        let position = (slot % n) as usize % era.producers.len();
+        let key = era.producers[position].0;
+        *self.produced.entry(key).or_default() += 1;
+        let active = era.producers.iter().map(|(k, _)| *k).collect();
+        Ok(Some(Expected { key, active }))
+    }
+
+    /// Credits `amount` of rewards to `key`.
+    pub fn reward(&mut self, key: &StakingKey, amount: u64) {
+        let r = self.rewards.entry(*key).or_default();
+        *r = r.saturating_add(amount);
+    }
+}
+
+/// Who must seal a block, and the active set (to tell "not your slot" from "not a producer
+/// at all").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    /// The slot's producer.
+    pub key: StakingKey,
+    /// Keys of the active set.
+    pub active: Vec<StakingKey>,
+}
+
+/// Adds one missed slot to the holder of every slot in `from..to`, by position in `order`.
+fn count_missed(
+    missed: &mut BTreeMap<StakingKey, u64>,
+    order: &[(StakingKey, u64)],
+    n: u64,
+    from: u64,
+    to: u64,
+) {
+    if order.is_empty() || from >= to {
+        return;
+    }
+    // Slots s in [from, to) with s mod n == p, counted without walking them (a long outage
+    // spans many slots).
+    let below = |x: u64, p: u64| x / n + u64::from(x % n > p);
+    for p in 0..n {
+        let count = below(to, p) - below(from, p);
+        if count > 0 {
+            let key = order[(p as usize) % order.len()].0;
+            let m = missed.entry(key).or_default();
+            *m = m.saturating_add(count);
+        }
+    }
+}
+
+/// The genesis validators of a PoS entry as a snapshot (validated keys; an unparsable one is
+/// skipped, which start-up validation rules out).
+pub fn genesis_validators(params: &PosParams) -> Vec<(StakingKey, u64)> {
+    params
+        .genesis_validators
+        .iter()
+        .filter_map(|v| Some((parse_key(&v.key)?, v.stake.to_units())))
+        .collect()
+}
+
+/// The genesis delegates of a DPoS entry, in listed order.
+pub fn genesis_delegates(params: &DposParams) -> Vec<StakingKey> {
+    params
+        .genesis_delegates
+        .iter()
+        .filter_map(|d| parse_key(&d.key))
+        .collect()
+}
+
+/// A 33-byte key from hex.
+pub fn parse_key(hex_key: &str) -> Option<StakingKey> {
+    let mut key = [0u8; 33];
+    hex::decode_to_slice(hex_key, &mut key).ok()?;
+    Some(key)
+}

@@ -1,0 +1,509 @@
+//! The staking ledger: bonded stake, unbonding queues, DPoS delegates and votes, and the
+//! rules of the four staking payloads (`Bond`, `Unbond`, `RegisterDelegate`, `Vote`).
+//!
+//! The ledger lives in the node's key/value state beside contract state (keys under `stake/`),
+//! so a block's staking changes are written in the block's atomic batch with undo data and a
+//! reorganisation undoes them exactly, like contract storage. The rules are in
+//! `docs/consensus.md`; every amount is checked integer arithmetic.
+
+use std::collections::BTreeMap;
+
+use i8o8i_script_vm::ScriptBuf;
+use i8o8i_script_vm::templates::{hash160, p2pkh};
+use parity_scale_codec::{Decode, Encode};
+
+use crate::contract::StateOverlay;
+use crate::slots::StakingKey;
+use crate::spec::{ChainSpec, EngineParams};
+use crate::state::{Coin, StoreError};
+use crate::validation::TxError;
+use crate::{Amount, Payload, Transaction};
+
+/// State key of the [`Ledger`].
+pub const LEDGER_KEY: &[u8] = b"stake/ledger";
+
+/// Longest delegate name, in bytes.
+pub const MAX_DELEGATE_NAME: usize = 32;
+
+/// State key of the releases due at `height`: `stake/release/<height, big-endian>`. Kept apart
+/// from the ledger so that a block reads one small key, not the ledger, to learn what it pays.
+pub fn release_key(height: u64) -> Vec<u8> {
+    let mut key = b"stake/release/".to_vec();
+    key.extend_from_slice(&height.to_be_bytes());
+    key
+}
+
+/// A registered delegate.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct Delegate {
+    /// Display name (unique).
+    pub name: String,
+    /// Height of the registering block.
+    pub registered_at: u64,
+}
+
+/// Everything staking payloads change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+pub struct Ledger {
+    /// Bonded stake per key, in base units (no zero entries).
+    pub bonds: BTreeMap<StakingKey, u64>,
+    /// Stake on its way back per key: `(release height, amount)`, oldest first.
+    pub unbonding: BTreeMap<StakingKey, Vec<(u64, u64)>>,
+    /// Registered delegates.
+    pub delegates: BTreeMap<StakingKey, Delegate>,
+    /// Each voter's delegates.
+    pub votes: BTreeMap<StakingKey, Vec<StakingKey>>,
+}
+
+impl Ledger {
+    /// Reads the ledger from state (empty if never written).
+    ///
+    /// # Errors
+    /// Storage failures or a record that does not decode.
+    pub fn load(state: &StateOverlay) -> Result<Ledger, StoreError> {
+        decode_or_default(state.get(LEDGER_KEY)?, "staking ledger")
+    }
+
+    /// Writes the ledger to `state`.
+    pub fn store(&self, state: &mut StateOverlay) {
+        state.put(LEDGER_KEY.to_vec(), Some(self.encode()));
+    }
+
+    /// Bonded stake of `key`.
+    pub fn bonded(&self, key: &StakingKey) -> u64 {
+        self.bonds.get(key).copied().unwrap_or(0)
+    }
+
+    /// Votes per registered delegate: the sum of the bonded stake of the keys voting for it.
+    pub fn tallies(&self) -> BTreeMap<StakingKey, u128> {
+        let mut tallies: BTreeMap<StakingKey, u128> =
+            self.delegates.keys().map(|k| (*k, 0)).collect();
+        for (voter, delegates) in &self.votes {
+            let weight = u128::from(self.bonded(voter));
+            for d in delegates {
+                if let Some(t) = tallies.get_mut(d) {
+                    *t += weight;
+                }
+            }
+        }
+        tallies
+    }
+}
+
+/// Decodes a state record, or the default when absent.
+pub(crate) fn decode_or_default<T: Decode + Default>(
+    bytes: Option<Vec<u8>>,
+    what: &str,
+) -> Result<T, StoreError> {
+    match bytes {
+        None => Ok(T::default()),
+        Some(b) => T::decode(&mut &b[..]).map_err(|e| StoreError(format!("{what}: {e}"))),
+    }
+}
+
+/// The staking parameters in force at a height.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StakingRules {
+    /// Smallest bond.
+    pub min_bond: Amount,
+    /// Blocks between an unbond and its release.
+    pub unbonding_period: u64,
+    /// Burnt by a delegate registration; `None` if the schedule has no DPoS (registrations
+    /// and votes are refused).
+    pub registration_fee: Option<Amount>,
+    /// Most delegates one vote may name.
+    pub max_votes: u32,
+}
+
+impl StakingRules {
+    /// The rules at `height`: those of the stake engine in force, else of the next stake
+    /// engine scheduled, else of the last one before. `None` on a chain whose schedule has no
+    /// stake engine: staking payloads are refused there.
+    pub fn at(spec: &ChainSpec, height: u64) -> Option<StakingRules> {
+        let stake_entry = nearest(spec, height, |p| !matches!(p, EngineParams::Pow(_)))?;
+        let dpos = nearest(spec, height, |p| matches!(p, EngineParams::Dpos(_)));
+        let (registration_fee, max_votes) = match dpos {
+            Some(EngineParams::Dpos(d)) => {
+                (Some(d.registration_fee), d.max_votes.unwrap_or(d.delegates))
+            }
+            _ => (None, 0),
+        };
+        let (min_bond, unbonding_period) = match stake_entry {
+            EngineParams::Pos(p) => (p.min_bond, p.unbonding_period),
+            EngineParams::Dpos(d) => (Amount::from_units(1), d.unbonding_period),
+            EngineParams::Pow(_) => return None,
+        };
+        Some(StakingRules {
+            min_bond: min_bond.max(Amount::from_units(1)),
+            unbonding_period,
+            registration_fee,
+            max_votes,
+        })
+    }
+}
+
+/// The schedule entry matching `pred` in force at `height`, else the first one after it, else
+/// the last one before it.
+fn nearest(
+    spec: &ChainSpec,
+    height: u64,
+    pred: impl Fn(&EngineParams) -> bool,
+) -> Option<&EngineParams> {
+    let current = spec.engine_at(height);
+    if pred(&current.engine) {
+        return Some(&current.engine);
+    }
+    spec.consensus
+        .iter()
+        .find(|e| e.from_height > height && pred(&e.engine))
+        .or_else(|| {
+            spec.consensus
+                .iter()
+                .rev()
+                .find(|e| e.from_height <= height && pred(&e.engine))
+        })
+        .map(|e| &e.engine)
+}
+
+/// Whether `payload` is a staking action.
+pub fn is_staking(payload: &Payload) -> bool {
+    matches!(
+        payload,
+        Payload::Bond { .. }
+            | Payload::Unbond { .. }
+            | Payload::RegisterDelegate { .. }
+            | Payload::Vote { .. }
+    )
+}
+
+/// The P2PKH script of a staking key: where its rewards and releases are paid, and the script
+/// whose coin authorises its unbonds, registration and votes.
+pub fn key_script(key: &StakingKey) -> ScriptBuf {
+    p2pkh(&hash160(key))
+}
+
+/// Whether `key` is a valid compressed secp256k1 public key.
+pub fn is_valid_key(key: &StakingKey) -> bool {
+    matches!(key[0], 2 | 3) && secp256k1::PublicKey::from_slice(key).is_ok()
+}
+
+/// Whether a delegate name is 1–32 bytes of `[A-Za-z0-9_-]`.
+pub fn is_valid_name(name: &str) -> bool {
+    (1..=MAX_DELEGATE_NAME).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Context-free checks of a staking payload (keys, name shape, vote list shape).
+///
+/// # Errors
+/// [`TxError::Staking`] naming the problem.
+pub fn check_staking_payload(payload: &Payload) -> Result<(), TxError> {
+    let bad = |m: String| Err(TxError::Staking(m));
+    match payload {
+        Payload::Bond { staking_key, value } | Payload::Unbond { staking_key, value } => {
+            if !is_valid_key(staking_key) {
+                return bad("the staking key is not a compressed secp256k1 public key".into());
+            }
+            if *value == Amount::ZERO {
+                return bad("the amount must be positive".into());
+            }
+        }
+        Payload::RegisterDelegate { name, key } => {
+            if !is_valid_key(key) {
+                return bad("the delegate key is not a compressed secp256k1 public key".into());
+            }
+            if !is_valid_name(name) {
+                return bad(format!(
+                    "delegate name must be 1–{MAX_DELEGATE_NAME} characters of A–Z a–z 0–9 _ -"
+                ));
+            }
+        }
+        Payload::Vote {
+            voter_key,
+            delegates,
+        } => {
+            if !is_valid_key(voter_key) {
+                return bad("the voter key is not a compressed secp256k1 public key".into());
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(d) = delegates.iter().find(|d| !seen.insert(**d)) {
+                return bad(format!("delegate {} is voted for twice", hex::encode(d)));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The part of `inputs − outputs` a staking transaction does not pay as fee: a bond's value or
+/// a registration's fee. `None` for other transactions.
+pub fn locked_value(tx: &Transaction, spec: &ChainSpec, height: u64) -> Option<Amount> {
+    match &tx.payload {
+        Some(Payload::Bond { value, .. }) => Some(*value),
+        Some(Payload::RegisterDelegate { .. }) => Some(
+            StakingRules::at(spec, height)
+                .and_then(|r| r.registration_fee)
+                .unwrap_or(Amount::ZERO),
+        ),
+        Some(Payload::Unbond { .. } | Payload::Vote { .. }) => Some(Amount::ZERO),
+        _ => None,
+    }
+}
+
+/// Applies a staking transaction to `ledger` at `height` and returns its fee; on error nothing
+/// was changed. `coins` are the
+/// coins its inputs spend; `paid` is inputs − outputs. Releases of unbonds are queued in
+/// `releases` (release height → entries), which the caller writes with [`release_key`].
+///
+/// # Errors
+/// [`TxError::Staking`] for a broken rule, [`TxError::StakeFee`] when the inputs do not cover
+/// the locked value.
+pub fn apply_staking(
+    ledger: &mut Ledger,
+    releases: &mut BTreeMap<u64, Vec<(StakingKey, u64)>>,
+    tx: &Transaction,
+    coins: &[Coin],
+    paid: Amount,
+    height: u64,
+    spec: &ChainSpec,
+) -> Result<Amount, TxError> {
+    let Some(payload) = &tx.payload else {
+        return Ok(paid);
+    };
+    check_staking_payload(payload)?;
+    let rules = StakingRules::at(spec, height).ok_or_else(|| {
+        TxError::Staking("this chain's consensus schedule has no stake engine".into())
+    })?;
+    let locked = locked_value(tx, spec, height).unwrap_or(Amount::ZERO);
+    let fee = paid.checked_sub(locked).ok_or(TxError::StakeFee {
+        needed: locked,
+        paid,
+    })?;
+    let authorised = |key: &StakingKey| {
+        let script = key_script(key);
+        coins.iter().any(|c| c.output.script_pubkey == script)
+    };
+    let unauthorised = |what: &str, key: &StakingKey| {
+        TxError::Staking(format!(
+            "{what} must spend a coin of the key's own address (key {})",
+            hex::encode(key)
+        ))
+    };
+    match payload {
+        Payload::Bond { staking_key, value } => {
+            if *value < rules.min_bond {
+                return Err(TxError::Staking(format!(
+                    "bond of {value} is below the minimum {}",
+                    rules.min_bond
+                )));
+            }
+            let bond = ledger
+                .bonded(staking_key)
+                .checked_add(value.to_units())
+                .filter(|b| *b <= spec.max_supply.to_units())
+                .ok_or(TxError::ValueOverflow)?;
+            ledger.bonds.insert(*staking_key, bond);
+        }
+        Payload::Unbond { staking_key, value } => {
+            if !authorised(staking_key) {
+                return Err(unauthorised("an unbond", staking_key));
+            }
+            let bonded = ledger.bonded(staking_key);
+            let left = bonded.checked_sub(value.to_units()).ok_or_else(|| {
+                TxError::Staking(format!(
+                    "unbond of {value} exceeds the bonded {}",
+                    Amount::from_units(bonded)
+                ))
+            })?;
+            if left == 0 {
+                ledger.bonds.remove(staking_key);
+            } else {
+                ledger.bonds.insert(*staking_key, left);
+            }
+            let release = height.saturating_add(rules.unbonding_period.max(1));
+            ledger
+                .unbonding
+                .entry(*staking_key)
+                .or_default()
+                .push((release, value.to_units()));
+            releases
+                .entry(release)
+                .or_default()
+                .push((*staking_key, value.to_units()));
+        }
+        Payload::RegisterDelegate { name, key } => {
+            if rules.registration_fee.is_none() {
+                return Err(TxError::Staking(
+                    "this chain's consensus schedule has no delegated proof of stake".into(),
+                ));
+            }
+            if !authorised(key) {
+                return Err(unauthorised("a delegate registration", key));
+            }
+            if ledger.delegates.contains_key(key) {
+                return Err(TxError::Staking(format!(
+                    "key {} is already a delegate",
+                    hex::encode(key)
+                )));
+            }
+            if ledger.delegates.values().any(|d| &d.name == name) {
+                return Err(TxError::Staking(format!("delegate name `{name}` is taken")));
+            }
+            ledger.delegates.insert(
+                *key,
+                Delegate {
+                    name: name.clone(),
+                    registered_at: height,
+                },
+            );
+        }
+        Payload::Vote {
+            voter_key,
+            delegates,
+        } => {
+            if rules.registration_fee.is_none() {
+                return Err(TxError::Staking(
+                    "this chain's consensus schedule has no delegated proof of stake".into(),
+                ));
+            }
+            if !authorised(voter_key) {
+                return Err(unauthorised("a vote", voter_key));
+            }
+            if delegates.len() > rules.max_votes as usize {
+                return Err(TxError::Staking(format!(
+                    "{} delegates voted for, at most {} allowed",
+                    delegates.len(),
+                    rules.max_votes
+                )));
+            }
+            if let Some(d) = delegates
+                .iter()
+                .find(|d| !ledger.delegates.contains_key(*d))
+            {
+                return Err(TxError::Staking(format!(
+                    "{} is not a registered delegate",
+                    hex::encode(d)
+                )));
+            }
+            if delegates.is_empty() {
+                ledger.votes.remove(voter_key);
+            } else {
+                ledger.votes.insert(*voter_key, delegates.clone());
+            }
+        }
+        _ => return Ok(paid),
+    }
+    Ok(fee)
+}
+
+/// What a block does to the staking ledger: staking payloads run in block order over the
+/// ledger as of the parent, and the releases due at the block's height are paid.
+#[derive(Debug)]
+pub struct BlockStaking {
+    ledger: Option<Ledger>,
+    releases: BTreeMap<u64, Vec<(StakingKey, u64)>>,
+    changed: bool,
+}
+
+impl BlockStaking {
+    /// Nothing loaded yet: blocks without staking payloads or releases never read the ledger.
+    pub fn new() -> BlockStaking {
+        BlockStaking {
+            ledger: None,
+            releases: BTreeMap::new(),
+            changed: false,
+        }
+    }
+
+    /// The ledger as of the parent plus this block's changes so far.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn ledger(&mut self, state: &StateOverlay) -> Result<&mut Ledger, StoreError> {
+        if self.ledger.is_none() {
+            self.ledger = Some(Ledger::load(state)?);
+        }
+        Ok(self.ledger.as_mut().expect("just loaded"))
+    }
+
+    /// Applies a staking transaction (see [`apply_staking`]).
+    ///
+    /// # Errors
+    /// As [`apply_staking`]; storage failures as [`TxError::Storage`].
+    pub fn apply(
+        &mut self,
+        state: &StateOverlay,
+        tx: &Transaction,
+        coins: &[Coin],
+        paid: Amount,
+        height: u64,
+        spec: &ChainSpec,
+    ) -> Result<Amount, TxError> {
+        self.ledger(state)
+            .map_err(|e| TxError::Storage(e.to_string()))?;
+        let ledger = self.ledger.as_mut().expect("loaded");
+        // `apply_staking` checks everything before it changes anything.
+        let fee = apply_staking(ledger, &mut self.releases, tx, coins, paid, height, spec)?;
+        self.changed = true;
+        Ok(fee)
+    }
+
+    /// Pays the releases due at `height`: removes them from the ledger and returns `(key,
+    /// amount)` in queue order, for the caller to append to the coinbase.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn take_releases(
+        &mut self,
+        state: &mut StateOverlay,
+        height: u64,
+    ) -> Result<Vec<(StakingKey, u64)>, StoreError> {
+        let key = release_key(height);
+        let due: Vec<(StakingKey, u64)> = decode_or_default(state.get(&key)?, "releases")?;
+        if due.is_empty() {
+            return Ok(due);
+        }
+        state.put(key, None);
+        let ledger = self.ledger(state)?;
+        for (k, amount) in &due {
+            if let Some(queue) = ledger.unbonding.get_mut(k) {
+                if let Some(pos) = queue.iter().position(|(h, a)| *h == height && a == amount) {
+                    queue.remove(pos);
+                }
+                if queue.is_empty() {
+                    ledger.unbonding.remove(k);
+                }
+            }
+        }
+        self.changed = true;
+        Ok(due)
+    }
+
+    /// Writes what changed into `state`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn finish(self, state: &mut StateOverlay) -> Result<(), StoreError> {
+        if !self.changed {
+            return Ok(());
+        }
+        if let Some(ledger) = &self.ledger {
+            ledger.store(state);
+        }
+        for (height, entries) in self.releases {
+            let key = release_key(height);
+            let mut due: Vec<(StakingKey, u64)> = decode_or_default(state.get(&key)?, "releases")?;
+            due.extend(entries);
+            state.put(key, Some(due.encode()));
+        }
+        Ok(())
+    }
+}
+
+impl Default for BlockStaking {
+    fn default() -> Self {
+        BlockStaking::new()
+    }
+}
