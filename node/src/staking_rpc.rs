@@ -35,7 +35,12 @@ pub fn wallet_staking_key(node: &Node, name: &str) -> Result<StakingKey, RpcErro
     info.keys()
         .first()
         .map(|k| k.public_key())
-        .ok_or_else(|| internal("wallet has no keys"))
+        .ok_or_else(|| {
+            rpc_error(
+                ErrorCode::InsufficientFunds,
+                "the wallet has no address yet (wallet_newAddress); its first key stakes",
+            )
+        })
 }
 
 fn address_of(node: &Node, key: &StakingKey) -> String {

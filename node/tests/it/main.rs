@@ -4,6 +4,7 @@
 mod bad_config;
 mod bad_input;
 mod common;
+mod consensus;
 mod contracts;
 mod crash;
 mod mempool_policy;
