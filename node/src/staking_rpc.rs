@@ -32,15 +32,12 @@ async fn blocking<T: Send + 'static>(
 /// The staking key of wallet `name` (its first receive key).
 pub fn wallet_staking_key(node: &Node, name: &str) -> Result<StakingKey, RpcError> {
     let info = wallet_store(node).info(name).map_err(wallet_error)?;
-    info.keys()
-        .first()
-        .map(|k| k.public_key())
-        .ok_or_else(|| {
-            rpc_error(
-                ErrorCode::InsufficientFunds,
-                "the wallet has no address yet (wallet_newAddress); its first key stakes",
-            )
-        })
+    info.keys().first().map(|k| k.public_key()).ok_or_else(|| {
+        rpc_error(
+            ErrorCode::InsufficientFunds,
+            "the wallet has no address yet (wallet_newAddress); its first key stakes",
+        )
+    })
 }
 
 fn address_of(node: &Node, key: &StakingKey) -> String {
@@ -74,14 +71,43 @@ fn submit(
     key: &StakingKey,
     authorised: bool,
 ) -> Result<i8o8i_runtime::Txid, RpcError> {
+    let script = key_script(key);
+    let at_key = has_spendable_coin(node, &script)?;
+    if authorised && !at_key {
+        return Err(rpc_error(
+            ErrorCode::InsufficientFunds,
+            format!(
+                "insufficient funds: this action must spend a coin of the staking key's address \
+                 {}; none is spendable there now (send some coins to it first)",
+                address_of(node, key)
+            ),
+        ));
+    }
+    // Whenever it can, the transaction spends a coin of the key's address first and returns
+    // its change there, so that the address keeps a coin to authorise later actions.
     let spend = Spend {
         outputs: Vec::new(),
         payload: Some(payload),
         extra,
-        caller: authorised.then(|| key_script(key)),
+        caller: at_key.then_some(script),
     };
     let rate = node.mempool().min_fee_rate();
     build_and_submit(node, name, password, spend, rate)
+}
+
+/// Whether `script` has a confirmed coin that no pooled transaction spends.
+fn has_spendable_coin(node: &Node, script: &i8o8i_script_vm::Script) -> Result<bool, RpcError> {
+    let coins = node
+        .chain()
+        .store()
+        .coins_for_script(script)
+        .map_err(internal)?;
+    let next = node.chain().tip().header.height + 1;
+    let maturity = node.chain().spec().coinbase_maturity;
+    let pool = node.mempool();
+    Ok(coins.iter().any(|(op, coin)| {
+        (!coin.coinbase || coin.height + maturity <= next) && pool.spender(op).is_none()
+    }))
 }
 
 fn ledger(node: &Node) -> Result<Ledger, RpcError> {

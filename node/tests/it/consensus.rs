@@ -19,9 +19,11 @@ use i8o8i_node::launch::{LaunchOptions, ProducerOptions, RunningNode, launch};
 use i8o8i_runtime::address::{Address, Network};
 use i8o8i_runtime::consensus::{HeaderError, SlotEngine, coinbase_height_prefix};
 use i8o8i_runtime::validation::BlockError;
-use i8o8i_runtime::{Amount, Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut};
-use i8o8i_script_vm::templates::hash160;
+use i8o8i_runtime::{
+    Amount, Block, BlockHash, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut,
+};
 use i8o8i_script_vm::Builder;
+use i8o8i_script_vm::templates::hash160;
 use i8o8i_wallet::{KdfParams, WalletStore};
 use jsonrpsee::rpc_params;
 use secp256k1::SecretKey;
@@ -63,7 +65,8 @@ fn identity() -> Identity {
 struct Producer {
     node: Option<RunningNode>,
     c: RpcClient,
-    id: Identity,
+    /// Keeps the data directory alive.
+    _id: Identity,
 }
 
 impl Producer {
@@ -81,17 +84,32 @@ impl Producer {
 /// A chain spec with a premine of 1,000 I8O to each identity, one-second slots, and
 /// `schedule` (YAML list items, indented by two spaces) as its consensus schedule.
 fn write_spec(dir: &Path, ids: &[&Identity], schedule: &str) -> String {
-    let now = std::time::SystemTime::now()
+    write_spec_at(dir, ids, schedule, genesis_time())
+}
+
+/// A genesis time just behind the clock.
+fn genesis_time() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs();
+        .as_secs()
+        - 5
+}
+
+fn write_spec_at(dir: &Path, ids: &[&Identity], schedule: &str, genesis: u64) -> String {
     let allocations: String = ids
         .iter()
-        .map(|i| format!("\n    - address: {}\n      amount: {}", i.address, 1_000 * COIN))
+        .map(|i| {
+            format!(
+                "\n    - address: {}\n      amount: {}",
+                i.address,
+                1_000 * COIN
+            )
+        })
         .collect();
     let yaml = format!(
         "name: stake-test\nnetwork: dev\ngenesis:\n  time: {}\n  message: \"stake test\"\n  allocations:{allocations}\nblock_reward: 5000000000\nhalving_interval: 100000\ncoinbase_maturity: 1\ntarget_block_time: 1\nmax_block_size: 4000000\nmax_supply: 2100000000000000\nmax_future_block_time: 60\nconsensus:\n{schedule}",
-        now - 5
+        genesis
     );
     let path = dir.join("stake-test.yaml");
     std::fs::write(&path, yaml).unwrap();
@@ -124,7 +142,7 @@ async fn start_producer(id: Identity, spec: &str, bootnodes: Vec<String>) -> Pro
     Producer {
         node: Some(node),
         c,
-        id,
+        _id: id,
     }
 }
 
@@ -203,22 +221,28 @@ async fn headers(c: &RpcClient, from: u64, to: u64) -> Vec<Value> {
 }
 
 fn producer_of(header: &Value) -> String {
-    header["seal"]["pubkey"].as_str().unwrap_or("pow").to_owned()
+    header["seal"]["pubkey"]
+        .as_str()
+        .unwrap_or("pow")
+        .to_owned()
 }
 
 /// Waits until every running producer has the same tip at height ≥ `h` and returns it.
 async fn converge(ps: &[&Producer], h: u64) -> (u64, String) {
-    poll(&format!("one tip at height ≥ {h} on every node"), || async {
-        let mut tips = Vec::new();
-        for p in ps {
-            let info: Value = call(&p.c, "chain_getInfo", rpc_params![]).await;
-            tips.push((
-                info["height"].as_u64().unwrap(),
-                info["bestHash"].as_str().unwrap().to_owned(),
-            ));
-        }
-        (tips.windows(2).all(|w| w[0] == w[1]) && tips[0].0 >= h).then(|| tips[0].clone())
-    })
+    poll(
+        &format!("one tip at height ≥ {h} on every node"),
+        || async {
+            let mut tips = Vec::new();
+            for p in ps {
+                let info: Value = call(&p.c, "chain_getInfo", rpc_params![]).await;
+                tips.push((
+                    info["height"].as_u64().unwrap(),
+                    info["bestHash"].as_str().unwrap().to_owned(),
+                ));
+            }
+            (tips.windows(2).all(|w| w[0] == w[1]) && tips[0].0 >= h).then(|| tips[0].clone())
+        },
+    )
     .await
 }
 
@@ -230,14 +254,24 @@ async fn stop_all(ps: Vec<Producer>) {
 
 fn validators(ids: &[&Identity], stake: u64) -> String {
     ids.iter()
-        .map(|i| format!("\n        - key: {}\n          stake: {stake}", hex::encode(i.key)))
+        .map(|i| {
+            format!(
+                "\n        - key: {}\n          stake: {stake}",
+                hex::encode(i.key)
+            )
+        })
         .collect()
 }
 
 fn delegates(ids: &[&Identity]) -> String {
     ids.iter()
         .enumerate()
-        .map(|(n, i)| format!("\n        - name: genesis-{n}\n          key: {}", hex::encode(i.key)))
+        .map(|(n, i)| {
+            format!(
+                "\n        - name: genesis-{n}\n          key: {}",
+                hex::encode(i.key)
+            )
+        })
         .collect()
 }
 
@@ -322,7 +356,10 @@ async fn proof_of_stake_follows_bonded_stake_and_survives_an_offline_producer() 
         // Four binomial standard deviations: a wrong draw (uniform, or by key order) is far
         // outside it, chance alone almost never is.
         let tolerance = 4.0 * (expected * (1.0 - expected) / n).sqrt();
-        assert!(count > 0, "producer {i} made no block in {n} blocks: {made:?}");
+        assert!(
+            count > 0,
+            "producer {i} made no block in {n} blocks: {made:?}"
+        );
         assert!(
             (share - expected).abs() <= tolerance,
             "producer {i}: {count} of {n} blocks, expected share {expected:.3} ± {tolerance:.3}"
@@ -330,7 +367,12 @@ async fn proof_of_stake_follows_bonded_stake_and_survives_an_offline_producer() 
     }
 
     // Unbond 5 I8O of producer 0: paid back at the release height, not before.
-    let _: String = call(&ps[0].c, "staking_unbond", rpc_params![WALLET, PASSWORD, 5 * COIN]).await;
+    let _: String = call(
+        &ps[0].c,
+        "staking_unbond",
+        rpc_params![WALLET, PASSWORD, 5 * COIN],
+    )
+    .await;
     let release = poll("the unbond to be confirmed", || async {
         let info = staking_info(&ps[0].c, &addresses[0]).await;
         let u = info["unbonding"].as_array().unwrap().first()?.clone();
@@ -346,7 +388,11 @@ async fn proof_of_stake_follows_bonded_stake_and_survives_an_offline_producer() 
             .count()
     };
     let utxos: Vec<Value> = call(&ps[0].c, "address_getUtxos", rpc_params![&addresses[0]]).await;
-    assert_eq!(paid_back(&utxos), 0, "nothing is released before height {release}");
+    assert_eq!(
+        paid_back(&utxos),
+        0,
+        "nothing is released before height {release}"
+    );
     wait_height(&ps[0], release).await;
     let utxos: Vec<Value> = call(&ps[0].c, "address_getUtxos", rpc_params![&addresses[0]]).await;
     assert_eq!(paid_back(&utxos), 1, "{utxos:?}");
@@ -365,7 +411,10 @@ async fn proof_of_stake_follows_bonded_stake_and_survives_an_offline_producer() 
         .map(|h| h["seal"]["slot"].as_u64().unwrap())
         .collect();
     let gaps = slots.windows(2).filter(|w| w[1] > w[0] + 1).count();
-    assert!(gaps > 0, "an offline producer leaves empty slots: {slots:?}");
+    assert!(
+        gaps > 0,
+        "an offline producer leaves empty slots: {slots:?}"
+    );
     stop_all(ps).await;
 }
 
@@ -381,4 +430,360 @@ fn weights(list: &Value) -> BTreeMap<String, u64> {
             )
         })
         .collect()
+}
+
+/// A block on `parent` in `slot` sealed by `secret`, its coinbase paying the subsidy to the
+/// sealing key's address (what an honest producer would make, whoever may seal the slot).
+fn slot_block(parent: &Header, slot: u64, genesis: u64, secret: &SecretKey) -> Block {
+    let height = parent.height + 1;
+    let key = secp256k1::PublicKey::from_secret_key(secret).serialize();
+    let mut script_sig = coinbase_height_prefix(height);
+    script_sig.extend_from_slice(Builder::new().push_slice(b"test").as_bytes());
+    let coinbase = Transaction {
+        version: 1,
+        inputs: vec![TxIn {
+            prevout: OutPoint::NULL,
+            script_sig: script_sig.into(),
+            sequence: u32::MAX,
+        }],
+        outputs: vec![TxOut {
+            value: Amount::from_units(50 * COIN),
+            script_pubkey: i8o8i_runtime::staking::key_script(&key),
+        }],
+        lock_time: 0,
+        payload: None,
+    };
+    let mut block = Block {
+        header: Header {
+            version: 1,
+            parent: parent.hash(),
+            height,
+            time: genesis + slot,
+            tx_root: Hash256::ZERO,
+            state_root: Hash256::ZERO,
+            seal: Seal::Pow { bits: 0, nonce: 0 },
+        },
+        transactions: vec![coinbase],
+    };
+    block.header.tx_root = block.compute_tx_root();
+    SlotEngine::seal(&mut block.header, slot, secret);
+    block
+}
+
+/// The header error a block was refused with, whether at import or when it connected.
+fn refusal(
+    result: Result<i8o8i_node::chain::ImportOutcome, ImportError>,
+    hash: BlockHash,
+) -> HeaderError {
+    match result {
+        Err(ImportError::Invalid { error, .. }) => match *error {
+            BlockError::Header(e) => e,
+            other => panic!("refused for {other}, not a header rule"),
+        },
+        Ok(outcome) => match outcome.invalid.into_iter().find(|(h, _)| *h == hash) {
+            Some((_, BlockError::Header(e))) => e,
+            other => panic!("not refused as expected: {other:?}"),
+        },
+        Err(e) => panic!("refused for {e}"),
+    }
+}
+
+fn tip_header(p: &Producer) -> Header {
+    p.running().node().chain().tip().header
+}
+
+/// Under DPoS a registered delegate voted in by bonded stake replaces a fallback delegate;
+/// rounds are produced in shuffled order by distinct delegates; the last irreversible block
+/// advances and a branch below it is refused by every node; blocks that break slot rules are
+/// refused with their typed errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
+    let ids = [identity(), identity(), identity(), identity()];
+    let spec_dir = tempfile::tempdir().unwrap();
+    let genesis = genesis_time();
+    let all: Vec<&Identity> = ids.iter().collect();
+    let spec = write_spec_at(spec_dir.path(), &all, &dpos_entry(0, &all[..3], 3), genesis);
+    let keys: Vec<String> = ids.iter().map(|i| hex::encode(i.key)).collect();
+    let secrets: Vec<SecretKey> = ids.iter().map(|i| i.secret).collect();
+    let addresses: Vec<String> = ids.iter().map(|i| i.address.clone()).collect();
+    let mut ps = start_all(ids.into_iter().collect(), &spec).await;
+
+    wait_height(&ps[0], 3).await;
+    let ds: Vec<Value> = call(&ps[0].c, "dpos_getDelegates", rpc_params![]).await;
+    assert_eq!(ds.len(), 3);
+    assert!(
+        ds.iter()
+            .all(|d| d["active"] == true && d["genesis"] == true),
+        "{ds:?}"
+    );
+
+    // The fourth node registers "dave", bonds 100 I8O and votes for itself.
+    let d = &ps[3];
+    let _: String = call(
+        &d.c,
+        "dpos_registerDelegate",
+        rpc_params![WALLET, PASSWORD, "dave"],
+    )
+    .await;
+    wait_for("dave's registration", || async {
+        staking_info(&d.c, &addresses[3]).await["delegate"] == "dave"
+    })
+    .await;
+    let (code, message) = call_err(
+        &d.c,
+        "dpos_registerDelegate",
+        rpc_params![WALLET, PASSWORD, "dave"],
+    )
+    .await;
+    assert_eq!(code, -32010, "{message}");
+    assert!(message.contains("already a delegate"), "{message}");
+    let _: String = call(
+        &d.c,
+        "staking_bond",
+        rpc_params![WALLET, PASSWORD, 100 * COIN],
+    )
+    .await;
+    wait_for("dave's bond", || async {
+        staking_info(&d.c, &addresses[3]).await["bonded"] == 100 * COIN
+    })
+    .await;
+    let _: String = call(&d.c, "dpos_vote", rpc_params![WALLET, PASSWORD, ["dave"]]).await;
+    wait_for("dave voted into the round", || async {
+        let ds: Vec<Value> = call(&ps[0].c, "dpos_getDelegates", rpc_params![]).await;
+        let by_key = |k: &str| ds.iter().find(|d| d["key"] == k).cloned().unwrap();
+        by_key(&keys[3])["active"] == true && by_key(&keys[2])["active"] == false
+    })
+    .await;
+    let dave = by_name(
+        &call::<Vec<Value>>(&ps[0].c, "dpos_getDelegates", rpc_params![]).await,
+        "dave",
+    );
+    assert_eq!(dave["votes"], 100 * COIN);
+
+    // Rounds: each is produced by distinct members of the active set {A, B, dave}.
+    let start = height(&ps[0].c).await + 1;
+    let end = converge(&[&ps[0], &ps[1], &ps[2], &ps[3]], start + 15)
+        .await
+        .0;
+    let window = headers(&ps[0].c, start, end).await;
+    let mut rounds: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for h in &window {
+        let slot = h["seal"]["slot"].as_u64().unwrap();
+        rounds.entry(slot / 3).or_default().push(producer_of(h));
+    }
+    let active = [&keys[0], &keys[1], &keys[3]];
+    for (round, producers) in &rounds {
+        assert!(
+            producers.iter().all(|p| active.contains(&p)),
+            "round {round}: {producers:?}"
+        );
+        let mut unique = producers.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            producers.len(),
+            "round {round}: {producers:?}"
+        );
+    }
+    assert!(
+        window.iter().any(|h| producer_of(h) == keys[3]),
+        "dave produced"
+    );
+    let orders: Vec<&Vec<String>> = rounds.values().filter(|p| p.len() == 3).collect();
+    assert!(
+        orders.windows(2).any(|w| w[0] != w[1]),
+        "the order changes between rounds: {orders:?}"
+    );
+
+    // The last irreversible block trails the tip and advances, on every node.
+    let info: Value = call(&ps[0].c, "consensus_getInfo", rpc_params![]).await;
+    assert_eq!(info["engine"], "dpos");
+    let lib = info["lastIrreversible"]["height"].as_u64().unwrap();
+    assert!(info["finalityLag"].as_u64().unwrap() <= 6, "{info}");
+    wait_for("the irreversible block to advance", || async {
+        let info: Value = call(&ps[0].c, "consensus_getInfo", rpc_params![]).await;
+        info["lastIrreversible"]["height"].as_u64().unwrap() > lib
+    })
+    .await;
+
+    // A branch that replaces an irreversible block is refused by every node.
+    let info: Value = call(&ps[0].c, "consensus_getInfo", rpc_params![]).await;
+    let lib_height = info["lastIrreversible"]["height"].as_u64().unwrap();
+    let lib_block: Value = call(&ps[0].c, "chain_getBlock", rpc_params![lib_height]).await;
+    let lib_parent: Value = call(&ps[0].c, "chain_getBlock", rpc_params![lib_height - 1]).await;
+    let parent: Header = serde_json::from_value(lib_parent["header"].clone()).unwrap();
+    let slot = lib_block["header"]["seal"]["slot"].as_u64().unwrap();
+    let producer = keys
+        .iter()
+        .position(|k| *k == producer_of(&lib_block["header"]))
+        .unwrap();
+    let rival = slot_block(&parent, slot, genesis, &secrets[producer]);
+    let hash = rival.header.hash();
+    for p in &ps {
+        let e = refusal(p.running().node().submit_block(rival.clone()), hash);
+        assert!(matches!(e, HeaderError::BelowIrreversible { .. }), "{e}");
+    }
+
+    // Slot rules, each with its typed error (checked on node 0 against its tip).
+    let node = ps[0].running().node().clone();
+    let tip = tip_header(&ps[0]);
+    let Seal::Producer { slot: tip_slot, .. } = tip.seal else {
+        panic!("slot seal")
+    };
+    let current = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - genesis)
+        .max(tip_slot + 1);
+    // Past slot: the tip's own slot again.
+    let b = slot_block(&tip, tip_slot, genesis, &secrets[0]);
+    let e = refusal(node.submit_block(b.clone()), b.header.hash());
+    assert!(matches!(e, HeaderError::PastSlot { .. }), "{e}");
+    // Future slot: ten slots ahead of the clock.
+    let b = slot_block(&tip, current + 10, genesis, &secrets[0]);
+    let e = refusal(node.submit_block(b.clone()), b.header.hash());
+    assert!(matches!(e, HeaderError::FutureSlot { .. }), "{e}");
+    // Bad signature: one bit of the signature flipped.
+    let mut b = slot_block(&tip, current, genesis, &secrets[0]);
+    if let Seal::Producer { signature, .. } = &mut b.header.seal {
+        signature[10] ^= 1;
+    }
+    let e = refusal(node.submit_block(b.clone()), b.header.hash());
+    assert_eq!(e, HeaderError::BadSignature);
+    // A delegate voted out of the round (C) and a delegate in the round but not in its slot.
+    let b = slot_block(&tip, current, genesis, &secrets[2]);
+    let e = refusal(node.submit_block(b.clone()), b.header.hash());
+    assert!(matches!(e, HeaderError::NotActiveProducer { .. }), "{e}");
+    let wrong = (0..3).map(|i| [0, 1, 3][i]).find(|&i| {
+        let b = slot_block(&tip, current, genesis, &secrets[i]);
+        matches!(
+            refusal(node.submit_block(b.clone()), b.header.hash()),
+            HeaderError::NotLeader { .. }
+        )
+    });
+    assert!(
+        wrong.is_some(),
+        "two of the three delegates are not the slot's producer"
+    );
+    drop(node);
+
+    // A producer that stops misses its slots; the chain goes on without it.
+    let missed_before = by_name(
+        &call::<Vec<Value>>(&ps[0].c, "dpos_getDelegates", rpc_params![]).await,
+        "genesis-1",
+    )["missed"]
+        .as_u64()
+        .unwrap();
+    ps[1].stop().await;
+    let h = height(&ps[0].c).await;
+    converge(&[&ps[0], &ps[3]], h + 6).await;
+    let b_info = by_name(
+        &call::<Vec<Value>>(&ps[0].c, "dpos_getDelegates", rpc_params![]).await,
+        "genesis-1",
+    );
+    assert!(
+        b_info["missed"].as_u64().unwrap() > missed_before,
+        "{b_info}"
+    );
+    stop_all(ps).await;
+}
+
+fn by_name(delegates: &[Value], name: &str) -> Value {
+    delegates
+        .iter()
+        .find(|d| d["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no delegate {name} in {delegates:?}"))
+}
+
+/// PoW for four blocks, PoS from height 5, DPoS from height 15: every node ends on one chain
+/// with the same UTXO set, a payment made under PoW arrives exactly, and the supply is the
+/// premine plus every block's subsidy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pow_pos_dpos_schedule_switches_on_every_node_at_the_same_heights() {
+    let ids = [identity(), identity(), identity()];
+    let spec_dir = tempfile::tempdir().unwrap();
+    let all: Vec<&Identity> = ids.iter().collect();
+    let schedule = format!(
+        "  - from_height: 0\n    engine: pow\n    params:\n      initial_bits: 0x207fffff\n      retarget: none\n{}{}",
+        pos_entry(5, &all),
+        dpos_entry(15, &all, 3)
+    );
+    let spec = write_spec(spec_dir.path(), &all, &schedule);
+    let ps = start_all(ids.into_iter().collect(), &spec).await;
+    let schedule: Vec<Value> = call(&ps[0].c, "consensus_getSchedule", rpc_params![]).await;
+    assert_eq!(
+        schedule
+            .iter()
+            .map(|e| (
+                e["fromHeight"].as_u64().unwrap(),
+                e["engine"].as_str().unwrap().to_owned()
+            ))
+            .collect::<Vec<_>>(),
+        [
+            (0, "pow".to_owned()),
+            (5, "pos".to_owned()),
+            (15, "dpos".to_owned())
+        ]
+    );
+
+    let recipient = "recipient";
+    let w: Value = call(&ps[0].c, "wallet_create", rpc_params![recipient, PASSWORD]).await;
+    let to = w["address"].as_str().unwrap().to_owned();
+    let _: String = call(
+        &ps[0].c,
+        "wallet_send",
+        rpc_params![WALLET, PASSWORD, &to, 7 * COIN],
+    )
+    .await;
+
+    let (end, _) = converge(&[&ps[0], &ps[1], &ps[2]], 25).await;
+    let chain = headers(&ps[0].c, 1, end).await;
+    for h in &chain {
+        let height = h["height"].as_u64().unwrap();
+        let kind = h["seal"]["type"].as_str().unwrap();
+        assert_eq!(
+            kind,
+            if height < 5 { "pow" } else { "producer" },
+            "height {height}"
+        );
+    }
+    let info: Value = call(&ps[1].c, "consensus_getInfo", rpc_params![]).await;
+    assert_eq!(info["engine"], "dpos");
+
+    // Blocks keep coming: read each node's UTXO set between two reads of the same tip, and
+    // compare nodes that stand on the same tip.
+    let sets = poll("the same tip and UTXO set on every node", || async {
+        let mut sets = Vec::new();
+        for p in &ps {
+            let before: Value = call(&p.c, "chain_getInfo", rpc_params![]).await;
+            let set: Value = call(&p.c, "chain_getUtxoSetInfo", rpc_params![]).await;
+            let after: Value = call(&p.c, "chain_getInfo", rpc_params![]).await;
+            if before["bestHash"] != after["bestHash"] {
+                return None;
+            }
+            sets.push((
+                after["height"].as_u64().unwrap(),
+                after["bestHash"].clone(),
+                set,
+            ));
+        }
+        sets.windows(2).all(|w| w[0].1 == w[1].1).then_some(sets)
+    })
+    .await;
+    let tip = sets[0].0;
+    assert!(
+        sets.windows(2).all(|w| w[0].2["hash"] == w[1].2["hash"]),
+        "{sets:?}"
+    );
+    assert_eq!(
+        sets[0].2["totalAmount"].as_u64().unwrap(),
+        3 * 1_000 * COIN + tip * 50 * COIN,
+        "premine plus every block's subsidy (fees move, nothing burns)"
+    );
+    let balance: Value = call(&ps[2].c, "address_getBalance", rpc_params![&to]).await;
+    assert_eq!(balance["confirmed"], 7 * COIN, "{balance}");
+    stop_all(ps).await;
 }
