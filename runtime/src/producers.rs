@@ -300,3 +300,172 @@ pub fn parse_key(hex_key: &str) -> Option<StakingKey> {
     hex::decode_to_slice(hex_key, &mut key).ok()?;
     Some(key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{DposParams, GenesisDelegate, GenesisValidator, PosParams};
+    use crate::staking::Delegate;
+    use crate::{Amount, spec::ScheduleEntry};
+
+    fn key(seed: u8) -> StakingKey {
+        let sk = secp256k1::SecretKey::from_byte_array([seed; 32]).unwrap();
+        secp256k1::PublicKey::from_secret_key(&sk).serialize()
+    }
+
+    fn pos(from_height: u64) -> ScheduleEntry {
+        ScheduleEntry {
+            from_height,
+            engine: EngineParams::Pos(PosParams {
+                slot_secs: 1,
+                epoch_slots: 10,
+                unbonding_period: 5,
+                min_bond: Amount::from_units(1),
+                genesis_validators: vec![GenesisValidator {
+                    key: hex::encode(key(9)),
+                    stake: Amount::from_units(1),
+                }],
+            }),
+        }
+    }
+
+    fn dpos(from_height: u64) -> ScheduleEntry {
+        ScheduleEntry {
+            from_height,
+            engine: EngineParams::Dpos(DposParams {
+                slot_secs: 1,
+                delegates: 3,
+                max_votes: None,
+                unbonding_period: 5,
+                registration_fee: Amount::from_units(1),
+                genesis_delegates: [7u8, 8, 9]
+                    .iter()
+                    .map(|s| GenesisDelegate {
+                        name: format!("g{s}"),
+                        key: hex::encode(key(*s)),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    fn active(state: &ProducerState) -> Vec<StakingKey> {
+        let mut keys: Vec<StakingKey> = state
+            .era
+            .as_ref()
+            .unwrap()
+            .producers
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn missed_slots_are_counted_by_position_without_walking_them() {
+        let order: Vec<(StakingKey, u64)> = [1u8, 2, 3].iter().map(|s| (key(*s), 0)).collect();
+        let mut missed = BTreeMap::new();
+        // Slots 4..=10 hold positions 1 2 0 1 2 0 1.
+        count_missed(&mut missed, &order, 3, 4, 11);
+        assert_eq!(missed[&key(1)], 2);
+        assert_eq!(missed[&key(2)], 3);
+        assert_eq!(missed[&key(3)], 2);
+        // A day of one-second slots is arithmetic, not a loop.
+        let mut missed = BTreeMap::new();
+        count_missed(&mut missed, &order, 3, 0, 86_400 * 365);
+        assert_eq!(missed.values().sum::<u64>(), 86_400 * 365);
+    }
+
+    #[test]
+    fn a_bond_joins_the_draw_one_full_epoch_after_the_epoch_it_was_made_in() {
+        let entry = pos(0);
+        let mut state = ProducerState::default();
+        let empty = Ledger::default();
+        let mut bonded = Ledger::default();
+        bonded.bonds.insert(key(1), 100);
+        let genesis = vec![key(9)];
+        // Epoch 0: the genesis validator (nothing is bonded).
+        let e = state
+            .advance(&entry, 3, &[1; 32], &mut || Ok(empty.clone()))
+            .unwrap();
+        assert_eq!(e.key, key(9));
+        // A bond made in epoch 0 is in the ledger when epoch 1 starts, so it is snapshotted
+        // then, for epoch 2.
+        state
+            .advance(&entry, 12, &[2; 32], &mut || Ok(bonded.clone()))
+            .unwrap();
+        assert_eq!(active(&state), genesis);
+        let e = state
+            .advance(&entry, 25, &[3; 32], &mut || Ok(bonded.clone()))
+            .unwrap();
+        assert_eq!(active(&state), vec![key(1)]);
+        assert_eq!(e.key, key(1));
+        assert_eq!(state.produced[&key(9)], 2);
+        assert_eq!(state.produced[&key(1)], 1);
+    }
+
+    #[test]
+    fn the_seed_depends_on_the_chain_that_led_to_the_epoch() {
+        let entry = pos(0);
+        let ledger = Ledger::default();
+        let mut a = ProducerState::default();
+        let mut b = ProducerState::default();
+        a.advance(&entry, 1, &[1; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        b.advance(&entry, 1, &[2; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        assert_ne!(a.era.as_ref().unwrap().seed, b.era.as_ref().unwrap().seed);
+    }
+
+    #[test]
+    fn dpos_rounds_take_the_top_voted_delegates_then_genesis_ones() {
+        let entry = dpos(0);
+        let mut state = ProducerState::default();
+        let mut ledger = Ledger::default();
+        let e = state
+            .advance(&entry, 0, &[1; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        let mut genesis = vec![key(7), key(8), key(9)];
+        genesis.sort();
+        assert_eq!(active(&state), genesis);
+        assert!(e.active.contains(&e.key));
+        // A voted delegate enters at the next round, replacing the last genesis delegate.
+        ledger.delegates.insert(
+            key(1),
+            Delegate {
+                name: "one".into(),
+                registered_at: 1,
+            },
+        );
+        ledger.bonds.insert(key(2), 50);
+        ledger.votes.insert(key(2), vec![key(1)]);
+        state
+            .advance(&entry, 2, &[2; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        assert_eq!(active(&state), genesis, "same round, same set");
+        state
+            .advance(&entry, 3, &[3; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        let mut expected = vec![key(1), key(7), key(8)];
+        expected.sort();
+        assert_eq!(active(&state), expected);
+        // Slot 1 of round 0 was skipped: its holder missed it.
+        assert_eq!(state.missed.values().sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn a_new_schedule_entry_starts_a_new_era() {
+        let mut state = ProducerState::default();
+        let ledger = Ledger::default();
+        state
+            .advance(&pos(0), 5, &[1; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        state
+            .advance(&dpos(20), 30, &[2; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        let era = state.era.as_ref().unwrap();
+        assert_eq!(era.from_height, 20);
+        assert_eq!(era.producers.len(), 3);
+    }
+}

@@ -507,3 +507,270 @@ impl Default for BlockStaking {
         BlockStaking::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{OutPoint, TxIn, TxOut, Txid};
+
+    const COIN: u64 = 100_000_000;
+
+    fn key(seed: u8) -> StakingKey {
+        let sk = secp256k1::SecretKey::from_byte_array([seed; 32]).unwrap();
+        secp256k1::PublicKey::from_secret_key(&sk).serialize()
+    }
+
+    /// A chain whose schedule has PoW until 100, then DPoS with 3 delegates (max 2 votes).
+    fn spec() -> ChainSpec {
+        let yaml = format!(
+            "{}\n  - from_height: 100\n    engine: dpos\n    params:\n      slot_secs: 2\n      delegates: 3\n      max_votes: 2\n      unbonding_period: 10\n      registration_fee: 1000\n      genesis_delegates:\n        - name: g\n          key: {}\n",
+            include_str!("../../config/chains/dev.yaml").trim_end(),
+            hex::encode(key(9))
+        );
+        ChainSpec::from_yaml(&yaml).unwrap()
+    }
+
+    fn coin_of(owner: &StakingKey, value: u64) -> Coin {
+        Coin {
+            output: TxOut {
+                value: Amount::from_units(value),
+                script_pubkey: key_script(owner),
+            },
+            height: 1,
+            coinbase: false,
+        }
+    }
+
+    fn tx(payload: Payload) -> Transaction {
+        Transaction {
+            version: 2,
+            inputs: vec![TxIn {
+                prevout: OutPoint {
+                    txid: Txid::from_byte_array([7; 32]),
+                    index: 0,
+                },
+                script_sig: Default::default(),
+                sequence: u32::MAX,
+            }],
+            outputs: Vec::new(),
+            lock_time: 0,
+            payload: Some(payload),
+        }
+    }
+
+    fn apply(
+        ledger: &mut Ledger,
+        payload: Payload,
+        spender: &StakingKey,
+        paid: u64,
+    ) -> Result<Amount, TxError> {
+        let mut releases = BTreeMap::new();
+        apply_staking(
+            ledger,
+            &mut releases,
+            &tx(payload),
+            &[coin_of(spender, paid)],
+            Amount::from_units(paid),
+            50,
+            &spec(),
+        )
+    }
+
+    fn staking_error(r: Result<Amount, TxError>) -> String {
+        match r {
+            Err(TxError::Staking(m)) => m,
+            other => panic!("expected a staking error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bonds_take_value_from_inputs_and_fees_are_the_rest() {
+        let (a, b) = (key(1), key(2));
+        let mut ledger = Ledger::default();
+        // Anyone may bond to any key; the fee is what is left after the value.
+        let fee = apply(
+            &mut ledger,
+            Payload::Bond {
+                staking_key: a,
+                value: Amount::from_units(10 * COIN),
+            },
+            &b,
+            10 * COIN + 500,
+        );
+        assert_eq!(fee, Ok(Amount::from_units(500)));
+        assert_eq!(ledger.bonded(&a), 10 * COIN);
+        let short = apply(
+            &mut ledger,
+            Payload::Bond {
+                staking_key: a,
+                value: Amount::from_units(10 * COIN),
+            },
+            &b,
+            COIN,
+        );
+        assert_eq!(
+            short,
+            Err(TxError::StakeFee {
+                needed: Amount::from_units(10 * COIN),
+                paid: Amount::from_units(COIN),
+            })
+        );
+        assert_eq!(
+            ledger.bonded(&a),
+            10 * COIN,
+            "a refused bond changes nothing"
+        );
+    }
+
+    #[test]
+    fn unbonds_need_the_key_s_own_coin_and_queue_a_release() {
+        let (a, b) = (key(1), key(2));
+        let mut ledger = Ledger::default();
+        ledger.bonds.insert(a, 10 * COIN);
+        let unbond = |value| Payload::Unbond {
+            staking_key: a,
+            value: Amount::from_units(value),
+        };
+        let m = staking_error(apply(&mut ledger, unbond(COIN), &b, 100));
+        assert!(
+            m.contains("must spend a coin of the key's own address"),
+            "{m}"
+        );
+        let m = staking_error(apply(&mut ledger, unbond(11 * COIN), &a, 100));
+        assert!(m.contains("exceeds the bonded"), "{m}");
+        let mut releases = BTreeMap::new();
+        let fee = apply_staking(
+            &mut ledger,
+            &mut releases,
+            &tx(unbond(4 * COIN)),
+            &[coin_of(&a, 100)],
+            Amount::from_units(100),
+            50,
+            &spec(),
+        );
+        assert_eq!(fee, Ok(Amount::from_units(100)));
+        assert_eq!(ledger.bonded(&a), 6 * COIN);
+        // Released at 50 + the unbonding period of the DPoS entry (10).
+        assert_eq!(ledger.unbonding[&a], vec![(60, 4 * COIN)]);
+        assert_eq!(releases[&60], vec![(a, 4 * COIN)]);
+    }
+
+    #[test]
+    fn registrations_and_votes_follow_their_rules() {
+        let (a, b, c) = (key(1), key(2), key(3));
+        let mut ledger = Ledger::default();
+        let register = |name: &str, key| Payload::RegisterDelegate {
+            name: name.into(),
+            key,
+        };
+        // The registration fee (1000) is burnt, not paid as fee.
+        assert_eq!(
+            apply(&mut ledger, register("alpha", a), &a, 1_300),
+            Ok(Amount::from_units(300))
+        );
+        let m = staking_error(apply(&mut ledger, register("beta", b), &a, 2_000));
+        assert!(m.contains("must spend a coin"), "{m}");
+        let m = staking_error(apply(&mut ledger, register("alpha", b), &b, 2_000));
+        assert!(m.contains("is taken"), "{m}");
+        let m = staking_error(apply(&mut ledger, register("again", a), &a, 2_000));
+        assert!(m.contains("already a delegate"), "{m}");
+        assert_eq!(
+            apply(&mut ledger, register("beta", b), &b, 999),
+            Err(TxError::StakeFee {
+                needed: Amount::from_units(1000),
+                paid: Amount::from_units(999),
+            })
+        );
+        apply(&mut ledger, register("beta", b), &b, 1_000).unwrap();
+
+        let vote = |delegates: Vec<StakingKey>| Payload::Vote {
+            voter_key: c,
+            delegates,
+        };
+        let m = staking_error(apply(&mut ledger, vote(vec![a, key(4)]), &c, 100));
+        assert!(m.contains("not a registered delegate"), "{m}");
+        let m = staking_error(apply(&mut ledger, vote(vec![a, b, a]), &c, 100));
+        assert!(m.contains("voted for twice"), "{m}");
+        ledger.delegates.insert(
+            key(5),
+            Delegate {
+                name: "gamma".into(),
+                registered_at: 1,
+            },
+        );
+        let m = staking_error(apply(&mut ledger, vote(vec![a, b, key(5)]), &c, 100));
+        assert!(m.contains("at most 2"), "{m}");
+        ledger.bonds.insert(c, 7 * COIN);
+        apply(&mut ledger, vote(vec![a, b]), &c, 100).unwrap();
+        let tallies = ledger.tallies();
+        assert_eq!(tallies[&a], u128::from(7 * COIN));
+        assert_eq!(tallies[&b], u128::from(7 * COIN));
+        assert_eq!(tallies[&key(5)], 0);
+        // A new vote replaces the old one; an empty one withdraws.
+        apply(&mut ledger, vote(vec![b]), &c, 100).unwrap();
+        assert_eq!(ledger.tallies()[&a], 0);
+        apply(&mut ledger, vote(vec![]), &c, 100).unwrap();
+        assert!(!ledger.votes.contains_key(&c));
+    }
+
+    #[test]
+    fn chains_without_a_stake_engine_refuse_staking() {
+        let dev = ChainSpec::from_yaml(include_str!("../../config/chains/dev.yaml")).unwrap();
+        let a = key(1);
+        let r = apply_staking(
+            &mut Ledger::default(),
+            &mut BTreeMap::new(),
+            &tx(Payload::Bond {
+                staking_key: a,
+                value: Amount::from_units(COIN),
+            }),
+            &[coin_of(&a, 2 * COIN)],
+            Amount::from_units(2 * COIN),
+            5,
+            &dev,
+        );
+        let m = staking_error(r);
+        assert!(m.contains("no stake engine"), "{m}");
+    }
+
+    #[test]
+    fn malformed_payloads_are_refused_before_any_state() {
+        let bad_key = [4u8; 33];
+        for (payload, expect) in [
+            (
+                Payload::Bond {
+                    staking_key: bad_key,
+                    value: Amount::from_units(1),
+                },
+                "not a compressed",
+            ),
+            (
+                Payload::Bond {
+                    staking_key: key(1),
+                    value: Amount::ZERO,
+                },
+                "must be positive",
+            ),
+            (
+                Payload::RegisterDelegate {
+                    name: "has space".into(),
+                    key: key(1),
+                },
+                "delegate name",
+            ),
+            (
+                Payload::RegisterDelegate {
+                    name: "x".repeat(33),
+                    key: key(1),
+                },
+                "delegate name",
+            ),
+        ] {
+            let m = match check_staking_payload(&payload) {
+                Err(TxError::Staking(m)) => m,
+                other => panic!("{payload:?}: {other:?}"),
+            };
+            assert!(m.contains(expect), "{m}");
+        }
+    }
+}

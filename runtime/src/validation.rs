@@ -485,7 +485,7 @@ mod tests {
         );
         let mut tx = spend(op);
         tx.payload = Some(crate::Payload::Unbond {
-            staking_key: [2; 33],
+            staking_key: [4; 33],
             value: Amount::from_units(1),
         });
         assert_eq!(
