@@ -12,7 +12,7 @@ use std::sync::Arc;
 use i8o8i_config::MempoolConfig;
 use i8o8i_runtime::contract::apply::{caller_script, check_payload_fee, payload_terms};
 use i8o8i_runtime::contract::{StateKey, StateOverlay, code_hash, contract_address, gas};
-use i8o8i_runtime::staking::{apply_staking, is_staking};
+use i8o8i_runtime::staking::{Ledger, apply_staking, is_staking};
 use i8o8i_runtime::state::{Coin, UtxoReader, check_tx_inputs, verify_tx_scripts};
 use i8o8i_runtime::validation::{TxError, check_transaction};
 use i8o8i_runtime::{
@@ -77,6 +77,9 @@ pub struct Entry {
     seq: u64,
     /// The contract address a deploy creates.
     deploys: Option<ContractAddress>,
+    /// For staking transactions: the coins they spend (their authorisation), to replay them
+    /// over the tip's ledger when a later staking transaction depends on them.
+    staking_coins: Option<Arc<[Coin]>>,
 }
 
 impl Entry {
@@ -295,11 +298,9 @@ impl Mempool {
         let mut required = Amount::from_units(size.saturating_mul(self.config.min_fee_rate));
         let mut fee = check_payload_fee(&tx, paid)?;
         if tx.payload.as_ref().is_some_and(is_staking) {
-            // Checked against the tip's ledger; conflicts between pooled staking transactions
-            // (two unbonds of one bond) surface when a block template runs them in order.
-            let mut ledger = chain
-                .staking_ledger()
-                .map_err(|e| TxError::Storage(e.to_string()))?;
+            // Checked against the tip's ledger with the pooled staking transactions applied in
+            // arrival order (a vote may name a delegate whose registration is still pooled).
+            let mut ledger = self.pool_ledger(chain, next_height)?;
             fee = apply_staking(
                 &mut ledger,
                 &mut Default::default(),
@@ -340,6 +341,41 @@ impl Mempool {
             size,
             tip: tip.hash,
         })
+    }
+
+    /// The tip's staking ledger with every pooled staking transaction that still applies
+    /// applied, in arrival order.
+    fn pool_ledger(&self, chain: &Chain, height: u64) -> Result<Ledger, TxError> {
+        let mut ledger = chain
+            .staking_ledger()
+            .map_err(|e| TxError::Storage(e.to_string()))?;
+        let mut staking: Vec<&Entry> = self
+            .entries
+            .values()
+            .filter(|e| e.staking_coins.is_some())
+            .collect();
+        staking.sort_unstable_by_key(|e| e.seq);
+        for entry in staking {
+            let coins = entry.staking_coins.as_deref().unwrap_or_default();
+            let paid = Amount::checked_sum(coins.iter().map(|c| c.output.value))
+                .and_then(|i| {
+                    i.checked_sub(Amount::checked_sum(
+                        entry.tx.outputs.iter().map(|o| o.value),
+                    )?)
+                })
+                .unwrap_or(Amount::ZERO);
+            // One that no longer applies is left for the block template to drop.
+            let _ = apply_staking(
+                &mut ledger,
+                &mut Default::default(),
+                &entry.tx,
+                coins,
+                paid,
+                height,
+                chain.spec(),
+            );
+        }
+        Ok(ledger)
     }
 
     /// Adds a transaction that passed [`Mempool::check`] and whose scripts verified against
@@ -404,9 +440,16 @@ impl Mempool {
             )),
             _ => None,
         };
+        let staking_coins = checked
+            .tx
+            .payload
+            .as_ref()
+            .is_some_and(is_staking)
+            .then(|| Arc::from(checked.coins.clone()));
         self.insert(
             txid,
             Entry {
+                staking_coins,
                 tx: Arc::new(checked.tx),
                 fee: checked.fee,
                 size: checked.size,

@@ -787,3 +787,109 @@ async fn a_pow_pos_dpos_schedule_switches_on_every_node_at_the_same_heights() {
     assert_eq!(balance["confirmed"], 7 * COIN, "{balance}");
     stop_all(ps).await;
 }
+
+/// Bonds, a registration, a vote and an unbond, then a heavier branch without them: the
+/// reorganisation restores the staking ledger and producer state byte for byte, and the
+/// transactions return to the pool and apply again on the new branch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorganisation_undoes_bonds_votes_and_unbonds_exactly() {
+    let id = identity();
+    let spec_dir = tempfile::tempdir().unwrap();
+    // Proof of work now, a DPoS era far ahead: staking is open, blocks are mined on demand.
+    let schedule = format!(
+        "  - from_height: 0\n    engine: pow\n    params:\n      initial_bits: 0x207fffff\n      retarget: none\n{}",
+        dpos_entry(10_000, &[&id], 3)
+    );
+    let spec = write_spec(spec_dir.path(), &[&id], &schedule);
+    let address = id.address.clone();
+    let (running, c) = crate::common::start_with(id.dir.path(), |cfg| {
+        cfg.chain = spec.clone();
+        cfg.p2p.enabled = false;
+    })
+    .await;
+    let node = running.node().clone();
+    // Mined coins go elsewhere: the staking transactions chain on the premine and their own
+    // change only, so all of them can return to the pool when their blocks are disconnected.
+    let miner = Address::p2pkh(Network::Dev, [0x11; 20]).to_string();
+    let mine = |n: u32| {
+        let c = &c;
+        let miner = miner.clone();
+        async move {
+            let _: Vec<Value> = call(c, "mining_generate", rpc_params![n, miner]).await;
+        }
+    };
+    mine(2).await;
+    let fork = node.chain().tip().header;
+    let ledger_before = node.chain().staking_ledger().unwrap();
+    let producers_before = node.chain().producer_state().unwrap();
+
+    let _: String = call(&c, "staking_bond", rpc_params![WALLET, PASSWORD, 10 * COIN]).await;
+    mine(1).await;
+    let _: String = call(
+        &c,
+        "dpos_registerDelegate",
+        rpc_params![WALLET, PASSWORD, "alice"],
+    )
+    .await;
+    mine(1).await;
+    let _: String = call(&c, "dpos_vote", rpc_params![WALLET, PASSWORD, ["alice"]]).await;
+    mine(1).await;
+    let _: String = call(
+        &c,
+        "staking_unbond",
+        rpc_params![WALLET, PASSWORD, 3 * COIN],
+    )
+    .await;
+    mine(1).await;
+    let staked = staking_info(&c, &address).await;
+    assert_eq!(staked["bonded"], 7 * COIN, "{staked}");
+    assert_eq!(staked["delegate"], "alice");
+    assert_eq!(
+        staked["votes"],
+        serde_json::json!([hex::encode(id_key(&staked))])
+    );
+    assert_eq!(staked["unbonding"][0]["releaseHeight"], 6 + 6);
+    let ledger_after = node.chain().staking_ledger().unwrap();
+    assert_ne!(ledger_after, ledger_before);
+
+    // Five empty blocks on the fork point outweigh the four that staked.
+    let payout = i8o8i_script_vm::templates::p2pkh(&[0x22; 20]);
+    let mut parent = fork.clone();
+    for tag in 0..5 {
+        let block =
+            crate::common::build_block(&running, &parent, vec![], &payout, 50 * COIN, 900 + tag);
+        parent = block.header.clone();
+        node.submit_block(block).unwrap();
+    }
+    assert_eq!(
+        node.chain().tip().hash,
+        parent.hash(),
+        "the empty branch won"
+    );
+    assert_eq!(node.chain().staking_ledger().unwrap(), ledger_before);
+    assert_eq!(node.chain().producer_state().unwrap(), producers_before);
+    let release = node
+        .chain()
+        .tip_state()
+        .get(&i8o8i_runtime::staking::release_key(12))
+        .unwrap();
+    assert_eq!(release, None, "the queued release went with the unbond");
+    let info = staking_info(&c, &address).await;
+    assert_eq!(info["bonded"], 0);
+    assert_eq!(info["delegate"], Value::Null);
+
+    // The four transactions went back to the pool and apply again, in order.
+    let pooled: Vec<Value> = call(&c, "mempool_getTxids", rpc_params![]).await;
+    assert_eq!(pooled.len(), 4, "{pooled:?}");
+    mine(1).await;
+    let again = staking_info(&c, &address).await;
+    assert_eq!(again["bonded"], 7 * COIN, "{again}");
+    assert_eq!(again["delegate"], "alice");
+    assert_eq!(again["unbonding"][0]["releaseHeight"], 8 + 6);
+    drop(node);
+    running.stop().await;
+}
+
+fn id_key(info: &Value) -> Vec<u8> {
+    hex::decode(info["stakingKey"].as_str().unwrap()).unwrap()
+}
