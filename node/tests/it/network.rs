@@ -357,7 +357,7 @@ async fn a_healed_partition_ends_on_the_heaviest_chain_and_loses_no_transaction(
 }
 
 /// What the raw client is told to do.
-enum RawCommand {
+pub(crate) enum RawCommand {
     Publish(TopicKind, Vec<u8>),
     Request(Vec<u8>),
     Dial(Multiaddr),
@@ -365,7 +365,7 @@ enum RawCommand {
 
 /// What the raw client saw.
 #[derive(Debug)]
-enum RawEvent {
+pub(crate) enum RawEvent {
     Connected(PeerId),
     Closed(PeerId),
     /// The node's subscription to a topic arrived (publishing now reaches it).
@@ -375,14 +375,14 @@ enum RawEvent {
 }
 
 /// A libp2p client speaking the node's protocols, driven from the test through channels.
-struct RawPeer {
-    id: PeerId,
+pub(crate) struct RawPeer {
+    pub(crate) id: PeerId,
     commands: mpsc::UnboundedSender<RawCommand>,
     events: mpsc::UnboundedReceiver<RawEvent>,
 }
 
 impl RawPeer {
-    fn start(genesis: BlockHash, target: PeerId) -> RawPeer {
+    pub(crate) fn start(genesis: BlockHash, target: PeerId) -> RawPeer {
         let mut swarm = SwarmBuilder::with_new_identity()
             .with_tokio()
             .with_tcp(
@@ -461,12 +461,16 @@ impl RawPeer {
         }
     }
 
-    fn send(&self, cmd: RawCommand) {
+    pub(crate) fn send(&self, cmd: RawCommand) {
         self.commands.send(cmd).unwrap();
     }
 
     /// The next event matching `want`, skipping others.
-    async fn expect(&mut self, what: &str, want: impl Fn(&RawEvent) -> bool) -> RawEvent {
+    pub(crate) async fn expect(
+        &mut self,
+        what: &str,
+        want: impl Fn(&RawEvent) -> bool,
+    ) -> RawEvent {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
