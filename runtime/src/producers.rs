@@ -309,7 +309,7 @@ mod tests {
     use crate::{Amount, spec::ScheduleEntry};
 
     fn key(seed: u8) -> StakingKey {
-        let sk = secp256k1::SecretKey::from_byte_array([seed; 32]).unwrap();
+        let sk = secp256k1::SecretKey::from_secret_bytes([seed; 32]).unwrap();
         secp256k1::PublicKey::from_secret_key(&sk).serialize()
     }
 
