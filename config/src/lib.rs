@@ -380,6 +380,7 @@ impl NodeConfig {
 pub const BUILTIN_CHAINS: &[(&str, &str)] = &[
     ("dev", include_str!("../chains/dev.yaml")),
     ("testnet", include_str!("../chains/testnet.yaml")),
+    ("dev-stake", include_str!("../chains/dev-stake.yaml")),
 ];
 
 /// The YAML text of a built-in chain spec.

@@ -17,6 +17,12 @@ use crate::node::Node;
 /// Name and password of the wallet a `--dev` node mines to.
 pub const DEV_WALLET: (&str, &str) = ("dev", "dev");
 
+/// The `--dev` wallet's recovery phrase: BIP39's first test vector, public on purpose (like
+/// Substrate's `//Alice` or Hardhat's accounts) so that the `dev-stake` chain spec can name its
+/// first key as the fallback validator and delegate. Never hold real value with it.
+pub const DEV_MNEMONIC: &str = "abandon abandon abandon abandon abandon abandon abandon abandon \
+                                abandon abandon abandon about";
+
 /// How long [`RunningNode::stop`] waits for in-flight work to release the node.
 pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -110,7 +116,14 @@ pub fn load_chain_spec(chain: &str) -> Result<ChainSpec> {
     let text = match builtin_chain_spec(chain) {
         Some(text) => text.to_owned(),
         None => std::fs::read_to_string(chain).with_context(|| {
-            format!("chain `{chain}` is neither dev, testnet nor a readable chain-spec file")
+            let names: Vec<&str> = i8o8i_config::BUILTIN_CHAINS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
+            format!(
+                "chain `{chain}` is neither a built-in chain ({}) nor a readable chain-spec file",
+                names.join(", ")
+            )
         })?,
     };
     ChainSpec::from_yaml(&text).with_context(|| format!("chain spec `{chain}`"))
@@ -208,7 +221,7 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         let store = WalletStore::new(data_dir.join("wallets"));
         let (name, password) = DEV_WALLET;
         if !store.exists(name)? {
-            let (mut wallet, _) = store.create(name, password, KdfParams::default())?;
+            let mut wallet = store.restore(name, password, DEV_MNEMONIC, KdfParams::default())?;
             wallet.next_receive()?;
         }
         let info = store.info(name)?;
@@ -289,4 +302,25 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         miner,
         _temp_dir: temp_dir,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dev_wallet_key_is_the_dev_stake_fallback_producer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = WalletStore::new(dir.path());
+        let wallet = store
+            .restore("dev", "dev", DEV_MNEMONIC, KdfParams::insecure_for_tests())
+            .unwrap();
+        let key = hex::encode(wallet.receive_key(0).unwrap().public_key_bytes());
+        let spec = builtin_chain_spec("dev-stake").expect("built in");
+        assert_eq!(
+            spec.matches(&key).count(),
+            2,
+            "validator and delegate: {key}"
+        );
+    }
 }

@@ -48,6 +48,97 @@ enum Command {
     Contract(ContractArgs),
     /// RPC authentication: print a bearer token for private methods.
     Auth(AuthArgs),
+    /// Bond and unbond stake; staking info and the validator set.
+    Staking(StakingArgs),
+    /// Delegated proof of stake: register a delegate, vote, list delegates.
+    Dpos(DposArgs),
+    /// The consensus engine at the tip and the chain's schedule.
+    Consensus(ConsensusArgs),
+}
+
+#[derive(Args)]
+struct StakingArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(subcommand)]
+    command: StakingCommand,
+}
+
+#[derive(Subcommand)]
+enum StakingCommand {
+    /// Bond coins of a wallet to its staking key (its first address's key).
+    Bond {
+        /// Wallet name.
+        wallet: String,
+        /// Amount in I8O (e.g. 10.5).
+        amount: String,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Start unbonding; the coins return to the staking address after the unbonding period.
+    Unbond {
+        /// Wallet name.
+        wallet: String,
+        /// Amount in I8O.
+        amount: String,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Bonded, unbonding (with release heights) and rewards of an address's staking key.
+    Info {
+        /// The staking key's address.
+        address: String,
+    },
+    /// The running stake engine's producers: this epoch's, the next's, and the bonded ledger.
+    Validators,
+}
+
+#[derive(Args)]
+struct DposArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(subcommand)]
+    command: DposCommand,
+}
+
+#[derive(Subcommand)]
+enum DposCommand {
+    /// Register a wallet's staking key as a delegate (burns the registration fee).
+    Register {
+        /// Wallet name.
+        wallet: String,
+        /// Delegate name (1–32 of A–Z a–z 0–9 _ -).
+        name: String,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Vote with a wallet's bonded stake for delegates (replaces earlier votes; none withdraws).
+    Vote {
+        /// Wallet name.
+        wallet: String,
+        /// Delegate names or keys.
+        delegates: Vec<String>,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Delegates with votes, whether in the current round, produced and missed.
+    Delegates,
+}
+
+#[derive(Args)]
+struct ConsensusArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(subcommand)]
+    command: ConsensusCommand,
+}
+
+#[derive(Subcommand)]
+enum ConsensusCommand {
+    /// Engine, slot, epoch / round and the last irreversible block.
+    Info,
+    /// The consensus schedule of the chain spec.
+    Schedule,
 }
 
 #[derive(Args)]
@@ -119,8 +210,8 @@ struct NodeArgs {
     #[arg(long)]
     no_p2p: bool,
     /// Produce blocks: seal this node's slots under PoS / DPoS and mine under PoW, with the
-    /// staking key (first address) of --producer-wallet.
-    #[arg(long, requires = "producer_wallet")]
+    /// staking key (first address) of --producer-wallet (with --dev: the dev wallet).
+    #[arg(long)]
     produce: bool,
     /// Wallet in the node's data directory whose first key produces (with --produce).
     #[arg(long)]
@@ -634,6 +725,77 @@ async fn wallet(args: WalletArgs) -> Result<()> {
     Ok(())
 }
 
+fn coins(amount: &str) -> Result<u64> {
+    Ok(Amount::from_coin_str(amount)
+        .with_context(|| format!("bad amount {amount}"))?
+        .to_units())
+}
+
+async fn staking(args: StakingArgs) -> Result<()> {
+    let c = client(&args.rpc).await?;
+    let v = match args.command {
+        StakingCommand::Bond {
+            wallet,
+            amount,
+            password: p,
+        } => {
+            let units = coins(&amount)?;
+            let pw = password(&p, false)?;
+            call(&c, "staking_bond", rpc_params![wallet, pw, units]).await?
+        }
+        StakingCommand::Unbond {
+            wallet,
+            amount,
+            password: p,
+        } => {
+            let units = coins(&amount)?;
+            let pw = password(&p, false)?;
+            call(&c, "staking_unbond", rpc_params![wallet, pw, units]).await?
+        }
+        StakingCommand::Info { address } => {
+            call(&c, "staking_getInfo", rpc_params![address]).await?
+        }
+        StakingCommand::Validators => call(&c, "staking_getValidators", rpc_params![]).await?,
+    };
+    print(&v);
+    Ok(())
+}
+
+async fn dpos(args: DposArgs) -> Result<()> {
+    let c = client(&args.rpc).await?;
+    let v = match args.command {
+        DposCommand::Register {
+            wallet,
+            name,
+            password: p,
+        } => {
+            let pw = password(&p, false)?;
+            call(&c, "dpos_registerDelegate", rpc_params![wallet, pw, name]).await?
+        }
+        DposCommand::Vote {
+            wallet,
+            delegates,
+            password: p,
+        } => {
+            let pw = password(&p, false)?;
+            call(&c, "dpos_vote", rpc_params![wallet, pw, delegates]).await?
+        }
+        DposCommand::Delegates => call(&c, "dpos_getDelegates", rpc_params![]).await?,
+    };
+    print(&v);
+    Ok(())
+}
+
+async fn consensus(args: ConsensusArgs) -> Result<()> {
+    let c = client(&args.rpc).await?;
+    let v = match args.command {
+        ConsensusCommand::Info => call(&c, "consensus_getInfo", rpc_params![]).await?,
+        ConsensusCommand::Schedule => call(&c, "consensus_getSchedule", rpc_params![]).await?,
+    };
+    print(&v);
+    Ok(())
+}
+
 async fn chain(args: ChainArgs) -> Result<()> {
     let c = client(&args.rpc).await?;
     match args.command {
@@ -710,7 +872,16 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
             )?;
             Some(ProducerOptions { wallet, password })
         }
-        _ => None,
+        (true, None) if args.dev => {
+            let (wallet, password) = i8o8i_node::launch::DEV_WALLET;
+            Some(ProducerOptions {
+                wallet: wallet.into(),
+                password: password.into(),
+            })
+        }
+        (true, None) => bail!("--produce needs --producer-wallet NAME (a wallet of this node)"),
+        (false, Some(_)) => bail!("--producer-wallet is used with --produce"),
+        (false, None) => None,
     };
     Ok(LaunchOptions {
         config,
@@ -746,6 +917,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Wallet(args) => wallet(args).await?,
         Command::Chain(args) => chain(args).await?,
+        Command::Staking(args) => staking(args).await?,
+        Command::Dpos(args) => dpos(args).await?,
+        Command::Consensus(args) => consensus(args).await?,
         Command::Mine(args) => {
             let c = client(&args.rpc).await?;
             print(&call(&c, "mining_generate", rpc_params![args.count, args.address]).await?);
