@@ -784,6 +784,7 @@ async fn a_pow_pos_dpos_schedule_switches_on_every_node_at_the_same_heights() {
         dpos_entry(15, &all, 3)
     );
     let spec = write_spec(spec_dir.path(), &all, &schedule);
+    let addresses: Vec<String> = ids.iter().map(|i| i.address.clone()).collect();
     let ps = start_all(ids.into_iter().collect(), &spec).await;
     let schedule: Vec<Value> = call(&ps[0].c, "consensus_getSchedule", rpc_params![]).await;
     assert_eq!(
@@ -854,6 +855,24 @@ async fn a_pow_pos_dpos_schedule_switches_on_every_node_at_the_same_heights() {
         sets[0].2["totalAmount"].as_u64().unwrap(),
         3 * 1_000 * COIN + tip * 50 * COIN,
         "premine plus every block's subsidy (fees move, nothing burns)"
+    );
+    // Every slot-engine block paid its producer: the rewards the ledger counts are the
+    // subsidies of those blocks plus the fees they collected (at most the one payment's).
+    let (slot_blocks, rewards, produced) = poll("a steady tip to read rewards at", || async {
+        let before = height(&ps[0].c).await;
+        let (mut rewards, mut produced) = (0, 0);
+        for a in &addresses {
+            let info = staking_info(&ps[0].c, a).await;
+            rewards += info["rewards"].as_u64().unwrap();
+            produced += info["produced"].as_u64().unwrap();
+        }
+        (height(&ps[0].c).await == before).then_some((before - 4, rewards, produced))
+    })
+    .await;
+    assert_eq!(produced, slot_blocks);
+    assert!(
+        (slot_blocks * 50 * COIN..=slot_blocks * 50 * COIN + COIN).contains(&rewards),
+        "rewards {rewards} for {slot_blocks} blocks"
     );
     let balance: Value = call(&ps[2].c, "address_getBalance", rpc_params![&to]).await;
     assert_eq!(balance["confirmed"], 7 * COIN, "{balance}");
