@@ -51,20 +51,30 @@ fn spec(engine: &str, producers: usize) -> ChainSpec {
         "pos" => format!(
             "    params:\n      slot_secs: 1\n      epoch_slots: 20\n      unbonding_period: 10\n      min_bond: 1\n      genesis_validators:\n{}",
             (0..producers)
-                .map(|i| format!("        - key: {}\n          stake: 1\n", key_hex(&secret(i as u8))))
+                .map(|i| format!(
+                    "        - key: {}\n          stake: 1\n",
+                    key_hex(&secret(i as u8))
+                ))
                 .collect::<String>()
         ),
         _ => format!(
             "    params:\n      slot_secs: 1\n      delegates: {producers}\n      unbonding_period: 10\n      registration_fee: 1\n      genesis_delegates:\n{}",
             (0..producers)
-                .map(|i| format!("        - name: d{i}\n          key: {}\n", key_hex(&secret(i as u8))))
+                .map(|i| format!(
+                    "        - name: d{i}\n          key: {}\n",
+                    key_hex(&secret(i as u8))
+                ))
                 .collect::<String>()
         ),
     };
     let yaml = format!(
         "name: bench\nnetwork: dev\ngenesis:\n  time: {}\n  message: bench\nblock_reward: 5000000000\nhalving_interval: 150000\ncoinbase_maturity: 100\ntarget_block_time: 1\nmax_block_size: 4000000\nmax_supply: 2100000000000000\nmax_future_block_time: 60\nconsensus:\n  - from_height: 0\n    engine: {}\n{params}",
         now - 10_000_000,
-        if engine == "pow" { "pow" } else { engine.trim_end_matches(char::is_numeric) }
+        if engine == "pow" {
+            "pow"
+        } else {
+            engine.trim_end_matches(char::is_numeric)
+        }
     );
     ChainSpec::from_yaml(&yaml).expect("bench spec")
 }
@@ -180,7 +190,11 @@ fn main() {
         let max = *r.lag.last().expect("lag samples");
         println!(
             "  {delegates} delegates{}: median {median} blocks, max {max} blocks",
-            if offline.is_some() { ", one offline" } else { "" }
+            if offline.is_some() {
+                ", one offline"
+            } else {
+                ""
+            }
         );
     }
 }
