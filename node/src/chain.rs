@@ -67,6 +67,19 @@ pub struct ImportOutcome {
     pub invalid: Vec<(BlockHash, BlockError)>,
 }
 
+/// A producer's slot: (first height of its schedule entry, slot, key).
+type SealKey = (u64, u64, [u8; 33]);
+
+/// The [`SealKey`] of a slot-engine header.
+fn seal_key(spec: &ChainSpec, header: &Header) -> Option<SealKey> {
+    match &header.seal {
+        Seal::Producer { slot, pubkey, .. } => {
+            Some((spec.engine_at(header.height).from_height, *slot, *pubkey))
+        }
+        Seal::Pow { .. } => None,
+    }
+}
+
 /// The best chain's tip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tip {
@@ -86,6 +99,10 @@ pub struct Chain {
     genesis: BlockHash,
     /// DPoS's last irreversible block `(height, hash)`: no reorganisation goes below it.
     irreversible: RwLock<Option<(u64, BlockHash)>>,
+    /// Every stored slot-engine block by (schedule entry, slot, producer): a producer may seal
+    /// one block per slot, so signing a second one (free under stake, unlike work) is refused
+    /// instead of filling the store.
+    sealed: Mutex<HashMap<SealKey, BlockHash>>,
     index: RwLock<HashMap<BlockHash, IndexEntry>>,
     tip: watch::Sender<Tip>,
     /// Serialises imports: one tip movement at a time.
@@ -164,6 +181,10 @@ impl Chain {
             Some(_) => {}
         }
         let index: HashMap<_, _> = store.index_entries()?.into_iter().collect();
+        let sealed = index
+            .iter()
+            .filter_map(|(hash, e)| Some((seal_key(&spec, &e.header)?, *hash)))
+            .collect();
         let tip_hash = store
             .tip()?
             .ok_or_else(|| StoreError("store has no tip".into()))?;
@@ -198,6 +219,7 @@ impl Chain {
             schedule,
             genesis,
             irreversible: RwLock::new(None),
+            sealed: Mutex::new(sealed),
             index: RwLock::new(index),
             tip: watch::channel(tip).0,
             import_lock: Mutex::new(()),
@@ -590,11 +612,26 @@ impl Chain {
             if parent.status == BlockStatus::Invalid {
                 return Err(ImportError::KnownInvalid(block.header.parent));
             }
+            let invalid = |e: HeaderError| ImportError::Invalid {
+                hash,
+                error: Box::new(BlockError::Header(e)),
+            };
             self.check_header(&block.header, parent, &index)
-                .map_err(|e| ImportError::Invalid {
-                    hash,
-                    error: Box::new(BlockError::Header(e)),
-                })?;
+                .map_err(invalid)?;
+            let seal = seal_key(&self.spec, &block.header);
+            if let Some(key @ (_, slot, pubkey)) = &seal
+                && let Some(first) = self
+                    .sealed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(key)
+            {
+                return Err(invalid(HeaderError::Equivocation {
+                    slot: *slot,
+                    key: hex::encode(pubkey),
+                    first: *first,
+                }));
+            }
             check_block(&block, &self.spec).map_err(|error| ImportError::Invalid {
                 hash,
                 error: Box::new(error),
@@ -613,6 +650,12 @@ impl Chain {
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(hash, entry);
+            if let Some(key) = seal {
+                self.sealed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, hash);
+            }
         }
         Ok(self.activate_best_chain()?)
     }

@@ -136,6 +136,16 @@ pub enum HeaderError {
         /// First second after it.
         end: u64,
     },
+    /// A second, different block sealed by the same key for the same slot (double signing).
+    #[error("{key} already sealed block {first} for slot {slot}")]
+    Equivocation {
+        /// The slot.
+        slot: u64,
+        /// The sealing key (hex).
+        key: String,
+        /// The block it sealed first.
+        first: BlockHash,
+    },
     /// A block that would replace the last irreversible block.
     #[error("height {height} conflicts with the last irreversible block at {irreversible}")]
     BelowIrreversible {

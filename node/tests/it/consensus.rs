@@ -645,6 +645,22 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
     let b = slot_block(&tip, tip_slot, genesis, &secrets[0]);
     let e = refusal(node.submit_block(b.clone()), b.header.hash());
     assert!(matches!(e, HeaderError::PastSlot { .. }), "{e}");
+    // Double signing: the tip's producer signs a second block for the tip's slot.
+    let tip_parent = node.chain().entry(&tip.parent).unwrap().header;
+    let signer = keys
+        .iter()
+        .position(|k| match &tip.seal {
+            Seal::Producer { pubkey, .. } => *k == hex::encode(pubkey),
+            Seal::Pow { .. } => false,
+        })
+        .unwrap();
+    let b = slot_block(&tip_parent, tip_slot, genesis, &secrets[signer]);
+    assert_ne!(b.header.hash(), tip.hash());
+    let e = refusal(node.submit_block(b.clone()), b.header.hash());
+    assert!(
+        matches!(&e, HeaderError::Equivocation { first, .. } if *first == tip.hash()),
+        "{e}"
+    );
     // Future slot: ten slots ahead of the clock.
     let b = slot_block(&tip, current + 10, genesis, &secrets[0]);
     let e = refusal(node.submit_block(b.clone()), b.header.hash());
@@ -670,6 +686,8 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
             let hash = b.header.hash();
             match node.submit_block(b) {
                 Err(ImportError::Invalid { error, .. }) => match *error {
+                    // Our own earlier attempt for this slot was stored beside a moved tip.
+                    BlockError::Header(HeaderError::Equivocation { .. }) => {}
                     BlockError::Header(e) => return e,
                     other => panic!("refused for {other}"),
                 },
