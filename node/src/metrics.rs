@@ -28,6 +28,10 @@ pub struct NodeMetrics {
     pub peers: Gauge,
     contract_gas: Counter,
     resident_bytes: Gauge,
+    last_irreversible: Gauge,
+    finality_lag: Gauge,
+    /// Blocks this node produced (sealed in its slots or mined by `--produce`) and imported.
+    pub blocks_produced: Counter,
 }
 
 impl std::fmt::Debug for NodeMetrics {
@@ -96,8 +100,29 @@ impl Default for NodeMetrics {
             "Resident memory of the node process",
             resident_bytes.clone(),
         );
+        let last_irreversible = Gauge::default();
+        registry.register(
+            "consensus_last_irreversible_height",
+            "Height of DPoS's last irreversible block (0 while there is none)",
+            last_irreversible.clone(),
+        );
+        let finality_lag = Gauge::default();
+        registry.register(
+            "consensus_finality_lag_blocks",
+            "Blocks between the tip and the last irreversible block (0 while there is none)",
+            finality_lag.clone(),
+        );
+        let blocks_produced = Counter::default();
+        registry.register(
+            "consensus_blocks_produced",
+            "Blocks this node produced with --produce and imported",
+            blocks_produced.clone(),
+        );
         NodeMetrics {
             registry,
+            last_irreversible,
+            finality_lag,
+            blocks_produced,
             height,
             block_connect,
             blocks_connected,
@@ -158,8 +183,17 @@ impl MetricsSource for NodeMetricsSource {
             return Ok(());
         };
         let m = node.metrics();
-        m.height
-            .set(i64::try_from(node.chain().tip().header.height).unwrap_or(i64::MAX));
+        let height = node.chain().tip().header.height;
+        m.height.set(i64::try_from(height).unwrap_or(i64::MAX));
+        let lib = node.chain().last_irreversible().map_or(0, |(h, _)| h);
+        m.last_irreversible
+            .set(i64::try_from(lib).unwrap_or(i64::MAX));
+        let lag = if lib == 0 {
+            0
+        } else {
+            height.saturating_sub(lib)
+        };
+        m.finality_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
         let info = node.mempool().info();
         m.mempool_txs.set(info.count as i64);
         m.mempool_bytes

@@ -424,10 +424,13 @@ impl Node {
                         std::thread::sleep(std::time::Duration::from_millis(100));
                         continue;
                     }
-                    if let Some(block) = self.mine_one(&payout, threads, &self.shutdown)
-                        && let Err(e) = self.submit_block(block)
-                    {
-                        tracing::warn!(error = %e, "mined block refused");
+                    if let Some(block) = self.mine_one(&payout, threads, &self.shutdown) {
+                        match self.submit_block(block) {
+                            Ok(_) => {
+                                self.metrics.blocks_produced.inc();
+                            }
+                            Err(e) => tracing::warn!(error = %e, "mined block refused"),
+                        }
                     }
                 }
                 ScheduledEngine::Slot(engine) => {
@@ -447,6 +450,7 @@ impl Node {
                                     {
                                         tracing::warn!(%error, slot, "produced block refused");
                                     } else {
+                                        self.metrics.blocks_produced.inc();
                                         tracing::debug!(slot, %hash, elapsed = ?started.elapsed(), "produced block");
                                     }
                                 }

@@ -405,7 +405,7 @@ async fn rate_limits_and_size_limits() {
     running.stop().await;
 }
 
-fn sample(scrape: &prometheus_parse::Scrape, name: &str) -> f64 {
+pub(crate) fn sample(scrape: &prometheus_parse::Scrape, name: &str) -> f64 {
     scrape
         .samples
         .iter()
@@ -419,7 +419,7 @@ fn sample(scrape: &prometheus_parse::Scrape, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no sample {name}"))
 }
 
-async fn scrape(addr: SocketAddr) -> prometheus_parse::Scrape {
+pub(crate) async fn scrape(addr: SocketAddr) -> prometheus_parse::Scrape {
     let r = get(addr, "/metrics").await;
     assert_eq!(r.status, 200);
     assert!(
