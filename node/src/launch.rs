@@ -232,6 +232,17 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         payout = Some(address);
     }
 
+    // Unlocked before anything starts, so a wrong name or password stops the node at once.
+    let producer_key = match &producer {
+        Some(p) => {
+            let store = WalletStore::new(data_dir.join("wallets"));
+            let wallet = store
+                .open(&p.wallet, &p.password)
+                .with_context(|| format!("producer wallet `{}`", p.wallet))?;
+            Some(*wallet.receive_key(0)?.secret_key())
+        }
+        None => None,
+    };
     let node = tokio::task::spawn_blocking({
         let (config, spec, data_dir) = (config.clone(), spec.clone(), data_dir.clone());
         move || Node::open(config, spec, &data_dir)
@@ -262,16 +273,6 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         .await
         .with_context(|| format!("starting the RPC server on {}", config.rpc.addr))?;
 
-    let producer_key = match &producer {
-        Some(p) => {
-            let store = WalletStore::new(data_dir.join("wallets"));
-            let wallet = store
-                .open(&p.wallet, &p.password)
-                .with_context(|| format!("producer wallet `{}`", p.wallet))?;
-            Some(*wallet.receive_key(0)?.secret_key())
-        }
-        None => None,
-    };
     let miner = if let Some(secret) = producer_key {
         let threads = crate::rpc::mining_threads(&node);
         let pace = dev.then_some(spec.target_block_time);

@@ -178,6 +178,51 @@ fn bad_configuration_is_refused_with_an_error_naming_the_problem() {
     let out = run_node(&["--chain", &spec, "--data-dir", data_arg], &[], dir.path());
     assert_refused(&out, &["colour"], "unknown chain-spec key");
 
+    // A consensus schedule that cannot run: a DPoS switch with nobody to produce.
+    let spec = write(
+        "stake.yaml",
+        &format!(
+            "{}\n  - from_height: 50\n    engine: dpos\n    params:\n      slot_secs: 2\n      delegates: 3\n      unbonding_period: 10\n      registration_fee: 1\n      genesis_delegates: []\n",
+            std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../config/chains/dev.yaml"
+            ))
+            .unwrap()
+            .trim_end()
+        ),
+    );
+    let out = run_node(&["--chain", &spec, "--data-dir", data_arg], &[], dir.path());
+    assert_refused(&out, &["dpos at height 50", "genesis_delegates"], "impossible schedule");
+
+    // Block production without a producer, or with a wallet the node does not have.
+    let out = run_node(
+        &["--chain", "dev", "--data-dir", data_arg, "--produce"],
+        &[],
+        dir.path(),
+    );
+    assert_refused(&out, &["--produce needs --producer-wallet"], "producer missing");
+    let password = write("password", "secret\n");
+    let out = run_node(
+        &[
+            "--chain",
+            "dev",
+            "--data-dir",
+            data_arg,
+            "--produce",
+            "--producer-wallet",
+            "validator",
+            "--producer-password-file",
+            &password,
+        ],
+        &[],
+        dir.path(),
+    );
+    assert_refused(
+        &out,
+        &["producer wallet `validator`", "not found"],
+        "unknown producer wallet",
+    );
+
     // A data directory that cannot be created (its parent is a file).
     let blocker = write("not-a-dir", "");
     let under_file = format!("{blocker}/data");
