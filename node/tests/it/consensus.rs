@@ -353,6 +353,13 @@ async fn proof_of_stake_follows_bonded_stake_and_survives_an_offline_producer() 
         *made.entry(producer_of(h)).or_default() += 1;
     }
     let n = window.len() as f64;
+    let first_slot = window[0]["seal"]["slot"].as_u64().unwrap();
+    let last_slot = window[window.len() - 1]["seal"]["slot"].as_u64().unwrap();
+    println!(
+        "blocks by stake 1 : 2 : 3 on three nodes: {:?} ({n} blocks in {} slots)",
+        keys.iter().map(|k| made.get(k).copied().unwrap_or(0)).collect::<Vec<_>>(),
+        last_slot - first_slot + 1
+    );
     for (i, key) in keys.iter().enumerate() {
         let count = made.get(key).copied().unwrap_or(0);
         let share = count as f64 / n;
@@ -419,6 +426,28 @@ async fn proof_of_stake_follows_bonded_stake_and_survives_an_offline_producer() 
         gaps > 0,
         "an offline producer leaves empty slots: {slots:?}"
     );
+
+    // Back online, it catches up (headers first, every seal checked) and produces again.
+    let info: Value = call(&ps[0].c, "net_getInfo", rpc_params![]).await;
+    let boot = format!(
+        "{}/p2p/{}",
+        info["listenAddresses"][0].as_str().unwrap(),
+        info["peerId"].as_str().unwrap()
+    );
+    let before = staking_info(&ps[0].c, &addresses[2]).await["produced"]
+        .as_u64()
+        .unwrap();
+    let back = start_producer(offline._id, &spec, vec![boot]).await;
+    ps.push(back);
+    let h = height(&ps[0].c).await;
+    converge(&[&ps[0], &ps[1], &ps[2]], h + 3).await;
+    wait_for("the returning producer to make a block", || async {
+        staking_info(&ps[0].c, &addresses[2]).await["produced"]
+            .as_u64()
+            .unwrap()
+            > before
+    })
+    .await;
     stop_all(ps).await;
 }
 
