@@ -18,7 +18,8 @@ use crate::contract::gas::MAX_BLOCK_GAS;
 use crate::contract::state::ContractChanges;
 use crate::contract::{ContractEngine, ContractStateReader, Receipt, StateOverlay};
 use crate::producers::ProducerState;
-use crate::spec::{ChainSpec, EngineParams};
+use crate::slots::StakingKey;
+use crate::spec::ChainSpec;
 use crate::staking::{BlockStaking, Ledger, StakingRules, is_staking, key_script};
 use crate::validation::{BlockError, TxError, check_block_txids};
 use crate::{
@@ -256,6 +257,42 @@ pub fn verify_tx_scripts(
     Ok(())
 }
 
+/// Advances the producer state of the parent (in `state`) to `block`'s slot and checks that
+/// `pubkey` is the slot's producer; returns the advanced state for the caller to store.
+///
+/// # Errors
+/// [`HeaderError::NotLeader`] (in the active set, not its slot),
+/// [`HeaderError::NotActiveProducer`], storage failures.
+fn check_producer(
+    spec: &ChainSpec,
+    block: &Block,
+    slot: u64,
+    pubkey: &StakingKey,
+    state: &StateOverlay,
+) -> Result<ProducerState, BlockError> {
+    let entry = spec.engine_at(block.header.height);
+    let mut producers =
+        ProducerState::load(state).map_err(|e| BlockError::ContractState(e.to_string()))?;
+    let expected = producers.advance(entry, slot, block.header.parent.as_bytes(), &mut || {
+        Ledger::load(state)
+    })?;
+    if &expected.key == pubkey {
+        return Ok(producers);
+    }
+    Err(if expected.active.contains(pubkey) {
+        HeaderError::NotLeader {
+            slot,
+            expected: hex::encode(expected.key),
+            got: hex::encode(pubkey),
+        }
+    } else {
+        HeaderError::NotActiveProducer {
+            key: hex::encode(pubkey),
+        }
+    }
+    .into())
+}
+
 /// Validates `block` on top of the state `utxos` and returns what it changes. Script checks of
 /// different transactions run in parallel on `pool` (or the global rayon pool).
 ///
@@ -293,35 +330,17 @@ pub fn connect_block(
     let stake_chain = StakingRules::at(ctx.spec, height).is_some();
 
     // Slot engines: who may seal this block follows from the producer state of the parent.
-    let entry = ctx.spec.engine_at(height);
     let mut producers = None;
-    if let (Seal::Producer { slot, pubkey, .. }, false) = (
-        &block.header.seal,
-        matches!(entry.engine, EngineParams::Pow(_)),
-    ) {
+    if let Seal::Producer { slot, pubkey, .. } = &block.header.seal {
         let state = open_state(&mut overlay).map_err(|error| BlockError::Tx {
             index: 0,
             txid: txids[0],
             error,
         })?;
-        let mut p = ProducerState::load(&state).map_err(state_error)?;
-        let expected = p.advance(entry, *slot, block.header.parent.as_bytes(), &mut || {
-            Ledger::load(&state)
-        })?;
-        if &expected.key != pubkey {
-            let hex = |k: &[u8; 33]| hex::encode(k);
-            return Err(if expected.active.contains(pubkey) {
-                HeaderError::NotLeader {
-                    slot: *slot,
-                    expected: hex(&expected.key),
-                    got: hex(pubkey),
-                }
-            } else {
-                HeaderError::NotActiveProducer { key: hex(pubkey) }
-            }
-            .into());
-        }
-        producers = Some((p, *pubkey));
+        producers = Some((
+            check_producer(ctx.spec, block, *slot, pubkey, &state)?,
+            *pubkey,
+        ));
         overlay = Some(state);
     }
     let mut staking = BlockStaking::new();

@@ -192,7 +192,11 @@ fn bad_configuration_is_refused_with_an_error_naming_the_problem() {
         ),
     );
     let out = run_node(&["--chain", &spec, "--data-dir", data_arg], &[], dir.path());
-    assert_refused(&out, &["dpos at height 50", "genesis_delegates"], "impossible schedule");
+    assert_refused(
+        &out,
+        &["dpos at height 50", "genesis_delegates"],
+        "impossible schedule",
+    );
 
     // Block production without a producer, or with a wallet the node does not have.
     let out = run_node(
@@ -200,7 +204,11 @@ fn bad_configuration_is_refused_with_an_error_naming_the_problem() {
         &[],
         dir.path(),
     );
-    assert_refused(&out, &["--produce needs --producer-wallet"], "producer missing");
+    assert_refused(
+        &out,
+        &["--produce needs --producer-wallet"],
+        "producer missing",
+    );
     let password = write("password", "secret\n");
     let out = run_node(
         &[

@@ -357,7 +357,9 @@ async fn proof_of_stake_follows_bonded_stake_and_survives_an_offline_producer() 
     let last_slot = window[window.len() - 1]["seal"]["slot"].as_u64().unwrap();
     println!(
         "blocks by stake 1 : 2 : 3 on three nodes: {:?} ({n} blocks in {} slots)",
-        keys.iter().map(|k| made.get(k).copied().unwrap_or(0)).collect::<Vec<_>>(),
+        keys.iter()
+            .map(|k| made.get(k).copied().unwrap_or(0))
+            .collect::<Vec<_>>(),
         last_slot - first_slot + 1
     );
     for (i, key) in keys.iter().enumerate() {
