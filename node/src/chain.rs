@@ -188,6 +188,10 @@ impl Chain {
         let tip_hash = store
             .tip()?
             .ok_or_else(|| StoreError("store has no tip".into()))?;
+        // A recorded irreversible block stays so across restarts (if the index still has it).
+        let irreversible = store
+            .irreversible()?
+            .filter(|(_, hash)| index.contains_key(hash));
         let tip_entry = index
             .get(&tip_hash)
             .ok_or_else(|| StoreError(format!("tip {tip_hash} not indexed")))?;
@@ -218,7 +222,7 @@ impl Chain {
             spec,
             schedule,
             genesis,
-            irreversible: RwLock::new(None),
+            irreversible: RwLock::new(irreversible),
             sealed: Mutex::new(sealed),
             index: RwLock::new(index),
             tip: watch::channel(tip).0,
@@ -322,6 +326,7 @@ impl Chain {
         let mut lib = self.irreversible.write().unwrap_or_else(|p| p.into_inner());
         if lib.is_none_or(|(old, _)| height > old) {
             *lib = Some((height, hash));
+            self.store.put_irreversible(height, &hash)?;
         }
         Ok(())
     }

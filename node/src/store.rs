@@ -85,6 +85,7 @@ fn event_key(contract: &ContractAddress, height: u64, position: u32, index: u16)
 
 const KEY_TIP: &[u8] = b"tip";
 const KEY_GENESIS: &[u8] = b"genesis";
+const KEY_IRREVERSIBLE: &[u8] = b"irreversible";
 
 /// Validation status of a stored block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
@@ -209,6 +210,35 @@ impl Store {
     /// Storage failures.
     pub fn tip(&self) -> Result<Option<BlockHash>, StoreError> {
         self.get_hash(CF_META, KEY_TIP)
+    }
+
+    /// DPoS's last irreversible block `(height, hash)` as last recorded.
+    ///
+    /// # Errors
+    /// Storage failures or a corrupt record.
+    pub fn irreversible(&self) -> Result<Option<(u64, BlockHash)>, StoreError> {
+        let Some(v) = self.get(CF_META, KEY_IRREVERSIBLE)? else {
+            return Ok(None);
+        };
+        let (height, hash) = <(u64, [u8; 32])>::decode(&mut &v[..])
+            .map_err(|e| StoreError(format!("corrupt irreversible-block record: {e}")))?;
+        Ok(Some((height, BlockHash::from_byte_array(hash))))
+    }
+
+    /// Records DPoS's last irreversible block, so a restart keeps refusing reorganisations
+    /// below it. Written on its own after the tip moved: a crash in between leaves an older
+    /// (still irreversible) record.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn put_irreversible(&self, height: u64, hash: &BlockHash) -> Result<(), StoreError> {
+        self.db
+            .put_cf(
+                self.cf(CF_META),
+                KEY_IRREVERSIBLE,
+                (height, hash.to_byte_array()).encode(),
+            )
+            .map_err(|e| StoreError(e.to_string()))
     }
 
     /// Stores the genesis block and connects it (its premine outputs become coins).

@@ -804,9 +804,10 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
     )["missed"]
         .as_u64()
         .unwrap();
-    ps[1].stop().await;
+    let mut b = ps.remove(1);
+    b.stop().await;
     let h = height(&ps[0].c).await;
-    converge(&[&ps[0], &ps[3]], h + 6).await;
+    converge(&[&ps[0], &ps[2]], h + 6).await;
     let b_info = by_name(
         &call::<Vec<Value>>(&ps[0].c, "dpos_getDelegates", rpc_params![]).await,
         "genesis-1",
@@ -815,6 +816,15 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
         b_info["missed"].as_u64().unwrap() > missed_before,
         "{b_info}"
     );
+
+    // Its store recorded the irreversible block, for the next start to keep refusing
+    // reorganisations below it.
+    let store = i8o8i_node::store::Store::open(&b._id.dir.path().join("chaindata")).unwrap();
+    let (lib_height, lib_hash) = store.irreversible().unwrap().expect("recorded");
+    assert!(lib_height > 0);
+    assert_eq!(store.hash_at(lib_height).unwrap(), Some(lib_hash));
+    drop(store);
+    ps.push(b);
     stop_all(ps).await;
 }
 
