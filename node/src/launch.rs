@@ -273,6 +273,9 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         .await
         .with_context(|| format!("starting the RPC server on {}", config.rpc.addr))?;
 
+    if producer_key.is_some() && config.mining.enabled && !dev {
+        tracing::warn!("mining.enabled is ignored: --produce mines under proof of work itself");
+    }
     let miner = if let Some(secret) = producer_key {
         let threads = crate::rpc::mining_threads(&node);
         let pace = dev.then_some(spec.target_block_time);

@@ -425,12 +425,7 @@ impl Node {
                         continue;
                     }
                     if let Some(block) = self.mine_one(&payout, threads, &self.shutdown) {
-                        match self.submit_block(block) {
-                            Ok(_) => {
-                                self.metrics.blocks_produced.inc();
-                            }
-                            Err(e) => tracing::warn!(error = %e, "mined block refused"),
-                        }
+                        self.submit_own(block, Instant::now());
                     }
                 }
                 ScheduledEngine::Slot(engine) => {
@@ -441,24 +436,7 @@ impl Node {
                     }
                     let started = Instant::now();
                     match self.produce_in_slot(engine, slot, &secret) {
-                        Ok(Some(block)) => {
-                            let hash = block.header.hash();
-                            match self.submit_block(block) {
-                                Ok(outcome) => {
-                                    if let Some((_, error)) =
-                                        outcome.invalid.iter().find(|(h, _)| *h == hash)
-                                    {
-                                        tracing::warn!(%error, slot, "produced block refused");
-                                    } else {
-                                        self.metrics.blocks_produced.inc();
-                                        tracing::debug!(slot, %hash, elapsed = ?started.elapsed(), "produced block");
-                                    }
-                                }
-                                Err(e) => {
-                                    tracing::warn!(error = %e, slot, "produced block refused")
-                                }
-                            }
-                        }
+                        Ok(Some(block)) => self.submit_own(block, started),
                         Ok(None) => {}
                         Err(e) => tracing::warn!(error = %e, slot, "cannot produce"),
                     }
@@ -503,6 +481,24 @@ impl Node {
             }
         }
         tracing::info!("mining stopped");
+    }
+
+    /// Imports a block this node produced and says how it went: counted once it is on the
+    /// best chain; a block that lost a race (the tip moved while it was made) is only logged.
+    fn submit_own(&self, block: Block, started: Instant) {
+        let hash = block.header.hash();
+        let height = block.header.height;
+        match self.submit_block(block) {
+            Ok(outcome) if outcome.connected.iter().any(|b| b.header.hash() == hash) => {
+                self.metrics.blocks_produced.inc();
+                tracing::debug!(height, %hash, elapsed = ?started.elapsed(), "produced block");
+            }
+            Ok(outcome) => match outcome.invalid.iter().find(|(h, _)| *h == hash) {
+                Some((_, error)) => tracing::warn!(%error, height, "produced block refused"),
+                None => tracing::debug!(height, %hash, "produced block is not on the best chain"),
+            },
+            Err(e) => tracing::warn!(error = %e, height, "produced block refused"),
+        }
     }
 
     /// Asks background work (the miner) to stop.

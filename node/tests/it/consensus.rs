@@ -635,7 +635,10 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
     let info: Value = call(&ps[0].c, "consensus_getInfo", rpc_params![]).await;
     assert_eq!(info["engine"], "dpos");
     let lib = info["lastIrreversible"]["height"].as_u64().unwrap();
-    assert!(info["finalityLag"].as_u64().unwrap() <= 9, "three rounds at most: {info}");
+    assert!(
+        info["finalityLag"].as_u64().unwrap() <= 9,
+        "three rounds at most: {info}"
+    );
     wait_for("the irreversible block to advance", || async {
         let info: Value = call(&ps[0].c, "consensus_getInfo", rpc_params![]).await;
         info["lastIrreversible"]["height"].as_u64().unwrap() > lib
