@@ -231,6 +231,20 @@ pub struct MiningConfig {
     pub threads: usize,
 }
 
+/// Block production with a node wallet's staking key: sealing the node's PoS / DPoS slots and
+/// mining under PoW.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProducerConfig {
+    /// Produce blocks.
+    pub enabled: bool,
+    /// The wallet (in `<data_dir>/wallets`) whose first key produces; required when enabled
+    /// (except with `--dev`, which uses the dev wallet).
+    pub wallet: Option<String>,
+    /// File whose first line is the wallet's password; prompted for when absent.
+    pub password_file: Option<PathBuf>,
+}
+
 /// The transaction pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -304,6 +318,8 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     /// Mining.
     pub mining: MiningConfig,
+    /// Block production (PoS / DPoS slots, PoW mining) with a wallet's key.
+    pub producer: ProducerConfig,
     /// Mempool.
     pub mempool: MempoolConfig,
     /// Peer-to-peer network.
@@ -318,6 +334,7 @@ impl Default for NodeConfig {
             log: LogConfig::default(),
             rpc: RpcConfig::default(),
             mining: MiningConfig::default(),
+            producer: ProducerConfig::default(),
             mempool: MempoolConfig::default(),
             p2p: P2pConfig::default(),
         }

@@ -860,17 +860,34 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
     if args.no_p2p {
         set(&["p2p", "enabled"], false.into());
     }
+    if args.produce {
+        set(&["producer", "enabled"], true.into());
+    }
+    let wallet_flag = args.producer_wallet.is_some();
+    if let Some(w) = args.producer_wallet {
+        set(&["producer", "wallet"], w.into());
+    }
+    if let Some(f) = &args.producer_password_file {
+        set(
+            &["producer", "password_file"],
+            f.display().to_string().into(),
+        );
+    }
     // ConfigError's message already says "invalid configuration" and names the key.
     let config = NodeConfig::load(args.config.as_deref(), &Value::Object(overrides))?;
-    let producer = match (args.produce, args.producer_wallet) {
+    let producer = &config.producer;
+    let producer = match (producer.enabled, &producer.wallet) {
         (true, Some(wallet)) => {
             let password = password(
                 &PasswordArg {
-                    password_file: args.producer_password_file,
+                    password_file: producer.password_file.clone(),
                 },
                 false,
             )?;
-            Some(ProducerOptions { wallet, password })
+            Some(ProducerOptions {
+                wallet: wallet.clone(),
+                password,
+            })
         }
         (true, None) if args.dev => {
             let (wallet, password) = i8o8i_node::launch::DEV_WALLET;
@@ -879,9 +896,13 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
                 password: password.into(),
             })
         }
-        (true, None) => bail!("--produce needs --producer-wallet NAME (a wallet of this node)"),
-        (false, Some(_)) => bail!("--producer-wallet is used with --produce"),
-        (false, None) => None,
+        (true, None) => {
+            bail!("--produce needs --producer-wallet NAME (producer.wallet): a wallet of this node")
+        }
+        (false, Some(_)) if wallet_flag => {
+            bail!("--producer-wallet is used with --produce")
+        }
+        (false, _) => None,
     };
     Ok(LaunchOptions {
         config,
