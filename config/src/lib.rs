@@ -21,6 +21,18 @@ use serde::{Deserialize, Serialize};
 /// Prefix of configuration environment variables.
 pub const ENV_PREFIX: &str = "I8O8I_";
 
+/// `I8O8I_*` variables that belong to the command-line client (`I8O8I_RPC_URL`,
+/// `I8O8I_JWT_SECRET`), not to the node's configuration: a shell that exports them for the CLI
+/// must still be able to start a node.
+pub const CLIENT_ENV_KEYS: &[&str] = &["rpc_url", "jwt_secret"];
+
+/// The environment layer: `I8O8I_<SECTION>__<KEY>`, without the client's variables.
+pub fn env_layer() -> Env {
+    Env::prefixed(ENV_PREFIX)
+        .split("__")
+        .ignore(CLIENT_ENV_KEYS)
+}
+
 /// The default JSON-RPC address: the seed prototype's port, on loopback only.
 pub const DEFAULT_RPC_ADDR: &str = "127.0.0.1:5000";
 
@@ -353,11 +365,7 @@ impl NodeConfig {
         file: Option<&Path>,
         overrides: &T,
     ) -> Result<NodeConfig, ConfigError> {
-        Self::extract(&Self::figment(
-            file,
-            Env::prefixed(ENV_PREFIX).split("__"),
-            overrides,
-        )?)
+        Self::extract(&Self::figment(file, env_layer(), overrides)?)
     }
 
     /// Extracts the configuration from the layered `figment`.
@@ -482,6 +490,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn the_client_s_variables_do_not_stop_a_node() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("I8O8I_RPC_URL", "http://127.0.0.1:5001");
+            jail.set_env("I8O8I_JWT_SECRET", "/tmp/jwt.hex");
+            jail.set_env("I8O8I_RPC__ADDR", "127.0.0.1:7001");
+            let c = load_with(None, env_layer(), json!({})).unwrap();
+            assert_eq!(c.rpc.addr.to_string(), "127.0.0.1:7001");
+            Ok(())
+        });
     }
 
     #[test]
