@@ -272,6 +272,28 @@ impl Chain {
         ProducerState::load(&self.tip_state())
     }
 
+    /// Who may seal `slot` on top of `tip` under the slot engine of the next height: the
+    /// producer state of `tip` advanced to `slot`. `None` under proof of work or when nobody
+    /// can be drawn.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn slot_producer(&self, tip: &Tip, slot: u64) -> Result<Option<[u8; 33]>, StoreError> {
+        let entry = self.spec.engine_at(tip.header.height + 1);
+        if matches!(entry.engine, EngineParams::Pow(_)) {
+            return Ok(None);
+        }
+        let state = self.tip_state();
+        let mut producers = ProducerState::load(&state)?;
+        match producers.advance(entry, slot, tip.hash.as_bytes(), &mut || {
+            Ledger::load(&state)
+        }) {
+            Ok(expected) => Ok(Some(expected.key)),
+            Err(HeaderError::NoProducers) => Ok(None),
+            Err(e) => Err(StoreError(e.to_string())),
+        }
+    }
+
     /// The staking ledger as of the tip.
     ///
     /// # Errors

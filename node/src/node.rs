@@ -18,8 +18,7 @@ use crate::miner::{build_template, pow_template, solve};
 use crate::store::Store;
 use i8o8i_runtime::Seal;
 use i8o8i_runtime::consensus::{ScheduledEngine, SlotEngine};
-use i8o8i_runtime::producers::ProducerState;
-use i8o8i_runtime::staking::{Ledger, key_script};
+use i8o8i_runtime::staking::key_script;
 
 /// UNIX seconds (policy uses only: mempool expiry, template times).
 pub fn unix_now() -> u64 {
@@ -364,14 +363,7 @@ impl Node {
         {
             return Ok(None);
         }
-        let state = self.chain.tip_state();
-        let mut producers = ProducerState::load(&state)?;
-        let expected = producers
-            .advance(entry, slot, tip.hash.as_bytes(), &mut || {
-                Ledger::load(&state)
-            })
-            .map_err(|e| StoreError(e.to_string()))?;
-        if expected.key != pubkey {
+        if self.chain.slot_producer(&tip, slot)? != Some(pubkey) {
             return Ok(None);
         }
         let mtp = self

@@ -229,6 +229,8 @@ pub struct ConsensusInfo {
     pub last_irreversible: Option<Irreversible>,
     /// DPoS: blocks between the tip and the last irreversible block.
     pub finality_lag: Option<u64>,
+    /// Slot engines: the key entitled to seal the current slot on the tip (hex).
+    pub slot_producer: Option<String>,
 }
 
 /// A block that no reorganisation can remove.
@@ -396,7 +398,7 @@ fn delegates(node: &Node) -> Result<Vec<DelegateInfo>, RpcError> {
     Ok(out)
 }
 
-fn consensus_info(node: &Node) -> ConsensusInfo {
+fn consensus_info(node: &Node) -> Result<ConsensusInfo, RpcError> {
     let chain = node.chain();
     let tip = chain.tip();
     let spec = chain.spec();
@@ -411,7 +413,14 @@ fn consensus_info(node: &Node) -> ConsensusInfo {
         _ => (None, None),
     };
     let lib = chain.last_irreversible();
-    ConsensusInfo {
+    let slot_producer = match slot {
+        Some(s) => chain
+            .slot_producer(&tip, s)
+            .map_err(internal)?
+            .map(hex::encode),
+        None => None,
+    };
+    Ok(ConsensusInfo {
         engine: spec.engine_at(tip.header.height).engine.kind().to_string(),
         next_engine: next.engine.kind().to_string(),
         height: tip.header.height,
@@ -421,7 +430,8 @@ fn consensus_info(node: &Node) -> ConsensusInfo {
         round,
         last_irreversible: lib.map(|(height, hash)| Irreversible { height, hash }),
         finality_lag: lib.map(|(h, _)| tip.header.height.saturating_sub(h)),
-    }
+        slot_producer,
+    })
 }
 
 fn schedule(node: &Node) -> Vec<ScheduleEntryJson> {
@@ -574,7 +584,7 @@ pub fn register(registry: &mut Registry<Node>) {
 
     registry.register(
         "consensus_getInfo",
-        |_p: RpcParams, node: Arc<Node>| async move { Ok(consensus_info(&node)) },
+        |_p: RpcParams, node: Arc<Node>| async move { blocking(move || consensus_info(&node)).await },
     );
 
     registry.register(

@@ -634,6 +634,11 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
     // The last irreversible block trails the tip and advances, on every node.
     let info: Value = call(&ps[0].c, "consensus_getInfo", rpc_params![]).await;
     assert_eq!(info["engine"], "dpos");
+    let now_producer = info["slotProducer"].as_str().unwrap().to_owned();
+    assert!(
+        active.contains(&&now_producer),
+        "the current slot belongs to a delegate of the round: {info}"
+    );
     let lib = info["lastIrreversible"]["height"].as_u64().unwrap();
     assert!(
         info["finalityLag"].as_u64().unwrap() <= 9,
