@@ -144,7 +144,7 @@ pub struct StakingInfo {
     pub rewards: Amount,
     /// Blocks produced.
     pub produced: u64,
-    /// Slots missed (DPoS).
+    /// Slots missed (empty slots it was drawn for, or held in a DPoS round).
     pub missed: u64,
     /// Delegate name, if registered.
     pub delegate: Option<String>,

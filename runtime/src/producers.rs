@@ -47,7 +47,7 @@ pub struct ProducerState {
     pub era: Option<Era>,
     /// Blocks produced per key.
     pub produced: BTreeMap<StakingKey, u64>,
-    /// Slots missed per key (DPoS).
+    /// Slots missed per key: the DPoS slot holder's, or the PoS leader drawn for an empty slot.
     pub missed: BTreeMap<StakingKey, u64>,
     /// Rewards (subsidy + fees) received per key.
     pub rewards: BTreeMap<StakingKey, u64>,
@@ -115,12 +115,17 @@ impl ProducerState {
         };
         match &mut self.era {
             Some(era) if era.from_height == from_height => {
+                let epoch_end = (era.period + 1).saturating_mul(params.epoch_slots.max(1));
+                let old_epoch_gap = era.last_slot + 1..slot.min(epoch_end);
+                count_missed_draws(&mut self.missed, era, old_epoch_gap);
                 if epoch > era.period {
                     let stakes = snapshot(&ledger()?);
                     era.seed = era.next_seed;
                     era.producers = std::mem::replace(&mut era.next, stakes);
                     era.next_seed = next_seed(&era.seed, parent);
                     era.period = epoch;
+                    // Slots of epochs without blocks are charged to the new snapshot's draws.
+                    count_missed_draws(&mut self.missed, era, epoch_end..slot);
                 }
             }
             _ => {
@@ -249,6 +254,28 @@ pub struct Expected {
     pub key: StakingKey,
     /// Keys of the active set.
     pub active: Vec<StakingKey>,
+}
+
+/// Most empty PoS slots one block charges as missed: each costs a leader draw, and a chain
+/// that stood still for long must not make its next block expensive to validate.
+pub const MAX_MISSED_DRAWS: u64 = 10_000;
+
+/// Adds one missed slot to the drawn leader of every slot in `slots` (at most
+/// [`MAX_MISSED_DRAWS`] of them, the earliest).
+fn count_missed_draws(
+    missed: &mut BTreeMap<StakingKey, u64>,
+    era: &Era,
+    slots: std::ops::Range<u64>,
+) {
+    if slots.is_empty() {
+        return;
+    }
+    let snapshot = StakeSnapshot::new(era.producers.iter().copied());
+    for s in slots.take(MAX_MISSED_DRAWS as usize) {
+        if let Some(key) = snapshot.leader(&era.seed, s) {
+            *missed.entry(*key).or_default() += 1;
+        }
+    }
 }
 
 /// Adds one missed slot to the holder of every slot in `from..to`, by position in `order`.
@@ -403,6 +430,37 @@ mod tests {
         assert_eq!(e.key, key(1));
         assert_eq!(state.produced[&key(9)], 2);
         assert_eq!(state.produced[&key(1)], 1);
+    }
+
+    #[test]
+    fn empty_pos_slots_are_charged_to_their_drawn_leaders() {
+        let entry = pos(0);
+        let mut ledger = Ledger::default();
+        ledger.bonds.insert(key(1), 100);
+        ledger.bonds.insert(key(2), 300);
+        let mut state = ProducerState::default();
+        state
+            .advance(&entry, 1, &[1; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        let era = state.era.clone().unwrap();
+        let snapshot = StakeSnapshot::new(era.producers.iter().copied());
+        let mut expected: BTreeMap<StakingKey, u64> = BTreeMap::new();
+        for s in 2..9 {
+            *expected
+                .entry(*snapshot.leader(&era.seed, s).unwrap())
+                .or_default() += 1;
+        }
+        // Slots 2..=8 stay empty; the next block is in slot 9 of the same epoch.
+        state
+            .advance(&entry, 9, &[2; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        assert_eq!(state.missed, expected);
+        assert_eq!(state.missed.values().sum::<u64>(), 7);
+        // A long silence is charged at most MAX_MISSED_DRAWS slots.
+        state
+            .advance(&entry, 1_000_000, &[3; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        assert!(state.missed.values().sum::<u64>() <= 7 + 2 * MAX_MISSED_DRAWS);
     }
 
     #[test]

@@ -428,6 +428,10 @@ async fn proof_of_stake_follows_bonded_stake_and_survives_an_offline_producer() 
         gaps > 0,
         "an offline producer leaves empty slots: {slots:?}"
     );
+    let missed = staking_info(&ps[0].c, &addresses[2]).await["missed"]
+        .as_u64()
+        .unwrap();
+    assert!(missed > 0, "its empty slots are counted as missed");
 
     // Back online, it catches up (headers first, every seal checked) and produces again.
     let info: Value = call(&ps[0].c, "net_getInfo", rpc_params![]).await;
