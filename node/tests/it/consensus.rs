@@ -168,19 +168,17 @@ async fn start_all(ids: Vec<Identity>, spec: &str) -> Vec<Producer> {
     out
 }
 
+/// Polls `check` until it holds, panicking with `what` after [`WAIT`].
 async fn wait_for<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    poll(what, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await
 }
 
 /// Polls `check` until it returns a value, panicking with `what` after [`WAIT`].
