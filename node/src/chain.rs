@@ -288,7 +288,7 @@ impl Chain {
         match producers.advance(entry, slot, tip.hash.as_bytes(), &mut || {
             Ledger::load(&state)
         }) {
-            Ok(expected) => Ok(Some(expected.key)),
+            Ok(expected) => Ok(Some(expected)),
             Err(HeaderError::NoProducers) => Ok(None),
             Err(e) => Err(StoreError(e.to_string())),
         }

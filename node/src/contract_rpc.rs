@@ -15,7 +15,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::node::Node;
-use crate::rpc::{internal, invalid_param, not_found, parse_address};
+use crate::rpc::{blocking, internal, invalid_param, not_found, parse_address};
 use crate::store::EventRecord;
 use crate::wallet_rpc::{Spend, build_and_submit, wallet_error, wallet_store};
 
@@ -237,12 +237,6 @@ fn submit_deployment(
     let rate = node.mempool().min_fee_rate();
     let txid = build_and_submit(node, &d.wallet, &d.password, spend, rate)?;
     Ok(Deployed { txid, address })
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, RpcError> + Send + 'static,
-) -> Result<T, RpcError> {
-    tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
 /// Registers the contract methods and `tx_getReceipt`.

@@ -25,18 +25,19 @@ pub struct Template {
     pub parent: Tip,
 }
 
-/// Builds a template on the current tip: the mempool's best transactions and a coinbase
+/// Builds a template on `tip` (the one the seal was decided for): the mempool's best
+/// transactions and a coinbase
 /// paying subsidy plus fees to `payout`, sealed with `seal` (unsigned / nonce 0) at `time`.
 /// `extra` varies the coinbase so that two templates for the same height never share a txid.
 pub fn build_template(
     chain: &Chain,
+    tip: Tip,
     mempool: &Mempool,
     payout: &Script,
     extra: u64,
     time: u64,
     seal: Seal,
 ) -> Template {
-    let tip = chain.tip();
     let height = tip.header.height + 1;
     let (txs, fees) =
         mempool.template(chain.spec().max_block_size.saturating_sub(COINBASE_RESERVE));
@@ -135,6 +136,7 @@ pub fn pow_template(
     };
     Some(build_template(
         chain,
+        tip,
         mempool,
         payout,
         extra,

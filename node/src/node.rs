@@ -383,7 +383,8 @@ impl Node {
         let mut block = {
             let pool = self.mempool();
             let extra = self.extra_nonce.fetch_add(1, Ordering::Relaxed);
-            build_template(&self.chain, &pool, &key_script(&pubkey), extra, time, seal).block
+            let payout = key_script(&pubkey);
+            build_template(&self.chain, tip, &pool, &payout, extra, time, seal).block
         };
         SlotEngine::seal(&mut block.header, slot, secret);
         Ok(Some(block))

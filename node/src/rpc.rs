@@ -27,6 +27,14 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> RpcError {
     rpc_error(ErrorCode::InternalError, format!("internal error: {e}"))
 }
 
+/// Runs `f` on the blocking pool: handlers that touch RocksDB, unlock wallets or execute
+/// contracts must not hold up the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, RpcError> + Send + 'static,
+) -> Result<T, RpcError> {
+    tokio::task::spawn_blocking(f).await.map_err(internal)?
+}
+
 pub(crate) fn not_found(what: impl Into<String>) -> RpcError {
     rpc_error(ErrorCode::NotFound, what)
 }

@@ -20,14 +20,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::node::{Node, unix_now};
-use crate::rpc::{internal, invalid_param, parse_address};
+use crate::rpc::{blocking, internal, invalid_param, parse_address};
 use crate::wallet_rpc::{Spend, build_and_submit, wallet_error, wallet_store};
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, RpcError> + Send + 'static,
-) -> Result<T, RpcError> {
-    tokio::task::spawn_blocking(f).await.map_err(internal)?
-}
 
 /// The staking key of wallet `name` (its first receive key).
 pub fn wallet_staking_key(node: &Node, name: &str) -> Result<StakingKey, RpcError> {
@@ -550,6 +544,13 @@ pub fn register(registry: &mut Registry<Node>) {
         let password: String = p.required(1, "password")?;
         let names: Vec<String> = p.required(2, "delegates")?;
         blocking(move || {
+            let max = rules(&node)?.max_votes as usize;
+            if names.len() > max {
+                return Err(invalid_param(
+                    "delegates",
+                    format!("{} named, at most {max} allowed", names.len()),
+                ));
+            }
             let ledger = ledger(&node)?;
             let delegates = names
                 .iter()

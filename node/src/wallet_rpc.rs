@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::node::Node;
-use crate::rpc::{address_balance, mempool_error};
+use crate::rpc::{address_balance, blocking, mempool_error};
 
 /// Outputs below this are not worth creating as change: they go to the fee instead.
 pub const DUST_LIMIT: u64 = 546;
@@ -72,12 +72,6 @@ fn internal(e: impl std::fmt::Display) -> RpcError {
 /// The node's wallet directory.
 pub fn wallet_store(node: &Node) -> WalletStore {
     WalletStore::new(node.data_dir().join("wallets"))
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, RpcError> + Send + 'static,
-) -> Result<T, RpcError> {
-    tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
 /// Estimated encoded size of a P2PKH-only transaction (signatures at their largest).

@@ -67,6 +67,14 @@ impl ProducerState {
         state.put(PRODUCERS_KEY.to_vec(), Some(self.encode()));
     }
 
+    /// Whether `key` is among the producers the running era draws from (PoS: has stake in the
+    /// snapshot; DPoS: is in the round), to tell "not your slot" from "not a producer at all".
+    pub fn is_active(&self, key: &StakingKey) -> bool {
+        self.era
+            .as_ref()
+            .is_some_and(|e| e.producers.iter().any(|(k, _)| k == key))
+    }
+
     /// Number of producers the running era draws from (DPoS: the round's delegates).
     pub fn active_len(&self) -> usize {
         self.era.as_ref().map_or(0, |e| e.producers.len())
@@ -74,7 +82,7 @@ impl ProducerState {
 
     /// Advances the schedule to a block in `slot` of `entry` whose parent is `parent` and
     /// returns who must seal it. `ledger` is read (once) when a period begins. Counts the slots
-    /// skipped since the last block as missed (DPoS) and the block as produced by the expected
+    /// skipped since the last block as missed and the block as produced by the expected
     /// key, which the caller must check against the seal.
     ///
     /// # Errors
@@ -85,7 +93,7 @@ impl ProducerState {
         slot: u64,
         parent: &[u8; 32],
         ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
-    ) -> Result<Expected, HeaderError> {
+    ) -> Result<StakingKey, HeaderError> {
         let storage = |e: StoreError| HeaderError::Storage(e.to_string());
         let expected = match &entry.engine {
             EngineParams::Pos(p) => self.advance_pos(p, entry.from_height, slot, parent, ledger),
@@ -104,7 +112,7 @@ impl ProducerState {
         slot: u64,
         parent: &[u8; 32],
         ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
-    ) -> Result<Option<Expected>, StoreError> {
+    ) -> Result<Option<StakingKey>, StoreError> {
         let epoch = slot / params.epoch_slots.max(1);
         let snapshot = |ledger: &Ledger| -> Vec<(StakingKey, u64)> {
             if ledger.bonds.is_empty() {
@@ -146,16 +154,10 @@ impl ProducerState {
         era.last_slot = slot;
         let snapshot = StakeSnapshot::new(era.producers.iter().copied());
         let leader = snapshot.leader(&era.seed, slot).copied();
-        let active = era
-            .producers
-            .iter()
-            .filter(|(_, s)| *s > 0)
-            .map(|(k, _)| *k)
-            .collect();
-        Ok(leader.map(|key| {
+        if let Some(key) = leader {
             *self.produced.entry(key).or_default() += 1;
-            Expected { key, active }
-        }))
+        }
+        Ok(leader)
     }
 
     fn advance_dpos(
@@ -165,7 +167,7 @@ impl ProducerState {
         slot: u64,
         parent: &[u8; 32],
         ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
-    ) -> Result<Option<Expected>, StoreError> {
+    ) -> Result<Option<StakingKey>, StoreError> {
         let n = u64::from(params.delegates.max(1));
         let round = slot / n;
         let new_round = |seed: [u8; 32], ledger: &Ledger| -> Vec<(StakingKey, u64)> {
@@ -235,8 +237,7 @@ impl ProducerState {
         let position = (slot % n) as usize % era.producers.len();
         let key = era.producers[position].0;
         *self.produced.entry(key).or_default() += 1;
-        let active = era.producers.iter().map(|(k, _)| *k).collect();
-        Ok(Some(Expected { key, active }))
+        Ok(Some(key))
     }
 
     /// Credits `amount` of rewards to `key`.
@@ -244,16 +245,6 @@ impl ProducerState {
         let r = self.rewards.entry(*key).or_default();
         *r = r.saturating_add(amount);
     }
-}
-
-/// Who must seal a block, and the active set (to tell "not your slot" from "not a producer
-/// at all").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Expected {
-    /// The slot's producer.
-    pub key: StakingKey,
-    /// Keys of the active set.
-    pub active: Vec<StakingKey>,
 }
 
 /// Most empty PoS slots one block charges as missed: each costs a leader draw, and a chain
@@ -416,7 +407,7 @@ mod tests {
         let e = state
             .advance(&entry, 3, &[1; 32], &mut || Ok(empty.clone()))
             .unwrap();
-        assert_eq!(e.key, key(9));
+        assert_eq!(e, key(9));
         // A bond made in epoch 0 is in the ledger when epoch 1 starts, so it is snapshotted
         // then, for epoch 2.
         state
@@ -427,7 +418,7 @@ mod tests {
             .advance(&entry, 25, &[3; 32], &mut || Ok(bonded.clone()))
             .unwrap();
         assert_eq!(active(&state), vec![key(1)]);
-        assert_eq!(e.key, key(1));
+        assert_eq!(e, key(1));
         assert_eq!(state.produced[&key(9)], 2);
         assert_eq!(state.produced[&key(1)], 1);
     }
@@ -487,7 +478,7 @@ mod tests {
         let mut genesis = vec![key(7), key(8), key(9)];
         genesis.sort();
         assert_eq!(active(&state), genesis);
-        assert!(e.active.contains(&e.key));
+        assert!(state.is_active(&e));
         // A voted delegate enters at the next round, replacing the last genesis delegate.
         ledger.delegates.insert(
             key(1),

@@ -276,13 +276,13 @@ fn check_producer(
     let expected = producers.advance(entry, slot, block.header.parent.as_bytes(), &mut || {
         Ledger::load(state)
     })?;
-    if &expected.key == pubkey {
+    if &expected == pubkey {
         return Ok(producers);
     }
-    Err(if expected.active.contains(pubkey) {
+    Err(if producers.is_active(pubkey) {
         HeaderError::NotLeader {
             slot,
-            expected: hex::encode(expected.key),
+            expected: hex::encode(expected),
             got: hex::encode(pubkey),
         }
     } else {
