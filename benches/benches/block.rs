@@ -9,15 +9,14 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use i8o8i_benches::key;
-use i8o8i_runtime::consensus::coinbase_height_prefix;
-use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_runtime::state::{
-    ChainTimeReader, Coin, ConnectContext, StoreError, UtxoReader, connect_block,
-};
-use i8o8i_runtime::{
+use i8o8i_primitives::StoreError;
+use i8o8i_primitives::{
     Amount, Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, Txid, merkle_root,
     sign_p2pkh_input,
 };
+use i8o8i_runtime::consensus::coinbase_height_prefix;
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::state::{ChainTimeReader, Coin, ConnectContext, UtxoReader, connect_block};
 use i8o8i_script_vm::{Builder, SIGHASH_ALL, templates};
 
 struct Utxos(BTreeMap<OutPoint, Coin>);
@@ -100,7 +99,7 @@ fn fixture() -> (ChainSpec, Utxos, Block, Hash256) {
     transactions.extend(txs);
     let header = Header {
         version: 1,
-        parent: i8o8i_runtime::BlockHash::ZERO,
+        parent: i8o8i_primitives::BlockHash::ZERO,
         height: HEIGHT,
         time: 1,
         tx_root: merkle_root(

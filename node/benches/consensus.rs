@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use i8o8i_config::NodeConfig;
 use i8o8i_node::node::Node;
-use i8o8i_runtime::Seal;
+use i8o8i_primitives::Seal;
 use i8o8i_runtime::consensus::ScheduledEngine;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_script_vm::templates;

@@ -17,7 +17,9 @@ use std::time::Instant;
 use i8o8i_benches::key;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::{LaunchOptions, launch};
-use i8o8i_runtime::{Amount, OutPoint, SighashCache, Transaction, TxIn, TxOut, sign_p2pkh_input};
+use i8o8i_primitives::{
+    Amount, OutPoint, SighashCache, Transaction, TxIn, TxOut, sign_p2pkh_input,
+};
 use i8o8i_script_vm::{SIGHASH_ALL, templates};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::HttpClientBuilder;
@@ -391,22 +393,14 @@ fn spend(
     value: Amount,
     script: &i8o8i_script_vm::ScriptBuf,
     sk: &secp256k1::SecretKey,
-    chain_id: &i8o8i_runtime::Hash256,
+    chain_id: &i8o8i_primitives::Hash256,
 ) -> Transaction {
-    let mut tx = Transaction {
-        version: 2,
-        inputs: vec![TxIn {
-            prevout: op,
-            script_sig: Default::default(),
-            sequence: u32::MAX,
-        }],
-        outputs: vec![TxOut {
-            value: Amount::from_units(value.to_units() - 500),
-            script_pubkey: script.clone(),
-        }],
-        lock_time: 0,
-        payload: None,
-    };
-    sign_p2pkh_input(&mut tx, 0, sk, value, chain_id, SIGHASH_ALL).expect("sign");
-    tx
+    i8o8i_primitives::test_utils::p2pkh_spend(
+        op,
+        value,
+        sk,
+        script.clone(),
+        Amount::from_units(500),
+        chain_id,
+    )
 }

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use i8o8i_node::client::{RpcClient, connect, secret_in};
-use i8o8i_runtime::address::{Address, Network};
+use i8o8i_primitives::address::{Address, Network};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::rpc_params;
 use serde_json::Value;

@@ -7,7 +7,7 @@
 //! bech32 address, encoded as its script) `Vec<u8>` (hex) `Address` / `[u8; 32]` (hex) and
 //! tuples of these (results only).
 
-use i8o8i_runtime::address::{Address, Network};
+use i8o8i_primitives::address::{Address, Network};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::{Value, json};
 

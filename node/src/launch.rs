@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use i8o8i_config::{NodeConfig, builtin_chain_spec};
+use i8o8i_primitives::address::Address;
 use i8o8i_rpc::{JwtSecret, Registry, RpcServer, ServerOptions};
-use i8o8i_runtime::address::Address;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_wallet::{KdfParams, WalletStore};
 
@@ -133,8 +133,8 @@ async fn start_network(
     node: &Arc<Node>,
     config: &NodeConfig,
     data_dir: &std::path::Path,
-) -> Result<crate::p2p::NetworkHandle> {
-    use crate::p2p::{NetworkConfig, load_or_create_key, parse_multiaddr};
+) -> Result<i8o8i_network::NetworkHandle> {
+    use i8o8i_network::{NetworkConfig, load_or_create_key, parse_multiaddr};
     let key_path = config
         .p2p
         .node_key_path
@@ -152,7 +152,9 @@ async fn start_network(
         bootnodes: parse_all(&config.p2p.bootnodes, "bootnodes")?,
         max_peers: config.p2p.max_peers,
     };
-    Ok(crate::p2p::start(node.clone(), network).await?)
+    let access = Arc::new(crate::services::NodeChainAccess(node.clone()));
+    let announcements = crate::services::announcements(node);
+    Ok(i8o8i_network::start(access, announcements, network).await?)
 }
 
 /// Where the JWT secret lives: `rpc.auth.jwt_secret_path`, else `<data dir>/jwt.hex` — except
@@ -267,7 +269,7 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
     crate::rpc::register(&mut registry);
     let options = ServerOptions {
         secret,
-        metrics_sources: vec![crate::metrics::source(&node)],
+        metrics_sources: vec![crate::services::source(&node)],
     };
     let rpc = RpcServer::start(&config.rpc, registry.into_api(), options)
         .await
@@ -277,7 +279,7 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         tracing::warn!("mining.enabled is ignored: --produce mines under proof of work itself");
     }
     let miner = if let Some(secret) = producer_key {
-        let threads = crate::rpc::mining_threads(&node);
+        let threads = node.mining_threads();
         let pace = dev.then_some(spec.target_block_time);
         let n = node.clone();
         Some(
@@ -289,7 +291,7 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         let Some(payout) = payout else {
             bail!("mining is enabled but mining.address is not set")
         };
-        let threads = crate::rpc::mining_threads(&node);
+        let threads = node.mining_threads();
         let pace = dev.then_some(spec.target_block_time);
         let n = node.clone();
         Some(

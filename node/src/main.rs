@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use i8o8i_config::{LogFormat, NodeConfig};
 use i8o8i_node::client::{RpcClient, connect, default_secret_path};
 use i8o8i_node::launch::{LaunchOptions, ProducerOptions, launch};
+use i8o8i_primitives::Amount;
 use i8o8i_rpc::JwtSecret;
-use i8o8i_runtime::Amount;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::rpc_params;
@@ -454,12 +454,12 @@ enum ContractCommand {
     },
 }
 
-async fn network_of(c: &RpcClient) -> Result<i8o8i_runtime::address::Network> {
+async fn network_of(c: &RpcClient) -> Result<i8o8i_primitives::address::Network> {
     let info = call(c, "chain_getInfo", rpc_params![]).await?;
     Ok(match info["chain"].as_str() {
-        Some("mainnet") => i8o8i_runtime::address::Network::Mainnet,
-        Some("testnet") => i8o8i_runtime::address::Network::Testnet,
-        _ => i8o8i_runtime::address::Network::Dev,
+        Some("mainnet") => i8o8i_primitives::address::Network::Mainnet,
+        Some("testnet") => i8o8i_primitives::address::Network::Testnet,
+        _ => i8o8i_primitives::address::Network::Dev,
     })
 }
 
@@ -491,7 +491,7 @@ async fn contract(args: ContractArgs) -> Result<()> {
             let code =
                 std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
             let network = network_of(&c).await?;
-            let init = match i8o8i_runtime::contract::abi_of(&code) {
+            let init = match i8o8i_contract_engine::abi_of(&code) {
                 Some(text) => {
                     let methods = abi::parse(&text)?;
                     match abi::find(&methods, "", true) {

@@ -2,34 +2,30 @@
 //! its own. Gauges of state the node already keeps (height, mempool, memory) are read at scrape
 //! time; events (block connects, reorganisations, contract gas) are counted where they happen.
 
-use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use i8o8i_rpc::MetricsSource;
-use prometheus_client::encoding::text::encode_registry;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::node::Node;
-
-/// Metric handles, owned by the [`Node`].
+/// Metric handles, owned by the [`Node`](crate::node::Node); read at scrape time by
+/// [`crate::services::NodeMetricsSource`].
 pub struct NodeMetrics {
-    registry: Registry,
-    height: Gauge,
-    block_connect: Histogram,
-    blocks_connected: Counter,
-    reorgs: Counter,
-    reorg_depth: Histogram,
-    mempool_txs: Gauge,
-    mempool_bytes: Gauge,
+    pub(crate) registry: Registry,
+    pub(crate) height: Gauge,
+    pub(crate) block_connect: Histogram,
+    pub(crate) blocks_connected: Counter,
+    pub(crate) reorgs: Counter,
+    pub(crate) reorg_depth: Histogram,
+    pub(crate) mempool_txs: Gauge,
+    pub(crate) mempool_bytes: Gauge,
     /// Connected peers; the network service sets it.
     pub peers: Gauge,
-    contract_gas: Counter,
-    resident_bytes: Gauge,
-    last_irreversible: Gauge,
-    finality_lag: Gauge,
+    pub(crate) contract_gas: Counter,
+    pub(crate) resident_bytes: Gauge,
+    pub(crate) last_irreversible: Gauge,
+    pub(crate) finality_lag: Gauge,
     /// Blocks this node produced (sealed in its slots or mined by `--produce`) and imported.
     pub blocks_produced: Counter,
 }
@@ -160,50 +156,4 @@ impl NodeMetrics {
         }
         self.contract_gas.inc_by(gas);
     }
-}
-
-/// Resident set size of this process, from `/proc/self/status` (Linux); 0 elsewhere.
-fn resident_bytes() -> i64 {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
-        return 0;
-    };
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok())
-        .map_or(0, |kb| kb.saturating_mul(1024))
-}
-
-/// The node as a [`MetricsSource`]; holds it weakly so the server does not keep it alive.
-pub struct NodeMetricsSource(pub Weak<Node>);
-
-impl MetricsSource for NodeMetricsSource {
-    fn encode(&self, out: &mut String) -> std::fmt::Result {
-        let Some(node) = self.0.upgrade() else {
-            return Ok(());
-        };
-        let m = node.metrics();
-        let height = node.chain().tip().header.height;
-        m.height.set(i64::try_from(height).unwrap_or(i64::MAX));
-        let lib = node.chain().last_irreversible().map_or(0, |(h, _)| h);
-        m.last_irreversible
-            .set(i64::try_from(lib).unwrap_or(i64::MAX));
-        let lag = if lib == 0 {
-            0
-        } else {
-            height.saturating_sub(lib)
-        };
-        m.finality_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
-        let info = node.mempool().info();
-        m.mempool_txs.set(info.count as i64);
-        m.mempool_bytes
-            .set(i64::try_from(info.bytes).unwrap_or(i64::MAX));
-        m.resident_bytes.set(resident_bytes());
-        encode_registry(out, &m.registry)
-    }
-}
-
-/// The source for `node`.
-pub fn source(node: &Arc<Node>) -> Arc<dyn MetricsSource> {
-    Arc::new(NodeMetricsSource(Arc::downgrade(node)))
 }

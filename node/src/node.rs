@@ -1,32 +1,23 @@
-//! The node service: the chain, the mempool and the wallets behind one lock discipline, and
-//! the operations that RPC handlers, the miner and (later) the network call.
+//! The node service: the chain and the mempool behind one lock discipline, block production,
+//! and the operations that RPC handlers and the network (through [`crate::services`]) call.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
+use i8o8i_chain::chain::{Chain, ChainOpenError, ImportError, ImportOutcome};
+use i8o8i_chain::clock::{SharedClock, SystemClock};
+use i8o8i_chain::mempool::{Mempool, MempoolError};
+use i8o8i_chain::miner::{build_template, pow_template, solve};
+use i8o8i_chain::store::Store;
 use i8o8i_config::NodeConfig;
-use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_runtime::state::{StoreError, verify_tx_scripts};
-use i8o8i_runtime::{Amount, Block, BlockHash, Transaction, Txid};
-use i8o8i_script_vm::ScriptBuf;
-
-use crate::chain::{Chain, ImportError, ImportOutcome};
-use crate::mempool::{Mempool, MempoolError};
-use crate::miner::{build_template, pow_template, solve};
-use crate::store::Store;
-use i8o8i_runtime::Seal;
+use i8o8i_primitives::{Amount, Block, BlockHash, Seal, StoreError, Transaction, Txid};
 use i8o8i_runtime::consensus::{ScheduledEngine, SlotEngine};
+use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::staking::key_script;
-
-/// UNIX seconds (policy uses only: mempool expiry, template times).
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+use i8o8i_runtime::state::verify_tx_scripts;
+use i8o8i_script_vm::ScriptBuf;
 
 /// Where a transaction or block came from: the network relays what is local and lets gossip
 /// forward what came from peers.
@@ -74,7 +65,7 @@ pub struct Node {
     extra_nonce: AtomicU64,
     shutdown: AtomicBool,
     events: tokio::sync::broadcast::Sender<NodeEvent>,
-    network: std::sync::OnceLock<crate::p2p::NetworkHandle>,
+    network: std::sync::OnceLock<i8o8i_network::NetworkHandle>,
     metrics: crate::metrics::NodeMetrics,
 }
 
@@ -101,6 +92,9 @@ pub enum StartError {
     /// The store failed to open or is of another chain.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The chain could not be opened over the store.
+    #[error("{0}")]
+    Chain(#[from] ChainOpenError),
 }
 
 impl Node {
@@ -113,6 +107,20 @@ impl Node {
         spec: ChainSpec,
         data_dir: &Path,
     ) -> Result<Arc<Node>, StartError> {
+        Node::open_with_clock(config, spec, data_dir, SystemClock::new().shared())
+    }
+
+    /// As [`Node::open`], with `clock` as the node's idea of the time (tests run nodes with
+    /// skewed clocks this way).
+    ///
+    /// # Errors
+    /// [`StartError`] if the directory or the database cannot be used.
+    pub fn open_with_clock(
+        config: NodeConfig,
+        spec: ChainSpec,
+        data_dir: &Path,
+        clock: SharedClock,
+    ) -> Result<Arc<Node>, StartError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
             path: data_dir.into(),
             source,
@@ -121,7 +129,7 @@ impl Node {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
-        let chain = Arc::new(Chain::open(store, spec, threads)?);
+        let chain = Arc::new(Chain::open(store, spec, threads, clock)?);
         let tip = chain.tip();
         tracing::info!(chain = %chain.spec().name, genesis = %chain.genesis(), height = tip.header.height, tip = %tip.hash, "chain loaded");
         Ok(Arc::new(Node {
@@ -170,11 +178,11 @@ impl Node {
 
     /// The receipts of `block`'s contract transactions, in block order (empty if the block is
     /// not in the best chain).
-    pub fn receipts_of(&self, block: &Block) -> Vec<(Txid, i8o8i_runtime::contract::Receipt)> {
+    pub fn receipts_of(&self, block: &Block) -> Vec<(Txid, i8o8i_contract_engine::Receipt)> {
         block
             .transactions
             .iter()
-            .filter(|tx| i8o8i_runtime::contract::apply::payload_terms(tx).is_some())
+            .filter(|tx| i8o8i_runtime::contract::payload_terms(tx).is_some())
             .filter_map(|tx| {
                 let txid = tx.txid();
                 match self.chain.store().receipt(&txid) {
@@ -189,13 +197,29 @@ impl Node {
     }
 
     /// The network service, when it runs.
-    pub fn network(&self) -> Option<&crate::p2p::NetworkHandle> {
+    pub fn network(&self) -> Option<&i8o8i_network::NetworkHandle> {
         self.network.get()
     }
 
     /// Attaches the network service (once, at start-up).
-    pub fn set_network(&self, handle: crate::p2p::NetworkHandle) {
+    pub fn set_network(&self, handle: i8o8i_network::NetworkHandle) {
         let _ = self.network.set(handle);
+    }
+
+    /// The node's clock, in Unix seconds (the chain's clock: one time for validation,
+    /// production, mempool expiry and peer bans).
+    pub fn unix_now(&self) -> u64 {
+        self.chain.clock().unix_now()
+    }
+
+    /// Threads used for mining: `mining.threads`, or one per core when 0.
+    pub fn mining_threads(&self) -> usize {
+        match self.config.mining.threads {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            n => n,
+        }
     }
 
     /// Whether [`Node::shutdown`] was called.
@@ -227,12 +251,12 @@ impl Node {
     ) -> Result<Txid, MempoolError> {
         // Scripts (signature checks) run without the pool lock so that submissions verify in
         // parallel; `admit` re-checks what may have changed meanwhile.
-        let checked = self.mempool().check(tx, &self.chain)?;
+        let checked = self.mempool().check(tx, &*self.chain)?;
         verify_tx_scripts(checked.tx(), checked.coins(), &self.chain.chain_id())?;
         let mut pool = self.mempool();
-        let now = unix_now();
+        let now = self.unix_now();
         pool.expire(now);
-        let txid = pool.admit(checked, &self.chain, now)?;
+        let txid = pool.admit(checked, &*self.chain, now)?;
         if let Some(entry) = pool.get(&txid) {
             // No receiver is not an error: nothing listens on a node without network or RPC
             // subscriptions.
@@ -280,8 +304,8 @@ impl Node {
             pool.reorganised(
                 &outcome.disconnected,
                 &outcome.connected,
-                &self.chain,
-                unix_now(),
+                &*self.chain,
+                self.unix_now(),
             );
         }
         drop(pool);
@@ -337,7 +361,7 @@ impl Node {
         let template = {
             let pool = self.mempool();
             let extra = self.extra_nonce.fetch_add(1, Ordering::Relaxed);
-            pow_template(&self.chain, &pool, payout, extra, unix_now())?
+            pow_template(&self.chain, &pool, payout, extra, self.unix_now())?
         };
         solve(&self.chain, template, threads, stop)
     }
@@ -369,7 +393,7 @@ impl Node {
         let mtp = self
             .chain
             .median_time_past(&tip.hash)
-            .map_err(|e| StoreError(e.to_string()))?;
+            .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
         let start = engine.slot_start(slot);
         let time = start.max(mtp + 1);
         if time >= start.saturating_add(engine.slot_secs()) {
@@ -422,7 +446,7 @@ impl Node {
                     }
                 }
                 ScheduledEngine::Slot(engine) => {
-                    let slot = engine.slot_of(unix_now());
+                    let slot = engine.slot_of(self.unix_now());
                     if last_slot.is_some_and(|s| s >= slot) {
                         std::thread::sleep(std::time::Duration::from_millis(50));
                         continue;

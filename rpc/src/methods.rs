@@ -4,9 +4,9 @@
 //! registered handlers, and a test checks that the document and the served methods are the same
 //! set, so the table, the API and its documentation cannot drift.
 
-use i8o8i_runtime::Hash256;
-use i8o8i_runtime::address::Address;
-use i8o8i_runtime::schema::Hex;
+use i8o8i_primitives::Hash256;
+use i8o8i_primitives::address::Address;
+use i8o8i_primitives::schema::Hex;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::error::ErrorCode::{self, *};

@@ -4,10 +4,10 @@
 use i8o8i_script_vm::checker::{lock_time_satisfied, sequence_satisfied, verify_ecdsa};
 use i8o8i_script_vm::{Script, ScriptError, SignatureChecker, VerifyFlags, verify_script};
 
-use crate::amount::Amount;
-use crate::hash::Hash256;
-use crate::sighash::SighashCache;
-use crate::transaction::{Transaction, TxOut};
+use i8o8i_primitives::amount::Amount;
+use i8o8i_primitives::hash::Hash256;
+use i8o8i_primitives::sighash::SighashCache;
+use i8o8i_primitives::transaction::{Transaction, TxOut};
 
 /// The script rules every input must satisfy. Beyond Bitcoin's consensus set they include the
 /// rules Bitcoin leaves to policy — strict, low-S DER signatures, NULLDUMMY, push-only script_sig,
@@ -26,7 +26,7 @@ pub const CONSENSUS_SCRIPT_FLAGS: VerifyFlags = VerifyFlags::P2SH
     .union(VerifyFlags::NULLFAIL);
 
 /// The [`SignatureChecker`] for one input of a transaction: signatures are checked against this
-/// chain's [signature hash](crate::sighash), lock times against the transaction.
+/// chain's [signature hash](i8o8i_primitives::sighash), lock times against the transaction.
 ///
 /// The transaction is the cache's, so the two cannot disagree.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +64,7 @@ impl<'a> TransactionChecker<'a> {
 }
 
 impl SignatureChecker for TransactionChecker<'_> {
-    /// Splits off the hash-type byte, computes the signature hash (any [`crate::SighashError`]
+    /// Splits off the hash-type byte, computes the signature hash (any [`i8o8i_primitives::SighashError`]
     /// means `false`) and verifies the DER signature. Encoding rules (strict DER, low S, defined
     /// hash type) are the interpreter's, applied before this is called.
     fn check_ecdsa_signature(&self, sig: &[u8], pubkey: &[u8], script_code: &Script) -> bool {
@@ -122,3 +122,6 @@ pub fn verify_input(
         &checker,
     )
 }
+
+#[cfg(test)]
+mod tests;

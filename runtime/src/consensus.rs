@@ -8,12 +8,12 @@
 
 use i8o8i_script_vm::Builder;
 
-use crate::pow::{
+use crate::spec::{ChainSpec, EngineKind, EngineParams, PowParams, Retarget, ScheduleEntry};
+use i8o8i_primitives::StoreError;
+use i8o8i_primitives::pow::{
     U256, compact_to_target, hash_meets_target, target_to_compact, work_from_compact,
 };
-use crate::spec::{ChainSpec, EngineKind, EngineParams, PowParams, Retarget, ScheduleEntry};
-use crate::state::StoreError;
-use crate::{BlockHash, Header, Seal};
+use i8o8i_primitives::{BlockHash, Header, Seal};
 
 /// Reads headers by hash; `Ok(None)` means "not known", not an error.
 pub trait HeaderReader: Send + Sync {
@@ -759,13 +759,15 @@ mod tests {
         struct Broken;
         impl HeaderReader for Broken {
             fn header(&self, _: &BlockHash) -> Result<Option<Header>, StoreError> {
-                Err(StoreError("disk unreadable".into()))
+                Err(StoreError::Backend("disk unreadable".into()))
             }
         }
         let (headers, _) = chain_with_times(&SHUFFLED_TIMES);
         assert_eq!(
             median_time_past(&headers[5], &Broken),
-            Err(HeaderError::Storage("disk unreadable".into()))
+            Err(HeaderError::Storage(
+                "database error: disk unreadable".into()
+            ))
         );
     }
 }

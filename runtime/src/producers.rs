@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 use parity_scale_codec::{Decode, Encode};
 
 use crate::consensus::HeaderError;
-use crate::contract::StateOverlay;
 use crate::slots::{StakeSnapshot, StakingKey, next_seed, round_order, top_delegates};
 use crate::spec::{DposParams, EngineParams, PosParams, ScheduleEntry};
 use crate::staking::{Ledger, decode_or_default};
-use crate::state::StoreError;
+use i8o8i_contract_engine::StateOverlay;
+use i8o8i_primitives::StoreError;
 
 /// State key of the [`ProducerState`].
 pub const PRODUCERS_KEY: &[u8] = b"stake/slots";
@@ -322,9 +322,10 @@ pub fn parse_key(hex_key: &str) -> Option<StakingKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::ScheduleEntry;
     use crate::spec::{DposParams, GenesisDelegate, GenesisValidator, PosParams};
     use crate::staking::Delegate;
-    use crate::{Amount, spec::ScheduleEntry};
+    use i8o8i_primitives::Amount;
 
     fn key(seed: u8) -> StakingKey {
         let sk = secp256k1::SecretKey::from_secret_bytes([seed; 32]).unwrap();

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::sha256d;
+use i8o8i_primitives::sha256d;
 
 /// A compressed secp256k1 public key identifying a validator or delegate.
 pub type StakingKey = [u8; 33];

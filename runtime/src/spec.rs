@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::address::{Address, Network};
-use crate::{
+use i8o8i_primitives::address::{Address, Network};
+use i8o8i_primitives::{
     Amount, Block, BlockHash, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut,
     merkle_root,
 };
@@ -334,7 +334,7 @@ impl ChainSpec {
         let at = entry.from_height;
         match &entry.engine {
             EngineParams::Pow(p) => {
-                if crate::compact_to_target(p.initial_bits).is_none() {
+                if i8o8i_primitives::compact_to_target(p.initial_bits).is_none() {
                     return Err(self.invalid(format!(
                         "initial_bits {:#010x} is not a valid target",
                         p.initial_bits

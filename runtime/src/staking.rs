@@ -12,12 +12,14 @@ use i8o8i_script_vm::ScriptBuf;
 use i8o8i_script_vm::templates::{hash160, p2pkh};
 use parity_scale_codec::{Decode, Encode};
 
-use crate::contract::StateOverlay;
 use crate::slots::StakingKey;
 use crate::spec::{ChainSpec, EngineParams};
-use crate::state::{Coin, StoreError};
+use i8o8i_primitives::StoreError;
+
+use crate::state::Coin;
 use crate::validation::TxError;
-use crate::{Amount, Payload, Transaction};
+use i8o8i_contract_engine::StateOverlay;
+use i8o8i_primitives::{Amount, Payload, Transaction};
 
 /// State key of the [`Ledger`].
 pub const LEDGER_KEY: &[u8] = b"stake/ledger";
@@ -93,11 +95,11 @@ impl Ledger {
 /// Decodes a state record, or the default when absent.
 pub(crate) fn decode_or_default<T: Decode + Default>(
     bytes: Option<Vec<u8>>,
-    what: &str,
+    what: &'static str,
 ) -> Result<T, StoreError> {
     match bytes {
         None => Ok(T::default()),
-        Some(b) => T::decode(&mut &b[..]).map_err(|e| StoreError(format!("{what}: {e}"))),
+        Some(b) => T::decode(&mut &b[..]).map_err(|e| StoreError::corrupt(what, e)),
     }
 }
 
@@ -511,7 +513,7 @@ impl Default for BlockStaking {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{OutPoint, TxIn, TxOut, Txid};
+    use i8o8i_primitives::{OutPoint, TxIn, TxOut, Txid};
 
     const COIN: u64 = 100_000_000;
 

@@ -13,17 +13,18 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::consensus::HeaderError;
-use crate::contract::apply::{BlockEnv, apply_payload, caller_script, payload_terms};
-use crate::contract::gas::MAX_BLOCK_GAS;
-use crate::contract::state::ContractChanges;
-use crate::contract::{ContractEngine, ContractStateReader, Receipt, StateOverlay};
+use crate::contract::{BlockEnv, apply_payload, caller_script, payload_terms};
 use crate::producers::ProducerState;
 use crate::slots::StakingKey;
 use crate::spec::ChainSpec;
 use crate::staking::{BlockStaking, Ledger, StakingRules, is_staking, key_script};
 use crate::validation::{BlockError, TxError, check_block_txids};
-use crate::{
-    Amount, Block, Hash256, OutPoint, Seal, SighashCache, Transaction, TxOut, Txid, verify_input,
+use crate::verify_input;
+use i8o8i_contract_engine::gas::MAX_BLOCK_GAS;
+use i8o8i_contract_engine::state::ContractChanges;
+use i8o8i_contract_engine::{ContractEngine, ContractStateReader, Receipt, StateOverlay};
+use i8o8i_primitives::{
+    Amount, Block, Hash256, OutPoint, Seal, SighashCache, Transaction, TxOut, Txid,
 };
 
 use i8o8i_script_vm::checker::{
@@ -31,10 +32,7 @@ use i8o8i_script_vm::checker::{
     SEQUENCE_LOCKTIME_TYPE_FLAG,
 };
 
-/// A storage failure, carried as text across the consensus boundary.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+use i8o8i_primitives::StoreError;
 
 /// An unspent output with where it was created.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use parity_scale_codec::Encode;
 
 use crate::consensus::{HeaderError, coinbase_height_prefix};
 use crate::spec::ChainSpec;
-use crate::{Amount, Block, BlockHash, Hash256, OutPoint, Transaction, Txid};
+use i8o8i_primitives::{Amount, Block, BlockHash, Hash256, OutPoint, Transaction, Txid};
 
 /// Why a transaction is invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,7 +97,7 @@ pub enum TxError {
     Storage(String),
     /// A deploy's module is refused.
     #[error("invalid contract: {0}")]
-    InvalidContract(crate::contract::ModuleError),
+    InvalidContract(i8o8i_contract_engine::ModuleError),
     /// The fee does not cover a contract transaction's value plus its gas reservation.
     #[error(
         "contract transaction needs {needed} (value + gas limit × gas price) from inputs − outputs, has {paid}"
@@ -222,10 +222,10 @@ pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxErr
     }
     match &tx.payload {
         Some(
-            p @ (crate::Payload::Deploy { .. }
-            | crate::Payload::Call { .. }
-            | crate::Payload::Instantiate { .. }),
-        ) => crate::contract::apply::check_payload(p)?,
+            p @ (i8o8i_primitives::Payload::Deploy { .. }
+            | i8o8i_primitives::Payload::Call { .. }
+            | i8o8i_primitives::Payload::Instantiate { .. }),
+        ) => crate::contract::check_payload(p)?,
         Some(p) => crate::staking::check_staking_payload(p)?,
         None => {}
     }
@@ -241,7 +241,7 @@ pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxErr
     }
     // A 64-byte transaction's txid could equal an inner merkle node over its two halves, which
     // would let two different transaction lists share a root (BIP54 closes this in Bitcoin).
-    if size == crate::merkle::INNER_NODE_PREIMAGE_LEN {
+    if size == i8o8i_primitives::merkle::INNER_NODE_PREIMAGE_LEN {
         return Err(TxError::SixtyFourBytes);
     }
     let mut total = Amount::ZERO;
@@ -310,7 +310,7 @@ pub fn check_block_txids(block: &Block, spec: &ChainSpec) -> Result<Vec<Txid>, B
         return Err(BlockError::ExtraCoinbase(i + 1));
     }
     let txids = block.txids();
-    let expected = crate::merkle_root(&txids);
+    let expected = i8o8i_primitives::merkle_root(&txids);
     if expected != block.header.tx_root {
         return Err(BlockError::BadMerkleRoot {
             got: block.header.tx_root,
@@ -344,7 +344,7 @@ pub fn check_block_txids(block: &Block, spec: &ChainSpec) -> Result<Vec<Txid>, B
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Header, Seal, TxIn, TxOut};
+    use i8o8i_primitives::{Header, Seal, TxIn, TxOut};
     use i8o8i_script_vm::ScriptBuf;
 
     fn spec() -> ChainSpec {
@@ -378,7 +378,7 @@ mod tests {
                 parent: BlockHash::ZERO,
                 height,
                 time: 0,
-                tx_root: crate::merkle_root(&txids),
+                tx_root: i8o8i_primitives::merkle_root(&txids),
                 state_root: Hash256::ZERO,
                 seal: Seal::Pow {
                     bits: 0x207fffff,
@@ -484,7 +484,7 @@ mod tests {
             Err(TxError::CoinbaseScriptSize(1))
         );
         let mut tx = spend(op);
-        tx.payload = Some(crate::Payload::Unbond {
+        tx.payload = Some(i8o8i_primitives::Payload::Unbond {
             staking_key: [4; 33],
             value: Amount::from_units(1),
         });

@@ -21,8 +21,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use i8o8i_runtime::address::{Address, Network};
-use i8o8i_runtime::{Amount, OutPoint, Transaction, TxIn, TxOut, Txid};
+use i8o8i_primitives::address::{Address, Network};
+use i8o8i_primitives::{Amount, OutPoint, Transaction, TxIn, TxOut, Txid};
 use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;

@@ -5,10 +5,10 @@ use std::path::Path;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::client::{RpcClient, connect, secret_in};
 use i8o8i_node::launch::{LaunchOptions, RunningNode, launch};
-use i8o8i_runtime::consensus::coinbase_height_prefix;
-use i8o8i_runtime::{
+use i8o8i_primitives::{
     Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
 };
+use i8o8i_runtime::consensus::coinbase_height_prefix;
 use i8o8i_script_vm::{Builder, Script};
 use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::core::params::ArrayParams;
@@ -73,7 +73,7 @@ pub(crate) async fn call_err(c: &RpcClient, method: &str, params: ArrayParams) -
 /// and `size` the node adds), checked against the reported txid.
 pub(crate) fn tx_from_json(v: &Value) -> Transaction {
     let mut obj = v.as_object().expect("transaction object").clone();
-    let txid: i8o8i_runtime::Txid = obj
+    let txid: i8o8i_primitives::Txid = obj
         .remove("txid")
         .and_then(|t| t.as_str().map(|s| s.parse().expect("txid hex")))
         .expect("txid");
@@ -106,7 +106,7 @@ pub(crate) fn build_block(
             sequence: u32::MAX,
         }],
         outputs: vec![TxOut {
-            value: i8o8i_runtime::Amount::from_units(reward),
+            value: i8o8i_primitives::Amount::from_units(reward),
             script_pubkey: payout.to_script_buf(),
         }],
         lock_time: 0,

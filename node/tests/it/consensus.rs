@@ -12,17 +12,16 @@ use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
+use i8o8i_chain::chain::ImportError;
 use i8o8i_config::NodeConfig;
-use i8o8i_node::chain::ImportError;
 use i8o8i_node::client::{RpcClient, connect, secret_in};
 use i8o8i_node::launch::{LaunchOptions, ProducerOptions, RunningNode, launch};
-use i8o8i_node::node::unix_now;
-use i8o8i_runtime::address::{Address, Network};
-use i8o8i_runtime::consensus::{HeaderError, ScheduledEngine, SlotEngine, coinbase_height_prefix};
-use i8o8i_runtime::validation::BlockError;
-use i8o8i_runtime::{
+use i8o8i_primitives::address::{Address, Network};
+use i8o8i_primitives::{
     Amount, Block, BlockHash, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut,
 };
+use i8o8i_runtime::consensus::{HeaderError, ScheduledEngine, SlotEngine, coinbase_height_prefix};
+use i8o8i_runtime::validation::BlockError;
 use i8o8i_script_vm::Builder;
 use i8o8i_script_vm::templates::hash160;
 use i8o8i_wallet::{KdfParams, WalletStore};
@@ -32,7 +31,7 @@ use serde_json::Value;
 
 use crate::common::{call, call_err};
 use crate::network::{RawCommand, RawEvent, RawPeer};
-use i8o8i_node::p2p::topics::TopicKind;
+use i8o8i_network::topics::TopicKind;
 use parity_scale_codec::Encode;
 
 const COIN: u64 = 100_000_000;
@@ -509,7 +508,7 @@ fn slot_block(parent: &Header, slot: u64, genesis: u64, secret: &SecretKey) -> B
 
 /// The header error a block was refused with, whether at import or when it connected.
 fn refusal(
-    result: Result<i8o8i_node::chain::ImportOutcome, ImportError>,
+    result: Result<i8o8i_chain::chain::ImportOutcome, ImportError>,
     hash: BlockHash,
 ) -> HeaderError {
     match result {
@@ -829,7 +828,7 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
 
     // Its store recorded the irreversible block, for the next start to keep refusing
     // reorganisations below it.
-    let store = i8o8i_node::store::Store::open(&b._id.dir.path().join("chaindata")).unwrap();
+    let store = i8o8i_chain::store::Store::open(&b._id.dir.path().join("chaindata")).unwrap();
     let (lib_height, lib_hash) = store.irreversible().unwrap().expect("recorded");
     assert!(lib_height > 0);
     assert_eq!(store.hash_at(lib_height).unwrap(), Some(lib_hash));
@@ -1121,4 +1120,10 @@ fn over_thousands_of_slots_production_follows_stake() {
     }
     let state = node.chain().producer_state().unwrap();
     assert_eq!(state.produced.values().sum::<u64>(), BLOCKS as u64);
+}
+
+/// The wall clock a default node reads.
+fn unix_now() -> u64 {
+    use i8o8i_chain::clock::Clock;
+    i8o8i_chain::clock::SystemClock::new().unix_now()
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 use i8o8i_node::client::RpcClient;
-use i8o8i_runtime::address::{Address, Network};
+use i8o8i_primitives::address::{Address, Network};
 use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::rpc_params;

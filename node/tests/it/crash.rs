@@ -29,11 +29,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use i8o8i_chain::store::Store;
 use i8o8i_node::client::{RpcClient, connect};
-use i8o8i_node::store::Store;
-use i8o8i_runtime::address::{Address, Network};
+use i8o8i_primitives::address::{Address, Network};
+use i8o8i_primitives::{Block, BlockHash, Header, OutPoint, merkle_root};
 use i8o8i_runtime::state::{Coin, UtxoSetHasher, UtxoSetInfo, utxo_key};
-use i8o8i_runtime::{Block, BlockHash, Header, OutPoint, merkle_root};
 use i8o8i_script_vm::ScriptBuf;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::rpc_params;

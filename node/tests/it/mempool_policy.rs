@@ -1,12 +1,11 @@
 //! Mempool policy on a real node: unconfirmed chains, minimum fee, the size cap with
 //! lowest-fee-rate eviction, expiry, and block templates that put parents before children.
 
+use i8o8i_chain::mempool::MempoolError;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::{LaunchOptions, launch};
-use i8o8i_node::mempool::MempoolError;
-use i8o8i_node::node::unix_now;
-use i8o8i_runtime::{Amount, OutPoint, Transaction, TxIn, TxOut, sign_p2pkh_input};
-use i8o8i_script_vm::{SIGHASH_ALL, templates};
+use i8o8i_primitives::{Amount, OutPoint, Transaction};
+use i8o8i_script_vm::templates;
 use secp256k1::{PublicKey, SecretKey};
 
 fn keypair() -> (SecretKey, Vec<u8>) {
@@ -20,32 +19,16 @@ fn spend(
     fee: u64,
     pk: &[u8],
     sk: &SecretKey,
-    chain_id: &i8o8i_runtime::Hash256,
+    chain_id: &i8o8i_primitives::Hash256,
 ) -> Transaction {
-    let mut tx = Transaction {
-        version: 2,
-        inputs: vec![TxIn {
-            prevout: prev,
-            script_sig: Default::default(),
-            sequence: u32::MAX,
-        }],
-        outputs: vec![TxOut {
-            value: Amount::from_units(value - fee),
-            script_pubkey: templates::p2pkh(&templates::hash160(pk)),
-        }],
-        lock_time: 0,
-        payload: None,
-    };
-    sign_p2pkh_input(
-        &mut tx,
-        0,
-        sk,
+    i8o8i_primitives::test_utils::p2pkh_spend(
+        prev,
         Amount::from_units(value),
+        sk,
+        templates::p2pkh(&templates::hash160(pk)),
+        Amount::from_units(fee),
         chain_id,
-        SIGHASH_ALL,
     )
-    .unwrap();
-    tx
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,7 +135,7 @@ async fn admission_rechecks_what_changed_while_scripts_ran() {
     .await
     .unwrap();
     let node = running.node().clone();
-    let chain = node.chain();
+    let chain = &**node.chain();
     let chain_id = chain.chain_id();
     let (sk, pk) = keypair();
     let script = templates::p2pkh(&templates::hash160(&pk));
@@ -246,4 +229,10 @@ async fn admission_rechecks_what_changed_while_scripts_ran() {
 
     drop(node);
     running.stop().await;
+}
+
+/// The wall clock a default node reads.
+fn unix_now() -> u64 {
+    use i8o8i_chain::clock::Clock;
+    i8o8i_chain::clock::SystemClock::new().unix_now()
 }

@@ -6,12 +6,12 @@
 use std::future::Future;
 use std::time::Duration;
 
+use i8o8i_network::behaviour::{Behaviour, BehaviourEvent};
+use i8o8i_network::protocol::MAX_REQUEST_BYTES;
+use i8o8i_network::topics::{Topic, TopicKind};
 use i8o8i_node::client::RpcClient;
 use i8o8i_node::launch::RunningNode;
-use i8o8i_node::p2p::behaviour::{Behaviour, BehaviourEvent};
-use i8o8i_node::p2p::protocol::MAX_REQUEST_BYTES;
-use i8o8i_node::p2p::topics::{Topic, TopicKind};
-use i8o8i_runtime::{BlockHash, Transaction};
+use i8o8i_primitives::{BlockHash, Transaction};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::rpc_params;
 use libp2p::futures::StreamExt;
@@ -522,7 +522,7 @@ async fn junk_from_a_raw_client_is_refused_and_the_node_carries_on() {
     assert!(matches!(e, RawEvent::Response(Err(_))), "{e:?}");
     // A well-formed request after all that is still answered.
     raw.send(RawCommand::Request(
-        i8o8i_node::p2p::protocol::Request::Status.encode(),
+        i8o8i_network::protocol::Request::Status.encode(),
     ));
     let e = raw
         .expect("a status", |e| matches!(e, RawEvent::Response(_)))
@@ -534,16 +534,16 @@ async fn junk_from_a_raw_client_is_refused_and_the_node_carries_on() {
     for i in 0..2_000u32 {
         let tx = Transaction {
             version: 1,
-            inputs: vec![i8o8i_runtime::TxIn {
-                prevout: i8o8i_runtime::OutPoint {
-                    txid: i8o8i_runtime::Txid::from_byte_array([(i % 251) as u8; 32]),
+            inputs: vec![i8o8i_primitives::TxIn {
+                prevout: i8o8i_primitives::OutPoint {
+                    txid: i8o8i_primitives::Txid::from_byte_array([(i % 251) as u8; 32]),
                     index: i,
                 },
                 script_sig: vec![0x51].into(),
                 sequence: u32::MAX,
             }],
-            outputs: vec![i8o8i_runtime::TxOut {
-                value: i8o8i_runtime::Amount::from_units(1_000),
+            outputs: vec![i8o8i_primitives::TxOut {
+                value: i8o8i_primitives::Amount::from_units(1_000),
                 script_pubkey: vec![0x51].into(),
             }],
             lock_time: 0,

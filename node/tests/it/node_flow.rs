@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use i8o8i_node::chain::ImportError;
-use i8o8i_runtime::address::Address;
-use i8o8i_runtime::state::{
-    ChainTimeReader, Coin, ConnectContext, StoreError, UtxoReader, UtxoSetHasher, connect_block,
-    utxo_key,
-};
-use i8o8i_runtime::{
+use i8o8i_chain::chain::ImportError;
+use i8o8i_primitives::StoreError;
+use i8o8i_primitives::address::Address;
+use i8o8i_primitives::{
     Amount, Block, BlockHash, OutPoint, Transaction, TxIn, TxOut, sign_p2pkh_input,
+};
+use i8o8i_runtime::state::{
+    ChainTimeReader, Coin, ConnectContext, UtxoReader, UtxoSetHasher, connect_block, utxo_key,
 };
 use i8o8i_script_vm::SIGHASH_ALL;
 use i8o8i_wallet::{Chain as KeyChain, WalletStore};
@@ -212,7 +212,7 @@ async fn mine_send_confirm_with_exact_balances_and_restart() {
 fn spend(
     dir: &std::path::Path,
     name: &str,
-    chain_id: &i8o8i_runtime::Hash256,
+    chain_id: &i8o8i_primitives::Hash256,
     coin: (OutPoint, u64),
     to: &Address,
     fee: u64,

@@ -3,8 +3,12 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::engine::{Entry, ExecRequest};
-use super::state::MemoryState;
+use i8o8i_contract_engine::engine::{Entry, ExecRequest};
+use i8o8i_contract_engine::state::MemoryState;
+use i8o8i_contract_engine::*;
+
+use parity_scale_codec::Encode;
+
 use super::*;
 
 fn engine() -> &'static ContractEngine {
@@ -582,20 +586,20 @@ fn example_gas_is_recorded_and_must_not_change() {
 
 #[test]
 fn the_fee_must_cover_value_and_gas_reservation() {
-    use super::apply::check_payload_fee;
-    let call = |value: u64, gas_limit: u64| crate::Transaction {
+    use super::check_payload_fee;
+    let call = |value: u64, gas_limit: u64| i8o8i_primitives::Transaction {
         version: 2,
         inputs: Vec::new(),
         outputs: Vec::new(),
         lock_time: 0,
-        payload: Some(crate::Payload::Call {
+        payload: Some(i8o8i_primitives::Payload::Call {
             contract: ADDRESS,
             input: Vec::new(),
-            value: crate::Amount::from_units(value),
+            value: i8o8i_primitives::Amount::from_units(value),
             gas_limit,
         }),
     };
-    let units = crate::Amount::from_units;
+    let units = i8o8i_primitives::Amount::from_units;
     // inputs − outputs = 1,000 value + 50,000 reserved + 300 left for the relay fee.
     assert_eq!(
         check_payload_fee(&call(1_000, 50_000), units(51_300)),

@@ -9,7 +9,7 @@ use secp256k1::{PublicKey, SecretKey};
 
 use super::*;
 use crate::consensus::coinbase_height_prefix;
-use crate::{BlockHash, Header, Seal, TxIn, Txid, merkle_root, sign_p2pkh_input};
+use i8o8i_primitives::{BlockHash, Header, Seal, TxIn, Txid, merkle_root, sign_p2pkh_input};
 
 /// Replay-protection id every signature in these tests commits to.
 const CHAIN: Hash256 = Hash256::from_byte_array([0xc0; 32]);
@@ -67,7 +67,7 @@ struct BrokenUtxos;
 
 impl UtxoReader for BrokenUtxos {
     fn coin(&self, _: &OutPoint) -> Result<Option<Coin>, StoreError> {
-        Err(StoreError("disk unreadable".into()))
+        Err(StoreError::Backend("disk unreadable".into()))
     }
 }
 
@@ -81,7 +81,7 @@ impl ChainTimeReader for Times {
         self.0
             .get(&height)
             .copied()
-            .ok_or_else(|| StoreError(format!("no block at height {height}")))
+            .ok_or(StoreError::MissingHeight(height))
     }
 }
 
@@ -883,7 +883,10 @@ fn a_time_relative_lock_reports_a_missing_median_time_as_a_storage_error() {
         Err(tx_error(
             &b,
             1,
-            TxError::Storage(format!("no block at height {}", COIN_HEIGHT - 1))
+            TxError::Storage(format!(
+                "no block at height {} on the chain being read",
+                COIN_HEIGHT - 1
+            ))
         ))
     );
 }
@@ -943,7 +946,11 @@ fn a_failing_utxo_store_is_reported_as_a_storage_error() {
     };
     assert_eq!(
         connect_block(&b, &ctx, &BrokenUtxos, &f.times, None),
-        Err(tx_error(&b, 1, TxError::Storage("disk unreadable".into())))
+        Err(tx_error(
+            &b,
+            1,
+            TxError::Storage("database error: disk unreadable".into())
+        ))
     );
 }
 

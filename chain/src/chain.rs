@@ -1,0 +1,878 @@
+//! The chain manager: imports blocks, keeps the block index in memory, chooses the heaviest
+//! valid chain and moves the store's tip along it, disconnecting and connecting blocks as
+//! needed (a reorganisation of any depth the store holds).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use i8o8i_contract_engine::ContractEngine;
+use i8o8i_contract_engine::StateOverlay;
+use i8o8i_primitives::StoreError;
+use i8o8i_primitives::{Block, BlockHash, Hash256, Header, Seal, U256};
+use i8o8i_runtime::consensus::{
+    HeaderError, HeaderReader, PowEngine, Schedule, ScheduledEngine, median_time_past,
+};
+use i8o8i_runtime::producers::ProducerState;
+use i8o8i_runtime::slots::last_irreversible;
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::spec::EngineParams;
+use i8o8i_runtime::staking::Ledger;
+use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, ContractEnv, connect_block};
+use i8o8i_runtime::validation::{BlockError, check_block};
+use tokio::sync::watch;
+
+use crate::clock::SharedClock;
+use crate::store::{BlockStatus, IndexEntry, Store};
+
+/// Why a block was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    /// The block breaks a consensus rule.
+    #[error("block {hash} rejected: {error}")]
+    Invalid {
+        /// The block.
+        hash: BlockHash,
+        /// The rule broken (boxed: it is large and the error path is cold).
+        error: Box<BlockError>,
+    },
+    /// The block, or an ancestor, was found invalid before.
+    #[error("block {0} is known to be invalid")]
+    KnownInvalid(BlockHash),
+    /// The parent is not known (the network layer fetches it and retries).
+    #[error("block {hash} has unknown parent {parent}")]
+    UnknownParent {
+        /// The block.
+        hash: BlockHash,
+        /// Its parent.
+        parent: BlockHash,
+    },
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Storage(#[from] StoreError),
+}
+
+/// Why the chain could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainOpenError {
+    /// The store failed or holds another chain.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The script-verification thread pool could not start.
+    #[error("cannot start script-check threads: {0}")]
+    Threads(String),
+    /// The contract engine could not be configured.
+    #[error("cannot create the contract engine: {0}")]
+    ContractEngine(String),
+}
+
+/// What importing a block did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// The block was already known.
+    pub already_known: bool,
+    /// Blocks disconnected from the best chain, tip first.
+    pub disconnected: Vec<Block>,
+    /// Blocks connected to the best chain, in order.
+    pub connected: Vec<Block>,
+    /// Gas used by the contract transactions of the connected blocks.
+    pub contract_gas: u64,
+    /// Blocks that failed to connect and are now marked invalid, with the reason.
+    pub invalid: Vec<(BlockHash, BlockError)>,
+}
+
+/// A producer's slot: (first height of its schedule entry, slot, key).
+type SealKey = (u64, u64, [u8; 33]);
+
+/// The [`SealKey`] of a slot-engine header.
+fn seal_key(spec: &ChainSpec, header: &Header) -> Option<SealKey> {
+    match &header.seal {
+        Seal::Producer { slot, pubkey, .. } => {
+            Some((spec.engine_at(header.height).from_height, *slot, *pubkey))
+        }
+        Seal::Pow { .. } => None,
+    }
+}
+
+/// The best chain's tip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tip {
+    /// Tip hash.
+    pub hash: BlockHash,
+    /// Tip header.
+    pub header: Header,
+    /// Cumulative work.
+    pub work: U256,
+}
+
+/// The chain manager.
+pub struct Chain {
+    store: Arc<Store>,
+    spec: ChainSpec,
+    schedule: Schedule,
+    genesis: BlockHash,
+    /// DPoS's last irreversible block `(height, hash)`: no reorganisation goes below it.
+    irreversible: RwLock<Option<(u64, BlockHash)>>,
+    /// Every stored slot-engine block by (schedule entry, slot, producer): a producer may seal
+    /// one block per slot, so signing a second one (free under stake, unlike work) is refused
+    /// instead of filling the store.
+    sealed: Mutex<HashMap<SealKey, BlockHash>>,
+    index: RwLock<HashMap<BlockHash, IndexEntry>>,
+    tip: watch::Sender<Tip>,
+    /// Serialises imports: one tip movement at a time.
+    import_lock: Mutex<()>,
+    script_pool: Option<rayon::ThreadPool>,
+    contracts: ContractEnv,
+    /// What "now" is for the future-time rules of headers and slots.
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("chain", &self.spec.name)
+            .field("tip", &self.tip.borrow().hash)
+            .finish()
+    }
+}
+
+/// Headers by hash from the in-memory index.
+struct IndexView<'a>(&'a HashMap<BlockHash, IndexEntry>);
+
+impl HeaderReader for IndexView<'_> {
+    fn header(&self, hash: &BlockHash) -> Result<Option<Header>, StoreError> {
+        Ok(self.0.get(hash).map(|e| e.header.clone()))
+    }
+}
+
+/// Median times past along the store's current best chain.
+struct BestChainTimes<'a> {
+    store: &'a Store,
+    index: &'a HashMap<BlockHash, IndexEntry>,
+}
+
+impl ChainTimeReader for BestChainTimes<'_> {
+    fn median_time_past_at(&self, height: u64) -> Result<u64, StoreError> {
+        let hash = self
+            .store
+            .hash_at(height)?
+            .ok_or(StoreError::MissingHeight(height))?;
+        let header = self
+            .index
+            .get(&hash)
+            .map(|e| e.header.clone())
+            .ok_or(StoreError::NotIndexed(hash))?;
+        median_time_past(&header, &IndexView(self.index))
+            .map_err(|e| StoreError::Inconsistent(e.to_string()))
+    }
+}
+
+impl Chain {
+    /// Opens the chain in `store`, writing the genesis block of `spec` on first use.
+    /// `script_threads` verify scripts in parallel (0: on the calling thread); `clock` is
+    /// what header and slot time rules compare with.
+    ///
+    /// # Errors
+    /// Storage failures, or a store created for a different chain (genesis mismatch).
+    pub fn open(
+        store: Arc<Store>,
+        spec: ChainSpec,
+        script_threads: usize,
+        clock: SharedClock,
+    ) -> Result<Chain, ChainOpenError> {
+        let schedule = Schedule::new(&spec);
+        let genesis_block = spec.genesis_block();
+        let genesis = genesis_block.header.hash();
+        match store.genesis()? {
+            None => store.init_genesis(&genesis_block, schedule.weight(&genesis_block.header))?,
+            Some(stored) if stored != genesis => {
+                return Err(StoreError::Inconsistent(format!(
+                    "data directory holds chain with genesis {stored}, but chain `{}` has genesis {genesis}",
+                    spec.name
+                ))
+                .into());
+            }
+            Some(_) => {}
+        }
+        let index: HashMap<_, _> = store.index_entries()?.into_iter().collect();
+        let sealed = index
+            .iter()
+            .filter_map(|(hash, e)| Some((seal_key(&spec, &e.header)?, *hash)))
+            .collect();
+        let tip_hash = store
+            .tip()?
+            .ok_or_else(|| StoreError::Inconsistent("the store has a genesis but no tip".into()))?;
+        // A recorded irreversible block stays so across restarts (if the index still has it).
+        let irreversible = store
+            .irreversible()?
+            .filter(|(_, hash)| index.contains_key(hash));
+        let tip_entry = index
+            .get(&tip_hash)
+            .ok_or(StoreError::NotIndexed(tip_hash))?;
+        let tip = Tip {
+            hash: tip_hash,
+            header: tip_entry.header.clone(),
+            work: tip_entry.work(),
+        };
+        let script_pool = match script_threads {
+            0 => None,
+            n => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("script-check-{i}"))
+                    .build()
+                    .map_err(|e| ChainOpenError::Threads(e.to_string()))?,
+            ),
+        };
+        let engine_contracts = Arc::new(
+            ContractEngine::new().map_err(|e| ChainOpenError::ContractEngine(e.to_string()))?,
+        );
+        let contracts = ContractEnv {
+            engine: engine_contracts,
+            state: store.clone(),
+        };
+        let chain = Chain {
+            store,
+            contracts,
+            spec,
+            schedule,
+            genesis,
+            irreversible: RwLock::new(irreversible),
+            sealed: Mutex::new(sealed),
+            index: RwLock::new(index),
+            tip: watch::channel(tip).0,
+            import_lock: Mutex::new(()),
+            script_pool,
+            clock,
+        };
+        chain.update_irreversible()?;
+        // A crash between storing a heavier block and connecting it leaves work to finish.
+        chain.activate_best_chain()?;
+        Ok(chain)
+    }
+
+    /// The contract engine and committed contract state (of the tip, between imports).
+    pub fn contracts(&self) -> &ContractEnv {
+        &self.contracts
+    }
+
+    /// The clock this chain's time rules read.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// The chain spec.
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+
+    /// The consensus schedule.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// The proof-of-work engine of `height`, if proof of work runs there.
+    pub fn pow_engine_at(&self, height: u64) -> Option<&PowEngine> {
+        match self.schedule.at(height) {
+            ScheduledEngine::Pow(e) => Some(e),
+            ScheduledEngine::Slot(_) => None,
+        }
+    }
+
+    /// The last irreversible block `(height, hash)` under DPoS (`None` before DPoS has made
+    /// one).
+    pub fn last_irreversible(&self) -> Option<(u64, BlockHash)> {
+        *self.irreversible.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The producer state (slots, rounds, counters) as of the tip.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn producer_state(&self) -> Result<ProducerState, StoreError> {
+        ProducerState::load(&self.tip_state())
+    }
+
+    /// Who may seal `slot` on top of `tip` under the slot engine of the next height: the
+    /// producer state of `tip` advanced to `slot`. `None` under proof of work or when nobody
+    /// can be drawn.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn slot_producer(&self, tip: &Tip, slot: u64) -> Result<Option<[u8; 33]>, StoreError> {
+        let entry = self.spec.engine_at(tip.header.height + 1);
+        if matches!(entry.engine, EngineParams::Pow(_)) {
+            return Ok(None);
+        }
+        let state = self.tip_state();
+        let mut producers = ProducerState::load(&state)?;
+        match producers.advance(entry, slot, tip.hash.as_bytes(), &mut || {
+            Ledger::load(&state)
+        }) {
+            Ok(expected) => Ok(Some(expected)),
+            Err(HeaderError::NoProducers) => Ok(None),
+            Err(e) => Err(StoreError::Inconsistent(e.to_string())),
+        }
+    }
+
+    /// The staking ledger as of the tip.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn staking_ledger(&self) -> Result<Ledger, StoreError> {
+        Ledger::load(&self.tip_state())
+    }
+
+    /// A read view of the committed key/value state (contracts and staking) of the tip.
+    pub fn tip_state(&self) -> StateOverlay {
+        StateOverlay::new(self.contracts.state.clone())
+    }
+
+    /// Recomputes the last irreversible block after the tip moved: under DPoS, the newest
+    /// block that blocks of more than 2/3 of the round's delegates build on. It only moves
+    /// forward.
+    fn update_irreversible(&self) -> Result<(), StoreError> {
+        let tip = self.tip();
+        let entry = self.spec.engine_at(tip.header.height);
+        let EngineParams::Dpos(params) = &entry.engine else {
+            return Ok(());
+        };
+        let active = ProducerState::load(&self.tip_state())?.active_len();
+        if active == 0 {
+            return Ok(());
+        }
+        // Ten rounds back at most: further, nothing became irreversible anyway.
+        let window = u64::from(params.delegates).saturating_mul(10).max(10);
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let mut producers = Vec::new();
+        let mut cursor = tip.hash;
+        while let Some(e) = index.get(&cursor) {
+            let h = &e.header;
+            if h.height < entry.from_height || tip.header.height - h.height > window {
+                break;
+            }
+            if let Seal::Producer { pubkey, .. } = &h.seal {
+                producers.push((h.height, *pubkey, cursor));
+            }
+            cursor = h.parent;
+        }
+        drop(index);
+        let Some(height) = last_irreversible(producers.iter().map(|(h, k, _)| (*h, k)), active)
+        else {
+            return Ok(());
+        };
+        let hash = producers
+            .iter()
+            .find(|(h, ..)| *h == height)
+            .map(|(.., hash)| *hash)
+            .expect("found among them");
+        let mut lib = self.irreversible.write().unwrap_or_else(|p| p.into_inner());
+        if lib.is_none_or(|(old, _)| height > old) {
+            *lib = Some((height, hash));
+            self.store.put_irreversible(height, &hash)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a block at `height` whose parent is `parent` keeps the last irreversible block
+    /// in its history.
+    fn check_irreversible(
+        &self,
+        height: u64,
+        parent: BlockHash,
+        index: &HashMap<BlockHash, IndexEntry>,
+    ) -> Result<(), HeaderError> {
+        let Some((lib_height, lib_hash)) = self.last_irreversible() else {
+            return Ok(());
+        };
+        let refused = HeaderError::BelowIrreversible {
+            height,
+            irreversible: lib_height,
+        };
+        if height <= lib_height {
+            return Err(refused);
+        }
+        let mut cursor = parent;
+        while let Some(e) = index.get(&cursor) {
+            if e.header.height == lib_height {
+                return if cursor == lib_hash {
+                    Ok(())
+                } else {
+                    Err(refused)
+                };
+            }
+            cursor = e.header.parent;
+        }
+        Err(refused)
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Genesis hash.
+    pub fn genesis(&self) -> BlockHash {
+        self.genesis
+    }
+
+    /// Replay-protection id committed to by signatures: the genesis hash.
+    pub fn chain_id(&self) -> Hash256 {
+        Hash256::from_byte_array(*self.genesis.as_bytes())
+    }
+
+    /// The current tip.
+    pub fn tip(&self) -> Tip {
+        self.tip.borrow().clone()
+    }
+
+    /// A receiver that sees every tip change.
+    pub fn subscribe_tip(&self) -> watch::Receiver<Tip> {
+        self.tip.subscribe()
+    }
+
+    /// The index entry of a block.
+    pub fn entry(&self, hash: &BlockHash) -> Option<IndexEntry> {
+        self.index.read().ok()?.get(hash).cloned()
+    }
+
+    /// Median time past of the block `hash`.
+    ///
+    /// # Errors
+    /// Unknown block.
+    pub fn median_time_past(&self, hash: &BlockHash) -> Result<u64, HeaderError> {
+        let index = self
+            .index
+            .read()
+            .map_err(|_| HeaderError::Storage("index lock poisoned".into()))?;
+        let header = index
+            .get(hash)
+            .map(|e| e.header.clone())
+            .ok_or(HeaderError::UnknownParent(*hash))?;
+        median_time_past(&header, &IndexView(&index))
+    }
+
+    /// A [`ChainTimeReader`] over the current best chain (for mempool checks).
+    pub fn with_times<R>(&self, f: impl FnOnce(&dyn ChainTimeReader) -> R) -> R {
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        f(&BestChainTimes {
+            store: &self.store,
+            index: &index,
+        })
+    }
+
+    /// What connecting `block` on the current tip would do, without storing anything: the
+    /// miner uses it to learn the fees of contract transactions (gas refunds depend on
+    /// execution). A block whose parent is not the tip fails with
+    /// [`BlockError::NotOnTip`].
+    ///
+    /// # Errors
+    /// [`BlockError`] if the block would not connect.
+    pub fn preview_connect(
+        &self,
+        block: &Block,
+    ) -> Result<i8o8i_runtime::state::BlockChanges, BlockError> {
+        let _guard = self.import_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let tip = self.tip();
+        if block.header.parent != tip.hash {
+            return Err(BlockError::NotOnTip {
+                hash: block.header.hash(),
+            });
+        }
+        let mtp = self
+            .median_time_past(&tip.hash)
+            .map_err(|e| BlockError::ContractState(e.to_string()))?;
+        let ctx = ConnectContext {
+            spec: &self.spec,
+            chain_id: self.chain_id(),
+            median_time_past: mtp,
+            contracts: Some(&self.contracts),
+        };
+        self.with_times(|times| {
+            connect_block(block, &ctx, &*self.store, times, self.script_pool.as_ref())
+        })
+    }
+
+    /// A block locator of the best chain: the tip, its nine ancestors, then hashes spaced
+    /// ever further apart back to genesis (as Bitcoin's `getheaders`); at most
+    /// `max` hashes, genesis always last.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn locator(&self, max: usize) -> Result<Vec<BlockHash>, StoreError> {
+        let tip = self.tip().header.height;
+        let mut hashes = Vec::new();
+        let mut height = tip;
+        let mut step = 1u64;
+        while height > 0 && hashes.len() + 1 < max {
+            if let Some(hash) = self.store.hash_at(height)? {
+                hashes.push(hash);
+            }
+            if hashes.len() >= 10 {
+                step = step.saturating_mul(2);
+            }
+            height = height.saturating_sub(step);
+        }
+        hashes.push(self.genesis);
+        Ok(hashes)
+    }
+
+    /// Up to `max` best-chain headers following the first `locator` hash that is on the best
+    /// chain (genesis if none is), oldest first — the answer to a peer's headers request.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn headers_after(
+        &self,
+        locator: &[BlockHash],
+        max: u32,
+    ) -> Result<Vec<Header>, StoreError> {
+        let mut start = 0;
+        for hash in locator {
+            if let Some(entry) = self.entry(hash)
+                && self.store.hash_at(entry.header.height)? == Some(*hash)
+            {
+                start = entry.header.height;
+                break;
+            }
+        }
+        let tip = self.tip().header.height;
+        let end = tip.min(start.saturating_add(u64::from(max)));
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let mut headers = Vec::new();
+        for height in start + 1..=end {
+            let Some(hash) = self.store.hash_at(height)? else {
+                break;
+            };
+            match index.get(&hash) {
+                Some(entry) => headers.push(entry.header.clone()),
+                None => break,
+            }
+        }
+        Ok(headers)
+    }
+
+    /// Checks headers from a peer before their bodies are fetched: consecutive heights, each
+    /// linked to the one before, the first to `parent` (a known block's header), and each sealed
+    /// with valid proof of work. Timestamps against median-time-past are checked on import,
+    /// where the ancestors are at hand.
+    ///
+    /// # Errors
+    /// The first header that fails, with its index.
+    pub fn check_header_chain(
+        &self,
+        parent: &Header,
+        headers: &[Header],
+    ) -> Result<(), (usize, HeaderError)> {
+        let mut prev = parent.clone();
+        for (i, header) in headers.iter().enumerate() {
+            if header.parent != prev.hash() {
+                return Err((i, HeaderError::UnknownParent(header.parent)));
+            }
+            let expected = prev.height + 1;
+            if header.height != expected {
+                return Err((
+                    i,
+                    HeaderError::BadHeight {
+                        got: header.height,
+                        expected,
+                    },
+                ));
+            }
+            self.schedule
+                .check_seal(header, &prev)
+                .and_then(|()| self.check_not_future(header))
+                .map_err(|e| (i, e))?;
+            prev = header.clone();
+        }
+        Ok(())
+    }
+
+    /// Header checks against the parent: height, time window, seal.
+    fn check_header(
+        &self,
+        header: &Header,
+        parent: &IndexEntry,
+        index: &HashMap<BlockHash, IndexEntry>,
+    ) -> Result<(), HeaderError> {
+        let expected = parent.header.height + 1;
+        if header.height != expected {
+            return Err(HeaderError::BadHeight {
+                got: header.height,
+                expected,
+            });
+        }
+        let mtp = median_time_past(&parent.header, &IndexView(index))?;
+        if header.time <= mtp {
+            return Err(HeaderError::TimeTooOld {
+                time: header.time,
+                median_time_past: mtp,
+            });
+        }
+        // The only use of the wall clock in validation, as in Bitcoin: a bound on future times.
+        let max = self
+            .clock
+            .unix_now()
+            .saturating_add(self.spec.max_future_block_time);
+        if header.time > max {
+            return Err(HeaderError::TimeTooNew {
+                time: header.time,
+                max,
+            });
+        }
+        self.schedule.check_seal(header, &parent.header)?;
+        self.check_not_future(header)?;
+        self.check_irreversible(header.height, header.parent, index)
+    }
+
+    /// Slot engines refuse blocks of slots that have not begun on this node's clock.
+    fn check_not_future(&self, header: &Header) -> Result<(), HeaderError> {
+        match self.schedule.at(header.height) {
+            ScheduledEngine::Slot(engine) => engine.check_not_future(header, self.clock.unix_now()),
+            ScheduledEngine::Pow(_) => Ok(()),
+        }
+    }
+
+    /// Validates and stores `block`, then moves the tip to the heaviest valid chain. Header and
+    /// context-free failures are errors; a block that fails only when connected is reported in
+    /// [`ImportOutcome::invalid`] (the tip may still have moved, and the caller must apply
+    /// `disconnected` / `connected` to the mempool either way).
+    ///
+    /// # Errors
+    /// [`ImportError`] if the block was refused before being stored.
+    pub fn import_block(&self, block: Block) -> Result<ImportOutcome, ImportError> {
+        let _guard = self.import_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let hash = block.header.hash();
+        {
+            let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(entry) = index.get(&hash) {
+                if entry.status == BlockStatus::Invalid {
+                    return Err(ImportError::KnownInvalid(hash));
+                }
+                return Ok(ImportOutcome {
+                    already_known: true,
+                    ..ImportOutcome::default()
+                });
+            }
+            let parent = index
+                .get(&block.header.parent)
+                .ok_or(ImportError::UnknownParent {
+                    hash,
+                    parent: block.header.parent,
+                })?;
+            if parent.status == BlockStatus::Invalid {
+                return Err(ImportError::KnownInvalid(block.header.parent));
+            }
+            let invalid = |e: HeaderError| ImportError::Invalid {
+                hash,
+                error: Box::new(BlockError::Header(e)),
+            };
+            self.check_header(&block.header, parent, &index)
+                .map_err(invalid)?;
+            let seal = seal_key(&self.spec, &block.header);
+            if let Some(key @ (_, slot, pubkey)) = &seal
+                && let Some(first) = self
+                    .sealed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(key)
+            {
+                return Err(invalid(HeaderError::Equivocation {
+                    slot: *slot,
+                    key: hex::encode(pubkey),
+                    first: *first,
+                }));
+            }
+            check_block(&block, &self.spec).map_err(|error| ImportError::Invalid {
+                hash,
+                error: Box::new(error),
+            })?;
+            let work = parent
+                .work()
+                .saturating_add(self.schedule.weight(&block.header));
+            let entry = IndexEntry {
+                header: block.header.clone(),
+                chain_work: work.to_big_endian(),
+                status: BlockStatus::Stored,
+            };
+            drop(index);
+            self.store.put_block(&block, &entry)?;
+            self.index
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(hash, entry);
+            if let Some(key) = seal {
+                self.sealed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, hash);
+            }
+        }
+        Ok(self.activate_best_chain()?)
+    }
+
+    /// Whether `hash` or an ancestor is marked invalid.
+    fn has_invalid_ancestry(index: &HashMap<BlockHash, IndexEntry>, mut hash: BlockHash) -> bool {
+        while let Some(entry) = index.get(&hash) {
+            match entry.status {
+                BlockStatus::Invalid => return true,
+                // Valid blocks only have valid ancestors.
+                BlockStatus::Valid => return false,
+                BlockStatus::Stored => hash = entry.header.parent,
+            }
+        }
+        false
+    }
+
+    /// The heaviest block not known to be invalid. Ties keep the current tip (first seen wins,
+    /// as in Bitcoin), otherwise go to the lower hash so every node picks the same.
+    fn best_candidate(&self) -> BlockHash {
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let tip = self.tip();
+        let mut best = (tip.work, tip.hash);
+        for (hash, entry) in index.iter() {
+            let work = entry.work();
+            let better = work > best.0 || (work == best.0 && best.1 != tip.hash && *hash < best.1);
+            if better
+                && entry.status != BlockStatus::Invalid
+                && !Self::has_invalid_ancestry(&index, *hash)
+            {
+                best = (work, *hash);
+            }
+        }
+        // The tip itself may have become invalid; never return an invalid block.
+        if Self::has_invalid_ancestry(&index, best.1) {
+            self.genesis
+        } else {
+            best.1
+        }
+    }
+
+    fn set_tip(&self, hash: BlockHash) -> Result<(), StoreError> {
+        let entry = self.entry(&hash).ok_or(StoreError::NotIndexed(hash))?;
+        self.tip.send_replace(Tip {
+            hash,
+            header: entry.header.clone(),
+            work: entry.work(),
+        });
+        Ok(())
+    }
+
+    fn set_status(&self, hash: &BlockHash, status: BlockStatus) -> Result<(), StoreError> {
+        let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = index.get_mut(hash) {
+            entry.status = status;
+            self.store.put_index_entry(hash, entry)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the store's tip to the best candidate: disconnect to the fork point, connect the
+    /// new branch; a block that fails to connect is marked invalid and the search repeats.
+    fn activate_best_chain(&self) -> Result<ImportOutcome, StoreError> {
+        let mut outcome = ImportOutcome::default();
+        loop {
+            let target = self.best_candidate();
+            if target == self.tip().hash {
+                self.update_irreversible()?;
+                return Ok(outcome);
+            }
+            // The new branch, from its fork with the best chain up to `target`.
+            let mut branch = Vec::new();
+            let mut cursor = target;
+            let fork = loop {
+                let entry = self.entry(&cursor).ok_or(StoreError::NotIndexed(cursor))?;
+                if self.store.hash_at(entry.header.height)? == Some(cursor) {
+                    break cursor;
+                }
+                branch.push(cursor);
+                cursor = entry.header.parent;
+            };
+            branch.reverse();
+            if let (Some((lib, _)), Some(first)) = (self.last_irreversible(), branch.first()) {
+                let fork_height = self.entry(&fork).map_or(0, |e| e.header.height);
+                if fork_height < lib {
+                    // Stored before the block it conflicts with became irreversible.
+                    let error = BlockError::Header(HeaderError::BelowIrreversible {
+                        height: fork_height + 1,
+                        irreversible: lib,
+                    });
+                    tracing::warn!(hash = %first, %error, "branch refused");
+                    self.set_status(first, BlockStatus::Invalid)?;
+                    outcome.invalid.push((*first, error));
+                    continue;
+                }
+            }
+            while self.tip().hash != fork {
+                let tip = self.tip();
+                let block = self
+                    .store
+                    .block(&tip.hash)?
+                    .ok_or(StoreError::MissingBlock(tip.hash))?;
+                self.store.disconnect(&block)?;
+                self.set_tip(block.header.parent)?;
+                tracing::debug!(height = block.header.height, hash = %tip.hash, "disconnected block");
+                outcome.disconnected.push(block);
+            }
+            for hash in branch {
+                let block = self
+                    .store
+                    .block(&hash)?
+                    .ok_or(StoreError::MissingBlock(hash))?;
+                let parent = self.tip();
+                let mtp = self
+                    .median_time_past(&parent.hash)
+                    .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+                let ctx = ConnectContext {
+                    spec: &self.spec,
+                    chain_id: self.chain_id(),
+                    median_time_past: mtp,
+                    contracts: Some(&self.contracts),
+                };
+                let result = {
+                    let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+                    let times = BestChainTimes {
+                        store: &self.store,
+                        index: &index,
+                    };
+                    connect_block(
+                        &block,
+                        &ctx,
+                        &*self.store,
+                        &times,
+                        self.script_pool.as_ref(),
+                    )
+                };
+                match result {
+                    Ok(changes) => {
+                        outcome.contract_gas = changes
+                            .receipts
+                            .iter()
+                            .fold(outcome.contract_gas, |sum, r| {
+                                sum.saturating_add(r.receipt.gas_used)
+                            });
+                        self.store.connect(&block, &changes)?;
+                        self.set_status(&hash, BlockStatus::Valid)?;
+                        self.set_tip(hash)?;
+                        tracing::debug!(height = block.header.height, %hash, txs = block.transactions.len(), "connected block");
+                        outcome.connected.push(block);
+                    }
+                    Err(
+                        BlockError::Tx {
+                            error: i8o8i_runtime::validation::TxError::Storage(e),
+                            ..
+                        }
+                        | BlockError::ContractState(e),
+                    ) => {
+                        return Err(StoreError::Backend(e));
+                    }
+                    Err(error) => {
+                        tracing::warn!(%hash, %error, "block failed to connect; marked invalid");
+                        self.set_status(&hash, BlockStatus::Invalid)?;
+                        outcome.invalid.push((hash, error));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,683 @@
+//! The transaction pool: fully validated transactions waiting for a block, chains of
+//! unconfirmed transactions included.
+//!
+//! Policy (not consensus): a minimum fee rate, no replacement (the first spend of an output
+//! wins), a byte cap enforced by evicting the lowest fee rates with their descendants, and
+//! expiry. Blocks remove what they confirm and what conflicts with them; a reorganisation puts
+//! the transactions of disconnected blocks back and re-validates the whole pool.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use i8o8i_config::MempoolConfig;
+use i8o8i_contract_engine::{StateKey, StateOverlay, code_hash, contract_address, gas};
+use i8o8i_primitives::{
+    Amount, Block, BlockHash, ContractAddress, Hash256, OutPoint, Payload, Transaction, Txid,
+};
+use i8o8i_runtime::contract::{caller_script, check_payload_fee, payload_terms};
+use i8o8i_runtime::staking::{Ledger, apply_staking, is_staking};
+use i8o8i_runtime::state::{Coin, UtxoReader, check_tx_inputs, verify_tx_scripts};
+use i8o8i_runtime::validation::{TxError, check_transaction};
+use i8o8i_script_vm::Script;
+use parity_scale_codec::Encode;
+
+use crate::view::ChainView;
+
+/// Why a transaction was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MempoolError {
+    /// Already in the pool or confirmed.
+    #[error("transaction {0} is already known")]
+    AlreadyKnown(Txid),
+    /// Breaks a consensus rule.
+    #[error("{0}")]
+    Invalid(#[from] TxError),
+    /// Spends an output that a pooled transaction spends already.
+    #[error("input {outpoint} is already spent by pooled transaction {spent_by}")]
+    Conflict {
+        /// The contested output.
+        outpoint: OutPoint,
+        /// The pooled transaction spending it.
+        spent_by: Txid,
+    },
+    /// Pays less than the minimum relay fee.
+    #[error("fee {fee} is below the minimum {required} for {size} bytes")]
+    FeeTooLow {
+        /// Fee paid.
+        fee: Amount,
+        /// Minimum fee for its size.
+        required: Amount,
+        /// Its size.
+        size: u64,
+    },
+    /// The pool is full of transactions paying a higher fee rate.
+    #[error("mempool full: fee rate too low to enter")]
+    Full,
+    /// A call to an address where no contract is deployed (nor being deployed by a pool
+    /// transaction).
+    #[error("no contract at {0}")]
+    UnknownContract(ContractAddress),
+    /// An instantiation of code that is neither on chain nor uploaded by a pool transaction.
+    #[error("no contract code with hash {0}")]
+    UnknownCode(Hash256),
+}
+
+/// A pooled transaction.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The transaction.
+    pub tx: Arc<Transaction>,
+    /// Its fee.
+    pub fee: Amount,
+    /// Encoded size in bytes.
+    pub size: u64,
+    /// Arrival time (UNIX seconds).
+    pub time: u64,
+    /// Arrival order.
+    seq: u64,
+    /// The contract address a deploy creates.
+    deploys: Option<ContractAddress>,
+    /// For staking transactions: the coins they spend (their authorisation), to replay them
+    /// over the tip's ledger when a later staking transaction depends on them.
+    staking_coins: Option<Arc<[Coin]>>,
+}
+
+impl Entry {
+    /// Fee rate in thousandths of a base unit per byte (integer, for ordering).
+    pub fn fee_rate_milli(&self) -> u64 {
+        self.fee.to_units().saturating_mul(1000) / self.size.max(1)
+    }
+}
+
+/// A transaction that passed every mempool check except its scripts, with the coins it
+/// spends as seen at the tip it was checked against.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    txid: Txid,
+    tx: Transaction,
+    coins: Vec<Coin>,
+    fee: Amount,
+    size: u64,
+    tip: BlockHash,
+}
+
+impl Checked {
+    /// The transaction.
+    pub fn tx(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// The coins it spends, one per input.
+    pub fn coins(&self) -> &[Coin] {
+        &self.coins
+    }
+}
+
+/// Summary for `mempool_getInfo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolInfo {
+    /// Transactions.
+    pub count: usize,
+    /// Their encoded bytes.
+    pub bytes: u64,
+    /// Their fees.
+    pub total_fee: Amount,
+}
+
+/// The pool.
+#[derive(Debug)]
+pub struct Mempool {
+    config: MempoolConfig,
+    entries: HashMap<Txid, Entry>,
+    /// Which pooled transaction spends each outpoint.
+    spent_by: HashMap<OutPoint, Txid>,
+    /// (fee rate, arrival) ascending: eviction order.
+    by_rate: BTreeSet<(u64, u64, Txid)>,
+    /// (arrival time, arrival order): expiry order, so expiring never scans the pool.
+    by_time: BTreeSet<(u64, u64, Txid)>,
+    bytes: u64,
+    next_seq: u64,
+}
+
+impl Mempool {
+    /// An empty pool.
+    pub fn new(config: MempoolConfig) -> Mempool {
+        Mempool {
+            config,
+            entries: HashMap::new(),
+            spent_by: HashMap::new(),
+            by_rate: BTreeSet::new(),
+            by_time: BTreeSet::new(),
+            bytes: 0,
+            next_seq: 0,
+        }
+    }
+
+    /// Minimum fee rate in base units per byte.
+    pub fn min_fee_rate(&self) -> u64 {
+        self.config.min_fee_rate
+    }
+
+    /// The entry for `txid`.
+    pub fn get(&self, txid: &Txid) -> Option<&Entry> {
+        self.entries.get(txid)
+    }
+
+    /// Whether `outpoint` is spent by a pooled transaction.
+    pub fn spender(&self, outpoint: &OutPoint) -> Option<Txid> {
+        self.spent_by.get(outpoint).copied()
+    }
+
+    /// Summary numbers.
+    pub fn info(&self) -> PoolInfo {
+        let total_fee =
+            Amount::checked_sum(self.entries.values().map(|e| e.fee)).unwrap_or(Amount::MAX);
+        PoolInfo {
+            count: self.entries.len(),
+            bytes: self.bytes,
+            total_fee,
+        }
+    }
+
+    /// Txids, highest fee rate first (ties: earlier arrival first).
+    pub fn txids_by_fee_rate(&self) -> Vec<Txid> {
+        let mut v: Vec<_> = self
+            .entries
+            .iter()
+            .map(|(id, e)| (std::cmp::Reverse(e.fee_rate_milli()), e.seq, *id))
+            .collect();
+        v.sort_unstable();
+        v.into_iter().map(|(_, _, id)| id).collect()
+    }
+
+    /// Pooled outputs paying `script` (unconfirmed receipts) that no pooled transaction spends.
+    pub fn outputs_for_script(&self, script: &Script) -> Vec<(OutPoint, Amount)> {
+        let mut out: Vec<_> = self
+            .entries
+            .iter()
+            .flat_map(|(txid, e)| {
+                e.tx.outputs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| o.script_pubkey.as_script() == script)
+                    .map(|(i, o)| {
+                        (
+                            OutPoint {
+                                txid: *txid,
+                                index: i as u32,
+                            },
+                            o.value,
+                        )
+                    })
+            })
+            .filter(|(op, _)| !self.spent_by.contains_key(op))
+            .collect();
+        out.sort_unstable_by_key(|(op, _)| *op);
+        out
+    }
+
+    /// The coins `tx` spends, from the chain or from pooled parents.
+    fn input_coins(
+        &self,
+        tx: &Transaction,
+        utxos: &dyn UtxoReader,
+        next_height: u64,
+    ) -> Result<Vec<Coin>, MempoolError> {
+        let mut coins = Vec::with_capacity(tx.inputs.len());
+        for input in &tx.inputs {
+            let op = input.prevout;
+            if let Some(spent_by) = self.spent_by.get(&op) {
+                return Err(MempoolError::Conflict {
+                    outpoint: op,
+                    spent_by: *spent_by,
+                });
+            }
+            let coin = match self.entries.get(&op.txid) {
+                Some(parent) => parent.tx.outputs.get(op.index as usize).map(|o| Coin {
+                    output: o.clone(),
+                    height: next_height,
+                    coinbase: false,
+                }),
+                None => utxos
+                    .coin(&op)
+                    .map_err(|e| TxError::Storage(e.to_string()))?,
+            };
+            coins.push(coin.ok_or(TxError::MissingInput(op))?);
+        }
+        Ok(coins)
+    }
+
+    /// Validates `tx` against the chain tip and the pool and adds it.
+    ///
+    /// # Errors
+    /// [`MempoolError`] saying why it was refused.
+    pub fn accept(
+        &mut self,
+        tx: Transaction,
+        chain: &impl ChainView,
+        now: u64,
+    ) -> Result<Txid, MempoolError> {
+        let checked = self.check(tx, chain)?;
+        verify_tx_scripts(&checked.tx, &checked.coins, &chain.chain_id())?;
+        self.admit(checked, chain, now)
+    }
+
+    /// Every check of [`Mempool::accept`] except the scripts, which are the expensive part:
+    /// the node's `submit_transaction` runs them without holding the pool, then hands
+    /// the result to [`Mempool::admit`].
+    ///
+    /// # Errors
+    /// [`MempoolError`] saying why it was refused.
+    pub fn check(&self, tx: Transaction, chain: &impl ChainView) -> Result<Checked, MempoolError> {
+        let txid = tx.txid();
+        if self.entries.contains_key(&txid) {
+            return Err(MempoolError::AlreadyKnown(txid));
+        }
+        check_transaction(&tx, chain.spec())?;
+        if tx.is_coinbase() {
+            return Err(TxError::UnexpectedCoinbase.into());
+        }
+        if chain
+            .is_confirmed(&txid)
+            .map_err(|e| TxError::Storage(e.to_string()))?
+        {
+            return Err(MempoolError::AlreadyKnown(txid));
+        }
+        let tip = chain.tip();
+        let next_height = tip.header.height + 1;
+        let coins = self.input_coins(&tx, chain.utxos(), next_height)?;
+        let mtp = chain
+            .tip_median_time_past()
+            .map_err(|e| TxError::Storage(e.to_string()))?;
+        let paid = chain.with_times(|times| {
+            check_tx_inputs(&tx, &coins, next_height, mtp, chain.spec(), times)
+        })?;
+        let size = tx.encoded_size() as u64;
+        let mut required = Amount::from_units(size.saturating_mul(self.config.min_fee_rate));
+        let mut fee = check_payload_fee(&tx, paid)?;
+        if tx.payload.as_ref().is_some_and(is_staking) {
+            // Checked against the tip's ledger with the pooled staking transactions applied in
+            // arrival order (a vote may name a delegate whose registration is still pooled).
+            let mut ledger = self.pool_ledger(chain, next_height)?;
+            fee = apply_staking(
+                &mut ledger,
+                &mut Default::default(),
+                &tx,
+                &coins,
+                paid,
+                next_height,
+                chain.spec(),
+            )?;
+        }
+        if let Some(terms) = payload_terms(&tx) {
+            // The relay fee comes on top of the gas reservation, which is mostly refunded.
+            let reserve = Amount::from_units(terms.gas_limit.saturating_mul(gas::GAS_PRICE));
+            required = required.checked_add(reserve).unwrap_or(Amount::MAX);
+            caller_script(&coins[0].output.script_pubkey)?;
+            match &tx.payload {
+                Some(Payload::Call { contract, .. }) => {
+                    self.check_contract_exists(contract, chain)?
+                }
+                Some(Payload::Instantiate {
+                    code_hash: hash, ..
+                }) => self.check_code_exists(hash, chain)?,
+                _ => {}
+            }
+        }
+        if fee < required {
+            return Err(MempoolError::FeeTooLow {
+                fee,
+                required,
+                size,
+            });
+        }
+        Ok(Checked {
+            txid,
+            tx,
+            coins,
+            fee,
+            size,
+            tip: tip.hash,
+        })
+    }
+
+    /// The tip's staking ledger with every pooled staking transaction that still applies
+    /// applied, in arrival order.
+    fn pool_ledger(&self, chain: &impl ChainView, height: u64) -> Result<Ledger, TxError> {
+        let mut ledger = chain
+            .staking_ledger()
+            .map_err(|e| TxError::Storage(e.to_string()))?;
+        let mut staking: Vec<&Entry> = self
+            .entries
+            .values()
+            .filter(|e| e.staking_coins.is_some())
+            .collect();
+        staking.sort_unstable_by_key(|e| e.seq);
+        for entry in staking {
+            let coins = entry.staking_coins.as_deref().unwrap_or_default();
+            let paid = Amount::checked_sum(coins.iter().map(|c| c.output.value))
+                .and_then(|i| {
+                    i.checked_sub(Amount::checked_sum(
+                        entry.tx.outputs.iter().map(|o| o.value),
+                    )?)
+                })
+                .unwrap_or(Amount::ZERO);
+            // One that no longer applies is left for the block template to drop.
+            let _ = apply_staking(
+                &mut ledger,
+                &mut Default::default(),
+                &entry.tx,
+                coins,
+                paid,
+                height,
+                chain.spec(),
+            );
+        }
+        Ok(ledger)
+    }
+
+    /// Adds a transaction that passed [`Mempool::check`] and whose scripts verified against
+    /// `checked.coins`, first making sure that what those checks saw still holds: the pool may
+    /// have changed while the scripts ran (a conflicting spend, an evicted parent), and so may
+    /// the tip, in which case every check except the scripts is redone, and the scripts too
+    /// unless the spent coins are unchanged (a script's verdict depends only on the
+    /// transaction, the coins it spends and the chain id).
+    ///
+    /// # Errors
+    /// [`MempoolError`] saying why it was refused.
+    pub fn admit(
+        &mut self,
+        checked: Checked,
+        chain: &impl ChainView,
+        now: u64,
+    ) -> Result<Txid, MempoolError> {
+        let tip = chain.tip();
+        let checked = if tip.hash == checked.tip {
+            if self.entries.contains_key(&checked.txid) {
+                return Err(MempoolError::AlreadyKnown(checked.txid));
+            }
+            let pooled_height = tip.header.height + 1;
+            for (input, coin) in checked.tx.inputs.iter().zip(&checked.coins) {
+                let op = input.prevout;
+                if let Some(spent_by) = self.spent_by.get(&op) {
+                    return Err(MempoolError::Conflict {
+                        outpoint: op,
+                        spent_by: *spent_by,
+                    });
+                }
+                // Same tip, same UTXO set: only a coin of a pooled parent can have gone.
+                if coin.height == pooled_height && !self.entries.contains_key(&op.txid) {
+                    return Err(TxError::MissingInput(op).into());
+                }
+            }
+            checked
+        } else {
+            let verified = checked.coins;
+            let again = self.check(checked.tx, chain)?;
+            if again.coins != verified {
+                verify_tx_scripts(&again.tx, &again.coins, &chain.chain_id())?;
+            }
+            again
+        };
+        let txid = checked.txid;
+        let deploys = match (&checked.tx.payload, checked.coins.first()) {
+            (Some(Payload::Deploy { code, salt, .. }), Some(coin)) => Some(contract_address(
+                coin.output.script_pubkey.as_bytes(),
+                &code_hash(code),
+                salt,
+            )),
+            (
+                Some(Payload::Instantiate {
+                    code_hash, salt, ..
+                }),
+                Some(coin),
+            ) => Some(contract_address(
+                coin.output.script_pubkey.as_bytes(),
+                code_hash,
+                salt,
+            )),
+            _ => None,
+        };
+        let staking_coins = checked
+            .tx
+            .payload
+            .as_ref()
+            .is_some_and(is_staking)
+            .then(|| Arc::from(checked.coins.clone()));
+        self.insert(
+            txid,
+            Entry {
+                staking_coins,
+                tx: Arc::new(checked.tx),
+                fee: checked.fee,
+                size: checked.size,
+                time: now,
+                seq: 0,
+                deploys,
+            },
+        );
+        self.trim_to_size();
+        if !self.entries.contains_key(&txid) {
+            return Err(MempoolError::Full);
+        }
+        Ok(txid)
+    }
+
+    fn insert(&mut self, txid: Txid, mut entry: Entry) {
+        entry.seq = self.next_seq;
+        self.next_seq += 1;
+        for input in &entry.tx.inputs {
+            self.spent_by.insert(input.prevout, txid);
+        }
+        self.bytes += entry.size;
+        self.by_rate
+            .insert((entry.fee_rate_milli(), entry.seq, txid));
+        self.by_time.insert((entry.time, entry.seq, txid));
+        self.entries.insert(txid, entry);
+    }
+
+    /// Removes `txid` and every pooled descendant; returns what was removed.
+    fn remove_with_descendants(&mut self, txid: Txid) -> Vec<Txid> {
+        let mut removed = Vec::new();
+        let mut stack = vec![txid];
+        while let Some(id) = stack.pop() {
+            let Some(entry) = self.entries.remove(&id) else {
+                continue;
+            };
+            for input in &entry.tx.inputs {
+                if self.spent_by.get(&input.prevout) == Some(&id) {
+                    self.spent_by.remove(&input.prevout);
+                }
+            }
+            for index in 0..entry.tx.outputs.len() {
+                if let Some(child) = self.spent_by.get(&OutPoint {
+                    txid: id,
+                    index: index as u32,
+                }) {
+                    stack.push(*child);
+                }
+            }
+            self.bytes -= entry.size;
+            self.unindex(id, &entry);
+            removed.push(id);
+        }
+        removed
+    }
+
+    fn trim_to_size(&mut self) {
+        while self.bytes > self.config.max_bytes {
+            let Some(&(_, _, lowest)) = self.by_rate.iter().next() else {
+                break;
+            };
+            let removed = self.remove_with_descendants(lowest);
+            tracing::debug!(?removed, "mempool full: evicted lowest fee rate");
+        }
+    }
+
+    /// Drops transactions older than the expiry; returns how many.
+    pub fn expire(&mut self, now: u64) -> usize {
+        let cutoff = now.saturating_sub(self.config.expiry_secs);
+        let mut removed = 0;
+        while let Some(&(time, _, id)) = self.by_time.iter().next() {
+            if time >= cutoff {
+                break;
+            }
+            removed += self.remove_with_descendants(id).len();
+        }
+        removed
+    }
+
+    fn unindex(&mut self, txid: Txid, entry: &Entry) {
+        self.by_rate
+            .remove(&(entry.fee_rate_milli(), entry.seq, txid));
+        self.by_time.remove(&(entry.time, entry.seq, txid));
+    }
+
+    /// A block was connected: drop what it confirms and whatever now conflicts with it.
+    pub fn block_connected(&mut self, block: &Block) {
+        for tx in block.transactions.iter().skip(1) {
+            let txid = tx.txid();
+            if let Some(entry) = self.entries.remove(&txid) {
+                // Confirmed: its children stay, now spending a confirmed output.
+                for input in &entry.tx.inputs {
+                    self.spent_by.remove(&input.prevout);
+                }
+                self.bytes -= entry.size;
+                self.unindex(txid, &entry);
+            }
+            for input in &tx.inputs {
+                if let Some(conflict) = self.spent_by.get(&input.prevout).copied() {
+                    self.remove_with_descendants(conflict);
+                }
+            }
+        }
+    }
+
+    /// The tip moved across a fork: put back the transactions of `disconnected` blocks (tip
+    /// first) that `connected` blocks did not confirm, then re-validate the whole pool against
+    /// the new tip, dropping what became invalid.
+    pub fn reorganised(
+        &mut self,
+        disconnected: &[Block],
+        connected: &[Block],
+        chain: &impl ChainView,
+        now: u64,
+    ) {
+        let confirmed: BTreeSet<Txid> = connected.iter().flat_map(|b| b.txids()).collect();
+        let mut previous: Vec<Entry> = self.entries.drain().map(|(_, e)| e).collect();
+        previous.sort_unstable_by_key(|e| e.seq);
+        self.spent_by.clear();
+        self.by_rate.clear();
+        self.by_time.clear();
+        self.bytes = 0;
+        let returning = disconnected
+            .iter()
+            .rev()
+            .flat_map(|b| b.transactions.iter().skip(1).cloned())
+            .map(|tx| (tx, now))
+            .chain(
+                previous
+                    .into_iter()
+                    .map(|e| (Arc::unwrap_or_clone(e.tx), e.time)),
+            );
+        for (tx, time) in returning {
+            if confirmed.contains(&tx.txid()) {
+                continue;
+            }
+            if let Err(e) = self.accept(tx, chain, time) {
+                tracing::debug!(error = %e, "dropped from mempool after reorganisation");
+            }
+        }
+    }
+
+    /// A call must name a deployed contract, or one a pool transaction deploys.
+    fn check_contract_exists(
+        &self,
+        contract: &ContractAddress,
+        chain: &impl ChainView,
+    ) -> Result<(), MempoolError> {
+        let overlay = StateOverlay::new(chain.contract_state());
+        if overlay
+            .account(contract)
+            .map_err(|e| TxError::Storage(e.to_string()))?
+            .is_some()
+        {
+            return Ok(());
+        }
+        if self.entries.values().any(|e| e.deploys == Some(*contract)) {
+            Ok(())
+        } else {
+            Err(MempoolError::UnknownContract(*contract))
+        }
+    }
+
+    /// Instantiation needs code stored on chain or uploaded by a pool transaction.
+    fn check_code_exists(
+        &self,
+        hash: &Hash256,
+        chain: &impl ChainView,
+    ) -> Result<(), MempoolError> {
+        let stored = chain
+            .contract_state()
+            .get(&StateKey::code(hash))
+            .map_err(|e| TxError::Storage(e.to_string()))?
+            .is_some();
+        let pending = || {
+            self.entries.values().any(|e| {
+                matches!(&e.tx.payload, Some(Payload::Deploy { code, .. }) if code_hash(code) == *hash)
+            })
+        };
+        if stored || pending() {
+            Ok(())
+        } else {
+            Err(MempoolError::UnknownCode(*hash))
+        }
+    }
+
+    /// Transactions for a block template: highest fee rate first, parents before children,
+    /// within `max_bytes`. Returns them with their total fee.
+    pub fn template(&self, max_bytes: u64) -> (Vec<Arc<Transaction>>, Amount) {
+        let order = self.txids_by_fee_rate();
+        let mut included: BTreeSet<Txid> = BTreeSet::new();
+        let mut picked = Vec::new();
+        let mut bytes = 0u64;
+        let mut fees = Amount::ZERO;
+        let mut gas_used = 0u64;
+        let mut progress = true;
+        while progress {
+            progress = false;
+            for txid in &order {
+                if included.contains(txid) {
+                    continue;
+                }
+                let entry = &self.entries[txid];
+                let parents_in = entry.tx.inputs.iter().all(|i| {
+                    !self.entries.contains_key(&i.prevout.txid)
+                        || included.contains(&i.prevout.txid)
+                });
+                let tx_gas = payload_terms(&entry.tx).map_or(0, |t| t.gas_limit);
+                if !parents_in
+                    || bytes + entry.size > max_bytes
+                    || gas_used + tx_gas > gas::MAX_BLOCK_GAS
+                {
+                    continue;
+                }
+                included.insert(*txid);
+                bytes += entry.size;
+                gas_used += tx_gas;
+                fees = fees.checked_add(entry.fee).unwrap_or(fees);
+                picked.push(entry.tx.clone());
+                progress = true;
+            }
+        }
+        (picked, fees)
+    }
+
+    /// Encoded size helper for callers.
+    pub fn encoded_size(tx: &Transaction) -> u64 {
+        tx.encoded_size() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,269 @@
+//! Mempool policy against an in-memory [`ChainView`]: no RocksDB, no node.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use i8o8i_config::{MempoolConfig, builtin_chain_spec};
+use i8o8i_contract_engine::ContractStateReader;
+use i8o8i_contract_engine::state::MemoryState;
+use i8o8i_primitives::TxOut;
+use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
+use i8o8i_primitives::{Amount, Hash256, OutPoint, StoreError, Txid, U256};
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::staking::Ledger;
+use i8o8i_runtime::state::{ChainTimeReader, Coin, UtxoReader};
+
+use super::*;
+use crate::chain::Tip;
+use crate::view::ChainView;
+
+const NOW: u64 = 1_700_000_000;
+
+/// A chain of one block (the dev genesis) with whatever coins a test puts in its UTXO set.
+struct MemoryChain {
+    spec: ChainSpec,
+    tip: Tip,
+    coins: BTreeMap<OutPoint, Coin>,
+    confirmed: BTreeSet<Txid>,
+    state: Arc<MemoryState>,
+}
+
+impl MemoryChain {
+    fn new() -> MemoryChain {
+        let spec = ChainSpec::from_yaml(builtin_chain_spec("dev").expect("dev spec")).unwrap();
+        let genesis = spec.genesis_block();
+        MemoryChain {
+            tip: Tip {
+                hash: genesis.header.hash(),
+                header: genesis.header,
+                work: U256::from(1u64),
+            },
+            spec,
+            coins: BTreeMap::new(),
+            confirmed: BTreeSet::new(),
+            state: Arc::new(MemoryState::default()),
+        }
+    }
+
+    /// Adds a confirmed, non-coinbase coin of `value` units locked to key `seed`.
+    fn fund(&mut self, n: u8, seed: u8, value: u64) -> OutPoint {
+        let outpoint = OutPoint {
+            txid: Txid::from_byte_array([n; 32]),
+            index: 0,
+        };
+        let coin = Coin {
+            output: TxOut {
+                value: Amount::from_units(value),
+                script_pubkey: p2pkh_script(&secret_key(seed)),
+            },
+            height: 0,
+            coinbase: false,
+        };
+        self.coins.insert(outpoint, coin);
+        outpoint
+    }
+}
+
+impl UtxoReader for MemoryChain {
+    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
+        Ok(self.coins.get(outpoint).cloned())
+    }
+}
+
+impl ChainTimeReader for MemoryChain {
+    fn median_time_past_at(&self, _height: u64) -> Result<u64, StoreError> {
+        Ok(self.tip.header.time)
+    }
+}
+
+impl ChainView for MemoryChain {
+    fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+    fn chain_id(&self) -> Hash256 {
+        Hash256::from_byte_array(*self.tip.hash.as_bytes())
+    }
+    fn tip(&self) -> Tip {
+        self.tip.clone()
+    }
+    fn utxos(&self) -> &dyn UtxoReader {
+        self
+    }
+    fn tip_median_time_past(&self) -> Result<u64, StoreError> {
+        Ok(self.tip.header.time)
+    }
+    fn with_times<R>(&self, f: impl FnOnce(&dyn ChainTimeReader) -> R) -> R {
+        f(self)
+    }
+    fn is_confirmed(&self, txid: &Txid) -> Result<bool, StoreError> {
+        Ok(self.confirmed.contains(txid))
+    }
+    fn staking_ledger(&self) -> Result<Ledger, StoreError> {
+        Ok(Ledger::default())
+    }
+    fn contract_state(&self) -> Arc<dyn ContractStateReader> {
+        self.state.clone()
+    }
+}
+
+fn pool() -> Mempool {
+    Mempool::new(MempoolConfig::default())
+}
+
+#[test]
+fn a_signed_spend_is_admitted_with_its_exact_fee() {
+    let mut chain = MemoryChain::new();
+    let coin = chain.fund(1, 7, 100_000);
+    let tx = p2pkh_spend(
+        coin,
+        Amount::from_units(100_000),
+        &secret_key(7),
+        p2pkh_script(&secret_key(8)),
+        Amount::from_units(1_000),
+        &chain.chain_id(),
+    );
+    let mut pool = pool();
+    let txid = pool.accept(tx, &chain, NOW).unwrap();
+    let entry = pool.get(&txid).unwrap();
+    assert_eq!(entry.fee, Amount::from_units(1_000));
+    assert_eq!(pool.info().count, 1);
+    assert_eq!(pool.spender(&coin), Some(txid));
+}
+
+#[test]
+fn a_second_spend_of_a_pooled_coin_is_a_conflict() {
+    let mut chain = MemoryChain::new();
+    let coin = chain.fund(1, 7, 100_000);
+    let spend = |to: u8, fee: u64| {
+        p2pkh_spend(
+            coin,
+            Amount::from_units(100_000),
+            &secret_key(7),
+            p2pkh_script(&secret_key(to)),
+            Amount::from_units(fee),
+            &chain.chain_id(),
+        )
+    };
+    let mut pool = pool();
+    let first = pool.accept(spend(8, 1_000), &chain, NOW).unwrap();
+    let err = pool.accept(spend(9, 5_000), &chain, NOW).unwrap_err();
+    assert_eq!(
+        err,
+        MempoolError::Conflict {
+            outpoint: coin,
+            spent_by: first
+        }
+    );
+}
+
+#[test]
+fn a_fee_below_the_minimum_rate_is_refused_with_the_required_fee() {
+    let mut chain = MemoryChain::new();
+    let coin = chain.fund(1, 7, 100_000);
+    let tx = p2pkh_spend(
+        coin,
+        Amount::from_units(100_000),
+        &secret_key(7),
+        p2pkh_script(&secret_key(8)),
+        Amount::from_units(10),
+        &chain.chain_id(),
+    );
+    let size = tx.encoded_size() as u64;
+    let err = pool().accept(tx, &chain, NOW).unwrap_err();
+    assert_eq!(
+        err,
+        MempoolError::FeeTooLow {
+            fee: Amount::from_units(10),
+            required: Amount::from_units(size),
+            size,
+        }
+    );
+}
+
+#[test]
+fn a_spend_of_an_unknown_coin_or_with_a_wrong_key_is_invalid() {
+    let mut chain = MemoryChain::new();
+    let coin = chain.fund(1, 7, 100_000);
+    let missing = OutPoint {
+        txid: Txid::from_byte_array([9; 32]),
+        index: 0,
+    };
+    let spend = |prevout, key| {
+        p2pkh_spend(
+            prevout,
+            Amount::from_units(100_000),
+            &secret_key(key),
+            p2pkh_script(&secret_key(8)),
+            Amount::from_units(1_000),
+            &chain.chain_id(),
+        )
+    };
+    let mut pool = pool();
+    assert!(matches!(
+        pool.accept(spend(missing, 7), &chain, NOW),
+        Err(MempoolError::Invalid(TxError::MissingInput(op))) if op == missing
+    ));
+    assert!(matches!(
+        pool.accept(spend(coin, 6), &chain, NOW),
+        Err(MempoolError::Invalid(_))
+    ));
+    assert_eq!(pool.info().count, 0);
+}
+
+#[test]
+fn a_confirmed_transaction_is_already_known_and_a_child_may_spend_a_pooled_parent() {
+    let mut chain = MemoryChain::new();
+    let coin = chain.fund(1, 7, 100_000);
+    let parent = p2pkh_spend(
+        coin,
+        Amount::from_units(100_000),
+        &secret_key(7),
+        p2pkh_script(&secret_key(8)),
+        Amount::from_units(1_000),
+        &chain.chain_id(),
+    );
+    let child = p2pkh_spend(
+        OutPoint {
+            txid: parent.txid(),
+            index: 0,
+        },
+        Amount::from_units(99_000),
+        &secret_key(8),
+        p2pkh_script(&secret_key(9)),
+        Amount::from_units(1_000),
+        &chain.chain_id(),
+    );
+    let mut pool = pool();
+    pool.accept(parent.clone(), &chain, NOW).unwrap();
+    let child_id = pool.accept(child, &chain, NOW).unwrap();
+    assert_eq!(pool.info().count, 2);
+    assert_eq!(pool.txids_by_fee_rate().len(), 2);
+    assert!(pool.get(&child_id).is_some());
+
+    chain.confirmed.insert(parent.txid());
+    let mut fresh = Mempool::new(MempoolConfig::default());
+    assert_eq!(
+        fresh.accept(parent.clone(), &chain, NOW),
+        Err(MempoolError::AlreadyKnown(parent.txid()))
+    );
+}
+
+#[test]
+fn expiry_drops_transactions_older_than_the_limit() {
+    let mut chain = MemoryChain::new();
+    let coin = chain.fund(1, 7, 100_000);
+    let tx = p2pkh_spend(
+        coin,
+        Amount::from_units(100_000),
+        &secret_key(7),
+        p2pkh_script(&secret_key(8)),
+        Amount::from_units(1_000),
+        &chain.chain_id(),
+    );
+    let config = MempoolConfig::default();
+    let mut pool = Mempool::new(config.clone());
+    pool.accept(tx, &chain, NOW).unwrap();
+    assert_eq!(pool.expire(NOW + config.expiry_secs), 0);
+    assert_eq!(pool.expire(NOW + config.expiry_secs + 1), 1);
+    assert_eq!(pool.info().count, 0);
+}

@@ -1,0 +1,691 @@
+//! RocksDB storage of the chain.
+//!
+//! Column families:
+//!
+//! | family | key | value |
+//! |---|---|---|
+//! | `meta` | `tip`, `genesis` | block hash |
+//! | `block_index` | block hash | [`IndexEntry`]: header, chain work, status |
+//! | `blocks` | block hash | the block's transactions |
+//! | `height` | height (big-endian u64) | best-chain block hash |
+//! | `utxo` | txid ++ index (BE) | [`Coin`] |
+//! | `undo` | block hash | [`BlockUndo`] |
+//! | `tx_index` | txid | best-chain block hash and position |
+//! | `addr_index` | sha256(script_pubkey) ++ utxo key | [`Coin`] |
+//! | `contracts` | contract state key (`A`/`C`/`S` ‖ …, see `i8o8i_contract_engine::state`) | account, code or storage value |
+//! | `receipts` | txid | [`Receipt`] |
+//! | `events` | contract ‖ height (BE) ‖ tx position (BE u32) ‖ event index (BE u16) | [`EventRecord`] |
+//!
+//! Connecting or disconnecting a block is a single `WriteBatch` that also moves `tip`, so a
+//! crash at any moment leaves the store at a block boundary: the UTXO set, the indexes and the
+//! tip always describe the same chain.
+
+use std::path::Path;
+
+use i8o8i_contract_engine::{ContractStateReader, Event, Receipt};
+use i8o8i_primitives::StoreError;
+use i8o8i_primitives::{
+    Block, BlockHash, ContractAddress, Header, OutPoint, Transaction, Txid, U256,
+};
+use i8o8i_runtime::consensus::HeaderReader;
+use i8o8i_runtime::contract::payload_terms;
+use i8o8i_runtime::state::{
+    BlockChanges, BlockUndo, Coin, UtxoReader, UtxoSetHasher, UtxoSetInfo, is_unspendable, utxo_key,
+};
+use i8o8i_script_vm::Script;
+use parity_scale_codec::{Decode, Encode};
+use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch};
+use sha2::{Digest, Sha256};
+
+const CF_META: &str = "meta";
+const CF_INDEX: &str = "block_index";
+const CF_BLOCKS: &str = "blocks";
+const CF_HEIGHT: &str = "height";
+const CF_UTXO: &str = "utxo";
+const CF_UNDO: &str = "undo";
+const CF_TX_INDEX: &str = "tx_index";
+const CF_ADDR_INDEX: &str = "addr_index";
+/// Network bookkeeping (bans, known peers): not chain state, never in a block's write batch.
+const CF_PEERS: &str = "peers";
+const CF_CONTRACTS: &str = "contracts";
+const CF_RECEIPTS: &str = "receipts";
+const CF_EVENTS: &str = "events";
+const COLUMN_FAMILIES: [&str; 12] = [
+    CF_META,
+    CF_INDEX,
+    CF_BLOCKS,
+    CF_HEIGHT,
+    CF_UTXO,
+    CF_UNDO,
+    CF_TX_INDEX,
+    CF_ADDR_INDEX,
+    CF_PEERS,
+    CF_CONTRACTS,
+    CF_RECEIPTS,
+    CF_EVENTS,
+];
+
+/// An event with where it was emitted.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct EventRecord {
+    /// The transaction.
+    pub txid: Txid,
+    /// Height of its block.
+    pub height: u64,
+    /// The event.
+    pub event: Event,
+}
+
+fn event_key(contract: &ContractAddress, height: u64, position: u32, index: u16) -> [u8; 46] {
+    let mut k = [0u8; 46];
+    k[..32].copy_from_slice(contract.as_bytes());
+    k[32..40].copy_from_slice(&height.to_be_bytes());
+    k[40..44].copy_from_slice(&position.to_be_bytes());
+    k[44..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+const KEY_TIP: &[u8] = b"tip";
+const KEY_GENESIS: &[u8] = b"genesis";
+const KEY_IRREVERSIBLE: &[u8] = b"irreversible";
+
+/// Validation status of a stored block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub enum BlockStatus {
+    /// Header and body stored and context-free checks passed; not yet connected.
+    Stored,
+    /// Connected to the UTXO set at least once: fully valid.
+    Valid,
+    /// Failed validation; never to be connected, nor its descendants.
+    Invalid,
+}
+
+/// What the store knows about a block besides its body.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct IndexEntry {
+    /// The header.
+    pub header: Header,
+    /// Cumulative fork-choice weight from genesis to this block (big-endian U256).
+    pub chain_work: [u8; 32],
+    /// Validation status.
+    pub status: BlockStatus,
+}
+
+impl IndexEntry {
+    /// Chain work as a number.
+    pub fn work(&self) -> U256 {
+        U256::from_big_endian(&self.chain_work)
+    }
+}
+
+/// Where a confirmed transaction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct TxLocation {
+    /// The block containing it.
+    pub block: BlockHash,
+    /// Its position in the block.
+    pub position: u32,
+}
+
+fn err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::backend(e)
+}
+
+fn decode<T: Decode>(bytes: &[u8], what: &'static str) -> Result<T, StoreError> {
+    T::decode(&mut &bytes[..]).map_err(|e| StoreError::corrupt(what, e))
+}
+
+/// The key prefix grouping a script's outputs in the address index.
+pub fn script_key(script: &Script) -> [u8; 32] {
+    Sha256::digest(script.as_bytes()).into()
+}
+
+/// The chain store.
+pub struct Store {
+    db: DB,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.db.path())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`.
+    ///
+    /// # Errors
+    /// If RocksDB cannot open the directory (in use by another process, corrupt, no permission).
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        opts.set_max_open_files(512);
+        let cfs = COLUMN_FAMILIES.iter().map(|name| {
+            let mut cf_opts = Options::default();
+            cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            ColumnFamilyDescriptor::new(*name, cf_opts)
+        });
+        let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(|e| {
+            StoreError::Backend(format!("cannot open database at {}: {e}", path.display()))
+        })?;
+        Ok(Store { db })
+    }
+
+    fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
+        // Every family is created in `open`; a missing one is a broken invariant, not bad input.
+        self.db
+            .cf_handle(name)
+            .expect("column family created at open")
+    }
+
+    fn get(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db.get_cf(self.cf(cf), key).map_err(err)
+    }
+
+    fn get_hash(&self, cf: &str, key: &[u8]) -> Result<Option<BlockHash>, StoreError> {
+        match self.get(cf, key)? {
+            Some(v) => {
+                let bytes: [u8; 32] = v.as_slice().try_into().map_err(|_| {
+                    StoreError::corrupt("block hash", format!("{} bytes in {cf}", v.len()))
+                })?;
+                Ok(Some(BlockHash::from_byte_array(bytes)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The genesis hash this store was created with.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn genesis(&self) -> Result<Option<BlockHash>, StoreError> {
+        self.get_hash(CF_META, KEY_GENESIS)
+    }
+
+    /// The best-chain tip.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn tip(&self) -> Result<Option<BlockHash>, StoreError> {
+        self.get_hash(CF_META, KEY_TIP)
+    }
+
+    /// DPoS's last irreversible block `(height, hash)` as last recorded.
+    ///
+    /// # Errors
+    /// Storage failures or a corrupt record.
+    pub fn irreversible(&self) -> Result<Option<(u64, BlockHash)>, StoreError> {
+        let Some(v) = self.get(CF_META, KEY_IRREVERSIBLE)? else {
+            return Ok(None);
+        };
+        let (height, hash) = <(u64, [u8; 32])>::decode(&mut &v[..])
+            .map_err(|e| StoreError::corrupt("irreversible block", e))?;
+        Ok(Some((height, BlockHash::from_byte_array(hash))))
+    }
+
+    /// Records DPoS's last irreversible block, so a restart keeps refusing reorganisations
+    /// below it. Written on its own after the tip moved: a crash in between leaves an older
+    /// (still irreversible) record.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn put_irreversible(&self, height: u64, hash: &BlockHash) -> Result<(), StoreError> {
+        self.db
+            .put_cf(
+                self.cf(CF_META),
+                KEY_IRREVERSIBLE,
+                (height, hash.to_byte_array()).encode(),
+            )
+            .map_err(StoreError::backend)
+    }
+
+    /// Stores the genesis block and connects it (its premine outputs become coins).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn init_genesis(&self, genesis: &Block, work: U256) -> Result<(), StoreError> {
+        let hash = genesis.header.hash();
+        let entry = IndexEntry {
+            header: genesis.header.clone(),
+            chain_work: work.to_big_endian(),
+            status: BlockStatus::Valid,
+        };
+        self.put_block(genesis, &entry)?;
+        let coinbase = &genesis.transactions[0];
+        let txid = coinbase.txid();
+        // The premine is spendable at once: it is an allocation, not a mined reward.
+        let created = coinbase
+            .outputs
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| !is_unspendable(o))
+            .map(|(i, o)| {
+                (
+                    OutPoint {
+                        txid,
+                        index: i as u32,
+                    },
+                    Coin {
+                        output: o.clone(),
+                        height: 0,
+                        coinbase: false,
+                    },
+                )
+            })
+            .collect();
+        let changes = BlockChanges {
+            spent: Vec::new(),
+            created,
+            fees: i8o8i_primitives::Amount::ZERO,
+            ..BlockChanges::default()
+        };
+        self.connect(genesis, &changes)?;
+        self.db
+            .put_cf(self.cf(CF_META), KEY_GENESIS, hash.as_bytes())
+            .map_err(err)
+    }
+
+    /// Stores a block's header, body and index entry (not connected).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn put_block(&self, block: &Block, entry: &IndexEntry) -> Result<(), StoreError> {
+        let hash = block.header.hash();
+        let mut batch = WriteBatch::default();
+        batch.put_cf(
+            self.cf(CF_BLOCKS),
+            hash.as_bytes(),
+            block.transactions.encode(),
+        );
+        batch.put_cf(self.cf(CF_INDEX), hash.as_bytes(), entry.encode());
+        self.db.write(batch).map_err(err)
+    }
+
+    /// Updates a block's index entry (status changes).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn put_index_entry(&self, hash: &BlockHash, entry: &IndexEntry) -> Result<(), StoreError> {
+        self.db
+            .put_cf(self.cf(CF_INDEX), hash.as_bytes(), entry.encode())
+            .map_err(err)
+    }
+
+    /// Every index entry (loaded into memory at start-up).
+    ///
+    /// # Errors
+    /// Storage failures or corrupt records.
+    pub fn index_entries(&self) -> Result<Vec<(BlockHash, IndexEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_INDEX), IteratorMode::Start) {
+            let (k, v) = item.map_err(err)?;
+            let key: [u8; 32] = k
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::corrupt("block index key", "not 32 bytes"))?;
+            out.push((BlockHash::from_byte_array(key), decode(&v, "block index")?));
+        }
+        Ok(out)
+    }
+
+    /// A block's index entry.
+    ///
+    /// # Errors
+    /// Storage failures or a corrupt record.
+    pub fn index_entry(&self, hash: &BlockHash) -> Result<Option<IndexEntry>, StoreError> {
+        self.get(CF_INDEX, hash.as_bytes())?
+            .map(|v| decode(&v, "block index"))
+            .transpose()
+    }
+
+    /// A stored block.
+    ///
+    /// # Errors
+    /// Storage failures or a corrupt record.
+    pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        let Some(entry) = self.index_entry(hash)? else {
+            return Ok(None);
+        };
+        let Some(body) = self.get(CF_BLOCKS, hash.as_bytes())? else {
+            return Ok(None);
+        };
+        let transactions: Vec<Transaction> = decode(&body, "block body")?;
+        Ok(Some(Block {
+            header: entry.header,
+            transactions,
+        }))
+    }
+
+    /// The best-chain block hash at `height`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn hash_at(&self, height: u64) -> Result<Option<BlockHash>, StoreError> {
+        self.get_hash(CF_HEIGHT, &height.to_be_bytes())
+    }
+
+    /// Where a best-chain transaction is.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn tx_location(&self, txid: &Txid) -> Result<Option<TxLocation>, StoreError> {
+        self.get(CF_TX_INDEX, txid.as_bytes())?
+            .map(|v| decode(&v, "tx index"))
+            .transpose()
+    }
+
+    /// Unspent outputs locked by `script`, in outpoint order.
+    ///
+    /// # Errors
+    /// Storage failures or corrupt records.
+    pub fn coins_for_script(&self, script: &Script) -> Result<Vec<(OutPoint, Coin)>, StoreError> {
+        let prefix = script_key(script);
+        let mut out = Vec::new();
+        let iter = self.db.iterator_cf(
+            self.cf(CF_ADDR_INDEX),
+            IteratorMode::From(&prefix, Direction::Forward),
+        );
+        for item in iter {
+            let (k, v) = item.map_err(err)?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let (txid, index) = k[32..].split_at(32);
+            let txid: [u8; 32] = txid
+                .try_into()
+                .map_err(|_| StoreError::corrupt("address index key", "bad length"))?;
+            let index: [u8; 4] = index
+                .try_into()
+                .map_err(|_| StoreError::corrupt("address index key", "bad length"))?;
+            out.push((
+                OutPoint {
+                    txid: Txid::from_byte_array(txid),
+                    index: u32::from_be_bytes(index),
+                },
+                decode(&v, "coin")?,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn put_coin(&self, batch: &mut WriteBatch, op: &OutPoint, coin: &Coin) {
+        let key = utxo_key(op);
+        let value = coin.encode();
+        batch.put_cf(self.cf(CF_UTXO), key, &value);
+        let mut addr_key = script_key(&coin.output.script_pubkey).to_vec();
+        addr_key.extend_from_slice(&key);
+        batch.put_cf(self.cf(CF_ADDR_INDEX), addr_key, &value);
+    }
+
+    fn delete_coin(&self, batch: &mut WriteBatch, op: &OutPoint, script: &Script) {
+        let key = utxo_key(op);
+        batch.delete_cf(self.cf(CF_UTXO), key);
+        let mut addr_key = script_key(script).to_vec();
+        addr_key.extend_from_slice(&key);
+        batch.delete_cf(self.cf(CF_ADDR_INDEX), addr_key);
+    }
+
+    /// Connects `block` (already validated, `changes` from `connect_block`) and makes it the
+    /// tip, in one atomic write.
+    ///
+    /// # Errors
+    /// Storage failures; nothing is written then.
+    pub fn connect(&self, block: &Block, changes: &BlockChanges) -> Result<(), StoreError> {
+        let hash = block.header.hash();
+        let mut batch = WriteBatch::default();
+        for (op, coin) in &changes.spent {
+            self.delete_coin(&mut batch, op, &coin.output.script_pubkey);
+        }
+        for (op, coin) in &changes.created {
+            self.put_coin(&mut batch, op, coin);
+        }
+        for (key, value) in &changes.contracts.writes {
+            match value {
+                Some(v) => batch.put_cf(self.cf(CF_CONTRACTS), key, v),
+                None => batch.delete_cf(self.cf(CF_CONTRACTS), key),
+            }
+        }
+        for r in &changes.receipts {
+            batch.put_cf(self.cf(CF_RECEIPTS), r.txid.as_bytes(), r.receipt.encode());
+            for (i, event) in r.receipt.events.iter().enumerate() {
+                let record = EventRecord {
+                    txid: r.txid,
+                    height: block.header.height,
+                    event: event.clone(),
+                };
+                let key = event_key(&event.contract, block.header.height, r.position, i as u16);
+                batch.put_cf(self.cf(CF_EVENTS), key, record.encode());
+            }
+        }
+        batch.put_cf(
+            self.cf(CF_UNDO),
+            hash.as_bytes(),
+            BlockUndo {
+                spent: changes.spent.clone(),
+                appended: changes.appended.clone(),
+                contract_undo: changes.contracts.undo.clone(),
+            }
+            .encode(),
+        );
+        batch.put_cf(
+            self.cf(CF_HEIGHT),
+            block.header.height.to_be_bytes(),
+            hash.as_bytes(),
+        );
+        for (position, tx) in block.transactions.iter().enumerate() {
+            let loc = TxLocation {
+                block: hash,
+                position: position as u32,
+            };
+            batch.put_cf(self.cf(CF_TX_INDEX), tx.txid().as_bytes(), loc.encode());
+        }
+        batch.put_cf(self.cf(CF_META), KEY_TIP, hash.as_bytes());
+        self.db.write(batch).map_err(err)
+    }
+
+    /// Disconnects the tip `block`, restoring the coins it spent and making its parent the
+    /// tip, in one atomic write. Returns the undo data it applied.
+    ///
+    /// # Errors
+    /// Storage failures, or missing undo data (the block is not connected).
+    pub fn disconnect(&self, block: &Block) -> Result<BlockUndo, StoreError> {
+        let hash = block.header.hash();
+        let undo: BlockUndo = self
+            .get(CF_UNDO, hash.as_bytes())?
+            .map(|v| decode(&v, "undo"))
+            .transpose()?
+            .ok_or(StoreError::MissingBlock(hash))?;
+        let mut batch = WriteBatch::default();
+        for (op, out) in &undo.appended {
+            self.delete_coin(&mut batch, op, &out.script_pubkey);
+        }
+        for (key, value) in &undo.contract_undo {
+            match value {
+                Some(v) => batch.put_cf(self.cf(CF_CONTRACTS), key, v),
+                None => batch.delete_cf(self.cf(CF_CONTRACTS), key),
+            }
+        }
+        for (position, tx) in block.transactions.iter().enumerate() {
+            let txid = tx.txid();
+            // Only contract transactions have receipts: no read for the others.
+            let receipt = match payload_terms(tx) {
+                Some(_) => self.receipt(&txid)?,
+                None => None,
+            };
+            if let Some(receipt) = receipt {
+                for (i, event) in receipt.events.iter().enumerate() {
+                    let key = event_key(
+                        &event.contract,
+                        block.header.height,
+                        position as u32,
+                        i as u16,
+                    );
+                    batch.delete_cf(self.cf(CF_EVENTS), key);
+                }
+                batch.delete_cf(self.cf(CF_RECEIPTS), txid.as_bytes());
+            }
+            for (i, out) in tx.outputs.iter().enumerate() {
+                self.delete_coin(
+                    &mut batch,
+                    &OutPoint {
+                        txid,
+                        index: i as u32,
+                    },
+                    &out.script_pubkey,
+                );
+            }
+            batch.delete_cf(self.cf(CF_TX_INDEX), txid.as_bytes());
+        }
+        for (op, coin) in &undo.spent {
+            self.put_coin(&mut batch, op, coin);
+        }
+        batch.delete_cf(self.cf(CF_UNDO), hash.as_bytes());
+        batch.delete_cf(self.cf(CF_HEIGHT), block.header.height.to_be_bytes());
+        batch.put_cf(self.cf(CF_META), KEY_TIP, block.header.parent.as_bytes());
+        self.db.write(batch).map_err(err)?;
+        Ok(undo)
+    }
+
+    /// Summary and hash of the whole UTXO set (a full scan in key order).
+    ///
+    /// # Errors
+    /// Storage failures or corrupt records.
+    pub fn utxo_set_info(&self) -> Result<UtxoSetInfo, StoreError> {
+        let mut hasher = UtxoSetHasher::default();
+        for item in self.db.iterator_cf(self.cf(CF_UTXO), IteratorMode::Start) {
+            let (k, v) = item.map_err(err)?;
+            let key: [u8; 36] = k
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::corrupt("utxo key", "not txid ++ index"))?;
+            hasher.add(&key, &decode::<Coin>(&v, "coin")?);
+        }
+        Ok(hasher.finish())
+    }
+}
+
+/// Network records kept by the peer manager.
+impl Store {
+    /// Stores `value` under `key` in the peers family.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn put_peer_record(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.db.put_cf(self.cf(CF_PEERS), key, value).map_err(err)
+    }
+
+    /// Deletes `key` from the peers family.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn delete_peer_record(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.db.delete_cf(self.cf(CF_PEERS), key).map_err(err)
+    }
+
+    /// Every (key, value) in the peers family whose key starts with `prefix`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn peer_records(&self, prefix: &[u8]) -> Result<KeyValues, StoreError> {
+        let mut out = Vec::new();
+        let mode = IteratorMode::From(prefix, rocksdb::Direction::Forward);
+        for item in self.db.iterator_cf(self.cf(CF_PEERS), mode) {
+            let (k, v) = item.map_err(err)?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// The receipt of contract transaction `txid`, if it is in the best chain.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn receipt(&self, txid: &Txid) -> Result<Option<Receipt>, StoreError> {
+        self.get(CF_RECEIPTS, txid.as_bytes())?
+            .map(|v| decode(&v, "receipt"))
+            .transpose()
+    }
+
+    /// Events of `contract` emitted in blocks `from..=to`, in chain order, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn events(
+        &self,
+        contract: &ContractAddress,
+        from: u64,
+        to: u64,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let start = event_key(contract, from, 0, 0);
+        let mode = IteratorMode::From(&start, Direction::Forward);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_EVENTS), mode) {
+            let (k, v) = item.map_err(err)?;
+            if k.len() != 46 || &k[..32] != contract.as_bytes() {
+                break;
+            }
+            let height = u64::from_be_bytes(k[32..40].try_into().expect("8 bytes"));
+            if height > to || out.len() >= limit {
+                break;
+            }
+            out.push(decode(&v, "event")?);
+        }
+        Ok(out)
+    }
+
+    /// Every storage entry of `contract` whose key starts with `prefix`, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn contract_storage(
+        &self,
+        contract: &ContractAddress,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<KeyValues, StoreError> {
+        let start = i8o8i_contract_engine::StateKey::storage(contract, prefix);
+        let mode = IteratorMode::From(&start, Direction::Forward);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_CONTRACTS), mode) {
+            let (k, v) = item.map_err(err)?;
+            if !k.starts_with(&start) || out.len() >= limit {
+                break;
+            }
+            out.push((k[33..].to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+impl ContractStateReader for Store {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Store::get(self, CF_CONTRACTS, key)
+    }
+}
+
+/// Raw (key, value) pairs, in key order.
+pub type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
+
+impl UtxoReader for Store {
+    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
+        self.get(CF_UTXO, &utxo_key(outpoint))?
+            .map(|v| decode(&v, "coin"))
+            .transpose()
+    }
+}
+
+impl HeaderReader for Store {
+    fn header(&self, hash: &BlockHash) -> Result<Option<Header>, StoreError> {
+        Ok(self.index_entry(hash)?.map(|e| e.header))
+    }
+}

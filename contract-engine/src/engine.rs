@@ -1,0 +1,355 @@
+//! The contract engine: one wasmtime `Engine` and `Linker` per process, compiled modules cached
+//! by code hash, a fresh `Store` per execution.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    PoolingAllocationConfig, Store, StoreLimitsBuilder, Trap,
+};
+
+use crate::host::{self, HostError, HostState};
+use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
+use crate::state::{StateKey, StateOverlay};
+use crate::{ALLOWED_FEATURES, Event, ExecStatus, gas};
+use i8o8i_primitives::{ContractAddress, Hash256};
+
+/// Compiled modules kept; the least recently compiled is dropped beyond this.
+const CACHE_MODULES: usize = 256;
+
+/// Instance slots of the pooling allocator (each reserves the contract memory cap plus a
+/// guard page of address space, not memory).
+const POOL_SLOTS: u32 = 256;
+
+/// Of the pool's instance slots, how many read-only queries may hold at once. Block
+/// validation runs one execution at a time and so always finds a slot: a full pool must never
+/// turn a valid block's transaction into a failure.
+pub const QUERY_SLOTS: usize = 192;
+
+/// Which export an execution runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// The constructor (`deploy`); a module without one deploys without running code.
+    Deploy,
+    /// `call`.
+    Call,
+}
+
+/// One execution's inputs.
+#[derive(Debug, Clone)]
+pub struct ExecRequest {
+    /// Code hash of the contract (its code is in the state or given in `code`).
+    pub code_hash: Hash256,
+    /// The code, when it is not in the state yet (a deploy).
+    pub code: Option<Arc<Vec<u8>>>,
+    /// Export to run.
+    pub entry: Entry,
+    /// The contract's address.
+    pub address: ContractAddress,
+    /// The caller's script.
+    pub caller: Vec<u8>,
+    /// Value moved in with the call.
+    pub value: u64,
+    /// Balance during the call (previous balance plus `value`).
+    pub balance: u64,
+    /// Input data.
+    pub input: Vec<u8>,
+    /// Gas the execution may use, including fixed charges.
+    pub gas_limit: u64,
+    /// Gas already charged before the engine (e.g. a deploy's per-byte charge).
+    pub gas_precharged: u64,
+    /// Block height.
+    pub height: u64,
+    /// Block time.
+    pub time: u64,
+}
+
+/// What an execution produced; state writes are already in the overlay when it succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecResult {
+    /// Outcome.
+    pub status: ExecStatus,
+    /// Gas used, at most the limit.
+    pub gas_used: u64,
+    /// Return data (successful executions).
+    pub return_data: Vec<u8>,
+    /// Events (successful executions).
+    pub events: Vec<Event>,
+    /// Transfers (successful executions): (script, amount).
+    pub transfers: Vec<(Vec<u8>, u64)>,
+    /// Balance after the call (successful executions).
+    pub balance: u64,
+}
+
+/// An execution: the overlay handed back with the result.
+pub type Execution = (StateOverlay, ExecResult);
+
+/// Compiled-module cache: insertion order decides eviction.
+#[derive(Default)]
+struct Cache {
+    modules: HashMap<Hash256, InstancePre<HostState>>,
+    order: VecDeque<Hash256>,
+}
+
+/// The contract engine. Cheap to share (`Arc`); executions run concurrently.
+pub struct ContractEngine {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: Mutex<Cache>,
+    queries: AtomicUsize,
+}
+
+/// Every query slot is taken; try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the contract engine is busy ({QUERY_SLOTS} queries running)")]
+pub struct Busy;
+
+impl std::fmt::Debug for ContractEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContractEngine").finish_non_exhaustive()
+    }
+}
+
+/// The engine could not be built (a wasmtime configuration bug, not bad input).
+#[derive(Debug, thiserror::Error)]
+#[error("contract engine: {0}")]
+pub struct EngineError(String);
+
+impl ContractEngine {
+    /// Builds the deterministic engine and defines the host API.
+    ///
+    /// # Errors
+    /// [`EngineError`] if wasmtime refuses the configuration.
+    pub fn new() -> Result<ContractEngine, EngineError> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_core_instances(POOL_SLOTS)
+            .total_memories(POOL_SLOTS)
+            .total_tables(POOL_SLOTS)
+            .max_memory_size(MAX_MEMORY_PAGES as usize * 65_536)
+            .table_elements(MAX_TABLE_ELEMENTS);
+        let mut config = Config::new();
+        config
+            // Pooled instance slots: no mmap / munmap per execution, which dominated the
+            // fixed cost of a short call.
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+            .consume_fuel(true)
+            .cranelift_nan_canonicalization(true)
+            .max_wasm_stack(MAX_WASM_STACK)
+            .wasm_features(wasmtime::WasmFeatures::all(), false)
+            .wasm_features(ALLOWED_FEATURES, true)
+            // Static data is copied (and metered) the same way on every platform instead of
+            // being mapped copy-on-write where the OS allows it (wasmtime issue #14331).
+            .memory_init_cow(false)
+            // Reserve only what a contract may use: mapping and unmapping wasmtime's default
+            // 4 GiB reservation plus guard dominated the cost of a short call.
+            .memory_reservation(MAX_MEMORY_PAGES * 65_536)
+            .memory_reservation_for_growth(0)
+            .memory_guard_size(65_536);
+        let engine = Engine::new(&config).map_err(|e| EngineError(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        host::define(&mut linker).map_err(|e| EngineError(e.to_string()))?;
+        Ok(ContractEngine {
+            engine,
+            linker,
+            cache: Mutex::new(Cache::default()),
+            queries: AtomicUsize::new(0),
+        })
+    }
+
+    /// Compiles and links `code`, and caches the result under `hash`.
+    fn prepare(&self, hash: &Hash256, code: &[u8]) -> Result<InstancePre<HostState>, String> {
+        let module = Module::from_binary(&self.engine, code).map_err(|e| e.to_string())?;
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| e.to_string())?;
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.modules.insert(*hash, pre.clone()).is_none() {
+            cache.order.push_back(*hash);
+            while cache.order.len() > CACHE_MODULES {
+                if let Some(old) = cache.order.pop_front() {
+                    cache.modules.remove(&old);
+                }
+            }
+        }
+        Ok(pre)
+    }
+
+    /// Whether `hash` is compiled and cached.
+    pub fn is_cached(&self, hash: &Hash256) -> bool {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .modules
+            .contains_key(hash)
+    }
+
+    /// [`ContractEngine::execute`] for read-only queries (RPC), holding one of the
+    /// [`QUERY_SLOTS`] while it runs.
+    ///
+    /// # Errors
+    /// [`Busy`] when every query slot is taken.
+    pub fn execute_query(
+        &self,
+        overlay: StateOverlay,
+        req: ExecRequest,
+    ) -> Result<Execution, Busy> {
+        /// Gives the slot back however the execution ends.
+        struct Slot<'a>(&'a AtomicUsize);
+        impl Drop for Slot<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        let taken = self.queries.fetch_add(1, Ordering::AcqRel);
+        let _slot = Slot(&self.queries);
+        if taken >= QUERY_SLOTS {
+            return Err(Busy);
+        }
+        Ok(self.execute(overlay, req))
+    }
+
+    /// Runs `req` over `overlay`. On success the call's storage writes are merged into the
+    /// overlay; on failure the overlay is returned unchanged. Never panics on guest behaviour.
+    pub fn execute(&self, overlay: StateOverlay, req: ExecRequest) -> Execution {
+        let fail = |overlay, status, gas_used| {
+            (
+                overlay,
+                ExecResult {
+                    status,
+                    gas_used,
+                    return_data: Vec::new(),
+                    events: Vec::new(),
+                    transfers: Vec::new(),
+                    balance: 0,
+                },
+            )
+        };
+        let fixed = req.gas_precharged.saturating_add(gas::INSTANTIATE);
+        if fixed > req.gas_limit {
+            return fail(overlay, ExecStatus::OutOfGas, req.gas_limit);
+        }
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .modules
+            .get(&req.code_hash)
+            .cloned();
+        let pre = match cached {
+            Some(pre) => Ok(pre),
+            None => {
+                let code = match &req.code {
+                    Some(code) => Ok(code.to_vec()),
+                    None => overlay
+                        .get(&StateKey::code(&req.code_hash))
+                        .map_err(|e| e.to_string())
+                        .and_then(|c| c.ok_or_else(|| format!("code {} missing", req.code_hash))),
+                };
+                code.and_then(|c| self.prepare(&req.code_hash, &c))
+            }
+        };
+        let pre = match pre {
+            Ok(pre) => pre,
+            Err(e) => return fail(overlay, ExecStatus::Trapped(e), fixed),
+        };
+
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(MAX_MEMORY_PAGES as usize * 65_536)
+            .table_elements(MAX_TABLE_ELEMENTS)
+            .instances(1)
+            .memories(1)
+            .tables(1)
+            .build();
+        let state = HostState {
+            limits,
+            memory: None,
+            overlay,
+            journal: Default::default(),
+            address: req.address,
+            caller: req.caller,
+            value: req.value,
+            balance: req.balance,
+            height: req.height,
+            time: req.time,
+            input: req.input,
+            return_data: Vec::new(),
+            events: Vec::new(),
+            transfers: Vec::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        // Instantiation is charged `INSTANTIATE`, not the fuel it takes (see `gas`).
+        let budget = req.gas_limit - fixed;
+        let outcome = store
+            .set_fuel(u64::MAX / 2)
+            .and_then(|()| pre.instantiate(&mut store))
+            .and_then(|instance| {
+                store.data_mut().memory = instance.get_memory(&mut store, "memory");
+                store.set_fuel(budget)?;
+                let name = match req.entry {
+                    Entry::Deploy => "deploy",
+                    Entry::Call => "call",
+                };
+                match instance.get_typed_func::<(), ()>(&mut store, name) {
+                    Ok(f) => f.call(&mut store, ()),
+                    // Validation guarantees `call`; `deploy` is optional.
+                    Err(_) if req.entry == Entry::Deploy => Ok(()),
+                    Err(e) => Err(e),
+                }
+            });
+        let left = store.get_fuel().unwrap_or(0).min(budget);
+        let used = req.gas_limit - left;
+        let mut state = store.into_data();
+        let status = match outcome {
+            Ok(()) => ExecStatus::Success,
+            Err(e) => classify(&e),
+        };
+        match status {
+            ExecStatus::Success => {
+                state.overlay.merge(std::mem::take(&mut state.journal));
+                (
+                    state.overlay,
+                    ExecResult {
+                        status,
+                        gas_used: used,
+                        return_data: state.return_data,
+                        events: state.events,
+                        transfers: state.transfers,
+                        balance: state.balance,
+                    },
+                )
+            }
+            // Where the native stack runs out differs between platforms; charging the whole
+            // limit keeps the charge the same everywhere.
+            ExecStatus::OutOfGas => fail(state.overlay, status, req.gas_limit),
+            ExecStatus::Trapped(ref m) if m == STACK_OVERFLOW => {
+                fail(state.overlay, status, req.gas_limit)
+            }
+            other => fail(state.overlay, other, used),
+        }
+    }
+}
+
+const STACK_OVERFLOW: &str = "call stack exhausted";
+
+fn classify(e: &wasmtime::Error) -> ExecStatus {
+    if let Some(h) = e.downcast_ref::<HostError>() {
+        return match h {
+            HostError::OutOfGas => ExecStatus::OutOfGas,
+            HostError::Revert(r) => ExecStatus::Reverted(r.clone()),
+            HostError::Fault(m) => ExecStatus::Trapped(m.clone()),
+        };
+    }
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        return match trap {
+            Trap::OutOfFuel => ExecStatus::OutOfGas,
+            Trap::StackOverflow => ExecStatus::Trapped(STACK_OVERFLOW.into()),
+            other => ExecStatus::Trapped(other.to_string()),
+        };
+    }
+    // Instantiation failures (memory above the cap, …) and anything else wasmtime reports.
+    ExecStatus::Trapped(format!("{e:#}"))
+}

@@ -1,0 +1,118 @@
+//! [`ChainAccess`]: everything the network asks of the node, and the verdicts it acts on.
+//!
+//! The network never sees the node's types: it imports blocks and transactions through this
+//! trait and turns the verdicts into gossip acceptance and peer scores (reth's `BlockImport`
+//! and Lighthouse's `network_context` draw the same line). The node implements it; a test can
+//! implement it on maps.
+
+use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, U256};
+
+/// The best chain's tip as peers are told about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainTip {
+    /// Tip hash.
+    pub hash: BlockHash,
+    /// Tip height.
+    pub height: u64,
+    /// Cumulative work (slot blocks count a fixed weight each).
+    pub work: U256,
+}
+
+/// What importing a block a peer sent did: decides gossip acceptance and the peer's score.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockVerdict {
+    /// The block is now on the best chain: useful work by the sender.
+    Connected,
+    /// Valid and stored, but on a lighter branch.
+    Stored,
+    /// Already known: nothing learned.
+    AlreadyKnown,
+    /// Its parent is unknown: we are behind the sender and should sync from it.
+    UnknownParent,
+    /// It (or an ancestor) breaks a consensus rule: the sender relayed an invalid block.
+    Invalid(String),
+    /// The node failed (storage): not the sender's fault.
+    Failed(String),
+}
+
+/// What submitting a transaction a peer sent did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxVerdict {
+    /// Accepted into the pool: relay it.
+    Accepted,
+    /// Not accepted for a reason that is no fault of the sender (already known, a conflict
+    /// from an honest race, pool policy, a parent still on its way): do not relay, no penalty.
+    Ignored(String),
+    /// It breaks a consensus rule: do not relay and penalise the sender.
+    Invalid(String),
+}
+
+/// The node as the network sees it. Methods may block (RocksDB, validation): the network calls
+/// the importing ones on the blocking pool, the cheap reads on its event loop.
+pub trait ChainAccess: Send + Sync + 'static {
+    /// The chain's genesis hash (gossip topics and the status handshake carry it).
+    fn genesis(&self) -> BlockHash;
+    /// The best chain's tip.
+    fn tip(&self) -> ChainTip;
+    /// The header of `hash` if the block index knows it (stored, on any branch).
+    fn known_header(&self, hash: &BlockHash) -> Option<Header>;
+    /// Checks headers received in sync, `headers[0]` building on `parent`, without storing
+    /// them.
+    ///
+    /// # Errors
+    /// The index of the first bad header and why.
+    fn check_headers(&self, parent: &Header, headers: &[Header]) -> Result<(), (usize, String)>;
+    /// A block locator of the best chain: at most `max` hashes, dense near the tip, then
+    /// exponentially sparser, ending at genesis.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn locator(&self, max: usize) -> Result<Vec<BlockHash>, StoreError>;
+    /// Best-chain headers after the first locator hash we know, at most `max`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn headers_after(&self, locator: &[BlockHash], max: u32) -> Result<Vec<Header>, StoreError>;
+    /// A stored block.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError>;
+    /// Pooled transactions, highest fee rate first, at most `max_count` of them and
+    /// `max_bytes` encoded bytes together.
+    fn pool_transactions(&self, max_count: usize, max_bytes: usize) -> Vec<Transaction>;
+    /// Imports a block received from a peer (blocking).
+    fn import_block(&self, block: Block) -> BlockVerdict;
+    /// Submits a transaction received from a peer (blocking).
+    fn import_transaction(&self, tx: Transaction) -> TxVerdict;
+    /// The node's clock, in Unix seconds (ban expiry).
+    fn unix_now(&self) -> u64;
+    /// Whether the node is stopping (the network's event loop ends).
+    fn is_shutting_down(&self) -> bool;
+    /// The number of connected peers changed (for metrics).
+    fn peers_changed(&self, connected: usize);
+    /// Persisted peer records (bans, addresses) whose key starts with `prefix`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn peer_records(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    /// Stores a peer record.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn put_peer_record(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
+    /// Deletes a peer record.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn delete_peer_record(&self, key: &[u8]) -> Result<(), StoreError>;
+}
+
+/// Something this node made (RPC, wallet, miner, producer) for the network to gossip.
+#[derive(Debug, Clone)]
+pub enum Announcement {
+    /// A transaction accepted into the local pool.
+    Transaction(std::sync::Arc<Transaction>),
+    /// A block produced here and connected.
+    Block(std::sync::Arc<Block>),
+}

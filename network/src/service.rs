@@ -1,0 +1,998 @@
+//! The network event loop: one task owning the swarm, answering peers' sync requests, driving
+//! our own headers-first sync, relaying gossip after validation, and applying the peer
+//! manager's verdicts. Block imports run on a separate task, in order, so the loop never waits
+//! on validation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use i8o8i_primitives::{Block, BlockHash, Header, Transaction};
+use libp2p::core::ConnectedPoint;
+use libp2p::gossipsub::{IdentTopic, MessageAcceptance, MessageId};
+use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, identify, kad, noise, tcp, yamux};
+use parity_scale_codec::Encode;
+use tokio::sync::mpsc;
+
+use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::chain_access::{Announcement, BlockVerdict, ChainAccess, TxVerdict};
+use crate::codec::Bytes;
+use crate::peers::{PeerAction, PeerBook, Verdict};
+use crate::protocol::{
+    MAX_BLOCKS_PER_REQUEST, MAX_HEADERS, MAX_LOCATOR, MAX_MEMPOOL_TXS, MAX_RESPONSE_BYTES, Request,
+    Response, Status,
+};
+use crate::sync::{PeerTip, SYNC_STALL, Sync, SyncAction};
+use crate::topics::{Topic, TopicKind};
+use crate::{Command, NetInfo, NetworkError, NetworkHandle, PeerInfo};
+
+/// How often peers are asked for their status (and bans expire, scores decay).
+const STATUS_INTERVAL: Duration = Duration::from_secs(5);
+/// Key prefixes in the store's peers family.
+const BAN_PREFIX: &[u8] = b"ban/";
+const ADDR_PREFIX: &[u8] = b"addr/";
+
+/// What the network needs to start.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    /// The node's identity.
+    pub key: Keypair,
+    /// Addresses to listen on.
+    pub listen: Vec<Multiaddr>,
+    /// Peers to dial at start.
+    pub bootnodes: Vec<Multiaddr>,
+    /// Most connected peers.
+    pub max_peers: u32,
+}
+
+/// What a request we sent was for.
+#[derive(Debug)]
+enum Pending {
+    Status,
+    Headers { max: u32 },
+    Blocks(Vec<BlockHash>),
+    Mempool,
+}
+
+/// A connected peer.
+#[derive(Debug)]
+struct Peer {
+    address: Multiaddr,
+    inbound: bool,
+    agent: Option<String>,
+    status: Option<Status>,
+    /// Whether its pool transactions were asked for (once, when we caught up with it).
+    mempool_asked: bool,
+}
+
+/// A block for the importer task, from sync or gossip.
+struct ImportJob {
+    peer: PeerId,
+    block: Block,
+    gossip: Option<MessageId>,
+}
+
+struct ImportResult {
+    peer: PeerId,
+    hash: BlockHash,
+    height: u64,
+    gossip: Option<MessageId>,
+    from_sync: bool,
+    verdict: BlockVerdict,
+}
+
+struct TxResult {
+    peer: PeerId,
+    message_id: MessageId,
+    verdict: TxVerdict,
+}
+
+struct Service {
+    swarm: Swarm<Behaviour>,
+    chain: Arc<dyn ChainAccess>,
+    genesis: BlockHash,
+    blocks_topic: IdentTopic,
+    txs_topic: IdentTopic,
+    book: PeerBook,
+    peers: BTreeMap<PeerId, Peer>,
+    requests: HashMap<OutboundRequestId, (PeerId, Pending)>,
+    sync: Sync,
+    /// Blocks sync imported since the last progress line, and when that was.
+    imported_since_log: u64,
+    last_log: Option<Instant>,
+    listen_addrs: Vec<Multiaddr>,
+    imports: mpsc::Sender<ImportJob>,
+    import_results: mpsc::UnboundedReceiver<ImportResult>,
+    tx_results_tx: mpsc::UnboundedSender<TxResult>,
+    tx_results: mpsc::UnboundedReceiver<TxResult>,
+}
+
+/// Starts the network for `chain`: builds the swarm, listens, dials bootnodes and remembered
+/// peers, and spawns the event loop, which gossips what arrives on `announcements` and stops
+/// when the node shuts down (or `announcements` closes).
+///
+/// # Errors
+/// [`NetworkError`] if the transport cannot be built or an address cannot be listened on.
+pub async fn start(
+    chain: Arc<dyn ChainAccess>,
+    announcements: mpsc::Receiver<Announcement>,
+    config: NetworkConfig,
+) -> Result<NetworkHandle, NetworkError> {
+    let peer_id = config.key.public().to_peer_id();
+    let max_peers = config.max_peers;
+    let mut swarm = SwarmBuilder::with_existing_identity(config.key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| NetworkError::Setup(e.to_string()))?
+        .with_dns()
+        .map_err(|e| NetworkError::Setup(e.to_string()))?
+        .with_websocket(noise::Config::new, yamux::Config::default)
+        .await
+        .map_err(|e| NetworkError::Setup(e.to_string()))?
+        .with_behaviour(|key| Behaviour::new(key, max_peers))
+        .map_err(|e| NetworkError::Setup(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+
+    for addr in &config.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| NetworkError::Listen {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })?;
+    }
+
+    let genesis = chain.genesis();
+    let topic = |kind| IdentTopic::new(Topic { genesis, kind }.to_string());
+    let blocks_topic = topic(TopicKind::Blocks);
+    let txs_topic = topic(TopicKind::Transactions);
+    for t in [&blocks_topic, &txs_topic] {
+        swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(t)
+            .map_err(|e| NetworkError::Setup(e.to_string()))?;
+    }
+
+    let mut book = PeerBook::new();
+    let now = chain.unix_now();
+    for (key, value) in chain.peer_records(BAN_PREFIX).unwrap_or_default() {
+        let (Ok(peer), Ok(until)) = (
+            PeerId::from_bytes(&key[BAN_PREFIX.len()..]),
+            <[u8; 8]>::try_from(value.as_slice()).map(u64::from_be_bytes),
+        ) else {
+            continue;
+        };
+        if until > now {
+            book.ban(peer, until);
+            swarm.behaviour_mut().blocked.block_peer(peer);
+        } else {
+            let _ = chain.delete_peer_record(&key);
+        }
+    }
+
+    let mut dials: Vec<Multiaddr> = config.bootnodes.clone();
+    for (_, value) in chain.peer_records(ADDR_PREFIX).unwrap_or_default() {
+        if let Ok(addr) = String::from_utf8(value)
+            .unwrap_or_default()
+            .parse::<Multiaddr>()
+            && !dials.contains(&addr)
+        {
+            dials.push(addr);
+        }
+    }
+    for addr in dials.into_iter().take(max_peers as usize) {
+        if let Some(Protocol::P2p(peer)) = addr.iter().last() {
+            if peer == peer_id {
+                continue;
+            }
+            swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+        }
+        if let Err(e) = swarm.dial(addr.clone()) {
+            tracing::warn!(%addr, error = %e, "cannot dial bootnode");
+        }
+    }
+
+    let (imports, import_rx) = mpsc::channel(256);
+    let (import_results_tx, import_results) = mpsc::unbounded_channel();
+    tokio::spawn(run_importer(chain.clone(), import_rx, import_results_tx));
+    let (tx_results_tx, tx_results) = mpsc::unbounded_channel();
+
+    let (commands, command_rx) = mpsc::channel(64);
+    let service = Service {
+        swarm,
+        chain,
+        genesis,
+        blocks_topic,
+        txs_topic,
+        book,
+        peers: BTreeMap::new(),
+        requests: HashMap::new(),
+        sync: Sync::new(),
+        imported_since_log: 0,
+        last_log: None,
+        listen_addrs: Vec::new(),
+        imports,
+        import_results,
+        tx_results_tx,
+        tx_results,
+    };
+    tokio::spawn(service.run(command_rx, announcements));
+    tracing::info!(%peer_id, "network started");
+    Ok(NetworkHandle { commands, peer_id })
+}
+
+/// Imports blocks one at a time, in the order received, off the event loop.
+async fn run_importer(
+    chain: Arc<dyn ChainAccess>,
+    mut jobs: mpsc::Receiver<ImportJob>,
+    results: mpsc::UnboundedSender<ImportResult>,
+) {
+    while let Some(job) = jobs.recv().await {
+        let hash = job.block.header.hash();
+        let height = job.block.header.height;
+        let c = chain.clone();
+        let block = job.block;
+        let verdict = match tokio::task::spawn_blocking(move || c.import_block(block)).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "block import task failed");
+                continue;
+            }
+        };
+        let from_sync = job.gossip.is_none();
+        if results
+            .send(ImportResult {
+                peer: job.peer,
+                hash,
+                height,
+                gossip: job.gossip,
+                from_sync,
+                verdict,
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+impl Service {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut announcements: mpsc::Receiver<Announcement>,
+    ) {
+        let mut tick = tokio::time::interval(STATUS_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut shutdown = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                event = libp2p::futures::StreamExt::select_next_some(&mut self.swarm) => {
+                    self.on_swarm_event(event);
+                }
+                Some(cmd) = commands.recv() => self.on_command(cmd),
+                announcement = announcements.recv() => match announcement {
+                    Some(a) => self.on_announcement(a),
+                    None => return,
+                },
+                Some(result) = self.import_results.recv() => self.on_import_result(result),
+                Some(result) = self.tx_results.recv() => self.on_tx_result(result),
+                _ = tick.tick() => self.on_tick(),
+                _ = shutdown.tick() => {
+                    if self.chain.is_shutting_down() {
+                        tracing::info!("network stopped");
+                        return;
+                    }
+                }
+            }
+            self.drive_sync();
+        }
+    }
+
+    fn now(&self) -> u64 {
+        self.chain.unix_now()
+    }
+
+    fn our_status(&self) -> Status {
+        let tip = self.chain.tip();
+        Status {
+            genesis: self.genesis,
+            best_hash: tip.hash,
+            best_height: tip.height,
+            best_work: tip.work.to_big_endian(),
+        }
+    }
+
+    fn send(&mut self, peer: PeerId, request: Request, pending: Pending) {
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, request.encode());
+        self.requests.insert(id, (peer, pending));
+    }
+
+    /// Applies `action` by `peer`, banning it if its score says so.
+    fn report(&mut self, peer: PeerId, action: PeerAction) {
+        let now = self.now();
+        if let Verdict::Ban { until } = self.book.report(peer, action, now) {
+            tracing::warn!(%peer, ?action, "banning peer");
+            self.apply_ban(peer, until);
+        } else if action != PeerAction::UsefulBlock {
+            tracing::debug!(%peer, ?action, "peer penalised");
+        }
+    }
+
+    fn apply_ban(&mut self, peer: PeerId, until: u64) {
+        self.book.ban(peer, until);
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+        self.swarm.behaviour_mut().kad.remove_peer(&peer);
+        let mut key = BAN_PREFIX.to_vec();
+        key.extend(peer.to_bytes());
+        if let Err(e) = self.chain.put_peer_record(&key, &until.to_be_bytes()) {
+            tracing::warn!(error = %e, "cannot persist ban");
+        }
+        let mut key = ADDR_PREFIX.to_vec();
+        key.extend(peer.to_bytes());
+        let _ = self.chain.delete_peer_record(&key);
+        let _ = self.swarm.disconnect_peer_id(peer);
+    }
+
+    fn on_tick(&mut self) {
+        let now = self.now();
+        for peer in self.book.update_at(now) {
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            let mut key = BAN_PREFIX.to_vec();
+            key.extend(peer.to_bytes());
+            let _ = self.chain.delete_peer_record(&key);
+        }
+        if self.sync.stalled(Instant::now()) {
+            tracing::warn!(
+                queued = self.sync.queued(),
+                "sync made no progress for {} s; starting again from the tip",
+                SYNC_STALL.as_secs()
+            );
+            self.sync.reset();
+        }
+        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for peer in peers {
+            self.send(peer, Request::Status, Pending::Status);
+        }
+        if self.peers.len() < 2 {
+            let _ = self.swarm.behaviour_mut().kad.bootstrap();
+        }
+        self.redial_known_peers(now);
+    }
+
+    /// Below the outbound target, dials peers the routing table knows but we are not
+    /// connected to. Kademlia only reports routing *changes*, so without this a peer that
+    /// dropped (or whose ban lapsed) would never be dialled again, and a healed partition
+    /// could stay split.
+    fn redial_known_peers(&mut self, now: u64) {
+        let wanted = self.max_outbound().saturating_sub(self.peers.len());
+        if wanted == 0 {
+            return;
+        }
+        let known: Vec<PeerId> = self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .kbuckets()
+            .flat_map(|bucket| {
+                bucket
+                    .iter()
+                    .map(|entry| *entry.node.key.preimage())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let local = *self.swarm.local_peer_id();
+        for peer in known
+            .into_iter()
+            .filter(|p| *p != local && !self.peers.contains_key(p) && !self.book.is_banned(p, now))
+            .take(wanted)
+        {
+            let _ = self.swarm.dial(peer);
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Info(reply) => {
+                let peer_id = *self.swarm.local_peer_id();
+                let listen_addresses = self
+                    .listen_addrs
+                    .iter()
+                    .map(|a| a.clone().with(Protocol::P2p(peer_id)))
+                    .collect();
+                let _ = reply.send(NetInfo {
+                    peer_id,
+                    listen_addresses,
+                    peers: self.peers.len(),
+                });
+            }
+            Command::Peers(reply) => {
+                let now = self.now();
+                let list = self
+                    .peers
+                    .iter()
+                    .map(|(id, p)| PeerInfo {
+                        id: *id,
+                        address: p.address.clone(),
+                        inbound: p.inbound,
+                        score: self.book.score(id, now),
+                        agent: p.agent.clone(),
+                        best_height: p.status.as_ref().map(|s| s.best_height),
+                    })
+                    .collect();
+                let _ = reply.send(list);
+            }
+            Command::AddPeer(addr, reply) => {
+                if let Some(Protocol::P2p(peer)) = addr.iter().last() {
+                    self.swarm
+                        .behaviour_mut()
+                        .kad
+                        .add_address(&peer, addr.clone());
+                }
+                let result = self
+                    .swarm
+                    .dial(addr.clone())
+                    .map_err(|e| NetworkError::Dial {
+                        addr: addr.to_string(),
+                        reason: e.to_string(),
+                    });
+                let _ = reply.send(result);
+            }
+            Command::RemovePeer(peer, reply) => {
+                let _ = reply.send(self.swarm.disconnect_peer_id(peer).is_ok());
+            }
+            Command::Ban(peer, secs, reply) => {
+                let until = self.now().saturating_add(secs);
+                self.apply_ban(peer, until);
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn on_announcement(&mut self, announcement: Announcement) {
+        match announcement {
+            Announcement::Transaction(tx) => self.publish(self.txs_topic.clone(), tx.encode()),
+            Announcement::Block(block) => self.publish(self.blocks_topic.clone(), block.encode()),
+        }
+    }
+
+    fn publish(&mut self, topic: IdentTopic, data: Vec<u8>) {
+        if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(topic, data) {
+            // No peers yet, or a duplicate: gossip is best effort, sync catches up.
+            tracing::debug!(error = %e, "gossip publish skipped");
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                self.listen_addrs.push(address);
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                self.listen_addrs.retain(|a| a != &address);
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                if self.book.is_banned(&peer_id, self.now()) {
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                if num_established.get() > 1 {
+                    return;
+                }
+                let (address, inbound) = match &endpoint {
+                    ConnectedPoint::Dialer { address, .. } => (address.clone(), false),
+                    ConnectedPoint::Listener { send_back_addr, .. } => {
+                        (send_back_addr.clone(), true)
+                    }
+                };
+                if !inbound {
+                    let mut key = ADDR_PREFIX.to_vec();
+                    key.extend(peer_id.to_bytes());
+                    let full = address.clone().with_p2p(peer_id).unwrap_or(address.clone());
+                    let _ = self
+                        .chain
+                        .put_peer_record(&key, full.to_string().as_bytes());
+                }
+                tracing::info!(peer = %peer_id, %address, inbound, "peer connected");
+                self.peers.insert(
+                    peer_id,
+                    Peer {
+                        address,
+                        inbound,
+                        agent: None,
+                        status: None,
+                        mempool_asked: false,
+                    },
+                );
+                self.chain.peers_changed(self.peers.len());
+                self.send(peer_id, Request::Status, Pending::Status);
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                tracing::info!(peer = %peer_id, "peer disconnected");
+                self.peers.remove(&peer_id);
+                self.chain.peers_changed(self.peers.len());
+                self.forget_requests_of(peer_id);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                if info.protocol_version != super::behaviour::IDENTIFY_PROTOCOL {
+                    tracing::debug!(peer = %peer_id, version = %info.protocol_version, "not an i8o8i node");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                for addr in info.listen_addrs {
+                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                }
+                if let Some(p) = self.peers.get_mut(&peer_id) {
+                    p.agent = Some(info.agent_version);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
+                peer, ..
+            })) if !self.peers.contains_key(&peer)
+                && self.peers.len() < self.max_outbound()
+                && !self.book.is_banned(&peer, self.now()) =>
+            {
+                let _ = self.swarm.dial(peer);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(
+                libp2p::gossipsub::Event::Message {
+                    propagation_source,
+                    message_id,
+                    message,
+                },
+            )) => self.on_gossip(propagation_source, message_id, message),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event),
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                tracing::debug!(?peer_id, error = %error, "dial failed");
+            }
+            _ => {}
+        }
+    }
+
+    fn max_outbound(&self) -> usize {
+        // Leave room for inbound peers.
+        8
+    }
+
+    fn forget_requests_of(&mut self, peer: PeerId) {
+        self.requests.retain(|_, (p, _)| *p != peer);
+        self.sync.peer_gone(peer);
+    }
+
+    fn on_gossip(
+        &mut self,
+        source: PeerId,
+        message_id: MessageId,
+        message: libp2p::gossipsub::Message,
+    ) {
+        let kind = message
+            .topic
+            .as_str()
+            .parse::<Topic>()
+            .ok()
+            .filter(|t| t.genesis == self.genesis)
+            .map(|t| t.kind);
+        let gossip = &mut self.swarm.behaviour_mut().gossipsub;
+        match kind {
+            Some(TopicKind::Blocks) => match Block::decode_strict(&message.data) {
+                Ok(block) => {
+                    if self.chain.known_header(&block.header.hash()).is_some() {
+                        gossip.report_message_validation_result(
+                            &message_id,
+                            &source,
+                            MessageAcceptance::Ignore,
+                        );
+                        return;
+                    }
+                    let job = ImportJob {
+                        peer: source,
+                        block,
+                        gossip: Some(message_id.clone()),
+                    };
+                    if self.imports.try_send(job).is_err() {
+                        // The importer is busy syncing; the block will come through sync.
+                        gossip.report_message_validation_result(
+                            &message_id,
+                            &source,
+                            MessageAcceptance::Ignore,
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(peer = %source, error = %e, "undecodable gossip block");
+                    gossip.report_message_validation_result(
+                        &message_id,
+                        &source,
+                        MessageAcceptance::Reject,
+                    );
+                    self.report(source, PeerAction::Malformed);
+                }
+            },
+            Some(TopicKind::Transactions) => match Transaction::decode_strict(&message.data) {
+                Ok(tx) => {
+                    let chain = self.chain.clone();
+                    let results = self.tx_results_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let verdict = chain.import_transaction(tx);
+                        let _ = results.send(TxResult {
+                            peer: source,
+                            message_id,
+                            verdict,
+                        });
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(peer = %source, error = %e, "undecodable gossip transaction");
+                    gossip.report_message_validation_result(
+                        &message_id,
+                        &source,
+                        MessageAcceptance::Reject,
+                    );
+                    self.report(source, PeerAction::Malformed);
+                }
+            },
+            None => {
+                gossip.report_message_validation_result(
+                    &message_id,
+                    &source,
+                    MessageAcceptance::Reject,
+                );
+            }
+        }
+    }
+
+    fn on_tx_result(&mut self, r: TxResult) {
+        let acceptance = match &r.verdict {
+            TxVerdict::Accepted => MessageAcceptance::Accept,
+            TxVerdict::Ignored(_) => MessageAcceptance::Ignore,
+            TxVerdict::Invalid(reason) => {
+                tracing::debug!(peer = %r.peer, %reason, "invalid gossip transaction");
+                MessageAcceptance::Reject
+            }
+        };
+        if acceptance == MessageAcceptance::Reject {
+            self.report(r.peer, PeerAction::InvalidTransaction);
+        }
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&r.message_id, &r.peer, acceptance);
+    }
+
+    fn on_import_result(&mut self, r: ImportResult) {
+        let (acceptance, action) = match &r.verdict {
+            BlockVerdict::Invalid(reason) => {
+                tracing::debug!(peer = %r.peer, hash = %r.hash, %reason, "invalid block from peer");
+                (MessageAcceptance::Reject, Some(PeerAction::InvalidBlock))
+            }
+            BlockVerdict::AlreadyKnown => (MessageAcceptance::Ignore, None),
+            BlockVerdict::Connected | BlockVerdict::Stored => {
+                if r.from_sync {
+                    self.imported_since_log += 1;
+                }
+                let useful = r.verdict == BlockVerdict::Connected;
+                (
+                    MessageAcceptance::Accept,
+                    useful.then_some(PeerAction::UsefulBlock),
+                )
+            }
+            BlockVerdict::UnknownParent => {
+                // We are behind this peer: ask where it is, sync follows.
+                self.send(r.peer, Request::Status, Pending::Status);
+                (MessageAcceptance::Ignore, None)
+            }
+            BlockVerdict::Failed(e) => {
+                tracing::error!(error = %e, "storage failure importing a block");
+                (MessageAcceptance::Ignore, None)
+            }
+        };
+        if let Some(id) = &r.gossip {
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .report_message_validation_result(id, &r.peer, acceptance);
+        }
+        if r.from_sync {
+            let valid = acceptance != MessageAcceptance::Reject;
+            if !valid {
+                tracing::warn!(peer = %r.peer, hash = %r.hash, height = r.height, "synced block invalid");
+            }
+            self.sync.imported(valid);
+        }
+        if let Some(action) = action {
+            self.report(r.peer, action);
+        }
+    }
+
+    fn on_sync_event(&mut self, event: request_response::Event<Bytes, Bytes>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => self.on_request(peer, &request, channel),
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                let Some((_, pending)) = self.requests.remove(&request_id) else {
+                    return;
+                };
+                match Response::decode_bytes(&response) {
+                    Ok(response) => self.on_response(peer, pending, response),
+                    Err(e) => {
+                        tracing::debug!(%peer, error = %e, "undecodable sync response");
+                        self.undo_pending(peer, pending);
+                        self.report(peer, PeerAction::Malformed);
+                    }
+                }
+            }
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some((_, pending)) = self.requests.remove(&request_id) {
+                    tracing::debug!(%peer, %error, "sync request failed");
+                    self.undo_pending(peer, pending);
+                    if matches!(error, request_response::OutboundFailure::Timeout) {
+                        self.report(peer, PeerAction::Timeout);
+                    }
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, %error, "inbound sync request failed");
+                if matches!(error, request_response::InboundFailure::Io(_)) {
+                    // Oversized or cut-off request.
+                    self.report(peer, PeerAction::Malformed);
+                }
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn undo_pending(&mut self, peer: PeerId, pending: Pending) {
+        match pending {
+            Pending::Status | Pending::Mempool => {}
+            Pending::Headers { .. } => self.sync.headers_failed(peer),
+            Pending::Blocks(hashes) => self.sync.blocks_failed(peer, &hashes),
+        }
+    }
+
+    fn respond(&mut self, channel: ResponseChannel<Bytes>, response: Response) {
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, response.encode());
+    }
+
+    fn on_request(&mut self, peer: PeerId, bytes: &[u8], channel: ResponseChannel<Bytes>) {
+        let request = match Request::decode_bytes(bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                self.respond(channel, Response::Refused(e.to_string()));
+                self.report(peer, PeerAction::Malformed);
+                return;
+            }
+        };
+        let chain = self.chain.clone();
+        let response = match request {
+            Request::Status => Response::Status(self.our_status()),
+            Request::Headers { locator, max } => {
+                if locator.len() > MAX_LOCATOR {
+                    self.report(peer, PeerAction::Malformed);
+                    Response::Refused(format!("locator over {MAX_LOCATOR} hashes"))
+                } else {
+                    match chain.headers_after(&locator, max.min(MAX_HEADERS)) {
+                        Ok(h) => Response::Headers(h),
+                        Err(e) => Response::Refused(format!("storage: {e}")),
+                    }
+                }
+            }
+            Request::Blocks(hashes) => {
+                if hashes.len() > MAX_BLOCKS_PER_REQUEST {
+                    self.report(peer, PeerAction::Malformed);
+                    Response::Refused(format!("over {MAX_BLOCKS_PER_REQUEST} blocks"))
+                } else {
+                    let mut blocks = Vec::new();
+                    let mut size = 0usize;
+                    for h in hashes {
+                        match chain.block(&h) {
+                            Ok(Some(b)) => {
+                                size += b.encoded_size();
+                                if size > MAX_RESPONSE_BYTES - 1024 && !blocks.is_empty() {
+                                    break;
+                                }
+                                blocks.push(b);
+                            }
+                            _ => break,
+                        }
+                    }
+                    Response::Blocks(blocks)
+                }
+            }
+            Request::MempoolTxs => {
+                Response::Txs(chain.pool_transactions(MAX_MEMPOOL_TXS, MAX_RESPONSE_BYTES - 1024))
+            }
+        };
+        self.respond(channel, response);
+    }
+
+    fn on_response(&mut self, peer: PeerId, pending: Pending, response: Response) {
+        match (pending, response) {
+            (Pending::Status, Response::Status(status)) => {
+                if status.genesis != self.genesis {
+                    tracing::info!(%peer, "peer is on another chain; disconnecting");
+                    let _ = self.swarm.disconnect_peer_id(peer);
+                    return;
+                }
+                let caught_up = self.chain.tip().work >= status.work();
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.status = Some(status);
+                    if caught_up && !p.mempool_asked {
+                        p.mempool_asked = true;
+                        self.send(peer, Request::MempoolTxs, Pending::Mempool);
+                    }
+                }
+            }
+            (Pending::Mempool, Response::Txs(txs)) => {
+                if txs.len() > MAX_MEMPOOL_TXS {
+                    self.report(peer, PeerAction::Malformed);
+                    return;
+                }
+                // Submitted like gossip, off the event loop; refusals are normal (already
+                // known, spent meanwhile) and cost the peer nothing.
+                let chain = self.chain.clone();
+                tokio::task::spawn_blocking(move || {
+                    let accepted = txs
+                        .into_iter()
+                        .filter(|tx| chain.import_transaction(tx.clone()) == TxVerdict::Accepted)
+                        .count();
+                    tracing::debug!(%peer, accepted, "pool transactions from a peer");
+                });
+            }
+            (Pending::Headers { max }, Response::Headers(headers)) => {
+                self.on_headers(peer, max, headers);
+            }
+            (Pending::Blocks(asked), Response::Blocks(blocks)) => {
+                let actions = self.sync.on_blocks(peer, &asked, blocks, Instant::now());
+                self.apply(actions);
+            }
+            (pending, Response::Refused(reason)) => {
+                tracing::debug!(%peer, %reason, "sync request refused");
+                self.undo_pending(peer, pending);
+            }
+            (pending, _) => {
+                self.undo_pending(peer, pending);
+                self.report(peer, PeerAction::Malformed);
+            }
+        }
+    }
+
+    fn on_headers(&mut self, peer: PeerId, max: u32, headers: Vec<Header>) {
+        let actions = self
+            .sync
+            .on_headers(&*self.chain, peer, max, headers, Instant::now());
+        self.apply(actions);
+    }
+
+    /// Sends what sync asked for and applies its peer reports.
+    fn apply(&mut self, actions: Vec<SyncAction>) {
+        for action in actions {
+            match action {
+                SyncAction::RequestHeaders { peer, locator, max } => {
+                    self.send(
+                        peer,
+                        Request::Headers { locator, max },
+                        Pending::Headers { max },
+                    );
+                }
+                SyncAction::RequestBlocks { peer, hashes } => {
+                    self.send(
+                        peer,
+                        Request::Blocks(hashes.clone()),
+                        Pending::Blocks(hashes),
+                    );
+                }
+                SyncAction::Report { peer, action } => self.report(peer, action),
+            }
+        }
+    }
+
+    /// Starts header rounds, hands out body downloads, feeds the importer.
+    fn drive_sync(&mut self) {
+        let now = Instant::now();
+        let peers: Vec<(PeerId, PeerTip)> = self
+            .peers
+            .iter()
+            .filter_map(|(id, p)| {
+                p.status.as_ref().map(|s| {
+                    (
+                        *id,
+                        PeerTip {
+                            hash: s.best_hash,
+                            height: s.best_height,
+                            work: s.work(),
+                        },
+                    )
+                })
+            })
+            .collect();
+        let actions = self.sync.poll(&*self.chain, &peers, now);
+        self.apply(actions);
+        // Imports, strictly in chain order.
+        while let Some((peer, block)) = self.sync.next_import(now) {
+            let job = ImportJob {
+                peer,
+                block,
+                gossip: None,
+            };
+            match self.imports.try_send(job) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(job)) => {
+                    self.sync.unimported(job.peer, job.block);
+                    break;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            }
+        }
+        self.log_progress(self.chain.tip().height);
+    }
+
+    fn log_progress(&mut self, height: u64) {
+        let now = std::time::Instant::now();
+        let last = *self.last_log.get_or_insert(now);
+        let elapsed = now.duration_since(last);
+        if elapsed >= Duration::from_secs(5) && self.imported_since_log > 0 {
+            let target = self
+                .peers
+                .values()
+                .filter_map(|p| p.status.as_ref().map(|s| s.best_height))
+                .max()
+                .unwrap_or(height)
+                .max(height);
+            let rate = self.imported_since_log * 1000 / (elapsed.as_millis().max(1) as u64);
+            tracing::info!(height, target, blocks_per_sec = rate, "syncing");
+            self.imported_since_log = 0;
+            self.last_log = Some(now);
+        }
+    }
+}

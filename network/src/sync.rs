@@ -1,0 +1,354 @@
+//! Headers-first sync as a state machine: it is told what peers said and what the importer did,
+//! and answers with the requests it wants sent ([`SyncAction`]); the service turns those into
+//! libp2p requests. Nothing here touches a socket, so sync is unit tested with a map-based
+//! [`ChainAccess`] and made-up peers (Lighthouse's `TestRig` is the model).
+//!
+//! One round: ask the heaviest peer ahead of us for headers after our locator, check them
+//! ([`ChainAccess::check_headers`]) and queue them; hand out body downloads (at most
+//! [`MAX_BLOCKS_PER_REQUEST`] per request, one outstanding request per peer, within
+//! [`DOWNLOAD_WINDOW`] of the queue's front, only to peers that have them); release arrived
+//! bodies to the importer strictly in chain order. A full headers answer continues the round
+//! from the queue's back. A round without progress for [`SYNC_STALL`] is dropped and starts
+//! again from the tip.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use i8o8i_primitives::{Block, BlockHash, Header, U256};
+use libp2p::PeerId;
+
+use crate::chain_access::ChainAccess;
+use crate::peers::PeerAction;
+use crate::protocol::{MAX_BLOCKS_PER_REQUEST, MAX_HEADERS, MAX_LOCATOR};
+
+/// How far past the queue's front bodies are downloaded: bounds the memory held by bodies that
+/// arrived out of order.
+pub const DOWNLOAD_WINDOW: usize = 1_024;
+
+/// A sync that has made no progress for this long is dropped and started again from the tip:
+/// its queue may wait on bodies no connected peer can serve any more (a peer that left, a
+/// branch everybody abandoned), and while the queue is not empty no new header round starts.
+pub const SYNC_STALL: Duration = Duration::from_secs(20);
+
+/// What a peer last told us of its best chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerTip {
+    /// Its best block.
+    pub hash: BlockHash,
+    /// Its height.
+    pub height: u64,
+    /// Its cumulative work.
+    pub work: U256,
+}
+
+/// What sync wants done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncAction {
+    /// Ask `peer` for at most `max` best-chain headers after the first hash of `locator` it
+    /// knows.
+    RequestHeaders {
+        /// The peer.
+        peer: PeerId,
+        /// Our locator (the queue's back first while a round continues).
+        locator: Vec<BlockHash>,
+        /// How many.
+        max: u32,
+    },
+    /// Ask `peer` for these blocks.
+    RequestBlocks {
+        /// The peer.
+        peer: PeerId,
+        /// The hashes, in chain order.
+        hashes: Vec<BlockHash>,
+    },
+    /// Score `peer` for what it sent.
+    Report {
+        /// The peer.
+        peer: PeerId,
+        /// What it did.
+        action: PeerAction,
+    },
+}
+
+/// Headers-first sync state.
+#[derive(Debug, Default)]
+pub struct Sync {
+    /// The peer we are fetching headers from, if a round is running.
+    headers_from: Option<PeerId>,
+    /// Checked headers whose blocks are not yet imported, in chain order.
+    queue: VecDeque<Header>,
+    /// Bodies asked for, and from whom.
+    requested: HashMap<BlockHash, PeerId>,
+    /// Peers with an outstanding blocks request (one per peer at a time).
+    downloading: HashSet<PeerId>,
+    /// Bodies received, waiting for their turn to be imported.
+    arrived: HashMap<BlockHash, (PeerId, Block)>,
+    /// Blocks handed to the importer and not yet reported back.
+    importing: usize,
+    /// When headers or bodies last arrived or a block went to the importer.
+    last_progress: Option<Instant>,
+}
+
+impl Sync {
+    /// A sync with nothing to do.
+    pub fn new() -> Sync {
+        Sync::default()
+    }
+
+    /// Headers queued for download and import.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Blocks handed to the importer and not yet reported back.
+    pub fn importing(&self) -> usize {
+        self.importing
+    }
+
+    /// The peer of the running header round.
+    pub fn headers_from(&self) -> Option<PeerId> {
+        self.headers_from
+    }
+
+    /// Whether `peer` has a blocks request outstanding.
+    pub fn is_downloading(&self, peer: &PeerId) -> bool {
+        self.downloading.contains(peer)
+    }
+
+    fn progressed(&mut self, now: Instant) {
+        self.last_progress = Some(now);
+    }
+
+    /// What to ask for now: a header round from the heaviest peer ahead of us (if none runs
+    /// and the queue is empty), and the next body batch for every idle peer that has it.
+    pub fn poll(
+        &mut self,
+        chain: &dyn ChainAccess,
+        peers: &[(PeerId, PeerTip)],
+        now: Instant,
+    ) -> Vec<SyncAction> {
+        let mut actions = Vec::new();
+        if self.headers_from.is_none() && self.queue.is_empty() {
+            let tip = chain.tip();
+            let best = peers
+                .iter()
+                .filter(|(_, p)| p.work > tip.work && chain.known_header(&p.hash).is_none())
+                .max_by(|a, b| a.1.work.cmp(&b.1.work).then(b.0.cmp(&a.0)));
+            if let Some((peer, _)) = best {
+                self.headers_from = Some(*peer);
+                self.progressed(now);
+                actions.push(SyncAction::RequestHeaders {
+                    peer: *peer,
+                    locator: chain.locator(MAX_LOCATOR).unwrap_or_default(),
+                    max: MAX_HEADERS,
+                });
+            }
+        }
+        for (peer, tip) in peers {
+            if self.downloading.contains(peer) {
+                continue;
+            }
+            let batch: Vec<BlockHash> = self
+                .queue
+                .iter()
+                .take(DOWNLOAD_WINDOW)
+                .filter(|h| h.height <= tip.height)
+                .map(Header::hash)
+                .filter(|h| !self.requested.contains_key(h) && !self.arrived.contains_key(h))
+                .take(MAX_BLOCKS_PER_REQUEST)
+                .collect();
+            if batch.is_empty() {
+                continue;
+            }
+            for h in &batch {
+                self.requested.insert(*h, *peer);
+            }
+            self.downloading.insert(*peer);
+            actions.push(SyncAction::RequestBlocks {
+                peer: *peer,
+                hashes: batch,
+            });
+        }
+        actions
+    }
+
+    /// The next arrived block in chain order, for the importer. A caller whose importer is
+    /// full gives it back with [`Sync::unimported`].
+    pub fn next_import(&mut self, now: Instant) -> Option<(PeerId, Block)> {
+        let hash = self.queue.front()?.hash();
+        let (peer, block) = self.arrived.remove(&hash)?;
+        self.queue.pop_front();
+        self.importing += 1;
+        self.progressed(now);
+        Some((peer, block))
+    }
+
+    /// Gives back a block [`Sync::next_import`] returned that the importer could not take.
+    pub fn unimported(&mut self, peer: PeerId, block: Block) {
+        self.importing = self.importing.saturating_sub(1);
+        self.queue.push_front(block.header.clone());
+        self.arrived.insert(block.header.hash(), (peer, block));
+    }
+
+    /// `peer` answered our headers request (for at most `max`) with `headers`.
+    pub fn on_headers(
+        &mut self,
+        chain: &dyn ChainAccess,
+        peer: PeerId,
+        max: u32,
+        headers: Vec<Header>,
+        now: Instant,
+    ) -> Vec<SyncAction> {
+        if self.headers_from != Some(peer) {
+            return Vec::new();
+        }
+        let report = |action| vec![SyncAction::Report { peer, action }];
+        if headers.len() as u64 > u64::from(max) {
+            self.headers_from = None;
+            return report(PeerAction::Malformed);
+        }
+        let full = max > 0 && headers.len() as u64 == u64::from(max);
+        // Skip what we already have; the rest must hang off a known block or our queue.
+        let fresh: Vec<Header> = headers
+            .into_iter()
+            .skip_while(|h| chain.known_header(&h.hash()).is_some())
+            .collect();
+        let Some(first) = fresh.first() else {
+            self.headers_from = None;
+            return Vec::new();
+        };
+        let parent = match self.queue.back() {
+            Some(back) if back.hash() == first.parent => Some(back.clone()),
+            _ => chain.known_header(&first.parent).inspect(|_| {
+                // A new branch: what was queued belongs to another one.
+                self.queue.clear();
+                self.requested.clear();
+                self.arrived.clear();
+            }),
+        };
+        let Some(parent) = parent else {
+            self.headers_from = None;
+            return report(PeerAction::InvalidHeaders);
+        };
+        if let Err((index, error)) = chain.check_headers(&parent, &fresh) {
+            tracing::warn!(%peer, index, %error, "invalid headers");
+            self.headers_from = None;
+            return report(PeerAction::InvalidHeaders);
+        }
+        tracing::info!(
+            from = fresh[0].height,
+            to = fresh[fresh.len() - 1].height,
+            "headers received"
+        );
+        self.queue.extend(fresh);
+        self.progressed(now);
+        if !full {
+            self.headers_from = None;
+            return Vec::new();
+        }
+        let mut locator: Vec<BlockHash> = self.queue.back().map(Header::hash).into_iter().collect();
+        locator.extend(chain.locator(MAX_LOCATOR - 1).unwrap_or_default());
+        vec![SyncAction::RequestHeaders {
+            peer,
+            locator,
+            max: MAX_HEADERS,
+        }]
+    }
+
+    /// `peer` answered our request for `asked` with `blocks`. A block we did not ask for is
+    /// malformed; what it left out may be asked of others.
+    pub fn on_blocks(
+        &mut self,
+        peer: PeerId,
+        asked: &[BlockHash],
+        blocks: Vec<Block>,
+        now: Instant,
+    ) -> Vec<SyncAction> {
+        self.downloading.remove(&peer);
+        let asked_set: HashSet<&BlockHash> = asked.iter().collect();
+        let mut actions = Vec::new();
+        let mut got = HashSet::new();
+        for block in blocks {
+            let hash = block.header.hash();
+            if !asked_set.contains(&hash) {
+                actions.push(SyncAction::Report {
+                    peer,
+                    action: PeerAction::Malformed,
+                });
+                continue;
+            }
+            got.insert(hash);
+            if self.requested.remove(&hash).is_some() {
+                self.arrived.insert(hash, (peer, block));
+                self.progressed(now);
+            }
+        }
+        for h in asked {
+            if !got.contains(h) && self.requested.get(h) == Some(&peer) {
+                self.requested.remove(h);
+            }
+        }
+        actions
+    }
+
+    /// A headers request to `peer` failed or was refused: the round ends.
+    pub fn headers_failed(&mut self, peer: PeerId) {
+        if self.headers_from == Some(peer) {
+            self.headers_from = None;
+        }
+    }
+
+    /// A blocks request to `peer` for `hashes` failed or was refused: they may be asked of
+    /// others.
+    pub fn blocks_failed(&mut self, peer: PeerId, hashes: &[BlockHash]) {
+        for h in hashes {
+            if self.requested.get(h) == Some(&peer) {
+                self.requested.remove(h);
+            }
+        }
+        self.downloading.remove(&peer);
+    }
+
+    /// `peer` disconnected: whatever it was asked is open again.
+    pub fn peer_gone(&mut self, peer: PeerId) {
+        self.requested.retain(|_, p| *p != peer);
+        self.downloading.remove(&peer);
+        self.headers_failed(peer);
+    }
+
+    /// The importer reported a block sync handed it; an invalid one ends the round (the rest
+    /// of that branch is built on it).
+    pub fn imported(&mut self, valid: bool) {
+        self.importing = self.importing.saturating_sub(1);
+        if !valid {
+            self.reset();
+        }
+    }
+
+    /// Whether a round is running that has not moved for [`SYNC_STALL`].
+    pub fn stalled(&mut self, now: Instant) -> bool {
+        if self.queue.is_empty() && self.headers_from.is_none() {
+            return false;
+        }
+        match self.last_progress {
+            Some(t) => now.saturating_duration_since(t) > SYNC_STALL,
+            None => {
+                self.progressed(now);
+                false
+            }
+        }
+    }
+
+    /// Forgets the round (blocks already with the importer stay counted).
+    pub fn reset(&mut self) {
+        self.headers_from = None;
+        self.queue.clear();
+        self.requested.clear();
+        self.downloading.clear();
+        self.arrived.clear();
+        self.last_progress = None;
+    }
+}
+
+#[cfg(test)]
+mod tests;

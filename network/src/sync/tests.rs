@@ -1,0 +1,429 @@
+//! Sync driven by hand: a chain on maps, made-up peers, no sockets.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use i8o8i_primitives::{Block, BlockHash, Hash256, Header, Seal, StoreError, Transaction, U256};
+
+use super::*;
+use crate::chain_access::{BlockVerdict, ChainTip, TxVerdict};
+
+/// Our chain: genesis plus whatever `extend` added; headers from `bad_from` on fail the check.
+struct TestChain {
+    headers: Mutex<HashMap<BlockHash, Header>>,
+    tip: Mutex<Header>,
+    bad_from: Option<u64>,
+}
+
+fn header(parent: &Header, salt: u64) -> Header {
+    Header {
+        version: 1,
+        parent: parent.hash(),
+        height: parent.height + 1,
+        time: parent.time + 1,
+        tx_root: Hash256::ZERO,
+        state_root: Hash256::ZERO,
+        seal: Seal::Pow {
+            bits: 0x207f_ffff,
+            nonce: salt,
+        },
+    }
+}
+
+fn genesis() -> Header {
+    Header {
+        version: 1,
+        parent: BlockHash::from_byte_array([0; 32]),
+        height: 0,
+        time: 1_700_000_000,
+        tx_root: Hash256::ZERO,
+        state_root: Hash256::ZERO,
+        seal: Seal::Pow {
+            bits: 0x207f_ffff,
+            nonce: 0,
+        },
+    }
+}
+
+/// `n` headers on `from`, distinguished by `salt` from other branches.
+fn branch(from: &Header, n: usize, salt: u64) -> Vec<Header> {
+    let mut out: Vec<Header> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let parent = out.last().unwrap_or(from).clone();
+        out.push(header(&parent, salt));
+    }
+    out
+}
+
+fn block(h: &Header) -> Block {
+    Block {
+        header: h.clone(),
+        transactions: Vec::new(),
+    }
+}
+
+impl TestChain {
+    fn new() -> TestChain {
+        let g = genesis();
+        TestChain {
+            headers: Mutex::new(HashMap::from([(g.hash(), g.clone())])),
+            tip: Mutex::new(g),
+            bad_from: None,
+        }
+    }
+
+    fn tip_header(&self) -> Header {
+        self.tip.lock().unwrap().clone()
+    }
+}
+
+impl ChainAccess for TestChain {
+    fn genesis(&self) -> BlockHash {
+        genesis().hash()
+    }
+    fn tip(&self) -> ChainTip {
+        let tip = self.tip_header();
+        ChainTip {
+            hash: tip.hash(),
+            height: tip.height,
+            work: U256::from(tip.height + 1),
+        }
+    }
+    fn known_header(&self, hash: &BlockHash) -> Option<Header> {
+        self.headers.lock().unwrap().get(hash).cloned()
+    }
+    fn check_headers(&self, _parent: &Header, headers: &[Header]) -> Result<(), (usize, String)> {
+        match self.bad_from {
+            Some(bad) => match headers.iter().position(|h| h.height >= bad) {
+                Some(i) => Err((i, "bad proof of work".into())),
+                None => Ok(()),
+            },
+            None => Ok(()),
+        }
+    }
+    fn locator(&self, _max: usize) -> Result<Vec<BlockHash>, StoreError> {
+        Ok(vec![self.tip_header().hash()])
+    }
+    fn headers_after(&self, _: &[BlockHash], _: u32) -> Result<Vec<Header>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn block(&self, _: &BlockHash) -> Result<Option<Block>, StoreError> {
+        Ok(None)
+    }
+    fn pool_transactions(&self, _: usize, _: usize) -> Vec<Transaction> {
+        Vec::new()
+    }
+    fn import_block(&self, block: Block) -> BlockVerdict {
+        self.headers
+            .lock()
+            .unwrap()
+            .insert(block.header.hash(), block.header.clone());
+        *self.tip.lock().unwrap() = block.header;
+        BlockVerdict::Connected
+    }
+    fn import_transaction(&self, _: Transaction) -> TxVerdict {
+        TxVerdict::Ignored("no pool".into())
+    }
+    fn unix_now(&self) -> u64 {
+        0
+    }
+    fn is_shutting_down(&self) -> bool {
+        false
+    }
+    fn peers_changed(&self, _: usize) {}
+    fn peer_records(&self, _: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn put_peer_record(&self, _: &[u8], _: &[u8]) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn delete_peer_record(&self, _: &[u8]) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+fn tip_of(headers: &[Header]) -> PeerTip {
+    let last = headers.last().expect("a branch");
+    PeerTip {
+        hash: last.hash(),
+        height: last.height,
+        work: U256::from(last.height + 1),
+    }
+}
+
+fn hashes(headers: &[Header]) -> Vec<BlockHash> {
+    headers.iter().map(Header::hash).collect()
+}
+
+#[test]
+fn nothing_is_requested_when_no_peer_is_ahead() {
+    let chain = TestChain::new();
+    let mut sync = Sync::new();
+    let peer = PeerId::random();
+    let ours = PeerTip {
+        hash: chain.tip().hash,
+        height: 0,
+        work: chain.tip().work,
+    };
+    assert_eq!(sync.poll(&chain, &[(peer, ours)], Instant::now()), vec![]);
+    assert_eq!(sync.poll(&chain, &[], Instant::now()), vec![]);
+}
+
+#[test]
+fn headers_are_asked_of_the_heaviest_peer_ahead_once() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let (light, heavy) = (PeerId::random(), PeerId::random());
+    let peers = [
+        (light, tip_of(&branch(&g, 3, 1))),
+        (heavy, tip_of(&branch(&g, 5, 2))),
+    ];
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    assert_eq!(
+        sync.poll(&chain, &peers, now),
+        vec![SyncAction::RequestHeaders {
+            peer: heavy,
+            locator: vec![g.hash()],
+            max: MAX_HEADERS,
+        }]
+    );
+    assert_eq!(sync.headers_from(), Some(heavy));
+    assert_eq!(
+        sync.poll(&chain, &peers, now),
+        vec![],
+        "one round at a time"
+    );
+}
+
+#[test]
+fn a_round_downloads_bodies_and_imports_them_in_chain_order() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, 3, 1);
+    let peer = PeerId::random();
+    let peers = [(peer, tip_of(&theirs))];
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &peers, now);
+
+    // A short answer ends the header round and queues the headers.
+    assert_eq!(
+        sync.on_headers(&chain, peer, MAX_HEADERS, theirs.clone(), now),
+        vec![]
+    );
+    assert_eq!(sync.queued(), 3);
+    assert_eq!(sync.headers_from(), None);
+
+    assert_eq!(
+        sync.poll(&chain, &peers, now),
+        vec![SyncAction::RequestBlocks {
+            peer,
+            hashes: hashes(&theirs),
+        }]
+    );
+    assert!(sync.is_downloading(&peer));
+    assert_eq!(
+        sync.poll(&chain, &peers, now),
+        vec![],
+        "one request per peer"
+    );
+
+    // Bodies arrive out of order: nothing is imported until the first one is there.
+    let asked = hashes(&theirs);
+    assert_eq!(
+        sync.on_blocks(
+            peer,
+            &asked,
+            vec![block(&theirs[2]), block(&theirs[1])],
+            now
+        ),
+        vec![]
+    );
+    assert!(sync.next_import(now).is_none());
+    assert!(!sync.is_downloading(&peer));
+    // The missing one is asked for again.
+    assert_eq!(
+        sync.poll(&chain, &peers, now),
+        vec![SyncAction::RequestBlocks {
+            peer,
+            hashes: vec![theirs[0].hash()],
+        }]
+    );
+    sync.on_blocks(peer, &[theirs[0].hash()], vec![block(&theirs[0])], now);
+    let order: Vec<u64> = std::iter::from_fn(|| sync.next_import(now))
+        .map(|(from, b)| {
+            assert_eq!(from, peer);
+            b.header.height
+        })
+        .collect();
+    assert_eq!(order, vec![1, 2, 3]);
+    assert_eq!(sync.importing(), 3);
+    assert_eq!(sync.queued(), 0);
+}
+
+#[test]
+fn a_full_headers_answer_continues_from_the_queue_back() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, MAX_HEADERS as usize + 10, 1);
+    let peer = PeerId::random();
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &[(peer, tip_of(&theirs))], now);
+    let first = theirs[..MAX_HEADERS as usize].to_vec();
+    assert_eq!(
+        sync.on_headers(&chain, peer, MAX_HEADERS, first, now),
+        vec![SyncAction::RequestHeaders {
+            peer,
+            locator: vec![theirs[MAX_HEADERS as usize - 1].hash(), g.hash()],
+            max: MAX_HEADERS,
+        }]
+    );
+    let rest = theirs[MAX_HEADERS as usize..].to_vec();
+    assert_eq!(
+        sync.on_headers(&chain, peer, MAX_HEADERS, rest, now),
+        vec![]
+    );
+    assert_eq!(sync.queued(), MAX_HEADERS as usize + 10);
+}
+
+#[test]
+fn an_empty_answer_ends_the_round_without_penalty_and_the_next_poll_asks_again() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let peer = PeerId::random();
+    let peers = [(peer, tip_of(&branch(&g, 4, 1)))];
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &peers, now);
+    assert_eq!(
+        sync.on_headers(&chain, peer, MAX_HEADERS, Vec::new(), now),
+        vec![]
+    );
+    assert_eq!(sync.headers_from(), None);
+    assert!(matches!(
+        sync.poll(&chain, &peers, now).as_slice(),
+        [SyncAction::RequestHeaders { .. }]
+    ));
+}
+
+#[test]
+fn bad_answers_are_reported_and_end_the_round() {
+    let g = genesis();
+    let peer = PeerId::random();
+    let now = Instant::now();
+    let theirs = branch(&g, 5, 1);
+    let peers = [(peer, tip_of(&theirs))];
+    let report = |action| vec![SyncAction::Report { peer, action }];
+
+    // Headers that hang off nothing we know.
+    let chain = TestChain::new();
+    let mut sync = Sync::new();
+    sync.poll(&chain, &peers, now);
+    let orphans = theirs[2..].to_vec();
+    assert_eq!(
+        sync.on_headers(&chain, peer, MAX_HEADERS, orphans, now),
+        report(PeerAction::InvalidHeaders)
+    );
+    assert_eq!((sync.queued(), sync.headers_from()), (0, None));
+
+    // Headers that fail the chain's checks.
+    let chain = TestChain {
+        bad_from: Some(3),
+        ..TestChain::new()
+    };
+    let mut sync = Sync::new();
+    sync.poll(&chain, &peers, now);
+    assert_eq!(
+        sync.on_headers(&chain, peer, MAX_HEADERS, theirs.clone(), now),
+        report(PeerAction::InvalidHeaders)
+    );
+    assert_eq!(sync.queued(), 0);
+
+    // More headers than asked for.
+    let chain = TestChain::new();
+    let mut sync = Sync::new();
+    sync.poll(&chain, &peers, now);
+    assert_eq!(
+        sync.on_headers(&chain, peer, 2, theirs.clone(), now),
+        report(PeerAction::Malformed)
+    );
+
+    // An answer from a peer we did not ask is ignored.
+    let stranger = PeerId::random();
+    assert_eq!(
+        sync.on_headers(&chain, stranger, MAX_HEADERS, theirs.clone(), now),
+        vec![]
+    );
+
+    // A block we did not ask for.
+    let mut sync = Sync::new();
+    sync.poll(&chain, &peers, now);
+    sync.on_headers(&chain, peer, MAX_HEADERS, theirs.clone(), now);
+    sync.poll(&chain, &peers, now);
+    let unasked = header(&g, 99);
+    assert_eq!(
+        sync.on_blocks(peer, &hashes(&theirs), vec![block(&unasked)], now),
+        report(PeerAction::Malformed)
+    );
+}
+
+#[test]
+fn a_departed_peers_downloads_go_to_another_peer() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, 3, 1);
+    let (a, b) = (PeerId::random(), PeerId::random());
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &[(a, tip_of(&theirs))], now);
+    sync.on_headers(&chain, a, MAX_HEADERS, theirs.clone(), now);
+    sync.poll(&chain, &[(a, tip_of(&theirs))], now);
+    sync.peer_gone(a);
+    assert_eq!(
+        sync.poll(&chain, &[(b, tip_of(&theirs))], now),
+        vec![SyncAction::RequestBlocks {
+            peer: b,
+            hashes: hashes(&theirs),
+        }]
+    );
+    // A peer is only asked for blocks up to its own height.
+    let mut sync = Sync::new();
+    sync.poll(&chain, &[(a, tip_of(&theirs))], now);
+    sync.on_headers(&chain, a, MAX_HEADERS, theirs.clone(), now);
+    assert_eq!(
+        sync.poll(&chain, &[(b, tip_of(&theirs[..1]))], now),
+        vec![SyncAction::RequestBlocks {
+            peer: b,
+            hashes: vec![theirs[0].hash()],
+        }]
+    );
+}
+
+#[test]
+fn a_stalled_round_is_detected_and_an_invalid_import_resets_it() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, 3, 1);
+    let peer = PeerId::random();
+    let mut sync = Sync::new();
+    let start = Instant::now();
+    assert!(!sync.stalled(start), "no round, no stall");
+    sync.poll(&chain, &[(peer, tip_of(&theirs))], start);
+    sync.on_headers(&chain, peer, MAX_HEADERS, theirs.clone(), start);
+    assert!(!sync.stalled(start + SYNC_STALL));
+    assert!(sync.stalled(start + SYNC_STALL + Duration::from_secs(1)));
+
+    sync.poll(&chain, &[(peer, tip_of(&theirs))], start);
+    sync.on_blocks(
+        peer,
+        &hashes(&theirs),
+        theirs.iter().map(block).collect(),
+        start,
+    );
+    assert!(sync.next_import(start).is_some());
+    sync.imported(false);
+    assert_eq!((sync.queued(), sync.importing()), (0, 0));
+    assert!(sync.next_import(start).is_none());
+}

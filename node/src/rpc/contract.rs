@@ -1,0 +1,427 @@
+//! Contract methods: deploy and call through a node wallet, read-only queries and gas
+//! estimates against the tip's state, account, storage, events and receipts.
+
+use std::sync::Arc;
+
+use i8o8i_contract_engine::engine::{Entry, ExecRequest};
+use i8o8i_contract_engine::{
+    ContractAccount, ExecStatus, Receipt, StateKey, StateOverlay, abi_of, code_hash,
+    contract_address, gas,
+};
+use i8o8i_primitives::{Amount, ContractAddress, Hash256, Payload, Txid};
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_script_vm::ScriptBuf;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::node::Node;
+use crate::rpc::common::{blocking, internal, invalid_param, not_found, parse_address};
+use i8o8i_chain::store::EventRecord;
+use i8o8i_wallet::build::Spend;
+
+use crate::rpc::wallet::{build_and_submit, wallet_error, wallet_store};
+
+/// Most events one `contract_getEvents` call returns.
+pub const MAX_EVENTS_PER_CALL: usize = 1_000;
+
+/// `contract_deploy` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployed {
+    /// The deploy transaction.
+    pub txid: Txid,
+    /// The contract's address once the transaction is mined.
+    pub address: ContractAddress,
+}
+
+/// `contract_query` / `contract_estimateGas` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryResult {
+    /// Return data, hex.
+    pub return_data: String,
+    /// Gas the call used.
+    pub gas_used: u64,
+    /// Events it would emit.
+    pub events: Vec<i8o8i_contract_engine::Event>,
+}
+
+/// `contract_getInfo` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractInfo {
+    /// The address.
+    pub address: ContractAddress,
+    /// The account record.
+    #[serde(flatten)]
+    pub account: ContractAccount,
+    /// The deployer's address, when its script is a standard one.
+    pub deployer_address: Option<String>,
+    /// Code size in bytes.
+    pub code_size: usize,
+    /// The ABI embedded by the SDK, one method per line.
+    pub abi: Option<String>,
+}
+
+/// `contract_getEvents` entry.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventJson {
+    /// The emitting transaction.
+    pub txid: Txid,
+    /// Its block height.
+    pub height: u64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: i8o8i_contract_engine::Event,
+}
+
+impl From<EventRecord> for EventJson {
+    fn from(r: EventRecord) -> EventJson {
+        EventJson {
+            txid: r.txid,
+            height: r.height,
+            event: r.event,
+        }
+    }
+}
+
+fn hex_param(p: &RpcParams, index: usize, name: &str) -> Result<Vec<u8>, RpcError> {
+    let raw: String = p.required(index, name)?;
+    let raw = raw.trim().trim_start_matches("0x");
+    hex::decode(raw).map_err(|e| invalid_param(name, format!("not hex: {e}")))
+}
+
+fn optional_hex(p: &RpcParams, index: usize, name: &str) -> Result<Vec<u8>, RpcError> {
+    match p.optional::<String>(index, name)? {
+        Some(h) => hex::decode(h.trim().trim_start_matches("0x"))
+            .map_err(|e| invalid_param(name, format!("not hex: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The `saltHex` parameter: 32 bytes, random when omitted.
+fn salt_param(p: &RpcParams, index: usize) -> Result<[u8; 32], RpcError> {
+    let bytes = optional_hex(p, index, "saltHex")?;
+    if bytes.is_empty() {
+        let mut salt = [0u8; 32];
+        getrandom::fill(&mut salt).map_err(internal)?;
+        return Ok(salt);
+    }
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| invalid_param("saltHex", "must be 32 bytes"))
+}
+
+fn gas_param(p: &RpcParams, index: usize) -> Result<u64, RpcError> {
+    let gas_limit: u64 = p.required(index, "gasLimit")?;
+    if gas_limit == 0 || gas_limit > gas::MAX_TX_GAS {
+        return Err(invalid_param(
+            "gasLimit",
+            format!("must be 1..={}", gas::MAX_TX_GAS),
+        ));
+    }
+    Ok(gas_limit)
+}
+
+fn execution_error(status: &ExecStatus, gas_used: u64) -> RpcError {
+    let message = match status {
+        ExecStatus::Reverted(r) => format!("execution reverted: {r} (gas used {gas_used})"),
+        ExecStatus::OutOfGas => format!("out of gas (limit {gas_used})"),
+        ExecStatus::Trapped(m) => format!("execution trapped: {m} (gas used {gas_used})"),
+        ExecStatus::NoContract(m) => m.clone(),
+        ExecStatus::Success => "success".into(),
+    };
+    rpc_error(ErrorCode::ContractFailed, message)
+}
+
+/// The script of the first receive address of wallet `name`: the caller identity the node's
+/// wallet uses for contract transactions.
+fn wallet_caller(node: &Node, name: &str) -> Result<ScriptBuf, RpcError> {
+    let info = wallet_store(node).info(name).map_err(wallet_error)?;
+    let key = info
+        .keys()
+        .first()
+        .ok_or_else(|| internal("wallet has no keys"))?;
+    Ok(i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash()))
+}
+
+/// Runs `call` on `address` with `input` against the tip's state without keeping anything.
+fn dry_run(
+    node: &Node,
+    address: &ContractAddress,
+    input: Vec<u8>,
+    caller: Vec<u8>,
+    value: u64,
+    gas_limit: u64,
+) -> Result<QueryResult, RpcError> {
+    let env = node.chain().contracts().clone();
+    let overlay = StateOverlay::new(env.state.clone());
+    let account = overlay
+        .account(address)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(format!("no contract at {address}")))?;
+    let tip = node.chain().tip();
+    let req = ExecRequest {
+        code_hash: account.code_hash,
+        code: None,
+        entry: Entry::Call,
+        address: *address,
+        caller,
+        value,
+        balance: account.balance.to_units().saturating_add(value),
+        input,
+        gas_limit,
+        gas_precharged: 0,
+        height: tip.header.height + 1,
+        time: tip.header.time,
+    };
+    let (_, result) = env
+        .engine
+        .execute_query(overlay, req)
+        .map_err(|e| rpc_error(ErrorCode::InternalError, e.to_string()))?;
+    if !result.status.is_success() {
+        return Err(execution_error(&result.status, result.gas_used));
+    }
+    Ok(QueryResult {
+        return_data: hex::encode(&result.return_data),
+        gas_used: result.gas_used,
+        events: result.events,
+    })
+}
+
+fn optional_caller(node: &Node, p: &RpcParams, index: usize) -> Result<Vec<u8>, RpcError> {
+    Ok(match p.optional::<String>(index, "caller")? {
+        Some(a) => parse_address(node, "caller", &a)?
+            .script_pubkey()
+            .as_bytes()
+            .to_vec(),
+        None => Vec::new(),
+    })
+}
+
+/// The parameters `contract_deploy` and `contract_instantiate` share: wallet, password, then
+/// (after the code or its hash) gas limit, constructor input and salt.
+struct DeploymentParams {
+    wallet: String,
+    password: String,
+    gas_limit: u64,
+    init_input: Vec<u8>,
+    salt: [u8; 32],
+}
+
+impl DeploymentParams {
+    fn parse(p: &RpcParams) -> Result<DeploymentParams, RpcError> {
+        Ok(DeploymentParams {
+            wallet: p.required(0, "wallet")?,
+            password: p.required(1, "password")?,
+            gas_limit: gas_param(p, 3)?,
+            init_input: optional_hex(p, 4, "initInputHex")?,
+            salt: salt_param(p, 5)?,
+        })
+    }
+}
+
+/// Submits a deploy or instantiation of code `hash` from the wallet (its first address
+/// deploys) and returns the txid with the address the contract gets.
+fn submit_deployment(
+    node: &Node,
+    d: DeploymentParams,
+    payload: Payload,
+    hash: Hash256,
+) -> Result<Deployed, RpcError> {
+    let caller = wallet_caller(node, &d.wallet)?;
+    let address = contract_address(caller.as_bytes(), &hash, &d.salt);
+    let spend = Spend {
+        outputs: Vec::new(),
+        payload: Some(payload),
+        extra: Amount::from_units(d.gas_limit.saturating_mul(gas::GAS_PRICE)),
+        caller: Some(caller),
+    };
+    let rate = node.mempool().min_fee_rate();
+    let txid = build_and_submit(node, &d.wallet, &d.password, spend, rate)?;
+    Ok(Deployed { txid, address })
+}
+
+/// Registers the contract methods and `tx_getReceipt`.
+pub fn register(registry: &mut Registry<Node>) {
+    registry.register(
+        "contract_deploy",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let code = hex_param(&p, 2, "codeHex")?;
+            i8o8i_contract_engine::validate_module(&code)
+                .map_err(|e| invalid_param("codeHex", e))?;
+            let d = DeploymentParams::parse(&p)?;
+            let hash = code_hash(&code);
+            let payload = Payload::Deploy {
+                code,
+                init_input: d.init_input.clone(),
+                salt: d.salt,
+                gas_limit: d.gas_limit,
+            };
+            blocking(move || submit_deployment(&node, d, payload, hash)).await
+        },
+    );
+
+    registry.register(
+        "contract_instantiate",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let hash: Hash256 = p.required(2, "codeHash")?;
+            let d = DeploymentParams::parse(&p)?;
+            let payload = Payload::Instantiate {
+                code_hash: hash,
+                init_input: d.init_input.clone(),
+                salt: d.salt,
+                gas_limit: d.gas_limit,
+            };
+            blocking(move || submit_deployment(&node, d, payload, hash)).await
+        },
+    );
+
+    registry.register(
+        "contract_call",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let wallet: String = p.required(0, "wallet")?;
+            let password: String = p.required(1, "password")?;
+            let contract: ContractAddress = p.required(2, "address")?;
+            let input = hex_param(&p, 3, "inputHex")?;
+            let gas_limit = gas_param(&p, 4)?;
+            let value = Amount::from_units(p.optional::<u64>(5, "value")?.unwrap_or(0));
+            blocking(move || {
+                let caller = wallet_caller(&node, &wallet)?;
+                let reserve = Amount::from_units(gas_limit.saturating_mul(gas::GAS_PRICE));
+                let spend = Spend {
+                    outputs: Vec::new(),
+                    payload: Some(Payload::Call {
+                        contract,
+                        input,
+                        value,
+                        gas_limit,
+                    }),
+                    extra: value
+                        .checked_add(reserve)
+                        .ok_or_else(|| invalid_param("value", "too large"))?,
+                    caller: Some(caller),
+                };
+                let rate = node.mempool().min_fee_rate();
+                build_and_submit(&node, &wallet, &password, spend, rate)
+            })
+            .await
+        },
+    );
+
+    registry.register(
+        "contract_query",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let contract: ContractAddress = p.required(0, "address")?;
+            let input = hex_param(&p, 1, "inputHex")?;
+            let caller = optional_caller(&node, &p, 2)?;
+            blocking(move || dry_run(&node, &contract, input, caller, 0, gas::MAX_TX_GAS)).await
+        },
+    );
+
+    registry.register(
+        "contract_estimateGas",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let contract: ContractAddress = p.required(0, "address")?;
+            let input = hex_param(&p, 1, "inputHex")?;
+            let caller = optional_caller(&node, &p, 2)?;
+            let value = p.optional::<u64>(3, "value")?.unwrap_or(0);
+            blocking(move || {
+                dry_run(&node, &contract, input, caller, value, gas::MAX_TX_GAS).map(|r| r.gas_used)
+            })
+            .await
+        },
+    );
+
+    registry.register(
+        "contract_getInfo",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let address: ContractAddress = p.required(0, "address")?;
+            blocking(move || {
+                let overlay = StateOverlay::new(node.chain().contracts().state.clone());
+                let account = overlay
+                    .account(&address)
+                    .map_err(internal)?
+                    .ok_or_else(|| not_found(format!("no contract at {address}")))?;
+                let code = overlay
+                    .get(&StateKey::code(&account.code_hash))
+                    .map_err(internal)?
+                    .unwrap_or_default();
+                let network = node.chain().spec().network;
+                let deployer_address = i8o8i_primitives::address::Address::from_script(
+                    network,
+                    i8o8i_script_vm::Script::from_bytes(&account.deployer),
+                )
+                .map(|a| a.to_string());
+                Ok(ContractInfo {
+                    address,
+                    deployer_address,
+                    code_size: code.len(),
+                    abi: abi_of(&code),
+                    account,
+                })
+            })
+            .await
+        },
+    );
+
+    registry.register(
+        "contract_getStorage",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let address: ContractAddress = p.required(0, "address")?;
+            let key = hex_param(&p, 1, "keyHex")?;
+            blocking(move || {
+                let overlay = StateOverlay::new(node.chain().contracts().state.clone());
+                if overlay.account(&address).map_err(internal)?.is_none() {
+                    return Err(not_found(format!("no contract at {address}")));
+                }
+                let value = overlay
+                    .get(&StateKey::storage(&address, &key))
+                    .map_err(internal)?;
+                Ok(value.map(hex::encode))
+            })
+            .await
+        },
+    );
+
+    registry.register(
+        "contract_getEvents",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let address: ContractAddress = p.required(0, "address")?;
+            let from: u64 = p.optional(1, "fromHeight")?.unwrap_or(0);
+            let to: u64 = p.optional(2, "toHeight")?.unwrap_or(u64::MAX);
+            if from > to {
+                return Err(invalid_param("fromHeight", "is above toHeight"));
+            }
+            blocking(move || {
+                let events = node
+                    .chain()
+                    .store()
+                    .events(&address, from, to, MAX_EVENTS_PER_CALL)
+                    .map_err(internal)?;
+                Ok(events.into_iter().map(EventJson::from).collect::<Vec<_>>())
+            })
+            .await
+        },
+    );
+
+    registry.register(
+        "tx_getReceipt",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let txid: Txid = p.required(0, "txid")?;
+            blocking(move || {
+                let receipt: Receipt = node
+                    .chain()
+                    .store()
+                    .receipt(&txid)
+                    .map_err(internal)?
+                    .ok_or_else(|| {
+                        not_found(format!(
+                            "no receipt for {txid} (not a mined contract transaction)"
+                        ))
+                    })?;
+                Ok(receipt)
+            })
+            .await
+        },
+    );
+}

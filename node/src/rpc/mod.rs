@@ -1,0 +1,660 @@
+//! JSON-RPC handlers: the node's methods of [`i8o8i_rpc::METHODS`], with their JSON shapes.
+//! This module holds the chain, transaction, address, mempool and mining namespaces and
+//! [`register`]; the others have a module each, and [`common`] what they all share (no
+//! namespace module imports another's handlers).
+
+pub mod common;
+pub mod contract;
+pub mod net;
+pub mod staking;
+pub mod wallet;
+
+use std::sync::{Arc, Mutex};
+
+use i8o8i_primitives::{
+    Amount, Block, BlockHash, ContractAddress, Header, Transaction, Txid, U256, compact_to_target,
+};
+use i8o8i_rpc::{ErrorCode, Feed, Registry, RpcError, RpcParams, rpc_error};
+use parity_scale_codec::Encode;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::node::{Node, NodeEvent};
+pub use common::Balance;
+use common::{
+    address_balance, import_error, internal, invalid_param, mempool_error, not_found, parse_address,
+};
+
+/// Largest `count` of `chain_getBlocks`.
+pub const MAX_BLOCKS_PER_CALL: u64 = 100;
+/// Largest `count` of `mining_generate`.
+pub const MAX_GENERATE: u32 = 1_000;
+
+/// `chain_getInfo`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainInfo {
+    /// Chain name.
+    pub chain: String,
+    /// Genesis hash.
+    pub genesis: BlockHash,
+    /// Tip height.
+    pub height: u64,
+    /// Tip hash.
+    pub best_hash: BlockHash,
+    /// Compact target the next block must meet, hex.
+    pub bits: String,
+    /// Easiest target divided by the next block's target.
+    pub difficulty: u64,
+    /// Cumulative work of the best chain, hex.
+    pub chain_work: String,
+    /// Median time past of the tip.
+    pub median_time_past: u64,
+    /// Engine sealing the next block.
+    pub consensus: String,
+}
+
+/// A transaction with its id and size.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TxJson {
+    /// Transaction id.
+    pub txid: Txid,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// The transaction.
+    #[serde(flatten)]
+    pub tx: Transaction,
+}
+
+impl TxJson {
+    fn new(tx: Transaction) -> TxJson {
+        TxJson {
+            txid: tx.txid(),
+            size: tx.encoded_size(),
+            tx,
+        }
+    }
+}
+
+/// A block with its transactions.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockJson {
+    /// Block hash.
+    pub hash: BlockHash,
+    /// Height.
+    pub height: u64,
+    /// Blocks on top of it plus one (0 if not on the best chain).
+    pub confirmations: u64,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// The header.
+    pub header: Header,
+    /// Its transactions.
+    pub transactions: Vec<TxJson>,
+}
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum TxStatus {
+    /// Waiting in the mempool.
+    Mempool {
+        /// Its fee.
+        fee: Amount,
+    },
+    /// In a best-chain block.
+    #[serde(rename_all = "camelCase")]
+    Confirmed {
+        /// The block.
+        block_hash: BlockHash,
+        /// Its height.
+        height: u64,
+        /// Blocks on top plus one.
+        confirmations: u64,
+    },
+}
+
+/// `tx_get`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TxWithStatus {
+    /// Where it is.
+    pub status: TxStatus,
+    /// The transaction.
+    pub transaction: TxJson,
+}
+
+/// `address_getUtxos` element.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UtxoJson {
+    /// Funding transaction.
+    pub txid: Txid,
+    /// Output index.
+    pub index: u32,
+    /// Value.
+    pub value: Amount,
+    /// Height of its block.
+    pub height: u64,
+    /// Whether it is a coinbase output.
+    pub coinbase: bool,
+    /// Blocks on top plus one.
+    pub confirmations: u64,
+    /// Whether a pooled transaction spends it already.
+    pub spent_in_mempool: bool,
+}
+
+/// `mempool_getInfo`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MempoolInfo {
+    /// Transactions.
+    pub size: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Their fees.
+    pub total_fee: Amount,
+    /// Minimum fee rate (base units per byte).
+    pub min_fee_rate: u64,
+    /// Byte cap.
+    pub max_bytes: u64,
+}
+
+/// `mining_getInfo`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MiningInfo {
+    /// Whether continuous mining is on.
+    pub mining: bool,
+    /// Mining threads.
+    pub threads: usize,
+    /// Tip height.
+    pub height: u64,
+    /// Compact target of the next block, hex.
+    pub bits: String,
+    /// Target of the next block, hex.
+    pub target: String,
+    /// Easiest target divided by the next block's target.
+    pub difficulty: u64,
+    /// Transactions a template would take now.
+    pub pooled_tx: usize,
+}
+
+/// `node_getInfo`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    /// Software version.
+    pub version: String,
+    /// Seconds since start.
+    pub uptime_secs: u64,
+    /// Data directory.
+    pub data_dir: String,
+    /// Chain name.
+    pub chain: String,
+}
+
+/// The difficulty bits the next block needs (0 when the next height is not proof of work).
+fn next_bits(node: &Node) -> u32 {
+    let tip = node.chain().tip();
+    node.chain()
+        .pow_engine_at(tip.header.height + 1)
+        .map_or(0, |e| e.next_bits(&tip.header))
+}
+
+fn difficulty(node: &Node, bits: u32) -> u64 {
+    let height = node.chain().tip().header.height + 1;
+    let Some(engine) = node.chain().pow_engine_at(height) else {
+        return 0;
+    };
+    let limit = engine.pow_limit();
+    match compact_to_target(bits).map(|t| U256::from_big_endian(&t)) {
+        Some(t) if !t.is_zero() => u64::try_from(limit / t).unwrap_or(u64::MAX),
+        _ => 0,
+    }
+}
+
+fn block_json(node: &Node, block: Block) -> BlockJson {
+    let hash = block.header.hash();
+    let tip = node.chain().tip();
+    let on_best = node
+        .chain()
+        .store()
+        .hash_at(block.header.height)
+        .ok()
+        .flatten()
+        == Some(hash);
+    let confirmations = if on_best {
+        (tip.header.height + 1).saturating_sub(block.header.height)
+    } else {
+        0
+    };
+    BlockJson {
+        hash,
+        height: block.header.height,
+        confirmations,
+        size: block.encoded_size(),
+        header: block.header.clone(),
+        transactions: block.transactions.into_iter().map(TxJson::new).collect(),
+    }
+}
+
+fn block_at(node: &Node, height: u64) -> Result<Option<Block>, RpcError> {
+    let Some(hash) = node.chain().store().hash_at(height).map_err(internal)? else {
+        return Ok(None);
+    };
+    node.chain().store().block(&hash).map_err(internal)
+}
+
+/// `chain_getInfo` of the current tip, from `cache` when the tip has not moved.
+fn chain_info(node: &Node, cache: &Mutex<Option<ChainInfo>>) -> Result<ChainInfo, RpcError> {
+    let tip = node.chain().tip();
+    if let Some(info) = cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+        && info.best_hash == tip.hash
+    {
+        return Ok(info.clone());
+    }
+    let bits = next_bits(node);
+    let info = ChainInfo {
+        chain: node.chain().spec().name.clone(),
+        genesis: node.chain().genesis(),
+        height: tip.header.height,
+        best_hash: tip.hash,
+        bits: format!("{bits:08x}"),
+        difficulty: difficulty(node, bits),
+        chain_work: format!("{:x}", tip.work),
+        median_time_past: node.chain().median_time_past(&tip.hash).map_err(internal)?,
+        consensus: node
+            .chain()
+            .spec()
+            .engine_at(tip.header.height + 1)
+            .engine
+            .kind()
+            .to_string(),
+    };
+    *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(info.clone());
+    Ok(info)
+}
+
+/// `chain_getUtxoSetInfo`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UtxoSetJson {
+    /// Height of the tip the set belongs to.
+    pub height: u64,
+    /// Hash of that tip.
+    pub best_hash: BlockHash,
+    /// Count, total amount and hash of the set.
+    #[serde(flatten)]
+    pub info: i8o8i_runtime::state::UtxoSetInfo,
+}
+
+/// `chain_newHead` notification.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewHead {
+    /// Block hash.
+    pub hash: BlockHash,
+    /// Height.
+    pub height: u64,
+    /// Number of transactions.
+    pub tx_count: usize,
+    /// The header.
+    pub header: Header,
+}
+
+/// `mempool_pendingTx` notification.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingTx {
+    /// Transaction id.
+    pub txid: Txid,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// Its fee.
+    pub fee: Amount,
+}
+
+fn register_subscriptions(registry: &mut Registry<Node>) {
+    registry.register_subscription(
+        "chain_subscribeNewHeads",
+        |_p: RpcParams, node: Arc<Node>| {
+            Ok(Feed {
+                events: node.subscribe(),
+                map: Box::new(|event| match event {
+                    NodeEvent::BlockConnected { block, .. } => vec![NewHead {
+                        hash: block.header.hash(),
+                        height: block.header.height,
+                        tx_count: block.transactions.len(),
+                        header: block.header.clone(),
+                    }],
+                    NodeEvent::TxAccepted { .. } => Vec::new(),
+                }),
+            })
+        },
+    );
+    registry.register_subscription(
+        "mempool_subscribePending",
+        |_p: RpcParams, node: Arc<Node>| {
+            Ok(Feed {
+                events: node.subscribe(),
+                map: Box::new(|event| match event {
+                    NodeEvent::TxAccepted { tx, fee, .. } => vec![PendingTx {
+                        txid: tx.txid(),
+                        size: tx.encoded_size(),
+                        fee,
+                    }],
+                    NodeEvent::BlockConnected { .. } => Vec::new(),
+                }),
+            })
+        },
+    );
+    registry.register_subscription(
+        "contract_subscribeEvents",
+        |p: RpcParams, node: Arc<Node>| {
+            let only: Option<ContractAddress> = p.optional(0, "address")?;
+            let events = node.subscribe();
+            Ok(Feed {
+                events,
+                map: Box::new(move |event| match event {
+                    NodeEvent::BlockConnected { block, .. } => node
+                        .receipts_of(&block)
+                        .into_iter()
+                        .flat_map(|(txid, receipt)| {
+                            let height = block.header.height;
+                            receipt
+                                .events
+                                .into_iter()
+                                .map(move |event| contract::EventJson {
+                                    txid,
+                                    height,
+                                    event,
+                                })
+                        })
+                        .filter(|e| only.is_none_or(|a| e.event.contract == a))
+                        .collect(),
+                    NodeEvent::TxAccepted { .. } => Vec::new(),
+                }),
+            })
+        },
+    );
+}
+
+/// Registers every node method on `registry`.
+pub fn register(registry: &mut Registry<Node>) {
+    register_subscriptions(registry);
+    // chain_getInfo is what dashboards poll: its answer changes only with the tip.
+    let info_cache: Arc<Mutex<Option<ChainInfo>>> = Arc::default();
+    registry.register("chain_getInfo", move |_p: RpcParams, node: Arc<Node>| {
+        let cache = info_cache.clone();
+        async move { chain_info(&node, &cache) }
+    });
+
+    registry.register(
+        "chain_getBlockHash",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let height: u64 = p.required(0, "height")?;
+            node.chain()
+                .store()
+                .hash_at(height)
+                .map_err(internal)?
+                .ok_or_else(|| not_found(format!("no block at height {height}")))
+        },
+    );
+
+    registry.register(
+        "chain_getBlock",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let which: Value = p.required(0, "hashOrHeight")?;
+            let block = match &which {
+                Value::Number(n) => {
+                    let height = n.as_u64().ok_or_else(|| {
+                        invalid_param("hashOrHeight", "height must be a non-negative integer")
+                    })?;
+                    block_at(&node, height)?
+                }
+                Value::String(s) => {
+                    let hash: BlockHash =
+                        s.parse().map_err(|e| invalid_param("hashOrHeight", e))?;
+                    node.chain().store().block(&hash).map_err(internal)?
+                }
+                _ => {
+                    return Err(invalid_param(
+                        "hashOrHeight",
+                        "expected a block hash (hex string) or a height (integer)",
+                    ));
+                }
+            };
+            let block = block.ok_or_else(|| not_found(format!("no block {which}")))?;
+            Ok(block_json(&node, block))
+        },
+    );
+
+    registry.register(
+        "chain_getBlocks",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let from: u64 = p.required(0, "fromHeight")?;
+            let count: u64 = p.required(1, "count")?;
+            if !(1..=MAX_BLOCKS_PER_CALL).contains(&count) {
+                return Err(invalid_param(
+                    "count",
+                    format!("must be 1..={MAX_BLOCKS_PER_CALL}"),
+                ));
+            }
+            let mut blocks = Vec::new();
+            for height in from..from.saturating_add(count) {
+                match block_at(&node, height)? {
+                    Some(b) => blocks.push(block_json(&node, b)),
+                    None => break,
+                }
+            }
+            Ok(blocks)
+        },
+    );
+
+    registry.register(
+        "chain_getUtxoSetInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || {
+                // Hold the import lock so the scan sees one tip.
+                let _pool = n.mempool();
+                let tip = n.chain().tip();
+                let info = n.chain().store().utxo_set_info()?;
+                Ok::<_, i8o8i_primitives::StoreError>(UtxoSetJson {
+                    height: tip.header.height,
+                    best_hash: tip.hash,
+                    info,
+                })
+            })
+            .await
+            .map_err(internal)?
+            .map_err(internal)
+        },
+    );
+
+    registry.register("tx_submit", |p: RpcParams, node: Arc<Node>| async move {
+        let raw: String = p.required(0, "rawHex")?;
+        let bytes = hex::decode(raw.trim())
+            .map_err(|e| invalid_param("rawHex", format!("not hex: {e}")))?;
+        let tx = Transaction::decode_strict(&bytes).map_err(|e| invalid_param("rawHex", e))?;
+        // Inline on the RPC worker rather than `spawn_blocking`: acceptance is a few short
+        // locked sections around ~50 µs of signature checks, less than the cost of handing
+        // the call to the blocking pool and back (futex wake-ups and context switches that
+        // halved tx_submit throughput on two cores), and the workers run it in parallel.
+        node.submit_transaction(tx).map_err(mempool_error)
+    });
+
+    registry.register("tx_get", |p: RpcParams, node: Arc<Node>| async move {
+        let txid: Txid = p.required(0, "txid")?;
+        if let Some(entry) = node.mempool().get(&txid) {
+            return Ok(TxWithStatus {
+                status: TxStatus::Mempool { fee: entry.fee },
+                transaction: TxJson::new((*entry.tx).clone()),
+            });
+        }
+        let loc = node
+            .chain()
+            .store()
+            .tx_location(&txid)
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("no transaction {txid}")))?;
+        let block = node
+            .chain()
+            .store()
+            .block(&loc.block)
+            .map_err(internal)?
+            .ok_or_else(|| internal("indexed block missing"))?;
+        let height = block.header.height;
+        let tx = block
+            .transactions
+            .into_iter()
+            .nth(loc.position as usize)
+            .ok_or_else(|| internal("indexed position missing"))?;
+        let confirmations = (node.chain().tip().header.height + 1).saturating_sub(height);
+        Ok(TxWithStatus {
+            status: TxStatus::Confirmed {
+                block_hash: loc.block,
+                height,
+                confirmations,
+            },
+            transaction: TxJson::new(tx),
+        })
+    });
+
+    registry.register(
+        "address_getBalance",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let s: String = p.required(0, "address")?;
+            let script = parse_address(&node, "address", &s)?.script_pubkey();
+            address_balance(&node, &script)
+        },
+    );
+
+    registry.register(
+        "address_getUtxos",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let s: String = p.required(0, "address")?;
+            let script = parse_address(&node, "address", &s)?.script_pubkey();
+            let pool = node.mempool();
+            let tip = node.chain().tip().header.height;
+            let coins = node
+                .chain()
+                .store()
+                .coins_for_script(&script)
+                .map_err(internal)?;
+            Ok(coins
+                .into_iter()
+                .map(|(op, coin)| UtxoJson {
+                    txid: op.txid,
+                    index: op.index,
+                    value: coin.output.value,
+                    height: coin.height,
+                    coinbase: coin.coinbase,
+                    confirmations: (tip + 1).saturating_sub(coin.height),
+                    spent_in_mempool: pool.spender(&op).is_some(),
+                })
+                .collect::<Vec<_>>())
+        },
+    );
+
+    registry.register(
+        "mempool_getInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            let pool = node.mempool();
+            let info = pool.info();
+            Ok(MempoolInfo {
+                size: info.count,
+                bytes: info.bytes,
+                total_fee: info.total_fee,
+                min_fee_rate: pool.min_fee_rate(),
+                max_bytes: node.config().mempool.max_bytes,
+            })
+        },
+    );
+
+    registry.register(
+        "mempool_getTxids",
+        |_p: RpcParams, node: Arc<Node>| async move { Ok(node.mempool().txids_by_fee_rate()) },
+    );
+
+    registry.register(
+        "mining_generate",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let count: u32 = p.required(0, "count")?;
+            if !(1..=MAX_GENERATE).contains(&count) {
+                return Err(invalid_param(
+                    "count",
+                    format!("must be 1..={MAX_GENERATE}"),
+                ));
+            }
+            let address = match p.optional::<String>(1, "address")? {
+                Some(s) => parse_address(&node, "address", &s)?,
+                None => match &node.config().mining.address {
+                    Some(s) => parse_address(&node, "mining.address", s)?,
+                    None => {
+                        return Err(rpc_error(
+                            ErrorCode::MiningUnavailable,
+                            "no address given and mining.address is not configured",
+                        ));
+                    }
+                },
+            };
+            let next = node.chain().tip().header.height + 1;
+            if node.chain().pow_engine_at(next).is_none() {
+                return Err(rpc_error(
+                    ErrorCode::MiningUnavailable,
+                    format!(
+                        "height {next} is sealed by {} producers, not mined (see consensus_getSchedule)",
+                        node.chain().spec().engine_at(next).engine.kind()
+                    ),
+                ));
+            }
+            let threads = node.mining_threads();
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || {
+                n.generate(count, &address.script_pubkey(), threads)
+            })
+            .await
+            .map_err(internal)?
+            .map_err(import_error)
+        },
+    );
+
+    registry.register(
+        "mining_getInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            let tip = node.chain().tip();
+            let bits = next_bits(&node);
+            Ok(MiningInfo {
+                mining: node.config().mining.enabled,
+                threads: node.mining_threads(),
+                height: tip.header.height,
+                bits: format!("{bits:08x}"),
+                target: compact_to_target(bits).map(hex::encode).unwrap_or_default(),
+                difficulty: difficulty(&node, bits),
+                pooled_tx: node.mempool().info().count,
+            })
+        },
+    );
+
+    registry.register(
+        "node_getInfo",
+        |_p: RpcParams, node: Arc<Node>| async move {
+            Ok(NodeInfo {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                uptime_secs: node.uptime_secs(),
+                data_dir: node.data_dir().display().to_string(),
+                chain: node.chain().spec().name.clone(),
+            })
+        },
+    );
+
+    net::register(registry);
+    wallet::register(registry);
+    contract::register(registry);
+    staking::register(registry);
+}

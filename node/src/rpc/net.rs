@@ -1,0 +1,134 @@
+//! `net_*`: the peer-to-peer network's state and the operator's controls over it.
+
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use std::sync::Arc;
+
+use super::common::invalid_param;
+use crate::node::Node;
+
+/// `net_getInfo`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NetInfoJson {
+    /// This node's peer id.
+    pub peer_id: String,
+    /// Bound listen addresses, full multiaddrs ending in `/p2p/<peer id>`.
+    pub listen_addresses: Vec<String>,
+    /// Connected peers.
+    pub peers: usize,
+}
+
+/// One entry of `net_peers`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerJson {
+    /// Peer id.
+    pub id: String,
+    /// Remote address of the connection.
+    pub address: String,
+    /// `inbound` or `outbound`.
+    pub direction: &'static str,
+    /// Application score.
+    pub score: i64,
+    /// Agent from identify, once known.
+    pub agent: Option<String>,
+    /// Best height from the last status exchange, once known.
+    pub best_height: Option<u64>,
+}
+
+/// Longest ban `net_ban` accepts: a year.
+pub const MAX_BAN_SECS: u64 = 365 * 24 * 3600;
+
+fn network(node: &Node) -> Result<i8o8i_network::NetworkHandle, RpcError> {
+    node.network().cloned().ok_or_else(|| {
+        rpc_error(
+            ErrorCode::NetworkUnavailable,
+            "networking is disabled on this node (p2p.enabled is false)",
+        )
+    })
+}
+
+fn network_error(e: i8o8i_network::NetworkError) -> RpcError {
+    use i8o8i_network::NetworkError;
+    match e {
+        NetworkError::Dial { .. } => rpc_error(ErrorCode::DialFailed, e.to_string()),
+        NetworkError::BadAddress { .. } => invalid_param("address", e),
+        _ => rpc_error(ErrorCode::NetworkUnavailable, e.to_string()),
+    }
+}
+
+fn parse_peer_id(p: &RpcParams, index: usize) -> Result<libp2p::PeerId, RpcError> {
+    let s: String = p.required(index, "peerId")?;
+    s.parse()
+        .map_err(|e| invalid_param("peerId", format!("not a peer id: {e}")))
+}
+
+pub(crate) fn register(registry: &mut Registry<Node>) {
+    registry.register("net_getInfo", |_p: RpcParams, node: Arc<Node>| async move {
+        let info = network(&node)?.info().await.map_err(network_error)?;
+        Ok(NetInfoJson {
+            peer_id: info.peer_id.to_string(),
+            listen_addresses: info
+                .listen_addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            peers: info.peers,
+        })
+    });
+
+    registry.register("net_peers", |_p: RpcParams, node: Arc<Node>| async move {
+        let peers = network(&node)?.peers().await.map_err(network_error)?;
+        Ok(peers
+            .into_iter()
+            .map(|p| PeerJson {
+                id: p.id.to_string(),
+                address: p.address.to_string(),
+                direction: if p.inbound { "inbound" } else { "outbound" },
+                score: p.score,
+                agent: p.agent,
+                best_height: p.best_height,
+            })
+            .collect::<Vec<_>>())
+    });
+
+    registry.register("net_addPeer", |p: RpcParams, node: Arc<Node>| async move {
+        let text: String = p.required(0, "address")?;
+        let addr = i8o8i_network::parse_multiaddr(&text).map_err(network_error)?;
+        network(&node)?
+            .add_peer(addr)
+            .await
+            .map_err(network_error)?;
+        Ok(true)
+    });
+
+    registry.register(
+        "net_removePeer",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let peer = parse_peer_id(&p, 0)?;
+            network(&node)?
+                .remove_peer(peer)
+                .await
+                .map_err(network_error)
+        },
+    );
+
+    registry.register("net_ban", |p: RpcParams, node: Arc<Node>| async move {
+        let peer = parse_peer_id(&p, 0)?;
+        let secs: u64 = p.required(1, "seconds")?;
+        if !(1..=MAX_BAN_SECS).contains(&secs) {
+            return Err(invalid_param(
+                "seconds",
+                format!("must be 1 to {MAX_BAN_SECS}"),
+            ));
+        }
+        network(&node)?
+            .ban(peer, secs)
+            .await
+            .map_err(network_error)?;
+        Ok(true)
+    });
+}

@@ -1,0 +1,597 @@
+//! Staking, delegate and consensus methods: wallet-built `Bond` / `Unbond` /
+//! `RegisterDelegate` / `Vote` transactions, and read views of the staking ledger, the producer
+//! schedule and the consensus schedule.
+//!
+//! A wallet's staking key is its first receive key (`m/44'/8088'/0'/0/0`): its address receives
+//! block rewards and released stake, and a coin of that address authorises unbonds,
+//! registrations and votes (`docs/consensus.md`).
+
+use std::sync::Arc;
+
+use i8o8i_primitives::address::Address;
+use i8o8i_primitives::{Amount, BlockHash, Payload};
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_runtime::consensus::ScheduledEngine;
+use i8o8i_runtime::producers::{ProducerState, genesis_delegates, parse_key};
+use i8o8i_runtime::slots::StakingKey;
+use i8o8i_runtime::spec::EngineParams;
+use i8o8i_runtime::staking::{Ledger, StakingRules, key_script};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::node::Node;
+use crate::rpc::common::{blocking, internal, invalid_param, parse_address};
+use i8o8i_wallet::build::Spend;
+
+use crate::rpc::wallet::{build_and_submit, wallet_error, wallet_store};
+
+/// The staking key of wallet `name` (its first receive key).
+pub fn wallet_staking_key(node: &Node, name: &str) -> Result<StakingKey, RpcError> {
+    let info = wallet_store(node).info(name).map_err(wallet_error)?;
+    info.keys().first().map(|k| k.public_key()).ok_or_else(|| {
+        rpc_error(
+            ErrorCode::InsufficientFunds,
+            "the wallet has no address yet (wallet_newAddress); its first key stakes",
+        )
+    })
+}
+
+fn address_of(node: &Node, key: &StakingKey) -> String {
+    Address::p2pkh(
+        node.chain().spec().network,
+        i8o8i_script_vm::templates::hash160(key),
+    )
+    .to_string()
+}
+
+/// The rules for a transaction entering the next block.
+fn rules(node: &Node) -> Result<StakingRules, RpcError> {
+    let next = node.chain().tip().header.height + 1;
+    StakingRules::at(node.chain().spec(), next).ok_or_else(|| {
+        rpc_error(
+            ErrorCode::TxRejected,
+            "staking is unavailable: this chain's consensus schedule has no stake engine",
+        )
+    })
+}
+
+/// Submits a staking payload from wallet `name`. `extra` is what the inputs must cover besides
+/// the fee; `authorised` puts a coin of the staking key's address first (and sends change
+/// back to it).
+fn submit(
+    node: &Node,
+    name: &str,
+    password: &str,
+    payload: Payload,
+    extra: Amount,
+    key: &StakingKey,
+    authorised: bool,
+) -> Result<i8o8i_primitives::Txid, RpcError> {
+    let script = key_script(key);
+    let at_key = has_spendable_coin(node, &script)?;
+    if authorised && !at_key {
+        return Err(rpc_error(
+            ErrorCode::InsufficientFunds,
+            format!(
+                "insufficient funds: this action must spend a coin of the staking key's address \
+                 {}; none is spendable there now (send some coins to it first)",
+                address_of(node, key)
+            ),
+        ));
+    }
+    // Whenever it can, the transaction spends a coin of the key's address first and returns
+    // its change there, so that the address keeps a coin to authorise later actions.
+    let spend = Spend {
+        outputs: Vec::new(),
+        payload: Some(payload),
+        extra,
+        caller: at_key.then_some(script),
+    };
+    let rate = node.mempool().min_fee_rate();
+    build_and_submit(node, name, password, spend, rate)
+}
+
+/// Whether `script` has a confirmed coin that no pooled transaction spends.
+fn has_spendable_coin(node: &Node, script: &i8o8i_script_vm::Script) -> Result<bool, RpcError> {
+    let coins = node
+        .chain()
+        .store()
+        .coins_for_script(script)
+        .map_err(internal)?;
+    let next = node.chain().tip().header.height + 1;
+    let maturity = node.chain().spec().coinbase_maturity;
+    let pool = node.mempool();
+    Ok(coins.iter().any(|(op, coin)| {
+        (!coin.coinbase || coin.height + maturity <= next) && pool.spender(op).is_none()
+    }))
+}
+
+fn ledger(node: &Node) -> Result<Ledger, RpcError> {
+    node.chain().staking_ledger().map_err(internal)
+}
+
+fn producers(node: &Node) -> Result<ProducerState, RpcError> {
+    node.chain().producer_state().map_err(internal)
+}
+
+/// One pending release.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Unbonding {
+    /// Amount.
+    pub amount: Amount,
+    /// Height of the block that pays it back.
+    pub release_height: u64,
+}
+
+/// `staking_getInfo` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StakingInfo {
+    /// The address asked about.
+    pub address: String,
+    /// Its staking key (hex), if the ledger or the schedule knows one for it.
+    pub staking_key: Option<String>,
+    /// Bonded stake.
+    pub bonded: Amount,
+    /// Stake on its way back.
+    pub unbonding: Vec<Unbonding>,
+    /// Rewards (subsidy + fees) received as a producer.
+    pub rewards: Amount,
+    /// Blocks produced.
+    pub produced: u64,
+    /// Slots missed (empty slots it was drawn for, or held in a DPoS round).
+    pub missed: u64,
+    /// Delegate name, if registered.
+    pub delegate: Option<String>,
+    /// Delegates this key votes for (hex keys).
+    pub votes: Vec<String>,
+}
+
+/// One validator or delegate.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Producer {
+    /// Staking key (hex).
+    pub key: String,
+    /// Reward address.
+    pub address: String,
+    /// PoS: stake in the snapshot; DPoS: votes (bonded stake of its voters).
+    pub weight: Amount,
+    /// Blocks produced.
+    pub produced: u64,
+    /// Slots missed.
+    pub missed: u64,
+}
+
+/// `staking_getValidators` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Validators {
+    /// Engine of the next block.
+    pub engine: String,
+    /// The epoch (PoS) or round (DPoS) of the last slot-sealed block; `None` before one.
+    pub period: Option<u64>,
+    /// Who draws slots now: the epoch's stake snapshot (PoS) or the round's delegates in
+    /// production order (DPoS).
+    pub active: Vec<Producer>,
+    /// PoS: the snapshot the next epoch will use.
+    pub next: Vec<Producer>,
+    /// Bonded stake per key in the ledger now (counts from the snapshot after next).
+    pub bonded: Vec<Producer>,
+}
+
+/// `dpos_getDelegates` entry.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DelegateInfo {
+    /// Name.
+    pub name: String,
+    /// Key (hex).
+    pub key: String,
+    /// Reward address.
+    pub address: String,
+    /// Bonded stake voting for it.
+    pub votes: Amount,
+    /// In the current round.
+    pub active: bool,
+    /// A fallback delegate from the chain spec (not registered on chain).
+    pub genesis: bool,
+    /// Blocks produced.
+    pub produced: u64,
+    /// Slots missed.
+    pub missed: u64,
+}
+
+/// `consensus_getInfo` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsensusInfo {
+    /// Engine that sealed the tip.
+    pub engine: String,
+    /// Engine of the next block.
+    pub next_engine: String,
+    /// Tip height.
+    pub height: u64,
+    /// Slot engines: the current slot by this node's clock.
+    pub slot: Option<u64>,
+    /// Slot engines: slot length in seconds.
+    pub slot_secs: Option<u64>,
+    /// PoS: the current epoch by this node's clock.
+    pub epoch: Option<u64>,
+    /// DPoS: the current round by this node's clock.
+    pub round: Option<u64>,
+    /// DPoS: the last irreversible block.
+    pub last_irreversible: Option<Irreversible>,
+    /// DPoS: blocks between the tip and the last irreversible block.
+    pub finality_lag: Option<u64>,
+    /// Slot engines: the key entitled to seal the current slot on the tip (hex).
+    pub slot_producer: Option<String>,
+}
+
+/// A block that no reorganisation can remove.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Irreversible {
+    /// Height.
+    pub height: u64,
+    /// Hash.
+    pub hash: BlockHash,
+}
+
+/// `consensus_getSchedule` entry.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleEntryJson {
+    /// First height.
+    pub from_height: u64,
+    /// `pow`, `pos` or `dpos`.
+    pub engine: String,
+    /// The entry's parameters as in the chain spec.
+    pub params: serde_json::Value,
+    /// Whether it runs the next block.
+    pub current: bool,
+}
+
+fn producer(node: &Node, p: &ProducerState, key: &StakingKey, weight: u64) -> Producer {
+    Producer {
+        key: hex::encode(key),
+        address: address_of(node, key),
+        weight: Amount::from_units(weight),
+        produced: p.produced.get(key).copied().unwrap_or(0),
+        missed: p.missed.get(key).copied().unwrap_or(0),
+    }
+}
+
+fn staking_info(node: &Node, address: &Address) -> Result<StakingInfo, RpcError> {
+    let ledger = ledger(node)?;
+    let p = producers(node)?;
+    let script = address.script_pubkey();
+    let spec = node.chain().spec();
+    let schedule_keys = spec.consensus.iter().flat_map(|e| match &e.engine {
+        EngineParams::Pos(pos) => pos
+            .genesis_validators
+            .iter()
+            .filter_map(|v| parse_key(&v.key))
+            .collect::<Vec<_>>(),
+        EngineParams::Dpos(d) => genesis_delegates(d),
+        EngineParams::Pow(_) => Vec::new(),
+    });
+    let key = ledger
+        .bonds
+        .keys()
+        .chain(ledger.unbonding.keys())
+        .chain(ledger.delegates.keys())
+        .chain(ledger.votes.keys())
+        .chain(p.rewards.keys())
+        .copied()
+        .chain(schedule_keys)
+        .find(|k| key_script(k) == script);
+    let Some(key) = key else {
+        return Ok(StakingInfo {
+            address: address.to_string(),
+            staking_key: None,
+            bonded: Amount::ZERO,
+            unbonding: Vec::new(),
+            rewards: Amount::ZERO,
+            produced: 0,
+            missed: 0,
+            delegate: None,
+            votes: Vec::new(),
+        });
+    };
+    Ok(StakingInfo {
+        address: address.to_string(),
+        staking_key: Some(hex::encode(key)),
+        bonded: Amount::from_units(ledger.bonded(&key)),
+        unbonding: ledger
+            .unbonding
+            .get(&key)
+            .map(|q| {
+                q.iter()
+                    .map(|(h, a)| Unbonding {
+                        amount: Amount::from_units(*a),
+                        release_height: *h,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        rewards: Amount::from_units(p.rewards.get(&key).copied().unwrap_or(0)),
+        produced: p.produced.get(&key).copied().unwrap_or(0),
+        missed: p.missed.get(&key).copied().unwrap_or(0),
+        delegate: ledger.delegates.get(&key).map(|d| d.name.clone()),
+        votes: ledger
+            .votes
+            .get(&key)
+            .map(|v| v.iter().map(hex::encode).collect())
+            .unwrap_or_default(),
+    })
+}
+
+fn validators(node: &Node) -> Result<Validators, RpcError> {
+    let ledger = ledger(node)?;
+    let p = producers(node)?;
+    let next_height = node.chain().tip().header.height + 1;
+    let entry = node.chain().spec().engine_at(next_height);
+    let era = p
+        .era
+        .as_ref()
+        .filter(|e| e.from_height == entry.from_height);
+    let list = |v: &[(StakingKey, u64)]| -> Vec<Producer> {
+        v.iter().map(|(k, w)| producer(node, &p, k, *w)).collect()
+    };
+    Ok(Validators {
+        engine: entry.engine.kind().to_string(),
+        period: era.map(|e| e.period),
+        active: era.map(|e| list(&e.producers)).unwrap_or_default(),
+        next: era.map(|e| list(&e.next)).unwrap_or_default(),
+        bonded: ledger
+            .bonds
+            .iter()
+            .map(|(k, v)| producer(node, &p, k, *v))
+            .collect(),
+    })
+}
+
+fn delegates(node: &Node) -> Result<Vec<DelegateInfo>, RpcError> {
+    let ledger = ledger(node)?;
+    let p = producers(node)?;
+    let tallies = ledger.tallies();
+    let active: Vec<StakingKey> = p
+        .era
+        .as_ref()
+        .map(|e| e.producers.iter().map(|(k, _)| *k).collect())
+        .unwrap_or_default();
+    let info = |key: &StakingKey, name: &str, genesis: bool| DelegateInfo {
+        name: name.to_owned(),
+        key: hex::encode(key),
+        address: address_of(node, key),
+        votes: Amount::from_units(
+            u64::try_from(tallies.get(key).copied().unwrap_or(0)).unwrap_or(u64::MAX),
+        ),
+        active: active.contains(key),
+        genesis,
+        produced: p.produced.get(key).copied().unwrap_or(0),
+        missed: p.missed.get(key).copied().unwrap_or(0),
+    };
+    let mut out: Vec<DelegateInfo> = ledger
+        .delegates
+        .iter()
+        .map(|(k, d)| info(k, &d.name, false))
+        .collect();
+    for entry in &node.chain().spec().consensus {
+        if let EngineParams::Dpos(d) = &entry.engine {
+            for g in &d.genesis_delegates {
+                if let Some(key) = parse_key(&g.key)
+                    && !out.iter().any(|o| o.key == g.key)
+                {
+                    out.push(info(&key, &g.name, true));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| b.votes.cmp(&a.votes).then(a.key.cmp(&b.key)));
+    Ok(out)
+}
+
+fn consensus_info(node: &Node) -> Result<ConsensusInfo, RpcError> {
+    let chain = node.chain();
+    let tip = chain.tip();
+    let spec = chain.spec();
+    let next = spec.engine_at(tip.header.height + 1);
+    let (slot, slot_secs) = match chain.schedule().at(tip.header.height + 1) {
+        ScheduledEngine::Slot(e) => (Some(e.slot_of(node.unix_now())), Some(e.slot_secs())),
+        ScheduledEngine::Pow(_) => (None, None),
+    };
+    let (epoch, round) = match (&next.engine, slot) {
+        (EngineParams::Pos(p), Some(s)) => (Some(s / p.epoch_slots.max(1)), None),
+        (EngineParams::Dpos(d), Some(s)) => (None, Some(s / u64::from(d.delegates.max(1)))),
+        _ => (None, None),
+    };
+    let lib = chain.last_irreversible();
+    let slot_producer = match slot {
+        Some(s) => chain
+            .slot_producer(&tip, s)
+            .map_err(internal)?
+            .map(hex::encode),
+        None => None,
+    };
+    Ok(ConsensusInfo {
+        engine: spec.engine_at(tip.header.height).engine.kind().to_string(),
+        next_engine: next.engine.kind().to_string(),
+        height: tip.header.height,
+        slot,
+        slot_secs,
+        epoch,
+        round,
+        last_irreversible: lib.map(|(height, hash)| Irreversible { height, hash }),
+        finality_lag: lib.map(|(h, _)| tip.header.height.saturating_sub(h)),
+        slot_producer,
+    })
+}
+
+fn schedule(node: &Node) -> Vec<ScheduleEntryJson> {
+    let spec = node.chain().spec();
+    let current = spec
+        .engine_at(node.chain().tip().header.height + 1)
+        .from_height;
+    spec.consensus
+        .iter()
+        .map(|e| {
+            let value = serde_json::to_value(&e.engine).unwrap_or_default();
+            ScheduleEntryJson {
+                from_height: e.from_height,
+                engine: e.engine.kind().to_string(),
+                params: value.get("params").cloned().unwrap_or_default(),
+                current: e.from_height == current,
+            }
+        })
+        .collect()
+}
+
+fn amount_param(p: &RpcParams, index: usize, name: &str) -> Result<Amount, RpcError> {
+    let units: u64 = p.required(index, name)?;
+    if units == 0 {
+        return Err(invalid_param(name, "must be positive"));
+    }
+    Ok(Amount::from_units(units))
+}
+
+/// Registers the staking, delegate and consensus methods.
+pub fn register(registry: &mut Registry<Node>) {
+    registry.register("staking_bond", |p: RpcParams, node: Arc<Node>| async move {
+        let wallet: String = p.required(0, "wallet")?;
+        let password: String = p.required(1, "password")?;
+        let amount = amount_param(&p, 2, "amount")?;
+        blocking(move || {
+            let rules = rules(&node)?;
+            if amount < rules.min_bond {
+                return Err(invalid_param(
+                    "amount",
+                    format!("below the minimum bond {}", rules.min_bond),
+                ));
+            }
+            let key = wallet_staking_key(&node, &wallet)?;
+            let payload = Payload::Bond {
+                staking_key: key,
+                value: amount,
+            };
+            submit(&node, &wallet, &password, payload, amount, &key, false)
+        })
+        .await
+    });
+
+    registry.register(
+        "staking_unbond",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let wallet: String = p.required(0, "wallet")?;
+            let password: String = p.required(1, "password")?;
+            let amount = amount_param(&p, 2, "amount")?;
+            blocking(move || {
+                rules(&node)?;
+                let key = wallet_staking_key(&node, &wallet)?;
+                let payload = Payload::Unbond {
+                    staking_key: key,
+                    value: amount,
+                };
+                submit(&node, &wallet, &password, payload, Amount::ZERO, &key, true)
+            })
+            .await
+        },
+    );
+
+    registry.register(
+        "staking_getInfo",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let address: String = p.required(0, "address")?;
+            let address = parse_address(&node, "address", &address)?;
+            blocking(move || staking_info(&node, &address)).await
+        },
+    );
+
+    registry.register(
+        "staking_getValidators",
+        |_p: RpcParams, node: Arc<Node>| async move { blocking(move || validators(&node)).await },
+    );
+
+    registry.register(
+        "dpos_registerDelegate",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let wallet: String = p.required(0, "wallet")?;
+            let password: String = p.required(1, "password")?;
+            let name: String = p.required(2, "name")?;
+            if !i8o8i_runtime::staking::is_valid_name(&name) {
+                return Err(invalid_param(
+                    "name",
+                    "must be 1–32 characters of A–Z a–z 0–9 _ -",
+                ));
+            }
+            blocking(move || {
+                let fee = rules(&node)?.registration_fee.ok_or_else(|| {
+                    rpc_error(
+                        ErrorCode::TxRejected,
+                        "this chain's consensus schedule has no delegated proof of stake",
+                    )
+                })?;
+                let key = wallet_staking_key(&node, &wallet)?;
+                let payload = Payload::RegisterDelegate { name, key };
+                submit(&node, &wallet, &password, payload, fee, &key, true)
+            })
+            .await
+        },
+    );
+
+    registry.register("dpos_vote", |p: RpcParams, node: Arc<Node>| async move {
+        let wallet: String = p.required(0, "wallet")?;
+        let password: String = p.required(1, "password")?;
+        let names: Vec<String> = p.required(2, "delegates")?;
+        blocking(move || {
+            let max = rules(&node)?.max_votes as usize;
+            if names.len() > max {
+                return Err(invalid_param(
+                    "delegates",
+                    format!("{} named, at most {max} allowed", names.len()),
+                ));
+            }
+            let ledger = ledger(&node)?;
+            let delegates = names
+                .iter()
+                .map(|n| {
+                    ledger
+                        .delegates
+                        .iter()
+                        .find(|(k, d)| &d.name == n || hex::encode(k) == *n)
+                        .map(|(k, _)| *k)
+                        .ok_or_else(|| {
+                            invalid_param(
+                                "delegates",
+                                format!("`{n}` is not a registered delegate's name or key"),
+                            )
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let key = wallet_staking_key(&node, &wallet)?;
+            let payload = Payload::Vote {
+                voter_key: key,
+                delegates,
+            };
+            submit(&node, &wallet, &password, payload, Amount::ZERO, &key, true)
+        })
+        .await
+    });
+
+    registry.register(
+        "dpos_getDelegates",
+        |_p: RpcParams, node: Arc<Node>| async move { blocking(move || delegates(&node)).await },
+    );
+
+    registry.register(
+        "consensus_getInfo",
+        |_p: RpcParams, node: Arc<Node>| async move { blocking(move || consensus_info(&node)).await },
+    );
+
+    registry.register(
+        "consensus_getSchedule",
+        |_p: RpcParams, node: Arc<Node>| async move { Ok(schedule(&node)) },
+    );
+}

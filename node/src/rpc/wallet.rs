@@ -1,0 +1,267 @@
+//! Wallet methods: node-hosted HD wallets (keys encrypted at rest in `<data_dir>/wallets`),
+//! balances over their addresses, and payments built, signed and submitted by the node.
+
+use std::sync::Arc;
+
+use i8o8i_primitives::address::Address;
+use i8o8i_primitives::{Amount, TxOut};
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, build_signed};
+use i8o8i_wallet::{KdfParams, WalletError, WalletStore};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::node::Node;
+use crate::rpc::common::{address_balance, blocking, internal, mempool_error};
+
+/// `wallet_create` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedWallet {
+    /// Wallet name.
+    pub name: String,
+    /// First receive address.
+    pub address: String,
+    /// The 24-word recovery phrase: shown once, never stored in clear.
+    pub mnemonic: String,
+}
+
+/// `wallet_getBalance` result.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WalletBalance {
+    /// Confirmed and spendable now.
+    pub confirmed: Amount,
+    /// Coinbase outputs not yet mature.
+    pub immature: Amount,
+    /// Net effect of pooled transactions (may be negative).
+    pub unconfirmed: i64,
+    /// Addresses of the wallet.
+    pub addresses: Vec<String>,
+}
+
+/// Maps wallet errors to documented codes.
+pub fn wallet_error(e: WalletError) -> RpcError {
+    match &e {
+        WalletError::WrongPassword => rpc_error(ErrorCode::WrongPassword, "wrong wallet password"),
+        WalletError::WalletNotFound { .. } => rpc_error(ErrorCode::WalletNotFound, e.to_string()),
+        WalletError::WalletExists { .. } => rpc_error(ErrorCode::WalletExists, e.to_string()),
+        WalletError::InvalidName { .. } => rpc_error(
+            ErrorCode::InvalidParams,
+            format!("invalid parameter `name`: {e}"),
+        ),
+        WalletError::EmptyPassword => rpc_error(
+            ErrorCode::InvalidParams,
+            format!("invalid parameter `password`: {e}"),
+        ),
+        _ => {
+            tracing::error!(error = %e, "wallet failure");
+            rpc_error(ErrorCode::InternalError, format!("wallet: {e}"))
+        }
+    }
+}
+
+/// The node's wallet directory.
+pub fn wallet_store(node: &Node) -> WalletStore {
+    WalletStore::new(node.data_dir().join("wallets"))
+}
+
+/// Creates the wallet, returning its first address and phrase.
+pub fn create_wallet(
+    node: &Node,
+    name: &str,
+    password: &str,
+    kdf: KdfParams,
+) -> Result<CreatedWallet, RpcError> {
+    let (mut wallet, mnemonic) = wallet_store(node)
+        .create(name, password, kdf)
+        .map_err(wallet_error)?;
+    let key = wallet.next_receive().map_err(wallet_error)?;
+    let address = Address::from_pubkey(node.chain().spec().network, &key.public_key_bytes());
+    Ok(CreatedWallet {
+        name: name.to_owned(),
+        address: address.to_string(),
+        mnemonic: mnemonic.phrase().to_string(),
+    })
+}
+
+/// Builds, signs and submits a payment of `amount` to `to` from wallet `name`.
+///
+/// # Errors
+/// Wallet errors, [`ErrorCode::InsufficientFunds`], or the mempool's refusal.
+pub fn send(
+    node: &Node,
+    name: &str,
+    password: &str,
+    to: &Address,
+    amount: Amount,
+    fee_rate: u64,
+) -> Result<i8o8i_primitives::Txid, RpcError> {
+    if amount.to_units() < DUST_LIMIT {
+        return Err(rpc_error(
+            ErrorCode::InvalidParams,
+            format!("invalid parameter `amount`: below the dust limit {DUST_LIMIT}"),
+        ));
+    }
+    let spend = Spend {
+        outputs: vec![TxOut {
+            value: amount,
+            script_pubkey: to.script_pubkey(),
+        }],
+        payload: None,
+        extra: Amount::ZERO,
+        caller: None,
+    };
+    build_and_submit(node, name, password, spend, fee_rate)
+}
+
+/// Selects coins of wallet `name` for `spend`, adds change, signs and submits.
+///
+/// # Errors
+/// Wallet errors, [`ErrorCode::InsufficientFunds`], or the mempool's refusal.
+pub fn build_and_submit(
+    node: &Node,
+    name: &str,
+    password: &str,
+    spend: Spend,
+    fee_rate: u64,
+) -> Result<i8o8i_primitives::Txid, RpcError> {
+    let store = wallet_store(node);
+    let mut wallet = store.open(name, password).map_err(wallet_error)?;
+    let info = wallet.info();
+    let next_height = node.chain().tip().header.height + 1;
+    let maturity = node.chain().spec().coinbase_maturity;
+
+    // Spendable coins of every key: confirmed, mature, not spent by a pooled transaction.
+    let mut candidates = Vec::new();
+    {
+        let pool = node.mempool();
+        for key in info.keys() {
+            let script = i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash());
+            for (outpoint, coin) in node
+                .chain()
+                .store()
+                .coins_for_script(&script)
+                .map_err(internal)?
+            {
+                let mature = !coin.coinbase || coin.height + maturity <= next_height;
+                if mature && pool.spender(&outpoint).is_none() {
+                    candidates.push(Candidate {
+                        outpoint,
+                        value: coin.output.value,
+                        chain: key.chain(),
+                        index: key.index(),
+                        script: script.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let chain_id = node.chain().chain_id();
+    let tx =
+        build_signed(&mut wallet, candidates, spend, fee_rate, &chain_id).map_err(|e| match e {
+            BuildError::NoCallerCoin | BuildError::InsufficientFunds { .. } => {
+                rpc_error(ErrorCode::InsufficientFunds, e.to_string())
+            }
+            BuildError::Wallet(w) => wallet_error(w),
+            other => internal(other),
+        })?;
+    node.submit_transaction(tx).map_err(mempool_error)
+}
+
+/// Registers the wallet methods.
+pub fn register(registry: &mut Registry<Node>) {
+    registry.register(
+        "wallet_create",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let name: String = p.required(0, "name")?;
+            let password: String = p.required(1, "password")?;
+            blocking(move || create_wallet(&node, &name, &password, KdfParams::default())).await
+        },
+    );
+
+    registry.register("wallet_list", |_p: RpcParams, node: Arc<Node>| async move {
+        wallet_store(&node).list().map_err(wallet_error)
+    });
+
+    registry.register(
+        "wallet_newAddress",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let name: String = p.required(0, "name")?;
+            blocking(move || {
+                let key = wallet_store(&node)
+                    .next_receive_address(&name)
+                    .map_err(wallet_error)?;
+                Ok(Address::p2pkh(node.chain().spec().network, key.pubkey_hash()).to_string())
+            })
+            .await
+        },
+    );
+
+    registry.register(
+        "wallet_getBalance",
+        |p: RpcParams, node: Arc<Node>| async move {
+            let name: String = p.required(0, "name")?;
+            blocking(move || {
+                let info = wallet_store(&node).info(&name).map_err(wallet_error)?;
+                let network = node.chain().spec().network;
+                let next_height = node.chain().tip().header.height + 1;
+                let maturity = node.chain().spec().coinbase_maturity;
+                let (mut confirmed, mut immature, mut unconfirmed) = (0u64, 0u64, 0i64);
+                let mut addresses = Vec::new();
+                for key in info.keys() {
+                    let script = i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash());
+                    addresses.push(Address::p2pkh(network, key.pubkey_hash()).to_string());
+                    let balance = address_balance(&node, &script)?;
+                    unconfirmed += balance.unconfirmed;
+                    for (_, coin) in node
+                        .chain()
+                        .store()
+                        .coins_for_script(&script)
+                        .map_err(internal)?
+                    {
+                        if coin.coinbase && coin.height + maturity > next_height {
+                            immature += coin.output.value.to_units();
+                        } else {
+                            confirmed += coin.output.value.to_units();
+                        }
+                    }
+                }
+                Ok(WalletBalance {
+                    confirmed: Amount::from_units(confirmed),
+                    immature: Amount::from_units(immature),
+                    unconfirmed,
+                    addresses,
+                })
+            })
+            .await
+        },
+    );
+
+    registry.register("wallet_send", |p: RpcParams, node: Arc<Node>| async move {
+        let name: String = p.required(0, "name")?;
+        let password: String = p.required(1, "password")?;
+        let to: String = p.required(2, "toAddress")?;
+        let amount: u64 = p.required(3, "amount")?;
+        let fee_rate: Option<u64> = p.optional(4, "feeRate")?;
+        let to = Address::parse_for(&to, node.chain().spec().network).map_err(|e| {
+            rpc_error(
+                ErrorCode::InvalidAddress,
+                format!("invalid parameter `toAddress`: {e}"),
+            )
+        })?;
+        blocking(move || {
+            let min = node.mempool().min_fee_rate();
+            let rate = fee_rate.unwrap_or(min).max(min);
+            send(
+                &node,
+                &name,
+                &password,
+                &to,
+                Amount::from_units(amount),
+                rate,
+            )
+        })
+        .await
+    });
+}
