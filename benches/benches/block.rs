@@ -9,6 +9,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use i8o8i_benches::key;
+use i8o8i_primitives::Coin;
 use i8o8i_primitives::StoreError;
 use i8o8i_primitives::{
     Amount, Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, Txid, merkle_root,
@@ -16,7 +17,7 @@ use i8o8i_primitives::{
 };
 use i8o8i_runtime::consensus::coinbase_height_prefix;
 use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_runtime::state::{ChainTimeReader, Coin, ConnectContext, UtxoReader, connect_block};
+use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, UtxoReader, connect_block};
 use i8o8i_script_vm::{Builder, SIGHASH_ALL, templates};
 
 struct Utxos(BTreeMap<OutPoint, Coin>);

@@ -12,13 +12,14 @@ use i8o8i_primitives::{Block, BlockHash, Hash256, Header, Seal, U256};
 use i8o8i_runtime::consensus::{
     HeaderError, HeaderReader, PowEngine, Schedule, ScheduledEngine, median_time_past,
 };
+use i8o8i_runtime::error::BlockError;
 use i8o8i_runtime::producers::ProducerState;
 use i8o8i_runtime::slots::last_irreversible;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::spec::EngineParams;
 use i8o8i_runtime::staking::Ledger;
 use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, ContractEnv, connect_block};
-use i8o8i_runtime::validation::{BlockError, check_block};
+use i8o8i_runtime::validation::check_block;
 use tokio::sync::watch;
 
 use crate::clock::SharedClock;
@@ -858,7 +859,7 @@ impl Chain {
                     }
                     Err(
                         BlockError::Tx {
-                            error: i8o8i_runtime::validation::TxError::Storage(e),
+                            error: i8o8i_runtime::error::TxError::Storage(e),
                             ..
                         }
                         | BlockError::ContractState(e),

@@ -11,13 +11,15 @@ use std::sync::Arc;
 
 use i8o8i_config::MempoolConfig;
 use i8o8i_contract_engine::{StateKey, StateOverlay, code_hash, contract_address, gas};
+use i8o8i_primitives::Coin;
 use i8o8i_primitives::{
     Amount, Block, BlockHash, ContractAddress, Hash256, OutPoint, Payload, Transaction, Txid,
 };
 use i8o8i_runtime::contract::{caller_script, check_payload_fee, payload_terms};
+use i8o8i_runtime::error::TxError;
 use i8o8i_runtime::staking::{Ledger, apply_staking, is_staking};
-use i8o8i_runtime::state::{Coin, UtxoReader, check_tx_inputs, verify_tx_scripts};
-use i8o8i_runtime::validation::{TxError, check_transaction};
+use i8o8i_runtime::state::{UtxoReader, check_tx_inputs, verify_tx_scripts};
+use i8o8i_runtime::validation::check_transaction;
 use i8o8i_script_vm::Script;
 use parity_scale_codec::Encode;
 

@@ -7,7 +7,7 @@ use i8o8i_primitives::{
     Amount, Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
 };
 use i8o8i_runtime::consensus::coinbase_height_prefix;
-use i8o8i_runtime::validation::BlockError;
+use i8o8i_runtime::error::BlockError;
 use i8o8i_script_vm::{Builder, Script};
 
 use crate::chain::{Chain, Tip};

@@ -23,6 +23,7 @@
 use std::path::Path;
 
 use i8o8i_contract_engine::{ContractStateReader, Event, Receipt};
+use i8o8i_primitives::Coin;
 use i8o8i_primitives::StoreError;
 use i8o8i_primitives::{
     Block, BlockHash, ContractAddress, Header, OutPoint, Transaction, Txid, U256,
@@ -30,7 +31,7 @@ use i8o8i_primitives::{
 use i8o8i_runtime::consensus::HeaderReader;
 use i8o8i_runtime::contract::payload_terms;
 use i8o8i_runtime::state::{
-    BlockChanges, BlockUndo, Coin, UtxoReader, UtxoSetHasher, UtxoSetInfo, is_unspendable, utxo_key,
+    BlockChanges, BlockUndo, UtxoReader, UtxoSetHasher, UtxoSetInfo, is_unspendable, utxo_key,
 };
 use i8o8i_script_vm::Script;
 use parity_scale_codec::{Decode, Encode};

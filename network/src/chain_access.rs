@@ -7,6 +7,9 @@
 
 use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, U256};
 
+/// Persisted peer records: (key, value) pairs in key order.
+pub type PeerRecords = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The best chain's tip as peers are told about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainTip {
@@ -95,7 +98,7 @@ pub trait ChainAccess: Send + Sync + 'static {
     ///
     /// # Errors
     /// Storage failures.
-    fn peer_records(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn peer_records(&self, prefix: &[u8]) -> Result<PeerRecords, StoreError>;
     /// Stores a peer record.
     ///
     /// # Errors

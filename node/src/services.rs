@@ -7,10 +7,11 @@ use std::sync::{Arc, Weak};
 
 use i8o8i_chain::chain::ImportError;
 use i8o8i_chain::mempool::MempoolError;
+use i8o8i_network::chain_access::PeerRecords;
 use i8o8i_network::{Announcement, BlockVerdict, ChainAccess, ChainTip, TxVerdict};
 use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction};
 use i8o8i_rpc::MetricsSource;
-use i8o8i_runtime::validation::TxError;
+use i8o8i_runtime::error::TxError;
 use prometheus_client::encoding::text::encode_registry;
 use tokio::sync::{broadcast, mpsc};
 
@@ -132,7 +133,7 @@ impl ChainAccess for NodeChainAccess {
             .set(i64::try_from(connected).unwrap_or(i64::MAX));
     }
 
-    fn peer_records(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn peer_records(&self, prefix: &[u8]) -> Result<PeerRecords, StoreError> {
         self.0.chain().store().peer_records(prefix)
     }
 

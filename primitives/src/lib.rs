@@ -57,4 +57,4 @@ pub use pow::{
 pub use sighash::{SIGHASH_TAG, SighashCache, SighashError};
 pub use signing::{p2pkh_script_sig_for, sign_p2pkh_input};
 pub use storage::StoreError;
-pub use transaction::{MAX_TX_SIZE, OutPoint, Payload, Transaction, TxIn, TxOut};
+pub use transaction::{Coin, MAX_TX_SIZE, OutPoint, Payload, Transaction, TxIn, TxOut};

@@ -101,6 +101,18 @@ pub struct TxOut {
     pub script_pubkey: ScriptBuf,
 }
 
+/// An unspent output with where it was created.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Coin {
+    /// The output.
+    pub output: TxOut,
+    /// Height of the block that created it.
+    pub height: u64,
+    /// Whether a coinbase created it (maturity applies).
+    pub coinbase: bool,
+}
+
 /// The non-UTXO action a transaction carries, if any.
 ///
 /// The inputs pay for any `value` moved into account state plus the fee, exactly as they pay for

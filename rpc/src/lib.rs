@@ -21,6 +21,7 @@ pub mod methods;
 pub mod metrics;
 pub mod openrpc;
 pub mod params;
+mod reply;
 pub mod rest;
 pub mod server;
 

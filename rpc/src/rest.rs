@@ -19,7 +19,7 @@ use jsonrpsee::server::{HttpBody, HttpRequest, HttpResponse};
 use serde_json::{Map, Value, json};
 use tower::Service;
 
-use crate::server::response;
+use crate::reply::response;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

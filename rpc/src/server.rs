@@ -26,7 +26,7 @@ use jsonrpsee::types::{Params, Request};
 use jsonrpsee::{BatchResponseBuilder, Extensions, MethodResponse, RpcModule};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{Semaphore, broadcast};
 use tower::Service;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -37,6 +37,7 @@ use crate::methods::{Access, find, schema_of};
 use crate::metrics::{MetricsSource, RpcMetrics};
 use crate::openrpc::{Registered, document};
 use crate::params::RpcParams;
+use crate::reply::{error_body, response};
 use crate::rest;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -493,18 +494,6 @@ struct Front<S> {
 }
 
 /// A JSON-RPC error object with `id: null`, as the body of a refused HTTP request.
-pub(crate) fn error_body(code: i32, message: &str) -> String {
-    json!({"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": null}).to_string()
-}
-
-pub(crate) fn response(status: StatusCode, content_type: &str, body: String) -> HttpResponse {
-    http::Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, content_type)
-        .body(HttpBody::from(body))
-        .expect("static headers are valid")
-}
-
 impl<S> Service<HttpRequest<Incoming>> for Front<S>
 where
     S: Service<HttpRequest<HttpBody>, Response = HttpResponse, Error = BoxError>

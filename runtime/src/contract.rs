@@ -10,7 +10,7 @@ use i8o8i_contract_engine::{
     code_hash, contract_address, gas, validate_module,
 };
 
-use crate::validation::TxError;
+use crate::error::TxError;
 use i8o8i_primitives::{Amount, ContractAddress, Payload, Transaction, TxOut};
 use i8o8i_script_vm::ScriptBuf;
 

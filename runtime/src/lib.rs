@@ -6,7 +6,8 @@
 //!
 //! - [`checker`]: the [`SignatureChecker`](i8o8i_script_vm::SignatureChecker) for transaction
 //!   inputs, [`CONSENSUS_SCRIPT_FLAGS`] and [`verify_input`].
-//! - [`validation`]: context-free transaction and block rules and the typed errors.
+//! - [`validation`]: context-free transaction and block rules.
+//! - [`error`]: the typed errors of every validation stage.
 //! - [`state`]: connecting blocks to the UTXO set (parallel script checks), undo data, the
 //!   storage traits the node implements, and the UTXO-set hash.
 //! - [`contract`]: the contract payloads' rules — fee terms, the caller, applying a deploy or
@@ -24,6 +25,7 @@
 pub mod checker;
 pub mod consensus;
 pub mod contract;
+pub mod error;
 pub mod producers;
 pub mod slots;
 pub mod spec;

@@ -16,9 +16,9 @@ use crate::slots::StakingKey;
 use crate::spec::{ChainSpec, EngineParams};
 use i8o8i_primitives::StoreError;
 
-use crate::state::Coin;
-use crate::validation::TxError;
+use crate::error::TxError;
 use i8o8i_contract_engine::StateOverlay;
+use i8o8i_primitives::Coin;
 use i8o8i_primitives::{Amount, Payload, Transaction};
 
 /// State key of the [`Ledger`].

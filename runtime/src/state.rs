@@ -18,7 +18,10 @@ use crate::producers::ProducerState;
 use crate::slots::StakingKey;
 use crate::spec::ChainSpec;
 use crate::staking::{BlockStaking, Ledger, StakingRules, is_staking, key_script};
-use crate::validation::{BlockError, TxError, check_block_txids};
+use i8o8i_primitives::Coin;
+
+use crate::error::{BlockError, TxError};
+use crate::validation::check_block_txids;
 use crate::verify_input;
 use i8o8i_contract_engine::gas::MAX_BLOCK_GAS;
 use i8o8i_contract_engine::state::ContractChanges;
@@ -33,18 +36,6 @@ use i8o8i_script_vm::checker::{
 };
 
 use i8o8i_primitives::StoreError;
-
-/// An unspent output with where it was created.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Coin {
-    /// The output.
-    pub output: TxOut,
-    /// Height of the block that created it.
-    pub height: u64,
-    /// Whether a coinbase created it (maturity applies).
-    pub coinbase: bool,
-}
 
 /// Reads the UTXO set; `Ok(None)` means unspent output not found (missing or spent).
 pub trait UtxoReader: Send + Sync {

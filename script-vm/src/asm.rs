@@ -161,6 +161,22 @@ pub(crate) fn to_asm(script: &Script) -> String {
     out
 }
 
+// The printers are methods of `Script` for callers, defined here so that `script` does not
+// import `asm` (which imports `script`).
+impl Script {
+    /// Bitcoin Core's test-vector assembly (`DUP HASH160 0x14 0x.. EQUALVERIFY`), which
+    /// [`crate::parse_asm`] reads back to exactly these bytes.
+    pub fn to_test_asm(&self) -> String {
+        to_test_asm(self)
+    }
+
+    /// `OP_`-style assembly as Bitcoin Core's `decodescript` shows it
+    /// (`OP_DUP OP_HASH160 <hex> OP_EQUALVERIFY OP_CHECKSIG`).
+    pub fn to_asm(&self) -> String {
+        to_asm(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

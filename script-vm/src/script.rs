@@ -240,18 +240,6 @@ impl Script {
     pub fn to_script_buf(&self) -> ScriptBuf {
         ScriptBuf(self.0.to_vec())
     }
-
-    /// Bitcoin Core's test-vector assembly (`DUP HASH160 0x14 0x.. EQUALVERIFY`), which
-    /// [`crate::parse_asm`] reads back to exactly these bytes.
-    pub fn to_test_asm(&self) -> String {
-        crate::asm::to_test_asm(self)
-    }
-
-    /// `OP_`-style assembly as Bitcoin Core's `decodescript` shows it
-    /// (`OP_DUP OP_HASH160 <hex> OP_EQUALVERIFY OP_CHECKSIG`).
-    pub fn to_asm(&self) -> String {
-        crate::asm::to_asm(self)
-    }
 }
 
 impl ScriptBuf {

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use i8o8i_config::{MempoolConfig, builtin_chain_spec};
 use i8o8i_contract_engine::ContractStateReader;
 use i8o8i_contract_engine::state::MemoryState;
+use i8o8i_primitives::Coin;
 use i8o8i_primitives::TxOut;
 use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
 use i8o8i_primitives::{Amount, Hash256, OutPoint, StoreError, Txid, U256};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::staking::Ledger;
-use i8o8i_runtime::state::{ChainTimeReader, Coin, UtxoReader};
+use i8o8i_runtime::state::{ChainTimeReader, UtxoReader};
 
 use super::*;
 use crate::chain::Tip;

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use i8o8i_primitives::{Block, BlockHash, Hash256, Header, Seal, StoreError, Transaction, U256};
 
 use super::*;
-use crate::chain_access::{BlockVerdict, ChainTip, TxVerdict};
+use crate::chain_access::{BlockVerdict, ChainTip, PeerRecords, TxVerdict};
 
 /// Our chain: genesis plus whatever `extend` added; headers from `bad_from` on fail the check.
 struct TestChain {
@@ -131,7 +131,7 @@ impl ChainAccess for TestChain {
         false
     }
     fn peers_changed(&self, _: usize) {}
-    fn peer_records(&self, _: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn peer_records(&self, _: &[u8]) -> Result<PeerRecords, StoreError> {
         Ok(Vec::new())
     }
     fn put_peer_record(&self, _: &[u8], _: &[u8]) -> Result<(), StoreError> {

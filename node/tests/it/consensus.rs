@@ -21,7 +21,7 @@ use i8o8i_primitives::{
     Amount, Block, BlockHash, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut,
 };
 use i8o8i_runtime::consensus::{HeaderError, ScheduledEngine, SlotEngine, coinbase_height_prefix};
-use i8o8i_runtime::validation::BlockError;
+use i8o8i_runtime::error::BlockError;
 use i8o8i_script_vm::Builder;
 use i8o8i_script_vm::templates::hash160;
 use i8o8i_wallet::{KdfParams, WalletStore};

@@ -7,6 +7,7 @@ mod common;
 mod consensus;
 mod contracts;
 mod crash;
+mod layout;
 mod mempool_policy;
 mod network;
 mod node_flow;

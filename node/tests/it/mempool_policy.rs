@@ -196,7 +196,7 @@ async fn admission_rechecks_what_changed_while_scripts_ran() {
     assert_eq!(
         node.mempool().admit(checked, chain, unix_now()),
         Err(MempoolError::Invalid(
-            i8o8i_runtime::validation::TxError::MissingInput(missing)
+            i8o8i_runtime::error::TxError::MissingInput(missing)
         ))
     );
 
@@ -222,7 +222,7 @@ async fn admission_rechecks_what_changed_while_scripts_ran() {
     assert!(matches!(
         node.submit_transaction(forged),
         Err(MempoolError::Invalid(
-            i8o8i_runtime::validation::TxError::Script { input: 0, .. }
+            i8o8i_runtime::error::TxError::Script { input: 0, .. }
         ))
     ));
     assert_eq!(node.mempool().info().count, 1);

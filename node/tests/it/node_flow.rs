@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 
 use i8o8i_chain::chain::ImportError;
+use i8o8i_primitives::Coin;
 use i8o8i_primitives::StoreError;
 use i8o8i_primitives::address::Address;
 use i8o8i_primitives::{
     Amount, Block, BlockHash, OutPoint, Transaction, TxIn, TxOut, sign_p2pkh_input,
 };
 use i8o8i_runtime::state::{
-    ChainTimeReader, Coin, ConnectContext, UtxoReader, UtxoSetHasher, connect_block, utxo_key,
+    ChainTimeReader, ConnectContext, UtxoReader, UtxoSetHasher, connect_block, utxo_key,
 };
 use i8o8i_script_vm::SIGHASH_ALL;
 use i8o8i_wallet::{Chain as KeyChain, WalletStore};

@@ -607,13 +607,13 @@ fn the_fee_must_cover_value_and_gas_reservation() {
     );
     assert_eq!(
         check_payload_fee(&call(1_000, 50_000), units(50_999)),
-        Err(crate::validation::TxError::ContractFee {
+        Err(crate::error::TxError::ContractFee {
             needed: units(51_000),
             paid: units(50_999)
         })
     );
     assert_eq!(
         check_payload_fee(&call(u64::MAX, 1), units(5)),
-        Err(crate::validation::TxError::ValueOverflow)
+        Err(crate::error::TxError::ValueOverflow)
     );
 }
