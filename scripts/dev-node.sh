@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec cargo run --locked -p i8o8i-node --bin i8o8icoin -- node --dev "$@"
+exec cargo run --locked -p i8o8i-cli --bin i8o8icoin -- node --dev "$@"

@@ -12,7 +12,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/i8o8icoin/target-node}
 command -v wrk >/dev/null || { echo "load.sh: wrk not found (apt install wrk)" >&2; exit 1; }
 
 CARGO_PROFILE_DEV_OPT_LEVEL=3 CARGO_PROFILE_DEV_DEBUG_ASSERTIONS=false \
-  CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false cargo build -q -p i8o8i-node --bin i8o8icoin
+  CARGO_PROFILE_DEV_OVERFLOW_CHECKS=false cargo build -q -p i8o8i-cli --bin i8o8icoin
 bin="$CARGO_TARGET_DIR/debug/i8o8icoin"
 
 data="$(mktemp -d)"

@@ -310,6 +310,19 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
     })
 }
 
+/// The JWT secret of a node whose data directory is `data_dir`.
+///
+/// # Errors
+/// The file is missing or malformed.
+pub fn secret_in(data_dir: &std::path::Path) -> Result<JwtSecret, i8o8i_rpc::auth::SecretError> {
+    JwtSecret::read(&data_dir.join(JWT_FILE))
+}
+
+/// Where a chain's node keeps its secret by default (`$HOME/.i8o8icoin/<chain>/jwt.hex`).
+pub fn default_secret_path(chain: &str) -> PathBuf {
+    default_data_dir(chain).join(JWT_FILE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

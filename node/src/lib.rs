@@ -8,16 +8,12 @@
 //!   endpoint see the node through.
 //! - [`metrics`]: the node's Prometheus metrics.
 //! - [`rpc`]: the JSON-RPC handlers, a module per namespace.
-//! - [`abi`]: contract ABIs; SCALE encoding of CLI arguments and decoding of results.
-//! - [`contract_build`]: building contract crates to wasm32 (`i8o8icoin contract build`).
 //! - [`launch`]: start-up (chain spec, data directory, dev conveniences, RPC server, miner or
 //!   producer).
 //!
-//! The binary `i8o8icoin` (`src/main.rs`) runs a node and is a JSON-RPC client for it.
+//! The binary `i8o8icoin` (crate `i8o8i-cli`) starts a node through [`launch`] and is a
+//! JSON-RPC client of one.
 
-pub mod abi;
-pub mod client;
-pub mod contract_build;
 pub mod launch;
 pub mod metrics;
 pub mod node;

@@ -1,6 +1,7 @@
 //! The JSON-RPC platform of the I8o8iCoin node.
 //!
-//! The node's handlers live in `i8o8i-node`; this crate holds what every handler shares:
+//! The node's handlers live in `i8o8i-node` (`node/src/rpc/`); this crate holds what every
+//! handler shares, and depends on `i8o8i-primitives` and `i8o8i-config` only:
 //! - [`methods::METHODS`], the table of every method with its parameters (and their JSON
 //!   Schemas), errors and access level: registration checks handlers against it;
 //! - [`openrpc`], the OpenRPC document generated from the table and the registered handlers'
@@ -10,12 +11,15 @@
 //! - [`error::ErrorCode`], the documented application error codes;
 //! - [`auth`], JWT (HS256) authentication of private methods;
 //! - [`metrics`], the Prometheus exposition at `GET /metrics`;
+//! - `client` (feature `client`): an HTTP client that signs each request with a fresh JWT;
 //! - [`server`], HTTP and WebSocket on one port: per-IP and per-connection rate limits, size,
 //!   batch, connection and subscription limits, CORS, subscriptions that drop slow
 //!   subscribers, and the seed prototype's REST routes as aliases ([`rest`]).
 
 pub mod apidocs;
 pub mod auth;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod methods;
 pub mod metrics;

@@ -1,8 +1,8 @@
 //! Load tool: block propagation across five nodes, headers-first sync speed and peak memory per
 //! node, with real `i8o8icoin` processes talking libp2p over loopback.
 //!
-//! Run: `cargo bench -p i8o8i-node --bench network` (or, reusing the dev build of RocksDB,
-//! `CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo bench -p i8o8i-node --bench network --profile dev`).
+//! Run: `cargo bench -p i8o8i-cli --bench network` (or, reusing the dev build of RocksDB,
+//! `CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo bench -p i8o8i-cli --bench network --profile dev`).
 //!
 //! 1. Starts five dev-chain nodes (`--p2p-listen /ip4/127.0.0.1/tcp/0`), four of them with the
 //!    first as their only bootnode, and waits until Kademlia has meshed them.
@@ -27,8 +27,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use i8o8i_node::client::{RpcClient, connect, secret_in};
+use i8o8i_node::launch::secret_in;
 use i8o8i_primitives::address::{Address, Network};
+use i8o8i_rpc::client::{RpcClient, connect};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::rpc_params;
 use serde_json::Value;

@@ -30,10 +30,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use i8o8i_chain::store::Store;
-use i8o8i_node::client::{RpcClient, connect};
 use i8o8i_primitives::Coin;
 use i8o8i_primitives::address::{Address, Network};
 use i8o8i_primitives::{Block, BlockHash, Header, OutPoint, merkle_root};
+use i8o8i_rpc::client::{RpcClient, connect};
 use i8o8i_runtime::state::{UtxoSetHasher, UtxoSetInfo, utxo_key};
 use i8o8i_script_vm::ScriptBuf;
 use jsonrpsee::core::client::ClientT;

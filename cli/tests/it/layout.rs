@@ -1,5 +1,6 @@
-//! The layout rule of `docs/layout.md` that Cargo does not enforce: no import circles between
-//! the top-level modules of any crate. (Cargo already refuses circles between crates.)
+//! `docs/layout.md` kept true: the crates depend on each other exactly as its table says, and
+//! no crate has import circles between its top-level modules (Cargo already refuses circles
+//! between crates, not inside one).
 //!
 //! A module's imports are the `crate::<module>` paths in its code (comments are not code; its
 //! submodules' files count as its own). Test files may look anywhere and are skipped.
@@ -142,5 +143,78 @@ fn no_crate_has_import_circles_between_its_modules() {
     for krate in crates {
         let graph = module_graph(&krate.join("src"));
         assert_eq!(find_circle(&graph), None, "in {}", krate.display());
+    }
+}
+
+/// The "may import" table of `docs/layout.md`: crate → workspace crates it may depend on.
+fn documented_dependencies(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let text = std::fs::read_to_string(root.join("docs/layout.md")).unwrap();
+    let names = |cell: &str| -> Vec<String> {
+        cell.split(',')
+            .map(|s| s.trim().trim_matches('`').to_owned())
+            .filter(|s| s.starts_with("i8o8i-"))
+            .collect()
+    };
+    let mut table = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with("| `i8o8i-")) {
+        let cells: Vec<&str> = line.split('|').collect();
+        let allowed: BTreeSet<String> = names(cells[2]).into_iter().collect();
+        for krate in names(cells[1]) {
+            table.insert(krate, allowed.clone());
+        }
+    }
+    table
+}
+
+#[test]
+fn the_crate_dependencies_are_the_documented_ones() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = metadata["packages"].as_array().unwrap();
+    let workspace: BTreeSet<String> = packages
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    let actual: BTreeMap<String, BTreeSet<String>> = packages
+        .iter()
+        .map(|p| {
+            let deps = p["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].is_null())
+                .map(|d| d["name"].as_str().unwrap().to_owned())
+                .filter(|n| workspace.contains(n))
+                .collect();
+            (p["name"].as_str().unwrap().to_owned(), deps)
+        })
+        .collect();
+    let documented = documented_dependencies(root);
+    assert_eq!(
+        documented.keys().collect::<Vec<_>>(),
+        actual.keys().collect::<Vec<_>>(),
+        "docs/layout.md should list every workspace crate"
+    );
+    for (krate, deps) in &actual {
+        assert_eq!(
+            deps, &documented[krate],
+            "{krate}'s workspace dependencies differ from docs/layout.md"
+        );
     }
 }

@@ -14,7 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use i8o8i_config::NodeConfig;
-use i8o8i_node::client::secret_in;
+use i8o8i_node::launch::secret_in;
 use i8o8i_rpc::auth::unix_now;
 use i8o8i_rpc::{JwtSecret, METHODS, Registry};
 use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
@@ -96,7 +96,7 @@ async fn get(addr: SocketAddr, path: &str) -> Reply {
 }
 
 /// An address of a fresh wallet on the node, to mine to.
-async fn miner_address(client: &i8o8i_node::client::RpcClient) -> String {
+async fn miner_address(client: &i8o8i_rpc::client::RpcClient) -> String {
     let created: Value = call(client, "wallet_create", rpc_params!["miner", "pw"]).await;
     created["address"].as_str().unwrap().to_owned()
 }

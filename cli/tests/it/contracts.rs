@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use i8o8i_node::client::RpcClient;
 use i8o8i_primitives::address::{Address, Network};
+use i8o8i_rpc::client::RpcClient;
 use jsonrpsee::core::client::SubscriptionClientT;
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::rpc_params;
@@ -37,7 +37,7 @@ fn example(name: &str) -> Vec<u8> {
         .unwrap_or_else(|| root.join("target"))
         .join("contracts");
     let wasm =
-        i8o8i_node::contract_build::build(&root.join("contracts/examples").join(name), &target)
+        i8o8i_cli::contract_build::build(&root.join("contracts/examples").join(name), &target)
             .unwrap_or_else(|e| panic!("building the {name} example: {e}"));
     let code = std::fs::read(wasm).unwrap();
     built.push((name.to_owned(), code.clone()));

@@ -14,12 +14,13 @@ use std::time::Duration;
 
 use i8o8i_chain::chain::ImportError;
 use i8o8i_config::NodeConfig;
-use i8o8i_node::client::{RpcClient, connect, secret_in};
+use i8o8i_node::launch::secret_in;
 use i8o8i_node::launch::{LaunchOptions, ProducerOptions, RunningNode, launch};
 use i8o8i_primitives::address::{Address, Network};
 use i8o8i_primitives::{
     Amount, Block, BlockHash, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut,
 };
+use i8o8i_rpc::client::{RpcClient, connect};
 use i8o8i_runtime::consensus::{HeaderError, ScheduledEngine, SlotEngine, coinbase_height_prefix};
 use i8o8i_runtime::error::BlockError;
 use i8o8i_script_vm::Builder;

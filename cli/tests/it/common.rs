@@ -3,11 +3,12 @@
 use std::path::Path;
 
 use i8o8i_config::NodeConfig;
-use i8o8i_node::client::{RpcClient, connect, secret_in};
+use i8o8i_node::launch::secret_in;
 use i8o8i_node::launch::{LaunchOptions, RunningNode, launch};
 use i8o8i_primitives::{
     Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
 };
+use i8o8i_rpc::client::{RpcClient, connect};
 use i8o8i_runtime::consensus::coinbase_height_prefix;
 use i8o8i_script_vm::{Builder, Script};
 use jsonrpsee::core::client::{ClientT, Error as ClientError};

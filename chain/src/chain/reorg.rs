@@ -1,0 +1,189 @@
+//! Fork choice and reorganisation: which stored block is the best candidate, and moving the
+//! tip to it by disconnecting and connecting blocks (each one atomic write), marking blocks
+//! that fail to connect invalid along with their descendants.
+
+use std::collections::HashMap;
+
+use i8o8i_primitives::{BlockHash, StoreError};
+use i8o8i_runtime::error::BlockError;
+use i8o8i_runtime::state::{ConnectContext, connect_block};
+
+use i8o8i_runtime::consensus::HeaderError;
+
+use super::{BestChainTimes, Chain, ImportOutcome, Tip};
+use crate::store::{BlockStatus, IndexEntry};
+
+impl Chain {
+    /// Whether `hash` or an ancestor is marked invalid.
+    pub(super) fn has_invalid_ancestry(
+        index: &HashMap<BlockHash, IndexEntry>,
+        mut hash: BlockHash,
+    ) -> bool {
+        while let Some(entry) = index.get(&hash) {
+            match entry.status {
+                BlockStatus::Invalid => return true,
+                // Valid blocks only have valid ancestors.
+                BlockStatus::Valid => return false,
+                BlockStatus::Stored => hash = entry.header.parent,
+            }
+        }
+        false
+    }
+
+    /// The heaviest block not known to be invalid. Ties keep the current tip (first seen wins,
+    /// as in Bitcoin), otherwise go to the lower hash so every node picks the same.
+    pub(super) fn best_candidate(&self) -> BlockHash {
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let tip = self.tip();
+        let mut best = (tip.work, tip.hash);
+        for (hash, entry) in index.iter() {
+            let work = entry.work();
+            let better = work > best.0 || (work == best.0 && best.1 != tip.hash && *hash < best.1);
+            if better
+                && entry.status != BlockStatus::Invalid
+                && !Self::has_invalid_ancestry(&index, *hash)
+            {
+                best = (work, *hash);
+            }
+        }
+        // The tip itself may have become invalid; never return an invalid block.
+        if Self::has_invalid_ancestry(&index, best.1) {
+            self.genesis
+        } else {
+            best.1
+        }
+    }
+
+    pub(super) fn set_tip(&self, hash: BlockHash) -> Result<(), StoreError> {
+        let entry = self.entry(&hash).ok_or(StoreError::NotIndexed(hash))?;
+        self.tip.send_replace(Tip {
+            hash,
+            header: entry.header.clone(),
+            work: entry.work(),
+        });
+        Ok(())
+    }
+
+    pub(super) fn set_status(
+        &self,
+        hash: &BlockHash,
+        status: BlockStatus,
+    ) -> Result<(), StoreError> {
+        let mut index = self.index.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = index.get_mut(hash) {
+            entry.status = status;
+            self.store.put_index_entry(hash, entry)?;
+        }
+        Ok(())
+    }
+
+    /// Moves the store's tip to the best candidate: disconnect to the fork point, connect the
+    /// new branch; a block that fails to connect is marked invalid and the search repeats.
+    pub(super) fn activate_best_chain(&self) -> Result<ImportOutcome, StoreError> {
+        let mut outcome = ImportOutcome::default();
+        loop {
+            let target = self.best_candidate();
+            if target == self.tip().hash {
+                self.update_irreversible()?;
+                return Ok(outcome);
+            }
+            // The new branch, from its fork with the best chain up to `target`.
+            let mut branch = Vec::new();
+            let mut cursor = target;
+            let fork = loop {
+                let entry = self.entry(&cursor).ok_or(StoreError::NotIndexed(cursor))?;
+                if self.store.hash_at(entry.header.height)? == Some(cursor) {
+                    break cursor;
+                }
+                branch.push(cursor);
+                cursor = entry.header.parent;
+            };
+            branch.reverse();
+            if let (Some((lib, _)), Some(first)) = (self.last_irreversible(), branch.first()) {
+                let fork_height = self.entry(&fork).map_or(0, |e| e.header.height);
+                if fork_height < lib {
+                    // Stored before the block it conflicts with became irreversible.
+                    let error = BlockError::Header(HeaderError::BelowIrreversible {
+                        height: fork_height + 1,
+                        irreversible: lib,
+                    });
+                    tracing::warn!(hash = %first, %error, "branch refused");
+                    self.set_status(first, BlockStatus::Invalid)?;
+                    outcome.invalid.push((*first, error));
+                    continue;
+                }
+            }
+            while self.tip().hash != fork {
+                let tip = self.tip();
+                let block = self
+                    .store
+                    .block(&tip.hash)?
+                    .ok_or(StoreError::MissingBlock(tip.hash))?;
+                self.store.disconnect(&block)?;
+                self.set_tip(block.header.parent)?;
+                tracing::debug!(height = block.header.height, hash = %tip.hash, "disconnected block");
+                outcome.disconnected.push(block);
+            }
+            for hash in branch {
+                let block = self
+                    .store
+                    .block(&hash)?
+                    .ok_or(StoreError::MissingBlock(hash))?;
+                let parent = self.tip();
+                let mtp = self
+                    .median_time_past(&parent.hash)
+                    .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+                let ctx = ConnectContext {
+                    spec: &self.spec,
+                    chain_id: self.chain_id(),
+                    median_time_past: mtp,
+                    contracts: Some(&self.contracts),
+                };
+                let result = {
+                    let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+                    let times = BestChainTimes {
+                        store: &self.store,
+                        index: &index,
+                    };
+                    connect_block(
+                        &block,
+                        &ctx,
+                        &*self.store,
+                        &times,
+                        self.script_pool.as_ref(),
+                    )
+                };
+                match result {
+                    Ok(changes) => {
+                        outcome.contract_gas = changes
+                            .receipts
+                            .iter()
+                            .fold(outcome.contract_gas, |sum, r| {
+                                sum.saturating_add(r.receipt.gas_used)
+                            });
+                        self.store.connect(&block, &changes)?;
+                        self.set_status(&hash, BlockStatus::Valid)?;
+                        self.set_tip(hash)?;
+                        tracing::debug!(height = block.header.height, %hash, txs = block.transactions.len(), "connected block");
+                        outcome.connected.push(block);
+                    }
+                    Err(
+                        BlockError::Tx {
+                            error: i8o8i_runtime::error::TxError::Storage(e),
+                            ..
+                        }
+                        | BlockError::ContractState(e),
+                    ) => {
+                        return Err(StoreError::Backend(e));
+                    }
+                    Err(error) => {
+                        tracing::warn!(%hash, %error, "block failed to connect; marked invalid");
+                        self.set_status(&hash, BlockStatus::Invalid)?;
+                        outcome.invalid.push((hash, error));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

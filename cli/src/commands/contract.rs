@@ -1,0 +1,283 @@
+//! `i8o8icoin contract`: build, deploy, instantiate, call, query and inspect Wasm contracts,
+//! encoding arguments from the ABI the SDK embeds in the module.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use i8o8i_primitives::Amount;
+use i8o8i_rpc::client::RpcClient;
+use jsonrpsee::rpc_params;
+
+use super::common::{PasswordArg, RpcArgs, call, client, password, print};
+use crate::abi;
+
+#[derive(Args)]
+pub(crate) struct ContractArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(subcommand)]
+    command: ContractCommand,
+}
+
+#[derive(Args)]
+struct GasArg {
+    /// Most gas the execution may use.
+    #[arg(long, default_value_t = 2_000_000)]
+    gas_limit: u64,
+}
+
+#[derive(Subcommand)]
+enum ContractCommand {
+    /// Build a contract crate to wasm32 (rustup's target, or Debian's rustc-web); prints the
+    /// module's path.
+    Build {
+        /// The crate's directory, e.g. contracts/examples/token.
+        dir: PathBuf,
+        /// Cargo target directory for the wasm build.
+        #[arg(long, default_value = "target/contracts")]
+        target_dir: PathBuf,
+    },
+    /// Deploy a module; constructor arguments are encoded from its embedded ABI.
+    Deploy {
+        /// Wallet paying, whose first address becomes the deployer.
+        wallet: String,
+        /// The .wasm file.
+        wasm: PathBuf,
+        /// Constructor arguments (addresses for Account, decimal numbers, hex for bytes).
+        args: Vec<String>,
+        #[command(flatten)]
+        gas: GasArg,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Instantiate code already on chain by its hash (no upload, no per-byte charge).
+    Instantiate {
+        /// Wallet paying, whose first address becomes the deployer.
+        wallet: String,
+        /// Code hash (`contract info` of any contract with that code shows it).
+        code_hash: String,
+        /// Constructor arguments, encoded with the ABI of the contract given by --abi-from.
+        args: Vec<String>,
+        /// A contract with the same code, whose embedded ABI encodes the arguments.
+        #[arg(long)]
+        abi_from: Option<String>,
+        #[command(flatten)]
+        gas: GasArg,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Call a method in a transaction; arguments are encoded from the contract's ABI.
+    Call {
+        /// Wallet paying, whose first address is the caller.
+        wallet: String,
+        /// Contract address.
+        address: String,
+        /// Method name.
+        method: String,
+        /// Arguments.
+        args: Vec<String>,
+        /// I8O sent to the contract with the call.
+        #[arg(long)]
+        value: Option<String>,
+        #[command(flatten)]
+        gas: GasArg,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Run a method read-only against the tip and print its decoded result.
+    Query {
+        /// Contract address.
+        address: String,
+        /// Method name.
+        method: String,
+        /// Arguments.
+        args: Vec<String>,
+        /// Address the contract sees as caller.
+        #[arg(long)]
+        caller: Option<String>,
+    },
+    /// Code hash, balance, deployer and ABI of a contract.
+    Info {
+        /// Contract address.
+        address: String,
+    },
+    /// Events of a contract.
+    Events {
+        /// Contract address.
+        address: String,
+        /// First height.
+        #[arg(long)]
+        from: Option<u64>,
+        /// Last height.
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// The receipt of a mined contract transaction.
+    Receipt {
+        /// Transaction id.
+        txid: String,
+    },
+}
+
+async fn network_of(c: &RpcClient) -> Result<i8o8i_primitives::address::Network> {
+    let info = call(c, "chain_getInfo", rpc_params![]).await?;
+    Ok(match info["chain"].as_str() {
+        Some("mainnet") => i8o8i_primitives::address::Network::Mainnet,
+        Some("testnet") => i8o8i_primitives::address::Network::Testnet,
+        _ => i8o8i_primitives::address::Network::Dev,
+    })
+}
+
+async fn contract_abi(c: &RpcClient, address: &str) -> Result<Vec<crate::abi::Method>> {
+    let info = call(c, "contract_getInfo", rpc_params![address]).await?;
+    let text = info["abi"]
+        .as_str()
+        .context("the contract has no embedded ABI (built without the SDK's entry_points!)")?;
+    Ok(crate::abi::parse(text)?)
+}
+
+pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
+    if let ContractCommand::Build { dir, target_dir } = &args.command {
+        let wasm = crate::contract_build::build(dir, target_dir)?;
+        println!("{}", wasm.display());
+        return Ok(());
+    }
+    let c = client(&args.rpc).await?;
+    match args.command {
+        ContractCommand::Build { .. } => unreachable!("handled above"),
+        ContractCommand::Deploy {
+            wallet,
+            wasm,
+            args: ctor_args,
+            gas,
+            password: pw,
+        } => {
+            let code =
+                std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
+            let network = network_of(&c).await?;
+            let init = match i8o8i_contract_engine::abi_of(&code) {
+                Some(text) => {
+                    let methods = abi::parse(&text)?;
+                    match abi::find(&methods, "", true) {
+                        Ok(ctor) => abi::encode_call(ctor, &ctor_args, network)?,
+                        Err(_) if ctor_args.is_empty() => Vec::new(),
+                        Err(_) => bail!("the contract has no constructor; drop the arguments"),
+                    }
+                }
+                None if ctor_args.is_empty() => Vec::new(),
+                None => bail!("the module has no embedded ABI to encode arguments with"),
+            };
+            let pw = password(&pw, false)?;
+            print(
+                &call(
+                    &c,
+                    "contract_deploy",
+                    rpc_params![
+                        wallet,
+                        pw,
+                        hex::encode(code),
+                        gas.gas_limit,
+                        hex::encode(init)
+                    ],
+                )
+                .await?,
+            );
+        }
+        ContractCommand::Instantiate {
+            wallet,
+            code_hash,
+            args: ctor_args,
+            abi_from,
+            gas,
+            password: pw,
+        } => {
+            let init = match (&abi_from, ctor_args.is_empty()) {
+                (_, true) => Vec::new(),
+                (Some(from), false) => {
+                    let network = network_of(&c).await?;
+                    let methods = contract_abi(&c, from).await?;
+                    abi::encode_call(abi::find(&methods, "", true)?, &ctor_args, network)?
+                }
+                (None, false) => {
+                    bail!("constructor arguments need --abi-from <contract with this code>")
+                }
+            };
+            let pw = password(&pw, false)?;
+            print(
+                &call(
+                    &c,
+                    "contract_instantiate",
+                    rpc_params![wallet, pw, code_hash, gas.gas_limit, hex::encode(init)],
+                )
+                .await?,
+            );
+        }
+        ContractCommand::Call {
+            wallet,
+            address,
+            method,
+            args: call_args,
+            value,
+            gas,
+            password: pw,
+        } => {
+            let network = network_of(&c).await?;
+            let methods = contract_abi(&c, &address).await?;
+            let input =
+                abi::encode_call(abi::find(&methods, &method, false)?, &call_args, network)?;
+            let value = match value {
+                Some(v) => Amount::from_coin_str(&v).with_context(|| format!("bad --value {v}"))?,
+                None => Amount::ZERO,
+            };
+            let pw = password(&pw, false)?;
+            print(
+                &call(
+                    &c,
+                    "contract_call",
+                    rpc_params![
+                        wallet,
+                        pw,
+                        address,
+                        hex::encode(input),
+                        gas.gas_limit,
+                        value.to_units()
+                    ],
+                )
+                .await?,
+            );
+        }
+        ContractCommand::Query {
+            address,
+            method,
+            args: call_args,
+            caller,
+        } => {
+            let network = network_of(&c).await?;
+            let methods = contract_abi(&c, &address).await?;
+            let m = abi::find(&methods, &method, false)?;
+            let input = abi::encode_call(m, &call_args, network)?;
+            let reply = call(
+                &c,
+                "contract_query",
+                rpc_params![address, hex::encode(input), caller],
+            )
+            .await?;
+            let data = hex::decode(reply["returnData"].as_str().unwrap_or_default())?;
+            print(&serde_json::json!({
+                "result": abi::decode_return(&m.result, &data, network)?,
+                "gasUsed": reply["gasUsed"],
+            }));
+        }
+        ContractCommand::Info { address } => {
+            print(&call(&c, "contract_getInfo", rpc_params![address]).await?)
+        }
+        ContractCommand::Events { address, from, to } => {
+            print(&call(&c, "contract_getEvents", rpc_params![address, from, to]).await?)
+        }
+        ContractCommand::Receipt { txid } => {
+            print(&call(&c, "tx_getReceipt", rpc_params![txid]).await?)
+        }
+    }
+    Ok(())
+}

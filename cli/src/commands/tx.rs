@@ -1,0 +1,39 @@
+//! `i8o8icoin tx`: submit a raw transaction or look one up.
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use jsonrpsee::rpc_params;
+
+use super::common::{RpcArgs, call, client, print};
+
+#[derive(Args)]
+pub(crate) struct TxArgs {
+    #[command(flatten)]
+    rpc: RpcArgs,
+    #[command(subcommand)]
+    command: TxCommand,
+}
+
+#[derive(Subcommand)]
+enum TxCommand {
+    /// A transaction and its status.
+    Get {
+        /// Transaction id.
+        txid: String,
+    },
+    /// Submit a raw transaction (hex).
+    Submit {
+        /// SCALE-encoded transaction, hex.
+        raw: String,
+    },
+}
+
+/// Looks a transaction up or submits one.
+pub(crate) async fn execute(args: TxArgs) -> Result<()> {
+    let c = client(&args.rpc).await?;
+    match args.command {
+        TxCommand::Get { txid } => print(&call(&c, "tx_get", rpc_params![txid]).await?),
+        TxCommand::Submit { raw } => print(&call(&c, "tx_submit", rpc_params![raw]).await?),
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Gossip: validating what peers relay (blocks through the importer, transactions on the
+//! blocking pool) before gossipsub forwards it, and scoring the sender by the verdict.
+
+use super::*;
+
+impl Service {
+    pub(super) fn on_gossip(
+        &mut self,
+        source: PeerId,
+        message_id: MessageId,
+        message: libp2p::gossipsub::Message,
+    ) {
+        let kind = message
+            .topic
+            .as_str()
+            .parse::<Topic>()
+            .ok()
+            .filter(|t| t.genesis == self.genesis)
+            .map(|t| t.kind);
+        let gossip = &mut self.swarm.behaviour_mut().gossipsub;
+        match kind {
+            Some(TopicKind::Blocks) => match Block::decode_strict(&message.data) {
+                Ok(block) => {
+                    if self.chain.known_header(&block.header.hash()).is_some() {
+                        gossip.report_message_validation_result(
+                            &message_id,
+                            &source,
+                            MessageAcceptance::Ignore,
+                        );
+                        return;
+                    }
+                    let job = ImportJob {
+                        peer: source,
+                        block,
+                        gossip: Some(message_id.clone()),
+                    };
+                    if self.imports.try_send(job).is_err() {
+                        // The importer is busy syncing; the block will come through sync.
+                        gossip.report_message_validation_result(
+                            &message_id,
+                            &source,
+                            MessageAcceptance::Ignore,
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(peer = %source, error = %e, "undecodable gossip block");
+                    gossip.report_message_validation_result(
+                        &message_id,
+                        &source,
+                        MessageAcceptance::Reject,
+                    );
+                    self.report(source, PeerAction::Malformed);
+                }
+            },
+            Some(TopicKind::Transactions) => match Transaction::decode_strict(&message.data) {
+                Ok(tx) => {
+                    let chain = self.chain.clone();
+                    let results = self.tx_results_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let verdict = chain.import_transaction(tx);
+                        let _ = results.send(TxResult {
+                            peer: source,
+                            message_id,
+                            verdict,
+                        });
+                    });
+                }
+                Err(e) => {
+                    tracing::debug!(peer = %source, error = %e, "undecodable gossip transaction");
+                    gossip.report_message_validation_result(
+                        &message_id,
+                        &source,
+                        MessageAcceptance::Reject,
+                    );
+                    self.report(source, PeerAction::Malformed);
+                }
+            },
+            None => {
+                gossip.report_message_validation_result(
+                    &message_id,
+                    &source,
+                    MessageAcceptance::Reject,
+                );
+            }
+        }
+    }
+
+    pub(super) fn on_tx_result(&mut self, r: TxResult) {
+        let acceptance = match &r.verdict {
+            TxVerdict::Accepted => MessageAcceptance::Accept,
+            TxVerdict::Ignored(_) => MessageAcceptance::Ignore,
+            TxVerdict::Invalid(reason) => {
+                tracing::debug!(peer = %r.peer, %reason, "invalid gossip transaction");
+                MessageAcceptance::Reject
+            }
+        };
+        if acceptance == MessageAcceptance::Reject {
+            self.report(r.peer, PeerAction::InvalidTransaction);
+        }
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&r.message_id, &r.peer, acceptance);
+    }
+
+    pub(super) fn on_import_result(&mut self, r: ImportResult) {
+        let (acceptance, action) = match &r.verdict {
+            BlockVerdict::Invalid(reason) => {
+                tracing::debug!(peer = %r.peer, hash = %r.hash, %reason, "invalid block from peer");
+                (MessageAcceptance::Reject, Some(PeerAction::InvalidBlock))
+            }
+            BlockVerdict::AlreadyKnown => (MessageAcceptance::Ignore, None),
+            BlockVerdict::Connected | BlockVerdict::Stored => {
+                if r.from_sync {
+                    self.imported_since_log += 1;
+                }
+                let useful = r.verdict == BlockVerdict::Connected;
+                (
+                    MessageAcceptance::Accept,
+                    useful.then_some(PeerAction::UsefulBlock),
+                )
+            }
+            BlockVerdict::UnknownParent => {
+                // We are behind this peer: ask where it is, sync follows.
+                self.send(r.peer, Request::Status, Pending::Status);
+                (MessageAcceptance::Ignore, None)
+            }
+            BlockVerdict::Failed(e) => {
+                tracing::error!(error = %e, "storage failure importing a block");
+                (MessageAcceptance::Ignore, None)
+            }
+        };
+        if let Some(id) = &r.gossip {
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .report_message_validation_result(id, &r.peer, acceptance);
+        }
+        if r.from_sync {
+            let valid = acceptance != MessageAcceptance::Reject;
+            if !valid {
+                tracing::warn!(peer = %r.peer, hash = %r.hash, height = r.height, "synced block invalid");
+            }
+            self.sync.imported(valid);
+        }
+        if let Some(action) = action {
+            self.report(r.peer, action);
+        }
+    }
+}
