@@ -713,3 +713,6 @@ impl Chain {
         Ok(self.activate_best_chain()?)
     }
 }
+
+#[cfg(test)]
+mod tests;

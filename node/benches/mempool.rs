@@ -180,6 +180,7 @@ async fn run() {
     config.mempool.max_bytes = 1 << 30;
     let running = launch(LaunchOptions {
         config,
+        clock: None,
         dev: false,
         producer: None,
     })

@@ -12,6 +12,8 @@ use i8o8i_rpc::{JwtSecret, Registry, RpcServer, ServerOptions};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_wallet::{KdfParams, WalletStore};
 
+use i8o8i_chain::clock::{SharedClock, SystemClock};
+
 use crate::node::Node;
 
 /// Name and password of the wallet a `--dev` node mines to.
@@ -36,6 +38,8 @@ pub struct LaunchOptions {
     pub dev: bool,
     /// `--produce`: the wallet whose staking key produces blocks.
     pub producer: Option<ProducerOptions>,
+    /// The node's clock; `None` is the machine's. Tests run nodes with a skewed clock here.
+    pub clock: Option<SharedClock>,
 }
 
 /// Block production with a wallet's staking key (its first receive key).
@@ -198,6 +202,7 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
         mut config,
         dev,
         producer,
+        clock,
     } = options;
     let spec = load_chain_spec(&config.chain)?;
     let mut temp_dir = None;
@@ -247,7 +252,10 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
     };
     let node = tokio::task::spawn_blocking({
         let (config, spec, data_dir) = (config.clone(), spec.clone(), data_dir.clone());
-        move || Node::open(config, spec, &data_dir)
+        move || {
+            let clock = clock.unwrap_or_else(|| SystemClock::new().shared());
+            Node::open_with_clock(config, spec, &data_dir, clock)
+        }
     })
     .await??;
     tracing::info!(data_dir = %data_dir.display(), "data directory");

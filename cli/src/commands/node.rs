@@ -171,6 +171,7 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
     };
     Ok(LaunchOptions {
         config,
+        clock: None,
         dev: args.dev,
         producer,
     })

@@ -39,6 +39,7 @@ pub(crate) async fn start_with(
     adjust(&mut config);
     let node = launch(LaunchOptions {
         config,
+        clock: None,
         dev: false,
         producer: None,
     })

@@ -133,6 +133,7 @@ async fn start_producer(id: Identity, spec: &str, bootnodes: Vec<String>) -> Pro
     config.p2p.bootnodes = bootnodes;
     let node = launch(LaunchOptions {
         config,
+        clock: None,
         dev: false,
         producer: Some(ProducerOptions {
             wallet: WALLET.into(),

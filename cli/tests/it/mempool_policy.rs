@@ -45,6 +45,7 @@ async fn pool_policy_fee_floor_chains_eviction_expiry_and_template_order() {
     config.mempool.min_fee_rate = 2;
     let running = launch(LaunchOptions {
         config: config.clone(),
+        clock: None,
         dev: false,
         producer: None,
     })
@@ -129,6 +130,7 @@ async fn admission_rechecks_what_changed_while_scripts_ran() {
     config.rpc.addr = "127.0.0.1:0".parse().unwrap();
     let running = launch(LaunchOptions {
         config: config.clone(),
+        clock: None,
         dev: false,
         producer: None,
     })
