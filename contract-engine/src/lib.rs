@@ -46,6 +46,9 @@ use sha2::{Digest, Sha256};
 
 use i8o8i_primitives::{Amount, ContractAddress, Hash256};
 
+#[cfg(test)]
+mod tests;
+
 pub use engine::{ContractEngine, ExecRequest, ExecResult, Execution};
 pub use state::{ContractStateReader, StateKey, StateOverlay};
 pub use validate::{ALLOWED_FEATURES, ModuleError, abi_of, validate_module};

@@ -9,7 +9,7 @@ use i8o8i_contract_engine::state::MemoryState;
 use i8o8i_primitives::Coin;
 use i8o8i_primitives::TxOut;
 use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
-use i8o8i_primitives::{Amount, Hash256, OutPoint, StoreError, Txid, U256};
+use i8o8i_primitives::{Amount, Hash256, OutPoint, StoreError, Transaction, Txid, U256};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::staking::Ledger;
 use i8o8i_runtime::state::{ChainTimeReader, UtxoReader};
@@ -111,18 +111,30 @@ fn pool() -> Mempool {
     Mempool::new(MempoolConfig::default())
 }
 
+/// A spend of `coin` (worth `value` units, locked to key `from`) paying key `to` all but `fee`.
+fn spend(
+    chain: &MemoryChain,
+    coin: OutPoint,
+    value: u64,
+    from: u8,
+    to: u8,
+    fee: u64,
+) -> Transaction {
+    p2pkh_spend(
+        coin,
+        Amount::from_units(value),
+        &secret_key(from),
+        p2pkh_script(&secret_key(to)),
+        Amount::from_units(fee),
+        &chain.chain_id(),
+    )
+}
+
 #[test]
 fn a_signed_spend_is_admitted_with_its_exact_fee() {
     let mut chain = MemoryChain::new();
     let coin = chain.fund(1, 7, 100_000);
-    let tx = p2pkh_spend(
-        coin,
-        Amount::from_units(100_000),
-        &secret_key(7),
-        p2pkh_script(&secret_key(8)),
-        Amount::from_units(1_000),
-        &chain.chain_id(),
-    );
+    let tx = spend(&chain, coin, 100_000, 7, 8, 1_000);
     let mut pool = pool();
     let txid = pool.accept(tx, &chain, NOW).unwrap();
     let entry = pool.get(&txid).unwrap();
@@ -135,19 +147,11 @@ fn a_signed_spend_is_admitted_with_its_exact_fee() {
 fn a_second_spend_of_a_pooled_coin_is_a_conflict() {
     let mut chain = MemoryChain::new();
     let coin = chain.fund(1, 7, 100_000);
-    let spend = |to: u8, fee: u64| {
-        p2pkh_spend(
-            coin,
-            Amount::from_units(100_000),
-            &secret_key(7),
-            p2pkh_script(&secret_key(to)),
-            Amount::from_units(fee),
-            &chain.chain_id(),
-        )
-    };
     let mut pool = pool();
-    let first = pool.accept(spend(8, 1_000), &chain, NOW).unwrap();
-    let err = pool.accept(spend(9, 5_000), &chain, NOW).unwrap_err();
+    let first = spend(&chain, coin, 100_000, 7, 8, 1_000);
+    let first = pool.accept(first, &chain, NOW).unwrap();
+    let second = spend(&chain, coin, 100_000, 7, 9, 5_000);
+    let err = pool.accept(second, &chain, NOW).unwrap_err();
     assert_eq!(
         err,
         MempoolError::Conflict {
@@ -161,14 +165,7 @@ fn a_second_spend_of_a_pooled_coin_is_a_conflict() {
 fn a_fee_below_the_minimum_rate_is_refused_with_the_required_fee() {
     let mut chain = MemoryChain::new();
     let coin = chain.fund(1, 7, 100_000);
-    let tx = p2pkh_spend(
-        coin,
-        Amount::from_units(100_000),
-        &secret_key(7),
-        p2pkh_script(&secret_key(8)),
-        Amount::from_units(10),
-        &chain.chain_id(),
-    );
+    let tx = spend(&chain, coin, 100_000, 7, 8, 10);
     let size = tx.encoded_size() as u64;
     let err = pool().accept(tx, &chain, NOW).unwrap_err();
     assert_eq!(
@@ -189,23 +186,13 @@ fn a_spend_of_an_unknown_coin_or_with_a_wrong_key_is_invalid() {
         txid: Txid::from_byte_array([9; 32]),
         index: 0,
     };
-    let spend = |prevout, key| {
-        p2pkh_spend(
-            prevout,
-            Amount::from_units(100_000),
-            &secret_key(key),
-            p2pkh_script(&secret_key(8)),
-            Amount::from_units(1_000),
-            &chain.chain_id(),
-        )
-    };
     let mut pool = pool();
     assert!(matches!(
-        pool.accept(spend(missing, 7), &chain, NOW),
+        pool.accept(spend(&chain, missing, 100_000, 7, 8, 1_000), &chain, NOW),
         Err(MempoolError::Invalid(TxError::MissingInput(op))) if op == missing
     ));
     assert!(matches!(
-        pool.accept(spend(coin, 6), &chain, NOW),
+        pool.accept(spend(&chain, coin, 100_000, 6, 8, 1_000), &chain, NOW),
         Err(MempoolError::Invalid(_))
     ));
     assert_eq!(pool.info().count, 0);
@@ -215,24 +202,17 @@ fn a_spend_of_an_unknown_coin_or_with_a_wrong_key_is_invalid() {
 fn a_confirmed_transaction_is_already_known_and_a_child_may_spend_a_pooled_parent() {
     let mut chain = MemoryChain::new();
     let coin = chain.fund(1, 7, 100_000);
-    let parent = p2pkh_spend(
-        coin,
-        Amount::from_units(100_000),
-        &secret_key(7),
-        p2pkh_script(&secret_key(8)),
-        Amount::from_units(1_000),
-        &chain.chain_id(),
-    );
-    let child = p2pkh_spend(
+    let parent = spend(&chain, coin, 100_000, 7, 8, 1_000);
+    let child = spend(
+        &chain,
         OutPoint {
             txid: parent.txid(),
             index: 0,
         },
-        Amount::from_units(99_000),
-        &secret_key(8),
-        p2pkh_script(&secret_key(9)),
-        Amount::from_units(1_000),
-        &chain.chain_id(),
+        99_000,
+        8,
+        9,
+        1_000,
     );
     let mut pool = pool();
     pool.accept(parent.clone(), &chain, NOW).unwrap();
@@ -253,14 +233,7 @@ fn a_confirmed_transaction_is_already_known_and_a_child_may_spend_a_pooled_paren
 fn expiry_drops_transactions_older_than_the_limit() {
     let mut chain = MemoryChain::new();
     let coin = chain.fund(1, 7, 100_000);
-    let tx = p2pkh_spend(
-        coin,
-        Amount::from_units(100_000),
-        &secret_key(7),
-        p2pkh_script(&secret_key(8)),
-        Amount::from_units(1_000),
-        &chain.chain_id(),
-    );
+    let tx = spend(&chain, coin, 100_000, 7, 8, 1_000);
     let config = MempoolConfig::default();
     let mut pool = Mempool::new(config.clone());
     pool.accept(tx, &chain, NOW).unwrap();

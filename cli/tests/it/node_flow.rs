@@ -7,13 +7,10 @@ use i8o8i_chain::chain::ImportError;
 use i8o8i_primitives::Coin;
 use i8o8i_primitives::StoreError;
 use i8o8i_primitives::address::Address;
-use i8o8i_primitives::{
-    Amount, Block, BlockHash, OutPoint, Transaction, TxIn, TxOut, sign_p2pkh_input,
-};
+use i8o8i_primitives::{Amount, Block, BlockHash, OutPoint, Transaction};
 use i8o8i_runtime::state::{
     ChainTimeReader, ConnectContext, UtxoReader, UtxoSetHasher, connect_block, utxo_key,
 };
-use i8o8i_script_vm::SIGHASH_ALL;
 use i8o8i_wallet::{Chain as KeyChain, WalletStore};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
@@ -222,30 +219,14 @@ fn spend(
         .open(name, PASSWORD)
         .unwrap();
     let key = wallet.key(KeyChain::Receive, 0).unwrap();
-    let mut tx = Transaction {
-        version: 2,
-        inputs: vec![TxIn {
-            prevout: coin.0,
-            script_sig: Default::default(),
-            sequence: u32::MAX,
-        }],
-        outputs: vec![TxOut {
-            value: Amount::from_units(coin.1 - fee),
-            script_pubkey: to.script_pubkey(),
-        }],
-        lock_time: 0,
-        payload: None,
-    };
-    sign_p2pkh_input(
-        &mut tx,
-        0,
-        key.secret_key(),
+    i8o8i_primitives::test_utils::p2pkh_spend(
+        coin.0,
         Amount::from_units(coin.1),
+        key.secret_key(),
+        to.script_pubkey(),
+        Amount::from_units(fee),
         chain_id,
-        SIGHASH_ALL,
     )
-    .unwrap();
-    tx
 }
 
 fn raw(tx: &Transaction) -> String {

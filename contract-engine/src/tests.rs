@@ -1,0 +1,583 @@
+//! The engine against hand-written modules: deploy-time refusals, gas, traps, every host
+//! function's bounds checks, and exact gas figures.
+
+use std::sync::{Arc, OnceLock};
+
+use parity_scale_codec::Encode;
+
+use crate::engine::{Entry, ExecRequest};
+use crate::state::MemoryState;
+use crate::*;
+
+fn engine() -> &'static ContractEngine {
+    static ENGINE: OnceLock<ContractEngine> = OnceLock::new();
+    ENGINE.get_or_init(|| ContractEngine::new().expect("engine"))
+}
+
+fn wasm(text: &str) -> Vec<u8> {
+    wat::parse_str(text).expect("valid WAT")
+}
+
+const ADDRESS: ContractAddress = ContractAddress::from_byte_array([7; 32]);
+
+/// A module exporting `memory` and `call` with `body` as call's body, `imports` before it and
+/// `extra` after it.
+fn module(imports: &str, body: &str, extra: &str) -> Vec<u8> {
+    wasm(&format!(
+        r#"(module {imports}
+             (memory (export "memory") 1)
+             (func (export "call") {body})
+             {extra})"#
+    ))
+}
+
+fn run_with(code: &[u8], input: &[u8], gas_limit: u64, base: Arc<MemoryState>) -> Execution {
+    let hash = code_hash(code);
+    let req = ExecRequest {
+        code_hash: hash,
+        code: Some(Arc::new(code.to_vec())),
+        entry: Entry::Call,
+        address: ADDRESS,
+        caller: vec![0x51],
+        value: 5,
+        balance: 100,
+        input: input.to_vec(),
+        gas_limit,
+        gas_precharged: 0,
+        height: 42,
+        time: 1_700_000_000,
+    };
+    engine().execute(StateOverlay::new(base), req)
+}
+
+fn run(code: &[u8], gas_limit: u64) -> ExecResult {
+    run_with(code, b"hello", gas_limit, Arc::default()).1
+}
+
+#[test]
+fn validation_refuses_what_the_engine_must_not_see() {
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (module("", "f32.const 1 drop", ""), "floating-point"),
+        (
+            module("", "", "(func $s) (start $s)"),
+            "start functions are not allowed",
+        ),
+        (
+            module(r#"(import "env" "launch_missiles" (func))"#, "", ""),
+            "no such host function",
+        ),
+        (
+            module(r#"(import "env" "input_len" (func (result i64)))"#, "", ""),
+            "signature",
+        ),
+        (
+            module(r#"(import "wasi" "fd_write" (func))"#, "", ""),
+            "module `env`",
+        ),
+        (
+            wasm(r#"(module (memory 1) (func (export "call")))"#),
+            "export it as `memory`",
+        ),
+        (
+            wasm(r#"(module (memory (export "memory") 1))"#),
+            "export `call`: missing",
+        ),
+        (
+            wasm(r#"(module (memory (export "memory") 1) (func (export "call") (param i32)))"#),
+            "must be `() -> ()`",
+        ),
+        (
+            wasm(r#"(module (memory (export "memory") 33) (func (export "call")))"#),
+            "initial pages",
+        ),
+        (
+            module("", "", "(func (local v128))"),
+            "invalid or unsupported",
+        ),
+        (module("", "", "(memory 1) "), "invalid or unsupported"),
+    ];
+    for (code, expected) in cases {
+        let err = validate_module(&code).expect_err(expected).to_string();
+        assert!(
+            err.contains(expected),
+            "{err:?} should mention {expected:?}"
+        );
+    }
+    let huge = vec![0u8; limits::MAX_CODE_SIZE + 1];
+    assert!(matches!(
+        validate_module(&huge),
+        Err(ModuleError::TooLarge { .. })
+    ));
+    let many_locals = module(
+        "",
+        "",
+        "(func (local i64 i64) (local i32) (local i64) (local i32))",
+    );
+    validate_module(&many_locals).expect("few locals are fine");
+    let too_many = module("", "", &format!("(func {})", "(local i64)".repeat(1_025)));
+    assert!(
+        validate_module(&too_many)
+            .unwrap_err()
+            .to_string()
+            .contains("locals")
+    );
+}
+
+#[test]
+fn an_infinite_loop_runs_out_of_gas_and_charges_the_limit() {
+    let code = module("", "(loop $l (br $l))", "");
+    validate_module(&code).unwrap();
+    let r = run(&code, 1_000_000);
+    assert_eq!(r.status, ExecStatus::OutOfGas);
+    assert_eq!(r.gas_used, 1_000_000);
+}
+
+#[test]
+fn deep_recursion_traps_and_charges_the_limit() {
+    let code = module("", "call $f", "(func $f call $f)");
+    let r = run(&code, 40_000_000);
+    assert_eq!(r.status, ExecStatus::Trapped("call stack exhausted".into()));
+    assert_eq!(r.gas_used, 40_000_000);
+}
+
+#[test]
+fn memory_cannot_grow_past_the_cap() {
+    // memory.grow returns -1 past the cap; the contract returns what it got.
+    let code = module(
+        r#"(import "env" "set_return" (func $ret (param i32 i32)))"#,
+        "(i32.store (i32.const 0) (memory.grow (i32.const 40)))
+         (i32.store (i32.const 4) (memory.grow (i32.const 31)))
+         (call $ret (i32.const 0) (i32.const 8))",
+        "",
+    );
+    let r = run(&code, 1_000_000);
+    assert_eq!(r.status, ExecStatus::Success);
+    assert_eq!(r.return_data[..4], (-1i32).to_le_bytes());
+    assert_eq!(r.return_data[4..], 1i32.to_le_bytes(), "31 more pages fit");
+}
+
+#[test]
+fn a_data_segment_past_memory_fails_instantiation_cleanly() {
+    let code = module("", "", r#"(data (i32.const 65530) "0123456789")"#);
+    validate_module(&code).unwrap();
+    let r = run(&code, 1_000_000);
+    assert!(matches!(r.status, ExecStatus::Trapped(_)), "{r:?}");
+    assert_eq!(r.gas_used, gas::INSTANTIATE);
+}
+
+#[test]
+fn a_huge_data_segment_is_refused_or_fails_cleanly() {
+    // 200 KB of data for a 64 KiB memory: within the code cap, so it deploys, and every
+    // execution fails at instantiation, charged only the fixed instantiation gas.
+    let data = "\\00".repeat(200_000);
+    let code = module("", "", &format!(r#"(data (i32.const 0) "{data}")"#));
+    validate_module(&code).unwrap();
+    let r = run(&code, 1_000_000);
+    assert!(matches!(r.status, ExecStatus::Trapped(_)), "{r:?}");
+    assert_eq!(r.gas_used, gas::INSTANTIATE);
+    // Past the code cap it never gets that far.
+    let data = "\\00".repeat(limits::MAX_CODE_SIZE);
+    let code = module("", "", &format!(r#"(data (i32.const 0) "{data}")"#));
+    assert!(matches!(
+        validate_module(&code),
+        Err(ModuleError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn every_host_function_bounds_checks_its_pointers() {
+    // Each host function called with a pointer just past the single 64 KiB page.
+    let calls: &[(&str, &str, &str)] = &[
+        ("input_read", "(param i32)", "(i32.const 65535)"),
+        (
+            "set_return",
+            "(param i32 i32)",
+            "(i32.const 65535) (i32.const 2)",
+        ),
+        (
+            "revert",
+            "(param i32 i32)",
+            "(i32.const 65535) (i32.const 2)",
+        ),
+        (
+            "storage_read",
+            "(param i32 i32 i32 i32) (result i32)",
+            "(i32.const 65535) (i32.const 2) (i32.const 0) (i32.const 4)",
+        ),
+        (
+            "storage_write",
+            "(param i32 i32 i32 i32)",
+            "(i32.const 0) (i32.const 1) (i32.const 65535) (i32.const 2)",
+        ),
+        (
+            "storage_remove",
+            "(param i32 i32)",
+            "(i32.const 65535) (i32.const 2)",
+        ),
+        ("caller", "(param i32) (result i32)", "(i32.const 65536)"),
+        ("address", "(param i32)", "(i32.const 65530)"),
+        (
+            "transfer",
+            "(param i32 i32 i64) (result i32)",
+            "(i32.const 65535) (i32.const 25) (i64.const 1)",
+        ),
+        (
+            "emit_event",
+            "(param i32 i32 i32 i32)",
+            "(i32.const 65535) (i32.const 1) (i32.const 0) (i32.const 0)",
+        ),
+        (
+            "sha256",
+            "(param i32 i32 i32)",
+            "(i32.const 0) (i32.const 4) (i32.const 65530)",
+        ),
+        (
+            "ripemd160",
+            "(param i32 i32 i32)",
+            "(i32.const 65535) (i32.const 4) (i32.const 0)",
+        ),
+        (
+            "secp256k1_verify",
+            "(param i32 i32 i32 i32 i32) (result i32)",
+            "(i32.const 65535) (i32.const 0) (i32.const 70) (i32.const 0) (i32.const 33)",
+        ),
+    ];
+    for (name, sig, args) in calls {
+        let code = module(
+            &format!(r#"(import "env" "{name}" (func $h {sig}))"#),
+            &format!(
+                "(call $h {args}) {}",
+                if sig.contains("result") { "drop" } else { "" }
+            ),
+            "",
+        );
+        validate_module(&code).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = run(&code, 1_000_000);
+        match &r.status {
+            ExecStatus::Trapped(m) => assert!(m.contains("out of bounds"), "{name}: {m}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        assert!(
+            r.gas_used > gas::INSTANTIATE && r.gas_used < 1_000_000,
+            "{name}"
+        );
+    }
+    // Negative and oversized lengths are faults too.
+    let code = module(
+        r#"(import "env" "storage_write" (func $w (param i32 i32 i32 i32)))"#,
+        "(call $w (i32.const 0) (i32.const 129) (i32.const 0) (i32.const 1))",
+        "",
+    );
+    let r = run(&code, 1_000_000);
+    assert_eq!(
+        r.status,
+        ExecStatus::Trapped("storage key of 129 bytes exceeds 128".into())
+    );
+    let code = module(
+        r#"(import "env" "set_return" (func $r (param i32 i32)))"#,
+        "(call $r (i32.const 0) (i32.const -1))",
+        "",
+    );
+    assert_eq!(
+        run(&code, 1_000_000).status,
+        ExecStatus::Trapped("negative return data length".into())
+    );
+}
+
+/// Host imports of the echo module: it returns its input, stores it under key "k", emits it as
+/// an event and pays 30 and then 60 of its balance of 100 to script 0x51.
+const ECHO: &str = r#"
+    (import "env" "input_len" (func $len (result i32)))
+    (import "env" "input_read" (func $read (param i32)))
+    (import "env" "set_return" (func $ret (param i32 i32)))
+    (import "env" "storage_write" (func $put (param i32 i32 i32 i32)))
+    (import "env" "emit_event" (func $emit (param i32 i32 i32 i32)))
+    (import "env" "transfer" (func $pay (param i32 i32 i64) (result i32)))
+    (import "env" "block_height" (func $height (result i64)))
+"#;
+
+fn echo_module(tail: &str) -> Vec<u8> {
+    module(
+        ECHO,
+        &format!(
+            r#"(call $read (i32.const 100))
+               (call $ret (i32.const 100) (call $len))
+               (call $put (i32.const 0) (i32.const 1) (i32.const 100) (call $len))
+               (call $emit (i32.const 200) (i32.const 1) (i32.const 100) (call $len))
+               (i32.store (i32.const 300) (call $pay (i32.const 1) (i32.const 1) (i64.const 30)))
+               (i32.store (i32.const 304) (call $pay (i32.const 1) (i32.const 1) (i64.const 60)))
+               (if (i64.ne (call $height) (i64.const 42)) (then unreachable))
+               {tail}"#
+        ),
+        r#"(data (i32.const 0) "kQ") (data (i32.const 200) "topic-topic-topic-topic-topic-32")"#,
+    )
+}
+
+#[test]
+fn a_successful_call_commits_storage_events_and_transfers() {
+    let code = echo_module("");
+    validate_module(&code).unwrap();
+    let (overlay, r) = run_with(&code, b"hello", 1_000_000, Arc::default());
+    assert_eq!(r.status, ExecStatus::Success);
+    assert_eq!(r.return_data, b"hello");
+    assert_eq!(
+        overlay.get(&StateKey::storage(&ADDRESS, b"k")).unwrap(),
+        Some(b"hello".to_vec())
+    );
+    assert_eq!(r.events.len(), 1);
+    assert_eq!(&r.events[0].topics[0], b"topic-topic-topic-topic-topic-32");
+    assert_eq!(r.events[0].contract, ADDRESS);
+    assert_eq!(r.transfers, [(vec![0x51], 30), (vec![0x51], 60)]);
+    assert_eq!(r.balance, 10);
+}
+
+#[test]
+fn a_revert_discards_every_change_but_charges_gas() {
+    let code = module(
+        &format!(
+            "{ECHO}{}",
+            r#"(import "env" "revert" (func $revert (param i32 i32)))"#
+        ),
+        r#"(call $put (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 1))
+           (call $revert (i32.const 400) (i32.const 6))"#,
+        r#"(data (i32.const 0) "k") (data (i32.const 400) "nope!!")"#,
+    );
+    let base = Arc::new(MemoryState::default());
+    let (overlay, r) = run_with(&code, b"", 1_000_000, base);
+    assert_eq!(r.status, ExecStatus::Reverted("nope!!".into()));
+    assert!(r.gas_used > gas::INSTANTIATE + gas::STORAGE_WRITE);
+    assert_eq!(
+        overlay.get(&StateKey::storage(&ADDRESS, b"k")).unwrap(),
+        None
+    );
+    assert!(r.transfers.is_empty() && r.events.is_empty());
+}
+
+#[test]
+fn a_transfer_beyond_the_balance_returns_one() {
+    let code = module(
+        ECHO,
+        r#"(i32.store (i32.const 0) (call $pay (i32.const 8) (i32.const 1) (i64.const 101)))
+           (call $ret (i32.const 0) (i32.const 4))"#,
+        "",
+    );
+    let r = run(&code, 1_000_000);
+    assert_eq!(r.return_data, 1i32.to_le_bytes());
+    assert!(r.transfers.is_empty());
+    assert_eq!(r.balance, 100);
+}
+
+#[test]
+fn gas_is_exact_and_repeatable() {
+    let code = echo_module("");
+    let first = run(&code, 1_000_000).gas_used;
+    for _ in 0..3 {
+        assert_eq!(run(&code, 1_000_000).gas_used, first);
+    }
+    // Instantiation 20,000; host calls 50 each plus: input copies 5 + 5, storage write
+    // 10,000 + 50 × 6 bytes, event 1,000 + 500 + 50, two transfers 20,000 each; the rest is
+    // fuel. A change here changes consensus.
+    assert_eq!(first, 72_392);
+    // Short of the last transfer's charge: out of gas, charged the limit. (Fuel is checked at
+    // wasmtime's metering points, so a call a few units short of its straight-line tail
+    // completes and is charged exactly its limit: never more than the limit either way.)
+    let limit = first - gas::TRANSFER;
+    let r = run(&code, limit);
+    assert_eq!((r.status, r.gas_used), (ExecStatus::OutOfGas, limit));
+}
+
+#[test]
+fn a_call_without_enough_gas_to_instantiate_fails_at_once() {
+    let r = run(&echo_module(""), gas::INSTANTIATE - 1);
+    assert_eq!(
+        (r.status, r.gas_used),
+        (ExecStatus::OutOfGas, gas::INSTANTIATE - 1)
+    );
+}
+
+#[test]
+fn the_abi_section_is_read_back() {
+    let code = wasm(
+        r#"(module (memory (export "memory") 1) (func (export "call"))
+             (@custom "i8o8i_abi" "transfer(to: Account, amount: u128, )\n"))"#,
+    );
+    assert_eq!(
+        abi_of(&code).as_deref(),
+        Some("transfer(to: Account, amount: u128, )\n")
+    );
+    assert_eq!(abi_of(&module("", "", "")), None);
+}
+
+/// The example contracts as committed in `contracts/artifacts` (built from
+/// `contracts/examples` with the `contract` profile; the suite also builds them from source).
+/// Gas depends on the exact module bytes, so the table below is for these bytes.
+const TOKEN_WASM: &[u8] = include_bytes!("../../contracts/artifacts/token.wasm");
+const ESCROW_WASM: &[u8] = include_bytes!("../../contracts/artifacts/escrow.wasm");
+
+struct Session {
+    code: Arc<Vec<u8>>,
+    overlay: StateOverlay,
+    balance: u64,
+    height: u64,
+}
+
+impl Session {
+    fn new(code: &[u8]) -> Session {
+        Session {
+            code: Arc::new(code.to_vec()),
+            overlay: StateOverlay::new(Arc::new(MemoryState::default())),
+            balance: 0,
+            height: 1,
+        }
+    }
+
+    fn run(&mut self, entry: Entry, caller: u8, input: Vec<u8>, value: u64) -> ExecResult {
+        let req = ExecRequest {
+            code_hash: code_hash(&self.code),
+            code: Some(self.code.clone()),
+            entry,
+            address: ADDRESS,
+            caller: vec![0x76, 0xa9, 0x14, caller],
+            value,
+            balance: self.balance + value,
+            input,
+            gas_limit: 10_000_000,
+            gas_precharged: 0,
+            height: self.height,
+            time: 1_700_000_000,
+        };
+        let overlay = std::mem::replace(
+            &mut self.overlay,
+            StateOverlay::new(Arc::new(MemoryState::default())),
+        );
+        let (overlay, result) = engine().execute(overlay, req);
+        self.overlay = overlay;
+        if result.status.is_success() {
+            self.balance = result.balance;
+        }
+        result
+    }
+}
+
+fn account(n: u8) -> Vec<u8> {
+    vec![0x76, 0xa9, 0x14, n]
+}
+
+fn method(name: &str, args: impl parity_scale_codec::Encode) -> Vec<u8> {
+    [name.to_owned().encode(), args.encode()].concat()
+}
+
+#[test]
+fn example_gas_is_recorded_and_must_not_change() {
+    let mut gas = Vec::new();
+    let mut t = Session::new(TOKEN_WASM);
+    let mut record = |label: &str, r: ExecResult, ok: bool| {
+        assert_eq!(r.status.is_success(), ok, "{label}: {:?}", r.status);
+        gas.push((label.to_owned(), r.gas_used));
+    };
+    let init = ("Seed".to_owned(), "SEED".to_owned(), 1_000u128).encode();
+    record("token init", t.run(Entry::Deploy, 1, init, 0), true);
+    record(
+        "token name",
+        t.run(Entry::Call, 1, method("name", ()), 0),
+        true,
+    );
+    record(
+        "token total_supply",
+        t.run(Entry::Call, 1, method("total_supply", ()), 0),
+        true,
+    );
+    let r = t.run(Entry::Call, 1, method("balance_of", (account(1),)), 0);
+    assert_eq!(r.return_data, 1_000u128.encode());
+    record("token balance_of", r, true);
+    record(
+        "token transfer",
+        t.run(Entry::Call, 1, method("transfer", (account(2), 300u128)), 0),
+        true,
+    );
+    record(
+        "token mint",
+        t.run(Entry::Call, 1, method("mint", (account(2), 5u128)), 0),
+        true,
+    );
+    record(
+        "token mint (not owner)",
+        t.run(Entry::Call, 2, method("mint", (account(2), 5u128)), 0),
+        false,
+    );
+    record(
+        "token burn",
+        t.run(Entry::Call, 1, method("burn", (100u128,)), 0),
+        true,
+    );
+    record(
+        "token approve",
+        t.run(Entry::Call, 1, method("approve", (account(2), 100u128)), 0),
+        true,
+    );
+    record(
+        "token allowance",
+        t.run(
+            Entry::Call,
+            1,
+            method("allowance", (account(1), account(2))),
+            0,
+        ),
+        true,
+    );
+    record(
+        "token transfer_from",
+        t.run(
+            Entry::Call,
+            2,
+            method("transfer_from", (account(1), account(3), 60u128)),
+            0,
+        ),
+        true,
+    );
+    let r = t.run(Entry::Call, 1, method("balance_of", (account(3),)), 0);
+    assert_eq!(r.return_data, 60u128.encode());
+
+    let mut e = Session::new(ESCROW_WASM);
+    let init = (account(2), account(3), 100u64).encode();
+    record("escrow init", e.run(Entry::Deploy, 1, init, 0), true);
+    record(
+        "escrow deposit",
+        e.run(Entry::Call, 1, method("deposit", ()), 5_000),
+        true,
+    );
+    record(
+        "escrow reclaim (too early)",
+        e.run(Entry::Call, 1, method("reclaim", ()), 0),
+        false,
+    );
+    let r = e.run(Entry::Call, 2, method("release", ()), 0);
+    assert_eq!(r.transfers, [(account(3), 5_000)]);
+    record("escrow release", r, true);
+    record(
+        "escrow info",
+        e.run(Entry::Call, 1, method("info", ()), 0),
+        true,
+    );
+
+    let expected: &[(&str, u64)] = &[
+        ("token init", 101_070),
+        ("token name", 26_080),
+        ("token total_supply", 25_428),
+        ("token balance_of", 26_851),
+        ("token transfer", 58_479),
+        ("token mint", 60_814),
+        ("token mint (not owner)", 26_677),
+        ("token burn", 56_337),
+        ("token approve", 40_579),
+        ("token allowance", 28_010),
+        ("token transfer_from", 76_491),
+        ("escrow init", 66_897),
+        ("escrow deposit", 25_406),
+        ("escrow reclaim (too early)", 28_819),
+        ("escrow release", 52_747),
+        ("escrow info", 36_506),
+    ];
+    let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
+    assert_eq!(got, expected, "gas table changed: a consensus change");
+}
