@@ -27,3 +27,71 @@ pub fn connect(
         .set_http_middleware(tower::ServiceBuilder::new().layer(BearerLayer::new(secret)))
         .build(url)
 }
+
+/// Why a typed call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The node answered with a JSON-RPC error.
+    #[error("{message} (code {code})")]
+    Rpc {
+        /// The error code (see [`crate::ErrorCode`]).
+        code: i32,
+        /// The node's message.
+        message: String,
+    },
+    /// The call did not get an answer (connection, timeout, an undecodable reply).
+    #[error("{method}: {source}")]
+    Transport {
+        /// The method called.
+        method: &'static str,
+        /// What went wrong.
+        source: jsonrpsee::core::client::Error,
+    },
+    /// The parameters could not be encoded.
+    #[error("{method}: cannot encode parameters: {source}")]
+    Params {
+        /// The method called.
+        method: &'static str,
+        /// The encoder's complaint.
+        source: serde_json::Error,
+    },
+}
+
+/// Calls method `M` with its typed parameters and decodes its typed result: the client side of
+/// the method's one definition ([`crate::rpc_api!`]).
+///
+/// # Errors
+/// [`CallError`]: the node's refusal with its code, or a transport failure.
+pub async fn call<M>(client: &RpcClient, params: M::Params) -> Result<M::Result, CallError>
+where
+    M: crate::Method,
+    M::Result: serde::de::DeserializeOwned,
+{
+    use jsonrpsee::core::client::ClientT;
+
+    let method = M::SPEC.name;
+    let mut array = jsonrpsee::core::params::ArrayParams::new();
+    match serde_json::to_value(&params).map_err(|source| CallError::Params { method, source })? {
+        serde_json::Value::Array(values) => {
+            for v in values {
+                array
+                    .insert(v)
+                    .map_err(|source| CallError::Params { method, source })?;
+            }
+        }
+        serde_json::Value::Null => {}
+        single => array
+            .insert(single)
+            .map_err(|source| CallError::Params { method, source })?,
+    }
+    client
+        .request::<M::Result, _>(method, array)
+        .await
+        .map_err(|e| match e {
+            jsonrpsee::core::client::Error::Call(obj) => CallError::Rpc {
+                code: obj.code(),
+                message: obj.message().to_owned(),
+            },
+            source => CallError::Transport { method, source },
+        })
+}

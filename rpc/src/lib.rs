@@ -2,8 +2,10 @@
 //!
 //! The node's handlers live in `i8o8i-node` (`node/src/rpc/`); this crate holds what every
 //! handler shares, and depends on `i8o8i-primitives` and `i8o8i-config` only:
-//! - [`methods::METHODS`], the table of every method with its parameters (and their JSON
-//!   Schemas), errors and access level: registration checks handlers against it;
+//! - [`methods`]: [`rpc_api!`] defines each method once (name, parameters with their JSON
+//!   Schemas, result type, errors, access) as a [`Method`]; that definition yields the table
+//!   the server checks access against, the OpenRPC entry, the typed registration
+//!   ([`Registry::method`]) and the typed client call (`client::call`);
 //! - [`openrpc`], the OpenRPC document generated from the table and the registered handlers'
 //!   result types, served as `rpc.discover`, `GET /openrpc.json` and the `GET /apidocs` page;
 //! - [`params::RpcParams`], positional (or named) parameter decoding whose errors name the bad
@@ -31,7 +33,7 @@ pub mod server;
 
 pub use auth::{AuthError, BearerLayer, JwtSecret};
 pub use error::{ErrorCode, RpcError, rpc_error};
-pub use methods::{Access, METHODS, MethodSpec, ParamSpec};
+pub use methods::{Access, Method, MethodSpec, MethodTable, ParamSpec};
 pub use metrics::MetricsSource;
 pub use params::RpcParams;
 pub use server::{Feed, Registry, RpcApi, RpcServer, ServerOptions};

@@ -1,13 +1,15 @@
-//! The method table: every JSON-RPC method the node serves, with its parameters (and their
-//! JSON Schemas), errors and access level. The server refuses to register a handler that is not
-//! here, the OpenRPC document is generated from this table plus the result types of the
-//! registered handlers, and a test checks that the document and the served methods are the same
-//! set, so the table, the API and its documentation cannot drift.
+//! Method definitions: each JSON-RPC method is defined once, with [`rpc_api!`](crate::rpc_api),
+//! as a type implementing [`Method`] — its name, summary, parameters (their wire types and
+//! JSON Schemas), result type, errors and access level. That one definition gives the
+//! method table the server checks access against, the OpenRPC entry, the typed server
+//! registration ([`crate::Registry::method`]) and the typed client call
+//! (`client::call`). A [`MethodTable`] is the set a server serves.
 
-use i8o8i_primitives::Hash256;
-use i8o8i_primitives::address::Address;
-use i8o8i_primitives::schema::Hex;
+use std::collections::{HashMap, HashSet};
+
+use i8o8i_primitives::BlockHash;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode::{self, *};
 
@@ -95,605 +97,365 @@ impl MethodSpec {
     }
 }
 
-/// A block hash or a height, as `chain_getBlock` takes it.
-#[derive(JsonSchema)]
+/// A block hash or a best-chain height, as `chain_getBlock` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
-#[allow(dead_code)]
 pub enum HashOrHeight {
     /// Block hash.
-    Hash(Hash256),
+    Hash(BlockHash),
     /// Best-chain height.
     Height(u64),
 }
 
-/// Looks a method up by name (every call does, so by hash).
-pub fn find(name: &str) -> Option<&'static MethodSpec> {
-    static BY_NAME: std::sync::LazyLock<
-        std::collections::HashMap<&'static str, &'static MethodSpec>,
-    > = std::sync::LazyLock::new(|| METHODS.iter().map(|m| (m.name, m)).collect());
-    BY_NAME.get(name).copied()
+/// A JSON-RPC method, as [`rpc_api!`](crate::rpc_api) defines it.
+pub trait Method {
+    /// Its table entry: name, summary, parameters, errors, access.
+    const SPEC: MethodSpec;
+    /// Its parameters in positional order; optional ones are `Option`s.
+    type Params: Serialize + Send + 'static;
+    /// What it answers (for a subscription: each notification's payload).
+    type Result: Serialize + JsonSchema + Send + 'static;
+    /// Decodes a call's parameters, by position or by name, naming the one at fault.
+    ///
+    /// # Errors
+    /// -32602 for a missing required parameter or one that does not decode.
+    fn decode(params: &crate::RpcParams) -> Result<Self::Params, crate::RpcError>;
 }
 
-/// Whether `name` subscribes or unsubscribes (WebSocket only).
-pub fn is_subscription_method(name: &str) -> bool {
-    static NAMES: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
-        std::sync::LazyLock::new(|| {
-            METHODS
-                .iter()
-                .filter_map(|m| m.subscription.map(|s| [m.name, s.unsubscribe]))
-                .flatten()
-                .collect()
-        });
-    NAMES.contains(name)
+/// `rpc.discover`, which every server answers with its OpenRPC document.
+pub const RPC_DISCOVER: MethodSpec = MethodSpec {
+    name: "rpc.discover",
+    summary: "This API's OpenRPC document (also served at GET /openrpc.json).",
+    params: &[],
+    errors: &[],
+    access: Access::Public,
+    subscription: None,
+};
+
+/// The methods a server serves (plus `rpc.discover`), looked up by name on every call.
+#[derive(Debug)]
+pub struct MethodTable {
+    methods: Vec<&'static MethodSpec>,
+    by_name: HashMap<&'static str, &'static MethodSpec>,
+    subscription_methods: HashSet<&'static str>,
 }
 
-macro_rules! p {
-    ($name:literal: $ty:ty, $doc:literal) => {
-        ParamSpec {
-            name: $name,
-            schema: schema_of::<$ty>,
+impl MethodTable {
+    /// The table of `methods` and `rpc.discover`.
+    ///
+    /// # Panics
+    /// On a definition error, which any test starting a server finds: a duplicate or
+    /// un-namespaced name, an optional parameter before a required one, or a subscription whose
+    /// unsubscribe method is not in `methods` or does not take exactly `subscription`.
+    pub fn new(methods: &'static [MethodSpec]) -> MethodTable {
+        let methods: Vec<&'static MethodSpec> = methods
+            .iter()
+            .chain(std::iter::once(&RPC_DISCOVER))
+            .collect();
+        let mut by_name = HashMap::new();
+        for m in &methods {
+            assert!(
+                m.name.contains('_') || m.name == RPC_DISCOVER.name,
+                "{} has no namespace",
+                m.name
+            );
+            assert!(by_name.insert(m.name, *m).is_none(), "duplicate {}", m.name);
+            // Optional parameters only at the end, so positions stay unambiguous.
+            let first_optional = m.params.iter().position(|p| p.optional);
+            let first_optional = first_optional.unwrap_or(m.params.len());
+            assert!(
+                m.params[first_optional..].iter().all(|p| p.optional),
+                "{}: an optional parameter before a required one",
+                m.name
+            );
+        }
+        let mut subscription_methods = HashSet::new();
+        for m in &methods {
+            if let Some(sub) = m.subscription {
+                let unsub = by_name
+                    .get(sub.unsubscribe)
+                    .unwrap_or_else(|| panic!("{}: no method {}", m.name, sub.unsubscribe));
+                assert_eq!(unsub.param_names(), ["subscription"], "{}", sub.unsubscribe);
+                subscription_methods.extend([m.name, sub.unsubscribe]);
+            }
+        }
+        MethodTable {
+            methods,
+            by_name,
+            subscription_methods,
+        }
+    }
+
+    /// The method called `name`.
+    pub fn find(&self, name: &str) -> Option<&'static MethodSpec> {
+        self.by_name.get(name).copied()
+    }
+
+    /// Whether `name` subscribes or unsubscribes (WebSocket only).
+    pub fn is_subscription_method(&self, name: &str) -> bool {
+        self.subscription_methods.contains(name)
+    }
+
+    /// Every method, in definition order, `rpc.discover` last.
+    pub fn methods(&self) -> &[&'static MethodSpec] {
+        &self.methods
+    }
+}
+
+/// Defines JSON-RPC methods, each once: a unit type per method implementing [`Method`], and
+/// `METHODS`, the table of all of them in order.
+///
+/// ```
+/// use i8o8i_rpc::rpc_api;
+///
+/// rpc_api! {
+///     ExampleGetBlockHash {
+///         name: "example_getBlockHash",
+///         summary: "Hash of the best-chain block at a height.",
+///         access: Public,
+///         errors: [NotFound],
+///         params: [(height: u64, "Block height"), [verbose: bool, "More detail"]],
+///         result: i8o8i_primitives::BlockHash,
+///     }
+///     ExampleUnsubscribe {
+///         name: "example_unsubscribe",
+///         summary: "Ends a subscription.",
+///         access: Public,
+///         errors: [],
+///         params: [(subscription: String, "The subscription id")],
+///         result: bool,
+///     }
+/// }
+/// # use i8o8i_rpc::methods::Method;
+/// assert_eq!(ExampleGetBlockHash::SPEC.param_names(), ["height", "verbose"]);
+/// assert_eq!(METHODS.len(), 2);
+/// ```
+///
+/// A parameter is `(name: Type, "doc")` when required and `[name: Type, "doc"]` when optional
+/// (its decoded type is then `Option<Type>`); `name: Type as Schema` documents it with the JSON
+/// Schema of `Schema` while decoding it as `Type` (an address decoded as text, for instance,
+/// whose network the handler checks). Errors name [`ErrorCode`] variants. A subscription
+/// adds `notification: "method", unsubscribe: "method"`; the unsubscribe method is defined
+/// like any other, taking `(subscription: String, ..)`.
+#[macro_export]
+macro_rules! rpc_api {
+    ($(
+        $ty:ident {
+            name: $name:literal,
+            summary: $summary:literal,
+            access: $access:ident,
+            errors: [$($err:ident),* $(,)?],
+            params: [$($param:tt),* $(,)?],
+            result: $result:ty
+            $(, notification: $notification:literal, unsubscribe: $unsubscribe:literal)?
+            $(,)?
+        }
+    )*) => {
+        $(
+            #[doc = $summary]
+            #[derive(Debug, Clone, Copy)]
+            pub struct $ty;
+
+            impl $crate::methods::Method for $ty {
+                const SPEC: $crate::MethodSpec = $crate::MethodSpec {
+                    name: $name,
+                    summary: $summary,
+                    params: &[$($crate::__rpc_param!(spec $param)),*],
+                    errors: &[$($crate::ErrorCode::$err),*],
+                    access: $crate::Access::$access,
+                    subscription: $crate::__rpc_subscription!($($notification, $unsubscribe)?),
+                };
+                type Params = ($($crate::__rpc_param!(type $param),)*);
+                type Result = $result;
+
+                #[allow(unused_mut, unused_variables, unused_assignments)]
+                fn decode(
+                    params: &$crate::RpcParams,
+                ) -> ::core::result::Result<Self::Params, $crate::RpcError> {
+                    let mut index = 0usize;
+                    Ok(($({
+                        let value = $crate::__rpc_param!(get params index $param);
+                        index += 1;
+                        value
+                    },)*))
+                }
+            }
+        )*
+
+        /// Every method defined here, in order.
+        pub const METHODS: &[$crate::MethodSpec] =
+            &[$(<$ty as $crate::methods::Method>::SPEC),*];
+    };
+}
+
+/// One parameter of [`rpc_api!`](crate::rpc_api): its table entry, decoded type, or decoding.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __rpc_param {
+    (spec ($name:ident : $t:ty $(as $schema:ty)?, $doc:literal)) => {
+        $crate::ParamSpec {
+            name: stringify!($name),
+            schema: $crate::__rpc_schema!($t $(as $schema)?),
             optional: false,
             doc: $doc,
         }
     };
-    ($name:literal?: $ty:ty, $doc:literal) => {
-        ParamSpec {
-            name: $name,
-            schema: schema_of::<$ty>,
+    (spec [$name:ident : $t:ty $(as $schema:ty)?, $doc:literal]) => {
+        $crate::ParamSpec {
+            name: stringify!($name),
+            schema: $crate::__rpc_schema!($t $(as $schema)?),
             optional: true,
             doc: $doc,
         }
     };
+    (type ($name:ident : $t:ty $(as $schema:ty)?, $doc:literal)) => { $t };
+    (type [$name:ident : $t:ty $(as $schema:ty)?, $doc:literal]) => { Option<$t> };
+    (get $params:ident $index:ident ($name:ident : $t:ty $(as $schema:ty)?, $doc:literal)) => {
+        $params.required::<$t>($index, stringify!($name))?
+    };
+    (get $params:ident $index:ident [$name:ident : $t:ty $(as $schema:ty)?, $doc:literal]) => {
+        $params.optional::<$t>($index, stringify!($name))?
+    };
 }
 
-use Access::{Private, Public};
+/// The JSON Schema function of a parameter: of its `as` type if it has one.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __rpc_schema {
+    ($t:ty) => {
+        $crate::methods::schema_of::<$t>
+    };
+    ($t:ty as $schema:ty) => {
+        $crate::methods::schema_of::<$schema>
+    };
+}
 
-/// Every method served.
-pub const METHODS: &[MethodSpec] = &[
-    MethodSpec {
-        name: "chain_getInfo",
-        summary: "Chain name, genesis hash, height, best block hash, difficulty and consensus engine.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "chain_getBlockHash",
-        summary: "Hash of the best-chain block at a height.",
-        params: &[p!("height": u64, "Block height")],
-        errors: &[NotFound],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "chain_getBlock",
-        summary: "A block with its transactions, by hash or by height.",
-        params: &[p!("hashOrHeight": HashOrHeight, "Block hash or best-chain height")],
-        errors: &[NotFound],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "chain_getBlocks",
-        summary: "Consecutive best-chain blocks (at most 100).",
-        params: &[
-            p!("fromHeight": u64, "First height"),
-            p!("count": u64, "How many (1..=100)"),
-        ],
-        errors: &[NotFound],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "chain_getUtxoSetInfo",
-        summary: "Count, total amount and a hash of the whole UTXO set at the tip.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "tx_submit",
-        summary: "Validates a raw transaction (hex SCALE encoding), adds it to the mempool and returns its txid.",
-        params: &[p!("rawHex": Hex, "The transaction's SCALE encoding")],
-        errors: &[TxRejected, TxAlreadyKnown],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "tx_get",
-        summary: "A transaction with its status: in the mempool or confirmed at a height.",
-        params: &[p!("txid": Hash256, "Transaction id")],
-        errors: &[NotFound],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "address_getBalance",
-        summary: "Confirmed and unconfirmed balance of an address, in base units.",
-        params: &[p!("address": Address, "Bech32m address")],
-        errors: &[InvalidAddress],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "address_getUtxos",
-        summary: "Unspent confirmed outputs paying an address.",
-        params: &[p!("address": Address, "Bech32m address")],
-        errors: &[InvalidAddress],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "mempool_getInfo",
-        summary: "Number of transactions, bytes, total fees and the minimum fee rate of the mempool.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "mempool_getTxids",
-        summary: "Txids in the mempool, highest fee rate first.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "wallet_create",
-        summary: "Creates an encrypted wallet; returns its first address and the mnemonic (shown once).",
-        params: &[
-            p!("name": String, "Wallet name [A-Za-z0-9_-]{1,64}"),
-            p!("password": String, "Encryption password"),
-        ],
-        errors: &[WalletExists],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "wallet_list",
-        summary: "Names of the wallets of this node.",
-        params: &[],
-        errors: &[],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "wallet_newAddress",
-        summary: "Derives the next receive address of a wallet.",
-        params: &[p!("name": String, "Wallet name")],
-        errors: &[WalletNotFound],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "wallet_getBalance",
-        summary: "Confirmed, unconfirmed and immature balance of all addresses of a wallet.",
-        params: &[p!("name": String, "Wallet name")],
-        errors: &[WalletNotFound],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "wallet_send",
-        summary: "Builds, signs and submits a payment; returns the txid.",
-        params: &[
-            p!("name": String, "Wallet name"),
-            p!("password": String, "Wallet password"),
-            p!("toAddress": Address, "Recipient address"),
-            p!("amount": u64, "Amount in base units"),
-            p!("feeRate"?: u64, "Base units per byte (default: the mempool minimum)"),
-        ],
-        errors: &[
-            WalletNotFound,
-            WrongPassword,
-            InsufficientFunds,
-            InvalidAddress,
-            TxRejected,
-        ],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "mining_generate",
-        summary: "Mines blocks now (dev chains) and returns their hashes.",
-        params: &[
-            p!("count": u64, "Blocks to mine (1..=1000)"),
-            p!("address"?: Address, "Coinbase address (default: the configured mining address)"),
-        ],
-        errors: &[MiningUnavailable, InvalidAddress, BlockRejected],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "mining_getInfo",
-        summary: "Whether the node mines, with how many threads, the current target and the hash rate.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "node_getInfo",
-        summary: "Node version, uptime, data directory and chain.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "net_getInfo",
-        summary: "This node's peer id, the listen addresses actually bound (full multiaddrs \
-                  ending in /p2p/<peer id>) and the number of connected peers.",
-        params: &[],
-        errors: &[NetworkUnavailable],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "net_peers",
-        summary: "Connected peers: id, remote address, direction, application score, agent \
-                  and best height.",
-        params: &[],
-        errors: &[NetworkUnavailable],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "net_addPeer",
-        summary: "Dials a peer (the seed's POST /node/register); returns once the dial has \
-                  started.",
-        params: &[p!("address": String, "Multiaddr, e.g. /ip4/10.0.0.2/tcp/30808/p2p/12D3Koo…")],
-        errors: &[NetworkUnavailable, DialFailed],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "net_removePeer",
-        summary: "Disconnects a peer; false if it was not connected.",
-        params: &[p!("peerId": String, "Peer id")],
-        errors: &[NetworkUnavailable],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "net_ban",
-        summary: "Bans a peer for a number of seconds (persisted across restarts) and \
-                  disconnects it.",
-        params: &[
-            p!("peerId": String, "Peer id"),
-            p!("seconds": u64, "Ban duration, 1 to 31536000"),
-        ],
-        errors: &[NetworkUnavailable],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_deploy",
-        summary: "Deploys a Wasm contract from a node wallet; the wallet's first address is the \
-                  deployer (caller). Returns the txid and the address the contract gets.",
-        params: &[
-            p!("wallet": String, "Wallet name"),
-            p!("password": String, "Wallet password"),
-            p!("codeHex": Hex, "The Wasm module"),
-            p!("gasLimit": u64, "Most gas the deploy may use (50 per code byte, 20,000 to instantiate, then the constructor)"),
-            p!("initInputHex"?: Hex, "Constructor input (SCALE-encoded arguments)"),
-            p!("saltHex"?: Hex, "32-byte salt; random by default"),
-        ],
-        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_instantiate",
-        summary: "Instantiates code already on chain by its hash (no code in the transaction, no \
-                  per-byte charge) from a node wallet. Returns the txid and the new address.",
-        params: &[
-            p!("wallet": String, "Wallet name"),
-            p!("password": String, "Wallet password"),
-            p!("codeHash": Hash256, "SHA-256 of code stored by an earlier deploy (contract_getInfo shows it)"),
-            p!("gasLimit": u64, "Most gas the instantiation may use"),
-            p!("initInputHex"?: Hex, "Constructor input (SCALE-encoded arguments)"),
-            p!("saltHex"?: Hex, "32-byte salt; random by default"),
-        ],
-        errors: &[
-            WalletNotFound,
-            WrongPassword,
-            InsufficientFunds,
-            NotFound,
-            TxRejected,
-        ],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_call",
-        summary: "Calls a contract from a node wallet (its first address is the caller), \
-                  optionally sending value. Returns the txid; see tx_getReceipt once mined.",
-        params: &[
-            p!("wallet": String, "Wallet name"),
-            p!("password": String, "Wallet password"),
-            p!("address": Hash256, "Contract address"),
-            p!("inputHex": Hex, "Call input: SCALE(method name, arguments…)"),
-            p!("gasLimit": u64, "Most gas the call may use"),
-            p!("value"?: u64, "Base units moved into the contract"),
-        ],
-        errors: &[
-            WalletNotFound,
-            WrongPassword,
-            InsufficientFunds,
-            NotFound,
-            TxRejected,
-        ],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_query",
-        summary: "Runs a call against the tip's state without a transaction or any state change.",
-        params: &[
-            p!("address": Hash256, "Contract address"),
-            p!("inputHex": Hex, "Call input"),
-            p!("caller"?: Address, "Address the contract sees as caller"),
-        ],
-        errors: &[NotFound, ContractFailed, InvalidAddress],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_estimateGas",
-        summary: "Gas a call would use now (a dry run against the tip's state).",
-        params: &[
-            p!("address": Hash256, "Contract address"),
-            p!("inputHex": Hex, "Call input"),
-            p!("caller"?: Address, "Address the contract sees as caller"),
-            p!("value"?: u64, "Value sent with the call"),
-        ],
-        errors: &[NotFound, ContractFailed, InvalidAddress],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_getInfo",
-        summary: "A contract's code hash, balance, deployer, deploy height, code size and ABI.",
-        params: &[p!("address": Hash256, "Contract address")],
-        errors: &[NotFound],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_getStorage",
-        summary: "One raw storage value of a contract (null if absent).",
-        params: &[
-            p!("address": Hash256, "Contract address"),
-            p!("keyHex": Hex, "Storage key"),
-        ],
-        errors: &[NotFound],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_getEvents",
-        summary: "Events a contract emitted in a height range, in chain order (at most 1,000).",
-        params: &[
-            p!("address": Hash256, "Contract address"),
-            p!("fromHeight"?: u64, "First height (default 0)"),
-            p!("toHeight"?: u64, "Last height (default: the tip)"),
-        ],
-        errors: &[NotFound],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "tx_getReceipt",
-        summary: "The receipt of a mined contract transaction: status, gas used, return data or \
-                  revert reason, events, appended outputs, fee.",
-        params: &[p!("txid": Hash256, "Transaction id")],
-        errors: &[NotFound],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "chain_subscribeNewHeads",
-        summary: "WebSocket only: a notification `chain_newHead` with each new best block's \
-                  header, hash and height (after a reorganisation, the new tip).",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: Some(Subscription {
-            notification: "chain_newHead",
-            unsubscribe: "chain_unsubscribeNewHeads",
-        }),
-    },
-    MethodSpec {
-        name: "chain_unsubscribeNewHeads",
-        summary: "Ends a chain_subscribeNewHeads subscription; false if it was not open.",
-        params: &[p!("subscription": String, "Subscription id")],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "mempool_subscribePending",
-        summary: "WebSocket only: a notification `mempool_pendingTx` with the txid, size and \
-                  fee of each transaction accepted into the mempool.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: Some(Subscription {
-            notification: "mempool_pendingTx",
-            unsubscribe: "mempool_unsubscribePending",
-        }),
-    },
-    MethodSpec {
-        name: "mempool_unsubscribePending",
-        summary: "Ends a mempool_subscribePending subscription; false if it was not open.",
-        params: &[p!("subscription": String, "Subscription id")],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "contract_subscribeEvents",
-        summary: "WebSocket only: a notification `contract_event` for each event emitted by \
-                  contracts in connected blocks, optionally of one contract only.",
-        params: &[p!("address"?: Hash256, "Only events of this contract")],
-        errors: &[],
-        access: Public,
-        subscription: Some(Subscription {
-            notification: "contract_event",
-            unsubscribe: "contract_unsubscribeEvents",
-        }),
-    },
-    MethodSpec {
-        name: "contract_unsubscribeEvents",
-        summary: "Ends a contract_subscribeEvents subscription; false if it was not open.",
-        params: &[p!("subscription": String, "Subscription id")],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "staking_bond",
-        summary: "Bonds coins of a node wallet to its staking key (its first address's key). \
-                  Returns the txid.",
-        params: &[
-            p!("wallet": String, "Wallet name"),
-            p!("password": String, "Wallet password"),
-            p!("amount": u64, "Base units to bond (at least the schedule's min_bond)"),
-        ],
-        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "staking_unbond",
-        summary: "Starts unbonding stake of a wallet's staking key; the coins are paid back to \
-                  its address after the unbonding period. Needs a coin at that address.",
-        params: &[
-            p!("wallet": String, "Wallet name"),
-            p!("password": String, "Wallet password"),
-            p!("amount": u64, "Base units to unbond"),
-        ],
-        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "staking_getInfo",
-        summary: "Bonded stake, unbonding queue with release heights, rewards and production \
-                  counters of the staking key behind an address.",
-        params: &[p!("address": Address, "The staking key's P2PKH address")],
-        errors: &[InvalidAddress],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "staking_getValidators",
-        summary: "The producers of the running stake engine: this epoch's snapshot (or round), \
-                  the next epoch's, and the bonded stake in the ledger.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "dpos_registerDelegate",
-        summary: "Registers a wallet's staking key as a DPoS delegate (burns the registration \
-                  fee). Needs a coin at the key's address.",
-        params: &[
-            p!("wallet": String, "Wallet name"),
-            p!("password": String, "Wallet password"),
-            p!("name": String, "Delegate name: 1–32 of A–Z a–z 0–9 _ -"),
-        ],
-        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "dpos_vote",
-        summary: "Replaces the votes of a wallet's staking key (weighted by its bonded stake). \
-                  An empty list withdraws them.",
-        params: &[
-            p!("wallet": String, "Wallet name"),
-            p!("password": String, "Wallet password"),
-            p!("delegates": Vec<String>, "Delegate names or keys (hex)"),
-        ],
-        errors: &[WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
-        access: Private,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "dpos_getDelegates",
-        summary: "Registered and fallback delegates with their votes, whether they are in the \
-                  current round, and blocks produced / slots missed.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "consensus_getInfo",
-        summary: "The engine at the tip and for the next block, the current slot / epoch / \
-                  round, and under DPoS the last irreversible block and the finality lag.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "consensus_getSchedule",
-        summary: "The chain spec's consensus schedule: engines, their first heights and \
-                  parameters.",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-    MethodSpec {
-        name: "rpc.discover",
-        summary: "This API's OpenRPC document (also served at GET /openrpc.json).",
-        params: &[],
-        errors: &[],
-        access: Public,
-        subscription: None,
-    },
-];
+/// The subscription part of a table entry.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __rpc_subscription {
+    () => {
+        None
+    };
+    ($notification:literal, $unsubscribe:literal) => {
+        Some($crate::methods::Subscription {
+            notification: $notification,
+            unsubscribe: $unsubscribe,
+        })
+    };
+}
 
 #[cfg(test)]
+#[allow(unreachable_pub)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn names_are_unique_and_namespaced() {
-        for (i, m) in METHODS.iter().enumerate() {
-            assert!(
-                m.name.contains('_') || m.name == "rpc.discover",
-                "{}",
-                m.name
-            );
-            assert!(
-                METHODS[i + 1..].iter().all(|o| o.name != m.name),
-                "duplicate {}",
-                m.name
-            );
-            // Optional parameters only at the end, so positions stay unambiguous.
-            let first_optional = m
-                .params
-                .iter()
-                .position(|p| p.optional)
-                .unwrap_or(m.params.len());
-            assert!(
-                m.params[first_optional..].iter().all(|p| p.optional),
-                "{}",
-                m.name
-            );
-            if let Some(sub) = m.subscription {
-                let unsub = find(sub.unsubscribe).expect("unsubscribe method in the table");
-                assert_eq!(unsub.param_names(), ["subscription"]);
-            }
+    crate::rpc_api! {
+        TestGet {
+            name: "test_get",
+            summary: "Gets.",
+            access: Public,
+            errors: [NotFound],
+            params: [(height: u64, "Height"), [detail: bool, "Detail"]],
+            result: String,
         }
+        TestSubscribe {
+            name: "test_subscribe",
+            summary: "Subscribes.",
+            access: Private,
+            errors: [],
+            params: [],
+            result: u64,
+            notification: "test_event",
+            unsubscribe: "test_unsubscribe",
+        }
+        TestUnsubscribe {
+            name: "test_unsubscribe",
+            summary: "Unsubscribes.",
+            access: Private,
+            errors: [],
+            params: [(subscription: String, "Subscription id")],
+            result: bool,
+        }
+    }
+
+    fn params(json: &str) -> crate::RpcParams {
+        let raw = jsonrpsee::types::Params::new(Some(json));
+        crate::RpcParams::new(&raw).unwrap()
+    }
+
+    #[test]
+    fn a_definition_decodes_its_parameters_by_position_and_by_name() {
+        assert_eq!(TestGet::decode(&params("[7]")).unwrap(), (7, None));
+        assert_eq!(
+            TestGet::decode(&params("[7, true]")).unwrap(),
+            (7, Some(true))
+        );
+        assert_eq!(
+            TestGet::decode(&params(r#"{"detail": false, "height": 9}"#)).unwrap(),
+            (9, Some(false))
+        );
+        let missing = TestGet::decode(&params("[]")).unwrap_err();
+        assert_eq!(missing.code(), -32602);
+        assert!(
+            missing.message().contains("`height`"),
+            "{}",
+            missing.message()
+        );
+        let wrong = TestGet::decode(&params(r#"[7, "yes"]"#)).unwrap_err();
+        assert!(wrong.message().contains("`detail`"), "{}", wrong.message());
+    }
+
+    #[test]
+    fn the_table_has_every_definition_and_rpc_discover() {
+        let table = MethodTable::new(METHODS);
+        let names: Vec<_> = table.methods().iter().map(|m| m.name).collect();
+        assert_eq!(
+            names,
+            [
+                "test_get",
+                "test_subscribe",
+                "test_unsubscribe",
+                "rpc.discover"
+            ]
+        );
+        let get = table.find("test_get").unwrap();
+        assert_eq!(get.param_names(), ["height", "detail"]);
+        assert!(get.params[1].optional && !get.params[0].optional);
+        assert_eq!(get.errors, [ErrorCode::NotFound]);
+        assert!(table.is_subscription_method("test_subscribe"));
+        assert!(table.is_subscription_method("test_unsubscribe"));
+        assert!(!table.is_subscription_method("test_get"));
+        assert_eq!(
+            table.find("test_subscribe").unwrap().access,
+            Access::Private
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "an optional parameter before a required one")]
+    fn an_optional_parameter_before_a_required_one_is_refused() {
+        static BAD: &[MethodSpec] = &[MethodSpec {
+            name: "bad_method",
+            summary: "",
+            params: &[
+                ParamSpec {
+                    name: "a",
+                    schema: schema_of::<u64>,
+                    optional: true,
+                    doc: "",
+                },
+                ParamSpec {
+                    name: "b",
+                    schema: schema_of::<u64>,
+                    optional: false,
+                    doc: "",
+                },
+            ],
+            errors: &[],
+            access: Access::Public,
+            subscription: None,
+        }];
+        MethodTable::new(BAD);
     }
 }

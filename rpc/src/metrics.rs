@@ -12,7 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::methods::find;
+use crate::methods::MethodTable;
 
 /// Content type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -61,6 +61,7 @@ pub struct MethodLabel {
 
 /// The RPC server's metrics.
 pub struct RpcMetrics {
+    table: Arc<MethodTable>,
     registry: Registry,
     calls: Family<CallLabels, Counter>,
     latency: Family<MethodLabel, Histogram>,
@@ -77,8 +78,10 @@ impl std::fmt::Debug for RpcMetrics {
     }
 }
 
-impl Default for RpcMetrics {
-    fn default() -> Self {
+impl RpcMetrics {
+    /// The metrics of a server of `table`'s methods (calls of other names count as
+    /// `unknown`, so a client cannot grow the label set).
+    pub fn new(table: Arc<MethodTable>) -> Self {
         let mut registry = Registry::with_prefix("i8o8i");
         let calls = Family::<CallLabels, Counter>::default();
         registry.register(
@@ -126,6 +129,7 @@ impl Default for RpcMetrics {
             connections_open.clone(),
         );
         RpcMetrics {
+            table,
             registry,
             calls,
             latency,
@@ -141,7 +145,7 @@ impl Default for RpcMetrics {
 impl RpcMetrics {
     /// Records one answered call.
     pub fn record_call(&self, method: &str, error_code: Option<i32>, elapsed: Duration) {
-        let method = find(method).map_or("unknown", |spec| spec.name);
+        let method = self.table.find(method).map_or("unknown", |spec| spec.name);
         let outcome = error_code.map_or(Outcome::Ok, Outcome::Error);
         self.latency
             .get_or_create(&MethodLabel { method })

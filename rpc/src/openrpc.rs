@@ -1,4 +1,4 @@
-//! The OpenRPC 1.3 document: built from [`crate::METHODS`] (names, summaries, parameter
+//! The OpenRPC 1.3 document: built from the method table (names, summaries, parameter
 //! schemas, errors, access) and the result types of the handlers actually registered, so what
 //! `rpc.discover` describes is what the server serves.
 
@@ -6,7 +6,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
-use crate::methods::{Access, METHODS, MethodSpec, SchemaFn};
+use crate::methods::{Access, MethodSpec, MethodTable, SchemaFn};
 
 /// The OpenRPC version the document follows.
 pub const OPENRPC_VERSION: &str = "1.3.2";
@@ -56,10 +56,10 @@ fn draft07(generator: &mut SchemaGenerator, f: SchemaFn) -> Value {
 }
 
 /// Builds the document for the registered methods, in table order.
-pub(crate) fn document(registered: &[Registered]) -> Value {
+pub(crate) fn document(table: &MethodTable, registered: &[Registered]) -> Value {
     let mut generator = generator();
     let mut methods = Vec::new();
-    for spec in METHODS {
+    for spec in table.methods().iter().copied() {
         let Some(reg) = registered.iter().find(|r| r.name == spec.name) else {
             continue;
         };

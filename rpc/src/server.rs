@@ -33,7 +33,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::JwtSecret;
 use crate::error::{ErrorCode, RpcError, rpc_error};
-use crate::methods::{Access, find, schema_of};
+use crate::methods::{Access, Method as RpcMethod, MethodSpec, MethodTable, schema_of};
 use crate::metrics::{MetricsSource, RpcMetrics};
 use crate::openrpc::{Registered, document};
 use crate::params::RpcParams;
@@ -47,9 +47,10 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// plus `rpc.subscription_buffer` messages, and its drop comes that much sooner.
 const SOCKET_SEND_BUFFER: usize = 256 * 1024;
 
-/// Collects handlers for the methods of the table.
+/// Collects handlers for the methods of a table (each one's definition: [`RpcMethod`]).
 pub struct Registry<Ctx: Send + Sync + 'static> {
     module: RpcModule<Ctx>,
+    table: Arc<MethodTable>,
     registered: Vec<Registered>,
     metrics: Arc<RpcMetrics>,
 }
@@ -64,22 +65,84 @@ pub struct Feed<E, T> {
 }
 
 impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
-    /// A registry whose handlers receive `ctx`.
-    pub fn new(ctx: Ctx) -> Self {
-        Self::from_arc(Arc::new(ctx))
+    /// A registry for the methods of `methods` whose handlers receive `ctx`.
+    ///
+    /// # Panics
+    /// If `methods` is not a valid table ([`MethodTable::new`]).
+    pub fn new(ctx: Ctx, methods: &'static [MethodSpec]) -> Self {
+        Self::from_arc(Arc::new(ctx), methods)
     }
 
-    /// A registry whose handlers share `ctx` with the rest of the program.
-    pub fn from_arc(ctx: Arc<Ctx>) -> Self {
+    /// A registry for the methods of `methods` whose handlers share `ctx` with the rest of
+    /// the program.
+    ///
+    /// # Panics
+    /// If `methods` is not a valid table ([`MethodTable::new`]).
+    pub fn from_arc(ctx: Arc<Ctx>, methods: &'static [MethodSpec]) -> Self {
+        let table = Arc::new(MethodTable::new(methods));
         Registry {
             module: RpcModule::from_arc(ctx),
+            metrics: Arc::new(RpcMetrics::new(table.clone())),
+            table,
             registered: Vec::new(),
-            metrics: Arc::new(RpcMetrics::default()),
         }
     }
 
-    fn spec(name: &'static str) -> &'static crate::MethodSpec {
-        find(name).unwrap_or_else(|| panic!("RPC method {name} is not in the method table"))
+    /// Serves method `M` with `handler`, which gets `M`'s decoded parameters and must answer
+    /// `M`'s result type.
+    ///
+    /// # Panics
+    /// If `M` is not in this registry's table, is a subscription, or is registered twice.
+    pub fn method<M, F, Fut>(&mut self, handler: F)
+    where
+        M: RpcMethod,
+        M::Result: Clone,
+        M::Params: Send,
+        F: Fn(M::Params, Arc<Ctx>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<M::Result, RpcError>> + Send + 'static,
+    {
+        self.check_defined::<M>();
+        self.register::<M::Result, _, _>(M::SPEC.name, move |params: RpcParams, ctx| {
+            let handler = handler.clone();
+            let decoded = M::decode(&params);
+            async move { handler(decoded?, ctx).await }
+        });
+    }
+
+    /// Serves subscription `M`: `feed` gets `M`'s decoded parameters and returns the events to
+    /// follow, each mapped to `M`'s notifications (see [`Registry::register_subscription`]).
+    ///
+    /// # Panics
+    /// If `M` is not a subscription of this registry's table, or is registered twice.
+    pub fn subscription<M, E, F>(&mut self, feed: F)
+    where
+        M: RpcMethod,
+        E: Clone + Send + 'static,
+        F: Fn(M::Params, Arc<Ctx>) -> Result<Feed<E, M::Result>, RpcError>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.check_defined::<M>();
+        self.register_subscription::<E, M::Result, _>(M::SPEC.name, move |params, ctx| {
+            feed(M::decode(&params)?, ctx)
+        });
+    }
+
+    fn check_defined<M: RpcMethod>(&self) {
+        let name = M::SPEC.name;
+        let entry = self.spec(name);
+        assert!(
+            entry.param_names() == M::SPEC.param_names() && entry.access == M::SPEC.access,
+            "{name}: the registry's table has another definition"
+        );
+    }
+
+    fn spec(&self, name: &'static str) -> &'static MethodSpec {
+        self.table
+            .find(name)
+            .unwrap_or_else(|| panic!("RPC method {name} is not in the method table"))
     }
 
     /// Registers `handler` for `name`. The handler gets the decoded-on-demand parameters; calls
@@ -87,15 +150,15 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
     /// the OpenRPC document.
     ///
     /// # Panics
-    /// If `name` is not in [`crate::METHODS`], is a subscription, or is registered twice: all
+    /// If `name` is not in the table, is a subscription, or is registered twice: all
     /// programming errors that the node's start-up test catches.
-    pub fn register<R, F, Fut>(&mut self, name: &'static str, handler: F)
+    fn register<R, F, Fut>(&mut self, name: &'static str, handler: F)
     where
         R: Serialize + JsonSchema + Clone + Send + 'static,
         F: Fn(RpcParams, Arc<Ctx>) -> Fut + Clone + Send + Sync + 'static,
         Fut: std::future::Future<Output = Result<R, RpcError>> + Send + 'static,
     {
-        let spec = Self::spec(name);
+        let spec = self.spec(name);
         assert!(spec.subscription.is_none(), "{name} is a subscription");
         let names = spec.param_names();
         self.module
@@ -125,13 +188,13 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
     ///
     /// # Panics
     /// As [`Registry::register`], and if `name` is not a subscription in the table.
-    pub fn register_subscription<E, T, F>(&mut self, name: &'static str, feed: F)
+    fn register_subscription<E, T, F>(&mut self, name: &'static str, feed: F)
     where
         E: Clone + Send + 'static,
         T: Serialize + JsonSchema + Send + 'static,
         F: Fn(RpcParams, Arc<Ctx>) -> Result<Feed<E, T>, RpcError> + Clone + Send + Sync + 'static,
     {
-        let spec = Self::spec(name);
+        let spec = self.spec(name);
         let sub = spec
             .subscription
             .unwrap_or_else(|| panic!("{name} is not a subscription"));
@@ -197,7 +260,7 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
             name: "rpc.discover",
             result: schema_of::<crate::openrpc::Document>,
         });
-        let doc = document(&self.registered);
+        let doc = document(&self.table, &self.registered);
         let text: Arc<str> = serde_json::to_string(&doc)
             .expect("a JSON value serializes")
             .into();
@@ -212,6 +275,7 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
             module: self.module,
             document: text,
             metrics: self.metrics,
+            table: self.table,
         }
     }
 }
@@ -259,6 +323,7 @@ pub struct RpcApi<Ctx> {
     module: RpcModule<Ctx>,
     document: Arc<str>,
     metrics: Arc<RpcMetrics>,
+    table: Arc<MethodTable>,
 }
 
 impl<Ctx> RpcApi<Ctx> {
@@ -305,6 +370,7 @@ struct Shared {
     document: Arc<str>,
     apidocs: String,
     metrics: Arc<RpcMetrics>,
+    table: Arc<MethodTable>,
     sources: Vec<Arc<dyn MetricsSource>>,
     ip_limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
@@ -352,6 +418,7 @@ impl RpcServer {
             secret: options.secret,
             document: api.document,
             metrics: api.metrics.clone(),
+            table: api.table.clone(),
             sources: options.metrics_sources,
             ip_limiter: quota(
                 config.rate_limit.per_ip_per_second,
@@ -402,6 +469,7 @@ impl RpcServer {
                 };
                 let guard = CallGuardShared {
                     metrics: shared.metrics.clone(),
+                    table: shared.table.clone(),
                     auth_required: shared.secret.is_some(),
                     limiter: call_quota.map(|q| Arc::new(RateLimiter::direct(q))),
                     max_response,
@@ -625,6 +693,7 @@ where
 #[derive(Clone)]
 struct CallGuardShared {
     metrics: Arc<RpcMetrics>,
+    table: Arc<MethodTable>,
     auth_required: bool,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     max_response: usize,
@@ -647,9 +716,9 @@ impl<S> CallGuard<S> {
                 "rate limited: too many calls on this connection",
             ));
         }
-        let spec = find(method);
+        let spec = self.shared.table.find(method);
         if extensions.get::<Transport>() == Some(&Transport::Http)
-            && crate::methods::is_subscription_method(method)
+            && self.shared.table.is_subscription_method(method)
         {
             return Some(rpc_error(
                 ErrorCode::InvalidRequest,

@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use jsonrpsee::rpc_params;
+
+use i8o8i_node::rpc::api;
 
 use super::common::{RpcArgs, call, client, print};
 
@@ -33,16 +34,17 @@ enum ChainCommand {
 pub(crate) async fn execute(args: ChainArgs) -> Result<()> {
     let c = client(&args.rpc).await?;
     match args.command {
-        ChainCommand::Info => print(&call(&c, "chain_getInfo", rpc_params![]).await?),
+        ChainCommand::Info => print(&call::<api::ChainGetInfo>(&c, ()).await?),
         ChainCommand::Block { which } => {
-            let v = match which.parse::<u64>() {
-                Ok(height) => call(&c, "chain_getBlock", rpc_params![height]).await?,
-                Err(_) => call(&c, "chain_getBlock", rpc_params![which]).await?,
+            // A height or a hash: the node tells them apart and says what is wrong with either.
+            let which = match which.parse::<u64>() {
+                Ok(height) => serde_json::Value::from(height),
+                Err(_) => serde_json::Value::from(which),
             };
-            print(&v);
+            print(&call::<api::ChainGetBlock>(&c, (which,)).await?);
         }
         ChainCommand::Balance { address } => {
-            print(&call(&c, "address_getBalance", rpc_params![address]).await?)
+            print(&call::<api::AddressGetBalance>(&c, (address,)).await?)
         }
     }
     Ok(())

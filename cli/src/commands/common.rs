@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use i8o8i_node::launch::default_secret_path;
+use i8o8i_node::rpc::api;
 use i8o8i_primitives::Amount;
 use i8o8i_rpc::JwtSecret;
+use i8o8i_rpc::Method;
 use i8o8i_rpc::client::{RpcClient, connect};
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::core::params::ArrayParams;
-use jsonrpsee::rpc_params;
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 #[derive(Args)]
 pub(crate) struct RpcArgs {
@@ -44,12 +44,9 @@ pub(crate) async fn client(rpc: &RpcArgs) -> Result<RpcClient> {
         None => {
             // Ask the node its chain (a public call) to find the default secret file.
             let anonymous = connect(&rpc.rpc_url, None, None).with_context(bad_url)?;
-            match anonymous
-                .request::<Value, _>("chain_getInfo", rpc_params![])
-                .await
-            {
+            match call::<api::ChainGetInfo>(&anonymous, ()).await {
                 Ok(info) => {
-                    let path = default_secret_path(info["chain"].as_str().unwrap_or("dev"));
+                    let path = default_secret_path(&info.chain);
                     let secret = path.exists().then(|| JwtSecret::read(&path)).transpose()?;
                     // Another node of the same chain (its own --data-dir) has another secret:
                     // then go without, and private calls say what is missing.
@@ -57,8 +54,7 @@ pub(crate) async fn client(rpc: &RpcArgs) -> Result<RpcClient> {
                         Some(s) => {
                             let signed = connect(&rpc.rpc_url, Some(s.clone()), None)
                                 .with_context(bad_url)?;
-                            signed
-                                .request::<Value, _>("chain_getInfo", rpc_params![])
+                            call::<api::ChainGetInfo>(&signed, ())
                                 .await
                                 .is_ok()
                                 .then_some(s)
@@ -74,20 +70,21 @@ pub(crate) async fn client(rpc: &RpcArgs) -> Result<RpcClient> {
     connect(&rpc.rpc_url, secret, None).with_context(bad_url)
 }
 
-pub(crate) async fn call(client: &RpcClient, method: &str, params: ArrayParams) -> Result<Value> {
-    client.request(method, params).await.map_err(|e| match e {
-        jsonrpsee::core::client::Error::Call(obj) => {
-            anyhow::anyhow!("{} (code {})", obj.message(), obj.code())
-        }
-        other => anyhow::anyhow!("{method}: {other}"),
-    })
+/// Calls method `M` of the node's API with typed parameters and result.
+pub(crate) async fn call<M>(client: &RpcClient, params: M::Params) -> Result<M::Result>
+where
+    M: Method,
+    M::Result: DeserializeOwned,
+{
+    Ok(i8o8i_rpc::client::call::<M>(client, params).await?)
 }
 
-pub(crate) fn print(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
-    );
+/// Prints a result as pretty JSON.
+pub(crate) fn print(value: &impl Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => eprintln!("error: cannot print the result: {e}"),
+    }
 }
 
 pub(crate) fn password(arg: &PasswordArg, confirm: bool) -> Result<String> {

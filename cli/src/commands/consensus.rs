@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use jsonrpsee::rpc_params;
+
+use i8o8i_node::rpc::api;
 
 use super::common::{RpcArgs, call, client, print};
 
@@ -24,10 +25,9 @@ enum ConsensusCommand {
 
 pub(crate) async fn execute(args: ConsensusArgs) -> Result<()> {
     let c = client(&args.rpc).await?;
-    let v = match args.command {
-        ConsensusCommand::Info => call(&c, "consensus_getInfo", rpc_params![]).await?,
-        ConsensusCommand::Schedule => call(&c, "consensus_getSchedule", rpc_params![]).await?,
-    };
-    print(&v);
+    match args.command {
+        ConsensusCommand::Info => print(&call::<api::ConsensusGetInfo>(&c, ()).await?),
+        ConsensusCommand::Schedule => print(&call::<api::ConsensusGetSchedule>(&c, ()).await?),
+    }
     Ok(())
 }

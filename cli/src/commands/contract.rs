@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use i8o8i_primitives::Amount;
+use i8o8i_primitives::{Amount, ContractAddress, Hash256, Txid};
 use i8o8i_rpc::client::RpcClient;
-use jsonrpsee::rpc_params;
+
+use i8o8i_node::rpc::api;
 
 use super::common::{PasswordArg, RpcArgs, call, client, password, print};
 use crate::abi;
@@ -56,12 +57,12 @@ enum ContractCommand {
         /// Wallet paying, whose first address becomes the deployer.
         wallet: String,
         /// Code hash (`contract info` of any contract with that code shows it).
-        code_hash: String,
+        code_hash: Hash256,
         /// Constructor arguments, encoded with the ABI of the contract given by --abi-from.
         args: Vec<String>,
         /// A contract with the same code, whose embedded ABI encodes the arguments.
         #[arg(long)]
-        abi_from: Option<String>,
+        abi_from: Option<ContractAddress>,
         #[command(flatten)]
         gas: GasArg,
         #[command(flatten)]
@@ -72,7 +73,7 @@ enum ContractCommand {
         /// Wallet paying, whose first address is the caller.
         wallet: String,
         /// Contract address.
-        address: String,
+        address: ContractAddress,
         /// Method name.
         method: String,
         /// Arguments.
@@ -88,7 +89,7 @@ enum ContractCommand {
     /// Run a method read-only against the tip and print its decoded result.
     Query {
         /// Contract address.
-        address: String,
+        address: ContractAddress,
         /// Method name.
         method: String,
         /// Arguments.
@@ -100,12 +101,12 @@ enum ContractCommand {
     /// Code hash, balance, deployer and ABI of a contract.
     Info {
         /// Contract address.
-        address: String,
+        address: ContractAddress,
     },
     /// Events of a contract.
     Events {
         /// Contract address.
-        address: String,
+        address: ContractAddress,
         /// First height.
         #[arg(long)]
         from: Option<u64>,
@@ -116,25 +117,25 @@ enum ContractCommand {
     /// The receipt of a mined contract transaction.
     Receipt {
         /// Transaction id.
-        txid: String,
+        txid: Txid,
     },
 }
 
 async fn network_of(c: &RpcClient) -> Result<i8o8i_primitives::address::Network> {
-    let info = call(c, "chain_getInfo", rpc_params![]).await?;
-    Ok(match info["chain"].as_str() {
-        Some("mainnet") => i8o8i_primitives::address::Network::Mainnet,
-        Some("testnet") => i8o8i_primitives::address::Network::Testnet,
+    let info = call::<api::ChainGetInfo>(c, ()).await?;
+    Ok(match info.chain.as_str() {
+        "mainnet" => i8o8i_primitives::address::Network::Mainnet,
+        "testnet" => i8o8i_primitives::address::Network::Testnet,
         _ => i8o8i_primitives::address::Network::Dev,
     })
 }
 
-async fn contract_abi(c: &RpcClient, address: &str) -> Result<Vec<crate::abi::Method>> {
-    let info = call(c, "contract_getInfo", rpc_params![address]).await?;
-    let text = info["abi"]
-        .as_str()
+async fn contract_abi(c: &RpcClient, address: ContractAddress) -> Result<Vec<crate::abi::Method>> {
+    let info = call::<api::ContractGetInfo>(c, (address,)).await?;
+    let text = info
+        .abi
         .context("the contract has no embedded ABI (built without the SDK's entry_points!)")?;
-    Ok(crate::abi::parse(text)?)
+    Ok(crate::abi::parse(&text)?)
 }
 
 pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
@@ -170,16 +171,16 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             };
             let pw = password(&pw, false)?;
             print(
-                &call(
+                &call::<api::ContractDeploy>(
                     &c,
-                    "contract_deploy",
-                    rpc_params![
+                    (
                         wallet,
                         pw,
                         hex::encode(code),
                         gas.gas_limit,
-                        hex::encode(init)
-                    ],
+                        Some(hex::encode(init)),
+                        None,
+                    ),
                 )
                 .await?,
             );
@@ -196,7 +197,7 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
                 (_, true) => Vec::new(),
                 (Some(from), false) => {
                     let network = network_of(&c).await?;
-                    let methods = contract_abi(&c, from).await?;
+                    let methods = contract_abi(&c, *from).await?;
                     abi::encode_call(abi::find(&methods, "", true)?, &ctor_args, network)?
                 }
                 (None, false) => {
@@ -205,10 +206,16 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             };
             let pw = password(&pw, false)?;
             print(
-                &call(
+                &call::<api::ContractInstantiate>(
                     &c,
-                    "contract_instantiate",
-                    rpc_params![wallet, pw, code_hash, gas.gas_limit, hex::encode(init)],
+                    (
+                        wallet,
+                        pw,
+                        code_hash,
+                        gas.gas_limit,
+                        Some(hex::encode(init)),
+                        None,
+                    ),
                 )
                 .await?,
             );
@@ -223,7 +230,7 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             password: pw,
         } => {
             let network = network_of(&c).await?;
-            let methods = contract_abi(&c, &address).await?;
+            let methods = contract_abi(&c, address).await?;
             let input =
                 abi::encode_call(abi::find(&methods, &method, false)?, &call_args, network)?;
             let value = match value {
@@ -232,17 +239,16 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             };
             let pw = password(&pw, false)?;
             print(
-                &call(
+                &call::<api::ContractCall>(
                     &c,
-                    "contract_call",
-                    rpc_params![
+                    (
                         wallet,
                         pw,
                         address,
                         hex::encode(input),
                         gas.gas_limit,
-                        value.to_units()
-                    ],
+                        Some(value.to_units()),
+                    ),
                 )
                 .await?,
             );
@@ -254,30 +260,24 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             caller,
         } => {
             let network = network_of(&c).await?;
-            let methods = contract_abi(&c, &address).await?;
+            let methods = contract_abi(&c, address).await?;
             let m = abi::find(&methods, &method, false)?;
             let input = abi::encode_call(m, &call_args, network)?;
-            let reply = call(
-                &c,
-                "contract_query",
-                rpc_params![address, hex::encode(input), caller],
-            )
-            .await?;
-            let data = hex::decode(reply["returnData"].as_str().unwrap_or_default())?;
+            let reply =
+                call::<api::ContractQuery>(&c, (address, hex::encode(input), caller)).await?;
+            let data = hex::decode(&reply.return_data)?;
             print(&serde_json::json!({
                 "result": abi::decode_return(&m.result, &data, network)?,
-                "gasUsed": reply["gasUsed"],
+                "gasUsed": reply.gas_used,
             }));
         }
         ContractCommand::Info { address } => {
-            print(&call(&c, "contract_getInfo", rpc_params![address]).await?)
+            print(&call::<api::ContractGetInfo>(&c, (address,)).await?)
         }
         ContractCommand::Events { address, from, to } => {
-            print(&call(&c, "contract_getEvents", rpc_params![address, from, to]).await?)
+            print(&call::<api::ContractGetEvents>(&c, (address, from, to)).await?)
         }
-        ContractCommand::Receipt { txid } => {
-            print(&call(&c, "tx_getReceipt", rpc_params![txid]).await?)
-        }
+        ContractCommand::Receipt { txid } => print(&call::<api::TxGetReceipt>(&c, (txid,)).await?),
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use jsonrpsee::rpc_params;
+
+use i8o8i_node::rpc::api;
 
 use super::common::{PasswordArg, RpcArgs, call, client, password, print};
 
@@ -47,7 +48,7 @@ pub(crate) async fn execute(args: DposArgs) -> Result<()> {
             password: p,
         } => {
             let pw = password(&p, false)?;
-            call(&c, "dpos_registerDelegate", rpc_params![wallet, pw, name]).await?
+            serde_json::to_value(call::<api::DposRegisterDelegate>(&c, (wallet, pw, name)).await?)?
         }
         DposCommand::Vote {
             wallet,
@@ -55,9 +56,11 @@ pub(crate) async fn execute(args: DposArgs) -> Result<()> {
             password: p,
         } => {
             let pw = password(&p, false)?;
-            call(&c, "dpos_vote", rpc_params![wallet, pw, delegates]).await?
+            serde_json::to_value(call::<api::DposVote>(&c, (wallet, pw, delegates)).await?)?
         }
-        DposCommand::Delegates => call(&c, "dpos_getDelegates", rpc_params![]).await?,
+        DposCommand::Delegates => {
+            serde_json::to_value(call::<api::DposGetDelegates>(&c, ()).await?)?
+        }
     };
     print(&v);
     Ok(())

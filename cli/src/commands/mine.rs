@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use clap::Args;
-use jsonrpsee::rpc_params;
+
+use i8o8i_node::rpc::api;
 
 use super::common::{RpcArgs, call, client, print};
 
@@ -20,6 +21,6 @@ pub(crate) struct MineArgs {
 /// Mines `count` blocks now (dev chains).
 pub(crate) async fn execute(args: MineArgs) -> Result<()> {
     let c = client(&args.rpc).await?;
-    print(&call(&c, "mining_generate", rpc_params![args.count, args.address]).await?);
+    print(&call::<api::MiningGenerate>(&c, (args.count, args.address)).await?);
     Ok(())
 }

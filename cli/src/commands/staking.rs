@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use jsonrpsee::rpc_params;
+
+use i8o8i_node::rpc::api;
 
 use super::common::{PasswordArg, RpcArgs, call, client, coins, password, print};
 
@@ -53,7 +54,7 @@ pub(crate) async fn execute(args: StakingArgs) -> Result<()> {
         } => {
             let units = coins(&amount)?;
             let pw = password(&p, false)?;
-            call(&c, "staking_bond", rpc_params![wallet, pw, units]).await?
+            serde_json::to_value(call::<api::StakingBond>(&c, (wallet, pw, units)).await?)?
         }
         StakingCommand::Unbond {
             wallet,
@@ -62,12 +63,14 @@ pub(crate) async fn execute(args: StakingArgs) -> Result<()> {
         } => {
             let units = coins(&amount)?;
             let pw = password(&p, false)?;
-            call(&c, "staking_unbond", rpc_params![wallet, pw, units]).await?
+            serde_json::to_value(call::<api::StakingUnbond>(&c, (wallet, pw, units)).await?)?
         }
         StakingCommand::Info { address } => {
-            call(&c, "staking_getInfo", rpc_params![address]).await?
+            serde_json::to_value(call::<api::StakingGetInfo>(&c, (address,)).await?)?
         }
-        StakingCommand::Validators => call(&c, "staking_getValidators", rpc_params![]).await?,
+        StakingCommand::Validators => {
+            serde_json::to_value(call::<api::StakingGetValidators>(&c, ()).await?)?
+        }
     };
     print(&v);
     Ok(())

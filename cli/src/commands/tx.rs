@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use jsonrpsee::rpc_params;
+
+use i8o8i_node::rpc::api;
 
 use super::common::{RpcArgs, call, client, print};
 
@@ -19,7 +20,7 @@ enum TxCommand {
     /// A transaction and its status.
     Get {
         /// Transaction id.
-        txid: String,
+        txid: i8o8i_primitives::Txid,
     },
     /// Submit a raw transaction (hex).
     Submit {
@@ -32,8 +33,8 @@ enum TxCommand {
 pub(crate) async fn execute(args: TxArgs) -> Result<()> {
     let c = client(&args.rpc).await?;
     match args.command {
-        TxCommand::Get { txid } => print(&call(&c, "tx_get", rpc_params![txid]).await?),
-        TxCommand::Submit { raw } => print(&call(&c, "tx_submit", rpc_params![raw]).await?),
+        TxCommand::Get { txid } => print(&call::<api::TxGet>(&c, (txid,)).await?),
+        TxCommand::Submit { raw } => print(&call::<api::TxSubmit>(&c, (raw,)).await?),
     }
     Ok(())
 }

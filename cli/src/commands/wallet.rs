@@ -3,7 +3,8 @@
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use i8o8i_primitives::Amount;
-use jsonrpsee::rpc_params;
+
+use i8o8i_node::rpc::api;
 
 use super::common::{PasswordArg, RpcArgs, call, client, password, print};
 
@@ -57,16 +58,16 @@ pub(crate) async fn execute(args: WalletArgs) -> Result<()> {
     match args.command {
         WalletCommand::Create { name, password: p } => {
             let pw = password(&p, true)?;
-            let v = call(&c, "wallet_create", rpc_params![name, pw]).await?;
+            let v = call::<api::WalletCreate>(&c, (name, pw)).await?;
             print(&v);
             eprintln!("Write the mnemonic down: it is the only way to restore this wallet.");
         }
-        WalletCommand::List => print(&call(&c, "wallet_list", rpc_params![]).await?),
+        WalletCommand::List => print(&call::<api::WalletList>(&c, ()).await?),
         WalletCommand::Address { name } => {
-            print(&call(&c, "wallet_newAddress", rpc_params![name]).await?)
+            print(&call::<api::WalletNewAddress>(&c, (name,)).await?)
         }
         WalletCommand::Balance { name } => {
-            print(&call(&c, "wallet_getBalance", rpc_params![name]).await?)
+            print(&call::<api::WalletGetBalance>(&c, (name,)).await?)
         }
         WalletCommand::Send {
             name,
@@ -79,14 +80,7 @@ pub(crate) async fn execute(args: WalletArgs) -> Result<()> {
                 .with_context(|| format!("bad amount {amount}"))?
                 .to_units();
             let pw = password(&p, false)?;
-            print(
-                &call(
-                    &c,
-                    "wallet_send",
-                    rpc_params![name, pw, to, units, fee_rate],
-                )
-                .await?,
-            );
+            print(&call::<api::WalletSend>(&c, (name, pw, to, units, fee_rate)).await?);
         }
     }
     Ok(())

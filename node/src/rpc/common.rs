@@ -7,7 +7,7 @@ use i8o8i_primitives::Amount;
 use i8o8i_primitives::address::Address;
 use i8o8i_rpc::{ErrorCode, RpcError, rpc_error};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
 
@@ -63,7 +63,7 @@ pub(crate) fn parse_address(node: &Node, name: &str, s: &str) -> Result<Address,
 }
 
 /// `address_getBalance`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Balance {
     /// Sum of confirmed unspent outputs.

@@ -9,12 +9,13 @@ use i8o8i_contract_engine::{
     contract_address, gas,
 };
 use i8o8i_primitives::{Amount, ContractAddress, Hash256, Payload, Txid};
-use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_script_vm::ScriptBuf;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
+use crate::rpc::api;
 use crate::rpc::common::{blocking, internal, invalid_param, not_found, parse_address};
 use i8o8i_chain::store::EventRecord;
 use i8o8i_wallet::build::Spend;
@@ -25,7 +26,7 @@ use crate::rpc::wallet::{build_and_submit, wallet_error, wallet_store};
 pub const MAX_EVENTS_PER_CALL: usize = 1_000;
 
 /// `contract_deploy` result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployed {
     /// The deploy transaction.
@@ -35,7 +36,7 @@ pub struct Deployed {
 }
 
 /// `contract_query` / `contract_estimateGas` result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryResult {
     /// Return data, hex.
@@ -47,7 +48,7 @@ pub struct QueryResult {
 }
 
 /// `contract_getInfo` result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContractInfo {
     /// The address.
@@ -64,7 +65,7 @@ pub struct ContractInfo {
 }
 
 /// `contract_getEvents` entry.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventJson {
     /// The emitting transaction.
@@ -86,14 +87,13 @@ impl From<EventRecord> for EventJson {
     }
 }
 
-fn hex_param(p: &RpcParams, index: usize, name: &str) -> Result<Vec<u8>, RpcError> {
-    let raw: String = p.required(index, name)?;
+fn hex_param(raw: String, name: &str) -> Result<Vec<u8>, RpcError> {
     let raw = raw.trim().trim_start_matches("0x");
     hex::decode(raw).map_err(|e| invalid_param(name, format!("not hex: {e}")))
 }
 
-fn optional_hex(p: &RpcParams, index: usize, name: &str) -> Result<Vec<u8>, RpcError> {
-    match p.optional::<String>(index, name)? {
+fn optional_hex(raw: Option<String>, name: &str) -> Result<Vec<u8>, RpcError> {
+    match raw {
         Some(h) => hex::decode(h.trim().trim_start_matches("0x"))
             .map_err(|e| invalid_param(name, format!("not hex: {e}"))),
         None => Ok(Vec::new()),
@@ -101,8 +101,8 @@ fn optional_hex(p: &RpcParams, index: usize, name: &str) -> Result<Vec<u8>, RpcE
 }
 
 /// The `saltHex` parameter: 32 bytes, random when omitted.
-fn salt_param(p: &RpcParams, index: usize) -> Result<[u8; 32], RpcError> {
-    let bytes = optional_hex(p, index, "saltHex")?;
+fn salt_param(raw: Option<String>) -> Result<[u8; 32], RpcError> {
+    let bytes = optional_hex(raw, "saltHex")?;
     if bytes.is_empty() {
         let mut salt = [0u8; 32];
         getrandom::fill(&mut salt).map_err(internal)?;
@@ -111,8 +111,7 @@ fn salt_param(p: &RpcParams, index: usize) -> Result<[u8; 32], RpcError> {
     <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| invalid_param("saltHex", "must be 32 bytes"))
 }
 
-fn gas_param(p: &RpcParams, index: usize) -> Result<u64, RpcError> {
-    let gas_limit: u64 = p.required(index, "gasLimit")?;
+fn gas_param(gas_limit: u64) -> Result<u64, RpcError> {
     if gas_limit == 0 || gas_limit > gas::MAX_TX_GAS {
         return Err(invalid_param(
             "gasLimit",
@@ -188,8 +187,8 @@ fn dry_run(
     })
 }
 
-fn optional_caller(node: &Node, p: &RpcParams, index: usize) -> Result<Vec<u8>, RpcError> {
-    Ok(match p.optional::<String>(index, "caller")? {
+fn optional_caller(node: &Node, caller: Option<String>) -> Result<Vec<u8>, RpcError> {
+    Ok(match caller {
         Some(a) => parse_address(node, "caller", &a)?
             .script_pubkey()
             .as_bytes()
@@ -209,13 +208,19 @@ struct DeploymentParams {
 }
 
 impl DeploymentParams {
-    fn parse(p: &RpcParams) -> Result<DeploymentParams, RpcError> {
+    fn parse(
+        wallet: String,
+        password: String,
+        gas_limit: u64,
+        init_input_hex: Option<String>,
+        salt_hex: Option<String>,
+    ) -> Result<DeploymentParams, RpcError> {
         Ok(DeploymentParams {
-            wallet: p.required(0, "wallet")?,
-            password: p.required(1, "password")?,
-            gas_limit: gas_param(p, 3)?,
-            init_input: optional_hex(p, 4, "initInputHex")?,
-            salt: salt_param(p, 5)?,
+            wallet,
+            password,
+            gas_limit: gas_param(gas_limit)?,
+            init_input: optional_hex(init_input_hex, "initInputHex")?,
+            salt: salt_param(salt_hex)?,
         })
     }
 }
@@ -243,13 +248,11 @@ fn submit_deployment(
 
 /// Registers the contract methods and `tx_getReceipt`.
 pub fn register(registry: &mut Registry<Node>) {
-    registry.register(
-        "contract_deploy",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let code = hex_param(&p, 2, "codeHex")?;
+    registry.method::<api::ContractDeploy, _, _>(|(wallet, password, code_hex, gas_limit, init_input_hex, salt_hex), node: Arc<Node>| async move {
+            let code = hex_param(code_hex, "codeHex")?;
             i8o8i_contract_engine::validate_module(&code)
                 .map_err(|e| invalid_param("codeHex", e))?;
-            let d = DeploymentParams::parse(&p)?;
+            let d = DeploymentParams::parse(wallet, password, gas_limit, init_input_hex, salt_hex)?;
             let hash = code_hash(&code);
             let payload = Payload::Deploy {
                 code,
@@ -261,11 +264,9 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "contract_instantiate",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let hash: Hash256 = p.required(2, "codeHash")?;
-            let d = DeploymentParams::parse(&p)?;
+    registry.method::<api::ContractInstantiate, _, _>(|(wallet, password, code_hash, gas_limit, init_input_hex, salt_hex), node: Arc<Node>| async move {
+            let hash: Hash256 = code_hash;
+            let d = DeploymentParams::parse(wallet, password, gas_limit, init_input_hex, salt_hex)?;
             let payload = Payload::Instantiate {
                 code_hash: hash,
                 init_input: d.init_input.clone(),
@@ -276,15 +277,14 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "contract_call",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let wallet: String = p.required(0, "wallet")?;
-            let password: String = p.required(1, "password")?;
-            let contract: ContractAddress = p.required(2, "address")?;
-            let input = hex_param(&p, 3, "inputHex")?;
-            let gas_limit = gas_param(&p, 4)?;
-            let value = Amount::from_units(p.optional::<u64>(5, "value")?.unwrap_or(0));
+    registry.method::<api::ContractCall, _, _>(
+        |(wallet, password, address, input_hex, gas_limit, value), node: Arc<Node>| async move {
+            let wallet: String = wallet;
+            let password: String = password;
+            let contract: ContractAddress = address;
+            let input = hex_param(input_hex, "inputHex")?;
+            let gas_limit = gas_param(gas_limit)?;
+            let value = Amount::from_units(value.unwrap_or(0));
             blocking(move || {
                 let caller = wallet_caller(&node, &wallet)?;
                 let reserve = Amount::from_units(gas_limit.saturating_mul(gas::GAS_PRICE));
@@ -308,23 +308,21 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "contract_query",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let contract: ContractAddress = p.required(0, "address")?;
-            let input = hex_param(&p, 1, "inputHex")?;
-            let caller = optional_caller(&node, &p, 2)?;
+    registry.method::<api::ContractQuery, _, _>(
+        |(address, input_hex, caller), node: Arc<Node>| async move {
+            let contract: ContractAddress = address;
+            let input = hex_param(input_hex, "inputHex")?;
+            let caller = optional_caller(&node, caller)?;
             blocking(move || dry_run(&node, &contract, input, caller, 0, gas::MAX_TX_GAS)).await
         },
     );
 
-    registry.register(
-        "contract_estimateGas",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let contract: ContractAddress = p.required(0, "address")?;
-            let input = hex_param(&p, 1, "inputHex")?;
-            let caller = optional_caller(&node, &p, 2)?;
-            let value = p.optional::<u64>(3, "value")?.unwrap_or(0);
+    registry.method::<api::ContractEstimateGas, _, _>(
+        |(address, input_hex, caller, value), node: Arc<Node>| async move {
+            let contract: ContractAddress = address;
+            let input = hex_param(input_hex, "inputHex")?;
+            let caller = optional_caller(&node, caller)?;
+            let value = value.unwrap_or(0);
             blocking(move || {
                 dry_run(&node, &contract, input, caller, value, gas::MAX_TX_GAS).map(|r| r.gas_used)
             })
@@ -332,43 +330,39 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "contract_getInfo",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let address: ContractAddress = p.required(0, "address")?;
-            blocking(move || {
-                let overlay = StateOverlay::new(node.chain().contracts().state.clone());
-                let account = overlay
-                    .account(&address)
-                    .map_err(internal)?
-                    .ok_or_else(|| not_found(format!("no contract at {address}")))?;
-                let code = overlay
-                    .get(&StateKey::code(&account.code_hash))
-                    .map_err(internal)?
-                    .unwrap_or_default();
-                let network = node.chain().spec().network;
-                let deployer_address = i8o8i_primitives::address::Address::from_script(
-                    network,
-                    i8o8i_script_vm::Script::from_bytes(&account.deployer),
-                )
-                .map(|a| a.to_string());
-                Ok(ContractInfo {
-                    address,
-                    deployer_address,
-                    code_size: code.len(),
-                    abi: abi_of(&code),
-                    account,
-                })
+    registry.method::<api::ContractGetInfo, _, _>(|(address,), node: Arc<Node>| async move {
+        let address: ContractAddress = address;
+        blocking(move || {
+            let overlay = StateOverlay::new(node.chain().contracts().state.clone());
+            let account = overlay
+                .account(&address)
+                .map_err(internal)?
+                .ok_or_else(|| not_found(format!("no contract at {address}")))?;
+            let code = overlay
+                .get(&StateKey::code(&account.code_hash))
+                .map_err(internal)?
+                .unwrap_or_default();
+            let network = node.chain().spec().network;
+            let deployer_address = i8o8i_primitives::address::Address::from_script(
+                network,
+                i8o8i_script_vm::Script::from_bytes(&account.deployer),
+            )
+            .map(|a| a.to_string());
+            Ok(ContractInfo {
+                address,
+                deployer_address,
+                code_size: code.len(),
+                abi: abi_of(&code),
+                account,
             })
-            .await
-        },
-    );
+        })
+        .await
+    });
 
-    registry.register(
-        "contract_getStorage",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let address: ContractAddress = p.required(0, "address")?;
-            let key = hex_param(&p, 1, "keyHex")?;
+    registry.method::<api::ContractGetStorage, _, _>(
+        |(address, key_hex), node: Arc<Node>| async move {
+            let address: ContractAddress = address;
+            let key = hex_param(key_hex, "keyHex")?;
             blocking(move || {
                 let overlay = StateOverlay::new(node.chain().contracts().state.clone());
                 if overlay.account(&address).map_err(internal)?.is_none() {
@@ -383,12 +377,11 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "contract_getEvents",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let address: ContractAddress = p.required(0, "address")?;
-            let from: u64 = p.optional(1, "fromHeight")?.unwrap_or(0);
-            let to: u64 = p.optional(2, "toHeight")?.unwrap_or(u64::MAX);
+    registry.method::<api::ContractGetEvents, _, _>(
+        |(address, from_height, to_height), node: Arc<Node>| async move {
+            let address: ContractAddress = address;
+            let from: u64 = from_height.unwrap_or(0);
+            let to: u64 = to_height.unwrap_or(u64::MAX);
             if from > to {
                 return Err(invalid_param("fromHeight", "is above toHeight"));
             }
@@ -404,24 +397,21 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "tx_getReceipt",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let txid: Txid = p.required(0, "txid")?;
-            blocking(move || {
-                let receipt: Receipt = node
-                    .chain()
-                    .store()
-                    .receipt(&txid)
-                    .map_err(internal)?
-                    .ok_or_else(|| {
-                        not_found(format!(
-                            "no receipt for {txid} (not a mined contract transaction)"
-                        ))
-                    })?;
-                Ok(receipt)
-            })
-            .await
-        },
-    );
+    registry.method::<api::TxGetReceipt, _, _>(|(txid,), node: Arc<Node>| async move {
+        let txid: Txid = txid;
+        blocking(move || {
+            let receipt: Receipt = node
+                .chain()
+                .store()
+                .receipt(&txid)
+                .map_err(internal)?
+                .ok_or_else(|| {
+                    not_found(format!(
+                        "no receipt for {txid} (not a mined contract transaction)"
+                    ))
+                })?;
+            Ok(receipt)
+        })
+        .await
+    });
 }

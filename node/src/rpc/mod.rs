@@ -3,6 +3,7 @@
 //! [`register`]; the others have a module each, and [`common`] what they all share (no
 //! namespace module imports another's handlers).
 
+pub mod api;
 pub mod common;
 pub mod contract;
 pub mod net;
@@ -14,10 +15,10 @@ use std::sync::{Arc, Mutex};
 use i8o8i_primitives::{
     Amount, Block, BlockHash, ContractAddress, Header, Transaction, Txid, U256, compact_to_target,
 };
-use i8o8i_rpc::{ErrorCode, Feed, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_rpc::{ErrorCode, Feed, Registry, RpcError, rpc_error};
 use parity_scale_codec::Encode;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::node::{Node, NodeEvent};
@@ -32,7 +33,7 @@ pub const MAX_BLOCKS_PER_CALL: u64 = 100;
 pub const MAX_GENERATE: u32 = 1_000;
 
 /// `chain_getInfo`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainInfo {
     /// Chain name.
@@ -56,7 +57,7 @@ pub struct ChainInfo {
 }
 
 /// A transaction with its id and size.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TxJson {
     /// Transaction id.
@@ -79,7 +80,7 @@ impl TxJson {
 }
 
 /// A block with its transactions.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BlockJson {
     /// Block hash.
@@ -97,7 +98,7 @@ pub struct BlockJson {
 }
 
 /// Where a transaction is.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum TxStatus {
     /// Waiting in the mempool.
@@ -118,7 +119,7 @@ pub enum TxStatus {
 }
 
 /// `tx_get`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TxWithStatus {
     /// Where it is.
@@ -128,7 +129,7 @@ pub struct TxWithStatus {
 }
 
 /// `address_getUtxos` element.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UtxoJson {
     /// Funding transaction.
@@ -148,7 +149,7 @@ pub struct UtxoJson {
 }
 
 /// `mempool_getInfo`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MempoolInfo {
     /// Transactions.
@@ -164,7 +165,7 @@ pub struct MempoolInfo {
 }
 
 /// `mining_getInfo`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MiningInfo {
     /// Whether continuous mining is on.
@@ -184,7 +185,7 @@ pub struct MiningInfo {
 }
 
 /// `node_getInfo`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeInfo {
     /// Software version.
@@ -280,7 +281,7 @@ fn chain_info(node: &Node, cache: &Mutex<Option<ChainInfo>>) -> Result<ChainInfo
 }
 
 /// `chain_getUtxoSetInfo`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UtxoSetJson {
     /// Height of the tip the set belongs to.
@@ -293,7 +294,7 @@ pub struct UtxoSetJson {
 }
 
 /// `chain_newHead` notification.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NewHead {
     /// Block hash.
@@ -307,7 +308,7 @@ pub struct NewHead {
 }
 
 /// `mempool_pendingTx` notification.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingTx {
     /// Transaction id.
@@ -319,68 +320,59 @@ pub struct PendingTx {
 }
 
 fn register_subscriptions(registry: &mut Registry<Node>) {
-    registry.register_subscription(
-        "chain_subscribeNewHeads",
-        |_p: RpcParams, node: Arc<Node>| {
-            Ok(Feed {
-                events: node.subscribe(),
-                map: Box::new(|event| match event {
-                    NodeEvent::BlockConnected { block, .. } => vec![NewHead {
-                        hash: block.header.hash(),
-                        height: block.header.height,
-                        tx_count: block.transactions.len(),
-                        header: block.header.clone(),
-                    }],
-                    NodeEvent::TxAccepted { .. } => Vec::new(),
-                }),
-            })
-        },
-    );
-    registry.register_subscription(
-        "mempool_subscribePending",
-        |_p: RpcParams, node: Arc<Node>| {
-            Ok(Feed {
-                events: node.subscribe(),
-                map: Box::new(|event| match event {
-                    NodeEvent::TxAccepted { tx, fee, .. } => vec![PendingTx {
-                        txid: tx.txid(),
-                        size: tx.encoded_size(),
-                        fee,
-                    }],
-                    NodeEvent::BlockConnected { .. } => Vec::new(),
-                }),
-            })
-        },
-    );
-    registry.register_subscription(
-        "contract_subscribeEvents",
-        |p: RpcParams, node: Arc<Node>| {
-            let only: Option<ContractAddress> = p.optional(0, "address")?;
-            let events = node.subscribe();
-            Ok(Feed {
-                events,
-                map: Box::new(move |event| match event {
-                    NodeEvent::BlockConnected { block, .. } => node
-                        .receipts_of(&block)
-                        .into_iter()
-                        .flat_map(|(txid, receipt)| {
-                            let height = block.header.height;
-                            receipt
-                                .events
-                                .into_iter()
-                                .map(move |event| contract::EventJson {
-                                    txid,
-                                    height,
-                                    event,
-                                })
-                        })
-                        .filter(|e| only.is_none_or(|a| e.event.contract == a))
-                        .collect(),
-                    NodeEvent::TxAccepted { .. } => Vec::new(),
-                }),
-            })
-        },
-    );
+    registry.subscription::<api::ChainSubscribeNewHeads, _, _>(|(), node: Arc<Node>| {
+        Ok(Feed {
+            events: node.subscribe(),
+            map: Box::new(|event| match event {
+                NodeEvent::BlockConnected { block, .. } => vec![NewHead {
+                    hash: block.header.hash(),
+                    height: block.header.height,
+                    tx_count: block.transactions.len(),
+                    header: block.header.clone(),
+                }],
+                NodeEvent::TxAccepted { .. } => Vec::new(),
+            }),
+        })
+    });
+    registry.subscription::<api::MempoolSubscribePending, _, _>(|(), node: Arc<Node>| {
+        Ok(Feed {
+            events: node.subscribe(),
+            map: Box::new(|event| match event {
+                NodeEvent::TxAccepted { tx, fee, .. } => vec![PendingTx {
+                    txid: tx.txid(),
+                    size: tx.encoded_size(),
+                    fee,
+                }],
+                NodeEvent::BlockConnected { .. } => Vec::new(),
+            }),
+        })
+    });
+    registry.subscription::<api::ContractSubscribeEvents, _, _>(|(address,), node: Arc<Node>| {
+        let only: Option<ContractAddress> = address;
+        let events = node.subscribe();
+        Ok(Feed {
+            events,
+            map: Box::new(move |event| match event {
+                NodeEvent::BlockConnected { block, .. } => node
+                    .receipts_of(&block)
+                    .into_iter()
+                    .flat_map(|(txid, receipt)| {
+                        let height = block.header.height;
+                        receipt
+                            .events
+                            .into_iter()
+                            .map(move |event| contract::EventJson {
+                                txid,
+                                height,
+                                event,
+                            })
+                    })
+                    .filter(|e| only.is_none_or(|a| e.event.contract == a))
+                    .collect(),
+                NodeEvent::TxAccepted { .. } => Vec::new(),
+            }),
+        })
+    });
 }
 
 /// Registers every node method on `registry`.
@@ -388,56 +380,48 @@ pub fn register(registry: &mut Registry<Node>) {
     register_subscriptions(registry);
     // chain_getInfo is what dashboards poll: its answer changes only with the tip.
     let info_cache: Arc<Mutex<Option<ChainInfo>>> = Arc::default();
-    registry.register("chain_getInfo", move |_p: RpcParams, node: Arc<Node>| {
+    registry.method::<api::ChainGetInfo, _, _>(move |(), node: Arc<Node>| {
         let cache = info_cache.clone();
         async move { chain_info(&node, &cache) }
     });
 
-    registry.register(
-        "chain_getBlockHash",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let height: u64 = p.required(0, "height")?;
-            node.chain()
-                .store()
-                .hash_at(height)
-                .map_err(internal)?
-                .ok_or_else(|| not_found(format!("no block at height {height}")))
-        },
-    );
+    registry.method::<api::ChainGetBlockHash, _, _>(|(height,), node: Arc<Node>| async move {
+        let height: u64 = height;
+        node.chain()
+            .store()
+            .hash_at(height)
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("no block at height {height}")))
+    });
 
-    registry.register(
-        "chain_getBlock",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let which: Value = p.required(0, "hashOrHeight")?;
-            let block = match &which {
-                Value::Number(n) => {
-                    let height = n.as_u64().ok_or_else(|| {
-                        invalid_param("hashOrHeight", "height must be a non-negative integer")
-                    })?;
-                    block_at(&node, height)?
-                }
-                Value::String(s) => {
-                    let hash: BlockHash =
-                        s.parse().map_err(|e| invalid_param("hashOrHeight", e))?;
-                    node.chain().store().block(&hash).map_err(internal)?
-                }
-                _ => {
-                    return Err(invalid_param(
-                        "hashOrHeight",
-                        "expected a block hash (hex string) or a height (integer)",
-                    ));
-                }
-            };
-            let block = block.ok_or_else(|| not_found(format!("no block {which}")))?;
-            Ok(block_json(&node, block))
-        },
-    );
+    registry.method::<api::ChainGetBlock, _, _>(|(hash_or_height,), node: Arc<Node>| async move {
+        let which: Value = hash_or_height;
+        let block = match &which {
+            Value::Number(n) => {
+                let height = n.as_u64().ok_or_else(|| {
+                    invalid_param("hashOrHeight", "height must be a non-negative integer")
+                })?;
+                block_at(&node, height)?
+            }
+            Value::String(s) => {
+                let hash: BlockHash = s.parse().map_err(|e| invalid_param("hashOrHeight", e))?;
+                node.chain().store().block(&hash).map_err(internal)?
+            }
+            _ => {
+                return Err(invalid_param(
+                    "hashOrHeight",
+                    "expected a block hash (hex string) or a height (integer)",
+                ));
+            }
+        };
+        let block = block.ok_or_else(|| not_found(format!("no block {which}")))?;
+        Ok(block_json(&node, block))
+    });
 
-    registry.register(
-        "chain_getBlocks",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let from: u64 = p.required(0, "fromHeight")?;
-            let count: u64 = p.required(1, "count")?;
+    registry.method::<api::ChainGetBlocks, _, _>(
+        |(from_height, count), node: Arc<Node>| async move {
+            let from: u64 = from_height;
+            let count: u64 = count;
             if !(1..=MAX_BLOCKS_PER_CALL).contains(&count) {
                 return Err(invalid_param(
                     "count",
@@ -455,29 +439,26 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "chain_getUtxoSetInfo",
-        |_p: RpcParams, node: Arc<Node>| async move {
-            let n = node.clone();
-            tokio::task::spawn_blocking(move || {
-                // Hold the import lock so the scan sees one tip.
-                let _pool = n.mempool();
-                let tip = n.chain().tip();
-                let info = n.chain().store().utxo_set_info()?;
-                Ok::<_, i8o8i_primitives::StoreError>(UtxoSetJson {
-                    height: tip.header.height,
-                    best_hash: tip.hash,
-                    info,
-                })
+    registry.method::<api::ChainGetUtxoSetInfo, _, _>(|(), node: Arc<Node>| async move {
+        let n = node.clone();
+        tokio::task::spawn_blocking(move || {
+            // Hold the import lock so the scan sees one tip.
+            let _pool = n.mempool();
+            let tip = n.chain().tip();
+            let info = n.chain().store().utxo_set_info()?;
+            Ok::<_, i8o8i_primitives::StoreError>(UtxoSetJson {
+                height: tip.header.height,
+                best_hash: tip.hash,
+                info,
             })
-            .await
-            .map_err(internal)?
-            .map_err(internal)
-        },
-    );
+        })
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+    });
 
-    registry.register("tx_submit", |p: RpcParams, node: Arc<Node>| async move {
-        let raw: String = p.required(0, "rawHex")?;
+    registry.method::<api::TxSubmit, _, _>(|(raw_hex,), node: Arc<Node>| async move {
+        let raw: String = raw_hex;
         let bytes = hex::decode(raw.trim())
             .map_err(|e| invalid_param("rawHex", format!("not hex: {e}")))?;
         let tx = Transaction::decode_strict(&bytes).map_err(|e| invalid_param("rawHex", e))?;
@@ -488,8 +469,8 @@ pub fn register(registry: &mut Registry<Node>) {
         node.submit_transaction(tx).map_err(mempool_error)
     });
 
-    registry.register("tx_get", |p: RpcParams, node: Arc<Node>| async move {
-        let txid: Txid = p.required(0, "txid")?;
+    registry.method::<api::TxGet, _, _>(|(txid,), node: Arc<Node>| async move {
+        let txid: Txid = txid;
         if let Some(entry) = node.mempool().get(&txid) {
             return Ok(TxWithStatus {
                 status: TxStatus::Mempool { fee: entry.fee },
@@ -525,73 +506,61 @@ pub fn register(registry: &mut Registry<Node>) {
         })
     });
 
-    registry.register(
-        "address_getBalance",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let s: String = p.required(0, "address")?;
-            let script = parse_address(&node, "address", &s)?.script_pubkey();
-            address_balance(&node, &script)
-        },
-    );
+    registry.method::<api::AddressGetBalance, _, _>(|(address,), node: Arc<Node>| async move {
+        let s: String = address;
+        let script = parse_address(&node, "address", &s)?.script_pubkey();
+        address_balance(&node, &script)
+    });
 
-    registry.register(
-        "address_getUtxos",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let s: String = p.required(0, "address")?;
-            let script = parse_address(&node, "address", &s)?.script_pubkey();
-            let pool = node.mempool();
-            let tip = node.chain().tip().header.height;
-            let coins = node
-                .chain()
-                .store()
-                .coins_for_script(&script)
-                .map_err(internal)?;
-            Ok(coins
-                .into_iter()
-                .map(|(op, coin)| UtxoJson {
-                    txid: op.txid,
-                    index: op.index,
-                    value: coin.output.value,
-                    height: coin.height,
-                    coinbase: coin.coinbase,
-                    confirmations: (tip + 1).saturating_sub(coin.height),
-                    spent_in_mempool: pool.spender(&op).is_some(),
-                })
-                .collect::<Vec<_>>())
-        },
-    );
-
-    registry.register(
-        "mempool_getInfo",
-        |_p: RpcParams, node: Arc<Node>| async move {
-            let pool = node.mempool();
-            let info = pool.info();
-            Ok(MempoolInfo {
-                size: info.count,
-                bytes: info.bytes,
-                total_fee: info.total_fee,
-                min_fee_rate: pool.min_fee_rate(),
-                max_bytes: node.config().mempool.max_bytes,
+    registry.method::<api::AddressGetUtxos, _, _>(|(address,), node: Arc<Node>| async move {
+        let s: String = address;
+        let script = parse_address(&node, "address", &s)?.script_pubkey();
+        let pool = node.mempool();
+        let tip = node.chain().tip().header.height;
+        let coins = node
+            .chain()
+            .store()
+            .coins_for_script(&script)
+            .map_err(internal)?;
+        Ok(coins
+            .into_iter()
+            .map(|(op, coin)| UtxoJson {
+                txid: op.txid,
+                index: op.index,
+                value: coin.output.value,
+                height: coin.height,
+                coinbase: coin.coinbase,
+                confirmations: (tip + 1).saturating_sub(coin.height),
+                spent_in_mempool: pool.spender(&op).is_some(),
             })
-        },
-    );
+            .collect::<Vec<_>>())
+    });
 
-    registry.register(
-        "mempool_getTxids",
-        |_p: RpcParams, node: Arc<Node>| async move { Ok(node.mempool().txids_by_fee_rate()) },
-    );
+    registry.method::<api::MempoolGetInfo, _, _>(|(), node: Arc<Node>| async move {
+        let pool = node.mempool();
+        let info = pool.info();
+        Ok(MempoolInfo {
+            size: info.count,
+            bytes: info.bytes,
+            total_fee: info.total_fee,
+            min_fee_rate: pool.min_fee_rate(),
+            max_bytes: node.config().mempool.max_bytes,
+        })
+    });
 
-    registry.register(
-        "mining_generate",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let count: u32 = p.required(0, "count")?;
+    registry.method::<api::MempoolGetTxids, _, _>(|(), node: Arc<Node>| async move {
+        Ok(node.mempool().txids_by_fee_rate())
+    });
+
+    registry.method::<api::MiningGenerate, _, _>(|(count, address), node: Arc<Node>| async move {
+            let count: u32 = count;
             if !(1..=MAX_GENERATE).contains(&count) {
                 return Err(invalid_param(
                     "count",
                     format!("must be 1..={MAX_GENERATE}"),
                 ));
             }
-            let address = match p.optional::<String>(1, "address")? {
+            let address = match address {
                 Some(s) => parse_address(&node, "address", &s)?,
                 None => match &node.config().mining.address {
                     Some(s) => parse_address(&node, "mining.address", s)?,
@@ -624,34 +593,28 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "mining_getInfo",
-        |_p: RpcParams, node: Arc<Node>| async move {
-            let tip = node.chain().tip();
-            let bits = next_bits(&node);
-            Ok(MiningInfo {
-                mining: node.config().mining.enabled,
-                threads: node.mining_threads(),
-                height: tip.header.height,
-                bits: format!("{bits:08x}"),
-                target: compact_to_target(bits).map(hex::encode).unwrap_or_default(),
-                difficulty: difficulty(&node, bits),
-                pooled_tx: node.mempool().info().count,
-            })
-        },
-    );
+    registry.method::<api::MiningGetInfo, _, _>(|(), node: Arc<Node>| async move {
+        let tip = node.chain().tip();
+        let bits = next_bits(&node);
+        Ok(MiningInfo {
+            mining: node.config().mining.enabled,
+            threads: node.mining_threads(),
+            height: tip.header.height,
+            bits: format!("{bits:08x}"),
+            target: compact_to_target(bits).map(hex::encode).unwrap_or_default(),
+            difficulty: difficulty(&node, bits),
+            pooled_tx: node.mempool().info().count,
+        })
+    });
 
-    registry.register(
-        "node_getInfo",
-        |_p: RpcParams, node: Arc<Node>| async move {
-            Ok(NodeInfo {
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                uptime_secs: node.uptime_secs(),
-                data_dir: node.data_dir().display().to_string(),
-                chain: node.chain().spec().name.clone(),
-            })
-        },
-    );
+    registry.method::<api::NodeGetInfo, _, _>(|(), node: Arc<Node>| async move {
+        Ok(NodeInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            uptime_secs: node.uptime_secs(),
+            data_dir: node.data_dir().display().to_string(),
+            chain: node.chain().spec().name.clone(),
+        })
+    });
 
     net::register(registry);
     wallet::register(registry);

@@ -1,16 +1,17 @@
 //! `net_*`: the peer-to-peer network's state and the operator's controls over it.
 
-use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
 use super::common::invalid_param;
 use crate::node::Node;
+use crate::rpc::api;
 
 /// `net_getInfo`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NetInfoJson {
     /// This node's peer id.
@@ -22,7 +23,7 @@ pub struct NetInfoJson {
 }
 
 /// One entry of `net_peers`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PeerJson {
     /// Peer id.
@@ -30,7 +31,7 @@ pub struct PeerJson {
     /// Remote address of the connection.
     pub address: String,
     /// `inbound` or `outbound`.
-    pub direction: &'static str,
+    pub direction: String,
     /// Application score.
     pub score: i64,
     /// Agent from identify, once known.
@@ -60,14 +61,13 @@ fn network_error(e: i8o8i_network::NetworkError) -> RpcError {
     }
 }
 
-fn parse_peer_id(p: &RpcParams, index: usize) -> Result<libp2p::PeerId, RpcError> {
-    let s: String = p.required(index, "peerId")?;
+fn parse_peer_id(s: String) -> Result<libp2p::PeerId, RpcError> {
     s.parse()
         .map_err(|e| invalid_param("peerId", format!("not a peer id: {e}")))
 }
 
 pub(crate) fn register(registry: &mut Registry<Node>) {
-    registry.register("net_getInfo", |_p: RpcParams, node: Arc<Node>| async move {
+    registry.method::<api::NetGetInfo, _, _>(|(), node: Arc<Node>| async move {
         let info = network(&node)?.info().await.map_err(network_error)?;
         Ok(NetInfoJson {
             peer_id: info.peer_id.to_string(),
@@ -80,14 +80,14 @@ pub(crate) fn register(registry: &mut Registry<Node>) {
         })
     });
 
-    registry.register("net_peers", |_p: RpcParams, node: Arc<Node>| async move {
+    registry.method::<api::NetPeers, _, _>(|(), node: Arc<Node>| async move {
         let peers = network(&node)?.peers().await.map_err(network_error)?;
         Ok(peers
             .into_iter()
             .map(|p| PeerJson {
                 id: p.id.to_string(),
                 address: p.address.to_string(),
-                direction: if p.inbound { "inbound" } else { "outbound" },
+                direction: if p.inbound { "inbound" } else { "outbound" }.to_owned(),
                 score: p.score,
                 agent: p.agent,
                 best_height: p.best_height,
@@ -95,8 +95,8 @@ pub(crate) fn register(registry: &mut Registry<Node>) {
             .collect::<Vec<_>>())
     });
 
-    registry.register("net_addPeer", |p: RpcParams, node: Arc<Node>| async move {
-        let text: String = p.required(0, "address")?;
+    registry.method::<api::NetAddPeer, _, _>(|(address,), node: Arc<Node>| async move {
+        let text: String = address;
         let addr = i8o8i_network::parse_multiaddr(&text).map_err(network_error)?;
         network(&node)?
             .add_peer(addr)
@@ -105,20 +105,17 @@ pub(crate) fn register(registry: &mut Registry<Node>) {
         Ok(true)
     });
 
-    registry.register(
-        "net_removePeer",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let peer = parse_peer_id(&p, 0)?;
-            network(&node)?
-                .remove_peer(peer)
-                .await
-                .map_err(network_error)
-        },
-    );
+    registry.method::<api::NetRemovePeer, _, _>(|(peer_id,), node: Arc<Node>| async move {
+        let peer = parse_peer_id(peer_id)?;
+        network(&node)?
+            .remove_peer(peer)
+            .await
+            .map_err(network_error)
+    });
 
-    registry.register("net_ban", |p: RpcParams, node: Arc<Node>| async move {
-        let peer = parse_peer_id(&p, 0)?;
-        let secs: u64 = p.required(1, "seconds")?;
+    registry.method::<api::NetBan, _, _>(|(peer_id, seconds), node: Arc<Node>| async move {
+        let peer = parse_peer_id(peer_id)?;
+        let secs: u64 = seconds;
         if !(1..=MAX_BAN_SECS).contains(&secs) {
             return Err(invalid_param(
                 "seconds",

@@ -10,16 +10,17 @@ use std::sync::Arc;
 
 use i8o8i_primitives::address::Address;
 use i8o8i_primitives::{Amount, BlockHash, Payload};
-use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_runtime::consensus::ScheduledEngine;
 use i8o8i_runtime::producers::{ProducerState, genesis_delegates, parse_key};
 use i8o8i_runtime::slots::StakingKey;
 use i8o8i_runtime::spec::EngineParams;
 use i8o8i_runtime::staking::{Ledger, StakingRules, key_script};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
+use crate::rpc::api;
 use crate::rpc::common::{blocking, internal, invalid_param, parse_address};
 use i8o8i_wallet::build::Spend;
 
@@ -115,7 +116,7 @@ fn producers(node: &Node) -> Result<ProducerState, RpcError> {
 }
 
 /// One pending release.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Unbonding {
     /// Amount.
@@ -125,7 +126,7 @@ pub struct Unbonding {
 }
 
 /// `staking_getInfo` result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StakingInfo {
     /// The address asked about.
@@ -149,7 +150,7 @@ pub struct StakingInfo {
 }
 
 /// One validator or delegate.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Producer {
     /// Staking key (hex).
@@ -165,7 +166,7 @@ pub struct Producer {
 }
 
 /// `staking_getValidators` result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Validators {
     /// Engine of the next block.
@@ -182,7 +183,7 @@ pub struct Validators {
 }
 
 /// `dpos_getDelegates` entry.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DelegateInfo {
     /// Name.
@@ -204,7 +205,7 @@ pub struct DelegateInfo {
 }
 
 /// `consensus_getInfo` result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsensusInfo {
     /// Engine that sealed the tip.
@@ -230,7 +231,7 @@ pub struct ConsensusInfo {
 }
 
 /// A block that no reorganisation can remove.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Irreversible {
     /// Height.
@@ -240,7 +241,7 @@ pub struct Irreversible {
 }
 
 /// `consensus_getSchedule` entry.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleEntryJson {
     /// First height.
@@ -449,8 +450,7 @@ fn schedule(node: &Node) -> Vec<ScheduleEntryJson> {
         .collect()
 }
 
-fn amount_param(p: &RpcParams, index: usize, name: &str) -> Result<Amount, RpcError> {
-    let units: u64 = p.required(index, name)?;
+fn amount_param(units: u64, name: &str) -> Result<Amount, RpcError> {
     if units == 0 {
         return Err(invalid_param(name, "must be positive"));
     }
@@ -459,34 +459,35 @@ fn amount_param(p: &RpcParams, index: usize, name: &str) -> Result<Amount, RpcEr
 
 /// Registers the staking, delegate and consensus methods.
 pub fn register(registry: &mut Registry<Node>) {
-    registry.register("staking_bond", |p: RpcParams, node: Arc<Node>| async move {
-        let wallet: String = p.required(0, "wallet")?;
-        let password: String = p.required(1, "password")?;
-        let amount = amount_param(&p, 2, "amount")?;
-        blocking(move || {
-            let rules = rules(&node)?;
-            if amount < rules.min_bond {
-                return Err(invalid_param(
-                    "amount",
-                    format!("below the minimum bond {}", rules.min_bond),
-                ));
-            }
-            let key = wallet_staking_key(&node, &wallet)?;
-            let payload = Payload::Bond {
-                staking_key: key,
-                value: amount,
-            };
-            submit(&node, &wallet, &password, payload, amount, &key, false)
-        })
-        .await
-    });
+    registry.method::<api::StakingBond, _, _>(
+        |(wallet, password, amount), node: Arc<Node>| async move {
+            let wallet: String = wallet;
+            let password: String = password;
+            let amount = amount_param(amount, "amount")?;
+            blocking(move || {
+                let rules = rules(&node)?;
+                if amount < rules.min_bond {
+                    return Err(invalid_param(
+                        "amount",
+                        format!("below the minimum bond {}", rules.min_bond),
+                    ));
+                }
+                let key = wallet_staking_key(&node, &wallet)?;
+                let payload = Payload::Bond {
+                    staking_key: key,
+                    value: amount,
+                };
+                submit(&node, &wallet, &password, payload, amount, &key, false)
+            })
+            .await
+        },
+    );
 
-    registry.register(
-        "staking_unbond",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let wallet: String = p.required(0, "wallet")?;
-            let password: String = p.required(1, "password")?;
-            let amount = amount_param(&p, 2, "amount")?;
+    registry.method::<api::StakingUnbond, _, _>(
+        |(wallet, password, amount), node: Arc<Node>| async move {
+            let wallet: String = wallet;
+            let password: String = password;
+            let amount = amount_param(amount, "amount")?;
             blocking(move || {
                 rules(&node)?;
                 let key = wallet_staking_key(&node, &wallet)?;
@@ -500,26 +501,21 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register(
-        "staking_getInfo",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let address: String = p.required(0, "address")?;
-            let address = parse_address(&node, "address", &address)?;
-            blocking(move || staking_info(&node, &address)).await
-        },
-    );
+    registry.method::<api::StakingGetInfo, _, _>(|(address,), node: Arc<Node>| async move {
+        let address: String = address;
+        let address = parse_address(&node, "address", &address)?;
+        blocking(move || staking_info(&node, &address)).await
+    });
 
-    registry.register(
-        "staking_getValidators",
-        |_p: RpcParams, node: Arc<Node>| async move { blocking(move || validators(&node)).await },
-    );
+    registry.method::<api::StakingGetValidators, _, _>(|(), node: Arc<Node>| async move {
+        blocking(move || validators(&node)).await
+    });
 
-    registry.register(
-        "dpos_registerDelegate",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let wallet: String = p.required(0, "wallet")?;
-            let password: String = p.required(1, "password")?;
-            let name: String = p.required(2, "name")?;
+    registry.method::<api::DposRegisterDelegate, _, _>(
+        |(wallet, password, name), node: Arc<Node>| async move {
+            let wallet: String = wallet;
+            let password: String = password;
+            let name: String = name;
             if !i8o8i_runtime::staking::is_valid_name(&name) {
                 return Err(invalid_param(
                     "name",
@@ -541,57 +537,56 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.register("dpos_vote", |p: RpcParams, node: Arc<Node>| async move {
-        let wallet: String = p.required(0, "wallet")?;
-        let password: String = p.required(1, "password")?;
-        let names: Vec<String> = p.required(2, "delegates")?;
-        blocking(move || {
-            let max = rules(&node)?.max_votes as usize;
-            if names.len() > max {
-                return Err(invalid_param(
-                    "delegates",
-                    format!("{} named, at most {max} allowed", names.len()),
-                ));
-            }
-            let ledger = ledger(&node)?;
-            let delegates = names
-                .iter()
-                .map(|n| {
-                    ledger
-                        .delegates
-                        .iter()
-                        .find(|(k, d)| &d.name == n || hex::encode(k) == *n)
-                        .map(|(k, _)| *k)
-                        .ok_or_else(|| {
-                            invalid_param(
-                                "delegates",
-                                format!("`{n}` is not a registered delegate's name or key"),
-                            )
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let key = wallet_staking_key(&node, &wallet)?;
-            let payload = Payload::Vote {
-                voter_key: key,
-                delegates,
-            };
-            submit(&node, &wallet, &password, payload, Amount::ZERO, &key, true)
-        })
-        .await
+    registry.method::<api::DposVote, _, _>(
+        |(wallet, password, delegates), node: Arc<Node>| async move {
+            let wallet: String = wallet;
+            let password: String = password;
+            let names: Vec<String> = delegates;
+            blocking(move || {
+                let max = rules(&node)?.max_votes as usize;
+                if names.len() > max {
+                    return Err(invalid_param(
+                        "delegates",
+                        format!("{} named, at most {max} allowed", names.len()),
+                    ));
+                }
+                let ledger = ledger(&node)?;
+                let delegates = names
+                    .iter()
+                    .map(|n| {
+                        ledger
+                            .delegates
+                            .iter()
+                            .find(|(k, d)| &d.name == n || hex::encode(k) == *n)
+                            .map(|(k, _)| *k)
+                            .ok_or_else(|| {
+                                invalid_param(
+                                    "delegates",
+                                    format!("`{n}` is not a registered delegate's name or key"),
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let key = wallet_staking_key(&node, &wallet)?;
+                let payload = Payload::Vote {
+                    voter_key: key,
+                    delegates,
+                };
+                submit(&node, &wallet, &password, payload, Amount::ZERO, &key, true)
+            })
+            .await
+        },
+    );
+
+    registry.method::<api::DposGetDelegates, _, _>(|(), node: Arc<Node>| async move {
+        blocking(move || delegates(&node)).await
     });
 
-    registry.register(
-        "dpos_getDelegates",
-        |_p: RpcParams, node: Arc<Node>| async move { blocking(move || delegates(&node)).await },
-    );
+    registry.method::<api::ConsensusGetInfo, _, _>(|(), node: Arc<Node>| async move {
+        blocking(move || consensus_info(&node)).await
+    });
 
-    registry.register(
-        "consensus_getInfo",
-        |_p: RpcParams, node: Arc<Node>| async move { blocking(move || consensus_info(&node)).await },
-    );
-
-    registry.register(
-        "consensus_getSchedule",
-        |_p: RpcParams, node: Arc<Node>| async move { Ok(schedule(&node)) },
-    );
+    registry.method::<api::ConsensusGetSchedule, _, _>(|(), node: Arc<Node>| async move {
+        Ok(schedule(&node))
+    });
 }

@@ -5,17 +5,18 @@ use std::sync::Arc;
 
 use i8o8i_primitives::address::Address;
 use i8o8i_primitives::{Amount, TxOut};
-use i8o8i_rpc::{ErrorCode, Registry, RpcError, RpcParams, rpc_error};
+use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, build_signed};
 use i8o8i_wallet::{KdfParams, WalletError, WalletStore};
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
+use crate::rpc::api;
 use crate::rpc::common::{address_balance, blocking, internal, mempool_error};
 
 /// `wallet_create` result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedWallet {
     /// Wallet name.
@@ -27,7 +28,7 @@ pub struct CreatedWallet {
 }
 
 /// `wallet_getBalance` result.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WalletBalance {
     /// Confirmed and spendable now.
@@ -171,97 +172,90 @@ pub fn build_and_submit(
 
 /// Registers the wallet methods.
 pub fn register(registry: &mut Registry<Node>) {
-    registry.register(
-        "wallet_create",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let name: String = p.required(0, "name")?;
-            let password: String = p.required(1, "password")?;
-            blocking(move || create_wallet(&node, &name, &password, KdfParams::default())).await
-        },
-    );
+    registry.method::<api::WalletCreate, _, _>(|(name, password), node: Arc<Node>| async move {
+        let name: String = name;
+        let password: String = password;
+        blocking(move || create_wallet(&node, &name, &password, KdfParams::default())).await
+    });
 
-    registry.register("wallet_list", |_p: RpcParams, node: Arc<Node>| async move {
+    registry.method::<api::WalletList, _, _>(|(), node: Arc<Node>| async move {
         wallet_store(&node).list().map_err(wallet_error)
     });
 
-    registry.register(
-        "wallet_newAddress",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let name: String = p.required(0, "name")?;
-            blocking(move || {
-                let key = wallet_store(&node)
-                    .next_receive_address(&name)
-                    .map_err(wallet_error)?;
-                Ok(Address::p2pkh(node.chain().spec().network, key.pubkey_hash()).to_string())
-            })
-            .await
-        },
-    );
-
-    registry.register(
-        "wallet_getBalance",
-        |p: RpcParams, node: Arc<Node>| async move {
-            let name: String = p.required(0, "name")?;
-            blocking(move || {
-                let info = wallet_store(&node).info(&name).map_err(wallet_error)?;
-                let network = node.chain().spec().network;
-                let next_height = node.chain().tip().header.height + 1;
-                let maturity = node.chain().spec().coinbase_maturity;
-                let (mut confirmed, mut immature, mut unconfirmed) = (0u64, 0u64, 0i64);
-                let mut addresses = Vec::new();
-                for key in info.keys() {
-                    let script = i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash());
-                    addresses.push(Address::p2pkh(network, key.pubkey_hash()).to_string());
-                    let balance = address_balance(&node, &script)?;
-                    unconfirmed += balance.unconfirmed;
-                    for (_, coin) in node
-                        .chain()
-                        .store()
-                        .coins_for_script(&script)
-                        .map_err(internal)?
-                    {
-                        if coin.coinbase && coin.height + maturity > next_height {
-                            immature += coin.output.value.to_units();
-                        } else {
-                            confirmed += coin.output.value.to_units();
-                        }
-                    }
-                }
-                Ok(WalletBalance {
-                    confirmed: Amount::from_units(confirmed),
-                    immature: Amount::from_units(immature),
-                    unconfirmed,
-                    addresses,
-                })
-            })
-            .await
-        },
-    );
-
-    registry.register("wallet_send", |p: RpcParams, node: Arc<Node>| async move {
-        let name: String = p.required(0, "name")?;
-        let password: String = p.required(1, "password")?;
-        let to: String = p.required(2, "toAddress")?;
-        let amount: u64 = p.required(3, "amount")?;
-        let fee_rate: Option<u64> = p.optional(4, "feeRate")?;
-        let to = Address::parse_for(&to, node.chain().spec().network).map_err(|e| {
-            rpc_error(
-                ErrorCode::InvalidAddress,
-                format!("invalid parameter `toAddress`: {e}"),
-            )
-        })?;
+    registry.method::<api::WalletNewAddress, _, _>(|(name,), node: Arc<Node>| async move {
+        let name: String = name;
         blocking(move || {
-            let min = node.mempool().min_fee_rate();
-            let rate = fee_rate.unwrap_or(min).max(min);
-            send(
-                &node,
-                &name,
-                &password,
-                &to,
-                Amount::from_units(amount),
-                rate,
-            )
+            let key = wallet_store(&node)
+                .next_receive_address(&name)
+                .map_err(wallet_error)?;
+            Ok(Address::p2pkh(node.chain().spec().network, key.pubkey_hash()).to_string())
         })
         .await
     });
+
+    registry.method::<api::WalletGetBalance, _, _>(|(name,), node: Arc<Node>| async move {
+        let name: String = name;
+        blocking(move || {
+            let info = wallet_store(&node).info(&name).map_err(wallet_error)?;
+            let network = node.chain().spec().network;
+            let next_height = node.chain().tip().header.height + 1;
+            let maturity = node.chain().spec().coinbase_maturity;
+            let (mut confirmed, mut immature, mut unconfirmed) = (0u64, 0u64, 0i64);
+            let mut addresses = Vec::new();
+            for key in info.keys() {
+                let script = i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash());
+                addresses.push(Address::p2pkh(network, key.pubkey_hash()).to_string());
+                let balance = address_balance(&node, &script)?;
+                unconfirmed += balance.unconfirmed;
+                for (_, coin) in node
+                    .chain()
+                    .store()
+                    .coins_for_script(&script)
+                    .map_err(internal)?
+                {
+                    if coin.coinbase && coin.height + maturity > next_height {
+                        immature += coin.output.value.to_units();
+                    } else {
+                        confirmed += coin.output.value.to_units();
+                    }
+                }
+            }
+            Ok(WalletBalance {
+                confirmed: Amount::from_units(confirmed),
+                immature: Amount::from_units(immature),
+                unconfirmed,
+                addresses,
+            })
+        })
+        .await
+    });
+
+    registry.method::<api::WalletSend, _, _>(
+        |(name, password, to_address, amount, fee_rate), node: Arc<Node>| async move {
+            let name: String = name;
+            let password: String = password;
+            let to: String = to_address;
+            let amount: u64 = amount;
+            let fee_rate: Option<u64> = fee_rate;
+            let to = Address::parse_for(&to, node.chain().spec().network).map_err(|e| {
+                rpc_error(
+                    ErrorCode::InvalidAddress,
+                    format!("invalid parameter `toAddress`: {e}"),
+                )
+            })?;
+            blocking(move || {
+                let min = node.mempool().min_fee_rate();
+                let rate = fee_rate.unwrap_or(min).max(min);
+                send(
+                    &node,
+                    &name,
+                    &password,
+                    &to,
+                    Amount::from_units(amount),
+                    rate,
+                )
+            })
+            .await
+        },
+    );
 }

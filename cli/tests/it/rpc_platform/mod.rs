@@ -15,8 +15,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::secret_in;
+use i8o8i_node::rpc::api::METHODS;
 use i8o8i_rpc::auth::unix_now;
-use i8o8i_rpc::{JwtSecret, METHODS, Registry};
+use i8o8i_rpc::{JwtSecret, MethodTable, Registry};
 use jsonrpsee::core::client::{ClientT, SubscriptionClientT};
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::{HeaderMap, HeaderValue, WsClientBuilder};
@@ -119,7 +120,7 @@ async fn openrpc_document_describes_exactly_the_served_methods_and_is_valid() {
     let (running, client) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
 
     // The same registration the node ran, finished into an API: its method set.
-    let mut registry = Registry::from_arc(running.node().clone());
+    let mut registry = Registry::from_arc(running.node().clone(), METHODS);
     i8o8i_node::rpc::register(&mut registry);
     let api = registry.into_api();
     let served: BTreeSet<&str> = api.method_names().into_iter().collect();
@@ -131,11 +132,12 @@ async fn openrpc_document_describes_exactly_the_served_methods_and_is_valid() {
         .map(|m| m["name"].as_str().unwrap())
         .collect();
     assert_eq!(documented, served, "documented vs served methods");
-    let table: BTreeSet<&str> = METHODS.iter().map(|m| m.name).collect();
+    let methods = MethodTable::new(METHODS);
+    let table: BTreeSet<&str> = methods.methods().iter().map(|m| m.name).collect();
     assert_eq!(table, served, "every table entry has a handler");
     for m in doc["methods"].as_array().unwrap() {
         let name = m["name"].as_str().unwrap();
-        let spec = METHODS.iter().find(|s| s.name == name).unwrap();
+        let spec = methods.find(name).unwrap();
         let params: Vec<&str> = m["params"]
             .as_array()
             .unwrap()

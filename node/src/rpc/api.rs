@@ -1,0 +1,415 @@
+//! Every JSON-RPC method of the node, each defined once: name, summary, parameters (the
+//! type a handler receives, and the JSON Schema documenting it where that differs), result
+//! type, errors and access. From these the server builds its method table and OpenRPC
+//! document, the handlers in this module's siblings register against them
+//! ([`Registry::method`](i8o8i_rpc::Registry::method)), and the CLI calls them with typed
+//! parameters and results ([`i8o8i_rpc::client::call`]).
+
+use i8o8i_contract_engine::Receipt;
+use i8o8i_primitives::address::Address;
+use i8o8i_primitives::schema::Hex;
+use i8o8i_primitives::{BlockHash, ContractAddress, Hash256, Txid};
+use i8o8i_rpc::methods::HashOrHeight;
+
+use super::common::Balance;
+use super::contract::{ContractInfo, Deployed, EventJson, QueryResult};
+use super::net::{NetInfoJson, PeerJson};
+use super::staking::{ConsensusInfo, DelegateInfo, ScheduleEntryJson, StakingInfo, Validators};
+use super::wallet::{CreatedWallet, WalletBalance};
+use super::{
+    BlockJson, ChainInfo, MempoolInfo, MiningInfo, NewHead, NodeInfo, PendingTx, TxWithStatus,
+    UtxoJson, UtxoSetJson,
+};
+
+i8o8i_rpc::rpc_api! {
+    ChainGetInfo {
+        name: "chain_getInfo",
+        summary: "Chain name, genesis hash, height, best block hash, difficulty and consensus engine.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: ChainInfo,
+    }
+    ChainGetBlockHash {
+        name: "chain_getBlockHash",
+        summary: "Hash of the best-chain block at a height.",
+        access: Public,
+        errors: [NotFound],
+        params: [(height: u64, "Block height")],
+        result: BlockHash,
+    }
+    ChainGetBlock {
+        name: "chain_getBlock",
+        summary: "A block with its transactions, by hash or by height.",
+        access: Public,
+        errors: [NotFound],
+        params: [(hashOrHeight: serde_json::Value as HashOrHeight, "Block hash or best-chain height")],
+        result: BlockJson,
+    }
+    ChainGetBlocks {
+        name: "chain_getBlocks",
+        summary: "Consecutive best-chain blocks (at most 100).",
+        access: Public,
+        errors: [NotFound],
+        params: [(fromHeight: u64, "First height"), (count: u64, "How many (1..=100)")],
+        result: Vec<BlockJson>,
+    }
+    ChainGetUtxoSetInfo {
+        name: "chain_getUtxoSetInfo",
+        summary: "Count, total amount and a hash of the whole UTXO set at the tip.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: UtxoSetJson,
+    }
+    TxSubmit {
+        name: "tx_submit",
+        summary: "Validates a raw transaction (hex SCALE encoding), adds it to the mempool and returns its txid.",
+        access: Public,
+        errors: [TxRejected, TxAlreadyKnown],
+        params: [(rawHex: String as Hex, "The transaction's SCALE encoding")],
+        result: Txid,
+    }
+    TxGet {
+        name: "tx_get",
+        summary: "A transaction with its status: in the mempool or confirmed at a height.",
+        access: Public,
+        errors: [NotFound],
+        params: [(txid: Txid as Hash256, "Transaction id")],
+        result: TxWithStatus,
+    }
+    AddressGetBalance {
+        name: "address_getBalance",
+        summary: "Confirmed and unconfirmed balance of an address, in base units.",
+        access: Public,
+        errors: [InvalidAddress],
+        params: [(address: String as Address, "Bech32m address")],
+        result: Balance,
+    }
+    AddressGetUtxos {
+        name: "address_getUtxos",
+        summary: "Unspent confirmed outputs paying an address.",
+        access: Public,
+        errors: [InvalidAddress],
+        params: [(address: String as Address, "Bech32m address")],
+        result: Vec<UtxoJson>,
+    }
+    MempoolGetInfo {
+        name: "mempool_getInfo",
+        summary: "Number of transactions, bytes, total fees and the minimum fee rate of the mempool.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: MempoolInfo,
+    }
+    MempoolGetTxids {
+        name: "mempool_getTxids",
+        summary: "Txids in the mempool, highest fee rate first.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: Vec<Txid>,
+    }
+    WalletCreate {
+        name: "wallet_create",
+        summary: "Creates an encrypted wallet; returns its first address and the mnemonic (shown once).",
+        access: Private,
+        errors: [WalletExists],
+        params: [(name: String, "Wallet name [A-Za-z0-9_-]{1,64}"), (password: String, "Encryption password")],
+        result: CreatedWallet,
+    }
+    WalletList {
+        name: "wallet_list",
+        summary: "Names of the wallets of this node.",
+        access: Private,
+        errors: [],
+        params: [],
+        result: Vec<String>,
+    }
+    WalletNewAddress {
+        name: "wallet_newAddress",
+        summary: "Derives the next receive address of a wallet.",
+        access: Private,
+        errors: [WalletNotFound],
+        params: [(name: String, "Wallet name")],
+        result: String,
+    }
+    WalletGetBalance {
+        name: "wallet_getBalance",
+        summary: "Confirmed, unconfirmed and immature balance of all addresses of a wallet.",
+        access: Private,
+        errors: [WalletNotFound],
+        params: [(name: String, "Wallet name")],
+        result: WalletBalance,
+    }
+    WalletSend {
+        name: "wallet_send",
+        summary: "Builds, signs and submits a payment; returns the txid.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, InvalidAddress, TxRejected],
+        params: [(name: String, "Wallet name"), (password: String, "Wallet password"), (toAddress: String as Address, "Recipient address"), (amount: u64, "Amount in base units"), [feeRate: u64, "Base units per byte (default: the mempool minimum)"]],
+        result: Txid,
+    }
+    MiningGenerate {
+        name: "mining_generate",
+        summary: "Mines blocks now (dev chains) and returns their hashes.",
+        access: Private,
+        errors: [MiningUnavailable, InvalidAddress, BlockRejected],
+        params: [(count: u32 as u64, "Blocks to mine (1..=1000)"), [address: String as Address, "Coinbase address (default: the configured mining address)"]],
+        result: Vec<BlockHash>,
+    }
+    MiningGetInfo {
+        name: "mining_getInfo",
+        summary: "Whether the node mines, with how many threads, the current target and the hash rate.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: MiningInfo,
+    }
+    NodeGetInfo {
+        name: "node_getInfo",
+        summary: "Node version, uptime, data directory and chain.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: NodeInfo,
+    }
+    NetGetInfo {
+        name: "net_getInfo",
+        summary: "This node's peer id, the listen addresses actually bound (full multiaddrs  ending in /p2p/<peer id>) and the number of connected peers.",
+        access: Public,
+        errors: [NetworkUnavailable],
+        params: [],
+        result: NetInfoJson,
+    }
+    NetPeers {
+        name: "net_peers",
+        summary: "Connected peers: id, remote address, direction, application score, agent  and best height.",
+        access: Public,
+        errors: [NetworkUnavailable],
+        params: [],
+        result: Vec<PeerJson>,
+    }
+    NetAddPeer {
+        name: "net_addPeer",
+        summary: "Dials a peer (the seed's POST /node/register); returns once the dial has  started.",
+        access: Private,
+        errors: [NetworkUnavailable, DialFailed],
+        params: [(address: String, "Multiaddr, e.g. /ip4/10.0.0.2/tcp/30808/p2p/12D3Koo…")],
+        result: bool,
+    }
+    NetRemovePeer {
+        name: "net_removePeer",
+        summary: "Disconnects a peer; false if it was not connected.",
+        access: Private,
+        errors: [NetworkUnavailable],
+        params: [(peerId: String, "Peer id")],
+        result: bool,
+    }
+    NetBan {
+        name: "net_ban",
+        summary: "Bans a peer for a number of seconds (persisted across restarts) and  disconnects it.",
+        access: Private,
+        errors: [NetworkUnavailable],
+        params: [(peerId: String, "Peer id"), (seconds: u64, "Ban duration, 1 to 31536000")],
+        result: bool,
+    }
+    ContractDeploy {
+        name: "contract_deploy",
+        summary: "Deploys a Wasm contract from a node wallet; the wallet's first address is the  deployer (caller). Returns the txid and the address the contract gets.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (codeHex: String as Hex, "The Wasm module"), (gasLimit: u64, "Most gas the deploy may use (50 per code byte, 20,000 to instantiate, then the constructor)"), [initInputHex: String as Hex, "Constructor input (SCALE-encoded arguments)"], [saltHex: String as Hex, "32-byte salt; random by default"]],
+        result: Deployed,
+    }
+    ContractInstantiate {
+        name: "contract_instantiate",
+        summary: "Instantiates code already on chain by its hash (no code in the transaction, no  per-byte charge) from a node wallet. Returns the txid and the new address.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, NotFound, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (codeHash: Hash256, "SHA-256 of code stored by an earlier deploy (contract_getInfo shows it)"), (gasLimit: u64, "Most gas the instantiation may use"), [initInputHex: String as Hex, "Constructor input (SCALE-encoded arguments)"], [saltHex: String as Hex, "32-byte salt; random by default"]],
+        result: Deployed,
+    }
+    ContractCall {
+        name: "contract_call",
+        summary: "Calls a contract from a node wallet (its first address is the caller),  optionally sending value. Returns the txid; see tx_getReceipt once mined.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, NotFound, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (address: ContractAddress as Hash256, "Contract address"), (inputHex: String as Hex, "Call input: SCALE(method name, arguments…)"), (gasLimit: u64, "Most gas the call may use"), [value: u64, "Base units moved into the contract"]],
+        result: Txid,
+    }
+    ContractQuery {
+        name: "contract_query",
+        summary: "Runs a call against the tip's state without a transaction or any state change.",
+        access: Public,
+        errors: [NotFound, ContractFailed, InvalidAddress],
+        params: [(address: ContractAddress as Hash256, "Contract address"), (inputHex: String as Hex, "Call input"), [caller: String as Address, "Address the contract sees as caller"]],
+        result: QueryResult,
+    }
+    ContractEstimateGas {
+        name: "contract_estimateGas",
+        summary: "Gas a call would use now (a dry run against the tip's state).",
+        access: Public,
+        errors: [NotFound, ContractFailed, InvalidAddress],
+        params: [(address: ContractAddress as Hash256, "Contract address"), (inputHex: String as Hex, "Call input"), [caller: String as Address, "Address the contract sees as caller"], [value: u64, "Value sent with the call"]],
+        result: u64,
+    }
+    ContractGetInfo {
+        name: "contract_getInfo",
+        summary: "A contract's code hash, balance, deployer, deploy height, code size and ABI.",
+        access: Public,
+        errors: [NotFound],
+        params: [(address: ContractAddress as Hash256, "Contract address")],
+        result: ContractInfo,
+    }
+    ContractGetStorage {
+        name: "contract_getStorage",
+        summary: "One raw storage value of a contract (null if absent).",
+        access: Public,
+        errors: [NotFound],
+        params: [(address: ContractAddress as Hash256, "Contract address"), (keyHex: String as Hex, "Storage key")],
+        result: Option<String>,
+    }
+    ContractGetEvents {
+        name: "contract_getEvents",
+        summary: "Events a contract emitted in a height range, in chain order (at most 1,000).",
+        access: Public,
+        errors: [NotFound],
+        params: [(address: ContractAddress as Hash256, "Contract address"), [fromHeight: u64, "First height (default 0)"], [toHeight: u64, "Last height (default: the tip)"]],
+        result: Vec<EventJson>,
+    }
+    TxGetReceipt {
+        name: "tx_getReceipt",
+        summary: "The receipt of a mined contract transaction: status, gas used, return data or  revert reason, events, appended outputs, fee.",
+        access: Public,
+        errors: [NotFound],
+        params: [(txid: Txid as Hash256, "Transaction id")],
+        result: Receipt,
+    }
+    ChainSubscribeNewHeads {
+        name: "chain_subscribeNewHeads",
+        summary: "WebSocket only: a notification `chain_newHead` with each new best block's  header, hash and height (after a reorganisation, the new tip).",
+        access: Public,
+        errors: [],
+        params: [],
+        result: NewHead,
+        notification: "chain_newHead",
+        unsubscribe: "chain_unsubscribeNewHeads",
+    }
+    ChainUnsubscribeNewHeads {
+        name: "chain_unsubscribeNewHeads",
+        summary: "Ends a chain_subscribeNewHeads subscription; false if it was not open.",
+        access: Public,
+        errors: [],
+        params: [(subscription: String, "Subscription id")],
+        result: bool,
+    }
+    MempoolSubscribePending {
+        name: "mempool_subscribePending",
+        summary: "WebSocket only: a notification `mempool_pendingTx` with the txid, size and  fee of each transaction accepted into the mempool.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: PendingTx,
+        notification: "mempool_pendingTx",
+        unsubscribe: "mempool_unsubscribePending",
+    }
+    MempoolUnsubscribePending {
+        name: "mempool_unsubscribePending",
+        summary: "Ends a mempool_subscribePending subscription; false if it was not open.",
+        access: Public,
+        errors: [],
+        params: [(subscription: String, "Subscription id")],
+        result: bool,
+    }
+    ContractSubscribeEvents {
+        name: "contract_subscribeEvents",
+        summary: "WebSocket only: a notification `contract_event` for each event emitted by  contracts in connected blocks, optionally of one contract only.",
+        access: Public,
+        errors: [],
+        params: [[address: ContractAddress as Hash256, "Only events of this contract"]],
+        result: EventJson,
+        notification: "contract_event",
+        unsubscribe: "contract_unsubscribeEvents",
+    }
+    ContractUnsubscribeEvents {
+        name: "contract_unsubscribeEvents",
+        summary: "Ends a contract_subscribeEvents subscription; false if it was not open.",
+        access: Public,
+        errors: [],
+        params: [(subscription: String, "Subscription id")],
+        result: bool,
+    }
+    StakingBond {
+        name: "staking_bond",
+        summary: "Bonds coins of a node wallet to its staking key (its first address's key).  Returns the txid.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (amount: u64, "Base units to bond (at least the schedule's min_bond)")],
+        result: Txid,
+    }
+    StakingUnbond {
+        name: "staking_unbond",
+        summary: "Starts unbonding stake of a wallet's staking key; the coins are paid back to  its address after the unbonding period. Needs a coin at that address.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (amount: u64, "Base units to unbond")],
+        result: Txid,
+    }
+    StakingGetInfo {
+        name: "staking_getInfo",
+        summary: "Bonded stake, unbonding queue with release heights, rewards and production  counters of the staking key behind an address.",
+        access: Public,
+        errors: [InvalidAddress],
+        params: [(address: String as Address, "The staking key's P2PKH address")],
+        result: StakingInfo,
+    }
+    StakingGetValidators {
+        name: "staking_getValidators",
+        summary: "The producers of the running stake engine: this epoch's snapshot (or round),  the next epoch's, and the bonded stake in the ledger.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: Validators,
+    }
+    DposRegisterDelegate {
+        name: "dpos_registerDelegate",
+        summary: "Registers a wallet's staking key as a DPoS delegate (burns the registration  fee). Needs a coin at the key's address.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (name: String, "Delegate name: 1–32 of A–Z a–z 0–9 _ -")],
+        result: Txid,
+    }
+    DposVote {
+        name: "dpos_vote",
+        summary: "Replaces the votes of a wallet's staking key (weighted by its bonded stake).  An empty list withdraws them.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (delegates: Vec<String>, "Delegate names or keys (hex)")],
+        result: Txid,
+    }
+    DposGetDelegates {
+        name: "dpos_getDelegates",
+        summary: "Registered and fallback delegates with their votes, whether they are in the  current round, and blocks produced / slots missed.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: Vec<DelegateInfo>,
+    }
+    ConsensusGetInfo {
+        name: "consensus_getInfo",
+        summary: "The engine at the tip and for the next block, the current slot / epoch /  round, and under DPoS the last irreversible block and the finality lag.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: ConsensusInfo,
+    }
+    ConsensusGetSchedule {
+        name: "consensus_getSchedule",
+        summary: "The chain spec's consensus schedule: engines, their first heights and  parameters.",
+        access: Public,
+        errors: [],
+        params: [],
+        result: Vec<ScheduleEntryJson>,
+    }
+}
