@@ -176,7 +176,7 @@ i8o8i_rpc::rpc_api! {
     }
     NetGetInfo {
         name: "net_getInfo",
-        summary: "This node's peer id, the listen addresses actually bound (full multiaddrs  ending in /p2p/<peer id>) and the number of connected peers.",
+        summary: "This node's peer id, the listen addresses actually bound (full multiaddrs ending in /p2p/<peer id>) and the number of connected peers.",
         access: Public,
         errors: [NetworkUnavailable],
         params: [],
@@ -184,7 +184,7 @@ i8o8i_rpc::rpc_api! {
     }
     NetPeers {
         name: "net_peers",
-        summary: "Connected peers: id, remote address, direction, application score, agent  and best height.",
+        summary: "Connected peers: id, remote address, direction, application score, agent and best height.",
         access: Public,
         errors: [NetworkUnavailable],
         params: [],
@@ -192,7 +192,7 @@ i8o8i_rpc::rpc_api! {
     }
     NetAddPeer {
         name: "net_addPeer",
-        summary: "Dials a peer (the seed's POST /node/register); returns once the dial has  started.",
+        summary: "Dials a peer (the seed's POST /node/register); returns once the dial has started.",
         access: Private,
         errors: [NetworkUnavailable, DialFailed],
         params: [(address: String, "Multiaddr, e.g. /ip4/10.0.0.2/tcp/30808/p2p/12D3Koo…")],
@@ -208,7 +208,7 @@ i8o8i_rpc::rpc_api! {
     }
     NetBan {
         name: "net_ban",
-        summary: "Bans a peer for a number of seconds (persisted across restarts) and  disconnects it.",
+        summary: "Bans a peer for a number of seconds (persisted across restarts) and disconnects it.",
         access: Private,
         errors: [NetworkUnavailable],
         params: [(peerId: String, "Peer id"), (seconds: u64, "Ban duration, 1 to 31536000")],
@@ -216,7 +216,7 @@ i8o8i_rpc::rpc_api! {
     }
     ContractDeploy {
         name: "contract_deploy",
-        summary: "Deploys a Wasm contract from a node wallet; the wallet's first address is the  deployer (caller). Returns the txid and the address the contract gets.",
+        summary: "Deploys a Wasm contract from a node wallet; the wallet's first address is the deployer (caller). Returns the txid and the address the contract gets.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
         params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (codeHex: String as Hex, "The Wasm module"), (gasLimit: u64, "Most gas the deploy may use (50 per code byte, 20,000 to instantiate, then the constructor)"), [initInputHex: String as Hex, "Constructor input (SCALE-encoded arguments)"], [saltHex: String as Hex, "32-byte salt; random by default"]],
@@ -224,7 +224,7 @@ i8o8i_rpc::rpc_api! {
     }
     ContractInstantiate {
         name: "contract_instantiate",
-        summary: "Instantiates code already on chain by its hash (no code in the transaction, no  per-byte charge) from a node wallet. Returns the txid and the new address.",
+        summary: "Instantiates code already on chain by its hash (no code in the transaction, no per-byte charge) from a node wallet. Returns the txid and the new address.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, NotFound, TxRejected],
         params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (codeHash: Hash256, "SHA-256 of code stored by an earlier deploy (contract_getInfo shows it)"), (gasLimit: u64, "Most gas the instantiation may use"), [initInputHex: String as Hex, "Constructor input (SCALE-encoded arguments)"], [saltHex: String as Hex, "32-byte salt; random by default"]],
@@ -232,7 +232,7 @@ i8o8i_rpc::rpc_api! {
     }
     ContractCall {
         name: "contract_call",
-        summary: "Calls a contract from a node wallet (its first address is the caller),  optionally sending value. Returns the txid; see tx_getReceipt once mined.",
+        summary: "Calls a contract from a node wallet (its first address is the caller), optionally sending value. Returns the txid; see tx_getReceipt once mined.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, NotFound, TxRejected],
         params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (address: ContractAddress as Hash256, "Contract address"), (inputHex: String as Hex, "Call input: SCALE(method name, arguments…)"), (gasLimit: u64, "Most gas the call may use"), [value: u64, "Base units moved into the contract"]],
@@ -280,7 +280,7 @@ i8o8i_rpc::rpc_api! {
     }
     TxGetReceipt {
         name: "tx_getReceipt",
-        summary: "The receipt of a mined contract transaction: status, gas used, return data or  revert reason, events, appended outputs, fee.",
+        summary: "The receipt of a mined contract transaction: status, gas used, return data or revert reason, events, appended outputs, fee.",
         access: Public,
         errors: [NotFound],
         params: [(txid: Txid as Hash256, "Transaction id")],
@@ -288,7 +288,7 @@ i8o8i_rpc::rpc_api! {
     }
     ChainSubscribeNewHeads {
         name: "chain_subscribeNewHeads",
-        summary: "WebSocket only: a notification `chain_newHead` with each new best block's  header, hash and height (after a reorganisation, the new tip).",
+        summary: "WebSocket only: a notification `chain_newHead` with each new best block's header, hash and height (after a reorganisation, the new tip).",
         access: Public,
         errors: [],
         params: [],
@@ -306,7 +306,7 @@ i8o8i_rpc::rpc_api! {
     }
     MempoolSubscribePending {
         name: "mempool_subscribePending",
-        summary: "WebSocket only: a notification `mempool_pendingTx` with the txid, size and  fee of each transaction accepted into the mempool.",
+        summary: "WebSocket only: a notification `mempool_pendingTx` with the txid, size and fee of each transaction accepted into the mempool.",
         access: Public,
         errors: [],
         params: [],
@@ -324,7 +324,7 @@ i8o8i_rpc::rpc_api! {
     }
     ContractSubscribeEvents {
         name: "contract_subscribeEvents",
-        summary: "WebSocket only: a notification `contract_event` for each event emitted by  contracts in connected blocks, optionally of one contract only.",
+        summary: "WebSocket only: a notification `contract_event` for each event emitted by contracts in connected blocks, optionally of one contract only.",
         access: Public,
         errors: [],
         params: [[address: ContractAddress as Hash256, "Only events of this contract"]],
@@ -342,7 +342,7 @@ i8o8i_rpc::rpc_api! {
     }
     StakingBond {
         name: "staking_bond",
-        summary: "Bonds coins of a node wallet to its staking key (its first address's key).  Returns the txid.",
+        summary: "Bonds coins of a node wallet to its staking key (its first address's key). Returns the txid.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
         params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (amount: u64, "Base units to bond (at least the schedule's min_bond)")],
@@ -350,7 +350,7 @@ i8o8i_rpc::rpc_api! {
     }
     StakingUnbond {
         name: "staking_unbond",
-        summary: "Starts unbonding stake of a wallet's staking key; the coins are paid back to  its address after the unbonding period. Needs a coin at that address.",
+        summary: "Starts unbonding stake of a wallet's staking key; the coins are paid back to its address after the unbonding period. Needs a coin at that address.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
         params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (amount: u64, "Base units to unbond")],
@@ -358,7 +358,7 @@ i8o8i_rpc::rpc_api! {
     }
     StakingGetInfo {
         name: "staking_getInfo",
-        summary: "Bonded stake, unbonding queue with release heights, rewards and production  counters of the staking key behind an address.",
+        summary: "Bonded stake, unbonding queue with release heights, rewards and production counters of the staking key behind an address.",
         access: Public,
         errors: [InvalidAddress],
         params: [(address: String as Address, "The staking key's P2PKH address")],
@@ -366,7 +366,7 @@ i8o8i_rpc::rpc_api! {
     }
     StakingGetValidators {
         name: "staking_getValidators",
-        summary: "The producers of the running stake engine: this epoch's snapshot (or round),  the next epoch's, and the bonded stake in the ledger.",
+        summary: "The producers of the running stake engine: this epoch's snapshot (or round), the next epoch's, and the bonded stake in the ledger.",
         access: Public,
         errors: [],
         params: [],
@@ -374,7 +374,7 @@ i8o8i_rpc::rpc_api! {
     }
     DposRegisterDelegate {
         name: "dpos_registerDelegate",
-        summary: "Registers a wallet's staking key as a DPoS delegate (burns the registration  fee). Needs a coin at the key's address.",
+        summary: "Registers a wallet's staking key as a DPoS delegate (burns the registration fee). Needs a coin at the key's address.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
         params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (name: String, "Delegate name: 1–32 of A–Z a–z 0–9 _ -")],
@@ -382,7 +382,7 @@ i8o8i_rpc::rpc_api! {
     }
     DposVote {
         name: "dpos_vote",
-        summary: "Replaces the votes of a wallet's staking key (weighted by its bonded stake).  An empty list withdraws them.",
+        summary: "Replaces the votes of a wallet's staking key (weighted by its bonded stake). An empty list withdraws them.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
         params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (delegates: Vec<String>, "Delegate names or keys (hex)")],
@@ -390,7 +390,7 @@ i8o8i_rpc::rpc_api! {
     }
     DposGetDelegates {
         name: "dpos_getDelegates",
-        summary: "Registered and fallback delegates with their votes, whether they are in the  current round, and blocks produced / slots missed.",
+        summary: "Registered and fallback delegates with their votes, whether they are in the current round, and blocks produced / slots missed.",
         access: Public,
         errors: [],
         params: [],
@@ -398,7 +398,7 @@ i8o8i_rpc::rpc_api! {
     }
     ConsensusGetInfo {
         name: "consensus_getInfo",
-        summary: "The engine at the tip and for the next block, the current slot / epoch /  round, and under DPoS the last irreversible block and the finality lag.",
+        summary: "The engine at the tip and for the next block, the current slot / epoch / round, and under DPoS the last irreversible block and the finality lag.",
         access: Public,
         errors: [],
         params: [],
@@ -406,7 +406,7 @@ i8o8i_rpc::rpc_api! {
     }
     ConsensusGetSchedule {
         name: "consensus_getSchedule",
-        summary: "The chain spec's consensus schedule: engines, their first heights and  parameters.",
+        summary: "The chain spec's consensus schedule: engines, their first heights and parameters.",
         access: Public,
         errors: [],
         params: [],
