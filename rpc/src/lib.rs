@@ -14,6 +14,7 @@
 //! - [`auth`], JWT (HS256) authentication of private methods;
 //! - [`metrics`], the Prometheus exposition at `GET /metrics`;
 //! - `client` (feature `client`): an HTTP client that signs each request with a fresh JWT;
+//! - [`registry`]: handlers registered against their definitions, finished into an [`RpcApi`];
 //! - [`server`], HTTP and WebSocket on one port: per-IP and per-connection rate limits, size,
 //!   batch, connection and subscription limits, CORS, subscriptions that drop slow
 //!   subscribers, and the seed prototype's REST routes as aliases ([`rest`]).
@@ -27,6 +28,7 @@ pub mod methods;
 pub mod metrics;
 pub mod openrpc;
 pub mod params;
+pub mod registry;
 mod reply;
 pub mod rest;
 pub mod server;
@@ -36,4 +38,5 @@ pub use error::{ErrorCode, RpcError, rpc_error};
 pub use methods::{Access, Method, MethodSpec, MethodTable, ParamSpec};
 pub use metrics::MetricsSource;
 pub use params::RpcParams;
-pub use server::{Feed, Registry, RpcApi, RpcServer, ServerOptions};
+pub use registry::{Feed, Registry, RpcApi};
+pub use server::{RpcServer, ServerOptions};
