@@ -446,7 +446,7 @@ impl Chain {
         let index = self
             .index
             .read()
-            .map_err(|_| HeaderError::Storage("index lock poisoned".into()))?;
+            .map_err(|_| HeaderError::Storage(StoreError::Backend("index lock poisoned".into())))?;
         let header = index
             .get(hash)
             .map(|e| e.header.clone())
@@ -483,7 +483,7 @@ impl Chain {
         }
         let mtp = self
             .median_time_past(&tip.hash)
-            .map_err(|e| BlockError::ContractState(e.to_string()))?;
+            .map_err(BlockError::Header)?;
         let ctx = ConnectContext {
             spec: &self.spec,
             chain_id: self.chain_id(),

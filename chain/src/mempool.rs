@@ -240,9 +240,7 @@ impl Mempool {
                     height: next_height,
                     coinbase: false,
                 }),
-                None => utxos
-                    .coin(&op)
-                    .map_err(|e| TxError::Storage(e.to_string()))?,
+                None => utxos.coin(&op).map_err(TxError::Storage)?,
             };
             coins.push(coin.ok_or(TxError::MissingInput(op))?);
         }
@@ -279,18 +277,13 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(TxError::UnexpectedCoinbase.into());
         }
-        if chain
-            .is_confirmed(&txid)
-            .map_err(|e| TxError::Storage(e.to_string()))?
-        {
+        if chain.is_confirmed(&txid).map_err(TxError::Storage)? {
             return Err(MempoolError::AlreadyKnown(txid));
         }
         let tip = chain.tip();
         let next_height = tip.header.height + 1;
         let coins = self.input_coins(&tx, chain.utxos(), next_height)?;
-        let mtp = chain
-            .tip_median_time_past()
-            .map_err(|e| TxError::Storage(e.to_string()))?;
+        let mtp = chain.tip_median_time_past().map_err(TxError::Storage)?;
         let paid = chain.with_times(|times| {
             check_tx_inputs(&tx, &coins, next_height, mtp, chain.spec(), times)
         })?;
@@ -346,9 +339,7 @@ impl Mempool {
     /// The tip's staking ledger with every pooled staking transaction that still applies
     /// applied, in arrival order.
     fn pool_ledger(&self, chain: &impl ChainView, height: u64) -> Result<Ledger, TxError> {
-        let mut ledger = chain
-            .staking_ledger()
-            .map_err(|e| TxError::Storage(e.to_string()))?;
+        let mut ledger = chain.staking_ledger().map_err(TxError::Storage)?;
         let mut staking: Vec<&Entry> = self
             .entries
             .values()
@@ -601,7 +592,7 @@ impl Mempool {
         let overlay = StateOverlay::new(chain.contract_state());
         if overlay
             .account(contract)
-            .map_err(|e| TxError::Storage(e.to_string()))?
+            .map_err(TxError::Storage)?
             .is_some()
         {
             return Ok(());
@@ -622,7 +613,7 @@ impl Mempool {
         let stored = chain
             .contract_state()
             .get(&StateKey::code(hash))
-            .map_err(|e| TxError::Storage(e.to_string()))?
+            .map_err(TxError::Storage)?
             .is_some();
         let pending = || {
             self.entries.values().any(|e| {

@@ -84,7 +84,7 @@ pub enum HeaderError {
     StateRoot,
     /// Storage failed while reading ancestors.
     #[error("storage: {0}")]
-    Storage(String),
+    Storage(StoreError),
     /// A slot engine has nobody to draw a producer from (no stake, no delegates).
     #[error("no producer can be drawn: no stake and no fallback producers")]
     NoProducers,
@@ -158,7 +158,7 @@ pub enum HeaderError {
 
 impl From<StoreError> for HeaderError {
     fn from(e: StoreError) -> Self {
-        HeaderError::Storage(e.to_string())
+        HeaderError::Storage(e)
     }
 }
 
@@ -765,9 +765,9 @@ mod tests {
         let (headers, _) = chain_with_times(&SHUFFLED_TIMES);
         assert_eq!(
             median_time_past(&headers[5], &Broken),
-            Err(HeaderError::Storage(
-                "database error: disk unreadable".into()
-            ))
+            Err(HeaderError::Storage(StoreError::Backend(
+                "disk unreadable".into()
+            )))
         );
     }
 }

@@ -11,7 +11,7 @@ use i8o8i_contract_engine::{
 };
 
 use crate::error::TxError;
-use i8o8i_primitives::{Amount, ContractAddress, Payload, Transaction, TxOut};
+use i8o8i_primitives::{Amount, ContractAddress, Payload, StoreError, Transaction, TxOut};
 use i8o8i_script_vm::ScriptBuf;
 
 /// A contract payload's value, gas limit and the address it targets (derived for a deploy).
@@ -98,7 +98,7 @@ pub fn apply_payload(
     block: BlockEnv,
 ) -> Result<(StateOverlay, Receipt, Vec<TxOut>), TxError> {
     let fee = check_payload_fee(tx, paid)?;
-    let storage = |e: i8o8i_primitives::StoreError| TxError::Storage(e.to_string());
+    let storage = TxError::Storage;
     let deployment = match &tx.payload {
         Some(Payload::Deploy {
             code,
@@ -183,7 +183,11 @@ pub fn apply_payload(
             }
             (overlay, *contract, result, *value)
         }
-        _ => return Err(TxError::Storage("not a contract transaction".into())),
+        _ => {
+            return Err(TxError::Storage(StoreError::Inconsistent(
+                "a contract payload was expected".into(),
+            )));
+        }
     };
     let (status, used) = (result.status.clone(), result.gas_used);
     let success = status.is_success();
@@ -241,7 +245,7 @@ fn instantiate(
     caller: &[u8],
     block: BlockEnv,
 ) -> Result<Instantiated, TxError> {
-    let storage = |e: i8o8i_primitives::StoreError| TxError::Storage(e.to_string());
+    let storage = TxError::Storage;
     let address = contract_address(caller, &at.hash, at.salt);
     let fixed = gas::INSTANTIATE.min(at.gas_limit);
     if overlay.account(&address).map_err(storage)?.is_some() {

@@ -2,7 +2,7 @@
 //! ([`BlockError`]). A leaf of the crate: the rule modules import it, it imports none of them
 //! but the header checks' [`HeaderError`].
 
-use i8o8i_primitives::{Amount, BlockHash, Hash256, OutPoint, Txid};
+use i8o8i_primitives::{Amount, BlockHash, Hash256, OutPoint, StoreError, Txid};
 use i8o8i_script_vm::ScriptError;
 
 use crate::consensus::HeaderError;
@@ -91,7 +91,7 @@ pub enum TxError {
     },
     /// Storage failed.
     #[error("storage: {0}")]
-    Storage(String),
+    Storage(StoreError),
     /// A deploy's module is refused.
     #[error("invalid contract: {0}")]
     InvalidContract(i8o8i_contract_engine::ModuleError),
@@ -197,7 +197,7 @@ pub enum BlockError {
     },
     /// Contract state could not be read.
     #[error("contract state: {0}")]
-    ContractState(String),
+    ContractState(StoreError),
     /// The coinbase of a slot-engine block pays someone other than the block's producer.
     #[error("the coinbase must pay the producer's address")]
     RewardNotToProducer,

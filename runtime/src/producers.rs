@@ -94,7 +94,7 @@ impl ProducerState {
         parent: &[u8; 32],
         ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
     ) -> Result<StakingKey, HeaderError> {
-        let storage = |e: StoreError| HeaderError::Storage(e.to_string());
+        let storage = HeaderError::Storage;
         let expected = match &entry.engine {
             EngineParams::Pos(p) => self.advance_pos(p, entry.from_height, slot, parent, ledger),
             EngineParams::Dpos(d) => self.advance_dpos(d, entry.from_height, slot, parent, ledger),

@@ -443,8 +443,7 @@ impl BlockStaking {
         height: u64,
         spec: &ChainSpec,
     ) -> Result<Amount, TxError> {
-        self.ledger(state)
-            .map_err(|e| TxError::Storage(e.to_string()))?;
+        self.ledger(state).map_err(TxError::Storage)?;
         let ledger = self.ledger.as_mut().expect("loaded");
         // `apply_staking` checks everything before it changes anything.
         let fee = apply_staking(ledger, &mut self.releases, tx, coins, paid, height, spec)?;

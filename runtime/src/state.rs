@@ -166,7 +166,7 @@ fn check_sequence_locks(
             // Time locks count from the median time past of the block before the coin's.
             let coin_time = times
                 .median_time_past_at(coin.height.saturating_sub(1))
-                .map_err(|e| TxError::Storage(e.to_string()))?;
+                .map_err(TxError::Storage)?;
             (coin_time + (value << 9)).saturating_sub(1) >= median_time_past
         } else {
             (coin.height + value).saturating_sub(1) >= height
@@ -260,8 +260,7 @@ fn check_producer(
     state: &StateOverlay,
 ) -> Result<ProducerState, BlockError> {
     let entry = spec.engine_at(block.header.height);
-    let mut producers =
-        ProducerState::load(state).map_err(|e| BlockError::ContractState(e.to_string()))?;
+    let mut producers = ProducerState::load(state).map_err(BlockError::ContractState)?;
     let expected = producers.advance(entry, slot, block.header.parent.as_bytes(), &mut || {
         Ledger::load(state)
     })?;
@@ -315,7 +314,7 @@ pub fn connect_block(
             }
         }
     };
-    let state_error = |e: StoreError| BlockError::ContractState(e.to_string());
+    let state_error = BlockError::ContractState;
     let stake_chain = StakingRules::at(ctx.spec, height).is_some();
 
     // Slot engines: who may seal this block follows from the producer state of the parent.
@@ -347,7 +346,7 @@ pub fn connect_block(
                 } else {
                     let coin = utxos
                         .coin(&op)
-                        .map_err(|e| fail(TxError::Storage(e.to_string())))?
+                        .map_err(|e| fail(TxError::Storage(e)))?
                         .ok_or_else(|| fail(TxError::MissingInput(op)))?;
                     spent_here.insert(op);
                     spent_from_set.push((op, coin.clone()));
@@ -493,9 +492,12 @@ pub fn connect_block(
             return Err(BlockError::RewardNotToProducer);
         }
         p.reward(&producer, paid.to_units());
-        let mut state = overlay.take().ok_or(BlockError::ContractState(
-            "producer state without a state overlay".into(),
-        ))?;
+        let mut state =
+            overlay
+                .take()
+                .ok_or(BlockError::ContractState(StoreError::Inconsistent(
+                    "producer state without a state overlay".into(),
+                )))?;
         p.store(&mut state);
         overlay = Some(state);
     }
@@ -524,9 +526,7 @@ pub fn connect_block(
     }
 
     let contracts = match overlay {
-        Some(o) => o
-            .into_changes()
-            .map_err(|e| BlockError::ContractState(e.to_string()))?,
+        Some(o) => o.into_changes().map_err(BlockError::ContractState)?,
         None => ContractChanges::default(),
     };
     Ok(BlockChanges {

@@ -174,7 +174,7 @@ impl Chain {
                         }
                         | BlockError::ContractState(e),
                     ) => {
-                        return Err(StoreError::Backend(e));
+                        return Err(e);
                     }
                     Err(error) => {
                         tracing::warn!(%hash, %error, "block failed to connect; marked invalid");

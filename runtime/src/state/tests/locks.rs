@@ -180,10 +180,7 @@ fn a_time_relative_lock_reports_a_missing_median_time_as_a_storage_error() {
         Err(tx_error(
             &b,
             1,
-            TxError::Storage(format!(
-                "no block at height {} on the chain being read",
-                COIN_HEIGHT - 1
-            ))
+            TxError::Storage(StoreError::MissingHeight(COIN_HEIGHT - 1))
         ))
     );
 }

@@ -732,7 +732,7 @@ fn a_failing_utxo_store_is_reported_as_a_storage_error() {
         Err(tx_error(
             &b,
             1,
-            TxError::Storage("database error: disk unreadable".into())
+            TxError::Storage(StoreError::Backend("disk unreadable".into()))
         ))
     );
 }
