@@ -17,8 +17,9 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use i8o8i_contract_engine::engine::{Entry, ExecRequest};
 use i8o8i_contract_engine::state::MemoryState;
-use i8o8i_contract_engine::{ContractEngine, StateOverlay, code_hash};
+use i8o8i_contract_engine::{ContractEngine, StateOverlay};
 use i8o8i_primitives::ContractAddress;
+use i8o8i_primitives::contract::code_hash;
 use parity_scale_codec::Encode;
 
 const ALICE: [u8; 25] = [0x76; 25];

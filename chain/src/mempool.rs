@@ -10,8 +10,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use i8o8i_config::MempoolConfig;
-use i8o8i_contract_engine::{StateKey, StateOverlay, code_hash, contract_address, gas};
+use i8o8i_contract_engine::{StateKey, StateOverlay, gas};
 use i8o8i_primitives::Coin;
+use i8o8i_primitives::contract::{code_hash, contract_address};
 use i8o8i_primitives::{
     Amount, Block, BlockHash, ContractAddress, Hash256, OutPoint, Payload, Transaction, Txid,
 };

@@ -22,16 +22,17 @@
 
 use std::path::Path;
 
-use i8o8i_contract_engine::{ContractStateReader, Event, Receipt};
+use i8o8i_contract_engine::ContractStateReader;
 use i8o8i_primitives::Coin;
-use i8o8i_primitives::StoreError;
+use i8o8i_primitives::contract::{Event, Receipt};
 use i8o8i_primitives::{
     Block, BlockHash, ContractAddress, Header, OutPoint, Transaction, Txid, U256,
 };
+use i8o8i_primitives::{StoreError, UtxoSetInfo};
 use i8o8i_runtime::consensus::HeaderReader;
 use i8o8i_runtime::contract::payload_terms;
 use i8o8i_runtime::state::{
-    BlockChanges, BlockUndo, UtxoReader, UtxoSetHasher, UtxoSetInfo, is_unspendable, utxo_key,
+    BlockChanges, BlockUndo, UtxoReader, UtxoSetHasher, is_unspendable, utxo_key,
 };
 use i8o8i_script_vm::Script;
 use parity_scale_codec::{Decode, Encode};

@@ -13,7 +13,8 @@ use wasmtime::{
 use crate::host::{self, HostError, HostState};
 use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
 use crate::state::{StateKey, StateOverlay};
-use crate::{ALLOWED_FEATURES, Event, ExecStatus, gas};
+use crate::{ALLOWED_FEATURES, gas};
+use i8o8i_primitives::contract::{Event, ExecStatus};
 use i8o8i_primitives::{ContractAddress, Hash256};
 
 /// Compiled modules kept; the least recently compiled is dropped beyond this.

@@ -31,13 +31,14 @@ use std::collections::BTreeMap;
 use wasmparser::ValType;
 use wasmtime::{Caller, Linker, Memory, StoreLimits};
 
+use crate::gas;
 use crate::limits::{
     MAX_EVENT_DATA, MAX_EVENTS, MAX_HASH_INPUT, MAX_KEY, MAX_RETURN, MAX_TOPICS,
     MAX_TRANSFER_SCRIPT, MAX_TRANSFERS, MAX_VALUE,
 };
 use crate::state::{StateKey, StateOverlay};
-use crate::{Event, gas};
 use i8o8i_primitives::ContractAddress;
+use i8o8i_primitives::contract::Event;
 
 /// A host function's name and Wasm signature.
 #[derive(Debug)]

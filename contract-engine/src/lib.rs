@@ -3,7 +3,8 @@
 //! set. What a contract *transaction* does (fees, the caller, applying a deploy or call in a
 //! block) is consensus code in `i8o8i-runtime`'s `contract` module, which drives this engine.
 //!
-//! Feature `schema`: JSON Schemas of receipts, events and accounts for the RPC document.
+//! The data it produces (accounts, events, receipts) is defined in `i8o8i-primitives`'s
+//! `contract` module, so clients read it without wasmtime. No feature flags.
 //!
 //! # Model
 //! A contract is a Wasm module exporting `memory`, `call: () -> ()` and optionally
@@ -40,118 +41,9 @@ pub mod limits;
 pub mod state;
 pub mod validate;
 
-use parity_scale_codec::{Decode, Encode};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-use i8o8i_primitives::{Amount, ContractAddress, Hash256};
-
 #[cfg(test)]
 mod tests;
 
 pub use engine::{ContractEngine, ExecRequest, ExecResult, Execution};
 pub use state::{ContractStateReader, StateKey, StateOverlay};
 pub use validate::{ALLOWED_FEATURES, ModuleError, abi_of, validate_module};
-
-/// A contract's account record.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ContractAccount {
-    /// SHA-256 of its code.
-    pub code_hash: Hash256,
-    /// Coins it holds.
-    pub balance: Amount,
-    /// Script of the deployer.
-    #[serde(with = "i8o8i_primitives::serde_hex::bytes")]
-    #[cfg_attr(feature = "schema", schemars(with = "i8o8i_primitives::schema::Hex"))]
-    pub deployer: Vec<u8>,
-    /// Height of the block that deployed it.
-    pub height: u64,
-}
-
-/// An event a contract emitted.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Event {
-    /// The emitting contract.
-    pub contract: ContractAddress,
-    /// Indexed topics (at most [`limits::MAX_TOPICS`]).
-    #[serde(with = "i8o8i_primitives::serde_hex::array_vec")]
-    #[cfg_attr(
-        feature = "schema",
-        schemars(with = "Vec<i8o8i_primitives::schema::Hex>")
-    )]
-    pub topics: Vec<[u8; 32]>,
-    /// Data.
-    #[serde(with = "i8o8i_primitives::serde_hex::bytes")]
-    #[cfg_attr(feature = "schema", schemars(with = "i8o8i_primitives::schema::Hex"))]
-    pub data: Vec<u8>,
-}
-
-/// How an execution ended.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "status", content = "reason", rename_all = "camelCase")]
-pub enum ExecStatus {
-    /// Completed; its state changes are kept.
-    Success,
-    /// The contract reverted with this reason.
-    Reverted(String),
-    /// Gas ran out.
-    OutOfGas,
-    /// A Wasm trap or a host-function fault (bad pointer, oversized argument, …).
-    Trapped(String),
-    /// The call named an address with no contract, or a deploy's address is taken.
-    NoContract(String),
-}
-
-impl ExecStatus {
-    /// Whether the execution succeeded.
-    pub fn is_success(&self) -> bool {
-        matches!(self, ExecStatus::Success)
-    }
-}
-
-/// The outcome of a contract transaction, stored by txid.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Receipt {
-    /// The contract deployed or called.
-    pub contract: ContractAddress,
-    /// How it ended.
-    #[serde(flatten)]
-    pub status: ExecStatus,
-    /// Gas charged.
-    pub gas_used: u64,
-    /// Return data (empty unless successful).
-    #[serde(with = "i8o8i_primitives::serde_hex::bytes")]
-    #[cfg_attr(feature = "schema", schemars(with = "i8o8i_primitives::schema::Hex"))]
-    pub return_data: Vec<u8>,
-    /// Events (empty unless successful).
-    pub events: Vec<Event>,
-    /// Indices of the outputs execution appended to the transaction (transfers, then the
-    /// refund).
-    pub outputs: Vec<u32>,
-    /// Fee kept by the block producer: gas used × price plus the non-gas part of the fee.
-    pub fee: Amount,
-}
-
-/// SHA-256 of contract code: its code hash.
-pub fn code_hash(code: &[u8]) -> Hash256 {
-    Hash256::from_byte_array(Sha256::digest(code).into())
-}
-
-/// The address a deploy creates: SHA-256 of a domain tag, the deployer's script, the code hash
-/// and the salt.
-pub fn contract_address(deployer: &[u8], code_hash: &Hash256, salt: &[u8; 32]) -> ContractAddress {
-    let mut h = Sha256::new();
-    h.update(b"i8o8i/contract-address");
-    h.update((deployer.len() as u32).to_le_bytes());
-    h.update(deployer);
-    h.update(code_hash.as_bytes());
-    h.update(salt);
-    ContractAddress::from_byte_array(h.finalize().into())
-}

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use parity_scale_codec::{Decode, Encode};
 
-use crate::ContractAccount;
 use i8o8i_primitives::StoreError;
+use i8o8i_primitives::contract::ContractAccount;
 use i8o8i_primitives::{ContractAddress, Hash256};
 
 /// Reads committed contract state.

@@ -8,6 +8,8 @@ use parity_scale_codec::Encode;
 use crate::engine::{Entry, ExecRequest};
 use crate::state::MemoryState;
 use crate::*;
+use i8o8i_primitives::ContractAddress;
+use i8o8i_primitives::contract::{ExecStatus, code_hash};
 
 fn engine() -> &'static ContractEngine {
     static ENGINE: OnceLock<ContractEngine> = OnceLock::new();

@@ -273,7 +273,7 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
     } else {
         None
     };
-    let mut registry = Registry::from_arc(node.clone(), crate::rpc::api::METHODS);
+    let mut registry = Registry::from_arc(node.clone(), i8o8i_rpc::api::METHODS);
     crate::rpc::register(&mut registry);
     let options = ServerOptions {
         secret,

@@ -178,7 +178,7 @@ impl Node {
 
     /// The receipts of `block`'s contract transactions, in block order (empty if the block is
     /// not in the best chain).
-    pub fn receipts_of(&self, block: &Block) -> Vec<(Txid, i8o8i_contract_engine::Receipt)> {
+    pub fn receipts_of(&self, block: &Block) -> Vec<(Txid, i8o8i_primitives::contract::Receipt)> {
         block
             .transactions
             .iter()

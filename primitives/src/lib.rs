@@ -10,6 +10,7 @@
 //!   [`Payload`] (contract deploy / call, staking actions); txid = `sha256d` of the SCALE
 //!   encoding; strict decoding of untrusted bytes ([`decode_strict`]).
 //! - [`block`]: [`Header`] with a PoW or producer [`Seal`], [`Block`].
+//! - [`contract`]: contract accounts, events, execution status and receipts as recorded.
 //! - [`pow`]: compact targets (`nBits`), the target check and chain work.
 //! - [`merkle`]: the transaction merkle root (odd nodes carried up, not duplicated).
 //! - [`sighash`]: the BIP143-style signature hash with chain-id replay protection.
@@ -28,6 +29,7 @@
 pub mod address;
 pub mod amount;
 pub mod block;
+pub mod contract;
 mod decode;
 pub mod hash;
 pub mod merkle;
@@ -57,4 +59,6 @@ pub use pow::{
 pub use sighash::{SIGHASH_TAG, SighashCache, SighashError};
 pub use signing::{p2pkh_script_sig_for, sign_p2pkh_input};
 pub use storage::StoreError;
-pub use transaction::{Coin, MAX_TX_SIZE, OutPoint, Payload, Transaction, TxIn, TxOut};
+pub use transaction::{
+    Coin, MAX_TX_SIZE, OutPoint, Payload, Transaction, TxIn, TxOut, UtxoSetInfo,
+};

@@ -113,6 +113,19 @@ pub struct Coin {
     pub coinbase: bool,
 }
 
+/// Summary of a UTXO set: equal on every node with the same tip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UtxoSetInfo {
+    /// Number of unspent outputs.
+    pub count: u64,
+    /// Sum of their values.
+    pub total_amount: Amount,
+    /// SHA-256 over every (key, SCALE(coin)) in key order.
+    pub hash: Hash256,
+}
+
 /// The non-UTXO action a transaction carries, if any.
 ///
 /// The inputs pay for any `value` moved into account state plus the fee, exactly as they pay for

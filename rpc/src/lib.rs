@@ -2,6 +2,7 @@
 //!
 //! The node's handlers live in `i8o8i-node` (`node/src/rpc/`); this crate holds what every
 //! handler shares, and depends on `i8o8i-primitives` and `i8o8i-config` only:
+//! - [`api`]: every method of the node, defined once, with its result [`types`];
 //! - [`methods`]: [`rpc_api!`] defines each method once (name, parameters with their JSON
 //!   Schemas, result type, errors, access) as a [`Method`]; that definition yields the table
 //!   the server checks access against, the OpenRPC entry, the typed registration
@@ -19,6 +20,7 @@
 //!   batch, connection and subscription limits, CORS, subscriptions that drop slow
 //!   subscribers, and the seed prototype's REST routes as aliases ([`rest`]).
 
+pub mod api;
 pub mod apidocs;
 pub mod auth;
 #[cfg(feature = "client")]
@@ -32,6 +34,7 @@ pub mod registry;
 mod reply;
 pub mod rest;
 pub mod server;
+pub mod types;
 
 pub use auth::{AuthError, BearerLayer, JwtSecret};
 pub use error::{ErrorCode, RpcError, rpc_error};

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use i8o8i_contract_engine::engine::{Entry, ExecRequest};
 use i8o8i_contract_engine::limits::{MAX_CALLER_LEN, MAX_INPUT};
 use i8o8i_contract_engine::{
-    ContractAccount, ContractEngine, ExecResult, ExecStatus, Receipt, StateKey, StateOverlay,
-    code_hash, contract_address, gas, validate_module,
+    ContractEngine, ExecResult, StateKey, StateOverlay, gas, validate_module,
+};
+use i8o8i_primitives::contract::{
+    ContractAccount, ExecStatus, Receipt, code_hash, contract_address,
 };
 
 use crate::error::TxError;

@@ -19,8 +19,7 @@
 //!   the producer schedule kept as chain state.
 //! - [`staking`]: the staking ledger (bonds, unbonding, delegates, votes) and its payload rules.
 //!
-//! This crate has no feature flags but `schema` (JSON Schemas for the RPC document); it does not
-//! depend on tokio, RocksDB, libp2p or jsonrpsee.
+//! This crate has no feature flags; it does not depend on tokio, RocksDB, libp2p or jsonrpsee.
 
 pub mod checker;
 pub mod consensus;

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use parity_scale_codec::{Decode, Encode};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::consensus::HeaderError;
@@ -18,14 +17,15 @@ use crate::producers::ProducerState;
 use crate::slots::StakingKey;
 use crate::spec::ChainSpec;
 use crate::staking::{BlockStaking, Ledger, StakingRules, is_staking, key_script};
-use i8o8i_primitives::Coin;
+use i8o8i_primitives::{Coin, UtxoSetInfo};
 
 use crate::error::{BlockError, TxError};
 use crate::validation::check_block_txids;
 use crate::verify_input;
 use i8o8i_contract_engine::gas::MAX_BLOCK_GAS;
 use i8o8i_contract_engine::state::ContractChanges;
-use i8o8i_contract_engine::{ContractEngine, ContractStateReader, Receipt, StateOverlay};
+use i8o8i_contract_engine::{ContractEngine, ContractStateReader, StateOverlay};
+use i8o8i_primitives::contract::Receipt;
 use i8o8i_primitives::{
     Amount, Block, Hash256, OutPoint, Seal, SighashCache, Transaction, TxOut, Txid,
 };
@@ -546,19 +546,6 @@ pub fn utxo_key(outpoint: &OutPoint) -> [u8; 36] {
     key[..32].copy_from_slice(outpoint.txid.as_bytes());
     key[32..].copy_from_slice(&outpoint.index.to_be_bytes());
     key
-}
-
-/// Summary of a UTXO set: equal on every node with the same tip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct UtxoSetInfo {
-    /// Number of unspent outputs.
-    pub count: u64,
-    /// Sum of their values.
-    pub total_amount: Amount,
-    /// SHA-256 over every (key, SCALE(coin)) in key order.
-    pub hash: Hash256,
 }
 
 /// Accumulates [`UtxoSetInfo`] from coins fed in [`utxo_key`] order.

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use i8o8i_primitives::{Amount, ContractAddress, Hash256, Txid};
 use i8o8i_rpc::client::RpcClient;
 
-use i8o8i_node::rpc::api;
+use i8o8i_rpc::api;
 
 use super::common::{PasswordArg, RpcArgs, call, client, password, print};
 use crate::abi;

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::Args;
 
-use i8o8i_node::rpc::api;
+use i8o8i_rpc::api;
 
 use super::common::{RpcArgs, call, client, print};
 

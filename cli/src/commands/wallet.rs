@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use i8o8i_primitives::Amount;
 
-use i8o8i_node::rpc::api;
+use i8o8i_rpc::api;
 
 use super::common::{PasswordArg, RpcArgs, call, client, password, print};
 

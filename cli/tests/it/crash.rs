@@ -31,10 +31,11 @@ use std::time::{Duration, Instant};
 
 use i8o8i_chain::store::Store;
 use i8o8i_primitives::Coin;
+use i8o8i_primitives::UtxoSetInfo;
 use i8o8i_primitives::address::{Address, Network};
 use i8o8i_primitives::{Block, BlockHash, Header, OutPoint, merkle_root};
 use i8o8i_rpc::client::{RpcClient, connect};
-use i8o8i_runtime::state::{UtxoSetHasher, UtxoSetInfo, utxo_key};
+use i8o8i_runtime::state::{UtxoSetHasher, utxo_key};
 use i8o8i_script_vm::ScriptBuf;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::rpc_params;

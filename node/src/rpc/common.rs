@@ -6,10 +6,9 @@ use i8o8i_chain::mempool::MempoolError;
 use i8o8i_primitives::Amount;
 use i8o8i_primitives::address::Address;
 use i8o8i_rpc::{ErrorCode, RpcError, rpc_error};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
+use i8o8i_rpc::types::*;
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> RpcError {
     tracing::error!(error = %e, "RPC internal error");
@@ -60,16 +59,6 @@ pub(crate) fn parse_address(node: &Node, name: &str, s: &str) -> Result<Address,
             format!("invalid parameter `{name}`: {e}"),
         )
     })
-}
-
-/// `address_getBalance`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Balance {
-    /// Sum of confirmed unspent outputs.
-    pub confirmed: Amount,
-    /// Net effect of pooled transactions: received minus spent (may be negative).
-    pub unconfirmed: i64,
 }
 
 /// Confirmed and pooled balance of outputs locked by `script`.

@@ -4,20 +4,17 @@
 use std::sync::Arc;
 
 use i8o8i_contract_engine::engine::{Entry, ExecRequest};
-use i8o8i_contract_engine::{
-    ContractAccount, ExecStatus, Receipt, StateKey, StateOverlay, abi_of, code_hash,
-    contract_address, gas,
-};
+use i8o8i_contract_engine::{StateKey, StateOverlay, abi_of, gas};
+use i8o8i_primitives::contract::{ExecStatus, Receipt, code_hash, contract_address};
 use i8o8i_primitives::{Amount, ContractAddress, Hash256, Payload, Txid};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_script_vm::ScriptBuf;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
-use crate::rpc::api;
 use crate::rpc::common::{blocking, internal, invalid_param, not_found, parse_address};
 use i8o8i_chain::store::EventRecord;
+use i8o8i_rpc::api;
+use i8o8i_rpc::types::*;
 use i8o8i_wallet::build::Spend;
 
 use crate::rpc::wallet::{build_and_submit, wallet_error, wallet_store};
@@ -25,65 +22,12 @@ use crate::rpc::wallet::{build_and_submit, wallet_error, wallet_store};
 /// Most events one `contract_getEvents` call returns.
 pub const MAX_EVENTS_PER_CALL: usize = 1_000;
 
-/// `contract_deploy` result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Deployed {
-    /// The deploy transaction.
-    pub txid: Txid,
-    /// The contract's address once the transaction is mined.
-    pub address: ContractAddress,
-}
-
-/// `contract_query` / `contract_estimateGas` result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct QueryResult {
-    /// Return data, hex.
-    pub return_data: String,
-    /// Gas the call used.
-    pub gas_used: u64,
-    /// Events it would emit.
-    pub events: Vec<i8o8i_contract_engine::Event>,
-}
-
-/// `contract_getInfo` result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ContractInfo {
-    /// The address.
-    pub address: ContractAddress,
-    /// The account record.
-    #[serde(flatten)]
-    pub account: ContractAccount,
-    /// The deployer's address, when its script is a standard one.
-    pub deployer_address: Option<String>,
-    /// Code size in bytes.
-    pub code_size: usize,
-    /// The ABI embedded by the SDK, one method per line.
-    pub abi: Option<String>,
-}
-
-/// `contract_getEvents` entry.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EventJson {
-    /// The emitting transaction.
-    pub txid: Txid,
-    /// Its block height.
-    pub height: u64,
-    /// The event.
-    #[serde(flatten)]
-    pub event: i8o8i_contract_engine::Event,
-}
-
-impl From<EventRecord> for EventJson {
-    fn from(r: EventRecord) -> EventJson {
-        EventJson {
-            txid: r.txid,
-            height: r.height,
-            event: r.event,
-        }
+/// The JSON form of a stored event.
+fn event_json(r: EventRecord) -> EventJson {
+    EventJson {
+        txid: r.txid,
+        height: r.height,
+        event: r.event,
     }
 }
 
@@ -391,7 +335,7 @@ pub fn register(registry: &mut Registry<Node>) {
                     .store()
                     .events(&address, from, to, MAX_EVENTS_PER_CALL)
                     .map_err(internal)?;
-                Ok(events.into_iter().map(EventJson::from).collect::<Vec<_>>())
+                Ok(events.into_iter().map(event_json).collect::<Vec<_>>())
             })
             .await
         },

@@ -1,9 +1,8 @@
-//! JSON-RPC handlers: the node's methods of [`i8o8i_rpc::METHODS`], with their JSON shapes.
+//! JSON-RPC handlers: the node's side of the methods defined in [`i8o8i_rpc::api`].
 //! This module holds the chain, transaction, address, mempool and mining namespaces and
 //! [`register`]; the others have a module each, and [`common`] what they all share (no
 //! namespace module imports another's handlers).
 
-pub mod api;
 pub mod common;
 pub mod contract;
 pub mod net;
@@ -13,190 +12,23 @@ pub mod wallet;
 use std::sync::{Arc, Mutex};
 
 use i8o8i_primitives::{
-    Amount, Block, BlockHash, ContractAddress, Header, Transaction, Txid, U256, compact_to_target,
+    Block, BlockHash, ContractAddress, Transaction, Txid, U256, compact_to_target,
 };
 use i8o8i_rpc::{ErrorCode, Feed, Registry, RpcError, rpc_error};
 use parity_scale_codec::Encode;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::node::{Node, NodeEvent};
-pub use common::Balance;
 use common::{
     address_balance, import_error, internal, invalid_param, mempool_error, not_found, parse_address,
 };
+use i8o8i_rpc::api;
+use i8o8i_rpc::types::*;
 
 /// Largest `count` of `chain_getBlocks`.
 pub const MAX_BLOCKS_PER_CALL: u64 = 100;
 /// Largest `count` of `mining_generate`.
 pub const MAX_GENERATE: u32 = 1_000;
-
-/// `chain_getInfo`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChainInfo {
-    /// Chain name.
-    pub chain: String,
-    /// Genesis hash.
-    pub genesis: BlockHash,
-    /// Tip height.
-    pub height: u64,
-    /// Tip hash.
-    pub best_hash: BlockHash,
-    /// Compact target the next block must meet, hex.
-    pub bits: String,
-    /// Easiest target divided by the next block's target.
-    pub difficulty: u64,
-    /// Cumulative work of the best chain, hex.
-    pub chain_work: String,
-    /// Median time past of the tip.
-    pub median_time_past: u64,
-    /// Engine sealing the next block.
-    pub consensus: String,
-}
-
-/// A transaction with its id and size.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TxJson {
-    /// Transaction id.
-    pub txid: Txid,
-    /// Encoded size in bytes.
-    pub size: usize,
-    /// The transaction.
-    #[serde(flatten)]
-    pub tx: Transaction,
-}
-
-impl TxJson {
-    fn new(tx: Transaction) -> TxJson {
-        TxJson {
-            txid: tx.txid(),
-            size: tx.encoded_size(),
-            tx,
-        }
-    }
-}
-
-/// A block with its transactions.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BlockJson {
-    /// Block hash.
-    pub hash: BlockHash,
-    /// Height.
-    pub height: u64,
-    /// Blocks on top of it plus one (0 if not on the best chain).
-    pub confirmations: u64,
-    /// Encoded size in bytes.
-    pub size: usize,
-    /// The header.
-    pub header: Header,
-    /// Its transactions.
-    pub transactions: Vec<TxJson>,
-}
-
-/// Where a transaction is.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "state", rename_all = "camelCase")]
-pub enum TxStatus {
-    /// Waiting in the mempool.
-    Mempool {
-        /// Its fee.
-        fee: Amount,
-    },
-    /// In a best-chain block.
-    #[serde(rename_all = "camelCase")]
-    Confirmed {
-        /// The block.
-        block_hash: BlockHash,
-        /// Its height.
-        height: u64,
-        /// Blocks on top plus one.
-        confirmations: u64,
-    },
-}
-
-/// `tx_get`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TxWithStatus {
-    /// Where it is.
-    pub status: TxStatus,
-    /// The transaction.
-    pub transaction: TxJson,
-}
-
-/// `address_getUtxos` element.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UtxoJson {
-    /// Funding transaction.
-    pub txid: Txid,
-    /// Output index.
-    pub index: u32,
-    /// Value.
-    pub value: Amount,
-    /// Height of its block.
-    pub height: u64,
-    /// Whether it is a coinbase output.
-    pub coinbase: bool,
-    /// Blocks on top plus one.
-    pub confirmations: u64,
-    /// Whether a pooled transaction spends it already.
-    pub spent_in_mempool: bool,
-}
-
-/// `mempool_getInfo`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MempoolInfo {
-    /// Transactions.
-    pub size: usize,
-    /// Their bytes.
-    pub bytes: u64,
-    /// Their fees.
-    pub total_fee: Amount,
-    /// Minimum fee rate (base units per byte).
-    pub min_fee_rate: u64,
-    /// Byte cap.
-    pub max_bytes: u64,
-}
-
-/// `mining_getInfo`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MiningInfo {
-    /// Whether continuous mining is on.
-    pub mining: bool,
-    /// Mining threads.
-    pub threads: usize,
-    /// Tip height.
-    pub height: u64,
-    /// Compact target of the next block, hex.
-    pub bits: String,
-    /// Target of the next block, hex.
-    pub target: String,
-    /// Easiest target divided by the next block's target.
-    pub difficulty: u64,
-    /// Transactions a template would take now.
-    pub pooled_tx: usize,
-}
-
-/// `node_getInfo`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NodeInfo {
-    /// Software version.
-    pub version: String,
-    /// Seconds since start.
-    pub uptime_secs: u64,
-    /// Data directory.
-    pub data_dir: String,
-    /// Chain name.
-    pub chain: String,
-}
 
 /// The difficulty bits the next block needs (0 when the next height is not proof of work).
 fn next_bits(node: &Node) -> u32 {
@@ -280,45 +112,6 @@ fn chain_info(node: &Node, cache: &Mutex<Option<ChainInfo>>) -> Result<ChainInfo
     Ok(info)
 }
 
-/// `chain_getUtxoSetInfo`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UtxoSetJson {
-    /// Height of the tip the set belongs to.
-    pub height: u64,
-    /// Hash of that tip.
-    pub best_hash: BlockHash,
-    /// Count, total amount and hash of the set.
-    #[serde(flatten)]
-    pub info: i8o8i_runtime::state::UtxoSetInfo,
-}
-
-/// `chain_newHead` notification.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NewHead {
-    /// Block hash.
-    pub hash: BlockHash,
-    /// Height.
-    pub height: u64,
-    /// Number of transactions.
-    pub tx_count: usize,
-    /// The header.
-    pub header: Header,
-}
-
-/// `mempool_pendingTx` notification.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PendingTx {
-    /// Transaction id.
-    pub txid: Txid,
-    /// Encoded size in bytes.
-    pub size: usize,
-    /// Its fee.
-    pub fee: Amount,
-}
-
 fn register_subscriptions(registry: &mut Registry<Node>) {
     registry.subscription::<api::ChainSubscribeNewHeads, _, _>(|(), node: Arc<Node>| {
         Ok(Feed {
@@ -358,14 +151,11 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
                     .into_iter()
                     .flat_map(|(txid, receipt)| {
                         let height = block.header.height;
-                        receipt
-                            .events
-                            .into_iter()
-                            .map(move |event| contract::EventJson {
-                                txid,
-                                height,
-                                event,
-                            })
+                        receipt.events.into_iter().map(move |event| EventJson {
+                            txid,
+                            height,
+                            event,
+                        })
                     })
                     .filter(|e| only.is_none_or(|a| e.event.contract == a))
                     .collect(),

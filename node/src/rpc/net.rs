@@ -1,44 +1,13 @@
 //! `net_*`: the peer-to-peer network's state and the operator's controls over it.
 
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
 use super::common::invalid_param;
 use crate::node::Node;
-use crate::rpc::api;
-
-/// `net_getInfo`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NetInfoJson {
-    /// This node's peer id.
-    pub peer_id: String,
-    /// Bound listen addresses, full multiaddrs ending in `/p2p/<peer id>`.
-    pub listen_addresses: Vec<String>,
-    /// Connected peers.
-    pub peers: usize,
-}
-
-/// One entry of `net_peers`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PeerJson {
-    /// Peer id.
-    pub id: String,
-    /// Remote address of the connection.
-    pub address: String,
-    /// `inbound` or `outbound`.
-    pub direction: String,
-    /// Application score.
-    pub score: i64,
-    /// Agent from identify, once known.
-    pub agent: Option<String>,
-    /// Best height from the last status exchange, once known.
-    pub best_height: Option<u64>,
-}
+use i8o8i_rpc::api;
+use i8o8i_rpc::types::*;
 
 /// Longest ban `net_ban` accepts: a year.
 pub const MAX_BAN_SECS: u64 = 365 * 24 * 3600;

@@ -9,19 +9,18 @@
 use std::sync::Arc;
 
 use i8o8i_primitives::address::Address;
-use i8o8i_primitives::{Amount, BlockHash, Payload};
+use i8o8i_primitives::{Amount, Payload};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_runtime::consensus::ScheduledEngine;
 use i8o8i_runtime::producers::{ProducerState, genesis_delegates, parse_key};
 use i8o8i_runtime::slots::StakingKey;
 use i8o8i_runtime::spec::EngineParams;
 use i8o8i_runtime::staking::{Ledger, StakingRules, key_script};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
-use crate::rpc::api;
 use crate::rpc::common::{blocking, internal, invalid_param, parse_address};
+use i8o8i_rpc::api;
+use i8o8i_rpc::types::*;
 use i8o8i_wallet::build::Spend;
 
 use crate::rpc::wallet::{build_and_submit, wallet_error, wallet_store};
@@ -113,145 +112,6 @@ fn ledger(node: &Node) -> Result<Ledger, RpcError> {
 
 fn producers(node: &Node) -> Result<ProducerState, RpcError> {
     node.chain().producer_state().map_err(internal)
-}
-
-/// One pending release.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Unbonding {
-    /// Amount.
-    pub amount: Amount,
-    /// Height of the block that pays it back.
-    pub release_height: u64,
-}
-
-/// `staking_getInfo` result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct StakingInfo {
-    /// The address asked about.
-    pub address: String,
-    /// Its staking key (hex), if the ledger or the schedule knows one for it.
-    pub staking_key: Option<String>,
-    /// Bonded stake.
-    pub bonded: Amount,
-    /// Stake on its way back.
-    pub unbonding: Vec<Unbonding>,
-    /// Rewards (subsidy + fees) received as a producer.
-    pub rewards: Amount,
-    /// Blocks produced.
-    pub produced: u64,
-    /// Slots missed (empty slots it was drawn for, or held in a DPoS round).
-    pub missed: u64,
-    /// Delegate name, if registered.
-    pub delegate: Option<String>,
-    /// Delegates this key votes for (hex keys).
-    pub votes: Vec<String>,
-}
-
-/// One validator or delegate.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Producer {
-    /// Staking key (hex).
-    pub key: String,
-    /// Reward address.
-    pub address: String,
-    /// PoS: stake in the snapshot; DPoS: votes (bonded stake of its voters).
-    pub weight: Amount,
-    /// Blocks produced.
-    pub produced: u64,
-    /// Slots missed.
-    pub missed: u64,
-}
-
-/// `staking_getValidators` result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Validators {
-    /// Engine of the next block.
-    pub engine: String,
-    /// The epoch (PoS) or round (DPoS) of the last slot-sealed block; `None` before one.
-    pub period: Option<u64>,
-    /// Who draws slots now: the epoch's stake snapshot (PoS) or the round's delegates in
-    /// production order (DPoS).
-    pub active: Vec<Producer>,
-    /// PoS: the snapshot the next epoch will use.
-    pub next: Vec<Producer>,
-    /// Bonded stake per key in the ledger now (counts from the snapshot after next).
-    pub bonded: Vec<Producer>,
-}
-
-/// `dpos_getDelegates` entry.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DelegateInfo {
-    /// Name.
-    pub name: String,
-    /// Key (hex).
-    pub key: String,
-    /// Reward address.
-    pub address: String,
-    /// Bonded stake voting for it.
-    pub votes: Amount,
-    /// In the current round.
-    pub active: bool,
-    /// A fallback delegate from the chain spec (not registered on chain).
-    pub genesis: bool,
-    /// Blocks produced.
-    pub produced: u64,
-    /// Slots missed.
-    pub missed: u64,
-}
-
-/// `consensus_getInfo` result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ConsensusInfo {
-    /// Engine that sealed the tip.
-    pub engine: String,
-    /// Engine of the next block.
-    pub next_engine: String,
-    /// Tip height.
-    pub height: u64,
-    /// Slot engines: the current slot by this node's clock.
-    pub slot: Option<u64>,
-    /// Slot engines: slot length in seconds.
-    pub slot_secs: Option<u64>,
-    /// PoS: the current epoch by this node's clock.
-    pub epoch: Option<u64>,
-    /// DPoS: the current round by this node's clock.
-    pub round: Option<u64>,
-    /// DPoS: the last irreversible block.
-    pub last_irreversible: Option<Irreversible>,
-    /// DPoS: blocks between the tip and the last irreversible block.
-    pub finality_lag: Option<u64>,
-    /// Slot engines: the key entitled to seal the current slot on the tip (hex).
-    pub slot_producer: Option<String>,
-}
-
-/// A block that no reorganisation can remove.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Irreversible {
-    /// Height.
-    pub height: u64,
-    /// Hash.
-    pub hash: BlockHash,
-}
-
-/// `consensus_getSchedule` entry.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ScheduleEntryJson {
-    /// First height.
-    pub from_height: u64,
-    /// `pow`, `pos` or `dpos`.
-    pub engine: String,
-    /// The entry's parameters as in the chain spec.
-    pub params: serde_json::Value,
-    /// Whether it runs the next block.
-    pub current: bool,
 }
 
 fn producer(node: &Node, p: &ProducerState, key: &StakingKey, weight: u64) -> Producer {

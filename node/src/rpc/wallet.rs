@@ -8,38 +8,11 @@ use i8o8i_primitives::{Amount, TxOut};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, build_signed};
 use i8o8i_wallet::{KdfParams, WalletError, WalletStore};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use crate::node::Node;
-use crate::rpc::api;
 use crate::rpc::common::{address_balance, blocking, internal, mempool_error};
-
-/// `wallet_create` result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreatedWallet {
-    /// Wallet name.
-    pub name: String,
-    /// First receive address.
-    pub address: String,
-    /// The 24-word recovery phrase: shown once, never stored in clear.
-    pub mnemonic: String,
-}
-
-/// `wallet_getBalance` result.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WalletBalance {
-    /// Confirmed and spendable now.
-    pub confirmed: Amount,
-    /// Coinbase outputs not yet mature.
-    pub immature: Amount,
-    /// Net effect of pooled transactions (may be negative).
-    pub unconfirmed: i64,
-    /// Addresses of the wallet.
-    pub addresses: Vec<String>,
-}
+use i8o8i_rpc::api;
+use i8o8i_rpc::types::*;
 
 /// Maps wallet errors to documented codes.
 pub fn wallet_error(e: WalletError) -> RpcError {

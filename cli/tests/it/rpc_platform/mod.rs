@@ -15,7 +15,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::secret_in;
-use i8o8i_node::rpc::api::METHODS;
+use i8o8i_rpc::api::METHODS;
 use i8o8i_rpc::auth::unix_now;
 use i8o8i_rpc::{JwtSecret, MethodTable, Registry};
 use jsonrpsee::core::client::{ClientT, SubscriptionClientT};

@@ -1,27 +1,19 @@
 //! Every JSON-RPC method of the node, each defined once: name, summary, parameters (the
 //! type a handler receives, and the JSON Schema documenting it where that differs), result
 //! type, errors and access. From these the server builds its method table and OpenRPC
-//! document, the handlers in this module's siblings register against them
-//! ([`Registry::method`](i8o8i_rpc::Registry::method)), and the CLI calls them with typed
-//! parameters and results ([`i8o8i_rpc::client::call`]).
+//! document, the node's handlers register against them
+//! ([`Registry::method`](crate::Registry::method)), and clients — the CLI among them — call
+//! them with typed parameters and results (`client::call`, feature `client`).
 
-use i8o8i_contract_engine::Receipt;
 use i8o8i_primitives::address::Address;
+use i8o8i_primitives::contract::Receipt;
 use i8o8i_primitives::schema::Hex;
 use i8o8i_primitives::{BlockHash, ContractAddress, Hash256, Txid};
-use i8o8i_rpc::methods::HashOrHeight;
 
-use super::common::Balance;
-use super::contract::{ContractInfo, Deployed, EventJson, QueryResult};
-use super::net::{NetInfoJson, PeerJson};
-use super::staking::{ConsensusInfo, DelegateInfo, ScheduleEntryJson, StakingInfo, Validators};
-use super::wallet::{CreatedWallet, WalletBalance};
-use super::{
-    BlockJson, ChainInfo, MempoolInfo, MiningInfo, NewHead, NodeInfo, PendingTx, TxWithStatus,
-    UtxoJson, UtxoSetJson,
-};
+use crate::methods::HashOrHeight;
+use crate::types::*;
 
-i8o8i_rpc::rpc_api! {
+crate::rpc_api! {
     ChainGetInfo {
         name: "chain_getInfo",
         summary: "Chain name, genesis hash, height, best block hash, difficulty and consensus engine.",

@@ -1,0 +1,473 @@
+//! The JSON shapes the node's methods answer with: the result types of the definitions in
+//! [`crate::api`], shared by the server (which builds them) and clients (which decode them).
+
+use i8o8i_primitives::contract::{ContractAccount, Event};
+use i8o8i_primitives::{
+    Amount, BlockHash, ContractAddress, Header, Transaction, Txid, UtxoSetInfo,
+};
+use parity_scale_codec::Encode;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `chain_getInfo`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainInfo {
+    /// Chain name.
+    pub chain: String,
+    /// Genesis hash.
+    pub genesis: BlockHash,
+    /// Tip height.
+    pub height: u64,
+    /// Tip hash.
+    pub best_hash: BlockHash,
+    /// Compact target the next block must meet, hex.
+    pub bits: String,
+    /// Easiest target divided by the next block's target.
+    pub difficulty: u64,
+    /// Cumulative work of the best chain, hex.
+    pub chain_work: String,
+    /// Median time past of the tip.
+    pub median_time_past: u64,
+    /// Engine sealing the next block.
+    pub consensus: String,
+}
+
+/// A transaction with its id and size.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TxJson {
+    /// Transaction id.
+    pub txid: Txid,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// The transaction.
+    #[serde(flatten)]
+    pub tx: Transaction,
+}
+
+/// A block with its transactions.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockJson {
+    /// Block hash.
+    pub hash: BlockHash,
+    /// Height.
+    pub height: u64,
+    /// Blocks on top of it plus one (0 if not on the best chain).
+    pub confirmations: u64,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// The header.
+    pub header: Header,
+    /// Its transactions.
+    pub transactions: Vec<TxJson>,
+}
+
+/// Where a transaction is.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum TxStatus {
+    /// Waiting in the mempool.
+    Mempool {
+        /// Its fee.
+        fee: Amount,
+    },
+    /// In a best-chain block.
+    #[serde(rename_all = "camelCase")]
+    Confirmed {
+        /// The block.
+        block_hash: BlockHash,
+        /// Its height.
+        height: u64,
+        /// Blocks on top plus one.
+        confirmations: u64,
+    },
+}
+
+/// `tx_get`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TxWithStatus {
+    /// Where it is.
+    pub status: TxStatus,
+    /// The transaction.
+    pub transaction: TxJson,
+}
+
+/// `address_getUtxos` element.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UtxoJson {
+    /// Funding transaction.
+    pub txid: Txid,
+    /// Output index.
+    pub index: u32,
+    /// Value.
+    pub value: Amount,
+    /// Height of its block.
+    pub height: u64,
+    /// Whether it is a coinbase output.
+    pub coinbase: bool,
+    /// Blocks on top plus one.
+    pub confirmations: u64,
+    /// Whether a pooled transaction spends it already.
+    pub spent_in_mempool: bool,
+}
+
+/// `mempool_getInfo`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MempoolInfo {
+    /// Transactions.
+    pub size: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Their fees.
+    pub total_fee: Amount,
+    /// Minimum fee rate (base units per byte).
+    pub min_fee_rate: u64,
+    /// Byte cap.
+    pub max_bytes: u64,
+}
+
+/// `mining_getInfo`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MiningInfo {
+    /// Whether continuous mining is on.
+    pub mining: bool,
+    /// Mining threads.
+    pub threads: usize,
+    /// Tip height.
+    pub height: u64,
+    /// Compact target of the next block, hex.
+    pub bits: String,
+    /// Target of the next block, hex.
+    pub target: String,
+    /// Easiest target divided by the next block's target.
+    pub difficulty: u64,
+    /// Transactions a template would take now.
+    pub pooled_tx: usize,
+}
+
+/// `node_getInfo`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    /// Software version.
+    pub version: String,
+    /// Seconds since start.
+    pub uptime_secs: u64,
+    /// Data directory.
+    pub data_dir: String,
+    /// Chain name.
+    pub chain: String,
+}
+
+/// `chain_getUtxoSetInfo`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UtxoSetJson {
+    /// Height of the tip the set belongs to.
+    pub height: u64,
+    /// Hash of that tip.
+    pub best_hash: BlockHash,
+    /// Count, total amount and hash of the set.
+    #[serde(flatten)]
+    pub info: UtxoSetInfo,
+}
+
+/// `chain_newHead` notification.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NewHead {
+    /// Block hash.
+    pub hash: BlockHash,
+    /// Height.
+    pub height: u64,
+    /// Number of transactions.
+    pub tx_count: usize,
+    /// The header.
+    pub header: Header,
+}
+
+/// `mempool_pendingTx` notification.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingTx {
+    /// Transaction id.
+    pub txid: Txid,
+    /// Encoded size in bytes.
+    pub size: usize,
+    /// Its fee.
+    pub fee: Amount,
+}
+
+impl TxJson {
+    /// The JSON form of `tx`, with its txid and encoded size.
+    pub fn new(tx: Transaction) -> TxJson {
+        TxJson {
+            txid: tx.txid(),
+            size: tx.encoded_size(),
+            tx,
+        }
+    }
+}
+
+/// `address_getBalance`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Balance {
+    /// Sum of confirmed unspent outputs.
+    pub confirmed: Amount,
+    /// Net effect of pooled transactions: received minus spent (may be negative).
+    pub unconfirmed: i64,
+}
+
+/// `contract_deploy` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployed {
+    /// The deploy transaction.
+    pub txid: Txid,
+    /// The contract's address once the transaction is mined.
+    pub address: ContractAddress,
+}
+
+/// `contract_query` / `contract_estimateGas` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryResult {
+    /// Return data, hex.
+    pub return_data: String,
+    /// Gas the call used.
+    pub gas_used: u64,
+    /// Events it would emit.
+    pub events: Vec<Event>,
+}
+
+/// `contract_getInfo` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractInfo {
+    /// The address.
+    pub address: ContractAddress,
+    /// The account record.
+    #[serde(flatten)]
+    pub account: ContractAccount,
+    /// The deployer's address, when its script is a standard one.
+    pub deployer_address: Option<String>,
+    /// Code size in bytes.
+    pub code_size: usize,
+    /// The ABI embedded by the SDK, one method per line.
+    pub abi: Option<String>,
+}
+
+/// `contract_getEvents` entry.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventJson {
+    /// The emitting transaction.
+    pub txid: Txid,
+    /// Its block height.
+    pub height: u64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// `net_getInfo`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NetInfoJson {
+    /// This node's peer id.
+    pub peer_id: String,
+    /// Bound listen addresses, full multiaddrs ending in `/p2p/<peer id>`.
+    pub listen_addresses: Vec<String>,
+    /// Connected peers.
+    pub peers: usize,
+}
+
+/// One entry of `net_peers`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerJson {
+    /// Peer id.
+    pub id: String,
+    /// Remote address of the connection.
+    pub address: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// Application score.
+    pub score: i64,
+    /// Agent from identify, once known.
+    pub agent: Option<String>,
+    /// Best height from the last status exchange, once known.
+    pub best_height: Option<u64>,
+}
+
+/// One pending release.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Unbonding {
+    /// Amount.
+    pub amount: Amount,
+    /// Height of the block that pays it back.
+    pub release_height: u64,
+}
+
+/// `staking_getInfo` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StakingInfo {
+    /// The address asked about.
+    pub address: String,
+    /// Its staking key (hex), if the ledger or the schedule knows one for it.
+    pub staking_key: Option<String>,
+    /// Bonded stake.
+    pub bonded: Amount,
+    /// Stake on its way back.
+    pub unbonding: Vec<Unbonding>,
+    /// Rewards (subsidy + fees) received as a producer.
+    pub rewards: Amount,
+    /// Blocks produced.
+    pub produced: u64,
+    /// Slots missed (empty slots it was drawn for, or held in a DPoS round).
+    pub missed: u64,
+    /// Delegate name, if registered.
+    pub delegate: Option<String>,
+    /// Delegates this key votes for (hex keys).
+    pub votes: Vec<String>,
+}
+
+/// One validator or delegate.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Producer {
+    /// Staking key (hex).
+    pub key: String,
+    /// Reward address.
+    pub address: String,
+    /// PoS: stake in the snapshot; DPoS: votes (bonded stake of its voters).
+    pub weight: Amount,
+    /// Blocks produced.
+    pub produced: u64,
+    /// Slots missed.
+    pub missed: u64,
+}
+
+/// `staking_getValidators` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Validators {
+    /// Engine of the next block.
+    pub engine: String,
+    /// The epoch (PoS) or round (DPoS) of the last slot-sealed block; `None` before one.
+    pub period: Option<u64>,
+    /// Who draws slots now: the epoch's stake snapshot (PoS) or the round's delegates in
+    /// production order (DPoS).
+    pub active: Vec<Producer>,
+    /// PoS: the snapshot the next epoch will use.
+    pub next: Vec<Producer>,
+    /// Bonded stake per key in the ledger now (counts from the snapshot after next).
+    pub bonded: Vec<Producer>,
+}
+
+/// `dpos_getDelegates` entry.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DelegateInfo {
+    /// Name.
+    pub name: String,
+    /// Key (hex).
+    pub key: String,
+    /// Reward address.
+    pub address: String,
+    /// Bonded stake voting for it.
+    pub votes: Amount,
+    /// In the current round.
+    pub active: bool,
+    /// A fallback delegate from the chain spec (not registered on chain).
+    pub genesis: bool,
+    /// Blocks produced.
+    pub produced: u64,
+    /// Slots missed.
+    pub missed: u64,
+}
+
+/// `consensus_getInfo` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsensusInfo {
+    /// Engine that sealed the tip.
+    pub engine: String,
+    /// Engine of the next block.
+    pub next_engine: String,
+    /// Tip height.
+    pub height: u64,
+    /// Slot engines: the current slot by this node's clock.
+    pub slot: Option<u64>,
+    /// Slot engines: slot length in seconds.
+    pub slot_secs: Option<u64>,
+    /// PoS: the current epoch by this node's clock.
+    pub epoch: Option<u64>,
+    /// DPoS: the current round by this node's clock.
+    pub round: Option<u64>,
+    /// DPoS: the last irreversible block.
+    pub last_irreversible: Option<Irreversible>,
+    /// DPoS: blocks between the tip and the last irreversible block.
+    pub finality_lag: Option<u64>,
+    /// Slot engines: the key entitled to seal the current slot on the tip (hex).
+    pub slot_producer: Option<String>,
+}
+
+/// A block that no reorganisation can remove.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Irreversible {
+    /// Height.
+    pub height: u64,
+    /// Hash.
+    pub hash: BlockHash,
+}
+
+/// `consensus_getSchedule` entry.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleEntryJson {
+    /// First height.
+    pub from_height: u64,
+    /// `pow`, `pos` or `dpos`.
+    pub engine: String,
+    /// The entry's parameters as in the chain spec.
+    pub params: serde_json::Value,
+    /// Whether it runs the next block.
+    pub current: bool,
+}
+
+/// `wallet_create` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedWallet {
+    /// Wallet name.
+    pub name: String,
+    /// First receive address.
+    pub address: String,
+    /// The 24-word recovery phrase: shown once, never stored in clear.
+    pub mnemonic: String,
+}
+
+/// `wallet_getBalance` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WalletBalance {
+    /// Confirmed and spendable now.
+    pub confirmed: Amount,
+    /// Coinbase outputs not yet mature.
+    pub immature: Amount,
+    /// Net effect of pooled transactions (may be negative).
+    pub unconfirmed: i64,
+    /// Addresses of the wallet.
+    pub addresses: Vec<String>,
+}
