@@ -15,7 +15,7 @@ use i8o8i_primitives::{
     Amount, Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, Txid, merkle_root,
     sign_p2pkh_input,
 };
-use i8o8i_runtime::consensus::coinbase_height_prefix;
+use i8o8i_runtime::consensus::coinbase_transaction;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, UtxoReader, connect_block};
 use i8o8i_script_vm::{Builder, SIGHASH_ALL, templates};
@@ -80,22 +80,14 @@ fn fixture() -> (ChainSpec, Utxos, Block, Hash256) {
         txs.push(tx);
     }
     let fees = 1_000 * TXS as u64;
-    let mut script_sig = coinbase_height_prefix(HEIGHT);
-    script_sig.extend_from_slice(Builder::new().push_slice(&[0; 8]).as_bytes());
-    let coinbase = Transaction {
-        version: 1,
-        inputs: vec![TxIn {
-            prevout: OutPoint::NULL,
-            script_sig: script_sig.into(),
-            sequence: u32::MAX,
-        }],
-        outputs: vec![TxOut {
+    let coinbase = coinbase_transaction(
+        HEIGHT,
+        &[0; 8],
+        vec![TxOut {
             value: Amount::from_units(spec.subsidy(HEIGHT).to_units() + fees),
             script_pubkey: Builder::new().push_int(1).into_script(),
         }],
-        lock_time: 0,
-        payload: None,
-    };
+    );
     let mut transactions = vec![coinbase];
     transactions.extend(txs);
     let header = Header {

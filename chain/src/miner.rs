@@ -3,12 +3,10 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use i8o8i_primitives::{
-    Amount, Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
-};
-use i8o8i_runtime::consensus::coinbase_height_prefix;
+use i8o8i_primitives::{Amount, Block, Hash256, Header, Seal, TxOut, merkle_root};
+use i8o8i_runtime::consensus::coinbase_transaction;
 use i8o8i_runtime::error::BlockError;
-use i8o8i_script_vm::{Builder, Script};
+use i8o8i_script_vm::Script;
 
 use crate::chain::{Chain, Tip};
 use crate::mempool::Mempool;
@@ -48,22 +46,14 @@ pub fn build_template(
             .checked_add(fees)
             .unwrap_or(chain.spec().subsidy(height))
     };
-    let mut script_sig = coinbase_height_prefix(height);
-    script_sig.extend_from_slice(Builder::new().push_slice(&extra.to_le_bytes()).as_bytes());
-    let coinbase = Transaction {
-        version: 1,
-        inputs: vec![TxIn {
-            prevout: OutPoint::NULL,
-            script_sig: script_sig.into(),
-            sequence: u32::MAX,
-        }],
-        outputs: vec![TxOut {
+    let coinbase = coinbase_transaction(
+        height,
+        &extra.to_le_bytes(),
+        vec![TxOut {
             value: reward(fees),
             script_pubkey: payout.to_script_buf(),
         }],
-        lock_time: 0,
-        payload: None,
-    };
+    );
     let mut block = Block {
         header: Header {
             version: 1,

@@ -13,7 +13,7 @@ use i8o8i_primitives::StoreError;
 use i8o8i_primitives::pow::{
     U256, compact_to_target, hash_meets_target, target_to_compact, work_from_compact,
 };
-use i8o8i_primitives::{BlockHash, Header, Seal};
+use i8o8i_primitives::{BlockHash, Header, OutPoint, Seal, Transaction, TxIn, TxOut};
 
 /// Reads headers by hash; `Ok(None)` means "not known", not an error.
 pub trait HeaderReader: Send + Sync {
@@ -207,6 +207,25 @@ pub fn coinbase_height_prefix(height: u64) -> Vec<u8> {
         .push_int(i64::try_from(height).unwrap_or(i64::MAX))
         .into_script()
         .into_bytes()
+}
+
+/// A coinbase transaction at `height`: one input whose script commits to the height (BIP34)
+/// and then pushes `extra` (the miner's extra nonce, or any tag), and `outputs`. Version 1,
+/// lock time 0, no payload — what every producer and test builds.
+pub fn coinbase_transaction(height: u64, extra: &[u8], outputs: Vec<TxOut>) -> Transaction {
+    let mut script_sig = coinbase_height_prefix(height);
+    script_sig.extend_from_slice(Builder::new().push_slice(extra).as_bytes());
+    Transaction {
+        version: 1,
+        inputs: vec![TxIn {
+            prevout: OutPoint::NULL,
+            script_sig: script_sig.into(),
+            sequence: u32::MAX,
+        }],
+        outputs,
+        lock_time: 0,
+        payload: None,
+    }
 }
 
 /// Proof of work: double SHA-256 below a target, retargeted by ASERT.

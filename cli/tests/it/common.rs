@@ -5,12 +5,10 @@ use std::path::Path;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::secret_in;
 use i8o8i_node::launch::{LaunchOptions, RunningNode, launch};
-use i8o8i_primitives::{
-    Block, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut, merkle_root,
-};
+use i8o8i_primitives::{Block, Hash256, Header, Seal, Transaction, TxOut, merkle_root};
 use i8o8i_rpc::client::{RpcClient, connect};
-use i8o8i_runtime::consensus::coinbase_height_prefix;
-use i8o8i_script_vm::{Builder, Script};
+use i8o8i_runtime::consensus::coinbase_transaction;
+use i8o8i_script_vm::Script;
 use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::core::params::ArrayParams;
 use serde::de::DeserializeOwned;
@@ -98,22 +96,14 @@ pub(crate) fn build_block(
     let chain = node.node().chain();
     let height = parent.height + 1;
     let engine = chain.pow_engine_at(height).expect("a proof-of-work height");
-    let mut script_sig = coinbase_height_prefix(height);
-    script_sig.extend_from_slice(Builder::new().push_slice(&tag.to_le_bytes()).as_bytes());
-    let coinbase = Transaction {
-        version: 1,
-        inputs: vec![TxIn {
-            prevout: OutPoint::NULL,
-            script_sig: script_sig.into(),
-            sequence: u32::MAX,
-        }],
-        outputs: vec![TxOut {
+    let coinbase = coinbase_transaction(
+        height,
+        &tag.to_le_bytes(),
+        vec![TxOut {
             value: i8o8i_primitives::Amount::from_units(reward),
             script_pubkey: payout.to_script_buf(),
         }],
-        lock_time: 0,
-        payload: None,
-    };
+    );
     let mut transactions = vec![coinbase];
     transactions.extend(txs);
     let header = Header {

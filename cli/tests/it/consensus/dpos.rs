@@ -8,22 +8,14 @@ use super::*;
 fn slot_block(parent: &Header, slot: u64, genesis: u64, secret: &SecretKey) -> Block {
     let height = parent.height + 1;
     let key = secp256k1::PublicKey::from_secret_key(secret).serialize();
-    let mut script_sig = coinbase_height_prefix(height);
-    script_sig.extend_from_slice(Builder::new().push_slice(b"test").as_bytes());
-    let coinbase = Transaction {
-        version: 1,
-        inputs: vec![TxIn {
-            prevout: OutPoint::NULL,
-            script_sig: script_sig.into(),
-            sequence: u32::MAX,
-        }],
-        outputs: vec![TxOut {
+    let coinbase = coinbase_transaction(
+        height,
+        b"test",
+        vec![TxOut {
             value: Amount::from_units(50 * COIN),
             script_pubkey: i8o8i_runtime::staking::key_script(&key),
         }],
-        lock_time: 0,
-        payload: None,
-    };
+    );
     let mut block = Block {
         header: Header {
             version: 1,

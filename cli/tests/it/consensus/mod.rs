@@ -17,13 +17,10 @@ use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::secret_in;
 use i8o8i_node::launch::{LaunchOptions, ProducerOptions, RunningNode, launch};
 use i8o8i_primitives::address::{Address, Network};
-use i8o8i_primitives::{
-    Amount, Block, BlockHash, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut,
-};
+use i8o8i_primitives::{Amount, Block, BlockHash, Hash256, Header, Seal, TxOut};
 use i8o8i_rpc::client::{RpcClient, connect};
-use i8o8i_runtime::consensus::{HeaderError, ScheduledEngine, SlotEngine, coinbase_height_prefix};
+use i8o8i_runtime::consensus::{HeaderError, ScheduledEngine, SlotEngine, coinbase_transaction};
 use i8o8i_runtime::error::BlockError;
-use i8o8i_script_vm::Builder;
 use i8o8i_script_vm::templates::hash160;
 use i8o8i_wallet::{KdfParams, WalletStore};
 use jsonrpsee::rpc_params;
