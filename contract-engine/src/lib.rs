@@ -11,7 +11,7 @@
 //! `deploy: () -> ()` (the constructor), importing only the host API of module `env` (see
 //! [`host`]). A `Deploy` payload uploads code (stored once by its SHA-256, the code hash) and
 //! instantiates it at an address derived from the deployer's script, the code hash and a salt
-//! ([`contract_address`]); a `Call` payload runs `call` with an input and optional value. Each
+//! ([`contract_address`](i8o8i_primitives::contract::contract_address)); a `Call` payload runs `call` with an input and optional value. Each
 //! execution gets a fresh instance: nothing but storage survives a call.
 //!
 //! Accounts are output scripts. The caller is the script of the first coin the transaction

@@ -253,6 +253,8 @@ macro_rules! rpc_api {
     )*) => {
         $(
             #[doc = $summary]
+            // Summaries are plain text for the OpenRPC document (`<peer id>` is not HTML).
+            #[allow(rustdoc::invalid_html_tags)]
             #[derive(Debug, Clone, Copy)]
             pub struct $ty;
 

@@ -81,7 +81,7 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
     }
 
     /// Serves subscription `M`: `feed` gets `M`'s decoded parameters and returns the events to
-    /// follow, each mapped to `M`'s notifications (see [`Registry::register_subscription`]).
+    /// follow, each mapped to `M`'s notifications (slow subscribers are dropped with a close notification saying why).
     ///
     /// # Panics
     /// If `M` is not a subscription of this registry's table, or is registered twice.

@@ -2,7 +2,7 @@
 //! address, which the per-IP rate limit needs (jsonrpsee's built-in server does not expose
 //! it); in front of jsonrpsee sit, in order: the per-IP limit (429), bearer-token checking
 //! (401, also at the WebSocket handshake), CORS, and the plain-HTTP routes (`/metrics`,
-//! `/openrpc.json`, `/apidocs`, `/health`, the REST aliases). Inside jsonrpsee, [`CallGuard`]
+//! `/openrpc.json`, `/apidocs`, `/health`, the REST aliases). Inside jsonrpsee, `CallGuard`
 //! sees every call, including each element of a batch and each WebSocket message: it applies
 //! the per-connection call limit and the access level of the method, and records metrics.
 
@@ -394,7 +394,7 @@ where
     }
 }
 
-/// State of one connection's [`CallGuard`].
+/// State of one connection's `CallGuard`.
 #[derive(Clone)]
 struct CallGuardShared {
     metrics: Arc<RpcMetrics>,
