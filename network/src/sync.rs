@@ -321,7 +321,11 @@ impl Sync {
     pub fn imported(&mut self, valid: bool) {
         self.importing = self.importing.saturating_sub(1);
         if !valid {
-            self.reset();
+            // Requests still out stay counted: their peers are not asked twice at once.
+            self.headers_from = None;
+            self.queue.clear();
+            self.requested.clear();
+            self.arrived.clear();
         }
     }
 
@@ -339,7 +343,8 @@ impl Sync {
         }
     }
 
-    /// Forgets the round (blocks already with the importer stay counted).
+    /// Forgets the round, outstanding requests included (a stalled round's requests will not
+    /// be answered); blocks already with the importer stay counted.
     pub fn reset(&mut self) {
         self.headers_from = None;
         self.queue.clear();

@@ -427,3 +427,40 @@ fn a_stalled_round_is_detected_and_an_invalid_import_resets_it() {
     assert_eq!((sync.queued(), sync.importing()), (0, 0));
     assert!(sync.next_import(start).is_none());
 }
+
+#[test]
+fn an_invalid_import_keeps_outstanding_downloads_so_no_peer_is_asked_twice_at_once() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, 40, 1);
+    let (x, y) = (PeerId::random(), PeerId::random());
+    let peers = [(x, tip_of(&theirs)), (y, tip_of(&theirs))];
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &peers, now);
+    let a = sync.headers_from().expect("a header round");
+    let b = if a == x { y } else { x };
+    sync.on_headers(&chain, a, MAX_HEADERS, theirs.clone(), now);
+    // Both peers get a batch, a the first one; a answers, b's request is still out.
+    let ordered = [(a, tip_of(&theirs)), (b, tip_of(&theirs))];
+    let requests = sync.poll(&chain, &ordered, now);
+    assert_eq!(requests.len(), 2);
+    let asked_of_a = requests
+        .iter()
+        .find_map(|r| match r {
+            SyncAction::RequestBlocks { peer, hashes } if *peer == a => Some(hashes.clone()),
+            _ => None,
+        })
+        .expect("a batch for a");
+    let bodies: Vec<Block> = theirs
+        .iter()
+        .filter(|h| asked_of_a.contains(&h.hash()))
+        .map(block)
+        .collect();
+    sync.on_blocks(a, &asked_of_a, bodies, now);
+    assert!(sync.next_import(now).is_some());
+    sync.imported(false);
+    assert!(sync.is_downloading(&b));
+    assert!(!sync.is_downloading(&a));
+    assert_eq!(sync.queued(), 0);
+}
