@@ -78,20 +78,17 @@ impl ChainAccess for NodeChainAccess {
     fn import_block(&self, block: Block) -> BlockVerdict {
         let hash = block.header.hash();
         match self.0.submit_block_from(block, Origin::Peer) {
-            Ok(outcome) if outcome.invalid.iter().any(|(h, _)| *h == hash) => {
-                let reason = outcome
-                    .invalid
-                    .iter()
-                    .find(|(h, _)| *h == hash)
-                    .map(|(_, e)| e.to_string())
-                    .unwrap_or_default();
-                BlockVerdict::Invalid(reason)
+            Ok(outcome) => {
+                if let Some((_, error)) = outcome.invalid.iter().find(|(h, _)| *h == hash) {
+                    BlockVerdict::Invalid(error.to_string())
+                } else if outcome.already_known {
+                    BlockVerdict::AlreadyKnown
+                } else if outcome.connected.iter().any(|b| b.header.hash() == hash) {
+                    BlockVerdict::Connected
+                } else {
+                    BlockVerdict::Stored
+                }
             }
-            Ok(outcome) if outcome.already_known => BlockVerdict::AlreadyKnown,
-            Ok(outcome) if outcome.connected.iter().any(|b| b.header.hash() == hash) => {
-                BlockVerdict::Connected
-            }
-            Ok(_) => BlockVerdict::Stored,
             Err(e @ (ImportError::Invalid { .. } | ImportError::KnownInvalid(_))) => {
                 BlockVerdict::Invalid(e.to_string())
             }

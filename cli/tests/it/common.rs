@@ -131,3 +131,9 @@ pub(crate) fn build_block(
         transactions,
     }
 }
+
+/// The wall clock a default node reads.
+pub(crate) fn unix_now() -> u64 {
+    use i8o8i_chain::clock::Clock;
+    i8o8i_chain::clock::SystemClock::new().unix_now()
+}

@@ -2,6 +2,8 @@
 //! lowest-fee-rate eviction, expiry, and block templates that put parents before children.
 
 use i8o8i_chain::mempool::MempoolError;
+
+use crate::common::unix_now;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::{LaunchOptions, launch};
 use i8o8i_primitives::{Amount, OutPoint, Transaction};
@@ -231,10 +233,4 @@ async fn admission_rechecks_what_changed_while_scripts_ran() {
 
     drop(node);
     running.stop().await;
-}
-
-/// The wall clock a default node reads.
-fn unix_now() -> u64 {
-    use i8o8i_chain::clock::Clock;
-    i8o8i_chain::clock::SystemClock::new().unix_now()
 }

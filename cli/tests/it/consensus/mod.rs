@@ -27,7 +27,7 @@ use jsonrpsee::rpc_params;
 use secp256k1::SecretKey;
 use serde_json::Value;
 
-use crate::common::{call, call_err};
+use crate::common::{call, call_err, unix_now};
 use crate::network::{RawCommand, RawEvent, RawPeer};
 use i8o8i_network::topics::TopicKind;
 use parity_scale_codec::Encode;
@@ -300,10 +300,4 @@ mod schedule;
 /// The staking key of a `staking_getInfo` answer.
 fn id_key(info: &Value) -> Vec<u8> {
     hex::decode(info["stakingKey"].as_str().unwrap()).unwrap()
-}
-
-/// The wall clock a default node reads.
-fn unix_now() -> u64 {
-    use i8o8i_chain::clock::Clock;
-    i8o8i_chain::clock::SystemClock::new().unix_now()
 }
