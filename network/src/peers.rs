@@ -33,6 +33,8 @@ pub enum PeerAction {
     Malformed,
     /// Sent headers that do not connect or are not valid proof of work.
     InvalidHeaders,
+    /// Claimed more work than we have, then answered our headers request with nothing.
+    UndeliveredClaim,
     /// Did not answer a request in time.
     Timeout,
     /// Gave us a block we did not have that became part of our chain.
@@ -44,7 +46,7 @@ impl PeerAction {
     pub fn delta(self) -> i64 {
         match self {
             PeerAction::InvalidBlock => BAN_THRESHOLD * 2,
-            PeerAction::InvalidHeaders => -50,
+            PeerAction::InvalidHeaders | PeerAction::UndeliveredClaim => -50,
             PeerAction::Malformed => -20,
             PeerAction::InvalidTransaction => -10,
             PeerAction::Timeout => -5,

@@ -30,6 +30,10 @@ pub const DOWNLOAD_WINDOW: usize = 1_024;
 /// branch everybody abandoned), and while the queue is not empty no new header round starts.
 pub const SYNC_STALL: Duration = Duration::from_secs(20);
 
+/// How long a peer that did not deliver the chain it claimed (or did not answer a headers
+/// request) is left out of header rounds, so that another peer is asked.
+pub const CLAIM_COOLDOWN: Duration = Duration::from_secs(60);
+
 /// What a peer last told us of its best chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeerTip {
@@ -75,6 +79,11 @@ pub enum SyncAction {
 pub struct Sync {
     /// The peer we are fetching headers from, if a round is running.
     headers_from: Option<PeerId>,
+    /// What that peer claimed when the round started: its answers are checked against it.
+    claim: Option<PeerTip>,
+    /// Peers left out of header rounds until the instant given: they claimed a chain they did
+    /// not deliver, or did not answer.
+    resting: HashMap<PeerId, Instant>,
     /// Checked headers whose blocks are not yet imported, in chain order.
     queue: VecDeque<Header>,
     /// Bodies asked for, and from whom.
@@ -119,8 +128,50 @@ impl Sync {
         self.last_progress = Some(now);
     }
 
-    /// What to ask for now: a header round from the heaviest peer ahead of us (if none runs
-    /// and the queue is empty), and the next body batch for every idle peer that has it.
+    /// Whether `peer` is left out of header rounds at `now`.
+    pub fn is_resting(&self, peer: &PeerId, now: Instant) -> bool {
+        self.resting.get(peer).is_some_and(|until| *until > now)
+    }
+
+    fn rest(&mut self, peer: PeerId, now: Instant) {
+        self.resting.insert(peer, now + CLAIM_COOLDOWN);
+    }
+
+    /// Ends the header round with `peer`: if what it delivered does not include the tip it
+    /// claimed, it rests (another peer is asked next), and `empty` answers are penalised —
+    /// a peer claiming more work than us that has nothing to show for it is lying (an honest
+    /// peer whose tip we have learned meanwhile is not: its claim is then known).
+    fn end_round(
+        &mut self,
+        chain: &dyn ChainAccess,
+        peer: PeerId,
+        empty: bool,
+        now: Instant,
+    ) -> Vec<SyncAction> {
+        self.headers_from = None;
+        let Some(claim) = self.claim.take() else {
+            return Vec::new();
+        };
+        let delivered = chain.known_header(&claim.hash).is_some()
+            || self.queue.iter().any(|h| h.hash() == claim.hash);
+        if delivered {
+            return Vec::new();
+        }
+        self.rest(peer, now);
+        if empty {
+            tracing::info!(%peer, claimed_height = claim.height, "peer did not deliver the chain it claimed");
+            vec![SyncAction::Report {
+                peer,
+                action: PeerAction::UndeliveredClaim,
+            }]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// What to ask for now: a header round from the heaviest peer ahead of us that is not
+    /// resting (if none runs and the queue is empty), and the next body batch for every idle
+    /// peer that has it.
     pub fn poll(
         &mut self,
         chain: &dyn ChainAccess,
@@ -132,10 +183,15 @@ impl Sync {
             let tip = chain.tip();
             let best = peers
                 .iter()
-                .filter(|(_, p)| p.work > tip.work && chain.known_header(&p.hash).is_none())
+                .filter(|(id, p)| {
+                    p.work > tip.work
+                        && !self.is_resting(id, now)
+                        && chain.known_header(&p.hash).is_none()
+                })
                 .max_by(|a, b| a.1.work.cmp(&b.1.work).then(b.0.cmp(&a.0)));
-            if let Some((peer, _)) = best {
+            if let Some((peer, claim)) = best {
                 self.headers_from = Some(*peer);
+                self.claim = Some(*claim);
                 self.progressed(now);
                 actions.push(SyncAction::RequestHeaders {
                     peer: *peer,
@@ -214,8 +270,7 @@ impl Sync {
             .skip_while(|h| chain.known_header(&h.hash()).is_some())
             .collect();
         let Some(first) = fresh.first() else {
-            self.headers_from = None;
-            return Vec::new();
+            return self.end_round(chain, peer, true, now);
         };
         let parent = match self.queue.back() {
             Some(back) if back.hash() == first.parent => Some(back.clone()),
@@ -243,8 +298,7 @@ impl Sync {
         self.queue.extend(fresh);
         self.progressed(now);
         if !full {
-            self.headers_from = None;
-            return Vec::new();
+            return self.end_round(chain, peer, false, now);
         }
         let mut locator: Vec<BlockHash> = self.queue.back().map(Header::hash).into_iter().collect();
         locator.extend(chain.locator(MAX_LOCATOR - 1).unwrap_or_default());
@@ -291,10 +345,12 @@ impl Sync {
         actions
     }
 
-    /// A headers request to `peer` failed or was refused: the round ends.
-    pub fn headers_failed(&mut self, peer: PeerId) {
+    /// A headers request to `peer` failed or was refused: the round ends and the peer rests.
+    pub fn headers_failed(&mut self, peer: PeerId, now: Instant) {
         if self.headers_from == Some(peer) {
             self.headers_from = None;
+            self.claim = None;
+            self.rest(peer, now);
         }
     }
 
@@ -313,7 +369,11 @@ impl Sync {
     pub fn peer_gone(&mut self, peer: PeerId) {
         self.requested.retain(|_, p| *p != peer);
         self.downloading.remove(&peer);
-        self.headers_failed(peer);
+        self.resting.remove(&peer);
+        if self.headers_from == Some(peer) {
+            self.headers_from = None;
+            self.claim = None;
+        }
     }
 
     /// The importer reported a block sync handed it; an invalid one ends the round (the rest
@@ -323,6 +383,7 @@ impl Sync {
         if !valid {
             // Requests still out stay counted: their peers are not asked twice at once.
             self.headers_from = None;
+            self.claim = None;
             self.queue.clear();
             self.requested.clear();
             self.arrived.clear();
@@ -347,6 +408,7 @@ impl Sync {
     /// be answered); blocks already with the importer stay counted.
     pub fn reset(&mut self) {
         self.headers_from = None;
+        self.claim = None;
         self.queue.clear();
         self.requested.clear();
         self.downloading.clear();

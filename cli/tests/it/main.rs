@@ -1,6 +1,7 @@
 //! Integration tests of the node: real RocksDB in a temporary directory, the RPC server on an
 //! ephemeral port, and a real jsonrpsee HTTP client. One binary to save link time.
 
+mod adversary;
 mod bad_config;
 mod bad_input;
 mod common;

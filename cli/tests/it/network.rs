@@ -27,16 +27,16 @@ use crate::common::{build_block, call, call_err, start_with};
 const COIN: u64 = 100_000_000;
 const PASSWORD: &str = "correct horse battery staple";
 /// Generous: two cores run every test of this binary at once.
-const WAIT: Duration = Duration::from_secs(120);
+pub(crate) const WAIT: Duration = Duration::from_secs(120);
 
-struct Net {
-    node: RunningNode,
-    c: RpcClient,
+pub(crate) struct Net {
+    pub(crate) node: RunningNode,
+    pub(crate) c: RpcClient,
     _dir: tempfile::TempDir,
 }
 
 /// A networked dev node listening on `listen`, dialling `bootnodes`.
-async fn spawn(listen: &str, bootnodes: Vec<String>) -> Net {
+pub(crate) async fn spawn(listen: &str, bootnodes: Vec<String>) -> Net {
     let dir = tempfile::tempdir().unwrap();
     let listen = listen.to_owned();
     let (node, c) = start_with(dir.path(), move |cfg| {
@@ -47,14 +47,14 @@ async fn spawn(listen: &str, bootnodes: Vec<String>) -> Net {
     Net { node, c, _dir: dir }
 }
 
-async fn stop(nodes: Vec<Net>) {
+pub(crate) async fn stop(nodes: Vec<Net>) {
     for n in nodes {
         n.node.stop().await;
     }
 }
 
 /// Polls `check` every 100 ms until it holds, panicking with `what` after [`WAIT`].
-async fn wait_for<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn wait_for<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -69,17 +69,17 @@ where
     }
 }
 
-async fn listen_addr(c: &RpcClient) -> String {
+pub(crate) async fn listen_addr(c: &RpcClient) -> String {
     let info: Value = call(c, "net_getInfo", rpc_params![]).await;
     info["listenAddresses"][0].as_str().unwrap().to_owned()
 }
 
-async fn peer_id(c: &RpcClient) -> String {
+pub(crate) async fn peer_id(c: &RpcClient) -> String {
     let info: Value = call(c, "net_getInfo", rpc_params![]).await;
     info["peerId"].as_str().unwrap().to_owned()
 }
 
-async fn peer_ids(c: &RpcClient) -> Vec<String> {
+pub(crate) async fn peer_ids(c: &RpcClient) -> Vec<String> {
     let peers: Vec<Value> = call(c, "net_peers", rpc_params![]).await;
     peers
         .iter()
@@ -87,7 +87,7 @@ async fn peer_ids(c: &RpcClient) -> Vec<String> {
         .collect()
 }
 
-async fn tip(c: &RpcClient) -> (u64, String) {
+pub(crate) async fn tip(c: &RpcClient) -> (u64, String) {
     let info: Value = call(c, "chain_getInfo", rpc_params![]).await;
     (
         info["height"].as_u64().unwrap(),
@@ -95,13 +95,13 @@ async fn tip(c: &RpcClient) -> (u64, String) {
     )
 }
 
-async fn utxo_hash(c: &RpcClient) -> String {
+pub(crate) async fn utxo_hash(c: &RpcClient) -> String {
     let info: Value = call(c, "chain_getUtxoSetInfo", rpc_params![]).await;
     info["hash"].as_str().unwrap().to_owned()
 }
 
 /// Waits until every node reports `expected` as its tip.
-async fn wait_tip(nodes: &[&Net], expected: &(u64, String)) {
+pub(crate) async fn wait_tip(nodes: &[&Net], expected: &(u64, String)) {
     for (i, n) in nodes.iter().enumerate() {
         wait_for(&format!("node {i} at height {}", expected.0), || async {
             tip(&n.c).await == *expected
@@ -110,11 +110,11 @@ async fn wait_tip(nodes: &[&Net], expected: &(u64, String)) {
     }
 }
 
-async fn mine(n: &Net, count: u32, address: &str) -> Vec<BlockHash> {
+pub(crate) async fn mine(n: &Net, count: u32, address: &str) -> Vec<BlockHash> {
     call(&n.c, "mining_generate", rpc_params![count, address]).await
 }
 
-async fn new_address(n: &Net, wallet: &str) -> String {
+pub(crate) async fn new_address(n: &Net, wallet: &str) -> String {
     let w: Value = call(&n.c, "wallet_create", rpc_params![wallet, PASSWORD]).await;
     w["address"].as_str().unwrap().to_owned()
 }
@@ -483,7 +483,7 @@ impl RawPeer {
     }
 }
 
-async fn genesis_and_id(n: &Net) -> (BlockHash, PeerId) {
+pub(crate) async fn genesis_and_id(n: &Net) -> (BlockHash, PeerId) {
     let info: Value = call(&n.c, "chain_getInfo", rpc_params![]).await;
     let genesis: BlockHash = info["genesis"].as_str().unwrap().parse().unwrap();
     (genesis, peer_id(&n.c).await.parse().unwrap())

@@ -64,7 +64,7 @@ impl Service {
     pub(super) fn undo_pending(&mut self, peer: PeerId, pending: Pending) {
         match pending {
             Pending::Status | Pending::Mempool => {}
-            Pending::Headers { .. } => self.sync.headers_failed(peer),
+            Pending::Headers { .. } => self.sync.headers_failed(peer, Instant::now()),
             Pending::Blocks(hashes) => self.sync.blocks_failed(peer, &hashes),
         }
     }

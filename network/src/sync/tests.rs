@@ -289,7 +289,59 @@ fn a_full_headers_answer_continues_from_the_queue_back() {
 }
 
 #[test]
-fn an_empty_answer_ends_the_round_without_penalty_and_the_next_poll_asks_again() {
+fn a_peer_that_answers_its_claim_with_nothing_is_penalised_and_another_is_asked() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let (liar, honest) = (PeerId::random(), PeerId::random());
+    let mut claim = tip_of(&branch(&g, 4, 1));
+    claim.work = U256::MAX;
+    let peers = [(liar, claim), (honest, tip_of(&branch(&g, 3, 2)))];
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    assert!(matches!(
+        sync.poll(&chain, &peers, now).as_slice(),
+        [SyncAction::RequestHeaders { peer, .. }] if *peer == liar
+    ));
+    assert_eq!(
+        sync.on_headers(&chain, liar, MAX_HEADERS, Vec::new(), now),
+        vec![SyncAction::Report {
+            peer: liar,
+            action: PeerAction::UndeliveredClaim
+        }]
+    );
+    assert_eq!(sync.headers_from(), None);
+    assert!(sync.is_resting(&liar, now));
+    assert!(matches!(
+        sync.poll(&chain, &peers, now).as_slice(),
+        [SyncAction::RequestHeaders { peer, .. }] if *peer == honest
+    ));
+    // The rest ends: the liar may be asked again (and pays again).
+    assert!(!sync.is_resting(&liar, now + CLAIM_COOLDOWN));
+}
+
+#[test]
+fn an_empty_answer_to_a_claim_we_have_meanwhile_costs_nothing() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, 2, 1);
+    let peer = PeerId::random();
+    let peers = [(peer, tip_of(&theirs))];
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &peers, now);
+    // Their blocks reached us by gossip before the answer.
+    for h in &theirs {
+        chain.headers.lock().unwrap().insert(h.hash(), h.clone());
+    }
+    assert_eq!(
+        sync.on_headers(&chain, peer, MAX_HEADERS, Vec::new(), now),
+        vec![]
+    );
+    assert!(!sync.is_resting(&peer, now));
+}
+
+#[test]
+fn a_peer_that_does_not_answer_headers_rests() {
     let chain = TestChain::new();
     let g = chain.tip_header();
     let peer = PeerId::random();
@@ -297,13 +349,10 @@ fn an_empty_answer_ends_the_round_without_penalty_and_the_next_poll_asks_again()
     let mut sync = Sync::new();
     let now = Instant::now();
     sync.poll(&chain, &peers, now);
-    assert_eq!(
-        sync.on_headers(&chain, peer, MAX_HEADERS, Vec::new(), now),
-        vec![]
-    );
-    assert_eq!(sync.headers_from(), None);
+    sync.headers_failed(peer, now);
+    assert_eq!(sync.poll(&chain, &peers, now), vec![]);
     assert!(matches!(
-        sync.poll(&chain, &peers, now).as_slice(),
+        sync.poll(&chain, &peers, now + CLAIM_COOLDOWN).as_slice(),
         [SyncAction::RequestHeaders { .. }]
     ));
 }

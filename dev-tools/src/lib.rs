@@ -1,0 +1,19 @@
+//! `i8o8i-adversary`: a peer that misbehaves on command, for the consensus-safety tests and for
+//! anyone checking a running network, in the spirit of Bitcoin Core's functional-test P2P node.
+//!
+//! It speaks the node's own protocols (it builds the network crate's libp2p behaviour) but
+//! answers and publishes what it is told to: a status claiming work it does not have, empty
+//! header answers, a branch of cheap proof-of-work headers, two blocks for one slot, a branch
+//! of slot blocks signed by a key that owns no slot, undecodable bytes. `README.md` says what
+//! each attack is and what the network must do about it.
+//!
+//! - [`peer`]: the libp2p peer, driven through commands and reporting events.
+//! - [`forge`]: building the blocks the attacks send.
+//!
+//! The node binary never links this crate; the end-to-end tests and the `i8o8i-adversary`
+//! binary do.
+
+pub mod forge;
+pub mod peer;
+
+pub use peer::{AdversaryError, Event, HeadersAnswer, Peer, Served};
