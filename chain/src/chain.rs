@@ -2,7 +2,7 @@
 //! valid chain and moves the store's tip along it, disconnecting and connecting blocks as
 //! needed (a reorganisation of any depth the store holds).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use i8o8i_contract_engine::ContractEngine;
@@ -13,13 +13,14 @@ use i8o8i_runtime::consensus::{
     HeaderError, HeaderReader, PowEngine, Schedule, ScheduledEngine, median_time_past,
 };
 use i8o8i_runtime::error::BlockError;
-use i8o8i_runtime::producers::ProducerState;
-use i8o8i_runtime::slots::last_irreversible;
+use i8o8i_runtime::producers::{Era, ProducerState};
+use i8o8i_runtime::slots::{last_final, last_irreversible};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::spec::EngineParams;
 use i8o8i_runtime::staking::Ledger;
 use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, ContractEnv, connect_block};
 use i8o8i_runtime::validation::check_block;
+use parity_scale_codec::{Decode, Encode};
 use tokio::sync::watch;
 
 mod reorg;
@@ -41,6 +42,27 @@ pub enum ImportError {
     /// The block, or an ancestor, was found invalid before.
     #[error("block {0} is known to be invalid")]
     KnownInvalid(BlockHash),
+    /// The block is from the future on this node's clock: its slot has not begun or its time
+    /// is beyond the allowed drift. Not stored and not invalid — no fault of the sender if
+    /// this clock is behind; it may be imported from `ready_at` (Unix seconds, this clock).
+    #[error("block {hash} is early: {error}")]
+    Early {
+        /// The block.
+        hash: BlockHash,
+        /// [`HeaderError::FutureSlot`] or [`HeaderError::TimeTooNew`].
+        error: HeaderError,
+        /// When it becomes importable.
+        ready_at: u64,
+    },
+    /// A third block sealed by one key for one slot: the first two are already stored (and
+    /// are the evidence); more would only fill the store. Not stored, no fault of the relayer.
+    #[error("block {hash} not stored: {error}")]
+    Redundant {
+        /// The block.
+        hash: BlockHash,
+        /// [`HeaderError::Equivocation`].
+        error: HeaderError,
+    },
     /// The parent is not known (the network layer fetches it and retries).
     #[error("block {hash} has unknown parent {parent}")]
     UnknownParent {
@@ -113,12 +135,16 @@ pub struct Chain {
     spec: ChainSpec,
     schedule: Schedule,
     genesis: BlockHash,
-    /// DPoS's last irreversible block `(height, hash)`: no reorganisation goes below it.
+    /// The last irreversible (final) block `(height, hash)` of PoS / DPoS: no reorganisation
+    /// goes below it.
     irreversible: RwLock<Option<(u64, BlockHash)>>,
-    /// Every stored slot-engine block by (schedule entry, slot, producer): a producer may seal
-    /// one block per slot, so signing a second one (free under stake, unlike work) is refused
-    /// instead of filling the store.
-    sealed: Mutex<HashMap<SealKey, BlockHash>>,
+    /// Every stored slot-engine block by (schedule entry, slot, producer). A producer may seal
+    /// one block per slot; a second one is stored too (both are valid candidates and fork
+    /// choice decides) and the pair is evidence; a third is not stored (signing is free under
+    /// stake, unlike work, and would otherwise fill the store).
+    sealed: Mutex<HashMap<SealKey, Vec<BlockHash>>>,
+    /// Double signing seen here, by slot: the two headers, for a block of ours to include.
+    evidence: Mutex<BTreeMap<SealKey, (Header, Header)>>,
     index: RwLock<HashMap<BlockHash, IndexEntry>>,
     tip: watch::Sender<Tip>,
     /// Serialises imports: one tip movement at a time.
@@ -197,10 +223,12 @@ impl Chain {
             Some(_) => {}
         }
         let index: HashMap<_, _> = store.index_entries()?.into_iter().collect();
-        let sealed = index
-            .iter()
-            .filter_map(|(hash, e)| Some((seal_key(&spec, &e.header)?, *hash)))
-            .collect();
+        let mut sealed: HashMap<SealKey, Vec<BlockHash>> = HashMap::new();
+        for (hash, e) in &index {
+            if let Some(key) = seal_key(&spec, &e.header) {
+                sealed.entry(key).or_default().push(*hash);
+            }
+        }
         let tip_hash = store
             .tip()?
             .ok_or_else(|| StoreError::Inconsistent("the store has a genesis but no tip".into()))?;
@@ -241,6 +269,7 @@ impl Chain {
             genesis,
             irreversible: RwLock::new(irreversible),
             sealed: Mutex::new(sealed),
+            evidence: Mutex::new(BTreeMap::new()),
             index: RwLock::new(index),
             tip: watch::channel(tip).0,
             import_lock: Mutex::new(()),
@@ -281,8 +310,8 @@ impl Chain {
         }
     }
 
-    /// The last irreversible block `(height, hash)` under DPoS (`None` before DPoS has made
-    /// one).
+    /// The last irreversible (final) block `(height, hash)` under PoS / DPoS (`None` before
+    /// one has become final).
     pub fn last_irreversible(&self) -> Option<(u64, BlockHash)> {
         *self.irreversible.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -317,6 +346,21 @@ impl Chain {
         }
     }
 
+    /// Evidence of double signing seen by this node whose producer the tip's ledger has not
+    /// jailed yet, oldest slot first: what a block produced here includes.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn pending_evidence(&self) -> Result<Vec<(Header, Header)>, StoreError> {
+        let ledger = self.staking_ledger()?;
+        let evidence = self.evidence.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(evidence
+            .iter()
+            .filter(|((_, _, key), _)| !ledger.jailed.contains(key))
+            .map(|(_, pair)| pair.clone())
+            .collect())
+    }
+
     /// The staking ledger as of the tip.
     ///
     /// # Errors
@@ -330,21 +374,36 @@ impl Chain {
         StateOverlay::new(self.contracts.state.clone())
     }
 
-    /// Recomputes the last irreversible block after the tip moved: under DPoS, the newest
-    /// block that blocks of more than 2/3 of the round's delegates build on. It only moves
-    /// forward.
+    /// Recomputes the last irreversible (final) block after the tip moved: under DPoS the
+    /// newest block that blocks of more than 2/3 of the round's delegates build on, under PoS
+    /// the newest one that blocks sealed by more than 2/3 of the epoch snapshot's stake build
+    /// on ([`last_final`]). It only moves forward.
     fn update_irreversible(&self) -> Result<(), StoreError> {
         let tip = self.tip();
         let entry = self.spec.engine_at(tip.header.height);
-        let EngineParams::Dpos(params) = &entry.engine else {
+        // A few rounds / epochs back at most: further, nothing became final anyway.
+        let window = match &entry.engine {
+            EngineParams::Dpos(params) => u64::from(params.delegates).saturating_mul(10),
+            EngineParams::Pos(params) => params.epoch_slots.saturating_mul(4),
+            EngineParams::Pow(_) => return Ok(()),
+        }
+        .max(10);
+        let state = ProducerState::load(&self.tip_state())?;
+        let Some(era) = state.era.filter(|e| e.from_height == entry.from_height) else {
             return Ok(());
         };
-        let active = ProducerState::load(&self.tip_state())?.active_len();
-        if active == 0 {
+        let weights: BTreeMap<[u8; 33], u128> = era
+            .producers
+            .iter()
+            .map(|(key, stake)| match &entry.engine {
+                EngineParams::Pos(_) => (*key, u128::from(*stake)),
+                _ => (*key, 1),
+            })
+            .collect();
+        let total: u128 = weights.values().sum();
+        if total == 0 {
             return Ok(());
         }
-        // Ten rounds back at most: further, nothing became irreversible anyway.
-        let window = u64::from(params.delegates).saturating_mul(10).max(10);
         let index = self.index.read().unwrap_or_else(|p| p.into_inner());
         let mut producers = Vec::new();
         let mut cursor = tip.hash;
@@ -359,8 +418,13 @@ impl Chain {
             cursor = h.parent;
         }
         drop(index);
-        let Some(height) = last_irreversible(producers.iter().map(|(h, k, _)| (*h, k)), active)
-        else {
+        let tip_first = producers.iter().map(|(h, k, _)| (*h, k));
+        let last = match &entry.engine {
+            // Every delegate of the window counts, as before the PoS rule existed.
+            EngineParams::Dpos(_) => last_irreversible(tip_first, weights.len()),
+            _ => last_final(tip_first, |k| weights.get(k).copied().unwrap_or(0), total),
+        };
+        let Some(height) = last else {
             return Ok(());
         };
         let hash = producers
@@ -556,7 +620,7 @@ impl Chain {
 
     /// Checks headers from a peer before their bodies are fetched: consecutive heights, each
     /// linked to the one before, the first to `parent` (a known block's header), and each sealed
-    /// with valid proof of work. Timestamps against median-time-past are checked on import,
+    /// with valid proof of work or a valid producer signature in its slot window. Timestamps against median-time-past are checked on import,
     /// where the ancestors are at hand.
     ///
     /// # Errors
@@ -581,9 +645,10 @@ impl Chain {
                     },
                 ));
             }
+            // Early headers are not checked against the clock here: their blocks are held on
+            // import until this clock gets there, and a peer ahead of us is not at fault.
             self.schedule
                 .check_seal(header, &prev)
-                .and_then(|()| self.check_not_future(header))
                 .map_err(|e| (i, e))?;
             prev = header.clone();
         }
@@ -627,6 +692,84 @@ impl Chain {
         self.check_irreversible(header.height, header.parent, index)
     }
 
+    /// Whether the key sealing `header` owns its slot, checked against the parent's producer
+    /// schedule before the block is stored: the tip's (exact, its stake ledger at hand) or the
+    /// one recorded for the parent. Returns the schedule as of `header`, to record, or `None`
+    /// when it cannot be known before the block connects: the parent's schedule was never
+    /// recorded, or a new period begins on a side branch whose stake ledger is not at hand
+    /// (the connect check then decides, as it always does).
+    ///
+    /// # Errors
+    /// [`HeaderError::NotLeader`], [`HeaderError::NotActiveProducer`],
+    /// [`HeaderError::Storage`].
+    fn check_slot_owner(&self, header: &Header) -> Result<Option<Vec<u8>>, HeaderError> {
+        let Seal::Producer { slot, pubkey, .. } = &header.seal else {
+            return Ok(None);
+        };
+        let entry = self.spec.engine_at(header.height);
+        let on_tip = header.parent == self.tip().hash;
+        let mut producers = if on_tip {
+            ProducerState::load(&self.tip_state())?
+        } else {
+            match self.store.producer_era(&header.parent)? {
+                Some(bytes) => ProducerState {
+                    era: Some(
+                        Era::decode(&mut &bytes[..])
+                            .map_err(|e| StoreError::corrupt("producer era", e))?,
+                    ),
+                    ..ProducerState::default()
+                },
+                None => return Ok(None),
+            }
+        };
+        let mut ledger_needed = false;
+        let state = self.tip_state();
+        let result =
+            producers.check_sealer(entry, *slot, header.parent.as_bytes(), pubkey, &mut || {
+                if on_tip {
+                    Ledger::load(&state)
+                } else {
+                    ledger_needed = true;
+                    Err(StoreError::Inconsistent(
+                        "no stake ledger for a side branch".into(),
+                    ))
+                }
+            });
+        match result {
+            Err(HeaderError::Storage(_)) if ledger_needed => Ok(None),
+            Err(e) => Err(e),
+            Ok(()) => Ok(producers.era.map(|e| e.encode())),
+        }
+    }
+
+    /// Whether `header` is early on this node's clock — its time beyond the allowed drift
+    /// ([`HeaderError::TimeTooNew`]) or its slot not yet begun ([`HeaderError::FutureSlot`]) —
+    /// and from when it may be imported (Unix seconds on this clock); `None` if it is not.
+    pub fn early(&self, header: &Header) -> Option<(HeaderError, u64)> {
+        let now = self.clock.unix_now();
+        let max = now.saturating_add(self.spec.max_future_block_time);
+        let mut early = (header.time > max).then(|| {
+            let ready = header.time - self.spec.max_future_block_time;
+            (
+                HeaderError::TimeTooNew {
+                    time: header.time,
+                    max,
+                },
+                ready,
+            )
+        });
+        if let Err(e) = self.check_not_future(header)
+            && let (ScheduledEngine::Slot(engine), Seal::Producer { slot, .. }) =
+                (self.schedule.at(header.height), &header.seal)
+        {
+            let ready = engine.ready_at(*slot);
+            if early.as_ref().is_none_or(|(_, r)| ready > *r) {
+                early = Some((e, ready));
+            }
+        }
+        early
+    }
+
     /// Slot engines refuse blocks of slots that have not begun on this node's clock.
     fn check_not_future(&self, header: &Header) -> Result<(), HeaderError> {
         match self.schedule.at(header.height) {
@@ -665,30 +808,51 @@ impl Chain {
             if parent.status == BlockStatus::Invalid {
                 return Err(ImportError::KnownInvalid(block.header.parent));
             }
-            let invalid = |e: HeaderError| ImportError::Invalid {
-                hash,
-                error: Box::new(BlockError::Header(e)),
+            // A storage fault while checking is this node's failure, never the block's; a
+            // block from the future may be valid once this clock gets there.
+            let invalid = |e: HeaderError| match e {
+                HeaderError::Storage(e) => ImportError::Storage(e),
+                e @ (HeaderError::TimeTooNew { .. } | HeaderError::FutureSlot { .. }) => {
+                    ImportError::Early {
+                        hash,
+                        ready_at: self.early(&block.header).map_or(0, |(_, r)| r),
+                        error: e,
+                    }
+                }
+                e => ImportError::Invalid {
+                    hash,
+                    error: Box::new(BlockError::Header(e)),
+                },
             };
             self.check_header(&block.header, parent, &index)
                 .map_err(invalid)?;
             let seal = seal_key(&self.spec, &block.header);
+            let mut double_signed = None;
             if let Some(key @ (_, slot, pubkey)) = &seal
-                && let Some(first) = self
+                && let Some(earlier) = self
                     .sealed
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .get(key)
+                && let Some(first) = earlier.first()
             {
-                return Err(invalid(HeaderError::Equivocation {
-                    slot: *slot,
-                    key: hex::encode(pubkey),
-                    first: *first,
-                }));
+                if earlier.len() >= 2 {
+                    return Err(ImportError::Redundant {
+                        hash,
+                        error: HeaderError::Equivocation {
+                            slot: *slot,
+                            key: hex::encode(pubkey),
+                            first: *first,
+                        },
+                    });
+                }
+                double_signed = index.get(first).map(|e| e.header.clone());
             }
             check_block(&block, &self.spec).map_err(|error| ImportError::Invalid {
                 hash,
                 error: Box::new(error),
             })?;
+            let era = self.check_slot_owner(&block.header).map_err(invalid)?;
             let work = parent
                 .work()
                 .saturating_add(self.schedule.weight(&block.header));
@@ -699,6 +863,9 @@ impl Chain {
             };
             drop(index);
             self.store.put_block(&block, &entry)?;
+            if let Some(era) = era {
+                self.store.put_producer_era(&hash, &era)?;
+            }
             self.index
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
@@ -707,7 +874,16 @@ impl Chain {
                 self.sealed
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, hash);
+                    .entry(key)
+                    .or_default()
+                    .push(hash);
+                if let Some(first) = double_signed {
+                    tracing::warn!(slot = key.1, key = %hex::encode(key.2), first = %first.hash(), second = %hash, "double signing: both blocks kept, evidence recorded");
+                    self.evidence
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(key, (first, block.header.clone()));
+                }
             }
         }
         Ok(self.activate_best_chain()?)

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use i8o8i_primitives::{Amount, Block, Hash256, Header, Seal, TxOut, merkle_root};
+use i8o8i_primitives::{Amount, Block, Hash256, Header, Payload, Seal, TxOut, merkle_root};
 use i8o8i_runtime::consensus::coinbase_transaction;
 use i8o8i_runtime::error::BlockError;
 use i8o8i_script_vm::Script;
@@ -46,7 +46,7 @@ pub fn build_template(
             .checked_add(fees)
             .unwrap_or(chain.spec().subsidy(height))
     };
-    let coinbase = coinbase_transaction(
+    let mut coinbase = coinbase_transaction(
         height,
         &extra.to_le_bytes(),
         vec![TxOut {
@@ -54,6 +54,19 @@ pub fn build_template(
             script_pubkey: payout.to_script_buf(),
         }],
     );
+    // A producer's block carries one piece of the double-signing evidence this node has seen
+    // (the oldest), which slashes the offender when the block connects.
+    if matches!(seal, Seal::Producer { .. })
+        && let Some((first, second)) = chain
+            .pending_evidence()
+            .ok()
+            .and_then(|e| e.into_iter().next())
+    {
+        coinbase.payload = Some(Payload::Evidence {
+            first: Box::new(first),
+            second: Box::new(second),
+        });
+    }
     let mut block = Block {
         header: Header {
             version: 1,
@@ -88,6 +101,12 @@ pub fn build_template(
                 Err(BlockError::Tx { index, error, .. }) if index > 0 => {
                     tracing::debug!(%error, "pooled transaction does not connect; left out");
                     block.transactions.remove(index);
+                }
+                Err(BlockError::Tx {
+                    index: 0, error, ..
+                }) if block.transactions[0].payload.is_some() => {
+                    tracing::warn!(%error, "evidence does not connect; left out");
+                    block.transactions[0].payload = None;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "template does not connect; producing without transactions");

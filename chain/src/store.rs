@@ -90,6 +90,12 @@ fn event_key(contract: &ContractAddress, height: u64, position: u32, index: u16)
 const KEY_TIP: &[u8] = b"tip";
 const KEY_GENESIS: &[u8] = b"genesis";
 const KEY_IRREVERSIBLE: &[u8] = b"irreversible";
+/// Prefix of the per-block producer schedule records in the meta family.
+const ERA_PREFIX: &[u8] = b"era/";
+
+fn era_key(hash: &BlockHash) -> Vec<u8> {
+    [ERA_PREFIX, hash.as_bytes()].concat()
+}
 
 /// Validation status of a stored block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
@@ -216,7 +222,7 @@ impl Store {
         self.get_hash(CF_META, KEY_TIP)
     }
 
-    /// DPoS's last irreversible block `(height, hash)` as last recorded.
+    /// The last irreversible (final) block `(height, hash)` of PoS / DPoS as last recorded.
     ///
     /// # Errors
     /// Storage failures or a corrupt record.
@@ -229,7 +235,7 @@ impl Store {
         Ok(Some((height, BlockHash::from_byte_array(hash))))
     }
 
-    /// Records DPoS's last irreversible block, so a restart keeps refusing reorganisations
+    /// Records the last irreversible (final) block, so a restart keeps refusing reorganisations
     /// below it. Written on its own after the tip moved: a crash in between leaves an older
     /// (still irreversible) record.
     ///
@@ -242,6 +248,26 @@ impl Store {
                 KEY_IRREVERSIBLE,
                 (height, hash.to_byte_array()).encode(),
             )
+            .map_err(StoreError::backend)
+    }
+
+    /// The producer schedule (an encoded `Era`) as of the slot-engine block `hash`, if
+    /// recorded: what checking a child's producer at import needs when the child does not
+    /// build on the tip.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn producer_era(&self, hash: &BlockHash) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(CF_META, &era_key(hash))
+    }
+
+    /// Records the producer schedule as of the slot-engine block `hash`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn put_producer_era(&self, hash: &BlockHash, era: &[u8]) -> Result<(), StoreError> {
+        self.db
+            .put_cf(self.cf(CF_META), era_key(hash), era)
             .map_err(StoreError::backend)
     }
 

@@ -15,7 +15,7 @@ use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
 use crate::state::{StateKey, StateOverlay};
 use crate::{ALLOWED_FEATURES, gas};
 use i8o8i_primitives::contract::{Event, ExecStatus};
-use i8o8i_primitives::{ContractAddress, Hash256};
+use i8o8i_primitives::{ContractAddress, Hash256, StoreError};
 
 /// Compiled modules kept; the least recently compiled is dropped beyond this.
 const CACHE_MODULES: usize = 256;
@@ -82,6 +82,10 @@ pub struct ExecResult {
     pub transfers: Vec<(Vec<u8>, u64)>,
     /// Balance after the call (successful executions).
     pub balance: u64,
+    /// This node's storage failed under the call. Not an outcome of the contract — `status`
+    /// means nothing then — so the caller must abort what it was doing (connecting a block,
+    /// admitting a transaction) instead of recording a receipt.
+    pub storage_fault: Option<StoreError>,
 }
 
 /// An execution: the overlay handed back with the result.
@@ -225,8 +229,14 @@ impl ContractEngine {
                     events: Vec::new(),
                     transfers: Vec::new(),
                     balance: 0,
+                    storage_fault: None,
                 },
             )
+        };
+        let faulted = |overlay, error: StoreError| {
+            let (overlay, mut result) = fail(overlay, ExecStatus::Trapped(error.to_string()), 0);
+            result.storage_fault = Some(error);
+            (overlay, result)
         };
         let fixed = req.gas_precharged.saturating_add(gas::INSTANTIATE);
         if fixed > req.gas_limit {
@@ -244,10 +254,10 @@ impl ContractEngine {
             None => {
                 let code = match &req.code {
                     Some(code) => Ok(code.to_vec()),
-                    None => overlay
-                        .get(&StateKey::code(&req.code_hash))
-                        .map_err(|e| e.to_string())
-                        .and_then(|c| c.ok_or_else(|| format!("code {} missing", req.code_hash))),
+                    None => match overlay.get(&StateKey::code(&req.code_hash)) {
+                        Err(e) => return faulted(overlay, e),
+                        Ok(code) => code.ok_or_else(|| format!("code {} missing", req.code_hash)),
+                    },
                 };
                 code.and_then(|c| self.prepare(&req.code_hash, &c))
             }
@@ -304,6 +314,11 @@ impl ContractEngine {
         let left = store.get_fuel().unwrap_or(0).min(budget);
         let used = req.gas_limit - left;
         let mut state = store.into_data();
+        if let Err(e) = &outcome
+            && let Some(HostError::Storage(error)) = e.downcast_ref::<HostError>()
+        {
+            return faulted(state.overlay, error.clone());
+        }
         let status = match outcome {
             Ok(()) => ExecStatus::Success,
             Err(e) => classify(&e),
@@ -320,6 +335,7 @@ impl ContractEngine {
                         events: state.events,
                         transfers: state.transfers,
                         balance: state.balance,
+                        storage_fault: None,
                     },
                 )
             }
@@ -342,6 +358,7 @@ fn classify(e: &wasmtime::Error) -> ExecStatus {
             HostError::OutOfGas => ExecStatus::OutOfGas,
             HostError::Revert(r) => ExecStatus::Reverted(r.clone()),
             HostError::Fault(m) => ExecStatus::Trapped(m.clone()),
+            HostError::Storage(e) => ExecStatus::Trapped(e.to_string()),
         };
     }
     if let Some(trap) = e.downcast_ref::<Trap>() {

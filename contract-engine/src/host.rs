@@ -95,6 +95,10 @@ pub enum HostError {
     /// A bad pointer or length, or a cap exceeded: the contract's fault.
     #[error("{0}")]
     Fault(String),
+    /// This node's storage failed: nobody's fault on chain, so the execution is abandoned
+    /// (see `ExecResult::storage_fault`), never turned into a receipt.
+    #[error("storage failure: {0}")]
+    Storage(i8o8i_primitives::StoreError),
 }
 
 /// What one execution sees and collects; owned by its `Store`.
@@ -172,7 +176,7 @@ fn storage_get(state: &HostState, key: &[u8]) -> HostResult<Option<Vec<u8>>> {
     state
         .overlay
         .get(&full)
-        .map_err(|e| wasmtime::Error::msg(format!("storage failure: {e}")))
+        .map_err(|e| wasmtime::Error::new(HostError::Storage(e)))
 }
 
 fn per_byte(rate: u64, bytes: usize) -> u64 {

@@ -583,3 +583,51 @@ fn example_gas_is_recorded_and_must_not_change() {
     let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
     assert_eq!(got, expected, "gas table changed: a consensus change");
 }
+
+/// A base state whose every read fails, as a disk that stopped answering would.
+struct BrokenDisk;
+
+impl crate::state::ContractStateReader for BrokenDisk {
+    fn get(&self, _: &[u8]) -> Result<Option<Vec<u8>>, i8o8i_primitives::StoreError> {
+        Err(i8o8i_primitives::StoreError::Backend(
+            "disk unreadable".into(),
+        ))
+    }
+}
+
+#[test]
+fn a_storage_failure_under_a_call_is_a_fault_of_the_node_not_a_trap() {
+    let code = module(
+        r#"(import "env" "storage_read" (func $get (param i32 i32 i32 i32) (result i32)))"#,
+        "(drop (call $get (i32.const 0) (i32.const 1) (i32.const 100) (i32.const 32)))",
+        r#"(data (i32.const 0) "k")"#,
+    );
+    let req = |code: &[u8], with_code: bool| ExecRequest {
+        code_hash: code_hash(code),
+        code: with_code.then(|| Arc::new(code.to_vec())),
+        entry: Entry::Call,
+        address: ADDRESS,
+        caller: vec![0x51],
+        value: 0,
+        balance: 0,
+        input: Vec::new(),
+        gas_limit: 1_000_000,
+        gas_precharged: 0,
+        height: 1,
+        time: 1,
+    };
+    let broken = || StateOverlay::new(Arc::new(BrokenDisk));
+    let expected = Some(i8o8i_primitives::StoreError::Backend(
+        "disk unreadable".into(),
+    ));
+    // Reading contract storage.
+    let (_, r) = engine().execute(broken(), req(&code, true));
+    assert_eq!(r.storage_fault, expected);
+    // Reading the contract's code (another module, so the compiled cache does not have it).
+    let other = module("", "nop", "");
+    let (_, r) = engine().execute(broken(), req(&other, false));
+    assert_eq!(r.storage_fault, expected);
+    // A healthy disk: the same call succeeds and reports no fault.
+    let (_, r) = run_with(&code, b"", 1_000_000, Arc::default());
+    assert_eq!((r.status, r.storage_fault), (ExecStatus::Success, None));
+}

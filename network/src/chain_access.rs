@@ -32,6 +32,12 @@ pub enum BlockVerdict {
     AlreadyKnown,
     /// Its parent is unknown: we are behind the sender and should sync from it.
     UnknownParent,
+    /// It conflicts with our last final block: not stored, not relayed, and no penalty (an
+    /// honest producer may have built it before it learned of finality).
+    Stale,
+    /// It is from the future on our clock (its slot has not begun here): held and imported
+    /// when due, not relayed now, and no fault of the sender — our clock may be the one off.
+    Early,
     /// It (or an ancestor) breaks a consensus rule: the sender relayed an invalid block.
     Invalid(String),
     /// The node failed (storage): not the sender's fault.
@@ -59,12 +65,18 @@ pub trait ChainAccess: Send + Sync + 'static {
     fn tip(&self) -> ChainTip;
     /// The header of `hash` if the block index knows it (stored, on any branch).
     fn known_header(&self, hash: &BlockHash) -> Option<Header>;
+    /// The cumulative work of a block the index knows (on any branch).
+    fn known_work(&self, hash: &BlockHash) -> Option<U256>;
+    /// The least work a chain must carry before any of its blocks is downloaded or stored
+    /// (a public network's chain spec names it, as Bitcoin Core's `nMinimumChainWork`; zero
+    /// otherwise).
+    fn min_chain_work(&self) -> U256;
     /// Checks headers received in sync, `headers[0]` building on `parent`, without storing
-    /// them.
+    /// them, and returns the work they add to their chain.
     ///
     /// # Errors
     /// The index of the first bad header and why.
-    fn check_headers(&self, parent: &Header, headers: &[Header]) -> Result<(), (usize, String)>;
+    fn check_headers(&self, parent: &Header, headers: &[Header]) -> Result<U256, (usize, String)>;
     /// A block locator of the best chain: at most `max` hashes, dense near the tip, then
     /// exponentially sparser, ending at genesis.
     ///

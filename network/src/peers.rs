@@ -35,6 +35,8 @@ pub enum PeerAction {
     InvalidHeaders,
     /// Claimed more work than we have, then answered our headers request with nothing.
     UndeliveredClaim,
+    /// Answered a blocks request with none of the blocks its status said it has.
+    MissingBlocks,
     /// Did not answer a request in time.
     Timeout,
     /// Gave us a block we did not have that became part of our chain.
@@ -48,7 +50,7 @@ impl PeerAction {
             PeerAction::InvalidBlock => BAN_THRESHOLD * 2,
             PeerAction::InvalidHeaders | PeerAction::UndeliveredClaim => -50,
             PeerAction::Malformed => -20,
-            PeerAction::InvalidTransaction => -10,
+            PeerAction::InvalidTransaction | PeerAction::MissingBlocks => -10,
             PeerAction::Timeout => -5,
             PeerAction::UsefulBlock => 1,
         }

@@ -10,6 +10,11 @@
 //! bodies to the importer strictly in chain order. A full headers answer continues the round
 //! from the queue's back. A round without progress for [`SYNC_STALL`] is dropped and starts
 //! again from the tip.
+//!
+//! Bodies are downloaded only once the queued headers prove more work than our chain and at
+//! least the chain's minimum work (Bitcoin Core's headers pre-sync is the model): a long branch
+//! of cheap headers stays in bounded memory ([`MAX_QUEUED_HEADERS`]) and is dropped, and
+//! nothing of it reaches the store. What a peer delivers is checked against what it claimed.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -29,6 +34,10 @@ pub const DOWNLOAD_WINDOW: usize = 1_024;
 /// its queue may wait on bodies no connected peer can serve any more (a peer that left, a
 /// branch everybody abandoned), and while the queue is not empty no new header round starts.
 pub const SYNC_STALL: Duration = Duration::from_secs(20);
+
+/// Most headers queued at once. A branch that has not proved more work than our chain within
+/// this many headers is dropped; one that has waits for its bodies before more are asked.
+pub const MAX_QUEUED_HEADERS: usize = 100_000;
 
 /// How long a peer that did not deliver the chain it claimed (or did not answer a headers
 /// request) is left out of header rounds, so that another peer is asked.
@@ -81,11 +90,17 @@ pub struct Sync {
     headers_from: Option<PeerId>,
     /// What that peer claimed when the round started: its answers are checked against it.
     claim: Option<PeerTip>,
-    /// Peers left out of header rounds until the instant given: they claimed a chain they did
-    /// not deliver, or did not answer.
+    /// Peers left out of header rounds and downloads until the instant given: they claimed a
+    /// chain they did not deliver, did not answer, or sent none of the blocks asked.
     resting: HashMap<PeerId, Instant>,
+    /// The tip each peer last delivered the headers of, and until when that claim is not
+    /// fetched again: if its blocks did not become ours (invalid, below our final block,
+    /// early on our clock) asking again at once would loop.
+    fetched: HashMap<PeerId, (BlockHash, Instant)>,
     /// Checked headers whose blocks are not yet imported, in chain order.
     queue: VecDeque<Header>,
+    /// The cumulative work of the chain ending at the queue's back.
+    queue_work: U256,
     /// Bodies asked for, and from whom.
     requested: HashMap<BlockHash, PeerId>,
     /// Peers with an outstanding blocks request (one per peer at a time).
@@ -152,9 +167,25 @@ impl Sync {
         let Some(claim) = self.claim.take() else {
             return Vec::new();
         };
+        if !self.queue.is_empty() && !self.proven(chain) {
+            // A branch that does not outweigh ours (or the chain's minimum): not one body of
+            // it is fetched. Claiming more work than it carries is a lie.
+            tracing::info!(%peer, headers = self.queue.len(), "branch without enough work dropped");
+            self.clear_queue();
+            self.rest(peer, now);
+            if claim.work > self.queue_work {
+                return vec![SyncAction::Report {
+                    peer,
+                    action: PeerAction::UndeliveredClaim,
+                }];
+            }
+            return Vec::new();
+        }
         let delivered = chain.known_header(&claim.hash).is_some()
             || self.queue.iter().any(|h| h.hash() == claim.hash);
         if delivered {
+            self.fetched
+                .insert(peer, (claim.hash, now + CLAIM_COOLDOWN));
             return Vec::new();
         }
         self.rest(peer, now);
@@ -167,6 +198,19 @@ impl Sync {
         } else {
             Vec::new()
         }
+    }
+
+    /// Whether the queued branch carries more work than our chain and at least the chain's
+    /// minimum: until it does, none of its bodies is downloaded.
+    fn proven(&self, chain: &dyn ChainAccess) -> bool {
+        self.queue_work > chain.tip().work && self.queue_work >= chain.min_chain_work()
+    }
+
+    fn clear_queue(&mut self) {
+        self.queue.clear();
+        self.queue_work = U256::zero();
+        self.requested.clear();
+        self.arrived.clear();
     }
 
     /// What to ask for now: a header round from the heaviest peer ahead of us that is not
@@ -186,6 +230,10 @@ impl Sync {
                 .filter(|(id, p)| {
                     p.work > tip.work
                         && !self.is_resting(id, now)
+                        && !self
+                            .fetched
+                            .get(id)
+                            .is_some_and(|(hash, until)| *hash == p.hash && *until > now)
                         && chain.known_header(&p.hash).is_none()
                 })
                 .max_by(|a, b| a.1.work.cmp(&b.1.work).then(b.0.cmp(&a.0)));
@@ -200,8 +248,11 @@ impl Sync {
                 });
             }
         }
+        if !self.proven(chain) {
+            return actions;
+        }
         for (peer, tip) in peers {
-            if self.downloading.contains(peer) {
+            if self.downloading.contains(peer) || self.is_resting(peer, now) {
                 continue;
             }
             let batch: Vec<BlockHash> = self
@@ -273,23 +324,27 @@ impl Sync {
             return self.end_round(chain, peer, true, now);
         };
         let parent = match self.queue.back() {
-            Some(back) if back.hash() == first.parent => Some(back.clone()),
-            _ => chain.known_header(&first.parent).inspect(|_| {
+            Some(back) if back.hash() == first.parent => Some((back.clone(), self.queue_work)),
+            _ => chain.known_header(&first.parent).map(|parent| {
                 // A new branch: what was queued belongs to another one.
-                self.queue.clear();
-                self.requested.clear();
-                self.arrived.clear();
+                self.clear_queue();
+                let work = chain.known_work(&first.parent).unwrap_or_default();
+                (parent, work)
             }),
         };
-        let Some(parent) = parent else {
+        let Some((parent, parent_work)) = parent else {
             self.headers_from = None;
             return report(PeerAction::InvalidHeaders);
         };
-        if let Err((index, error)) = chain.check_headers(&parent, &fresh) {
-            tracing::warn!(%peer, index, %error, "invalid headers");
-            self.headers_from = None;
-            return report(PeerAction::InvalidHeaders);
-        }
+        let added = match chain.check_headers(&parent, &fresh) {
+            Ok(added) => added,
+            Err((index, error)) => {
+                tracing::warn!(%peer, index, %error, "invalid headers");
+                self.headers_from = None;
+                return report(PeerAction::InvalidHeaders);
+            }
+        };
+        self.queue_work = parent_work.saturating_add(added);
         tracing::info!(
             from = fresh[0].height,
             to = fresh[fresh.len() - 1].height,
@@ -298,6 +353,15 @@ impl Sync {
         self.queue.extend(fresh);
         self.progressed(now);
         if !full {
+            return self.end_round(chain, peer, false, now);
+        }
+        if self.queue.len() >= MAX_QUEUED_HEADERS {
+            if self.proven(chain) {
+                // Enough to work on: the round continues once the bodies drain the queue.
+                self.headers_from = None;
+                self.claim = None;
+                return Vec::new();
+            }
             return self.end_round(chain, peer, false, now);
         }
         let mut locator: Vec<BlockHash> = self.queue.back().map(Header::hash).into_iter().collect();
@@ -310,7 +374,10 @@ impl Sync {
     }
 
     /// `peer` answered our request for `asked` with `blocks`. A block we did not ask for is
-    /// malformed; what it left out may be asked of others.
+    /// malformed; what it left out may be asked of others. A peer that sends none of them —
+    /// though its claimed height covers them — rests and pays: otherwise a peer answering
+    /// every blocks request with nothing, always idle first, would be handed the queue's
+    /// front again and again while the import waits on it.
     pub fn on_blocks(
         &mut self,
         peer: PeerId,
@@ -342,6 +409,13 @@ impl Sync {
                 self.requested.remove(h);
             }
         }
+        if got.is_empty() && !asked.is_empty() {
+            self.rest(peer, now);
+            actions.push(SyncAction::Report {
+                peer,
+                action: PeerAction::MissingBlocks,
+            });
+        }
         actions
     }
 
@@ -370,6 +444,7 @@ impl Sync {
         self.requested.retain(|_, p| *p != peer);
         self.downloading.remove(&peer);
         self.resting.remove(&peer);
+        self.fetched.remove(&peer);
         if self.headers_from == Some(peer) {
             self.headers_from = None;
             self.claim = None;
@@ -384,9 +459,7 @@ impl Sync {
             // Requests still out stay counted: their peers are not asked twice at once.
             self.headers_from = None;
             self.claim = None;
-            self.queue.clear();
-            self.requested.clear();
-            self.arrived.clear();
+            self.clear_queue();
         }
     }
 
@@ -409,10 +482,8 @@ impl Sync {
     pub fn reset(&mut self) {
         self.headers_from = None;
         self.claim = None;
-        self.queue.clear();
-        self.requested.clear();
+        self.clear_queue();
         self.downloading.clear();
-        self.arrived.clear();
         self.last_progress = None;
     }
 }

@@ -12,7 +12,7 @@ use i8o8i_rpc::{JwtSecret, Registry, RpcServer, ServerOptions};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_wallet::{KdfParams, WalletStore};
 
-use i8o8i_chain::clock::{SharedClock, SystemClock};
+pub use i8o8i_chain::clock::{SharedClock, SystemClock};
 
 use crate::node::Node;
 
@@ -263,6 +263,18 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
     if config.p2p.enabled {
         let handle = start_network(&node, &config, &data_dir).await?;
         node.set_network(handle);
+        // Peers' blocks that were early on this clock are imported when due.
+        let n = node.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+            while !n.is_shutting_down() {
+                tick.tick().await;
+                if n.early_blocks() > 0 {
+                    let n = n.clone();
+                    let _ = tokio::task::spawn_blocking(move || n.import_due_blocks()).await;
+                }
+            }
+        });
     }
 
     let secret = if config.rpc.auth.enabled {

@@ -99,7 +99,7 @@ impl Default for NodeMetrics {
         let last_irreversible = Gauge::default();
         registry.register(
             "consensus_last_irreversible_height",
-            "Height of DPoS's last irreversible block (0 while there is none)",
+            "Height of the last irreversible (final) block under PoS / DPoS (0 while there is none)",
             last_irreversible.clone(),
         );
         let finality_lag = Gauge::default();

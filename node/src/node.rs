@@ -1,6 +1,7 @@
 //! The node service: the chain and the mempool behind one lock discipline, block production,
 //! and the operations that RPC handlers and the network (through [`crate::services`]) call.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -67,7 +68,15 @@ pub struct Node {
     events: tokio::sync::broadcast::Sender<NodeEvent>,
     network: std::sync::OnceLock<i8o8i_network::NetworkHandle>,
     metrics: crate::metrics::NodeMetrics,
+    /// Blocks from peers that arrived before their time on this node's clock, keyed by when
+    /// they become importable: retried then, so a clock a few seconds slow follows the chain
+    /// instead of refusing it.
+    early: Mutex<BTreeMap<(u64, BlockHash), Block>>,
 }
+
+/// Most early blocks held at once; more are dropped (the sender is not at fault, and sync
+/// fetches them again once they are due).
+pub const MAX_EARLY_BLOCKS: usize = 64;
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -143,6 +152,7 @@ impl Node {
             events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
             network: std::sync::OnceLock::new(),
             metrics: crate::metrics::NodeMetrics::default(),
+            early: Mutex::new(BTreeMap::new()),
         }))
     }
 
@@ -278,7 +288,47 @@ impl Node {
         self.submit_block_from(block, Origin::Local)
     }
 
-    /// Imports `block` from `origin` and brings the mempool in line with the new tip.
+    /// Holds a block from a peer that is early on this clock (up to [`MAX_EARLY_BLOCKS`], and
+    /// only if due within `max_future_block_time`) for [`Node::import_due_blocks`].
+    fn hold_early(&self, block: Block, ready_at: u64) {
+        let horizon = self
+            .unix_now()
+            .saturating_add(self.chain.spec().max_future_block_time);
+        let mut early = self.early.lock().unwrap_or_else(|p| p.into_inner());
+        if ready_at <= horizon && early.len() < MAX_EARLY_BLOCKS {
+            tracing::debug!(hash = %block.header.hash(), ready_at, "early block held");
+            early.insert((ready_at, block.header.hash()), block);
+        }
+    }
+
+    /// Imports the held early blocks that are now due on this node's clock, oldest first.
+    pub fn import_due_blocks(&self) {
+        let now = self.unix_now();
+        loop {
+            let due = {
+                let mut early = self.early.lock().unwrap_or_else(|p| p.into_inner());
+                match early.first_key_value() {
+                    Some(((ready_at, _), _)) if *ready_at <= now => early.pop_first(),
+                    _ => None,
+                }
+            };
+            let Some(((_, hash), block)) = due else {
+                return;
+            };
+            if let Err(e) = self.submit_block_from(block, Origin::Peer) {
+                tracing::debug!(%hash, error = %e, "held block not imported");
+            }
+        }
+    }
+
+    /// Blocks held until they are due.
+    pub fn early_blocks(&self) -> usize {
+        self.early.lock().map_or(0, |e| e.len())
+    }
+
+    /// Imports `block` from `origin` and brings the mempool in line with the new tip. A
+    /// peer's block from the future on this clock is held and imported when due (the error
+    /// still says [`ImportError::Early`]).
     ///
     /// # Errors
     /// [`ImportError`] if the block was refused before being stored.
@@ -287,6 +337,17 @@ impl Node {
         block: Block,
         origin: Origin,
     ) -> Result<ImportOutcome, ImportError> {
+        if origin == Origin::Peer
+            && let Some((error, ready_at)) = self.chain.early(&block.header)
+        {
+            let hash = block.header.hash();
+            self.hold_early(block, ready_at);
+            return Err(ImportError::Early {
+                hash,
+                error,
+                ready_at,
+            });
+        }
         let mut pool = self.mempool();
         let started = Instant::now();
         let outcome = self.chain.import_block(block)?;

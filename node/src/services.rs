@@ -9,9 +9,10 @@ use i8o8i_chain::chain::ImportError;
 use i8o8i_chain::mempool::MempoolError;
 use i8o8i_network::chain_access::PeerRecords;
 use i8o8i_network::{Announcement, BlockVerdict, ChainAccess, ChainTip, TxVerdict};
-use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction};
+use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, U256};
 use i8o8i_rpc::MetricsSource;
-use i8o8i_runtime::error::TxError;
+use i8o8i_runtime::consensus::HeaderError;
+use i8o8i_runtime::error::{BlockError, TxError};
 use prometheus_client::encoding::text::encode_registry;
 use tokio::sync::{broadcast, mpsc};
 
@@ -39,11 +40,22 @@ impl ChainAccess for NodeChainAccess {
         self.0.chain().entry(hash).map(|e| e.header)
     }
 
-    fn check_headers(&self, parent: &Header, headers: &[Header]) -> Result<(), (usize, String)> {
-        self.0
-            .chain()
+    fn known_work(&self, hash: &BlockHash) -> Option<U256> {
+        self.0.chain().entry(hash).map(|e| e.work())
+    }
+
+    fn min_chain_work(&self) -> U256 {
+        self.0.chain().spec().min_chain_work()
+    }
+
+    fn check_headers(&self, parent: &Header, headers: &[Header]) -> Result<U256, (usize, String)> {
+        let chain = self.0.chain();
+        chain
             .check_header_chain(parent, headers)
-            .map_err(|(i, e)| (i, e.to_string()))
+            .map_err(|(i, e)| (i, e.to_string()))?;
+        Ok(headers.iter().fold(U256::zero(), |work, h| {
+            work.saturating_add(chain.schedule().weight(h))
+        }))
     }
 
     fn locator(&self, max: usize) -> Result<Vec<BlockHash>, StoreError> {
@@ -89,10 +101,21 @@ impl ChainAccess for NodeChainAccess {
                     BlockVerdict::Stored
                 }
             }
+            Err(ImportError::Invalid { error, .. })
+                if matches!(
+                    *error,
+                    BlockError::Header(HeaderError::BelowIrreversible { .. })
+                ) =>
+            {
+                BlockVerdict::Stale
+            }
             Err(e @ (ImportError::Invalid { .. } | ImportError::KnownInvalid(_))) => {
                 BlockVerdict::Invalid(e.to_string())
             }
             Err(ImportError::UnknownParent { .. }) => BlockVerdict::UnknownParent,
+            Err(ImportError::Early { .. }) => BlockVerdict::Early,
+            // A third block for one slot and key: the evidence is already in hand.
+            Err(ImportError::Redundant { .. }) => BlockVerdict::Stale,
             Err(ImportError::Storage(e)) => BlockVerdict::Failed(e.to_string()),
         }
     }

@@ -230,6 +230,16 @@ pub enum Payload {
         /// Most gas the instantiation may use.
         gas_limit: u64,
     },
+    /// Proof that a producer sealed two different blocks for one slot (double signing). Only
+    /// a coinbase may carry it; the block that does slashes the producer's bond and removes it
+    /// from the producer set (see `docs/consensus.md`).
+    #[codec(index = 7)]
+    Evidence {
+        /// One header.
+        first: Box<crate::Header>,
+        /// Another header of the same slot and key.
+        second: Box<crate::Header>,
+    },
 }
 
 /// A transaction.

@@ -390,7 +390,7 @@ crate::rpc_api! {
     }
     ConsensusGetInfo {
         name: "consensus_getInfo",
-        summary: "The engine at the tip and for the next block, the current slot / epoch / round, and under DPoS the last irreversible block and the finality lag.",
+        summary: "The engine at the tip and for the next block, the current slot / epoch / round, and under PoS / DPoS the last irreversible (final) block and the finality lag.",
         access: Public,
         errors: [],
         params: [],

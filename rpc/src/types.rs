@@ -414,9 +414,9 @@ pub struct ConsensusInfo {
     pub epoch: Option<u64>,
     /// DPoS: the current round by this node's clock.
     pub round: Option<u64>,
-    /// DPoS: the last irreversible block.
+    /// PoS / DPoS: the last irreversible (final) block.
     pub last_irreversible: Option<Irreversible>,
-    /// DPoS: blocks between the tip and the last irreversible block.
+    /// PoS / DPoS: blocks between the tip and the last irreversible block.
     pub finality_lag: Option<u64>,
     /// Slot engines: the key entitled to seal the current slot on the tip (hex).
     pub slot_producer: Option<String>,

@@ -377,6 +377,7 @@ pub struct SlotEngine {
     from_height: u64,
     slot_secs: u64,
     genesis_time: u64,
+    max_drift: u64,
 }
 
 impl SlotEngine {
@@ -392,6 +393,7 @@ impl SlotEngine {
             from_height: entry.from_height,
             slot_secs: slot_secs.max(1),
             genesis_time: spec.genesis.time,
+            max_drift: spec.max_clock_drift,
         })
     }
 
@@ -410,17 +412,26 @@ impl SlotEngine {
         crate::slots::slot_start(slot, self.genesis_time, self.slot_secs).unwrap_or(u64::MAX)
     }
 
-    /// Refuses a header whose slot is more than one slot ahead of `now` (the one use of the
-    /// wall clock: slot timing, with a slot of tolerance for clock skew).
+    /// When a block of `slot` may be imported on a clock reading that time: the slot's start
+    /// less the allowed clock drift.
+    pub fn ready_at(&self, slot: u64) -> u64 {
+        self.slot_start(slot).saturating_sub(self.max_drift)
+    }
+
+    /// Refuses a header whose slot begins more than the chain's clock drift after `now` (the
+    /// one use of the wall clock: slot timing). Not a verdict on the block: it is early, and
+    /// importable from [`SlotEngine::ready_at`].
     ///
     /// # Errors
     /// [`HeaderError::FutureSlot`].
     pub fn check_not_future(&self, header: &Header, now: u64) -> Result<(), HeaderError> {
-        if let Seal::Producer { slot, .. } = header.seal {
-            let current = self.slot_of(now);
-            if slot > current.saturating_add(1) {
-                return Err(HeaderError::FutureSlot { slot, current });
-            }
+        if let Seal::Producer { slot, .. } = header.seal
+            && now < self.ready_at(slot)
+        {
+            return Err(HeaderError::FutureSlot {
+                slot,
+                current: self.slot_of(now),
+            });
         }
         Ok(())
     }
@@ -449,12 +460,7 @@ impl ConsensusEngine for SlotEngine {
     }
 
     fn check_seal(&self, header: &Header, parent: &Header) -> Result<(), HeaderError> {
-        let Seal::Producer {
-            slot,
-            pubkey,
-            signature,
-        } = &header.seal
-        else {
+        let Seal::Producer { slot, .. } = &header.seal else {
             return Err(HeaderError::WrongSeal {
                 height: header.height,
                 expected: self.kind,
@@ -481,17 +487,7 @@ impl ConsensusEngine for SlotEngine {
         {
             return Err(HeaderError::PastSlot { slot, parent_slot });
         }
-        let key =
-            secp256k1::PublicKey::from_slice(pubkey).map_err(|_| HeaderError::BadSignature)?;
-        let sig = secp256k1::ecdsa::Signature::from_compact(signature)
-            .map_err(|_| HeaderError::BadSignature)?;
-        let digest = header.signing_hash();
-        secp256k1::ecdsa::verify(
-            &sig,
-            secp256k1::Message::from_digest(*digest.as_bytes()),
-            &key,
-        )
-        .map_err(|_| HeaderError::BadSignature)
+        producer_signer(header).map(|_| ())
     }
 
     fn weight(&self, header: &Header) -> U256 {
@@ -500,6 +496,35 @@ impl ConsensusEngine for SlotEngine {
             Seal::Pow { bits, .. } => work_from_compact(bits).unwrap_or_default(),
         }
     }
+}
+
+/// The key that sealed a slot-engine header, once its signature over
+/// [`Header::signing_hash`] verifies.
+///
+/// # Errors
+/// [`HeaderError::BadSignature`] for a malformed key or signature or one that does not verify;
+/// [`HeaderError::WrongSeal`] for a proof-of-work seal.
+pub fn producer_signer(header: &Header) -> Result<[u8; 33], HeaderError> {
+    let Seal::Producer {
+        pubkey, signature, ..
+    } = &header.seal
+    else {
+        return Err(HeaderError::WrongSeal {
+            height: header.height,
+            expected: EngineKind::Pos,
+        });
+    };
+    let key = secp256k1::PublicKey::from_slice(pubkey).map_err(|_| HeaderError::BadSignature)?;
+    let sig = secp256k1::ecdsa::Signature::from_compact(signature)
+        .map_err(|_| HeaderError::BadSignature)?;
+    let digest = header.signing_hash();
+    secp256k1::ecdsa::verify(
+        &sig,
+        secp256k1::Message::from_digest(*digest.as_bytes()),
+        &key,
+    )
+    .map_err(|_| HeaderError::BadSignature)?;
+    Ok(*pubkey)
 }
 
 /// One schedule entry's engine.

@@ -179,6 +179,9 @@ pub fn apply_payload(
                 time: block.time,
             };
             let (mut overlay, result) = engine.execute(overlay, req);
+            if let Some(e) = result.storage_fault {
+                return Err(TxError::Storage(e));
+            }
             if result.status.is_success() {
                 account.balance = Amount::from_units(result.balance);
                 overlay.put_account(contract, &account);
@@ -275,6 +278,9 @@ fn instantiate(
         time: block.time,
     };
     let (mut overlay, result) = engine.execute(overlay, req);
+    if let Some(e) = result.storage_fault {
+        return Err(TxError::Storage(e));
+    }
     if result.status.is_success() {
         if let (Some(code), false) = (&at.code, stored) {
             overlay.put(code_key, Some(code.to_vec()));

@@ -133,6 +133,10 @@ pub enum TxError {
     /// A staking payload breaks a staking rule (authorisation, amounts, names, votes).
     #[error("staking: {0}")]
     Staking(String),
+    /// Evidence of double signing that does not prove it, is misplaced (outside a coinbase,
+    /// on a chain without staking) or names a producer already slashed.
+    #[error("evidence: {0}")]
+    Evidence(String),
     /// Inputs − outputs do not cover a bond's value or a registration's fee.
     #[error("staking transaction needs {needed} from inputs − outputs, has {paid}")]
     StakeFee {

@@ -105,6 +105,37 @@ impl ProducerState {
         Ok(expected)
     }
 
+    /// Advances the schedule to a block in `slot` (as [`ProducerState::advance`]) and checks
+    /// that `key` is the one who must seal it.
+    ///
+    /// # Errors
+    /// [`HeaderError::NotLeader`] (in the active set, not its slot),
+    /// [`HeaderError::NotActiveProducer`], and those of [`ProducerState::advance`].
+    pub fn check_sealer(
+        &mut self,
+        entry: &ScheduleEntry,
+        slot: u64,
+        parent: &[u8; 32],
+        key: &StakingKey,
+        ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+    ) -> Result<(), HeaderError> {
+        let expected = self.advance(entry, slot, parent, ledger)?;
+        if &expected == key {
+            return Ok(());
+        }
+        Err(if self.is_active(key) {
+            HeaderError::NotLeader {
+                slot,
+                expected: hex::encode(expected),
+                got: hex::encode(key),
+            }
+        } else {
+            HeaderError::NotActiveProducer {
+                key: hex::encode(key),
+            }
+        })
+    }
+
     fn advance_pos(
         &mut self,
         params: &PosParams,
@@ -114,11 +145,22 @@ impl ProducerState {
         ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
     ) -> Result<Option<StakingKey>, StoreError> {
         let epoch = slot / params.epoch_slots.max(1);
+        // Jailed (slashed) producers take no part from the next snapshot on.
         let snapshot = |ledger: &Ledger| -> Vec<(StakingKey, u64)> {
-            if ledger.bonds.is_empty() {
+            let free = |k: &StakingKey| !ledger.jailed.contains(k);
+            let bonded: Vec<(StakingKey, u64)> = ledger
+                .bonds
+                .iter()
+                .filter(|(k, _)| free(k))
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            if bonded.is_empty() {
                 genesis_validators(params)
+                    .into_iter()
+                    .filter(|(k, _)| free(k))
+                    .collect()
             } else {
-                ledger.bonds.iter().map(|(k, v)| (*k, *v)).collect()
+                bonded
             }
         };
         match &mut self.era {
@@ -174,7 +216,7 @@ impl ProducerState {
             let tallies = ledger.tallies();
             let voted: BTreeMap<StakingKey, u128> = tallies
                 .iter()
-                .filter(|(_, v)| **v > 0)
+                .filter(|(k, v)| **v > 0 && !ledger.jailed.contains(*k))
                 .map(|(k, v)| (*k, *v))
                 .collect();
             let mut active = top_delegates(&voted, n as usize);
@@ -182,7 +224,7 @@ impl ProducerState {
                 if active.len() >= n as usize {
                     break;
                 }
-                if !active.contains(&g) {
+                if !active.contains(&g) && !ledger.jailed.contains(&g) {
                     active.push(g);
                 }
             }

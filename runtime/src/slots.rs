@@ -114,18 +114,37 @@ pub fn irreversibility_threshold(active: usize) -> usize {
     active * 2 / 3 + 1
 }
 
-/// The last irreversible block: walking back from the tip over `(height, producer)` pairs of
-/// the best chain, the first block whose own producer and its descendants' producers reach
-/// [`irreversibility_threshold`] distinct keys. `None` while no block has.
+/// The last irreversible block under DPoS: walking back from the tip over `(height, producer)`
+/// pairs of the best chain, the first block whose own producer and its descendants' producers
+/// reach [`irreversibility_threshold`] distinct keys. `None` while no block has.
 pub fn last_irreversible<'a>(
     tip_first: impl IntoIterator<Item = (u64, &'a StakingKey)>,
     active: usize,
 ) -> Option<u64> {
-    let threshold = irreversibility_threshold(active);
+    last_final(tip_first, |_| 1, active as u128)
+}
+
+/// The newest final block: walking back from the tip over `(height, producer)` pairs of the
+/// best chain, the first block that blocks sealed by keys holding more than two thirds of
+/// `total` weight build on (its own producer included; each key counted once). DPoS weighs
+/// every delegate 1; PoS weighs keys by their stake in the epoch's snapshot, so a block is
+/// final once a stake supermajority has built on it (the rule of Tendermint's and Casper
+/// FFG's 2/3 quorums, counted over blocks instead of votes). `None` while no block is.
+pub fn last_final<'a>(
+    tip_first: impl IntoIterator<Item = (u64, &'a StakingKey)>,
+    weight: impl Fn(&StakingKey) -> u128,
+    total: u128,
+) -> Option<u64> {
+    if total == 0 {
+        return None;
+    }
     let mut seen: BTreeSet<&StakingKey> = BTreeSet::new();
+    let mut weight_seen = 0u128;
     for (height, producer) in tip_first {
-        seen.insert(producer);
-        if seen.len() >= threshold {
+        if seen.insert(producer) {
+            weight_seen = weight_seen.saturating_add(weight(producer));
+        }
+        if weight_seen.saturating_mul(3) > total.saturating_mul(2) {
             return Some(height);
         }
     }
@@ -225,6 +244,30 @@ mod tests {
         assert_eq!(last_irreversible(chain[..3].iter().copied(), 3), None);
         // With one delegate, every block is final at once.
         assert_eq!(last_irreversible([(4, &a)], 1), Some(4));
+    }
+
+    #[test]
+    fn a_pos_block_is_final_once_a_stake_supermajority_built_on_it() {
+        let (a, b, c) = (key(1), key(2), key(3));
+        let stakes: BTreeMap<StakingKey, u128> = [(a, 50), (b, 30), (c, 20)].into();
+        let weight = |k: &StakingKey| stakes.get(k).copied().unwrap_or(0);
+        // Tip first: 9 (a), 8 (a), 7 (b), 6 (c). a + b = 80 of 100 > 2/3 at height 7.
+        let chain = [(9, &a), (8, &a), (7, &b), (6, &c)];
+        assert_eq!(last_final(chain, weight, 100), Some(7));
+        // a + c = 70 > 66.6: final at 6 when b is not among them.
+        let chain = [(9, &a), (8, &c), (7, &a)];
+        assert_eq!(last_final(chain, weight, 100), Some(8));
+        // b + c = 50: nothing is final, however long the chain.
+        let chain = [(9, &b), (8, &c), (7, &b), (6, &c)];
+        assert_eq!(last_final(chain, weight, 100), None);
+        // Exactly two thirds is not more than two thirds.
+        let even: BTreeMap<StakingKey, u128> = [(a, 2), (b, 1)].into();
+        let chain = [(5, &a), (4, &a)];
+        assert_eq!(last_final(chain, |k| even[k], 3), None);
+        // Keys outside the snapshot weigh nothing; no stake at all finalises nothing.
+        let outsider = key(9);
+        assert_eq!(last_final([(3, &outsider)], weight, 100), None);
+        assert_eq!(last_final([(3, &a)], weight, 0), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use i8o8i_primitives::U256;
 use i8o8i_primitives::address::{Address, Network};
 use i8o8i_primitives::{
     Amount, Block, BlockHash, Hash256, Header, OutPoint, Seal, Transaction, TxIn, TxOut,
@@ -237,10 +238,37 @@ pub struct ChainSpec {
     pub max_block_size: u64,
     /// Most base units that can ever exist (premine + all subsidies must fit).
     pub max_supply: Amount,
-    /// How far ahead of the node's clock a block time may be, in seconds.
+    /// How far ahead of the node's clock a block time may be, in seconds. Blocks further
+    /// ahead are not refused as invalid: a node holds them until its clock gets there (at
+    /// most this far ahead again) and never penalises their sender (Bitcoin Core does not
+    /// punish `BLOCK_TIME_FUTURE` either).
     pub max_future_block_time: u64,
+    /// How many seconds a slot may begin ahead of the node's clock for its block to be imported
+    /// at once (the clock disparity of Ethereum's `MAXIMUM_GOSSIP_CLOCK_DISPARITY`); a block
+    /// of a later slot is held until then. Default 1.
+    #[serde(default = "default_clock_drift")]
+    pub max_clock_drift: u64,
+    /// The least cumulative work (hex, big-endian) a chain must carry before a node downloads
+    /// or stores any of its blocks: a public network names the work of a recent block here
+    /// (Bitcoin Core's `nMinimumChainWork`), so cheap branches from genesis are never
+    /// fetched. None on development chains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_chain_work: Option<String>,
     /// The consensus schedule, sorted by height, starting at 0.
     pub consensus: Vec<ScheduleEntry>,
+}
+
+fn default_clock_drift() -> u64 {
+    1
+}
+
+/// A work figure in hex (`0x` optional).
+fn parse_work(text: &str) -> Option<U256> {
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if digits.is_empty() || digits.len() > 64 {
+        return None;
+    }
+    U256::from_str_radix(digits, 16).ok()
 }
 
 /// Why a chain spec is unusable.
@@ -279,6 +307,15 @@ impl ChainSpec {
         }
     }
 
+    /// [`ChainSpec::min_chain_work`] as a number (zero when unset; `validate` refuses one that
+    /// does not parse).
+    pub fn min_chain_work(&self) -> U256 {
+        self.min_chain_work
+            .as_deref()
+            .and_then(parse_work)
+            .unwrap_or_default()
+    }
+
     /// Checks the parameters for consistency: a schedule starting at height 0 in increasing
     /// order, non-zero intervals, parseable premine addresses of this network, and a supply cap
     /// that the premine plus every future subsidy respects.
@@ -288,6 +325,13 @@ impl ChainSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         if self.halving_interval == 0 || self.target_block_time == 0 {
             return Err(self.invalid("halving_interval and target_block_time must be positive"));
+        }
+        if let Some(work) = &self.min_chain_work
+            && parse_work(work).is_none()
+        {
+            return Err(self.invalid(format!(
+                "min_chain_work {work:?} is not a hexadecimal number below 2^256"
+            )));
         }
         if self.max_block_size < 1_000 {
             return Err(self.invalid("max_block_size must be at least 1000 bytes"));

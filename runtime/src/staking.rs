@@ -6,7 +6,7 @@
 //! reorganisation undoes them exactly, like contract storage. The rules are in
 //! `docs/consensus.md`; every amount is checked integer arithmetic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use i8o8i_script_vm::ScriptBuf;
 use i8o8i_script_vm::templates::{hash160, p2pkh};
@@ -16,10 +16,11 @@ use crate::slots::StakingKey;
 use crate::spec::{ChainSpec, EngineParams};
 use i8o8i_primitives::StoreError;
 
+use crate::consensus::producer_signer;
 use crate::error::TxError;
 use i8o8i_contract_engine::StateOverlay;
 use i8o8i_primitives::Coin;
-use i8o8i_primitives::{Amount, Payload, Transaction};
+use i8o8i_primitives::{Amount, Header, Payload, Seal, Transaction};
 
 /// State key of the [`Ledger`].
 pub const LEDGER_KEY: &[u8] = b"stake/ledger";
@@ -55,6 +56,9 @@ pub struct Ledger {
     pub delegates: BTreeMap<StakingKey, Delegate>,
     /// Each voter's delegates.
     pub votes: BTreeMap<StakingKey, Vec<StakingKey>>,
+    /// Producers slashed for double signing: out of every later snapshot and round, and not
+    /// slashed twice.
+    pub jailed: BTreeSet<StakingKey>,
 }
 
 impl Ledger {
@@ -165,6 +169,53 @@ fn nearest(
                 .find(|e| e.from_height <= height && pred(&e.engine))
         })
         .map(|e| &e.engine)
+}
+
+/// Percentage of a producer's bond burnt when evidence of its double signing is included.
+pub const SLASH_PERCENT: u64 = 10;
+
+/// Checks evidence of double signing: two different headers of one slot-engine schedule entry,
+/// for the same slot, both validly signed by the same key. Returns that key.
+///
+/// # Errors
+/// [`TxError::Evidence`] saying what the evidence fails to prove.
+pub fn check_evidence(
+    spec: &ChainSpec,
+    first: &Header,
+    second: &Header,
+) -> Result<StakingKey, TxError> {
+    let bad = |m: &str| Err(TxError::Evidence(m.into()));
+    let (
+        Seal::Producer {
+            slot: s1,
+            pubkey: k1,
+            ..
+        },
+        Seal::Producer {
+            slot: s2,
+            pubkey: k2,
+            ..
+        },
+    ) = (&first.seal, &second.seal)
+    else {
+        return bad("both headers must be sealed by a producer");
+    };
+    if s1 != s2 || k1 != k2 {
+        return bad("the headers are not of one slot and one key");
+    }
+    if first.hash() == second.hash() {
+        return bad("the two headers are the same block");
+    }
+    let entry = spec.engine_at(first.height);
+    if entry.from_height != spec.engine_at(second.height).from_height
+        || matches!(entry.engine, EngineParams::Pow(_))
+    {
+        return bad("the headers are not of one slot-engine era");
+    }
+    for header in [first, second] {
+        producer_signer(header).map_err(|e| TxError::Evidence(format!("a header's seal: {e}")))?;
+    }
+    Ok(*k1)
 }
 
 /// Whether `payload` is a staking action.
@@ -482,6 +533,34 @@ impl BlockStaking {
         Ok(due)
     }
 
+    /// Slashes `key` for double signing: burns [`SLASH_PERCENT`] of its bond (rounded down)
+    /// and jails it. Returns the amount burnt.
+    ///
+    /// # Errors
+    /// [`TxError::Evidence`] if the key is already jailed; storage failures.
+    pub fn slash(&mut self, state: &StateOverlay, key: &StakingKey) -> Result<u64, TxError> {
+        let ledger = self.ledger(state).map_err(TxError::Storage)?;
+        if !ledger.jailed.insert(*key) {
+            return Err(TxError::Evidence(format!(
+                "{} was already slashed",
+                hex::encode(key)
+            )));
+        }
+        let burnt = match ledger.bonds.get_mut(key) {
+            Some(bond) => {
+                let burnt = *bond / 100 * SLASH_PERCENT + *bond % 100 * SLASH_PERCENT / 100;
+                *bond -= burnt;
+                if *bond == 0 {
+                    ledger.bonds.remove(key);
+                }
+                burnt
+            }
+            None => 0,
+        };
+        self.changed = true;
+        Ok(burnt)
+    }
+
     /// Writes what changed into `state`.
     ///
     /// # Errors
@@ -773,5 +852,65 @@ mod tests {
             };
             assert!(m.contains(expect), "{m}");
         }
+    }
+
+    fn sealed_header(slot: u64, secret: u8, tag: u8) -> Header {
+        let mut header = Header {
+            version: 1,
+            parent: i8o8i_primitives::BlockHash::from_byte_array([tag; 32]),
+            height: 101,
+            time: 0,
+            tx_root: i8o8i_primitives::Hash256::ZERO,
+            state_root: i8o8i_primitives::Hash256::ZERO,
+            seal: Seal::Pow { bits: 0, nonce: 0 },
+        };
+        let sk = secp256k1::SecretKey::from_secret_bytes([secret; 32]).unwrap();
+        crate::consensus::SlotEngine::seal(&mut header, slot, &sk);
+        header
+    }
+
+    #[test]
+    fn evidence_proves_double_signing_and_nothing_else() {
+        let spec = spec();
+        let (a, b) = (sealed_header(7, 1, 1), sealed_header(7, 1, 2));
+        assert_eq!(check_evidence(&spec, &a, &b), Ok(key(1)));
+        let refused = |first: &Header, second: &Header| {
+            matches!(
+                check_evidence(&spec, first, second),
+                Err(TxError::Evidence(_))
+            )
+        };
+        assert!(refused(&a, &a), "one block twice");
+        assert!(refused(&a, &sealed_header(8, 1, 2)), "another slot");
+        assert!(refused(&a, &sealed_header(7, 2, 2)), "another key");
+        let mut forged = b.clone();
+        if let Seal::Producer { signature, .. } = &mut forged.seal {
+            signature[5] ^= 1;
+        }
+        assert!(refused(&a, &forged), "a signature that does not verify");
+        let mut pow = b.clone();
+        pow.height = 50;
+        assert!(refused(&a, &pow), "another era (proof of work)");
+    }
+
+    #[test]
+    fn slashing_burns_a_tenth_of_the_bond_once_and_jails() {
+        let base = std::sync::Arc::new(i8o8i_contract_engine::state::MemoryState::default());
+        let mut state = StateOverlay::new(base);
+        let mut ledger = Ledger::default();
+        ledger.bonds.insert(key(1), 1_005);
+        ledger.store(&mut state);
+        let mut staking = BlockStaking::new();
+        assert_eq!(staking.slash(&state, &key(1)), Ok(100));
+        assert!(matches!(
+            staking.slash(&state, &key(1)),
+            Err(TxError::Evidence(_))
+        ));
+        // A key without a bond (a genesis validator) is jailed, nothing burnt.
+        assert_eq!(staking.slash(&state, &key(2)), Ok(0));
+        staking.finish(&mut state).unwrap();
+        let ledger = Ledger::load(&state).unwrap();
+        assert_eq!(ledger.bonds[&key(1)], 905);
+        assert_eq!(ledger.jailed, BTreeSet::from([key(1), key(2)]));
     }
 }

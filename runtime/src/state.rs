@@ -11,12 +11,11 @@ use parity_scale_codec::{Decode, Encode};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::consensus::HeaderError;
 use crate::contract::{BlockEnv, apply_payload, caller_script, payload_terms};
 use crate::producers::ProducerState;
 use crate::slots::StakingKey;
 use crate::spec::ChainSpec;
-use crate::staking::{BlockStaking, Ledger, StakingRules, is_staking, key_script};
+use crate::staking::{BlockStaking, Ledger, StakingRules, check_evidence, is_staking, key_script};
 use i8o8i_primitives::{Coin, UtxoSetInfo};
 
 use crate::error::{BlockError, TxError};
@@ -27,7 +26,7 @@ use i8o8i_contract_engine::state::ContractChanges;
 use i8o8i_contract_engine::{ContractEngine, ContractStateReader, StateOverlay};
 use i8o8i_primitives::contract::Receipt;
 use i8o8i_primitives::{
-    Amount, Block, Hash256, OutPoint, Seal, SighashCache, Transaction, TxOut, Txid,
+    Amount, Block, Hash256, OutPoint, Payload, Seal, SighashCache, Transaction, TxOut, Txid,
 };
 
 use i8o8i_script_vm::checker::{
@@ -261,24 +260,14 @@ fn check_producer(
 ) -> Result<ProducerState, BlockError> {
     let entry = spec.engine_at(block.header.height);
     let mut producers = ProducerState::load(state).map_err(BlockError::ContractState)?;
-    let expected = producers.advance(entry, slot, block.header.parent.as_bytes(), &mut || {
-        Ledger::load(state)
-    })?;
-    if &expected == pubkey {
-        return Ok(producers);
-    }
-    Err(if producers.is_active(pubkey) {
-        HeaderError::NotLeader {
-            slot,
-            expected: hex::encode(expected),
-            got: hex::encode(pubkey),
-        }
-    } else {
-        HeaderError::NotActiveProducer {
-            key: hex::encode(pubkey),
-        }
-    }
-    .into())
+    producers.check_sealer(
+        entry,
+        slot,
+        block.header.parent.as_bytes(),
+        pubkey,
+        &mut || Ledger::load(state),
+    )?;
+    Ok(producers)
 }
 
 /// Validates `block` on top of the state `utxos` and returns what it changes. Script checks of
@@ -430,6 +419,23 @@ pub fn connect_block(
                 },
             );
         }
+    }
+
+    // Evidence of double signing in the coinbase slashes the producer it names.
+    if let Some(Payload::Evidence { first, second }) = &block.transactions[0].payload {
+        let fail = |error| BlockError::Tx {
+            index: 0,
+            txid: txids[0],
+            error,
+        };
+        if !stake_chain {
+            return Err(fail(TxError::Evidence("no staking at this height".into())));
+        }
+        let key = check_evidence(ctx.spec, first, second).map_err(fail)?;
+        let state = open_state(&mut overlay).map_err(fail)?;
+        let result = staking.slash(&state, &key);
+        overlay = Some(state);
+        result.map_err(fail)?;
     }
 
     // Unbonded stake due at this height is paid back as outputs appended to the coinbase:

@@ -24,6 +24,11 @@ pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxErr
             | i8o8i_primitives::Payload::Call { .. }
             | i8o8i_primitives::Payload::Instantiate { .. }),
         ) => crate::contract::check_payload(p)?,
+        Some(i8o8i_primitives::Payload::Evidence { .. }) if !tx.is_coinbase() => {
+            return Err(TxError::Evidence(
+                "only a coinbase may carry evidence".into(),
+            ));
+        }
         Some(p) => crate::staking::check_staking_payload(p)?,
         None => {}
     }

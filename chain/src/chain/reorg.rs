@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 
-use i8o8i_primitives::{BlockHash, StoreError};
+use i8o8i_primitives::{BlockHash, Seal, StoreError};
 use i8o8i_runtime::error::BlockError;
+use i8o8i_runtime::producers::ProducerState;
 use i8o8i_runtime::state::{ConnectContext, connect_block};
+use parity_scale_codec::Encode;
 
 use i8o8i_runtime::consensus::HeaderError;
 
@@ -162,17 +164,25 @@ impl Chain {
                                 sum.saturating_add(r.receipt.gas_used)
                             });
                         self.store.connect(&block, &changes)?;
+                        if matches!(block.header.seal, Seal::Producer { .. })
+                            && let Some(era) = ProducerState::load(&self.tip_state())?.era
+                        {
+                            self.store.put_producer_era(&hash, &era.encode())?;
+                        }
                         self.set_status(&hash, BlockStatus::Valid)?;
                         self.set_tip(hash)?;
                         tracing::debug!(height = block.header.height, %hash, txs = block.transactions.len(), "connected block");
                         outcome.connected.push(block);
                     }
+                    // This node's storage failed: no verdict on the block, which stays stored
+                    // and is tried again on the next activation.
                     Err(
                         BlockError::Tx {
                             error: i8o8i_runtime::error::TxError::Storage(e),
                             ..
                         }
-                        | BlockError::ContractState(e),
+                        | BlockError::ContractState(e)
+                        | BlockError::Header(HeaderError::Storage(e)),
                     ) => {
                         return Err(e);
                     }

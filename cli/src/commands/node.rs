@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use i8o8i_config::{LogFormat, NodeConfig};
 use i8o8i_node::launch::{LaunchOptions, ProducerOptions, launch};
+use i8o8i_node::launch::{SharedClock, SystemClock};
 use serde_json::Value;
 
 use super::common::{PasswordArg, password};
@@ -171,10 +172,28 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
     };
     Ok(LaunchOptions {
         config,
-        clock: None,
+        clock: clock_from_env()?,
         dev: args.dev,
         producer,
     })
+}
+
+/// Environment setting that runs the node on a clock this many seconds off (may be negative):
+/// for testing how a network copes with skewed clocks, never for production.
+pub(crate) const CLOCK_SKEW_ENV: &str = "I8O8I_CLOCK_SKEW_SECS";
+
+fn clock_from_env() -> Result<Option<SharedClock>> {
+    match std::env::var(CLOCK_SKEW_ENV) {
+        Err(_) => Ok(None),
+        Ok(text) => {
+            let secs: i64 = text
+                .trim()
+                .parse()
+                .with_context(|| format!("{CLOCK_SKEW_ENV}={text:?} is not a number of seconds"))?;
+            tracing::warn!(secs, "running on a skewed clock ({CLOCK_SKEW_ENV})");
+            Ok(Some(SystemClock::skewed(secs).shared()))
+        }
+    }
 }
 
 fn init_logging(format: LogFormat, filter: &str) {

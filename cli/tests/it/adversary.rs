@@ -62,3 +62,115 @@ async fn a_lying_peer_cannot_stall_sync() {
     );
     stop(vec![honest, behind]).await;
 }
+
+/// Total size of the files under `dir`.
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                dir_size(&e.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+/// Cheap proof-of-work branches from genesis are never downloaded: a peer serving 10 easy
+/// blocks while claiming far more work (lighter than the node's 20), and one serving 10,000
+/// (heavier, but below the chain spec's minimum chain work), get their headers read into
+/// memory and dropped; not one body is asked for, relayed copies are not stored, the store
+/// grows by less than 1 MB and the node stays on its own chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cheap_low_work_branches_are_never_downloaded() {
+    let per_block = i8o8i_primitives::pow::work_from_compact(0x207f_ffff).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spec_path = dir.path().join("low-work.yaml");
+    std::fs::write(
+        &spec_path,
+        format!(
+            "{}min_chain_work: \"{:x}\"\n",
+            i8o8i_config::builtin_chain_spec("dev").unwrap(),
+            per_block * U256::from(20_000u64)
+        ),
+    )
+    .unwrap();
+    let spec =
+        i8o8i_runtime::spec::ChainSpec::from_yaml(&std::fs::read_to_string(&spec_path).unwrap())
+            .unwrap();
+    let node_dir = tempfile::tempdir().unwrap();
+    let chain = spec_path.display().to_string();
+    let (node, c) = crate::common::start_with(node_dir.path(), move |cfg| cfg.chain = chain).await;
+    let net = crate::network::Net::wrap(node, c);
+    let alice = new_address(&net, "alice").await;
+    mine(&net, 20, &alice).await;
+    let ours = tip(&net.c).await;
+    let (genesis, node_id) = genesis_and_id(&net).await;
+    let addr: libp2p::Multiaddr = listen_addr(&net.c).await.parse().unwrap();
+    let branch = i8o8i_adversary::forge::low_work_chain(&spec, 10_000);
+    let before = dir_size(&node_dir.path().join("chaindata"));
+
+    // Lighter than our chain, whatever the claim says.
+    let short = branch[..10].to_vec();
+    let mut liar = Peer::start(Served::chain(genesis, short.clone(), U256::MAX >> 1)).unwrap();
+    liar.connect(addr.clone(), node_id, WAIT).await.unwrap();
+    liar.expect("a headers request", WAIT, |e| {
+        matches!(e, Event::Asked(_, Request::Headers { .. }))
+    })
+    .await
+    .unwrap();
+    // Heavier than our chain, lighter than the minimum: five full headers answers.
+    let real = per_block * U256::from(10_000u64);
+    let mut long = Peer::start(Served::chain(genesis, branch.clone(), real)).unwrap();
+    long.connect(addr, node_id, WAIT).await.unwrap();
+    for block in &branch[..50] {
+        long.publish_block(block).unwrap();
+    }
+    let mut asked = 0;
+    while asked < 5 {
+        match long
+            .expect("headers requests", WAIT, |_| true)
+            .await
+            .unwrap()
+        {
+            Event::Asked(_, Request::Headers { .. }) => asked += 1,
+            Event::Asked(_, Request::Blocks(h)) => {
+                panic!("{} bodies asked of a cheap branch", h.len())
+            }
+            _ => {}
+        }
+    }
+    // Time for anything that would follow (body requests, imports) to happen.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    for peer in [&mut liar, &mut long] {
+        while let Ok(e) = peer
+            .expect("nothing", std::time::Duration::from_millis(10), |_| true)
+            .await
+        {
+            assert!(
+                !matches!(e, Event::Asked(_, Request::Blocks(_))),
+                "a body of a cheap branch was asked for"
+            );
+        }
+    }
+    let stored = branch
+        .iter()
+        .filter(|b| net.node.node().chain().entry(&b.header.hash()).is_some())
+        .count();
+    assert_eq!(stored, 0, "blocks of the cheap branch were stored");
+    assert_eq!(tip(&net.c).await, ours);
+    let grown = dir_size(&node_dir.path().join("chaindata")).saturating_sub(before);
+    eprintln!("store growth under the low-work attack (10,000 headers): {grown} bytes");
+    assert!(grown < 1_000_000, "the store grew by {grown} bytes");
+    // The liar claimed more than it delivered: it paid for it.
+    let peers: Vec<Value> = call(&net.c, "net_peers", rpc_params![]).await;
+    let liar_score = peers
+        .iter()
+        .find(|p| p["id"] == liar.id.to_string())
+        .map(|p| p["score"].as_i64().unwrap());
+    assert_eq!(liar_score, Some(-50), "{peers:?}");
+    stop(vec![net]).await;
+}

@@ -35,6 +35,17 @@ pub(crate) struct Net {
     _dir: tempfile::TempDir,
 }
 
+impl Net {
+    /// A node started elsewhere (its data directory is the caller's to keep).
+    pub(crate) fn wrap(node: RunningNode, c: RpcClient) -> Net {
+        Net {
+            node,
+            c,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
 /// A networked dev node listening on `listen`, dialling `bootnodes`.
 pub(crate) async fn spawn(listen: &str, bootnodes: Vec<String>) -> Net {
     let dir = tempfile::tempdir().unwrap();

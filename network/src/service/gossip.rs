@@ -21,7 +21,9 @@ impl Service {
         match kind {
             Some(TopicKind::Blocks) => match Block::decode_strict(&message.data) {
                 Ok(block) => {
-                    if self.chain.known_header(&block.header.hash()).is_some() {
+                    if self.chain.known_header(&block.header.hash()).is_some()
+                        || too_light(&*self.chain, &block.header)
+                    {
                         gossip.report_message_validation_result(
                             &message_id,
                             &source,
@@ -110,7 +112,9 @@ impl Service {
                 tracing::debug!(peer = %r.peer, hash = %r.hash, %reason, "invalid block from peer");
                 (MessageAcceptance::Reject, Some(PeerAction::InvalidBlock))
             }
-            BlockVerdict::AlreadyKnown => (MessageAcceptance::Ignore, None),
+            BlockVerdict::AlreadyKnown | BlockVerdict::Early | BlockVerdict::Stale => {
+                (MessageAcceptance::Ignore, None)
+            }
             BlockVerdict::Connected | BlockVerdict::Stored => {
                 if r.from_sync {
                     self.imported_since_log += 1;
@@ -147,5 +151,26 @@ impl Service {
         if let Some(action) = action {
             self.report(r.peer, action);
         }
+    }
+}
+
+/// Whether a relayed block would end a chain lighter than ours or than the chain's
+/// minimum work: not imported (so not stored), no fault of the sender — Bitcoin Core
+/// does not process unrequested blocks with less work than its tip either. A block whose
+/// parent we lack goes to the importer, which sends it to sync.
+fn too_light(chain: &dyn ChainAccess, header: &Header) -> bool {
+    let (Some(parent), Some(parent_work)) = (
+        chain.known_header(&header.parent),
+        chain.known_work(&header.parent),
+    ) else {
+        return false;
+    };
+    match chain.check_headers(&parent, std::slice::from_ref(header)) {
+        Ok(added) => {
+            let work = parent_work.saturating_add(added);
+            work < chain.tip().work || work < chain.min_chain_work()
+        }
+        // Invalid: the importer says so and penalises the sender.
+        Err(_) => false,
     }
 }

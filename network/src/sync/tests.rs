@@ -92,13 +92,20 @@ impl ChainAccess for TestChain {
     fn known_header(&self, hash: &BlockHash) -> Option<Header> {
         self.headers.lock().unwrap().get(hash).cloned()
     }
-    fn check_headers(&self, _parent: &Header, headers: &[Header]) -> Result<(), (usize, String)> {
-        match self.bad_from {
-            Some(bad) => match headers.iter().position(|h| h.height >= bad) {
-                Some(i) => Err((i, "bad proof of work".into())),
-                None => Ok(()),
-            },
-            None => Ok(()),
+    fn known_work(&self, hash: &BlockHash) -> Option<U256> {
+        self.known_header(hash).map(|h| U256::from(h.height + 1))
+    }
+    fn min_chain_work(&self) -> U256 {
+        U256::zero()
+    }
+    /// Every header weighs 1, so a chain's work is its height + 1.
+    fn check_headers(&self, _parent: &Header, headers: &[Header]) -> Result<U256, (usize, String)> {
+        match self
+            .bad_from
+            .and_then(|bad| headers.iter().position(|h| h.height >= bad))
+        {
+            Some(i) => Err((i, "bad proof of work".into())),
+            None => Ok(U256::from(headers.len())),
         }
     }
     fn locator(&self, _max: usize) -> Result<Vec<BlockHash>, StoreError> {
@@ -414,7 +421,11 @@ fn bad_answers_are_reported_and_end_the_round() {
     let unasked = header(&g, 99);
     assert_eq!(
         sync.on_blocks(peer, &hashes(&theirs), vec![block(&unasked)], now),
-        report(PeerAction::Malformed)
+        [
+            report(PeerAction::Malformed),
+            report(PeerAction::MissingBlocks)
+        ]
+        .concat()
     );
 }
 
@@ -446,6 +457,42 @@ fn a_departed_peers_downloads_go_to_another_peer() {
         vec![SyncAction::RequestBlocks {
             peer: b,
             hashes: vec![theirs[0].hash()],
+        }]
+    );
+}
+
+#[test]
+fn a_peer_that_sends_none_of_the_blocks_it_claims_rests_and_others_download_them() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, 3, 1);
+    let (liar, honest) = (PeerId::random(), PeerId::random());
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &[(honest, tip_of(&theirs))], now);
+    sync.on_headers(&chain, honest, MAX_HEADERS, theirs.clone(), now);
+    // The liar is idle first and gets the queue's front.
+    assert_eq!(
+        sync.poll(&chain, &[(liar, tip_of(&theirs))], now),
+        vec![SyncAction::RequestBlocks {
+            peer: liar,
+            hashes: hashes(&theirs),
+        }]
+    );
+    assert_eq!(
+        sync.on_blocks(liar, &hashes(&theirs), Vec::new(), now),
+        vec![SyncAction::Report {
+            peer: liar,
+            action: PeerAction::MissingBlocks
+        }]
+    );
+    // Idle again, but resting: the front goes to the honest peer.
+    let peers = [(liar, tip_of(&theirs)), (honest, tip_of(&theirs))];
+    assert_eq!(
+        sync.poll(&chain, &peers, now),
+        vec![SyncAction::RequestBlocks {
+            peer: honest,
+            hashes: hashes(&theirs),
         }]
     );
 }
@@ -512,4 +559,40 @@ fn an_invalid_import_keeps_outstanding_downloads_so_no_peer_is_asked_twice_at_on
     assert!(sync.is_downloading(&b));
     assert!(!sync.is_downloading(&a));
     assert_eq!(sync.queued(), 0);
+}
+
+#[test]
+fn a_delivered_claim_whose_blocks_did_not_become_ours_is_not_fetched_again_at_once() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, 2, 1);
+    let peer = PeerId::random();
+    let peers = [(peer, tip_of(&theirs))];
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &peers, now);
+    sync.on_headers(&chain, peer, MAX_HEADERS, theirs.clone(), now);
+    // The importer refuses the first block without a verdict on the peer (below our final
+    // block, say): the queue is dropped, the claim is still not ours.
+    sync.poll(&chain, &peers, now);
+    sync.on_blocks(
+        peer,
+        &hashes(&theirs),
+        theirs.iter().map(block).collect(),
+        now,
+    );
+    while sync.next_import(now).is_some() {
+        sync.imported(true);
+    }
+    assert_eq!(sync.queued(), 0);
+    assert_eq!(
+        sync.poll(&chain, &peers, now),
+        vec![],
+        "no header round loop"
+    );
+    // A new claim, or the same one later, is fetched.
+    assert!(matches!(
+        sync.poll(&chain, &peers, now + CLAIM_COOLDOWN).as_slice(),
+        [SyncAction::RequestHeaders { .. }]
+    ));
 }

@@ -15,7 +15,9 @@ use std::time::Duration;
 use i8o8i_chain::chain::ImportError;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::secret_in;
-use i8o8i_node::launch::{LaunchOptions, ProducerOptions, RunningNode, launch};
+use i8o8i_node::launch::{
+    LaunchOptions, ProducerOptions, RunningNode, SharedClock, SystemClock, launch,
+};
 use i8o8i_primitives::address::{Address, Network};
 use i8o8i_primitives::{Amount, Block, BlockHash, Hash256, Header, Seal, TxOut};
 use i8o8i_rpc::client::{RpcClient, connect};
@@ -119,6 +121,18 @@ fn write_spec_at(dir: &Path, ids: &[&Identity], schedule: &str, genesis: u64) ->
 
 /// Starts a producing node for `id` on `spec`, dialling `bootnodes`.
 async fn start_producer(id: Identity, spec: &str, bootnodes: Vec<String>) -> Producer {
+    start_node(id, spec, bootnodes, true, None).await
+}
+
+/// Starts a node for `id` on `spec`, dialling `bootnodes`, producing or only following, on
+/// `clock` (the machine's if `None`).
+async fn start_node(
+    id: Identity,
+    spec: &str,
+    bootnodes: Vec<String>,
+    produce: bool,
+    clock: Option<SharedClock>,
+) -> Producer {
     let mut config = NodeConfig {
         chain: spec.to_owned(),
         data_dir: Some(id.dir.path().to_owned()),
@@ -130,9 +144,9 @@ async fn start_producer(id: Identity, spec: &str, bootnodes: Vec<String>) -> Pro
     config.p2p.bootnodes = bootnodes;
     let node = launch(LaunchOptions {
         config,
-        clock: None,
+        clock,
         dev: false,
-        producer: Some(ProducerOptions {
+        producer: produce.then(|| ProducerOptions {
             wallet: WALLET.into(),
             password: PASSWORD.into(),
         }),
@@ -153,17 +167,20 @@ async fn start_all(ids: Vec<Identity>, spec: &str) -> Vec<Producer> {
     let mut out: Vec<Producer> = Vec::new();
     for id in ids {
         let boot = match out.first() {
-            Some(first) => {
-                let info: Value = call(&first.c, "net_getInfo", rpc_params![]).await;
-                let addr = info["listenAddresses"][0].as_str().unwrap().to_owned();
-                let peer = info["peerId"].as_str().unwrap().to_owned();
-                vec![format!("{addr}/p2p/{peer}")]
-            }
+            Some(first) => vec![bootnode_of(first).await],
             None => Vec::new(),
         };
         out.push(start_producer(id, spec, boot).await);
     }
     out
+}
+
+/// The bootnode address (with peer id) of a running node.
+async fn bootnode_of(p: &Producer) -> String {
+    let info: Value = call(&p.c, "net_getInfo", rpc_params![]).await;
+    let addr = info["listenAddresses"][0].as_str().unwrap().to_owned();
+    let peer = info["peerId"].as_str().unwrap().to_owned();
+    format!("{addr}/p2p/{peer}")
 }
 
 /// Polls `check` until it holds, panicking with `what` after [`WAIT`].
@@ -293,6 +310,7 @@ async fn staking_info(c: &RpcClient, address: &str) -> Value {
     call(c, "staking_getInfo", rpc_params![address]).await
 }
 
+mod attacks;
 mod dpos;
 mod pos;
 mod schedule;
