@@ -14,6 +14,7 @@ use i8o8i_runtime::consensus::{
 };
 use i8o8i_runtime::error::BlockError;
 use i8o8i_runtime::producers::{Era, ProducerState};
+use i8o8i_runtime::randomness::Contribution;
 use i8o8i_runtime::slots::{last_final, last_irreversible};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::spec::EngineParams;
@@ -702,7 +703,8 @@ impl Chain {
     /// # Errors
     /// [`HeaderError::NotLeader`], [`HeaderError::NotActiveProducer`],
     /// [`HeaderError::Storage`].
-    fn check_slot_owner(&self, header: &Header) -> Result<Option<Vec<u8>>, HeaderError> {
+    fn check_slot_owner(&self, block: &Block) -> Result<Option<Vec<u8>>, HeaderError> {
+        let header = &block.header;
         let Seal::Producer { slot, pubkey, .. } = &header.seal else {
             return Ok(None);
         };
@@ -738,7 +740,14 @@ impl Chain {
         match result {
             Err(HeaderError::Storage(_)) if ledger_needed => Ok(None),
             Err(e) => Err(e),
-            Ok(()) => Ok(producers.era.map(|e| e.encode())),
+            Ok(()) => {
+                // As the connect will, unverified: a bad reveal makes the block invalid there,
+                // and this record then only serves blocks built on an invalid one.
+                if let Ok(Contribution::Reveal(value)) = Contribution::of_block(block) {
+                    producers.mix_in(&value);
+                }
+                Ok(producers.era.map(|e| e.encode()))
+            }
         }
     }
 
@@ -852,7 +861,7 @@ impl Chain {
                 hash,
                 error: Box::new(error),
             })?;
-            let era = self.check_slot_owner(&block.header).map_err(invalid)?;
+            let era = self.check_slot_owner(&block).map_err(invalid)?;
             let work = parent
                 .work()
                 .saturating_add(self.schedule.weight(&block.header));

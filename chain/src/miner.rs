@@ -26,13 +26,15 @@ pub struct Template {
 /// Builds a template on `tip` (the one the seal was decided for): the mempool's best
 /// transactions and a coinbase
 /// paying subsidy plus fees to `payout`, sealed with `seal` (unsigned / nonce 0) at `time`.
-/// `extra` varies the coinbase so that two templates for the same height never share a txid.
+/// `extra` is pushed after the height in the coinbase: under proof of work an extra nonce, so
+/// that two templates for the same height never share a txid; for a slot-engine block the
+/// producer's randomness contribution ([`i8o8i_runtime::randomness`]).
 pub fn build_template(
     chain: &Chain,
     tip: Tip,
     mempool: &Mempool,
     payout: &Script,
-    extra: u64,
+    extra: &[u8],
     time: u64,
     seal: Seal,
 ) -> Template {
@@ -48,7 +50,7 @@ pub fn build_template(
     };
     let mut coinbase = coinbase_transaction(
         height,
-        &extra.to_le_bytes(),
+        extra,
         vec![TxOut {
             value: reward(fees),
             script_pubkey: payout.to_script_buf(),
@@ -148,7 +150,7 @@ pub fn pow_template(
         tip,
         mempool,
         payout,
-        extra,
+        &extra.to_le_bytes(),
         now.max(mtp + 1),
         seal,
     ))

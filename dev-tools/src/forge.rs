@@ -5,6 +5,7 @@
 use i8o8i_primitives::{Amount, Block, Hash256, Header, Seal, TxOut};
 use i8o8i_runtime::consensus::coinbase_transaction;
 use i8o8i_runtime::consensus::{PowEngine, Schedule, ScheduledEngine, SlotEngine};
+use i8o8i_runtime::randomness::Contribution;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::staking::key_script;
 use secp256k1::SecretKey;
@@ -27,8 +28,9 @@ pub fn slot_at(spec: &ChainSpec, height: u64, time: u64) -> Option<u64> {
 }
 
 /// A block on `parent` for `slot`, sealed by `secret`, its coinbase paying the subsidy to the
-/// sealing key (what an honest producer makes) and pushing `tag`, so that two blocks for one
-/// slot differ. Panics if proof of work runs at the child's height.
+/// sealing key (what an honest producer makes) and committing to a new hash chain derived from
+/// `tag` as its randomness contribution (always allowed), so that two blocks for one slot
+/// differ. Panics if proof of work runs at the child's height.
 pub fn slot_block(
     spec: &ChainSpec,
     parent: &Header,
@@ -39,9 +41,10 @@ pub fn slot_block(
     let height = parent.height + 1;
     let time = slot_time(spec, height, slot).expect("a slot engine runs at this height");
     let key = secp256k1::PublicKey::from_secret_key(secret).serialize();
+    let commitment = Contribution::Commit(i8o8i_primitives::sha256d(tag)).to_bytes();
     let coinbase = coinbase_transaction(
         height,
-        tag,
+        &commitment,
         vec![TxOut {
             value: spec.subsidy(height),
             script_pubkey: key_script(&key),

@@ -15,6 +15,7 @@ use i8o8i_chain::store::Store;
 use i8o8i_config::NodeConfig;
 use i8o8i_primitives::{Amount, Block, BlockHash, Seal, StoreError, Transaction, Txid};
 use i8o8i_runtime::consensus::{ScheduledEngine, SlotEngine};
+use i8o8i_runtime::randomness;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::staking::key_script;
 use i8o8i_runtime::state::verify_tx_scripts;
@@ -465,11 +466,19 @@ impl Node {
             pubkey,
             signature: Vec::new(),
         };
+        // The next value of this key's hash chain (or a new commitment): the only
+        // contribution to the seeds this block can make.
+        let record = randomness::record_of(&self.chain.tip_state(), &pubkey)?;
+        let contribution = randomness::next_contribution(
+            &secret.to_secret_bytes(),
+            record.as_ref(),
+            tip.header.height + 1,
+        )
+        .to_bytes();
         let mut block = {
             let pool = self.mempool();
-            let extra = self.extra_nonce.fetch_add(1, Ordering::Relaxed);
             let payout = key_script(&pubkey);
-            build_template(&self.chain, tip, &pool, &payout, extra, time, seal).block
+            build_template(&self.chain, tip, &pool, &payout, &contribution, time, seal).block
         };
         SlotEngine::seal(&mut block.header, slot, secret);
         Ok(Some(block))

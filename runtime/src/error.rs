@@ -167,6 +167,10 @@ pub enum BlockError {
     /// A coinbase after the first transaction.
     #[error("transaction {0} is a second coinbase")]
     ExtraCoinbase(usize),
+    /// A slot-engine block's randomness contribution is missing, malformed, or a reveal that
+    /// does not continue its producer's hash chain.
+    #[error("randomness: {0}")]
+    Randomness(String),
     /// The merkle root does not commit to the transactions.
     #[error("merkle root {got} does not match the transactions ({expected})")]
     BadMerkleRoot {

@@ -17,7 +17,9 @@
 //!   engines' header checks and the height schedule that picks the engine.
 //! - [`slots`], [`producers`]: PoS / DPoS slot arithmetic, leader draws, delegate rounds and
 //!   the producer schedule kept as chain state.
-//! - [`staking`]: the staking ledger (bonds, unbonding, delegates, votes) and its payload rules.
+//! - [`staking`]: the staking ledger (bonds, unbonding, delegates, votes), its payload rules,
+//!   and double-signing evidence and slashing.
+//! - [`randomness`]: the hash-chain reveals slot-engine blocks contribute to the seeds.
 //!
 //! This crate has no feature flags; it does not depend on tokio, RocksDB, libp2p or jsonrpsee.
 
@@ -26,6 +28,7 @@ pub mod consensus;
 pub mod contract;
 pub mod error;
 pub mod producers;
+pub mod randomness;
 pub mod slots;
 pub mod spec;
 pub mod staking;

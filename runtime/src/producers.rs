@@ -38,6 +38,9 @@ pub struct Era {
     pub next_seed: [u8; 32],
     /// PoS: the snapshot of the next epoch (one epoch of lag).
     pub next: Vec<(StakingKey, u64)>,
+    /// The running period's mix of verified reveals ([`crate::randomness`]): the next
+    /// period's seed is `sha256d(seed ‖ mix)`.
+    pub mix: [u8; 32],
 }
 
 /// Producer bookkeeping, across schedule entries.
@@ -172,7 +175,9 @@ impl ProducerState {
                     let stakes = snapshot(&ledger()?);
                     era.seed = era.next_seed;
                     era.producers = std::mem::replace(&mut era.next, stakes);
-                    era.next_seed = next_seed(&era.seed, parent);
+                    // The reveals of the epoch that just ended decide the epoch after next.
+                    era.next_seed = next_seed(&era.seed, &era.mix);
+                    era.mix = [0; 32];
                     era.period = epoch;
                     // Slots of epochs without blocks are charged to the new snapshot's draws.
                     count_missed_draws(&mut self.missed, era, epoch_end..slot);
@@ -189,6 +194,7 @@ impl ProducerState {
                     producers: stakes.clone(),
                     next_seed: next_seed(&seed, parent),
                     next: stakes,
+                    mix: [0; 32],
                 });
             }
         }
@@ -248,7 +254,9 @@ impl ProducerState {
                         era.last_slot + 1,
                         round_end,
                     );
-                    let seed = next_seed(&era.seed, parent);
+                    // The reveals of the round that just ended decide the next order.
+                    let seed = next_seed(&era.seed, &era.mix);
+                    era.mix = [0; 32];
                     era.producers = new_round(seed, &ledger()?);
                     era.seed = seed;
                     era.period = round;
@@ -268,6 +276,7 @@ impl ProducerState {
                     producers: new_round(seed, &ledger()?),
                     next_seed: [0; 32],
                     next: Vec::new(),
+                    mix: [0; 32],
                 });
             }
         }
@@ -280,6 +289,13 @@ impl ProducerState {
         let key = era.producers[position].0;
         *self.produced.entry(key).or_default() += 1;
         Ok(Some(key))
+    }
+
+    /// Mixes a verified reveal into the running period's mix.
+    pub fn mix_in(&mut self, reveal: &[u8; 32]) {
+        if let Some(era) = &mut self.era {
+            era.mix = next_seed(&era.mix, reveal);
+        }
     }
 
     /// Credits `amount` of rewards to `key`.
@@ -544,6 +560,40 @@ mod tests {
         assert_eq!(active(&state), expected);
         // Slot 1 of round 0 was skipped: its holder missed it.
         assert_eq!(state.missed.values().sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn the_block_that_ends_an_epoch_cannot_choose_the_next_seed() {
+        // Two variants of the last block of epoch 0 (another coinbase, other transactions: a
+        // different hash) by the same producer, with its one possible reveal.
+        let entry = pos(0);
+        let ledger = Ledger::default();
+        let mut base = ProducerState::default();
+        base.advance(&entry, 3, &[1; 32], &mut || Ok(ledger.clone()))
+            .unwrap();
+        let next_seed_after = |variant_hash: [u8; 32], reveal: Option<[u8; 32]>| {
+            let mut s = base.clone();
+            s.advance(&entry, 9, &[2; 32], &mut || Ok(ledger.clone()))
+                .unwrap();
+            if let Some(r) = reveal {
+                s.mix_in(&r);
+            }
+            // The first block of epoch 1 builds on the variant.
+            s.advance(&entry, 10, &variant_hash, &mut || Ok(ledger.clone()))
+                .unwrap();
+            s.era.unwrap().next_seed
+        };
+        let reveal = Some([5; 32]);
+        assert_eq!(
+            next_seed_after([0xaa; 32], reveal),
+            next_seed_after([0xbb; 32], reveal),
+            "block contents do not reach the seed"
+        );
+        // What the producer can still do: withhold its reveal (the residual bias).
+        assert_ne!(
+            next_seed_after([0xaa; 32], reveal),
+            next_seed_after([0xaa; 32], None)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::contract::{BlockEnv, apply_payload, caller_script, payload_terms};
 use crate::producers::ProducerState;
+use crate::randomness::{self, Contribution};
 use crate::slots::StakingKey;
 use crate::spec::ChainSpec;
 use crate::staking::{BlockStaking, Ledger, StakingRules, check_evidence, is_staking, key_script};
@@ -309,15 +310,26 @@ pub fn connect_block(
     // Slot engines: who may seal this block follows from the producer state of the parent.
     let mut producers = None;
     if let Seal::Producer { slot, pubkey, .. } = &block.header.seal {
-        let state = open_state(&mut overlay).map_err(|error| BlockError::Tx {
+        let mut state = open_state(&mut overlay).map_err(|error| BlockError::Tx {
             index: 0,
             txid: txids[0],
             error,
         })?;
-        producers = Some((
-            check_producer(ctx.spec, block, *slot, pubkey, &state)?,
-            *pubkey,
-        ));
+        let mut schedule = check_producer(ctx.spec, block, *slot, pubkey, &state)?;
+        // Its randomness: a reveal must continue the key's hash chain and is mixed in.
+        let contribution = Contribution::of_block(block).map_err(BlockError::Randomness)?;
+        match randomness::apply(&mut state, pubkey, contribution, height)
+            .map_err(BlockError::ContractState)?
+        {
+            Ok(true) => {
+                if let Contribution::Reveal(value) = contribution {
+                    schedule.mix_in(&value);
+                }
+            }
+            Ok(false) => {}
+            Err(reason) => return Err(BlockError::Randomness(reason)),
+        }
+        producers = Some((schedule, *pubkey));
         overlay = Some(state);
     }
     let mut staking = BlockStaking::new();

@@ -55,9 +55,9 @@ async fn a_lying_peer_cannot_stall_sync() {
         .iter()
         .find(|p| p["id"] == liar_id)
         .expect("one empty answer does not get the liar banned");
-    assert_eq!(
-        p["score"].as_i64().unwrap(),
-        -50,
+    // −50, less what a minute of decay gives back if the machine is slow.
+    assert!(
+        (-50..=-40).contains(&p["score"].as_i64().unwrap()),
         "an undelivered claim costs the liar: {p}"
     );
     stop(vec![honest, behind]).await;
@@ -171,6 +171,9 @@ async fn cheap_low_work_branches_are_never_downloaded() {
         .iter()
         .find(|p| p["id"] == liar.id.to_string())
         .map(|p| p["score"].as_i64().unwrap());
-    assert_eq!(liar_score, Some(-50), "{peers:?}");
+    assert!(
+        liar_score.is_some_and(|s| (-50..=-40).contains(&s)),
+        "{peers:?}"
+    );
     stop(vec![net]).await;
 }
