@@ -347,6 +347,29 @@ impl Chain {
         }
     }
 
+    /// Records double signing shown by a header this node does not store (one ending a branch
+    /// lighter than ours, whose seal the caller has checked): if another block of the same
+    /// key and slot is stored, the two headers are evidence.
+    pub fn note_sealed_header(&self, header: &Header) {
+        let Some(key) = seal_key(&self.spec, header) else {
+            return;
+        };
+        let hash = header.hash();
+        let first = self
+            .sealed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .and_then(|stored| stored.iter().find(|h| **h != hash).copied());
+        if let Some(first) = first.and_then(|h| self.entry(&h)) {
+            self.evidence
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(key)
+                .or_insert((first.header, header.clone()));
+        }
+    }
+
     /// Evidence of double signing seen by this node whose producer the tip's ledger has not
     /// jailed yet, oldest slot first: what a block produced here includes.
     ///

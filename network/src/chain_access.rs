@@ -96,6 +96,9 @@ pub trait ChainAccess: Send + Sync + 'static {
     /// Pooled transactions, highest fee rate first, at most `max_count` of them and
     /// `max_bytes` encoded bytes together.
     fn pool_transactions(&self, max_count: usize, max_bytes: usize) -> Vec<Transaction>;
+    /// A validly sealed header of a block that is not imported (it ends a branch lighter than
+    /// ours): the node may still learn from it, e.g. that its producer double signed.
+    fn saw_unimported_header(&self, _header: &Header) {}
     /// Imports a block received from a peer (blocking).
     fn import_block(&self, block: Block) -> BlockVerdict;
     /// Submits a transaction received from a peer (blocking).

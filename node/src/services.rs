@@ -87,6 +87,10 @@ impl ChainAccess for NodeChainAccess {
         txs
     }
 
+    fn saw_unimported_header(&self, header: &Header) {
+        self.0.chain().note_sealed_header(header);
+    }
+
     fn import_block(&self, block: Block) -> BlockVerdict {
         let hash = block.header.hash();
         match self.0.submit_block_from(block, Origin::Peer) {

@@ -73,3 +73,90 @@ fn a_store_of_another_chain_is_refused_with_a_typed_error() {
         other => panic!("expected a genesis mismatch, got {other:?}"),
     }
 }
+
+/// A proof-of-stake chain from height 0 whose validators are `secret_key(7)` and
+/// `secret_key(8)` with equal stake (so no block is final on its own).
+fn pos_spec() -> ChainSpec {
+    let key = |n| hex::encode(secp256k1::PublicKey::from_secret_key(&secret_key(n)).serialize());
+    let dev = builtin_chain_spec("dev").expect("dev spec");
+    let schedule = dev.find("consensus:").expect("a schedule");
+    ChainSpec::from_yaml(&format!(
+        "{}consensus:\n  - from_height: 0\n    engine: pos\n    params:\n      slot_secs: 1\n      epoch_slots: 10\n      unbonding_period: 5\n      min_bond: 1\n      genesis_validators:\n        - key: {}\n          stake: 1\n        - key: {}\n          stake: 1\n",
+        &dev[..schedule],
+        key(7),
+        key(8)
+    ))
+    .unwrap()
+}
+
+/// A block of the validator in `slot` on genesis, committing to a chain derived from `tag`.
+fn pos_block(spec: &ChainSpec, slot: u64, tag: &[u8]) -> Block {
+    let secret = secret_key(7);
+    let key = secp256k1::PublicKey::from_secret_key(&secret).serialize();
+    let genesis = spec.genesis_block().header;
+    let contribution =
+        i8o8i_runtime::randomness::Contribution::Commit(i8o8i_primitives::sha256d(tag));
+    let coinbase = i8o8i_runtime::consensus::coinbase_transaction(
+        1,
+        &contribution.to_bytes(),
+        vec![i8o8i_primitives::TxOut {
+            value: spec.subsidy(1),
+            script_pubkey: i8o8i_runtime::staking::key_script(&key),
+        }],
+    );
+    let mut block = Block {
+        header: Header {
+            version: 1,
+            parent: genesis.hash(),
+            height: 1,
+            time: genesis.time + slot,
+            tx_root: Hash256::ZERO,
+            state_root: Hash256::ZERO,
+            seal: Seal::Pow { bits: 0, nonce: 0 },
+        },
+        transactions: vec![coinbase],
+    };
+    block.header.tx_root = block.compute_tx_root();
+    i8o8i_runtime::consensus::SlotEngine::seal(&mut block.header, slot, &secret);
+    block
+}
+
+#[test]
+fn double_signing_is_evidence_whether_the_second_block_is_stored_or_only_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let spec = pos_spec();
+    let clock = Arc::new(ManualClock::at(spec.genesis.time + 100));
+    let chain = Chain::open(store, spec.clone(), 0, clock).unwrap();
+    let ours = secp256k1::PublicKey::from_secret_key(&secret_key(7)).serialize();
+    let slot = (1..60)
+        .find(|s| chain.slot_producer(&chain.tip(), *s).unwrap() == Some(ours))
+        .expect("a slot of validator 7");
+    let (a, b, c) = (
+        pos_block(&spec, slot, b"a"),
+        pos_block(&spec, slot, b"b"),
+        pos_block(&spec, slot, b"c"),
+    );
+    assert_eq!(chain.import_block(a.clone()).unwrap().connected.len(), 1);
+    assert_eq!(chain.pending_evidence().unwrap(), vec![]);
+    // Seen only (a lighter branch's header, not imported): the pair is evidence.
+    chain.note_sealed_header(&b.header);
+    assert_eq!(
+        chain.pending_evidence().unwrap(),
+        vec![(a.header.clone(), b.header.clone())]
+    );
+    // Stored: kept beside the first (not connected: equal work keeps the first seen).
+    let outcome = chain.import_block(b.clone()).unwrap();
+    assert!(outcome.connected.is_empty());
+    assert!(chain.entry(&b.header.hash()).is_some());
+    // A third block of the slot is not stored, and blames nobody.
+    assert!(matches!(
+        chain.import_block(c.clone()),
+        Err(ImportError::Redundant { .. })
+    ));
+    assert!(chain.entry(&c.header.hash()).is_none());
+    // A header of another slot is no evidence.
+    let other = pos_block(&spec, slot + 1, b"d");
+    chain.note_sealed_header(&other.header);
+    assert_eq!(chain.pending_evidence().unwrap().len(), 1);
+}

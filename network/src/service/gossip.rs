@@ -168,7 +168,11 @@ fn too_light(chain: &dyn ChainAccess, header: &Header) -> bool {
     match chain.check_headers(&parent, std::slice::from_ref(header)) {
         Ok(added) => {
             let work = parent_work.saturating_add(added);
-            work < chain.tip().work || work < chain.min_chain_work()
+            let light = work < chain.tip().work || work < chain.min_chain_work();
+            if light {
+                chain.saw_unimported_header(header);
+            }
+            light
         }
         // Invalid: the importer says so and penalises the sender.
         Err(_) => false,
