@@ -88,7 +88,7 @@ pub trait ChainAccess: Send + Sync + 'static {
     /// # Errors
     /// Storage failures.
     fn headers_after(&self, locator: &[BlockHash], max: u32) -> Result<Vec<Header>, StoreError>;
-    /// A stored block.
+    /// A stored block this node has not found invalid (what peers are served).
     ///
     /// # Errors
     /// Storage failures.

@@ -112,6 +112,22 @@ struct Service {
     import_results: mpsc::UnboundedReceiver<ImportResult>,
     tx_results_tx: mpsc::UnboundedSender<TxResult>,
     tx_results: mpsc::UnboundedReceiver<TxResult>,
+    /// Answers read from the store off the event loop, to send from it.
+    answers_tx: mpsc::UnboundedSender<Answer>,
+    answers: mpsc::UnboundedReceiver<Answer>,
+    /// Per peer: block bytes served in the current upload window, and when it began.
+    uploads: HashMap<PeerId, (Instant, usize)>,
+    /// Per peer: when its pool was last served.
+    pool_served: HashMap<PeerId, Instant>,
+}
+
+/// An answer prepared on the blocking pool.
+struct Answer {
+    peer: PeerId,
+    channel: ResponseChannel<Bytes>,
+    response: Response,
+    /// Block bytes it carries (charged to the peer's upload window).
+    bytes: usize,
 }
 
 /// Starts the network for `chain`: builds the swarm, listens, dials bootnodes and remembered
@@ -209,6 +225,7 @@ pub async fn start(
     let (import_results_tx, import_results) = mpsc::unbounded_channel();
     tokio::spawn(run_importer(chain.clone(), import_rx, import_results_tx));
     let (tx_results_tx, tx_results) = mpsc::unbounded_channel();
+    let (answers_tx, answers) = mpsc::unbounded_channel();
 
     let (commands, command_rx) = mpsc::channel(64);
     let service = Service {
@@ -228,6 +245,10 @@ pub async fn start(
         import_results,
         tx_results_tx,
         tx_results,
+        answers_tx,
+        answers,
+        uploads: HashMap::new(),
+        pool_served: HashMap::new(),
     };
     tokio::spawn(service.run(command_rx, announcements));
     tracing::info!(%peer_id, "network started");
@@ -290,6 +311,7 @@ impl Service {
                 },
                 Some(result) = self.import_results.recv() => self.on_import_result(result),
                 Some(result) = self.tx_results.recv() => self.on_tx_result(result),
+                Some(answer) = self.answers.recv() => self.on_answer(answer),
                 _ = tick.tick() => self.on_tick(),
                 _ = shutdown.tick() => {
                     if self.chain.is_shutting_down() {
@@ -588,5 +610,10 @@ impl Service {
     fn forget_requests_of(&mut self, peer: PeerId) {
         self.requests.retain(|_, (p, _)| *p != peer);
         self.sync.peer_gone(peer);
+        self.pool_served.remove(&peer);
+        // The upload window is kept (it expires by itself): reconnecting must not reset it.
+        let now = Instant::now();
+        self.uploads
+            .retain(|_, (start, _)| now.duration_since(*start) < requests::UPLOAD_WINDOW);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Weak};
 
 use i8o8i_chain::chain::ImportError;
 use i8o8i_chain::mempool::MempoolError;
+use i8o8i_chain::store::BlockStatus;
 use i8o8i_network::chain_access::PeerRecords;
 use i8o8i_network::{Announcement, BlockVerdict, ChainAccess, ChainTip, TxVerdict};
 use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, U256};
@@ -67,7 +68,11 @@ impl ChainAccess for NodeChainAccess {
     }
 
     fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        self.0.chain().store().block(hash)
+        let chain = self.0.chain();
+        match chain.entry(hash) {
+            Some(e) if e.status != BlockStatus::Invalid => chain.store().block(hash),
+            _ => Ok(None),
+        }
     }
 
     fn pool_transactions(&self, max_count: usize, max_bytes: usize) -> Vec<Transaction> {

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use i8o8i_adversary::{Event, Peer, Served};
-use i8o8i_network::protocol::Request;
+use i8o8i_network::protocol::{Request, Response};
 use i8o8i_primitives::U256;
 use jsonrpsee::rpc_params;
 use serde_json::Value;
@@ -175,5 +175,67 @@ async fn cheap_low_work_branches_are_never_downloaded() {
         liar_score.is_some_and(|s| (-50..=-40).contains(&s)),
         "{peers:?}"
     );
+    stop(vec![net]).await;
+}
+
+/// A blocks request cannot amplify: a request naming one block sixteen times is answered with
+/// it once, a block the node found invalid is never served, and the pool is served to one peer
+/// once a minute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_cannot_amplify_or_fetch_invalid_blocks() {
+    let net = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
+    let alice = new_address(&net, "alice").await;
+    let mined = mine(&net, 3, &alice).await;
+    let (genesis, node_id) = genesis_and_id(&net).await;
+    let addr: libp2p::Multiaddr = listen_addr(&net.c).await.parse().unwrap();
+
+    // A block that is stored, then found invalid when it connects (its coinbase pays too much).
+    let node = &net.node;
+    let tip = node.node().chain().tip().header;
+    let payout = i8o8i_script_vm::Script::from_bytes(&[0x51]);
+    let greedy = crate::common::build_block(node, &tip, Vec::new(), payout, 5_000_000_001, 9);
+    let outcome = node.node().submit_block(greedy.clone()).unwrap();
+    assert_eq!(outcome.invalid.len(), 1, "{outcome:?}");
+
+    let mut peer = Peer::start(Served::nothing(genesis)).unwrap();
+    peer.connect(addr, node_id, WAIT).await.unwrap();
+    let ask = |peer: &mut Peer, request: Request| {
+        peer.request(node_id, request).unwrap();
+    };
+    let answer = |e: &Event| matches!(e, Event::Response(p, _) if *p == node_id);
+    ask(&mut peer, Request::Blocks(vec![mined[0]; 16]));
+    match peer
+        .expect("the blocks answer", WAIT, answer)
+        .await
+        .unwrap()
+    {
+        Event::Response(_, Ok(Response::Blocks(blocks))) => {
+            assert_eq!(blocks.len(), 1, "one block, once");
+            assert_eq!(blocks[0].header.hash(), mined[0]);
+        }
+        other => panic!("{other:?}"),
+    }
+    ask(&mut peer, Request::Blocks(vec![greedy.header.hash()]));
+    match peer
+        .expect("the blocks answer", WAIT, answer)
+        .await
+        .unwrap()
+    {
+        Event::Response(_, Ok(Response::Blocks(blocks))) => {
+            assert!(blocks.is_empty(), "an invalid block was served")
+        }
+        other => panic!("{other:?}"),
+    }
+    for expect_pool in [true, false] {
+        ask(&mut peer, Request::MempoolTxs);
+        match peer.expect("the pool answer", WAIT, answer).await.unwrap() {
+            Event::Response(_, Ok(Response::Txs(_))) => assert!(expect_pool),
+            Event::Response(_, Ok(Response::Refused(why))) => {
+                assert!(!expect_pool, "{why}");
+                assert!(why.contains("minute"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
     stop(vec![net]).await;
 }

@@ -4,6 +4,14 @@
 
 use super::*;
 
+/// How often one peer may have our pool.
+const POOL_REQUEST_INTERVAL: Duration = Duration::from_secs(60);
+/// The upload window over which a peer's served block bytes are counted.
+pub(super) const UPLOAD_WINDOW: Duration = Duration::from_secs(60);
+/// Block bytes one peer may be served per window: 256 MB a minute (about 4 MB/s, which
+/// keeps a syncing honest peer busy without letting one peer take the node's bandwidth).
+const MAX_UPLOAD_PER_WINDOW: usize = 256 * 1024 * 1024;
+
 impl Service {
     pub(super) fn on_sync_event(&mut self, event: request_response::Event<Bytes, Bytes>) {
         match event {
@@ -110,28 +118,97 @@ impl Service {
                     self.report(peer, PeerAction::Malformed);
                     Response::Refused(format!("over {MAX_BLOCKS_PER_REQUEST} blocks"))
                 } else {
-                    let mut blocks = Vec::new();
-                    let mut size = 0usize;
-                    for h in hashes {
-                        match chain.block(&h) {
-                            Ok(Some(b)) => {
-                                size += b.encoded_size();
-                                if size > MAX_RESPONSE_BYTES - 1024 && !blocks.is_empty() {
-                                    break;
-                                }
-                                blocks.push(b);
-                            }
-                            _ => break,
-                        }
-                    }
-                    Response::Blocks(blocks)
+                    return self.serve_blocks(peer, hashes, channel);
                 }
             }
             Request::MempoolTxs => {
-                Response::Txs(chain.pool_transactions(MAX_MEMPOOL_TXS, MAX_RESPONSE_BYTES - 1024))
+                let now = Instant::now();
+                if self
+                    .pool_served
+                    .get(&peer)
+                    .is_some_and(|last| now.duration_since(*last) < POOL_REQUEST_INTERVAL)
+                {
+                    Response::Refused("pool already served to you this minute".into())
+                } else {
+                    self.pool_served.insert(peer, now);
+                    let answers = self.answers_tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let txs =
+                            chain.pool_transactions(MAX_MEMPOOL_TXS, MAX_RESPONSE_BYTES - 1024);
+                        let _ = answers.send(Answer {
+                            peer,
+                            channel,
+                            response: Response::Txs(txs),
+                            bytes: 0,
+                        });
+                    });
+                    return;
+                }
             }
         };
         self.respond(channel, response);
+    }
+
+    /// Answers a blocks request off the event loop: each hash once (a request repeating one
+    /// big block must not multiply the answer), stopping at the response cap and at what is
+    /// left of the peer's upload window; blocks the node found invalid are never served.
+    fn serve_blocks(
+        &mut self,
+        peer: PeerId,
+        hashes: Vec<BlockHash>,
+        channel: ResponseChannel<Bytes>,
+    ) {
+        let now = Instant::now();
+        let window = self.uploads.entry(peer).or_insert((now, 0));
+        if now.duration_since(window.0) >= UPLOAD_WINDOW {
+            *window = (now, 0);
+        }
+        let left = MAX_UPLOAD_PER_WINDOW.saturating_sub(window.1);
+        if left == 0 {
+            self.respond(
+                channel,
+                Response::Refused("upload budget for this minute used up".into()),
+            );
+            return;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let hashes: Vec<BlockHash> = hashes.into_iter().filter(|h| seen.insert(*h)).collect();
+        let chain = self.chain.clone();
+        let answers = self.answers_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let cap = left.min(MAX_RESPONSE_BYTES - 1024);
+            let mut blocks = Vec::new();
+            let mut size = 0usize;
+            for h in hashes {
+                match chain.block(&h) {
+                    Ok(Some(b)) => {
+                        let next = size + b.encoded_size();
+                        if next > cap && !blocks.is_empty() {
+                            break;
+                        }
+                        size = next;
+                        blocks.push(b);
+                    }
+                    _ => break,
+                }
+            }
+            let _ = answers.send(Answer {
+                peer,
+                channel,
+                response: Response::Blocks(blocks),
+                bytes: size,
+            });
+        });
+    }
+
+    /// Sends an answer prepared off the event loop and charges its bytes to the peer.
+    pub(super) fn on_answer(&mut self, answer: Answer) {
+        if answer.bytes > 0
+            && let Some(window) = self.uploads.get_mut(&answer.peer)
+        {
+            window.1 = window.1.saturating_add(answer.bytes);
+        }
+        self.respond(answer.channel, answer.response);
     }
 
     pub(super) fn on_response(&mut self, peer: PeerId, pending: Pending, response: Response) {
