@@ -1,7 +1,9 @@
 //! The seed prototype's REST routes, kept as thin aliases: each becomes a JSON-RPC call that
 //! goes through the same jsonrpsee service, so access rules, limits and metrics are the same.
 //! A result is answered 200 with the result as the body; an error gets an HTTP status of its
-//! kind and `{"error": {"code", "message"}}`.
+//! kind and `{"error": {"code", "message"}}`. Bodies must be `application/json` (415
+//! otherwise): the content types a page may post cross-site without a CORS preflight are
+//! refused.
 //!
 //! | route | method | parameters |
 //! |---|---|---|
@@ -128,12 +130,37 @@ fn block_range(query: &str) -> Result<Value, String> {
 }
 
 /// Answers a REST route through the JSON-RPC service `rpc`.
+/// Whether the request says its body is JSON (`application/json`, parameters allowed).
+fn is_json(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn unsupported_media_type() -> HttpResponse {
+    response(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "application/json",
+        json!({"error": {"code": -32600, "message": "the body must be sent as application/json"}})
+            .to_string(),
+    )
+}
+
 pub(crate) async fn serve<S>(route: Route, parts: Parts, body: &[u8], rpc: &mut S) -> HttpResponse
 where
     S: Service<HttpRequest<HttpBody>, Response = HttpResponse, Error = BoxError>,
 {
     let params = match route.source {
         Source::Body => {
+            // A web page can POST a form or text/plain to any origin without asking (no CORS
+            // preflight): with auth off that would be a cross-site request forgery. JSON must
+            // say so, which a page can only do after the CORS preflight this server answers.
+            if !is_json(&parts) {
+                return unsupported_media_type();
+            }
             if body.iter().all(u8::is_ascii_whitespace) {
                 Value::Object(Map::new())
             } else {

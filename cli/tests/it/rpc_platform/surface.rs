@@ -202,6 +202,34 @@ async fn rest_aliases_and_cors() {
     )
     .await;
     assert_eq!(r.status, 400);
+    // A body a web page could send cross-site without a preflight is refused (CSRF).
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let r = send(
+            &http,
+            "POST",
+            &format!("{base}/wallet/create"),
+            &[
+                ("content-type", content_type),
+                ("authorization", token.as_str()),
+            ],
+            json!({"name": "csrf", "password": "pw"}).to_string(),
+        )
+        .await;
+        assert_eq!(r.status, 415, "{content_type}: {}", r.body);
+    }
+    let r = send(
+        &http,
+        "POST",
+        &format!("{base}/wallet/create"),
+        &[("authorization", token.as_str())],
+        json!({"name": "csrf", "password": "pw"}).to_string(),
+    )
+    .await;
+    assert_eq!(r.status, 415, "no content type: {}", r.body);
 
     // Fund the dev wallet, then send through the REST route.
     let _: Value = call(&client, "wallet_create", rpc_params!["miner", "pw"]).await;
