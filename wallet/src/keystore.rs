@@ -571,14 +571,20 @@ fn decode_pubkeys(
 /// not exist, which fails with [`io::ErrorKind::AlreadyExists`] otherwise). A crash leaves either
 /// the old file or the new one, never a mix.
 pub(crate) fn write_atomic(dest: &Path, bytes: &[u8], create_new: bool) -> io::Result<()> {
+    // A temporary file of this writer alone: with one shared name, two concurrent writers of
+    // one wallet removed or linked each other's file (a created wallet could hold the other
+    // creator's seed).
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut tmp = dest.as_os_str().to_owned();
-    tmp.push(".tmp");
+    tmp.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let tmp = PathBuf::from(tmp);
-    // A leftover from a crash: remove it so the file is created afresh with our permissions.
-    match fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+    #[cfg(test)]
+    if tests::FAIL_NEXT_WRITE.with(|f| f.replace(false)) {
+        return Err(io::Error::other("injected write failure"));
     }
     let result = write_tmp(&tmp, bytes).and_then(|()| {
         if create_new {
@@ -640,4 +646,4 @@ fn sync_parent(path: &Path) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

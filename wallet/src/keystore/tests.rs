@@ -1,5 +1,10 @@
 use super::*;
 
+thread_local! {
+    /// Makes the next `write_atomic` on this thread fail, for tests of failed writes.
+    pub(crate) static FAIL_NEXT_WRITE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 const ENTROPY: [u8; 32] = [0x5a; 32];
 
 /// Two extended public keys (not derived from [`ENTROPY`]: this module does not check that).
@@ -361,15 +366,13 @@ fn atomic_writes_replace_or_refuse_to_replace_and_leave_no_temp_file() {
 }
 
 #[test]
-fn a_stale_temp_file_is_replaced_not_reused() {
+fn a_stale_temp_file_is_never_reused() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("w.json");
-    fs::write(
-        dir.path().join("w.json.tmp"),
-        b"stale garbage, longer than the new content",
-    )
-    .unwrap();
+    let stale = dir.path().join("w.json.tmp");
+    fs::write(&stale, b"stale garbage, longer than the new content").unwrap();
     write_atomic(&dest, b"new", false).unwrap();
     assert_eq!(fs::read(&dest).unwrap(), b"new");
-    assert!(!dir.path().join("w.json.tmp").exists());
+    // Each write has a temporary file of its own: a crash's leftover is left alone.
+    assert_eq!(fs::read(&stale).unwrap().len(), 42);
 }

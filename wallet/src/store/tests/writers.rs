@@ -253,13 +253,10 @@ fn a_failed_locked_write_hands_out_no_address() {
     let (_dir, store) = store();
     let (wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
     let before = fs::read(wallet.path()).unwrap();
-    // A directory where the temporary file goes makes the write fail.
-    let tmp = store.dir().join("alice.json.tmp");
-    fs::create_dir(&tmp).unwrap();
+    crate::keystore::tests::FAIL_NEXT_WRITE.with(|f| f.set(true));
     let err = store.next_receive_address("alice").unwrap_err();
     assert!(matches!(err, WalletError::Io { .. }), "{err:?}");
     assert_eq!(fs::read(wallet.path()).unwrap(), before);
-    fs::remove_dir(&tmp).unwrap();
     assert_eq!(store.next_receive_address("alice").unwrap().index(), 0);
 }
 
@@ -282,6 +279,42 @@ fn a_version_1_file_is_refused_with_its_version() {
             err.to_string()
                 .ends_with("is corrupt: unsupported wallet file version 1"),
             "{err}"
+        );
+    }
+}
+
+/// Two creators racing on one name: exactly one wins, and the file it leaves holds the seed of
+/// the mnemonic the winner was given (a shared temporary file let one creator link the other's
+/// file under its own name).
+#[test]
+fn concurrent_creates_of_one_name_leave_the_winner_s_seed() {
+    for round in 0..40 {
+        let (_dir, store) = store();
+        let store = std::sync::Arc::new(store);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let racers: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, barrier) = (store.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    store.create("same", PASSWORD, kdf()).map(|(_, m)| m)
+                })
+            })
+            .collect();
+        let results: Vec<_> = racers.into_iter().map(|r| r.join().unwrap()).collect();
+        let winners: Vec<&Mnemonic> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(WalletError::WalletExists { .. }))),
+            "round {round}"
+        );
+        let mut wallet = store.open("same", PASSWORD).unwrap();
+        assert_eq!(
+            wallet.next_receive().unwrap().public_key_bytes(),
+            expected_key(winners[0], Chain::Receive, 0),
+            "round {round}: the file holds the other creator's seed"
         );
     }
 }
