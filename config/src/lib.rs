@@ -164,6 +164,10 @@ pub struct RpcConfig {
     pub rate_limit: RateLimitConfig,
     /// Origins allowed to call from a browser (CORS): `["*"]` for any, empty for none.
     pub cors_origins: Vec<String>,
+    /// Host names (besides IP addresses and `localhost`) requests may name in their `Host`
+    /// header while auth is disabled; others are refused, so a web page on a domain that
+    /// resolves to this machine (DNS rebinding) cannot reach an unauthenticated node.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for RpcConfig {
@@ -179,6 +183,7 @@ impl Default for RpcConfig {
             auth: RpcAuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
         }
     }
 }

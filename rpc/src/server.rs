@@ -325,6 +325,20 @@ where
             });
             match &shared.secret {
                 None => {
+                    if let Some(host) = foreign_host(&parts.headers, &shared.config.allowed_hosts) {
+                        return Ok(response(
+                            StatusCode::FORBIDDEN,
+                            "application/json",
+                            error_body(
+                                -32600,
+                                &format!(
+                                    "host {host:?} is not allowed: with auth disabled, requests \
+                                     must name an IP address, localhost or one of \
+                                     rpc.allowed_hosts"
+                                ),
+                            ),
+                        ));
+                    }
                     parts.extensions.insert(Authenticated);
                 }
                 Some(secret) => {
@@ -544,5 +558,63 @@ mod tests {
             assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
             assert!(err.to_string().contains("rpc.cors_origins"), "{err}");
         }
+    }
+}
+
+/// The `Host` header's name if it is neither an IP address, `localhost`, nor in `allowed`:
+/// with auth disabled, such a request may come from a web page whose domain was rebound to
+/// this machine (DNS rebinding). No `Host` header (HTTP/1.0 tools) is allowed.
+fn foreign_host(headers: &http::HeaderMap, allowed: &[String]) -> Option<String> {
+    let value = headers.get(header::HOST)?.to_str().unwrap_or("?");
+    let name = match value.strip_prefix('[') {
+        // [IPv6]:port
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => value.rsplit_once(':').map_or(value, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                value
+            }
+        }),
+    };
+    let name = name.trim_end_matches('.');
+    let ok = name.parse::<std::net::IpAddr>().is_ok()
+        || name.eq_ignore_ascii_case("localhost")
+        || allowed.iter().any(|a| a.eq_ignore_ascii_case(name));
+    (!ok).then(|| value.to_owned())
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::*;
+
+    fn host(value: &str, allowed: &[&str]) -> Option<String> {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(header::HOST, value.parse().unwrap());
+        let allowed: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+        foreign_host(&headers, &allowed)
+    }
+
+    #[test]
+    fn only_addresses_localhost_and_allowed_names_pass_without_auth() {
+        for ok in [
+            "127.0.0.1:5000",
+            "127.0.0.1",
+            "[::1]:5000",
+            "localhost:5000",
+            "LOCALHOST.",
+        ] {
+            assert_eq!(host(ok, &[]), None, "{ok}");
+        }
+        assert_eq!(host("node.example:5000", &["node.example"]), None);
+        assert_eq!(
+            host("evil.example:5000", &["node.example"]),
+            Some("evil.example:5000".into())
+        );
+        assert_eq!(
+            host("127.0.0.1.evil.example", &[]),
+            Some("127.0.0.1.evil.example".into())
+        );
+        assert_eq!(foreign_host(&http::HeaderMap::new(), &[]), None);
     }
 }

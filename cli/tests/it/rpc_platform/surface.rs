@@ -418,3 +418,57 @@ async fn docs_page_in_headless_chromium() {
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
     running.stop().await;
 }
+
+/// With auth disabled, a request must name this node by an IP address, `localhost` or an
+/// allowed name: a page on a domain rebound to 127.0.0.1 (DNS rebinding) gets 403, nothing runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_auth_a_rebound_host_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = i8o8i_config::NodeConfig {
+        chain: "dev".into(),
+        data_dir: Some(dir.path().to_owned()),
+        ..Default::default()
+    };
+    config.rpc.addr = "127.0.0.1:0".parse().unwrap();
+    config.p2p.enabled = false;
+    config.rpc.auth.enabled = false;
+    config.rpc.allowed_hosts = vec!["node.example".into()];
+    let running = i8o8i_node::launch::launch(i8o8i_node::launch::LaunchOptions {
+        config,
+        clock: None,
+        dev: false,
+        producer: None,
+    })
+    .await
+    .unwrap();
+    let url = format!("http://{}/", running.rpc_addr());
+    let http = http_client(None);
+    let call =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "wallet_create", "params": ["rebound", "pw"]})
+            .to_string();
+    for (host, status) in [
+        ("evil.example:5000", 403),
+        ("127.0.0.1.evil.example", 403),
+        ("node.example:5000", 200),
+        ("localhost:5000", 200),
+    ] {
+        let r = send(
+            &http,
+            "POST",
+            &url,
+            &[("content-type", "application/json"), ("host", host)],
+            call.clone(),
+        )
+        .await;
+        assert_eq!(r.status, status, "{host}: {}", r.body);
+        if status == 403 {
+            assert!(r.body.contains("allowed_hosts"), "{}", r.body);
+        }
+    }
+    // The refused requests created nothing; the first allowed one created the wallet.
+    let wallets = std::fs::read_dir(dir.path().join("wallets"))
+        .unwrap()
+        .count();
+    assert_eq!(wallets, 1);
+    running.stop().await;
+}
