@@ -214,22 +214,41 @@ pub fn load_or_create_key(path: &Path) -> Result<Keypair, NetworkError> {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
             }
-            write_private(path, &bytes).map_err(|e| fail(e.to_string()))?;
-            Ok(key)
+            match write_private(path, &bytes, None) {
+                Ok(()) => Ok(key),
+                // Another process created it meanwhile: use that one.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_key(path),
+                Err(e) => Err(fail(e.to_string())),
+            }
         }
         Err(e) => Err(fail(e.to_string())),
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to a new file at `path` (mode 0600) so that `path` never exists with part of
+/// them: a temporary file is written and synced, then linked in place (which fails if `path`
+/// exists). A crash leaves at most the temporary file, never a truncated key that would stop
+/// the next start. `crash_after` (tests) stops after that many bytes, as a crash would.
+fn write_private(path: &Path, bytes: &[u8], crash_after: Option<usize>) -> std::io::Result<()> {
     use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
+    let mut file = options.open(&tmp)?;
+    if let Some(n) = crash_after {
+        file.write_all(&bytes[..n.min(bytes.len())])?;
+        return Err(std::io::Error::other("simulated crash"));
+    }
     file.write_all(bytes)?;
-    file.sync_all()
+    file.sync_all()?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked
 }
 
 /// Parses a multiaddr from configuration or RPC.
@@ -273,6 +292,21 @@ mod tests {
             load_or_create_key(&path),
             Err(NetworkError::NodeKey { .. })
         ));
+    }
+
+    #[test]
+    fn a_crash_while_writing_the_node_key_leaves_no_truncated_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node_key");
+        let bytes = Keypair::generate_ed25519().to_protobuf_encoding().unwrap();
+        assert!(write_private(&path, &bytes, Some(bytes.len() / 2)).is_err());
+        // Written in place, half a key would make the next start fail ("corrupt key").
+        assert!(!path.exists());
+        let key = load_or_create_key(&path).unwrap();
+        assert_eq!(
+            load_or_create_key(&path).unwrap().public().to_peer_id(),
+            key.public().to_peer_id()
+        );
     }
 
     #[test]
