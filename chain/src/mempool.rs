@@ -20,8 +20,8 @@ use i8o8i_runtime::contract::{caller_script, check_payload_fee, payload_terms};
 use i8o8i_runtime::error::TxError;
 use i8o8i_runtime::staking::{Ledger, apply_staking, is_staking};
 use i8o8i_runtime::state::{UtxoReader, check_tx_inputs, verify_tx_scripts};
-use i8o8i_runtime::validation::check_transaction;
-use i8o8i_script_vm::Script;
+use i8o8i_runtime::validation::{check_transaction, legacy_sigops};
+use i8o8i_script_vm::{Script, sig_op_count};
 use parity_scale_codec::Encode;
 
 use crate::view::ChainView;
@@ -63,6 +63,46 @@ pub enum MempoolError {
     /// An instantiation of code that is neither on chain nor uploaded by a pool transaction.
     #[error("no contract code with hash {0}")]
     UnknownCode(Hash256),
+    /// More signature operations than relay policy allows one transaction (checked before any
+    /// signature is verified).
+    #[error("{count} signature operations, more than the {max} a pooled transaction may have")]
+    TooManySigops {
+        /// Counted: the scripts it spends (accurately, P2SH redeem scripts included), its
+        /// input scripts and its outputs.
+        count: usize,
+        /// The policy limit.
+        max: usize,
+    },
+}
+
+/// Most signature operations relay policy lets one transaction make validators run (Bitcoin
+/// Core's `MAX_STANDARD_TX_SIGOPS_COST` of 16,000 is 4,000 legacy operations).
+pub const MAX_STANDARD_TX_SIGOPS: usize = 4_000;
+
+/// The signature operations spending `coins` with `tx` can cost: every spent script counted
+/// accurately (a P2SH input by its redeem script, the last push of its input script), plus
+/// `tx`'s own input and output scripts the legacy way.
+pub fn policy_sigops(tx: &Transaction, coins: &[Coin]) -> usize {
+    let spent: usize = tx
+        .inputs
+        .iter()
+        .zip(coins)
+        .map(|(input, coin)| {
+            let script = &coin.output.script_pubkey;
+            if script.is_p2sh() {
+                let redeem = input
+                    .script_sig
+                    .instructions()
+                    .filter_map(|i| i.ok().and_then(|i| i.push_data().map(<[u8]>::to_vec)))
+                    .last()
+                    .unwrap_or_default();
+                sig_op_count(Script::from_bytes(&redeem), true)
+            } else {
+                sig_op_count(script, true)
+            }
+        })
+        .fold(0usize, usize::saturating_add);
+    spent.saturating_add(legacy_sigops(tx))
 }
 
 /// A pooled transaction.
@@ -284,6 +324,15 @@ impl Mempool {
         let tip = chain.tip();
         let next_height = tip.header.height + 1;
         let coins = self.input_coins(&tx, chain.utxos(), next_height)?;
+        // Before anything verifies a signature: a script that makes validators run thousands
+        // of them for one input is refused for what it would cost.
+        let sigops = policy_sigops(&tx, &coins);
+        if sigops > MAX_STANDARD_TX_SIGOPS {
+            return Err(MempoolError::TooManySigops {
+                count: sigops,
+                max: MAX_STANDARD_TX_SIGOPS,
+            });
+        }
         let mtp = chain.tip_median_time_past().map_err(TxError::Storage)?;
         let paid = chain.with_times(|times| {
             check_tx_inputs(&tx, &coins, next_height, mtp, chain.spec(), times)

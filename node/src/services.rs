@@ -138,6 +138,7 @@ impl ChainAccess for NodeChainAccess {
                 | MempoolError::Conflict { .. }
                 | MempoolError::FeeTooLow { .. }
                 | MempoolError::Full
+                | MempoolError::TooManySigops { .. }
                 // The deploy it calls may still be on its way.
                 | MempoolError::UnknownContract(_)
                 | MempoolError::UnknownCode(_)

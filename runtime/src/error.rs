@@ -167,6 +167,14 @@ pub enum BlockError {
     /// A coinbase after the first transaction.
     #[error("transaction {0} is a second coinbase")]
     ExtraCoinbase(usize),
+    /// More signature operations than a block may contain.
+    #[error("{count} signature operations, more than the block limit {max}")]
+    TooManySigops {
+        /// Counted (legacy counting).
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A slot-engine block's randomness contribution is missing, malformed, or a reveal that
     /// does not continue its producer's hash chain.
     #[error("randomness: {0}")]

@@ -10,6 +10,27 @@ use crate::error::{BlockError, TxError};
 use crate::spec::ChainSpec;
 use i8o8i_primitives::{Amount, Block, Hash256, Transaction, Txid};
 
+/// Most signature operations a block may contain, counted as Bitcoin Core's legacy
+/// `GetLegacySigOpCount` does (every `CHECKSIG` 1, every `CHECKMULTISIG` 20, in input scripts and
+/// output scripts): Core's 20,000 per megabyte, for blocks of up to 4 MB.
+pub const MAX_BLOCK_SIGOPS: usize = 80_000;
+
+/// Legacy signature operations of `tx` (see [`MAX_BLOCK_SIGOPS`]): cheap, needs no coins, and
+/// bounds what a block can make validators verify before any signature is checked.
+pub fn legacy_sigops(tx: &Transaction) -> usize {
+    let inputs: usize = tx
+        .inputs
+        .iter()
+        .map(|i| i8o8i_script_vm::sig_op_count(&i.script_sig, false))
+        .sum();
+    let outputs: usize = tx
+        .outputs
+        .iter()
+        .map(|o| i8o8i_script_vm::sig_op_count(&o.script_pubkey, false))
+        .sum();
+    inputs.saturating_add(outputs)
+}
+
 /// Context-free transaction checks (Bitcoin Core's `CheckTransaction`).
 ///
 /// # Errors
@@ -120,6 +141,16 @@ pub fn check_block_txids(block: &Block, spec: &ChainSpec) -> Result<Vec<Txid>, B
             expected,
         });
     }
+    let sigops = block
+        .transactions
+        .iter()
+        .fold(0usize, |n, tx| n.saturating_add(legacy_sigops(tx)));
+    if sigops > MAX_BLOCK_SIGOPS {
+        return Err(BlockError::TooManySigops {
+            count: sigops,
+            max: MAX_BLOCK_SIGOPS,
+        });
+    }
     let mut seen = BTreeSet::new();
     for (index, (tx, txid)) in block.transactions.iter().zip(&txids).enumerate() {
         if !seen.insert(*txid) {
@@ -212,6 +243,25 @@ mod tests {
     #[test]
     fn well_formed_block_passes() {
         assert_eq!(check_block(&block(vec![coinbase(5)], 5), &spec()), Ok(()));
+    }
+
+    #[test]
+    fn a_block_over_the_signature_operation_limit_is_invalid() {
+        let s = spec();
+        // Every CHECKMULTISIG counts 20: 4,000 of them reach the limit exactly.
+        let with_multisigs = |n: usize| {
+            let mut cb = coinbase(5);
+            cb.outputs[0].script_pubkey = ScriptBuf::from_bytes(vec![0xae; n]);
+            block(vec![cb], 5)
+        };
+        assert_eq!(check_block(&with_multisigs(4_000), &s), Ok(()));
+        assert_eq!(
+            check_block(&with_multisigs(4_001), &s),
+            Err(BlockError::TooManySigops {
+                count: 80_020,
+                max: MAX_BLOCK_SIGOPS
+            })
+        );
     }
 
     #[test]

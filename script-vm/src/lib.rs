@@ -52,7 +52,7 @@ pub use checker::{
 };
 pub use error::ScriptError;
 pub use flags::{UnknownFlag, VerifyFlags};
-pub use interpreter::{Stack, cast_to_bool, eval_script, verify_script};
+pub use interpreter::{Stack, cast_to_bool, eval_script, sig_op_count, verify_script};
 pub use num::{ScriptNum, ScriptNumError, is_minimally_encoded};
 pub use opcodes::Opcode;
 pub use script::{

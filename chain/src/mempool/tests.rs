@@ -241,3 +241,79 @@ fn expiry_drops_transactions_older_than_the_limit() {
     assert_eq!(pool.expire(NOW + config.expiry_secs + 1), 1);
     assert_eq!(pool.info().count, 0);
 }
+
+/// The signature-operations bomb: nine times `0 OVER 1 <20 keys> 20 CHECKMULTISIGVERIFY`, which
+/// costs 180 signature checks per input when the signature matches only the last key.
+fn sigop_bomb() -> i8o8i_script_vm::ScriptBuf {
+    use i8o8i_script_vm::Builder;
+    use i8o8i_script_vm::opcodes::all::{OP_CHECKMULTISIGVERIFY, OP_OVER};
+    let key = i8o8i_primitives::test_utils::public_key(&secret_key(3));
+    let mut b = Builder::new();
+    for _ in 0..9 {
+        b = b.push_int(0).push_opcode(OP_OVER).push_int(1);
+        for _ in 0..20 {
+            b = b.push_slice(&key);
+        }
+        b = b.push_int(20).push_opcode(OP_CHECKMULTISIGVERIFY);
+    }
+    b.into_script()
+}
+
+#[test]
+fn a_transaction_over_the_sigop_policy_is_refused_before_any_signature_is_checked() {
+    let mut chain = MemoryChain::new();
+    let bomb = sigop_bomb();
+    assert_eq!(i8o8i_script_vm::sig_op_count(&bomb, true), 180);
+    let mut inputs = Vec::new();
+    for n in 0..23u8 {
+        let outpoint = OutPoint {
+            txid: Txid::from_byte_array([100 + n; 32]),
+            index: 0,
+        };
+        chain.coins.insert(
+            outpoint,
+            Coin {
+                output: TxOut {
+                    value: Amount::from_units(10_000),
+                    script_pubkey: bomb.clone(),
+                },
+                height: 0,
+                coinbase: false,
+            },
+        );
+        inputs.push(i8o8i_primitives::TxIn {
+            prevout: outpoint,
+            // Garbage where the signature goes: policy refuses before it is looked at.
+            script_sig: i8o8i_script_vm::Builder::new()
+                .push_slice(&[0x30; 71])
+                .into_script(),
+            sequence: u32::MAX,
+        });
+    }
+    let tx = Transaction {
+        version: 1,
+        inputs,
+        outputs: vec![TxOut {
+            value: Amount::from_units(200_000),
+            script_pubkey: p2pkh_script(&secret_key(4)),
+        }],
+        lock_time: 0,
+        payload: None,
+    };
+    // 23 inputs × 180 + 1 (the P2PKH output) = 4,141.
+    assert_eq!(
+        pool().check(tx.clone(), &chain).map(|_| ()),
+        Err(MempoolError::TooManySigops {
+            count: 4_141,
+            max: MAX_STANDARD_TX_SIGOPS
+        })
+    );
+    // Under the limit the same spend gets as far as its scripts (which fail: a script error,
+    // found only by running them).
+    let mut small = tx;
+    small.inputs.truncate(22);
+    assert!(matches!(
+        pool().accept(small, &chain, NOW),
+        Err(MempoolError::Invalid(TxError::Script { .. }))
+    ));
+}

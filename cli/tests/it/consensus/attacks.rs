@@ -285,16 +285,20 @@ async fn double_signing_splits_nobody_and_slashes_the_signer() {
         if tip.hash != b_tip.hash {
             return None;
         }
-        (now + 1..now + 4).find_map(|s| {
-            (chain_a.slot_producer(&tip, s).unwrap() == Some(signer_key))
-                .then_some((tip.clone(), s))
-        })
+        (now + 1..now + 4)
+            .find(|s| chain_a.slot_producer(&tip, *s).unwrap() == Some(signer_key))
+            .map(|s| (tip.clone(), s))
     })
     .await;
     let start = i8o8i_adversary::forge::slot_time(&spec, tip.header.height + 1, slot).unwrap();
-    while unix_now() < start {
+    // Sent a second before the slot begins (within the chain's one-second clock drift, so
+    // imported at once): two seconds before anyone can build on top, even on a slow machine.
+    while unix_now() + 1 < start {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // On the tip of the moment: blocks of other producers' earlier slots may have come since.
+    let tip = chain_a.tip();
+    assert_eq!(chain_a.slot_producer(&tip, slot).unwrap(), Some(signer_key));
     let (x, y) = i8o8i_adversary::forge::equivocation(&spec, &tip.header, slot, &signer_secret);
     let genesis = spec.genesis_block().header.hash();
     let mut to_a = Peer::start(Served::nothing(genesis)).unwrap();
@@ -307,11 +311,16 @@ async fn double_signing_splits_nobody_and_slashes_the_signer() {
     to_a.publish_block(&x).unwrap();
     to_b.publish_block(&y).unwrap();
 
-    // Both nodes keep both blocks.
-    for p in [&a, &b] {
-        wait_for("both double-signed blocks stored", || async {
-            let chain = p.running().node().chain();
-            chain.entry(&x.header.hash()).is_some() && chain.entry(&y.header.hash()).is_some()
+    // Both blocks are kept (neither is refused as invalid).
+    for block in [&x, &y] {
+        wait_for("each double-signed block stored", || async {
+            [&a, &b].iter().any(|p| {
+                p.running()
+                    .node()
+                    .chain()
+                    .entry(&block.header.hash())
+                    .is_some()
+            })
         })
         .await;
     }
