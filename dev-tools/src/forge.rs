@@ -2,7 +2,7 @@
 //! it an attack is who signed it, for which slot, or on which ancestor, so only consensus
 //! rules (not decoding or signature checks) can stop it.
 
-use i8o8i_primitives::{Amount, Block, Hash256, Header, Seal, TxOut};
+use i8o8i_primitives::{Amount, Block, Hash256, Header, Seal, Transaction, TxOut};
 use i8o8i_runtime::consensus::coinbase_transaction;
 use i8o8i_runtime::consensus::{PowEngine, Schedule, ScheduledEngine, SlotEngine};
 use i8o8i_runtime::randomness::Contribution;
@@ -50,20 +50,27 @@ pub fn slot_block(
             script_pubkey: key_script(&key),
         }],
     );
+    let mut block = child_block(parent, time, coinbase, Seal::Pow { bits: 0, nonce: 0 });
+    SlotEngine::seal(&mut block.header, slot, secret);
+    block
+}
+
+/// A child of `parent` at `time` holding only `coinbase`, its merkle root set and `seal` not
+/// yet solved or signed.
+fn child_block(parent: &Header, time: u64, coinbase: Transaction, seal: Seal) -> Block {
     let mut block = Block {
         header: Header {
             version: 1,
             parent: parent.hash(),
-            height,
+            height: parent.height + 1,
             time,
             tx_root: Hash256::ZERO,
             state_root: Hash256::ZERO,
-            seal: Seal::Pow { bits: 0, nonce: 0 },
+            seal,
         },
         transactions: vec![coinbase],
     };
     block.header.tx_root = block.compute_tx_root();
-    SlotEngine::seal(&mut block.header, slot, secret);
     block
 }
 
@@ -132,22 +139,11 @@ fn mine_on(engine: &PowEngine, spec: &ChainSpec, parent: &Header, time: u64) -> 
             script_pubkey: Default::default(),
         }],
     );
-    let mut block = Block {
-        header: Header {
-            version: 1,
-            parent: parent.hash(),
-            height,
-            time,
-            tx_root: Hash256::ZERO,
-            state_root: Hash256::ZERO,
-            seal: Seal::Pow {
-                bits: engine.next_bits(parent),
-                nonce: 0,
-            },
-        },
-        transactions: vec![coinbase],
+    let seal = Seal::Pow {
+        bits: engine.next_bits(parent),
+        nonce: 0,
     };
-    block.header.tx_root = block.compute_tx_root();
+    let mut block = child_block(parent, time, coinbase, seal);
     block.header = engine
         .mine(block.header, 0, 1, u64::MAX, &|| false)
         .expect("the easiest target is met within a few tries");
