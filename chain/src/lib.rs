@@ -12,10 +12,14 @@
 //! - [`miner`]: block templates and the multi-threaded nonce search.
 //! - [`clock`]: the [`Clock`] that time-dependent validation reads, injectable for tests.
 //!
-//! No feature flags. The node (`i8o8i-node`) wires these together with the network and RPC.
+//! - [`memory`] (feature `test-utils`): an in-memory [`ChainView`] for tests and benchmarks.
+//!
+//! Feature `test-utils` only adds [`memory`]. The node (`i8o8i-node`) wires these together with the network and RPC.
 
 pub mod chain;
 pub mod clock;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod memory;
 pub mod mempool;
 pub mod miner;
 pub mod store;

@@ -1,111 +1,15 @@
 //! Mempool policy against an in-memory [`ChainView`]: no RocksDB, no node.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-
-use i8o8i_config::{MempoolConfig, builtin_chain_spec};
-use i8o8i_contract_engine::ContractStateReader;
-use i8o8i_contract_engine::state::MemoryState;
-use i8o8i_primitives::Coin;
+use i8o8i_config::MempoolConfig;
 use i8o8i_primitives::TxOut;
 use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
-use i8o8i_primitives::{Amount, Hash256, OutPoint, StoreError, Transaction, Txid, U256};
-use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_runtime::staking::Ledger;
-use i8o8i_runtime::state::{ChainTimeReader, UtxoReader};
+use i8o8i_primitives::{Amount, OutPoint, Transaction, Txid};
 
 use super::*;
-use crate::chain::Tip;
+use crate::memory::MemoryChain;
 use crate::view::ChainView;
 
 const NOW: u64 = 1_700_000_000;
-
-/// A chain of one block (the dev genesis) with whatever coins a test puts in its UTXO set.
-struct MemoryChain {
-    spec: ChainSpec,
-    tip: Tip,
-    coins: BTreeMap<OutPoint, Coin>,
-    confirmed: BTreeSet<Txid>,
-    state: Arc<MemoryState>,
-}
-
-impl MemoryChain {
-    fn new() -> MemoryChain {
-        let spec = ChainSpec::from_yaml(builtin_chain_spec("dev").expect("dev spec")).unwrap();
-        let genesis = spec.genesis_block();
-        MemoryChain {
-            tip: Tip {
-                hash: genesis.header.hash(),
-                header: genesis.header,
-                work: U256::from(1u64),
-            },
-            spec,
-            coins: BTreeMap::new(),
-            confirmed: BTreeSet::new(),
-            state: Arc::new(MemoryState::default()),
-        }
-    }
-
-    /// Adds a confirmed, non-coinbase coin of `value` units locked to key `seed`.
-    fn fund(&mut self, n: u8, seed: u8, value: u64) -> OutPoint {
-        let outpoint = OutPoint {
-            txid: Txid::from_byte_array([n; 32]),
-            index: 0,
-        };
-        let coin = Coin {
-            output: TxOut {
-                value: Amount::from_units(value),
-                script_pubkey: p2pkh_script(&secret_key(seed)),
-            },
-            height: 0,
-            coinbase: false,
-        };
-        self.coins.insert(outpoint, coin);
-        outpoint
-    }
-}
-
-impl UtxoReader for MemoryChain {
-    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
-        Ok(self.coins.get(outpoint).cloned())
-    }
-}
-
-impl ChainTimeReader for MemoryChain {
-    fn median_time_past_at(&self, _height: u64) -> Result<u64, StoreError> {
-        Ok(self.tip.header.time)
-    }
-}
-
-impl ChainView for MemoryChain {
-    fn spec(&self) -> &ChainSpec {
-        &self.spec
-    }
-    fn chain_id(&self) -> Hash256 {
-        Hash256::from_byte_array(*self.tip.hash.as_bytes())
-    }
-    fn tip(&self) -> Tip {
-        self.tip.clone()
-    }
-    fn utxos(&self) -> &dyn UtxoReader {
-        self
-    }
-    fn tip_median_time_past(&self) -> Result<u64, StoreError> {
-        Ok(self.tip.header.time)
-    }
-    fn with_times<R>(&self, f: impl FnOnce(&dyn ChainTimeReader) -> R) -> R {
-        f(self)
-    }
-    fn is_confirmed(&self, txid: &Txid) -> Result<bool, StoreError> {
-        Ok(self.confirmed.contains(txid))
-    }
-    fn staking_ledger(&self) -> Result<Ledger, StoreError> {
-        Ok(Ledger::default())
-    }
-    fn contract_state(&self) -> Arc<dyn ContractStateReader> {
-        self.state.clone()
-    }
-}
 
 fn pool() -> Mempool {
     Mempool::new(MempoolConfig::default())

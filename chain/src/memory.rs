@@ -1,0 +1,127 @@
+//! An in-memory [`ChainView`]: the dev genesis as tip, and whatever coins a test or benchmark
+//! puts in its UTXO set. Mempool policy and block templates are exercised with it without
+//! RocksDB (feature `test-utils`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use i8o8i_config::builtin_chain_spec;
+use i8o8i_contract_engine::ContractStateReader;
+use i8o8i_contract_engine::state::MemoryState;
+use i8o8i_primitives::test_utils::{p2pkh_script, secret_key};
+use i8o8i_primitives::{Amount, Coin, Hash256, OutPoint, StoreError, TxOut, Txid, U256};
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::staking::Ledger;
+use i8o8i_runtime::state::{ChainTimeReader, UtxoReader};
+
+use crate::chain::Tip;
+use crate::view::ChainView;
+
+/// A chain of one block (the dev genesis) with the coins put in its UTXO set.
+pub struct MemoryChain {
+    /// The dev chain spec.
+    pub spec: ChainSpec,
+    /// The genesis block.
+    pub tip: Tip,
+    /// The UTXO set.
+    pub coins: BTreeMap<OutPoint, Coin>,
+    /// Transactions that count as confirmed.
+    pub confirmed: BTreeSet<Txid>,
+    /// Contract state.
+    pub state: Arc<MemoryState>,
+}
+
+impl Default for MemoryChain {
+    fn default() -> Self {
+        MemoryChain::new()
+    }
+}
+
+impl MemoryChain {
+    /// The dev genesis with an empty UTXO set.
+    pub fn new() -> MemoryChain {
+        let spec = ChainSpec::from_yaml(builtin_chain_spec("dev").expect("dev spec"))
+            .expect("the shipped dev spec parses");
+        let genesis = spec.genesis_block();
+        MemoryChain {
+            tip: Tip {
+                hash: genesis.header.hash(),
+                header: genesis.header,
+                work: U256::from(1u64),
+            },
+            spec,
+            coins: BTreeMap::new(),
+            confirmed: BTreeSet::new(),
+            state: Arc::new(MemoryState::default()),
+        }
+    }
+
+    /// Adds a confirmed, non-coinbase coin of `value` units locked to `test_utils` key `seed`,
+    /// at an outpoint named by `n`.
+    pub fn fund(&mut self, n: u8, seed: u8, value: u64) -> OutPoint {
+        let outpoint = OutPoint {
+            txid: Txid::from_byte_array([n; 32]),
+            index: 0,
+        };
+        self.add_coin(
+            outpoint,
+            TxOut {
+                value: Amount::from_units(value),
+                script_pubkey: p2pkh_script(&secret_key(seed)),
+            },
+        );
+        outpoint
+    }
+
+    /// Adds a confirmed, non-coinbase coin at `outpoint`.
+    pub fn add_coin(&mut self, outpoint: OutPoint, output: TxOut) {
+        let coin = Coin {
+            output,
+            height: 0,
+            coinbase: false,
+        };
+        self.coins.insert(outpoint, coin);
+    }
+}
+
+impl UtxoReader for MemoryChain {
+    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
+        Ok(self.coins.get(outpoint).cloned())
+    }
+}
+
+impl ChainTimeReader for MemoryChain {
+    fn median_time_past_at(&self, _height: u64) -> Result<u64, StoreError> {
+        Ok(self.tip.header.time)
+    }
+}
+
+impl ChainView for MemoryChain {
+    fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+    fn chain_id(&self) -> Hash256 {
+        Hash256::from_byte_array(*self.tip.hash.as_bytes())
+    }
+    fn tip(&self) -> Tip {
+        self.tip.clone()
+    }
+    fn utxos(&self) -> &dyn UtxoReader {
+        self
+    }
+    fn tip_median_time_past(&self) -> Result<u64, StoreError> {
+        Ok(self.tip.header.time)
+    }
+    fn with_times<R>(&self, f: impl FnOnce(&dyn ChainTimeReader) -> R) -> R {
+        f(self)
+    }
+    fn is_confirmed(&self, txid: &Txid) -> Result<bool, StoreError> {
+        Ok(self.confirmed.contains(txid))
+    }
+    fn staking_ledger(&self) -> Result<Ledger, StoreError> {
+        Ok(Ledger::default())
+    }
+    fn contract_state(&self) -> Arc<dyn ContractStateReader> {
+        self.state.clone()
+    }
+}
