@@ -9,10 +9,13 @@ use i8o8i_config::builtin_chain_spec;
 use i8o8i_contract_engine::ContractStateReader;
 use i8o8i_contract_engine::state::MemoryState;
 use i8o8i_primitives::test_utils::{p2pkh_script, secret_key};
-use i8o8i_primitives::{Amount, Coin, Hash256, OutPoint, StoreError, TxOut, Txid, U256};
+use i8o8i_primitives::{
+    Amount, Coin, Hash256, OutPoint, StoreError, Transaction, TxIn, TxOut, Txid, U256,
+};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::staking::Ledger;
 use i8o8i_runtime::state::{ChainTimeReader, UtxoReader};
+use i8o8i_script_vm::{Builder, ScriptBuf, opcodes, templates};
 
 use crate::chain::Tip;
 use crate::view::ChainView;
@@ -73,6 +76,24 @@ impl MemoryChain {
         outpoint
     }
 
+    /// Adds a confirmed anyone-can-spend coin of `value` units at an outpoint named by `n`.
+    pub fn fund_anyone(&mut self, n: u64, value: u64) -> OutPoint {
+        let mut txid = [0xa0; 32];
+        txid[..8].copy_from_slice(&n.to_le_bytes());
+        let outpoint = OutPoint {
+            txid: Txid::from_byte_array(txid),
+            index: 0,
+        };
+        self.add_coin(
+            outpoint,
+            TxOut {
+                value: Amount::from_units(value),
+                script_pubkey: anyone_can_spend(),
+            },
+        );
+        outpoint
+    }
+
     /// Adds a confirmed, non-coinbase coin at `outpoint`.
     pub fn add_coin(&mut self, outpoint: OutPoint, output: TxOut) {
         let coin = Coin {
@@ -123,5 +144,43 @@ impl ChainView for MemoryChain {
     }
     fn contract_state(&self) -> Arc<dyn ContractStateReader> {
         self.state.clone()
+    }
+}
+
+/// P2SH of `OP_TRUE`: a standard output that anyone spends by pushing the one-byte redeem
+/// script, so a pool of such spends is checked at the cost of hashing, not of signatures.
+pub fn anyone_can_spend() -> ScriptBuf {
+    templates::p2sh_for(&true_script())
+}
+
+fn true_script() -> ScriptBuf {
+    Builder::new().push_opcode(opcodes::OP_TRUE).into_script()
+}
+
+/// A transaction spending the anyone-can-spend coins `inputs` into anyone-can-spend outputs
+/// of the `outputs` values (the fee is what the inputs hold beyond them).
+pub fn anyone_can_spend_tx(inputs: &[OutPoint], outputs: &[u64]) -> Transaction {
+    let script_sig = Builder::new()
+        .push_slice(true_script().as_bytes())
+        .into_script();
+    Transaction {
+        version: 1,
+        inputs: inputs
+            .iter()
+            .map(|prevout| TxIn {
+                prevout: *prevout,
+                script_sig: script_sig.clone(),
+                sequence: u32::MAX,
+            })
+            .collect(),
+        outputs: outputs
+            .iter()
+            .map(|value| TxOut {
+                value: Amount::from_units(*value),
+                script_pubkey: anyone_can_spend(),
+            })
+            .collect(),
+        lock_time: 0,
+        payload: None,
     }
 }

@@ -2,8 +2,9 @@
 //! unconfirmed transactions included.
 //!
 //! Policy (not consensus): a minimum fee rate, no replacement (the first spend of an output
-//! wins), a byte cap enforced by evicting the lowest fee rates with their descendants, and
-//! expiry. Blocks remove what they confirm and what conflicts with them; a reorganisation puts
+//! wins), Bitcoin Core's package limits (25 transactions / 101 kB of unconfirmed ancestors and
+//! of descendants, see [`packages`]), a byte cap enforced by evicting the lowest descendant
+//! score with its descendants, and expiry. Templates take packages by ancestor fee rate. Blocks remove what they confirm and what conflicts with them; a reorganisation puts
 //! the transactions of disconnected blocks back and re-validates the whole pool.
 
 use std::collections::{BTreeSet, HashMap};
@@ -25,6 +26,12 @@ use i8o8i_script_vm::{Script, sig_op_count};
 use parity_scale_codec::Encode;
 
 use crate::view::ChainView;
+
+pub mod packages;
+
+pub use packages::{
+    FeeRate, MAX_ANCESTOR_BYTES, MAX_ANCESTORS, MAX_DESCENDANT_BYTES, MAX_DESCENDANTS, Totals,
+};
 
 /// Why a transaction was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +70,46 @@ pub enum MempoolError {
     /// An instantiation of code that is neither on chain nor uploaded by a pool transaction.
     #[error("no contract code with hash {0}")]
     UnknownCode(Hash256),
+    /// It would have more unconfirmed ancestors than a package may.
+    #[error("{count} transactions with its unconfirmed ancestors, more than {max}")]
+    TooManyAncestors {
+        /// It and its pooled ancestors.
+        count: u64,
+        /// [`MAX_ANCESTORS`].
+        max: u64,
+    },
+    /// It and its unconfirmed ancestors are larger than a package may be.
+    #[error("{size} bytes with its unconfirmed ancestors, more than {max}")]
+    AncestorsTooLarge {
+        /// Bytes of it and its pooled ancestors.
+        size: u64,
+        /// [`MAX_ANCESTOR_BYTES`].
+        max: u64,
+    },
+    /// A pooled ancestor would have more descendants than a package may.
+    #[error(
+        "pooled transaction {ancestor} would have {count} descendants with itself, more than {max}"
+    )]
+    TooManyDescendants {
+        /// The ancestor over the limit.
+        ancestor: Txid,
+        /// Its descendants with itself, this transaction included.
+        count: u64,
+        /// [`MAX_DESCENDANTS`].
+        max: u64,
+    },
+    /// A pooled ancestor's descendants would be larger than a package may be.
+    #[error(
+        "pooled transaction {ancestor} would have {size} bytes of descendants with itself, more than {max}"
+    )]
+    DescendantsTooLarge {
+        /// The ancestor over the limit.
+        ancestor: Txid,
+        /// Bytes of its descendants with itself, this transaction included.
+        size: u64,
+        /// [`MAX_DESCENDANT_BYTES`].
+        max: u64,
+    },
     /// More signature operations than relay policy allows one transaction (checked before any
     /// signature is verified).
     #[error("{count} signature operations, more than the {max} a pooled transaction may have")]
@@ -123,12 +170,14 @@ pub struct Entry {
     /// For staking transactions: the coins they spend (their authorisation), to replay them
     /// over the tip's ledger when a later staking transaction depends on them.
     staking_coins: Option<Arc<[Coin]>>,
+    /// Its pooled parents and children and the totals of its package.
+    links: packages::Links,
 }
 
 impl Entry {
-    /// Fee rate in thousandths of a base unit per byte (integer, for ordering).
+    /// Fee rate in thousandths of a base unit per byte, rounded down.
     pub fn fee_rate_milli(&self) -> u64 {
-        self.fee.to_units().saturating_mul(1000) / self.size.max(1)
+        self.own().rate().milli_per_byte()
     }
 }
 
@@ -174,8 +223,8 @@ pub struct Mempool {
     entries: HashMap<Txid, Entry>,
     /// Which pooled transaction spends each outpoint.
     spent_by: HashMap<OutPoint, Txid>,
-    /// (fee rate, arrival) ascending: eviction order.
-    by_rate: BTreeSet<(u64, u64, Txid)>,
+    /// Mining and eviction order.
+    indexes: packages::Indexes,
     /// (arrival time, arrival order): expiry order, so expiring never scans the pool.
     by_time: BTreeSet<(u64, u64, Txid)>,
     bytes: u64,
@@ -189,7 +238,7 @@ impl Mempool {
             config,
             entries: HashMap::new(),
             spent_by: HashMap::new(),
-            by_rate: BTreeSet::new(),
+            indexes: packages::Indexes::default(),
             by_time: BTreeSet::new(),
             bytes: 0,
             next_seq: 0,
@@ -222,15 +271,10 @@ impl Mempool {
         }
     }
 
-    /// Txids, highest fee rate first (ties: earlier arrival first).
-    pub fn txids_by_fee_rate(&self) -> Vec<Txid> {
-        let mut v: Vec<_> = self
-            .entries
-            .iter()
-            .map(|(id, e)| (std::cmp::Reverse(e.fee_rate_milli()), e.seq, *id))
-            .collect();
-        v.sort_unstable();
-        v.into_iter().map(|(_, _, id)| id).collect()
+    /// Every pooled txid in mining order: best ancestor fee rate first, parents before
+    /// children.
+    pub fn txids_in_mining_order(&self) -> Vec<Txid> {
+        self.mining_order(u64::MAX, u64::MAX, usize::MAX).0
     }
 
     /// Pooled outputs paying `script` (unconfirmed receipts) that no pooled transaction spends.
@@ -324,6 +368,8 @@ impl Mempool {
         let tip = chain.tip();
         let next_height = tip.header.height + 1;
         let coins = self.input_coins(&tx, chain.utxos(), next_height)?;
+        let size = tx.encoded_size() as u64;
+        self.ancestors_of(&self.pooled_parents(&tx), size)?;
         // Before anything verifies a signature: a script that makes validators run thousands
         // of them for one input is refused for what it would cost.
         let sigops = policy_sigops(&tx, &coins);
@@ -337,7 +383,6 @@ impl Mempool {
         let paid = chain.with_times(|times| {
             check_tx_inputs(&tx, &coins, next_height, mtp, chain.spec(), times)
         })?;
-        let size = tx.encoded_size() as u64;
         let mut required = Amount::from_units(size.saturating_mul(self.config.min_fee_rate));
         let mut fee = check_payload_fee(&tx, paid)?;
         if tx.payload.as_ref().is_some_and(is_staking) {
@@ -487,8 +532,11 @@ impl Mempool {
             .as_ref()
             .is_some_and(is_staking)
             .then(|| Arc::from(checked.coins.clone()));
+        // The pool may have grown around its parents since `check`.
+        let ancestors = self.ancestors_of(&self.pooled_parents(&checked.tx), checked.size)?;
         self.insert(
             txid,
+            &ancestors,
             Entry {
                 staking_coins,
                 tx: Arc::new(checked.tx),
@@ -497,6 +545,7 @@ impl Mempool {
                 time: now,
                 seq: 0,
                 deploys,
+                links: packages::Links::default(),
             },
         );
         self.trim_to_size();
@@ -506,50 +555,39 @@ impl Mempool {
         Ok(txid)
     }
 
-    fn insert(&mut self, txid: Txid, mut entry: Entry) {
+    fn insert(&mut self, txid: Txid, ancestors: &BTreeSet<Txid>, mut entry: Entry) {
         entry.seq = self.next_seq;
         self.next_seq += 1;
         for input in &entry.tx.inputs {
             self.spent_by.insert(input.prevout, txid);
         }
         self.bytes += entry.size;
-        self.by_rate
-            .insert((entry.fee_rate_milli(), entry.seq, txid));
         self.by_time.insert((entry.time, entry.seq, txid));
         self.entries.insert(txid, entry);
+        self.link(txid, ancestors);
     }
 
     /// Removes `txid` and every pooled descendant; returns what was removed.
     fn remove_with_descendants(&mut self, txid: Txid) -> Vec<Txid> {
-        let mut removed = Vec::new();
-        let mut stack = vec![txid];
-        while let Some(id) = stack.pop() {
-            let Some(entry) = self.entries.remove(&id) else {
+        let removed = self.unlink_all(txid);
+        for id in &removed {
+            let Some(entry) = self.entries.remove(id) else {
                 continue;
             };
             for input in &entry.tx.inputs {
-                if self.spent_by.get(&input.prevout) == Some(&id) {
+                if self.spent_by.get(&input.prevout) == Some(id) {
                     self.spent_by.remove(&input.prevout);
                 }
             }
-            for index in 0..entry.tx.outputs.len() {
-                if let Some(child) = self.spent_by.get(&OutPoint {
-                    txid: id,
-                    index: index as u32,
-                }) {
-                    stack.push(*child);
-                }
-            }
             self.bytes -= entry.size;
-            self.unindex(id, &entry);
-            removed.push(id);
+            self.unindex(*id, &entry);
         }
         removed
     }
 
     fn trim_to_size(&mut self) {
         while self.bytes > self.config.max_bytes {
-            let Some(&(_, _, lowest)) = self.by_rate.iter().next() else {
+            let Some(lowest) = self.eviction_candidate() else {
                 break;
             };
             let removed = self.remove_with_descendants(lowest);
@@ -571,8 +609,6 @@ impl Mempool {
     }
 
     fn unindex(&mut self, txid: Txid, entry: &Entry) {
-        self.by_rate
-            .remove(&(entry.fee_rate_milli(), entry.seq, txid));
         self.by_time.remove(&(entry.time, entry.seq, txid));
     }
 
@@ -580,6 +616,7 @@ impl Mempool {
     pub fn block_connected(&mut self, block: &Block) {
         for tx in block.transactions.iter().skip(1) {
             let txid = tx.txid();
+            self.unlink(txid);
             if let Some(entry) = self.entries.remove(&txid) {
                 // Confirmed: its children stay, now spending a confirmed output.
                 for input in &entry.tx.inputs {
@@ -610,7 +647,7 @@ impl Mempool {
         let mut previous: Vec<Entry> = self.entries.drain().map(|(_, e)| e).collect();
         previous.sort_unstable_by_key(|e| e.seq);
         self.spent_by.clear();
-        self.by_rate.clear();
+        self.indexes = packages::Indexes::default();
         self.by_time.clear();
         self.bytes = 0;
         let returning = disconnected
@@ -675,45 +712,6 @@ impl Mempool {
         } else {
             Err(MempoolError::UnknownCode(*hash))
         }
-    }
-
-    /// Transactions for a block template: highest fee rate first, parents before children,
-    /// within `max_bytes`. Returns them with their total fee.
-    pub fn template(&self, max_bytes: u64) -> (Vec<Arc<Transaction>>, Amount) {
-        let order = self.txids_by_fee_rate();
-        let mut included: BTreeSet<Txid> = BTreeSet::new();
-        let mut picked = Vec::new();
-        let mut bytes = 0u64;
-        let mut fees = Amount::ZERO;
-        let mut gas_used = 0u64;
-        let mut progress = true;
-        while progress {
-            progress = false;
-            for txid in &order {
-                if included.contains(txid) {
-                    continue;
-                }
-                let entry = &self.entries[txid];
-                let parents_in = entry.tx.inputs.iter().all(|i| {
-                    !self.entries.contains_key(&i.prevout.txid)
-                        || included.contains(&i.prevout.txid)
-                });
-                let tx_gas = payload_terms(&entry.tx).map_or(0, |t| t.gas_limit);
-                if !parents_in
-                    || bytes + entry.size > max_bytes
-                    || gas_used + tx_gas > gas::MAX_BLOCK_GAS
-                {
-                    continue;
-                }
-                included.insert(*txid);
-                bytes += entry.size;
-                gas_used += tx_gas;
-                fees = fees.checked_add(entry.fee).unwrap_or(fees);
-                picked.push(entry.tx.clone());
-                progress = true;
-            }
-        }
-        (picked, fees)
     }
 
     /// Encoded size helper for callers.

@@ -93,8 +93,8 @@ pub trait ChainAccess: Send + Sync + 'static {
     /// # Errors
     /// Storage failures.
     fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError>;
-    /// Pooled transactions, highest fee rate first, at most `max_count` of them and
-    /// `max_bytes` encoded bytes together.
+    /// Pooled transactions in mining order (best ancestor fee rate first, parents before
+    /// children), at most `max_count` of them and `max_bytes` encoded bytes together.
     fn pool_transactions(&self, max_count: usize, max_bytes: usize) -> Vec<Transaction>;
     /// A validly sealed header of a block that is not imported (it ends a branch lighter than
     /// ours): the node may still learn from it, e.g. that its producer double signed.

@@ -77,19 +77,13 @@ impl ChainAccess for NodeChainAccess {
 
     fn pool_transactions(&self, max_count: usize, max_bytes: usize) -> Vec<Transaction> {
         let pool = self.0.mempool();
-        let mut txs = Vec::new();
-        let mut size = 0usize;
-        for txid in pool.txids_by_fee_rate().into_iter().take(max_count) {
-            let Some(entry) = pool.get(&txid) else {
-                continue;
-            };
-            size = size.saturating_add(entry.size as usize);
-            if size > max_bytes {
-                break;
-            }
-            txs.push((*entry.tx).clone());
-        }
-        txs
+        // Mining order walks the pool's ancestor-score index: no sort of the whole pool, and
+        // parents come before the children that spend them.
+        let (txids, _) = pool.mining_order(max_bytes as u64, u64::MAX, max_count);
+        txids
+            .iter()
+            .filter_map(|txid| pool.get(txid).map(|e| (*e.tx).clone()))
+            .collect()
     }
 
     fn saw_unimported_header(&self, header: &Header) {
@@ -139,6 +133,10 @@ impl ChainAccess for NodeChainAccess {
                 | MempoolError::FeeTooLow { .. }
                 | MempoolError::Full
                 | MempoolError::TooManySigops { .. }
+                | MempoolError::TooManyAncestors { .. }
+                | MempoolError::AncestorsTooLarge { .. }
+                | MempoolError::TooManyDescendants { .. }
+                | MempoolError::DescendantsTooLarge { .. }
                 // The deploy it calls may still be on its way.
                 | MempoolError::UnknownContract(_)
                 | MempoolError::UnknownCode(_)

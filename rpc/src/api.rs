@@ -96,7 +96,7 @@ crate::rpc_api! {
     }
     MempoolGetTxids {
         name: "mempool_getTxids",
-        summary: "Txids in the mempool, highest fee rate first.",
+        summary: "Txids in the mempool in mining order: best ancestor fee rate first, parents before children.",
         access: Public,
         errors: [],
         params: [],

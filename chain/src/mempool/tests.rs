@@ -122,7 +122,7 @@ fn a_confirmed_transaction_is_already_known_and_a_child_may_spend_a_pooled_paren
     pool.accept(parent.clone(), &chain, NOW).unwrap();
     let child_id = pool.accept(child, &chain, NOW).unwrap();
     assert_eq!(pool.info().count, 2);
-    assert_eq!(pool.txids_by_fee_rate().len(), 2);
+    assert_eq!(pool.txids_in_mining_order().len(), 2);
     assert!(pool.get(&child_id).is_some());
 
     chain.confirmed.insert(parent.txid());
@@ -220,4 +220,227 @@ fn a_transaction_over_the_sigop_policy_is_refused_before_any_signature_is_checke
         pool().accept(small, &chain, NOW),
         Err(MempoolError::Invalid(TxError::Script { .. }))
     ));
+}
+
+mod packages {
+    //! Package limits, ancestor / descendant totals, eviction by descendant score and
+    //! templates by ancestor fee rate, on anyone-can-spend chains (no signatures to make).
+
+    use super::*;
+    use crate::memory::anyone_can_spend_tx;
+
+    const VALUE: u64 = 1_000_000_000;
+
+    /// Pools `tx`.
+    fn pooled(pool: &mut Mempool, chain: &MemoryChain, tx: Transaction) -> Txid {
+        pool.accept(tx, chain, NOW).expect("pooled")
+    }
+
+    fn out(txid: Txid, index: u32) -> OutPoint {
+        OutPoint { txid, index }
+    }
+
+    /// A chain of `length` single-output spends from `coin`, each paying `fee(k)`.
+    fn chain_of(
+        pool: &mut Mempool,
+        chain: &MemoryChain,
+        coin: OutPoint,
+        length: usize,
+        fee: impl Fn(usize) -> u64,
+    ) -> Vec<Txid> {
+        let mut value = VALUE;
+        let mut prevout = coin;
+        let mut ids = Vec::new();
+        for k in 0..length {
+            value -= fee(k);
+            let id = pooled(pool, chain, anyone_can_spend_tx(&[prevout], &[value]));
+            prevout = out(id, 0);
+            ids.push(id);
+        }
+        ids
+    }
+
+    #[test]
+    fn a_chain_of_25_enters_and_the_26th_is_refused_before_its_scripts_run() {
+        let mut chain = MemoryChain::new();
+        let coin = chain.fund_anyone(1, VALUE);
+        let mut pool = pool();
+        let ids = chain_of(&mut pool, &chain, coin, 25, |_| 1_000);
+        let last = pool.get(&ids[24]).unwrap();
+        assert_eq!(last.ancestors().count, 25);
+        assert_eq!(last.ancestors().fee, 25_000);
+        assert_eq!(pool.get(&ids[0]).unwrap().descendants().count, 25);
+        assert_eq!(
+            pool.get(&ids[0]).unwrap().descendants().size,
+            25 * last.size
+        );
+
+        // Its input script is garbage: refused for the package, not for the script.
+        let mut next = anyone_can_spend_tx(&[out(ids[24], 0)], &[VALUE - 26_000]);
+        next.inputs[0].script_sig = i8o8i_script_vm::ScriptBuf::from_bytes(vec![0x6a]);
+        assert_eq!(
+            pool.check(next, &chain).unwrap_err(),
+            MempoolError::TooManyAncestors { count: 26, max: 25 }
+        );
+    }
+
+    #[test]
+    fn a_pooled_transaction_takes_at_most_24_descendants() {
+        let mut chain = MemoryChain::new();
+        let coin = chain.fund_anyone(1, VALUE);
+        let mut pool = pool();
+        let half = VALUE / 2 - 500;
+        let root = pooled(
+            &mut pool,
+            &chain,
+            anyone_can_spend_tx(&[coin], &[half, half]),
+        );
+        // 23 down one output, one down the other: the root has 24 descendants with itself.
+        let mut prevout = out(root, 0);
+        let mut value = half;
+        for _ in 0..23 {
+            value -= 1_000;
+            prevout = out(
+                pooled(&mut pool, &chain, anyone_can_spend_tx(&[prevout], &[value])),
+                0,
+            );
+        }
+        let b1 = pooled(
+            &mut pool,
+            &chain,
+            anyone_can_spend_tx(&[out(root, 1)], &[half - 1_000]),
+        );
+        assert_eq!(pool.get(&root).unwrap().descendants().count, 25);
+        let b2 = anyone_can_spend_tx(&[out(b1, 0)], &[half - 2_000]);
+        assert_eq!(
+            pool.accept(b2, &chain, NOW).unwrap_err(),
+            MempoolError::TooManyDescendants {
+                ancestor: root,
+                count: 26,
+                max: 25
+            }
+        );
+    }
+
+    #[test]
+    fn a_child_paying_for_its_parent_is_mined_before_and_evicted_after_a_better_single() {
+        let mut chain = MemoryChain::new();
+        let (a, b) = (chain.fund_anyone(1, VALUE), chain.fund_anyone(2, VALUE));
+        let mut pool = pool();
+        // Sizes are equal (one input, one output each), so fees compare as rates.
+        let parent = pooled(&mut pool, &chain, anyone_can_spend_tx(&[a], &[VALUE - 100]));
+        let single = pooled(
+            &mut pool,
+            &chain,
+            anyone_can_spend_tx(&[b], &[VALUE - 4_000]),
+        );
+        let child = pooled(
+            &mut pool,
+            &chain,
+            anyone_can_spend_tx(&[out(parent, 0)], &[VALUE - 100 - 10_000]),
+        );
+        // Parent with child: 10,100 over two transactions beats 4,000 alone.
+        assert_eq!(pool.txids_in_mining_order(), vec![parent, child, single]);
+        let size = pool.get(&parent).unwrap().size;
+        let (txs, fees) = pool.template(2 * size);
+        assert_eq!(
+            txs.iter().map(|t| t.txid()).collect::<Vec<_>>(),
+            vec![parent, child]
+        );
+        assert_eq!(fees, Amount::from_units(10_100));
+
+        // Full by one transaction: the single goes, although the parent pays less alone.
+        let mut small = Mempool::new(MempoolConfig {
+            max_bytes: 2 * size,
+            ..MempoolConfig::default()
+        });
+        for tx in [parent, single, child].map(|id| (*pool.get(&id).unwrap().tx).clone()) {
+            let _ = small.accept(tx, &chain, NOW);
+        }
+        assert_eq!(small.txids_in_mining_order(), vec![parent, child]);
+    }
+
+    #[test]
+    fn totals_follow_confirmation_and_conflicts() {
+        let mut chain = MemoryChain::new();
+        let coin = chain.fund_anyone(1, VALUE);
+        let mut pool = pool();
+        let ids = chain_of(&mut pool, &chain, coin, 3, |k| 1_000 * (k as u64 + 1));
+        let size = pool.get(&ids[0]).unwrap().size;
+
+        // The first is confirmed: the others lose it as an ancestor.
+        let first = (*pool.get(&ids[0]).unwrap().tx).clone();
+        chain.coins.remove(&coin);
+        chain.coins.insert(
+            out(ids[0], 0),
+            i8o8i_primitives::Coin {
+                output: first.outputs[0].clone(),
+                height: 1,
+                coinbase: false,
+            },
+        );
+        pool.block_connected(&i8o8i_primitives::Block {
+            header: chain.tip.header.clone(),
+            transactions: vec![first.clone(), first],
+        });
+        let second = pool.get(&ids[1]).unwrap();
+        assert_eq!(
+            second.ancestors(),
+            Totals {
+                count: 1,
+                size,
+                fee: 2_000
+            }
+        );
+        assert_eq!(
+            second.descendants(),
+            Totals {
+                count: 2,
+                size: 2 * size,
+                fee: 5_000
+            }
+        );
+        assert_eq!(pool.get(&ids[2]).unwrap().ancestors().fee, 5_000);
+
+        // A block spends the second's output otherwise: the third goes as a conflict and the
+        // second is alone again.
+        let conflict = anyone_can_spend_tx(&[out(ids[1], 0)], &[1]);
+        pool.block_connected(&i8o8i_primitives::Block {
+            header: chain.tip.header.clone(),
+            transactions: vec![conflict.clone(), conflict],
+        });
+        assert_eq!(pool.txids_in_mining_order(), vec![ids[1]]);
+        assert_eq!(pool.get(&ids[1]).unwrap().descendants().count, 1);
+        assert_eq!(pool.get(&ids[1]).unwrap().descendants().fee, 2_000);
+    }
+
+    #[test]
+    fn a_template_of_rising_chains_takes_every_transaction_parents_first() {
+        let mut chain = MemoryChain::new();
+        let mut pool = pool();
+        let mut all = Vec::new();
+        for c in 0..40u64 {
+            let coin = chain.fund_anyone(c, VALUE);
+            all.extend(chain_of(&mut pool, &chain, coin, 25, |k| {
+                500 + c * 7 + k as u64 * 20
+            }));
+        }
+        let (txs, fees) = pool.template(u64::MAX);
+        assert_eq!(txs.len(), 1_000);
+        let expected: u64 = (0..40u64)
+            .map(|c| (0..25u64).map(|k| 500 + c * 7 + k * 20).sum::<u64>())
+            .sum();
+        assert_eq!(fees, Amount::from_units(expected));
+        let mut seen = BTreeSet::new();
+        for tx in &txs {
+            for input in &tx.inputs {
+                assert!(
+                    pool.get(&input.prevout.txid).is_none() || seen.contains(&input.prevout.txid),
+                    "a child before its parent"
+                );
+            }
+            seen.insert(tx.txid());
+        }
+        assert_eq!(seen, all.into_iter().collect());
+    }
 }

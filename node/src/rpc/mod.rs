@@ -339,7 +339,7 @@ pub fn register(registry: &mut Registry<Node>) {
     });
 
     registry.method::<api::MempoolGetTxids, _, _>(|(), node: Arc<Node>| async move {
-        Ok(node.mempool().txids_by_fee_rate())
+        Ok(node.mempool().txids_in_mining_order())
     });
 
     registry.method::<api::MiningGenerate, _, _>(|(count, address), node: Arc<Node>| async move {
