@@ -1,7 +1,7 @@
 //! The transaction pool: fully validated transactions waiting for a block, chains of
 //! unconfirmed transactions included.
 //!
-//! Policy (not consensus): a minimum fee rate, no replacement (the first spend of an output
+//! Policy (not consensus): standard scripts only ([`standard`]), a minimum fee rate, no replacement (the first spend of an output
 //! wins), Bitcoin Core's package limits (25 transactions / 101 kB of unconfirmed ancestors and
 //! of descendants, see [`packages`]), a byte cap enforced by evicting the lowest descendant
 //! score with its descendants, and expiry. Templates take packages by ancestor fee rate. Blocks remove what they confirm and what conflicts with them; a reorganisation puts
@@ -28,6 +28,9 @@ use parity_scale_codec::Encode;
 use crate::view::ChainView;
 
 pub mod packages;
+pub mod standard;
+
+pub use standard::{NonStandard, check_standard};
 
 pub use packages::{
     FeeRate, MAX_ANCESTOR_BYTES, MAX_ANCESTORS, MAX_DESCENDANT_BYTES, MAX_DESCENDANTS, Totals,
@@ -42,6 +45,9 @@ pub enum MempoolError {
     /// Breaks a consensus rule.
     #[error("{0}")]
     Invalid(#[from] TxError),
+    /// Valid, but of a shape relay policy does not carry ([`standard`]).
+    #[error("not standard: {0}")]
+    NonStandard(#[from] NonStandard),
     /// Spends an output that a pooled transaction spends already.
     #[error("input {outpoint} is already spent by pooled transaction {spent_by}")]
     Conflict {
@@ -190,10 +196,17 @@ pub struct Checked {
     coins: Vec<Coin>,
     fee: Amount,
     size: u64,
+    sigops: usize,
     tip: BlockHash,
 }
 
 impl Checked {
+    /// The signature operations its scripts may run (what [`MAX_STANDARD_TX_SIGOPS`] bounds):
+    /// what verifying it will cost.
+    pub fn sigops(&self) -> usize {
+        self.sigops
+    }
+
     /// The transaction.
     pub fn tx(&self) -> &Transaction {
         &self.tx
@@ -362,6 +375,7 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(TxError::UnexpectedCoinbase.into());
         }
+        check_standard(&tx)?;
         if chain.is_confirmed(&txid).map_err(TxError::Storage)? {
             return Err(MempoolError::AlreadyKnown(txid));
         }
@@ -427,6 +441,7 @@ impl Mempool {
             coins,
             fee,
             size,
+            sigops,
             tip: tip.hash,
         })
     }

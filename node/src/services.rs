@@ -133,6 +133,7 @@ impl ChainAccess for NodeChainAccess {
                 | MempoolError::FeeTooLow { .. }
                 | MempoolError::Full
                 | MempoolError::TooManySigops { .. }
+                | MempoolError::NonStandard(_)
                 | MempoolError::TooManyAncestors { .. }
                 | MempoolError::AncestorsTooLarge { .. }
                 | MempoolError::TooManyDescendants { .. }

@@ -277,7 +277,7 @@ mod packages {
 
         // Its input script is garbage: refused for the package, not for the script.
         let mut next = anyone_can_spend_tx(&[out(ids[24], 0)], &[VALUE - 26_000]);
-        next.inputs[0].script_sig = i8o8i_script_vm::ScriptBuf::from_bytes(vec![0x6a]);
+        next.inputs[0].script_sig = i8o8i_script_vm::ScriptBuf::from_bytes(vec![0x01, 0x6a]);
         assert_eq!(
             pool.check(next, &chain).unwrap_err(),
             MempoolError::TooManyAncestors { count: 26, max: 25 }
