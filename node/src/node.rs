@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use i8o8i_chain::chain::{Chain, ChainOpenError, ImportError, ImportOutcome};
 use i8o8i_chain::clock::{SharedClock, SystemClock};
-use i8o8i_chain::mempool::{Mempool, MempoolError};
+use i8o8i_chain::mempool::{Checked, Mempool, MempoolError};
 use i8o8i_chain::miner::{build_template, pow_template, solve};
 use i8o8i_chain::store::Store;
 use i8o8i_config::NodeConfig;
@@ -260,9 +260,27 @@ impl Node {
         tx: Transaction,
         origin: Origin,
     ) -> Result<Txid, MempoolError> {
-        // Scripts (signature checks) run without the pool lock so that submissions verify in
-        // parallel; `admit` re-checks what may have changed meanwhile.
-        let checked = self.mempool().check(tx, &*self.chain)?;
+        let checked = self.check_transaction(tx)?;
+        self.verify_and_admit(checked, origin)
+    }
+
+    /// The cheap part of accepting `tx`: every mempool check but its scripts, under the pool
+    /// lock. [`Checked::sigops`] says what verifying it will cost, so a caller on an async
+    /// worker can move an expensive one to a blocking thread for [`Node::verify_and_admit`].
+    ///
+    /// # Errors
+    /// [`MempoolError`] with the reason.
+    pub fn check_transaction(&self, tx: Transaction) -> Result<Checked, MempoolError> {
+        self.mempool().check(tx, &*self.chain)
+    }
+
+    /// Verifies the scripts of a [`Node::check_transaction`]ed transaction without the pool
+    /// lock (so that submissions verify in parallel), then admits it under the lock; `admit`
+    /// re-checks what may have changed meanwhile.
+    ///
+    /// # Errors
+    /// [`MempoolError`] with the reason.
+    pub fn verify_and_admit(&self, checked: Checked, origin: Origin) -> Result<Txid, MempoolError> {
         verify_tx_scripts(checked.tx(), checked.coins(), &self.chain.chain_id())?;
         let mut pool = self.mempool();
         let now = self.unix_now();

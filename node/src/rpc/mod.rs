@@ -18,7 +18,7 @@ use i8o8i_rpc::{ErrorCode, Feed, Registry, RpcError, rpc_error};
 use parity_scale_codec::Encode;
 use serde_json::Value;
 
-use crate::node::{Node, NodeEvent};
+use crate::node::{Node, NodeEvent, Origin};
 use common::{
     address_balance, import_error, internal, invalid_param, mempool_error, not_found, parse_address,
 };
@@ -29,6 +29,9 @@ use i8o8i_rpc::types::*;
 pub const MAX_BLOCKS_PER_CALL: u64 = 100;
 /// Largest `count` of `mining_generate`.
 pub const MAX_GENERATE: u32 = 1_000;
+/// Signature operations `tx_submit` verifies on the async worker that received the call
+/// (about a millisecond); a costlier transaction is verified on the blocking pool.
+const INLINE_SIGOPS: usize = 16;
 
 /// The difficulty bits the next block needs (0 when the next height is not proof of work).
 fn next_bits(node: &Node) -> u32 {
@@ -252,11 +255,20 @@ pub fn register(registry: &mut Registry<Node>) {
         let bytes = hex::decode(raw.trim())
             .map_err(|e| invalid_param("rawHex", format!("not hex: {e}")))?;
         let tx = Transaction::decode_strict(&bytes).map_err(|e| invalid_param("rawHex", e))?;
-        // Inline on the RPC worker rather than `spawn_blocking`: acceptance is a few short
-        // locked sections around ~50 µs of signature checks, less than the cost of handing
-        // the call to the blocking pool and back (futex wake-ups and context switches that
-        // halved tx_submit throughput on two cores), and the workers run it in parallel.
-        node.submit_transaction(tx).map_err(mempool_error)
+        let checked = node.check_transaction(tx).map_err(mempool_error)?;
+        if checked.sigops() <= INLINE_SIGOPS {
+            // Inline on the RPC worker: a few signature checks (~50 µs each) cost less than
+            // handing the call to the blocking pool and back (futex wake-ups and context
+            // switches that halved tx_submit throughput on two cores).
+            node.verify_and_admit(checked, Origin::Local)
+                .map_err(mempool_error)
+        } else {
+            // Up to 4,000 signature checks: not on a worker that serves other connections.
+            tokio::task::spawn_blocking(move || node.verify_and_admit(checked, Origin::Local))
+                .await
+                .map_err(internal)?
+                .map_err(mempool_error)
+        }
     });
 
     registry.method::<api::TxGet, _, _>(|(txid,), node: Arc<Node>| async move {
