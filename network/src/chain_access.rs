@@ -109,6 +109,8 @@ pub trait ChainAccess: Send + Sync + 'static {
     fn is_shutting_down(&self) -> bool;
     /// The number of connected peers changed (for metrics).
     fn peers_changed(&self, connected: usize);
+    /// What became of a gossip transaction (for metrics; nothing by default).
+    fn gossip_tx(&self, _outcome: GossipTx) {}
     /// Persisted peer records (bans, addresses) whose key starts with `prefix`.
     ///
     /// # Errors
@@ -133,4 +135,29 @@ pub enum Announcement {
     Transaction(std::sync::Arc<Transaction>),
     /// A block produced here and connected.
     Block(std::sync::Arc<Block>),
+}
+
+/// What became of a transaction a peer gossiped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GossipTx {
+    /// Verified and pooled.
+    Accepted,
+    /// Refused without blame (known, conflicting, policy).
+    Ignored,
+    /// Broke a consensus rule: its sender was penalised.
+    Invalid,
+    /// Never verified: its sender's queue was full, or the sender was banned first.
+    Dropped,
+}
+
+impl GossipTx {
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            GossipTx::Accepted => "accepted",
+            GossipTx::Ignored => "ignored",
+            GossipTx::Invalid => "invalid",
+            GossipTx::Dropped => "dropped",
+        }
+    }
 }

@@ -13,6 +13,8 @@
 //! - [`topics`]: gossip topic names.
 //! - [`peers`]: the application score and bans.
 //! - [`sync`]: headers-first sync as a state machine returning the requests it wants sent.
+//! - [`verifier`]: gossip transactions verified off the event loop, a bounded queue per peer
+//!   served round-robin by one thread per core.
 //! - [`service`]: the event loop; [`NetworkHandle`] is how RPC talks to it.
 
 // The `NetworkBehaviour` derive generates an undocumented public event enum.
@@ -25,6 +27,7 @@ pub mod protocol;
 pub mod service;
 pub mod sync;
 pub mod topics;
+pub mod verifier;
 
 use std::path::Path;
 

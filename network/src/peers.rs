@@ -39,6 +39,8 @@ pub enum PeerAction {
     MissingBlocks,
     /// Did not answer a request in time.
     Timeout,
+    /// Sent gossip transactions faster than we verify them, beyond its queue.
+    Flooding,
     /// Gave us a block we did not have that became part of our chain.
     UsefulBlock,
 }
@@ -52,6 +54,7 @@ impl PeerAction {
             PeerAction::Malformed => -20,
             PeerAction::InvalidTransaction | PeerAction::MissingBlocks => -10,
             PeerAction::Timeout => -5,
+            PeerAction::Flooding => -2,
             PeerAction::UsefulBlock => 1,
         }
     }

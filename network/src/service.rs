@@ -22,7 +22,7 @@ mod gossip;
 mod requests;
 
 use crate::behaviour::{Behaviour, BehaviourEvent};
-use crate::chain_access::{Announcement, BlockVerdict, ChainAccess, TxVerdict};
+use crate::chain_access::{Announcement, BlockVerdict, ChainAccess, GossipTx, TxVerdict};
 use crate::codec::Bytes;
 use crate::peers::{PeerAction, PeerBook, Verdict};
 use crate::protocol::{
@@ -31,6 +31,7 @@ use crate::protocol::{
 };
 use crate::sync::{PeerTip, SYNC_STALL, Sync, SyncAction};
 use crate::topics::{Topic, TopicKind};
+use crate::verifier::{Job, TxVerifier, Verified};
 use crate::{Command, NetInfo, NetworkError, NetworkHandle, PeerInfo};
 
 /// How often peers are asked for their status (and bans expire, scores decay).
@@ -88,12 +89,6 @@ struct ImportResult {
     verdict: BlockVerdict,
 }
 
-struct TxResult {
-    peer: PeerId,
-    message_id: MessageId,
-    verdict: TxVerdict,
-}
-
 struct Service {
     swarm: Swarm<Behaviour>,
     chain: Arc<dyn ChainAccess>,
@@ -110,8 +105,9 @@ struct Service {
     listen_addrs: Vec<Multiaddr>,
     imports: mpsc::Sender<ImportJob>,
     import_results: mpsc::UnboundedReceiver<ImportResult>,
-    tx_results_tx: mpsc::UnboundedSender<TxResult>,
-    tx_results: mpsc::UnboundedReceiver<TxResult>,
+    /// Gossip transactions queued per peer for the verifier threads, and their verdicts.
+    verifier: TxVerifier,
+    tx_results: mpsc::UnboundedReceiver<Verified>,
     /// Answers read from the store off the event loop, to send from it.
     answers_tx: mpsc::UnboundedSender<Answer>,
     answers: mpsc::UnboundedReceiver<Answer>,
@@ -225,6 +221,11 @@ pub async fn start(
     let (import_results_tx, import_results) = mpsc::unbounded_channel();
     tokio::spawn(run_importer(chain.clone(), import_rx, import_results_tx));
     let (tx_results_tx, tx_results) = mpsc::unbounded_channel();
+    let verifier = TxVerifier::start(
+        chain.clone(),
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+        tx_results_tx,
+    );
     let (answers_tx, answers) = mpsc::unbounded_channel();
 
     let (commands, command_rx) = mpsc::channel(64);
@@ -243,7 +244,7 @@ pub async fn start(
         listen_addrs: Vec::new(),
         imports,
         import_results,
-        tx_results_tx,
+        verifier,
         tx_results,
         answers_tx,
         answers,
@@ -360,6 +361,18 @@ impl Service {
 
     fn apply_ban(&mut self, peer: PeerId, until: u64) {
         self.book.ban(peer, until);
+        // Its queued gossip transactions are dropped unverified.
+        for job in self.verifier.forget(&peer) {
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .report_message_validation_result(
+                    &job.message_id,
+                    &peer,
+                    MessageAcceptance::Ignore,
+                );
+            self.chain.gossip_tx(GossipTx::Dropped);
+        }
         self.swarm.behaviour_mut().blocked.block_peer(peer);
         self.swarm.behaviour_mut().kad.remove_peer(&peer);
         let mut key = BAN_PREFIX.to_vec();

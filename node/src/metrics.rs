@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
@@ -28,6 +30,14 @@ pub struct NodeMetrics {
     pub(crate) finality_lag: Gauge,
     /// Blocks this node produced (sealed in its slots or mined by `--produce`) and imported.
     pub blocks_produced: Counter,
+    /// Gossip transactions by outcome.
+    pub(crate) gossip_txs: Family<OutcomeLabel, Counter>,
+}
+
+/// The `outcome` label of `i8o8i_p2p_gossip_txs_total`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub(crate) struct OutcomeLabel {
+    pub(crate) outcome: &'static str,
 }
 
 impl std::fmt::Debug for NodeMetrics {
@@ -114,7 +124,14 @@ impl Default for NodeMetrics {
             "Blocks this node produced with --produce and imported",
             blocks_produced.clone(),
         );
+        let gossip_txs = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "p2p_gossip_txs",
+            "Transactions peers gossiped, by outcome: accepted, ignored (known, conflicting, policy), invalid (sender penalised), dropped (sender's queue full or sender banned)",
+            gossip_txs.clone(),
+        );
         NodeMetrics {
+            gossip_txs,
             registry,
             last_irreversible,
             finality_lag,
@@ -134,6 +151,14 @@ impl Default for NodeMetrics {
 }
 
 impl NodeMetrics {
+    /// Gossip transactions counted with `outcome` (`accepted`, `ignored`, `invalid`,
+    /// `dropped`).
+    pub fn gossip_txs(&self, outcome: &'static str) -> u64 {
+        self.gossip_txs
+            .get_or_create(&OutcomeLabel { outcome })
+            .get()
+    }
+
     /// Records an import that connected `connected` blocks in `elapsed`, after disconnecting
     /// `disconnected`, with `gas` used by their contract transactions.
     pub(crate) fn imported(

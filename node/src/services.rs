@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 use i8o8i_chain::chain::ImportError;
 use i8o8i_chain::mempool::MempoolError;
 use i8o8i_chain::store::BlockStatus;
-use i8o8i_network::chain_access::PeerRecords;
+use i8o8i_network::chain_access::{GossipTx, PeerRecords};
 use i8o8i_network::{Announcement, BlockVerdict, ChainAccess, ChainTip, TxVerdict};
 use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, U256};
 use i8o8i_rpc::MetricsSource;
@@ -153,6 +153,16 @@ impl ChainAccess for NodeChainAccess {
 
     fn is_shutting_down(&self) -> bool {
         self.0.is_shutting_down()
+    }
+
+    fn gossip_tx(&self, outcome: GossipTx) {
+        self.0
+            .metrics()
+            .gossip_txs
+            .get_or_create(&crate::metrics::OutcomeLabel {
+                outcome: outcome.label(),
+            })
+            .inc();
     }
 
     fn peers_changed(&self, connected: usize) {

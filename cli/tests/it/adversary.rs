@@ -239,3 +239,103 @@ async fn requests_cannot_amplify_or_fetch_invalid_blocks() {
     }
     stop(vec![net]).await;
 }
+
+/// A flood of transactions as costly as policy allows (1,350 signature checks each, invalid only
+/// at the last input) costs the node a bounded number of verifications: they wait in the
+/// sender's own queue, the sender is banned after ten invalid ones, and the rest of its queue
+/// is dropped unverified. Before the queue, every message that arrived got its own blocking
+/// task, all of them verified however soon the sender was banned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_costly_invalid_transactions_is_cut_short() {
+    use i8o8i_adversary::bomb;
+    use i8o8i_network::topics::TopicKind;
+    use i8o8i_primitives::test_utils::{p2pkh_script, secret_key};
+    use i8o8i_primitives::{Amount, OutPoint};
+    use parity_scale_codec::Encode;
+
+    const SENT: u64 = 150;
+    const INPUTS: usize = 90;
+    let net = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
+    let node = net.node.node();
+    let chain_id = node.chain().chain_id();
+    let owner = secret_key(5);
+    let keys: [_; bomb::KEYS] = std::array::from_fn(|i| secret_key(10 + i as u8));
+    let redeem = bomb::redeem_script(&keys);
+
+    // A coinbase of our own, matured, split into 90 bomb coins.
+    let genesis = node.chain().tip().header;
+    let subsidy = node.chain().spec().subsidy(1);
+    let first = crate::common::build_block(
+        &net.node,
+        &genesis,
+        Vec::new(),
+        &p2pkh_script(&owner),
+        subsidy.to_units(),
+        1,
+    );
+    node.submit_block(first.clone()).unwrap();
+    let alice = new_address(&net, "alice").await;
+    mine(&net, 100, &alice).await;
+    let coinbase = OutPoint {
+        txid: first.transactions[0].txid(),
+        index: 0,
+    };
+    let fee = Amount::from_units(100_000);
+    let funding = bomb::funding(coinbase, subsidy, &owner, &redeem, INPUTS, fee, &chain_id);
+    let funding_id = node.submit_transaction(funding.clone()).unwrap();
+    mine(&net, 1, &alice).await;
+    let each = funding.outputs[0].value;
+    let coins: Vec<OutPoint> = (0..INPUTS as u32)
+        .map(|index| OutPoint {
+            txid: funding_id,
+            index,
+        })
+        .collect();
+    let bombs: Vec<Vec<u8>> = (0..SENT)
+        .map(|variant| {
+            bomb::spend(
+                &coins,
+                each,
+                &keys,
+                p2pkh_script(&owner),
+                Amount::from_units(1_000_000),
+                variant,
+                &chain_id,
+            )
+            .encode()
+        })
+        .collect();
+
+    // Invalid, and only found so by running its scripts.
+    let probe = i8o8i_primitives::Transaction::decode_strict(&bombs[0]).unwrap();
+    let checked = node.check_transaction(probe).unwrap();
+    assert_eq!(checked.sigops(), INPUTS * bomb::KEYS + 1);
+    assert!(matches!(
+        node.verify_and_admit(checked, i8o8i_node::node::Origin::Local),
+        Err(i8o8i_chain::MempoolError::Invalid(_))
+    ));
+    let (genesis, node_id) = genesis_and_id(&net).await;
+    let addr: libp2p::Multiaddr = listen_addr(&net.c).await.parse().unwrap();
+    let mut peer = Peer::start(Served::nothing(genesis)).unwrap();
+    peer.connect(addr, node_id, WAIT).await.unwrap();
+    for bytes in bombs {
+        peer.publish(TopicKind::Transactions, bytes).unwrap();
+    }
+    peer.expect("the ban", WAIT, |e| matches!(e, Event::Closed(_)))
+        .await
+        .unwrap();
+    // Verifications under way when the ban came finish; nothing after them starts.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let metrics = node.metrics();
+    let (invalid, dropped) = (metrics.gossip_txs("invalid"), metrics.gossip_txs("dropped"));
+    eprintln!("sigop flood: {SENT} sent, {invalid} verified (invalid), {dropped} dropped");
+    assert!(
+        (10..=20).contains(&invalid),
+        "{invalid} of {SENT} costly transactions were verified"
+    );
+    assert_eq!(metrics.gossip_txs("accepted"), 0);
+    assert!(invalid + dropped <= SENT);
+    // The coins are still there: the pool did not take any of it.
+    assert_eq!(node.mempool().info().count, 0);
+    stop(vec![net]).await;
+}

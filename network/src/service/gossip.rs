@@ -1,5 +1,6 @@
-//! Gossip: validating what peers relay (blocks through the importer, transactions on the
-//! blocking pool) before gossipsub forwards it, and scoring the sender by the verdict.
+//! Gossip: validating what peers relay (blocks through the importer, transactions through
+//! the per-peer queues of [`crate::verifier`]) before gossipsub forwards it, and scoring the
+//! sender by the verdict.
 
 use super::*;
 
@@ -57,16 +58,24 @@ impl Service {
             },
             Some(TopicKind::Transactions) => match Transaction::decode_strict(&message.data) {
                 Ok(tx) => {
-                    let chain = self.chain.clone();
-                    let results = self.tx_results_tx.clone();
-                    tokio::task::spawn_blocking(move || {
-                        let verdict = chain.import_transaction(tx);
-                        let _ = results.send(TxResult {
-                            peer: source,
-                            message_id,
-                            verdict,
-                        });
-                    });
+                    let job = Job {
+                        peer: source,
+                        message_id,
+                        tx,
+                        bytes: message.data.len(),
+                    };
+                    if let Err(job) = self.verifier.push(job) {
+                        // Its queue is full: dropped unverified, and the peer pays a little
+                        // for each (an honest relayer stays far below the bound; a flood is
+                        // banned after 50 drops).
+                        gossip.report_message_validation_result(
+                            &job.message_id,
+                            &source,
+                            MessageAcceptance::Ignore,
+                        );
+                        self.chain.gossip_tx(GossipTx::Dropped);
+                        self.report(source, PeerAction::Flooding);
+                    }
                 }
                 Err(e) => {
                     tracing::debug!(peer = %source, error = %e, "undecodable gossip transaction");
@@ -88,15 +97,16 @@ impl Service {
         }
     }
 
-    pub(super) fn on_tx_result(&mut self, r: TxResult) {
-        let acceptance = match &r.verdict {
-            TxVerdict::Accepted => MessageAcceptance::Accept,
-            TxVerdict::Ignored(_) => MessageAcceptance::Ignore,
+    pub(super) fn on_tx_result(&mut self, r: Verified) {
+        let (acceptance, outcome) = match &r.verdict {
+            TxVerdict::Accepted => (MessageAcceptance::Accept, GossipTx::Accepted),
+            TxVerdict::Ignored(_) => (MessageAcceptance::Ignore, GossipTx::Ignored),
             TxVerdict::Invalid(reason) => {
                 tracing::debug!(peer = %r.peer, %reason, "invalid gossip transaction");
-                MessageAcceptance::Reject
+                (MessageAcceptance::Reject, GossipTx::Invalid)
             }
         };
+        self.chain.gossip_tx(outcome);
         if acceptance == MessageAcceptance::Reject {
             self.report(r.peer, PeerAction::InvalidTransaction);
         }
