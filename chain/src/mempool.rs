@@ -173,9 +173,10 @@ pub struct Entry {
     seq: u64,
     /// The contract address a deploy creates.
     deploys: Option<ContractAddress>,
-    /// For staking transactions: the coins they spend (their authorisation), to replay them
-    /// over the tip's ledger when a later staking transaction depends on them.
-    staking_coins: Option<Arc<[Coin]>>,
+    /// The coins it spends, as verified: a staking transaction's authorisation when it is
+    /// replayed over the tip's ledger, and what lets a reorganisation re-admit it without
+    /// running its scripts again when they are unchanged.
+    coins: Arc<[Coin]>,
     /// Its pooled parents and children and the totals of its package.
     links: packages::Links,
 }
@@ -242,6 +243,9 @@ pub struct Mempool {
     by_time: BTreeSet<(u64, u64, Txid)>,
     bytes: u64,
     next_seq: u64,
+    /// The tip the pool was last brought in line with: a reader that pairs pool contents with
+    /// a store snapshot checks that they are of one tip.
+    tip: Option<BlockHash>,
 }
 
 impl Mempool {
@@ -255,7 +259,19 @@ impl Mempool {
             by_time: BTreeSet::new(),
             bytes: 0,
             next_seq: 0,
+            tip: None,
         }
+    }
+
+    /// The tip the pool is in line with (set by [`Mempool::set_tip`], [`Mempool::block_connected`]
+    /// and [`Mempool::reorganised`]).
+    pub fn tip(&self) -> Option<BlockHash> {
+        self.tip
+    }
+
+    /// Records that the pool is in line with `tip` (at start-up).
+    pub fn set_tip(&mut self, tip: BlockHash) {
+        self.tip = Some(tip);
     }
 
     /// Minimum fee rate in base units per byte.
@@ -453,11 +469,11 @@ impl Mempool {
         let mut staking: Vec<&Entry> = self
             .entries
             .values()
-            .filter(|e| e.staking_coins.is_some())
+            .filter(|e| e.tx.payload.as_ref().is_some_and(is_staking))
             .collect();
         staking.sort_unstable_by_key(|e| e.seq);
         for entry in staking {
-            let coins = entry.staking_coins.as_deref().unwrap_or_default();
+            let coins = &entry.coins[..];
             let paid = Amount::checked_sum(coins.iter().map(|c| c.output.value))
                 .and_then(|i| {
                     i.checked_sub(Amount::checked_sum(
@@ -517,7 +533,7 @@ impl Mempool {
         } else {
             let verified = checked.coins;
             let again = self.check(checked.tx, chain)?;
-            if again.coins != verified {
+            if !same_outputs(&again.coins, &verified) {
                 verify_tx_scripts(&again.tx, &again.coins, &chain.chain_id())?;
             }
             again
@@ -541,19 +557,13 @@ impl Mempool {
             )),
             _ => None,
         };
-        let staking_coins = checked
-            .tx
-            .payload
-            .as_ref()
-            .is_some_and(is_staking)
-            .then(|| Arc::from(checked.coins.clone()));
         // The pool may have grown around its parents since `check`.
         let ancestors = self.ancestors_of(&self.pooled_parents(&checked.tx), checked.size)?;
         self.insert(
             txid,
             &ancestors,
             Entry {
-                staking_coins,
+                coins: Arc::from(checked.coins),
                 tx: Arc::new(checked.tx),
                 fee: checked.fee,
                 size: checked.size,
@@ -629,6 +639,7 @@ impl Mempool {
 
     /// A block was connected: drop what it confirms and whatever now conflicts with it.
     pub fn block_connected(&mut self, block: &Block) {
+        self.tip = Some(block.header.hash());
         for tx in block.transactions.iter().skip(1) {
             let txid = tx.txid();
             self.unlink(txid);
@@ -665,24 +676,34 @@ impl Mempool {
         self.indexes = packages::Indexes::default();
         self.by_time.clear();
         self.bytes = 0;
+        // Transactions of disconnected blocks have their scripts run again; pooled ones only
+        // if the outputs they spend changed (a script's verdict depends on nothing else), so a
+        // reorganisation does not re-verify the whole pool under the pool lock.
         let returning = disconnected
             .iter()
             .rev()
             .flat_map(|b| b.transactions.iter().skip(1).cloned())
-            .map(|tx| (tx, now))
+            .map(|tx| (tx, now, None))
             .chain(
                 previous
                     .into_iter()
-                    .map(|e| (Arc::unwrap_or_clone(e.tx), e.time)),
+                    .map(|e| (Arc::unwrap_or_clone(e.tx), e.time, Some(e.coins))),
             );
-        for (tx, time) in returning {
+        for (tx, time, verified) in returning {
             if confirmed.contains(&tx.txid()) {
                 continue;
             }
-            if let Err(e) = self.accept(tx, chain, time) {
+            let readmitted = self.check(tx, chain).and_then(|checked| {
+                if !verified.is_some_and(|v| same_outputs(&checked.coins, &v)) {
+                    verify_tx_scripts(&checked.tx, &checked.coins, &chain.chain_id())?;
+                }
+                self.admit(checked, chain, time)
+            });
+            if let Err(e) = readmitted {
                 tracing::debug!(error = %e, "dropped from mempool after reorganisation");
             }
         }
+        self.tip = Some(chain.tip().hash);
     }
 
     /// A call must name a deployed contract, or one a pool transaction deploys.
@@ -733,6 +754,12 @@ impl Mempool {
     pub fn encoded_size(tx: &Transaction) -> u64 {
         tx.encoded_size() as u64
     }
+}
+
+/// Whether two lists of spent coins have the same outputs (values and scripts: all a script
+/// check reads of them).
+fn same_outputs(a: &[Coin], b: &[Coin]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.output == y.output)
 }
 
 #[cfg(test)]

@@ -39,8 +39,13 @@ pub fn build_template(
     seal: Seal,
 ) -> Template {
     let height = tip.header.height + 1;
-    let (txs, fees) =
-        mempool.template(chain.spec().max_block_size.saturating_sub(COINBASE_RESERVE));
+    // A pool not yet brought in line with `tip` (a block just connected) may hold what `tip`
+    // confirmed: that template would be invalid, an empty one is not.
+    let (txs, fees) = if mempool.tip().is_none_or(|t| t == tip.hash) {
+        mempool.template(chain.spec().max_block_size.saturating_sub(COINBASE_RESERVE))
+    } else {
+        (Vec::new(), Amount::ZERO)
+    };
     let reward = |fees: Amount| {
         chain
             .spec()

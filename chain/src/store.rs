@@ -87,6 +87,9 @@ fn event_key(contract: &ContractAddress, height: u64, position: u32, index: u16)
     k
 }
 
+/// Coins read from one snapshot of the store, with the tip of that snapshot.
+pub type CoinsAtTip = (Option<BlockHash>, Vec<(OutPoint, Coin)>);
+
 const KEY_TIP: &[u8] = b"tip";
 const KEY_GENESIS: &[u8] = b"genesis";
 const KEY_IRREVERSIBLE: &[u8] = b"irreversible";
@@ -411,13 +414,80 @@ impl Store {
     /// # Errors
     /// Storage failures or corrupt records.
     pub fn coins_for_script(&self, script: &Script) -> Result<Vec<(OutPoint, Coin)>, StoreError> {
-        let prefix = script_key(script);
+        Ok(self.coins_for_script_page(script, None, usize::MAX)?.1)
+    }
+
+    /// At most `limit` unspent outputs locked by `script` that come after `after` in outpoint
+    /// order, read from one snapshot of the store, with the tip of that snapshot: a reader
+    /// pairs them with the pool only if the pool is in line with that tip.
+    ///
+    /// # Errors
+    /// Storage failures or corrupt records.
+    pub fn coins_for_script_page(
+        &self,
+        script: &Script,
+        after: Option<&OutPoint>,
+        limit: usize,
+    ) -> Result<CoinsAtTip, StoreError> {
+        let snapshot = self.db.snapshot();
         let mut out = Vec::new();
-        let iter = self.db.iterator_cf(
+        self.scan_script(&snapshot, script, after, limit, &mut out)?;
+        Ok((self.snapshot_tip(&snapshot)?, out))
+    }
+
+    /// Unspent outputs locked by any of `scripts` (script by script, each in outpoint order),
+    /// read from one snapshot, with its tip.
+    ///
+    /// # Errors
+    /// Storage failures or corrupt records.
+    pub fn coins_for_scripts(&self, scripts: &[&Script]) -> Result<CoinsAtTip, StoreError> {
+        let snapshot = self.db.snapshot();
+        let mut out = Vec::new();
+        for script in scripts {
+            self.scan_script(&snapshot, script, None, usize::MAX, &mut out)?;
+        }
+        Ok((self.snapshot_tip(&snapshot)?, out))
+    }
+
+    fn snapshot_tip(
+        &self,
+        snapshot: &rocksdb::Snapshot<'_>,
+    ) -> Result<Option<BlockHash>, StoreError> {
+        snapshot
+            .get_cf(self.cf(CF_META), KEY_TIP)
+            .map_err(err)?
+            .map(|v| {
+                <[u8; 32]>::try_from(v.as_slice())
+                    .map(BlockHash::from_byte_array)
+                    .map_err(|_| StoreError::corrupt("block hash", "tip of the wrong length"))
+            })
+            .transpose()
+    }
+
+    /// Appends to `out` at most `limit` coins of `script` after `after`, from `snapshot`.
+    fn scan_script(
+        &self,
+        snapshot: &rocksdb::Snapshot<'_>,
+        script: &Script,
+        after: Option<&OutPoint>,
+        limit: usize,
+        out: &mut Vec<(OutPoint, Coin)>,
+    ) -> Result<(), StoreError> {
+        let prefix = script_key(script);
+        let mut start = prefix.to_vec();
+        if let Some(after) = after {
+            start.extend_from_slice(&utxo_key(after));
+            // The first key after `after`'s own.
+            start.push(0);
+        }
+        let iter = snapshot.iterator_cf(
             self.cf(CF_ADDR_INDEX),
-            IteratorMode::From(&prefix, Direction::Forward),
+            IteratorMode::From(&start, Direction::Forward),
         );
-        for item in iter {
+        for (taken, item) in iter.enumerate() {
+            if taken >= limit {
+                break;
+            }
             let (k, v) = item.map_err(err)?;
             if !k.starts_with(&prefix) {
                 break;
@@ -437,7 +507,7 @@ impl Store {
                 decode(&v, "coin")?,
             ));
         }
-        Ok(out)
+        Ok(())
     }
 
     fn put_coin(&self, batch: &mut WriteBatch, op: &OutPoint, coin: &Coin) {
@@ -578,13 +648,16 @@ impl Store {
         Ok(undo)
     }
 
-    /// Summary and hash of the whole UTXO set (a full scan in key order).
+    /// Summary and hash of the whole UTXO set (a full scan in key order) with the tip it is
+    /// of, read from one snapshot: imports go on while it runs.
     ///
     /// # Errors
     /// Storage failures or corrupt records.
-    pub fn utxo_set_info(&self) -> Result<UtxoSetInfo, StoreError> {
+    pub fn utxo_set_info(&self) -> Result<(Option<BlockHash>, UtxoSetInfo), StoreError> {
+        let snapshot = self.db.snapshot();
+        let tip = self.snapshot_tip(&snapshot)?;
         let mut hasher = UtxoSetHasher::default();
-        for item in self.db.iterator_cf(self.cf(CF_UTXO), IteratorMode::Start) {
+        for item in snapshot.iterator_cf(self.cf(CF_UTXO), IteratorMode::Start) {
             let (k, v) = item.map_err(err)?;
             let key: [u8; 36] = k
                 .as_ref()
@@ -592,7 +665,7 @@ impl Store {
                 .map_err(|_| StoreError::corrupt("utxo key", "not txid ++ index"))?;
             hasher.add(&key, &decode::<Coin>(&v, "coin")?);
         }
-        Ok(hasher.finish())
+        Ok((tip, hasher.finish()))
     }
 }
 

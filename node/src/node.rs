@@ -60,9 +60,13 @@ pub struct Node {
     config: NodeConfig,
     data_dir: PathBuf,
     chain: Arc<Chain>,
-    /// The mempool lock also serialises block imports with transaction acceptance, so the pool
-    /// never holds a transaction validated against a tip that has since moved (Core's cs_main).
+    /// The pool. Held only for pool operations, never across block validation or a store
+    /// scan (lock order: `import`, then the chain's own locks, then `mempool`; see
+    /// `docs/layout.md`, Locks).
     mempool: Mutex<Mempool>,
+    /// Serialises "import a block, then bring the pool in line with the new tip", so that
+    /// pool updates apply in the order the tip moved.
+    import: Mutex<()>,
     started: Instant,
     extra_nonce: AtomicU64,
     shutdown: AtomicBool,
@@ -142,8 +146,11 @@ impl Node {
         let chain = Arc::new(Chain::open(store, spec, threads, clock)?);
         let tip = chain.tip();
         tracing::info!(chain = %chain.spec().name, genesis = %chain.genesis(), height = tip.header.height, tip = %tip.hash, "chain loaded");
+        let mut mempool = Mempool::new(config.mempool.clone());
+        mempool.set_tip(tip.hash);
         Ok(Arc::new(Node {
-            mempool: Mutex::new(Mempool::new(config.mempool.clone())),
+            mempool: Mutex::new(mempool),
+            import: Mutex::new(()),
             config,
             data_dir: data_dir.to_owned(),
             chain,
@@ -177,7 +184,8 @@ impl Node {
         self.started.elapsed().as_secs()
     }
 
-    /// Locks the mempool (and with it, block import).
+    /// Locks the mempool. Block import does not wait for it except to update the pool, so a
+    /// caller pairing pool contents with chain state checks [`Mempool::tip`].
     pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
         self.mempool.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -367,10 +375,11 @@ impl Node {
                 ready_at,
             });
         }
-        let mut pool = self.mempool();
+        let importing = self.import.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
         let outcome = self.chain.import_block(block)?;
         let elapsed = started.elapsed();
+        let mut pool = self.mempool();
         if outcome.disconnected.is_empty() {
             for b in &outcome.connected {
                 pool.block_connected(b);
@@ -389,6 +398,7 @@ impl Node {
             );
         }
         drop(pool);
+        drop(importing);
         self.metrics.imported(
             outcome.connected.len(),
             outcome.disconnected.len(),

@@ -80,10 +80,14 @@ crate::rpc_api! {
     }
     AddressGetUtxos {
         name: "address_getUtxos",
-        summary: "Unspent confirmed outputs paying an address.",
+        summary: "Unspent confirmed outputs paying an address, in outpoint order, at most `limit` (default and most 1,000) after the outpoint `after`: page by passing the last one returned.",
         access: Public,
-        errors: [InvalidAddress],
-        params: [(address: String as Address, "Bech32m address")],
+        errors: [InvalidAddress, InvalidParams],
+        params: [
+            (address: String as Address, "Bech32m address"),
+            [after: String, "Return outputs after this one (`txid:index`)"],
+            [limit: u64, "Most outputs to return (1..=1000, default 1000)"]
+        ],
         result: Vec<UtxoJson>,
     }
     MempoolGetInfo {

@@ -158,7 +158,10 @@ mod tests {
     fn data_outputs_are_one_of_at_most_83_bytes() {
         let data = templates::null_data(&[7; 80]);
         assert_eq!(data.len(), 83);
-        assert_eq!(check_standard(&with_outputs(std::slice::from_ref(&data))), Ok(()));
+        assert_eq!(
+            check_standard(&with_outputs(std::slice::from_ref(&data))),
+            Ok(())
+        );
         assert_eq!(
             check_standard(&with_outputs(&[templates::null_data(&[7; 81])])),
             Err(NonStandard::DataTooLarge { index: 0, size: 84 })

@@ -444,3 +444,29 @@ mod packages {
         assert_eq!(seen, all.into_iter().collect());
     }
 }
+
+/// After a reorganisation a pooled transaction whose spent outputs are unchanged is admitted
+/// again without running its scripts. Shown with the in-memory chain, whose chain id follows
+/// its tip: its signatures no longer verify against the new tip's id, yet it stays, while a
+/// transaction returning from a disconnected block is verified (and, signed for the old id,
+/// dropped).
+#[test]
+fn a_reorganisation_does_not_rerun_the_scripts_of_unchanged_pooled_transactions() {
+    let mut chain = MemoryChain::new();
+    let pooled_coin = chain.fund(1, 7, 100_000);
+    let returning_coin = chain.fund(2, 7, 100_000);
+    let pooled = spend(&chain, pooled_coin, 100_000, 7, 8, 1_000);
+    let returning = spend(&chain, returning_coin, 100_000, 7, 9, 1_000);
+    let mut pool = pool();
+    let id = pool.accept(pooled, &chain, NOW).unwrap();
+
+    let disconnected = i8o8i_primitives::Block {
+        header: chain.tip.header.clone(),
+        transactions: vec![returning.clone(), returning.clone()],
+    };
+    chain.tip.header.time += 1;
+    chain.tip.hash = chain.tip.header.hash();
+    pool.reorganised(&[disconnected], &[], &chain, NOW);
+    assert_eq!(pool.txids_in_mining_order(), vec![id]);
+    assert_eq!(pool.tip(), Some(chain.tip.hash));
+}

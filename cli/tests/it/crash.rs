@@ -393,7 +393,7 @@ fn check_store_on_disk(chaindata: &Path, payout: &ScriptBuf, min_height: u64) ->
     assert_eq!(hash, genesis, "the chain of parents ends at genesis");
     assert_eq!(store.hash_at(0).unwrap(), Some(genesis));
     let expected = utxo_info(coins.iter());
-    let actual = store.utxo_set_info().unwrap();
+    let (_, actual) = store.utxo_set_info().unwrap();
     assert_eq!(
         actual, expected,
         "on-disk UTXO set against the stored blocks"

@@ -251,6 +251,33 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
     .await;
 
     let utxos: Vec<Value> = call(&c, "address_getUtxos", rpc_params![alice_addr.to_string()]).await;
+    assert_eq!(utxos.len(), 101);
+    // Pages of 40 after the last outpoint seen give the same 101 coins in the same order.
+    let mut paged: Vec<Value> = Vec::new();
+    loop {
+        let after = paged
+            .last()
+            .map(|u| format!("{}:{}", u["txid"].as_str().unwrap(), u["index"]));
+        let page: Vec<Value> = call(
+            &c,
+            "address_getUtxos",
+            rpc_params![alice_addr.to_string(), after, 40],
+        )
+        .await;
+        let done = page.len() < 40;
+        paged.extend(page);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(paged, utxos);
+    let (code, msg) = call_err(
+        &c,
+        "address_getUtxos",
+        rpc_params![alice_addr.to_string(), Option::<String>::None, 1_001],
+    )
+    .await;
+    assert_eq!((code, msg.contains("1..=1000")), (-32602, true), "{msg}");
     let first = utxos.iter().find(|u| u["height"] == 1).unwrap();
     let coin = (
         OutPoint {

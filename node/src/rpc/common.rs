@@ -1,10 +1,13 @@
 //! What every namespace's handlers share: error mapping to the documented codes, the blocking
-//! pool, parameter parsing, and address balances.
+//! pool, parameter parsing, address balances, and reading coins and the pool at one tip.
+
+use std::collections::BTreeSet;
 
 use i8o8i_chain::chain::ImportError;
 use i8o8i_chain::mempool::MempoolError;
-use i8o8i_primitives::Amount;
+use i8o8i_chain::store::CoinsAtTip;
 use i8o8i_primitives::address::Address;
+use i8o8i_primitives::{Amount, BlockHash, Coin, OutPoint, StoreError};
 use i8o8i_rpc::{ErrorCode, RpcError, rpc_error};
 
 use crate::node::Node;
@@ -66,28 +69,77 @@ pub(crate) fn parse_address(node: &Node, name: &str, s: &str) -> Result<Address,
 /// # Errors
 /// Internal errors from storage.
 pub fn address_balance(node: &Node, script: &i8o8i_script_vm::Script) -> Result<Balance, RpcError> {
-    let pool = node.mempool();
-    let coins = node
-        .chain()
-        .store()
-        .coins_for_script(script)
-        .map_err(internal)?;
+    let (_, coins, spent) = at_one_tip(node, |store| {
+        store.coins_for_script_page(script, None, usize::MAX)
+    })?;
+    let received: u64 = node
+        .mempool()
+        .outputs_for_script(script)
+        .iter()
+        .map(|(_, v)| v.to_units())
+        .sum();
     let confirmed = Amount::checked_sum(coins.iter().map(|(_, c)| c.output.value))
         .ok_or_else(|| internal("balance overflow"))?;
     let spent_by_pool: u64 = coins
         .iter()
-        .filter(|(op, _)| pool.spender(op).is_some())
+        .filter(|(op, _)| spent.contains(op))
         .map(|(_, c)| c.output.value.to_units())
-        .sum();
-    let received: u64 = pool
-        .outputs_for_script(script)
-        .iter()
-        .map(|(_, v)| v.to_units())
         .sum();
     let unconfirmed = i64::try_from(received).unwrap_or(i64::MAX)
         - i64::try_from(spent_by_pool).unwrap_or(i64::MAX);
     Ok(Balance {
         confirmed,
         unconfirmed,
+    })
+}
+
+/// Coins with their outpoints.
+pub type Coins = Vec<(OutPoint, Coin)>;
+
+/// How often [`at_one_tip`] reads again when a block connected in between.
+const ONE_TIP_ATTEMPTS: usize = 100;
+
+/// Coins read by `read` from one store snapshot, paired with the pool at the same tip: the
+/// outpoints among them that pooled transactions spend. The store is scanned without the pool
+/// lock; the pool is then asked only about the coins read, and only if it is in line with the
+/// snapshot's tip (a block connecting in between makes it read again). Returns the tip, the
+/// coins and the pool-spent outpoints.
+///
+/// # Errors
+/// Storage failures, or the tip moving on every attempt.
+pub fn at_one_tip(
+    node: &Node,
+    read: impl Fn(&i8o8i_chain::Store) -> Result<CoinsAtTip, StoreError>,
+) -> Result<(BlockHash, Coins, BTreeSet<OutPoint>), RpcError> {
+    for _ in 0..ONE_TIP_ATTEMPTS {
+        let (tip, coins) = read(node.chain().store()).map_err(internal)?;
+        let tip = tip.ok_or_else(|| internal("the store has no tip"))?;
+        let pool = node.mempool();
+        if pool.tip() == Some(tip) {
+            let spent = coins
+                .iter()
+                .map(|(op, _)| *op)
+                .filter(|op| pool.spender(op).is_some())
+                .collect();
+            return Ok((tip, coins, spent));
+        }
+        drop(pool);
+        // A block is between its write and the pool's update: moments.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    Err(internal("the chain kept moving while its coins were read"))
+}
+
+/// Parses `txid:index`.
+///
+/// # Errors
+/// What is wrong with it.
+pub fn parse_outpoint(s: &str) -> Result<OutPoint, String> {
+    let (txid, index) = s
+        .split_once(':')
+        .ok_or_else(|| format!("`{s}` is not txid:index"))?;
+    Ok(OutPoint {
+        txid: txid.parse().map_err(|e| format!("bad txid: {e}"))?,
+        index: index.parse().map_err(|e| format!("bad index: {e}"))?,
     })
 }

@@ -20,13 +20,16 @@ use serde_json::Value;
 
 use crate::node::{Node, NodeEvent, Origin};
 use common::{
-    address_balance, import_error, internal, invalid_param, mempool_error, not_found, parse_address,
+    address_balance, at_one_tip, import_error, internal, invalid_param, mempool_error, not_found,
+    parse_address, parse_outpoint,
 };
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::*;
 
 /// Largest `count` of `chain_getBlocks`.
 pub const MAX_BLOCKS_PER_CALL: u64 = 100;
+/// Largest `limit` of `address_getUtxos` (and its default).
+pub const MAX_UTXOS_PER_CALL: u64 = 1_000;
 /// Largest `count` of `mining_generate`.
 pub const MAX_GENERATE: u32 = 1_000;
 /// Signature operations `tx_submit` verifies on the async worker that received the call
@@ -232,22 +235,38 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
-    registry.method::<api::ChainGetUtxoSetInfo, _, _>(|(), node: Arc<Node>| async move {
-        let n = node.clone();
-        tokio::task::spawn_blocking(move || {
-            // Hold the import lock so the scan sees one tip.
-            let _pool = n.mempool();
-            let tip = n.chain().tip();
-            let info = n.chain().store().utxo_set_info()?;
-            Ok::<_, i8o8i_primitives::StoreError>(UtxoSetJson {
-                height: tip.header.height,
-                best_hash: tip.hash,
+    // One scan at a time, from a store snapshot (imports go on meanwhile), and none while the
+    // tip has not moved since the last.
+    let last_scan: Arc<tokio::sync::Mutex<Option<UtxoSetJson>>> = Arc::default();
+    registry.method::<api::ChainGetUtxoSetInfo, _, _>(move |(), node: Arc<Node>| {
+        let last_scan = last_scan.clone();
+        async move {
+            let mut last = last_scan.lock().await;
+            if let Some(json) = &*last
+                && json.best_hash == node.chain().tip().hash
+            {
+                return Ok(json.clone());
+            }
+            let n = node.clone();
+            let (tip, info) =
+                tokio::task::spawn_blocking(move || n.chain().store().utxo_set_info())
+                    .await
+                    .map_err(internal)?
+                    .map_err(internal)?;
+            let tip = tip.ok_or_else(|| internal("the store has no tip"))?;
+            let height = node
+                .chain()
+                .entry(&tip)
+                .map(|e| e.header.height)
+                .ok_or_else(|| internal("the snapshot's tip is not indexed"))?;
+            let json = UtxoSetJson {
+                height,
+                best_hash: tip,
                 info,
-            })
-        })
-        .await
-        .map_err(internal)?
-        .map_err(internal)
+            };
+            *last = Some(json.clone());
+            Ok(json)
+        }
     });
 
     registry.method::<api::TxSubmit, _, _>(|(raw_hex,), node: Arc<Node>| async move {
@@ -311,32 +330,49 @@ pub fn register(registry: &mut Registry<Node>) {
     registry.method::<api::AddressGetBalance, _, _>(|(address,), node: Arc<Node>| async move {
         let s: String = address;
         let script = parse_address(&node, "address", &s)?.script_pubkey();
-        address_balance(&node, &script)
+        common::blocking(move || address_balance(&node, &script)).await
     });
 
-    registry.method::<api::AddressGetUtxos, _, _>(|(address,), node: Arc<Node>| async move {
-        let s: String = address;
-        let script = parse_address(&node, "address", &s)?.script_pubkey();
-        let pool = node.mempool();
-        let tip = node.chain().tip().header.height;
-        let coins = node
-            .chain()
-            .store()
-            .coins_for_script(&script)
-            .map_err(internal)?;
-        Ok(coins
-            .into_iter()
-            .map(|(op, coin)| UtxoJson {
-                txid: op.txid,
-                index: op.index,
-                value: coin.output.value,
-                height: coin.height,
-                coinbase: coin.coinbase,
-                confirmations: (tip + 1).saturating_sub(coin.height),
-                spent_in_mempool: pool.spender(&op).is_some(),
+    registry.method::<api::AddressGetUtxos, _, _>(
+        |(address, after, limit), node: Arc<Node>| async move {
+            let s: String = address;
+            let script = parse_address(&node, "address", &s)?.script_pubkey();
+            let after = after
+                .map(|a: String| parse_outpoint(&a))
+                .transpose()
+                .map_err(|e| invalid_param("after", e))?;
+            let limit: u64 = limit.unwrap_or(MAX_UTXOS_PER_CALL);
+            if !(1..=MAX_UTXOS_PER_CALL).contains(&limit) {
+                return Err(invalid_param(
+                    "limit",
+                    format!("must be 1..={MAX_UTXOS_PER_CALL}"),
+                ));
+            }
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || {
+                at_one_tip(&n, |store| {
+                    store.coins_for_script_page(&script, after.as_ref(), limit as usize)
+                })
+                .map(|(tip, coins, pool)| {
+                    let height = n.chain().entry(&tip).map_or(0, |e| e.header.height);
+                    coins
+                        .into_iter()
+                        .map(|(op, coin)| UtxoJson {
+                            txid: op.txid,
+                            index: op.index,
+                            value: coin.output.value,
+                            height: coin.height,
+                            coinbase: coin.coinbase,
+                            confirmations: (height + 1).saturating_sub(coin.height),
+                            spent_in_mempool: pool.contains(&op),
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
-            .collect::<Vec<_>>())
-    });
+            .await
+            .map_err(internal)?
+        },
+    );
 
     registry.method::<api::MempoolGetInfo, _, _>(|(), node: Arc<Node>| async move {
         let pool = node.mempool();

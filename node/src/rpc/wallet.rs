@@ -10,7 +10,7 @@ use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, build_signed
 use i8o8i_wallet::{KdfParams, WalletError, WalletStore};
 
 use crate::node::Node;
-use crate::rpc::common::{address_balance, blocking, internal, mempool_error};
+use crate::rpc::common::{address_balance, at_one_tip, blocking, internal, mempool_error};
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::*;
 
@@ -107,28 +107,30 @@ pub fn build_and_submit(
     let maturity = node.chain().spec().coinbase_maturity;
 
     // Spendable coins of every key: confirmed, mature, not spent by a pooled transaction.
+    // One snapshot of every key's coins, paired with the pool at its tip.
+    let keys = info.keys();
+    let scripts: Vec<_> = keys
+        .iter()
+        .map(|key| i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash()))
+        .collect();
+    let refs: Vec<&i8o8i_script_vm::Script> = scripts.iter().map(|s| s.as_script()).collect();
+    let (_, coins, spent) = at_one_tip(node, |store| store.coins_for_scripts(&refs))?;
+    let key_of: std::collections::HashMap<&i8o8i_script_vm::ScriptBuf, usize> =
+        scripts.iter().enumerate().map(|(k, s)| (s, k)).collect();
     let mut candidates = Vec::new();
-    {
-        let pool = node.mempool();
-        for key in info.keys() {
-            let script = i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash());
-            for (outpoint, coin) in node
-                .chain()
-                .store()
-                .coins_for_script(&script)
-                .map_err(internal)?
-            {
-                let mature = !coin.coinbase || coin.height + maturity <= next_height;
-                if mature && pool.spender(&outpoint).is_none() {
-                    candidates.push(Candidate {
-                        outpoint,
-                        value: coin.output.value,
-                        chain: key.chain(),
-                        index: key.index(),
-                        script: script.clone(),
-                    });
-                }
-            }
+    for (outpoint, coin) in coins {
+        let mature = !coin.coinbase || coin.height + maturity <= next_height;
+        let Some(&k) = key_of.get(&coin.output.script_pubkey) else {
+            continue;
+        };
+        if mature && !spent.contains(&outpoint) {
+            candidates.push(Candidate {
+                outpoint,
+                value: coin.output.value,
+                chain: keys[k].chain(),
+                index: keys[k].index(),
+                script: scripts[k].clone(),
+            });
         }
     }
     let chain_id = node.chain().chain_id();
