@@ -3,6 +3,7 @@
 //! needed (a reorganisation of any depth the store holds).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use i8o8i_contract_engine::ContractEngine;
@@ -154,6 +155,10 @@ pub struct Chain {
     contracts: ContractEnv,
     /// What "now" is for the future-time rules of headers and slots.
     clock: SharedClock,
+    /// Blocks whose bodies and undo data are kept (0: all of them).
+    prune: AtomicU64,
+    /// The lowest best-chain height with a stored body (the store's record, cached).
+    lowest_block: AtomicU64,
 }
 
 impl std::fmt::Debug for Chain {
@@ -276,11 +281,56 @@ impl Chain {
             import_lock: Mutex::new(()),
             script_pool,
             clock,
+            prune: AtomicU64::new(0),
+            lowest_block: AtomicU64::new(0),
         };
+        chain
+            .lowest_block
+            .store(chain.store.lowest_block()?, Ordering::Relaxed);
         chain.update_irreversible()?;
         // A crash between storing a heavier block and connecting it leaves work to finish.
         chain.activate_best_chain()?;
         Ok(chain)
+    }
+
+    /// Keeps only the last `keep` blocks' bodies and undo data from now on (`None`: all), and
+    /// prunes what is already older. Never below what a reorganisation to the last
+    /// irreversible / final block needs.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn set_prune(&self, keep: Option<u64>) -> Result<(), StoreError> {
+        self.prune.store(keep.unwrap_or(0), Ordering::Relaxed);
+        let _guard = self.import_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.prune_old_blocks()
+    }
+
+    /// The lowest best-chain height whose block this node still has (0 unless it prunes):
+    /// peers are not asked for blocks below it.
+    pub fn lowest_block(&self) -> u64 {
+        self.lowest_block.load(Ordering::Relaxed)
+    }
+
+    /// Deletes bodies and undo data below the prune point, if pruning is on.
+    pub(crate) fn prune_old_blocks(&self) -> Result<(), StoreError> {
+        let keep = self.prune.load(Ordering::Relaxed);
+        if keep == 0 {
+            return Ok(());
+        }
+        let tip = self.tip().header.height;
+        let mut below = (tip + 1).saturating_sub(keep);
+        // Blocks above the last irreversible one may still be disconnected.
+        if let Some((lib, _)) = self.last_irreversible() {
+            below = below.min(lib + 1);
+        }
+        // In bounded writes, so that switching pruning on for a long chain does not build
+        // one huge batch.
+        while self.store.prune_below(below, 1_000)? > 0 {}
+        let lowest = self.store.lowest_block()?;
+        if lowest != self.lowest_block.swap(lowest, Ordering::Relaxed) {
+            tracing::debug!(lowest, "pruned old blocks");
+        }
+        Ok(())
     }
 
     /// The contract engine and committed contract state (of the tip, between imports).

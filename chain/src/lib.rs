@@ -1,7 +1,8 @@
 //! The chain service of the I8o8iCoin node: everything between the consensus rules
 //! (`i8o8i-runtime`, no I/O) and the outside world (network, RPC), usable without either.
 //!
-//! - [`store`]: RocksDB storage; connecting or disconnecting a block is one atomic batch.
+//! - [`store`]: RocksDB storage; connecting or disconnecting a block is one atomic batch;
+//!   pruning deletes old bodies and undo data (`storage.prune`).
 //! - [`chain`]: block import, the in-memory block index, fork choice by work, reorganisation,
 //!   the consensus schedule's engines, DPoS's last irreversible block, refusal of double
 //!   signing.

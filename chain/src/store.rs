@@ -93,6 +93,8 @@ pub type CoinsAtTip = (Option<BlockHash>, Vec<(OutPoint, Coin)>);
 const KEY_TIP: &[u8] = b"tip";
 const KEY_GENESIS: &[u8] = b"genesis";
 const KEY_IRREVERSIBLE: &[u8] = b"irreversible";
+/// The lowest best-chain height whose body and undo data are still stored (absent: all are).
+const KEY_LOWEST_BLOCK: &[u8] = b"lowest_block";
 /// Prefix of the per-block producer schedule records in the meta family.
 const ERA_PREFIX: &[u8] = b"era/";
 
@@ -223,6 +225,49 @@ impl Store {
     /// Storage failures.
     pub fn tip(&self) -> Result<Option<BlockHash>, StoreError> {
         self.get_hash(CF_META, KEY_TIP)
+    }
+
+    /// The lowest best-chain height whose block body and undo data are stored: 0 unless the
+    /// node prunes.
+    ///
+    /// # Errors
+    /// Storage failures or a corrupt record.
+    pub fn lowest_block(&self) -> Result<u64, StoreError> {
+        match self.get(CF_META, KEY_LOWEST_BLOCK)? {
+            None => Ok(0),
+            Some(v) => <[u8; 8]>::try_from(v.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::corrupt("lowest block", "not 8 bytes")),
+        }
+    }
+
+    /// Deletes the bodies and undo data of the best-chain blocks from the current lowest
+    /// block up to (not including) `height`, at most `max` of them in one write, and records
+    /// the new lowest block. Headers, the height index, receipts and events stay. Returns how
+    /// many blocks were pruned.
+    ///
+    /// # Errors
+    /// Storage failures; nothing is deleted then.
+    pub fn prune_below(&self, height: u64, max: u64) -> Result<u64, StoreError> {
+        let from = self.lowest_block()?;
+        let to = height.min(from.saturating_add(max));
+        if to <= from {
+            return Ok(0);
+        }
+        let mut batch = WriteBatch::default();
+        for h in from..to {
+            // Genesis keeps its body: every node can serve it.
+            if h == 0 {
+                continue;
+            }
+            if let Some(hash) = self.hash_at(h)? {
+                batch.delete_cf(self.cf(CF_BLOCKS), hash.as_bytes());
+                batch.delete_cf(self.cf(CF_UNDO), hash.as_bytes());
+            }
+        }
+        batch.put_cf(self.cf(CF_META), KEY_LOWEST_BLOCK, to.to_be_bytes());
+        self.db.write(batch).map_err(err)?;
+        Ok(to - from)
     }
 
     /// The last irreversible (final) block `(height, hash)` of PoS / DPoS as last recorded.

@@ -284,6 +284,50 @@ impl Default for MempoolConfig {
     }
 }
 
+/// Fewest blocks a pruned node keeps (Bitcoin Core's `MIN_BLOCKS_TO_KEEP`).
+pub const MIN_PRUNE_BLOCKS: u64 = 288;
+
+/// How many recent blocks a node keeps: 0 keeps every block; otherwise at least
+/// [`MIN_PRUNE_BLOCKS`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct PruneDepth(u64);
+
+impl PruneDepth {
+    /// Blocks kept, `None` for all of them.
+    pub fn keep(self) -> Option<u64> {
+        (self.0 > 0).then_some(self.0)
+    }
+}
+
+impl TryFrom<u64> for PruneDepth {
+    type Error = String;
+
+    fn try_from(blocks: u64) -> Result<Self, Self::Error> {
+        if blocks != 0 && blocks < MIN_PRUNE_BLOCKS {
+            return Err(format!(
+                "prune must be 0 (keep every block) or at least {MIN_PRUNE_BLOCKS} blocks, not {blocks}"
+            ));
+        }
+        Ok(PruneDepth(blocks))
+    }
+}
+
+impl From<PruneDepth> for u64 {
+    fn from(depth: PruneDepth) -> u64 {
+        depth.0
+    }
+}
+
+/// The block store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Keep only the last this-many blocks' bodies and undo data (0: keep all). Never fewer
+    /// than a reorganisation to the last irreversible / final block needs.
+    pub prune: PruneDepth,
+}
+
 /// Default P2P port (TCP; WebSocket listens on the next port).
 pub const DEFAULT_P2P_PORT: u16 = 30_808;
 
@@ -341,6 +385,8 @@ pub struct NodeConfig {
     pub mempool: MempoolConfig,
     /// Peer-to-peer network.
     pub p2p: P2pConfig,
+    /// Block store.
+    pub storage: StorageConfig,
 }
 
 impl Default for NodeConfig {
@@ -354,6 +400,7 @@ impl Default for NodeConfig {
             producer: ProducerConfig::default(),
             mempool: MempoolConfig::default(),
             p2p: P2pConfig::default(),
+            storage: StorageConfig::default(),
         }
     }
 }
@@ -475,6 +522,23 @@ mod tests {
             assert_eq!(c.mining.threads, 5, "CLI beats env");
             Ok(())
         });
+    }
+
+    #[test]
+    fn prune_is_zero_or_at_least_288_blocks() {
+        let c = load_with(None, no_env(), json!({})).unwrap();
+        assert_eq!(c.storage.prune.keep(), None);
+        let f = yaml("storage:\n  prune: 1000\n");
+        let c = load_with(Some(f.path()), no_env(), json!({})).unwrap();
+        assert_eq!(c.storage.prune.keep(), Some(1_000));
+        let f = yaml("storage:\n  prune: 100\n");
+        let err = load_with(Some(f.path()), no_env(), json!({}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("storage.prune") && err.contains("at least 288 blocks, not 100"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -105,6 +105,7 @@ impl Served {
             best_hash: self.tip.0,
             best_height: self.tip.1,
             best_work: self.work.to_big_endian(),
+            lowest_block: 0,
         }
     }
 

@@ -19,6 +19,8 @@ pub struct ChainTip {
     pub height: u64,
     /// Cumulative work (slot blocks count a fixed weight each).
     pub work: U256,
+    /// The lowest height whose block this node still has (0 unless it prunes).
+    pub lowest_block: u64,
 }
 
 /// What importing a block a peer sent did: decides gossip acceptance and the peer's score.

@@ -37,6 +37,9 @@ pub struct Status {
     pub best_height: u64,
     /// The cumulative work of its best chain (big-endian).
     pub best_work: [u8; 32],
+    /// The lowest best-chain height whose block it serves (0 for an archival node; a pruned
+    /// node keeps only recent blocks and is not asked for older ones).
+    pub lowest_block: u64,
 }
 
 impl Status {

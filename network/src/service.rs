@@ -336,6 +336,7 @@ impl Service {
             best_hash: tip.hash,
             best_height: tip.height,
             best_work: tip.work.to_big_endian(),
+            lowest_block: tip.lowest_block,
         }
     }
 

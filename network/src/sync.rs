@@ -52,6 +52,8 @@ pub struct PeerTip {
     pub height: u64,
     /// Its cumulative work.
     pub work: U256,
+    /// The lowest height whose block it serves (it pruned the older ones).
+    pub lowest_block: u64,
 }
 
 /// What sync wants done.
@@ -259,7 +261,7 @@ impl Sync {
                 .queue
                 .iter()
                 .take(DOWNLOAD_WINDOW)
-                .filter(|h| h.height <= tip.height)
+                .filter(|h| (tip.lowest_block..=tip.height).contains(&h.height))
                 .map(Header::hash)
                 .filter(|h| !self.requested.contains_key(h) && !self.arrived.contains_key(h))
                 .take(MAX_BLOCKS_PER_REQUEST)

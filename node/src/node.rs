@@ -144,6 +144,7 @@ impl Node {
             .map(|n| n.get())
             .unwrap_or(1);
         let chain = Arc::new(Chain::open(store, spec, threads, clock)?);
+        chain.set_prune(config.storage.prune.keep())?;
         let tip = chain.tip();
         tracing::info!(chain = %chain.spec().name, genesis = %chain.genesis(), height = tip.header.height, tip = %tip.hash, "chain loaded");
         let mut mempool = Mempool::new(config.mempool.clone());

@@ -34,6 +34,7 @@ impl ChainAccess for NodeChainAccess {
             hash: tip.hash,
             height: tip.header.height,
             work: tip.work,
+            lowest_block: self.0.chain().lowest_block(),
         }
     }
 

@@ -13,6 +13,14 @@ pub enum StoreError {
     /// A block (or its undo data) the index says is stored is not there.
     #[error("block {0} is missing from the store")]
     MissingBlock(BlockHash),
+    /// A block this node pruned (it keeps bodies from `lowest` up only).
+    #[error("block at height {height} is pruned: this node keeps blocks from height {lowest}")]
+    Pruned {
+        /// The height asked for.
+        height: u64,
+        /// The lowest height with a body.
+        lowest: u64,
+    },
     /// No block at this height on the chain being read.
     #[error("no block at height {0} on the chain being read")]
     MissingHeight(u64),

@@ -31,6 +31,8 @@ pub struct ChainInfo {
     pub median_time_past: u64,
     /// Engine sealing the next block.
     pub consensus: String,
+    /// Lowest height whose block this node keeps (0 unless it prunes, `storage.prune`).
+    pub lowest_block: u64,
 }
 
 /// A transaction with its id and size.

@@ -87,6 +87,7 @@ impl Chain {
             let target = self.best_candidate();
             if target == self.tip().hash {
                 self.update_irreversible()?;
+                self.prune_old_blocks()?;
                 return Ok(outcome);
             }
             // The new branch, from its fork with the best chain up to `target`.
@@ -114,6 +115,15 @@ impl Chain {
                     outcome.invalid.push((*first, error));
                     continue;
                 }
+            }
+            let fork_height = self.entry(&fork).map_or(0, |e| e.header.height);
+            if fork_height + 1 < self.lowest_block() {
+                // Deeper than a pruned node can go: the blocks to disconnect are gone.
+                tracing::error!(fork_height, lowest = self.lowest_block(), %target, "a heavier branch forks below the pruned blocks; this node cannot follow it without a full copy of the chain");
+                return Err(StoreError::Pruned {
+                    height: fork_height + 1,
+                    lowest: self.lowest_block(),
+                });
             }
             while self.tip().hash != fork {
                 let tip = self.tip();

@@ -12,4 +12,5 @@ mod layout;
 mod mempool_policy;
 mod network;
 mod node_flow;
+mod pruning;
 mod rpc_platform;

@@ -306,6 +306,7 @@ impl Service {
                             hash: s.best_hash,
                             height: s.best_height,
                             work: s.work(),
+                            lowest_block: s.lowest_block,
                         },
                     )
                 })

@@ -87,6 +87,7 @@ impl ChainAccess for TestChain {
             hash: tip.hash(),
             height: tip.height,
             work: U256::from(tip.height + 1),
+            lowest_block: 0,
         }
     }
     fn known_header(&self, hash: &BlockHash) -> Option<Header> {
@@ -155,6 +156,7 @@ fn tip_of(headers: &[Header]) -> PeerTip {
         hash: last.hash(),
         height: last.height,
         work: U256::from(last.height + 1),
+        lowest_block: 0,
     }
 }
 
@@ -171,6 +173,7 @@ fn nothing_is_requested_when_no_peer_is_ahead() {
         hash: chain.tip().hash,
         height: 0,
         work: chain.tip().work,
+        lowest_block: 0,
     };
     assert_eq!(sync.poll(&chain, &[(peer, ours)], Instant::now()), vec![]);
     assert_eq!(sync.poll(&chain, &[], Instant::now()), vec![]);
@@ -595,4 +598,39 @@ fn a_delivered_claim_whose_blocks_did_not_become_ours_is_not_fetched_again_at_on
         sync.poll(&chain, &peers, now + CLAIM_COOLDOWN).as_slice(),
         [SyncAction::RequestHeaders { .. }]
     ));
+}
+
+#[test]
+fn a_pruned_peer_is_asked_only_for_the_blocks_it_keeps() {
+    let chain = TestChain::new();
+    let g = chain.tip_header();
+    let theirs = branch(&g, 6, 1);
+    let (archival, pruned) = (PeerId::random(), PeerId::random());
+    let pruned_tip = PeerTip {
+        lowest_block: 4,
+        ..tip_of(&theirs)
+    };
+    let mut sync = Sync::new();
+    let now = Instant::now();
+    sync.poll(&chain, &[(pruned, pruned_tip)], now);
+    sync.on_headers(&chain, pruned, MAX_HEADERS, theirs.clone(), now);
+    // Heights 1..=6 are queued; the pruned peer keeps 4..=6 only.
+    assert_eq!(
+        sync.poll(&chain, &[(pruned, pruned_tip)], now),
+        vec![SyncAction::RequestBlocks {
+            peer: pruned,
+            hashes: hashes(&theirs[3..]),
+        }]
+    );
+    assert_eq!(
+        sync.poll(
+            &chain,
+            &[(pruned, pruned_tip), (archival, tip_of(&theirs))],
+            now
+        ),
+        vec![SyncAction::RequestBlocks {
+            peer: archival,
+            hashes: hashes(&theirs[..3]),
+        }]
+    );
 }

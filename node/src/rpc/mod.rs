@@ -12,7 +12,7 @@ pub mod wallet;
 use std::sync::{Arc, Mutex};
 
 use i8o8i_primitives::{
-    Block, BlockHash, ContractAddress, Transaction, Txid, U256, compact_to_target,
+    Block, BlockHash, ContractAddress, StoreError, Transaction, Txid, U256, compact_to_target,
 };
 use i8o8i_rpc::{ErrorCode, Feed, Registry, RpcError, rpc_error};
 use parity_scale_codec::Encode;
@@ -85,7 +85,24 @@ fn block_at(node: &Node, height: u64) -> Result<Option<Block>, RpcError> {
     let Some(hash) = node.chain().store().hash_at(height).map_err(internal)? else {
         return Ok(None);
     };
-    node.chain().store().block(&hash).map_err(internal)
+    stored_block(node, &hash)
+}
+
+/// The stored block `hash`; a block this node pruned is a `NotFound` saying so.
+fn stored_block(node: &Node, hash: &BlockHash) -> Result<Option<Block>, RpcError> {
+    match node.chain().store().block(hash).map_err(internal)? {
+        Some(block) => Ok(Some(block)),
+        None => match node.chain().entry(hash) {
+            Some(entry) if entry.header.height < node.chain().lowest_block() => Err(not_found(
+                StoreError::Pruned {
+                    height: entry.header.height,
+                    lowest: node.chain().lowest_block(),
+                }
+                .to_string(),
+            )),
+            _ => Ok(None),
+        },
+    }
 }
 
 /// `chain_getInfo` of the current tip, from `cache` when the tip has not moved.
@@ -113,6 +130,7 @@ fn chain_info(node: &Node, cache: &Mutex<Option<ChainInfo>>) -> Result<ChainInfo
             .engine
             .kind()
             .to_string(),
+        lowest_block: node.chain().lowest_block(),
     };
     *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(info.clone());
     Ok(info)
@@ -201,7 +219,7 @@ pub fn register(registry: &mut Registry<Node>) {
             }
             Value::String(s) => {
                 let hash: BlockHash = s.parse().map_err(|e| invalid_param("hashOrHeight", e))?;
-                node.chain().store().block(&hash).map_err(internal)?
+                stored_block(&node, &hash)?
             }
             _ => {
                 return Err(invalid_param(
@@ -304,12 +322,8 @@ pub fn register(registry: &mut Registry<Node>) {
             .tx_location(&txid)
             .map_err(internal)?
             .ok_or_else(|| not_found(format!("no transaction {txid}")))?;
-        let block = node
-            .chain()
-            .store()
-            .block(&loc.block)
-            .map_err(internal)?
-            .ok_or_else(|| internal("indexed block missing"))?;
+        let block =
+            stored_block(&node, &loc.block)?.ok_or_else(|| internal("indexed block missing"))?;
         let height = block.header.height;
         let tx = block
             .transactions
