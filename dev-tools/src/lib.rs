@@ -10,11 +10,13 @@
 //! - [`peer`]: the libp2p peer, driven through commands and reporting events.
 //! - [`forge`]: building the blocks the attacks send.
 //! - [`bomb`]: transactions as costly to verify as relay policy allows, invalid at the end.
+//! - [`chaos`]: real node processes under load, killed, partitioned and lied to; then checked.
 //!
 //! The node binary never links this crate; the end-to-end tests and the `i8o8i-adversary`
 //! binary do.
 
 pub mod bomb;
+pub mod chaos;
 pub mod forge;
 pub mod peer;
 

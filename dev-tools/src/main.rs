@@ -76,6 +76,32 @@ enum Attack {
     },
     /// Publish undecodable bytes on both gossip topics and send a malformed request.
     Junk,
+    /// Start NODES node processes on loopback and run the chaos: transaction load, SIGKILLs
+    /// and restarts, partitions, lying peers; then check convergence and that nothing
+    /// accepted was lost (exit status 1 if a check fails). No --peer.
+    Chaos {
+        /// How long the load and the faults last, in seconds.
+        #[arg(long, default_value_t = 600)]
+        duration: u64,
+        /// Nodes.
+        #[arg(long, default_value_t = 5)]
+        nodes: usize,
+        /// Transactions per second.
+        #[arg(long, default_value_t = 100)]
+        rate: u32,
+        /// Seconds between faults.
+        #[arg(long, default_value_t = 8)]
+        fault_every: u64,
+        /// The i8o8icoin binary.
+        #[arg(long, default_value = "target/release/i8o8icoin")]
+        binary: std::path::PathBuf,
+        /// Work directory (node data and logs); default a new one under the temp dir.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Seed of the fault schedule.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 fn peer_id(addr: &Multiaddr) -> anyhow::Result<PeerId> {
@@ -158,6 +184,37 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
     let cli = Cli::parse();
+    if let Attack::Chaos {
+        duration,
+        nodes,
+        rate,
+        fault_every,
+        binary,
+        dir,
+        seed,
+    } = cli.attack
+    {
+        let dir = dir.unwrap_or_else(i8o8i_adversary::chaos::default_dir);
+        println!(
+            "chaos: {nodes} nodes, {rate} tx/s, {duration} s, logs in {}",
+            dir.display()
+        );
+        let report = i8o8i_adversary::chaos::run(i8o8i_adversary::chaos::ChaosConfig {
+            binary,
+            dir,
+            nodes,
+            duration: Duration::from_secs(duration),
+            rate,
+            fault_every: Duration::from_secs(fault_every),
+            seed,
+        })
+        .await?;
+        println!("{report}");
+        if !report.passed() {
+            bail!("the chaos run failed its checks");
+        }
+        return Ok(());
+    }
     let spec = load_spec(&cli.chain)?;
     let genesis = spec.genesis_block().header.hash();
     let addr = cli.peer.context("--peer is required")?;
@@ -247,5 +304,6 @@ async fn main() -> anyhow::Result<()> {
             println!("sent junk blocks, a junk transaction and an oversized request");
             watch(peer).await
         }
+        Attack::Chaos { .. } => unreachable!("handled before a --peer is needed"),
     }
 }

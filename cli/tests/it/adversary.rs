@@ -339,3 +339,31 @@ async fn a_flood_of_costly_invalid_transactions_is_cut_short() {
     assert_eq!(node.mempool().info().count, 0);
     stop(vec![net]).await;
 }
+
+/// The chaos run's 60-second version (`scripts/chaos.sh` runs it for as long as asked): five
+/// node processes of this build under 50 transactions/s while nodes are SIGKILLed and
+/// restarted, partitioned and lied to; at the end one tip, one UTXO set, no panic, and every
+/// accepted transaction confirmed, pooled or replaced by a confirmed conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_smoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = i8o8i_adversary::chaos::run(i8o8i_adversary::chaos::ChaosConfig {
+        binary: env!("CARGO_BIN_EXE_i8o8icoin").into(),
+        dir: dir.path().to_owned(),
+        nodes: 5,
+        duration: std::time::Duration::from_secs(60),
+        rate: 50,
+        fault_every: std::time::Duration::from_secs(5),
+        seed: 7,
+    })
+    .await
+    .unwrap();
+    eprintln!("{report}");
+    assert!(report.converged, "{report}");
+    assert_eq!((report.lost, report.panics), (0, 0), "{report}");
+    assert!(report.accepted > 1_000, "{report}");
+    assert!(
+        report.kills + report.partitions + report.adversaries >= 5,
+        "{report}"
+    );
+}

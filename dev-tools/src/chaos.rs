@@ -1,0 +1,746 @@
+//! The chaos run: real node processes on loopback under steady transaction load while nodes
+//! are killed with SIGKILL and restarted, the network is partitioned and healed (bans), and
+//! lying and junk peers attach. At the end every node must be on one tip with one UTXO set, no
+//! accepted transaction may be lost, memory must have stayed bounded and no log may hold a
+//! panic.
+//!
+//! The load is a wallet's: 2,000 coins of one key, each a lane of self-payments (a lane waits
+//! while 20 of its transactions are unconfirmed, under the pool's 25-ancestor limit), signed
+//! here and submitted with `tx_submit` to a random live node. Like a wallet it rebroadcasts
+//! what it sent and has not seen confirmed, so a transaction that only a killed node knew is
+//! offered again; "lost" means accepted and then neither confirmed, nor pooled, nor replaced
+//! by a confirmed conflict.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use i8o8i_network::topics::TopicKind;
+use i8o8i_primitives::address::Address;
+use i8o8i_primitives::{
+    Amount, BlockHash, OutPoint, SighashCache, Transaction, TxIn, TxOut, Txid, p2pkh_script_sig_for,
+};
+use i8o8i_rpc::api;
+use i8o8i_rpc::client::{CallError, RpcClient, call, connect};
+use i8o8i_rpc::types::TxStatus;
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_script_vm::{SIGHASH_ALL, ScriptBuf, templates};
+use parity_scale_codec::Encode;
+use secp256k1::{PublicKey, SecretKey};
+use tokio::process::{Child, Command};
+
+use crate::{Peer, Served};
+
+/// What a run does.
+#[derive(Debug, Clone)]
+pub struct ChaosConfig {
+    /// The `i8o8icoin` binary.
+    pub binary: PathBuf,
+    /// Where the nodes' data directories and logs go.
+    pub dir: PathBuf,
+    /// Nodes (at least 3).
+    pub nodes: usize,
+    /// How long the chaos lasts (load and faults); convergence checks follow.
+    pub duration: Duration,
+    /// Transactions per second submitted.
+    pub rate: u32,
+    /// Seconds between faults.
+    pub fault_every: Duration,
+    /// Seed of the fault schedule.
+    pub seed: u64,
+}
+
+/// What a run found.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    /// Transactions a node accepted.
+    pub accepted: usize,
+    /// Of those, confirmed at the end.
+    pub confirmed: usize,
+    /// Of those, still pooled at the end.
+    pub pooled: usize,
+    /// Of those, replaced by a confirmed conflict.
+    pub replaced: usize,
+    /// Of those, none of the above.
+    pub lost: usize,
+    /// Submissions refused (a lane's parent not yet at that node, a node going down).
+    pub refused: usize,
+    /// Transactions offered again by the wallet's rebroadcast.
+    pub rebroadcast: usize,
+    /// SIGKILLs (each followed by a restart).
+    pub kills: usize,
+    /// Partitions (each healed).
+    pub partitions: usize,
+    /// Misbehaving peers attached.
+    pub adversaries: usize,
+    /// Peak resident memory of each node, bytes.
+    pub peak_rss: Vec<u64>,
+    /// Log lines with a panic, over all nodes.
+    pub panics: usize,
+    /// Every node on one tip with one UTXO set at the end.
+    pub converged: bool,
+    /// The common tip height at the end.
+    pub height: u64,
+    /// Seconds the load ran.
+    pub seconds: u64,
+}
+
+impl Report {
+    /// Whether the run passed: converged, nothing lost, no panic.
+    pub fn passed(&self) -> bool {
+        self.converged && self.lost == 0 && self.panics == 0 && self.accepted > 0
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "seconds: {}", self.seconds)?;
+        writeln!(
+            f,
+            "load: {:.1} accepted transactions/s",
+            self.accepted as f64 / self.seconds.max(1) as f64
+        )?;
+        writeln!(f, "kills: {} (all restarted)", self.kills)?;
+        writeln!(f, "partitions: {} (all healed)", self.partitions)?;
+        writeln!(f, "adversaries: {}", self.adversaries)?;
+        for (i, rss) in self.peak_rss.iter().enumerate() {
+            writeln!(f, "peak rss node {i}: {} MiB", rss / (1024 * 1024))?;
+        }
+        writeln!(f, "panics: {}", self.panics)?;
+        writeln!(f, "converged: {} at height {}", self.converged, self.height)?;
+        writeln!(f, "refused: {}", self.refused)?;
+        writeln!(f, "rebroadcast: {}", self.rebroadcast)?;
+        writeln!(f, "accepted: {}", self.accepted)?;
+        writeln!(f, "confirmed: {}", self.confirmed)?;
+        writeln!(f, "pooled: {}", self.pooled)?;
+        writeln!(f, "replaced: {}", self.replaced)?;
+        write!(f, "lost: {}", self.lost)
+    }
+}
+
+/// Why a run could not be carried out (as opposed to a run that found a fault).
+#[derive(Debug, thiserror::Error)]
+pub enum ChaosError {
+    /// A node process could not be started or did not come up.
+    #[error("node {index}: {reason}")]
+    Node {
+        /// Which node.
+        index: usize,
+        /// What happened.
+        reason: String,
+    },
+    /// A call the run depends on failed.
+    #[error("{0}")]
+    Rpc(#[from] CallError),
+    /// Files.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+const LANES: usize = 2_000;
+const FANOUTS: usize = 10;
+const MAX_UNCONFIRMED_PER_LANE: usize = 20;
+const FEE: u64 = 1_000;
+
+struct NodeProc {
+    index: usize,
+    dir: PathBuf,
+    rpc: String,
+    p2p: String,
+    miner: bool,
+    child: Option<Child>,
+    client: Option<RpcClient>,
+    peer_id: String,
+    peak_rss: u64,
+}
+
+impl NodeProc {
+    fn alive(&self) -> bool {
+        self.child.is_some() && self.client.is_some()
+    }
+}
+
+/// A free loopback port (bound and released: another process could take it first, which
+/// would show as a node failing to start).
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+async fn start(
+    cfg: &ChaosConfig,
+    node: &mut NodeProc,
+    bootnodes: &[String],
+    miner_address: &str,
+) -> Result<(), ChaosError> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(node.dir.with_extension("log"))?;
+    let mut command = Command::new(&cfg.binary);
+    command
+        .arg("node")
+        .args(["--chain", "dev", "--data-dir"])
+        .arg(&node.dir)
+        .args(["--rpc-addr", &node.rpc, "--p2p-listen", &node.p2p])
+        .args(["--mining-threads", "1"])
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .kill_on_drop(true);
+    for boot in bootnodes {
+        command.args(["--bootnode", boot]);
+    }
+    if node.miner {
+        // Dev mining: a block every 2 s, paid to an address nobody spends from.
+        command.args(["--dev", "--mining-address", miner_address]);
+    }
+    let child = command.spawn().map_err(|e| ChaosError::Node {
+        index: node.index,
+        reason: format!("cannot start {}: {e}", cfg.binary.display()),
+    })?;
+    node.child = Some(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(secret) = i8o8i_rpc::JwtSecret::read(&node.dir.join("jwt.hex"))
+            && let Ok(client) = connect(
+                &format!("http://{}", node.rpc),
+                Some(secret),
+                Some(Duration::from_secs(20)),
+            )
+            && let Ok(info) = call::<api::NetGetInfo>(&client, ()).await
+        {
+            node.peer_id = info.peer_id;
+            node.client = Some(client);
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(ChaosError::Node {
+                index: node.index,
+                reason: "RPC did not come up within 60 s".into(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn kill(node: &mut NodeProc) {
+    node.client = None;
+    if let Some(mut child) = node.child.take() {
+        // SIGKILL: no shutdown path runs. Reaped before anything reuses its data directory.
+        let _ = child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    }
+}
+
+fn rss_of(node: &NodeProc) -> Option<u64> {
+    let pid = node.child.as_ref()?.id()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// A tiny deterministic generator for the fault schedule (xorshift).
+struct Dice(u64);
+
+impl Dice {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+struct Lane {
+    coin: OutPoint,
+    value: u64,
+    /// Accepted, not yet seen confirmed, oldest first.
+    unconfirmed: Vec<Txid>,
+}
+
+struct Wallet {
+    key: SecretKey,
+    script: ScriptBuf,
+    chain_id: i8o8i_primitives::Hash256,
+}
+
+impl Wallet {
+    fn spend(&self, inputs: &[(OutPoint, u64)], outputs: &[u64]) -> Transaction {
+        let mut tx = Transaction {
+            version: 2,
+            inputs: inputs
+                .iter()
+                .map(|(prevout, _)| TxIn {
+                    prevout: *prevout,
+                    script_sig: ScriptBuf::default(),
+                    sequence: u32::MAX,
+                })
+                .collect(),
+            outputs: outputs
+                .iter()
+                .map(|v| TxOut {
+                    value: Amount::from_units(*v),
+                    script_pubkey: self.script.clone(),
+                })
+                .collect(),
+            lock_time: 0,
+            payload: None,
+        };
+        let cache = SighashCache::new(&tx);
+        let sigs: Vec<ScriptBuf> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, (_, value))| {
+                p2pkh_script_sig_for(
+                    &cache,
+                    &self.chain_id,
+                    i,
+                    &self.key,
+                    Amount::from_units(*value),
+                    SIGHASH_ALL,
+                )
+                .expect("input exists")
+            })
+            .collect();
+        for (input, sig) in tx.inputs.iter_mut().zip(sigs) {
+            input.script_sig = sig;
+        }
+        tx
+    }
+}
+
+fn raw(tx: &Transaction) -> String {
+    hex::encode(tx.encode())
+}
+
+/// Runs the chaos and reports. Node processes are killed when it returns.
+///
+/// # Errors
+/// [`ChaosError`] if the run itself cannot proceed (a node that does not start).
+pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
+    let spec = ChainSpec::from_yaml(
+        i8o8i_config::builtin_chain_spec("dev").expect("the dev chain is built in"),
+    )
+    .expect("the dev spec parses");
+    let key = SecretKey::from_secret_bytes([0x42; 32]).expect("a valid key");
+    let pubkey = PublicKey::from_secret_key(&key).serialize();
+    let script = templates::p2pkh(&templates::hash160(&pubkey));
+    let address = Address::p2pkh(spec.network, templates::hash160(&pubkey)).to_string();
+    let miner_address = Address::p2pkh(spec.network, [0x99; 20]).to_string();
+    let wallet = Wallet {
+        key,
+        script,
+        chain_id: i8o8i_primitives::Hash256::from_byte_array(
+            *spec.genesis_block().header.hash().as_bytes(),
+        ),
+    };
+    std::fs::create_dir_all(&cfg.dir)?;
+    let mut nodes = Vec::new();
+    for index in 0..cfg.nodes.max(3) {
+        nodes.push(NodeProc {
+            index,
+            dir: cfg.dir.join(format!("node{index}")),
+            rpc: format!("127.0.0.1:{}", free_port()?),
+            p2p: format!("/ip4/127.0.0.1/tcp/{}", free_port()?),
+            // Two miners: competing blocks, and mining survives one kill.
+            miner: index == 1 || index == 2,
+            child: None,
+            client: None,
+            peer_id: String::new(),
+            peak_rss: 0,
+        });
+    }
+    let addrs: Vec<String> = nodes.iter().map(|n| n.p2p.clone()).collect();
+    let boot = |i: usize| -> Vec<String> {
+        addrs
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, a)| a.clone())
+            .collect()
+    };
+
+    // Node 0 alone mines the coins the load spends, and fans them out into lanes.
+    start(&cfg, &mut nodes[0], &[], &miner_address).await?;
+    let c0 = nodes[0].client.clone().expect("started");
+    call::<api::MiningGenerate>(&c0, (110, Some(address.clone()))).await?;
+    let mut lanes = Vec::with_capacity(LANES);
+    let per_fanout = LANES / FANOUTS;
+    for height in 1..=FANOUTS as u64 {
+        let block = call::<api::ChainGetBlock>(&c0, (serde_json::json!(height),)).await?;
+        let coinbase = &block.transactions[0];
+        let value = coinbase.tx.outputs[0].value.to_units();
+        let each = (value - 20 * FEE) / per_fanout as u64;
+        let tx = wallet.spend(
+            &[(
+                OutPoint {
+                    txid: coinbase.txid,
+                    index: 0,
+                },
+                value,
+            )],
+            &vec![each; per_fanout],
+        );
+        let txid = call::<api::TxSubmit>(&c0, (raw(&tx),)).await?;
+        for index in 0..per_fanout as u32 {
+            lanes.push(Lane {
+                coin: OutPoint { txid, index },
+                value: each,
+                unconfirmed: Vec::new(),
+            });
+        }
+    }
+    call::<api::MiningGenerate>(&c0, (1, Some(miner_address.clone()))).await?;
+    for (i, node) in nodes.iter_mut().enumerate().skip(1) {
+        start(&cfg, node, &boot(i), &miner_address).await?;
+    }
+
+    let mut report = Report::default();
+    let mut accepted: BTreeMap<Txid, Transaction> = BTreeMap::new();
+    let mut dice = Dice(cfg.seed | 1);
+    let started = Instant::now();
+    let mut next_fault = started + cfg.fault_every;
+    let mut next_rebroadcast = started + Duration::from_secs(10);
+    let mut restarts: Vec<(Instant, usize)> = Vec::new();
+    let mut adversary: Option<(Instant, Peer)> = None;
+    let mut lane = 0usize;
+    let interval = Duration::from_secs(1) / cfg.rate.max(1);
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_sample = Instant::now();
+    while started.elapsed() < cfg.duration {
+        tick.tick().await;
+        let now = Instant::now();
+        if now - last_sample > Duration::from_secs(1) {
+            last_sample = now;
+            for node in nodes.iter_mut() {
+                if let Some(rss) = rss_of(node) {
+                    node.peak_rss = node.peak_rss.max(rss);
+                }
+            }
+        }
+        // Restarts that are due.
+        let mut due = Vec::new();
+        restarts.retain(|(at, i)| {
+            if *at <= now {
+                due.push(*i);
+                false
+            } else {
+                true
+            }
+        });
+        for i in due {
+            let bootnodes = boot(i);
+            start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
+        }
+        if let Some((until, _)) = &adversary
+            && *until <= now
+        {
+            adversary = None;
+        }
+        if now >= next_fault {
+            next_fault = now + cfg.fault_every;
+            fault(
+                &mut dice,
+                &mut nodes,
+                &mut restarts,
+                &mut adversary,
+                &spec,
+                &mut report,
+            )
+            .await;
+        }
+        if now >= next_rebroadcast {
+            next_rebroadcast = now + Duration::from_secs(10);
+            rebroadcast(&nodes, &mut lanes, &accepted, &mut report).await;
+        }
+        // One transaction on the next lane with room.
+        let live: Vec<usize> = nodes
+            .iter()
+            .filter(|n| n.alive())
+            .map(|n| n.index)
+            .collect();
+        if live.is_empty() {
+            continue;
+        }
+        let target = live[dice.below(live.len())];
+        let Some(l) = (0..LANES)
+            .map(|k| (lane + k) % LANES)
+            .find(|l| lanes[*l].unconfirmed.len() < MAX_UNCONFIRMED_PER_LANE)
+        else {
+            continue;
+        };
+        lane = (l + 1) % LANES;
+        let current = &lanes[l];
+        let tx = wallet.spend(&[(current.coin, current.value)], &[current.value - FEE]);
+        let client = nodes[target].client.clone().expect("live");
+        match call::<api::TxSubmit>(&client, (raw(&tx),)).await {
+            Ok(txid) => {
+                let lane = &mut lanes[l];
+                lane.coin = OutPoint { txid, index: 0 };
+                lane.value -= FEE;
+                lane.unconfirmed.push(txid);
+                accepted.insert(txid, tx);
+            }
+            Err(_) => report.refused += 1,
+        }
+    }
+    report.seconds = started.elapsed().as_secs();
+    report.accepted = accepted.len();
+    drop(adversary);
+
+    // Heal: restart whatever is down, let bans lapse, reconnect everyone to node 0.
+    for (_, i) in std::mem::take(&mut restarts) {
+        let bootnodes = boot(i);
+        start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for node in &nodes {
+        if let Some(c) = &node.client {
+            for other in &nodes {
+                if other.index != node.index {
+                    let _ = call::<api::NetAddPeer>(c, (other.p2p.clone(),)).await;
+                }
+            }
+        }
+    }
+    rebroadcast(&nodes, &mut lanes, &accepted, &mut report).await;
+    // Stop mining so that the tips can settle, then let the last pool transactions in.
+    for (i, node) in nodes.iter_mut().enumerate() {
+        if node.miner {
+            kill(node).await;
+            node.miner = false;
+            start(&cfg, node, &boot(i), &miner_address).await?;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    rebroadcast(&nodes, &mut lanes, &accepted, &mut report).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _ = call::<api::MiningGenerate>(&c0, (1, Some(miner_address.clone()))).await;
+    report.converged = converge(&nodes, &mut report.height).await;
+
+    // Classify every accepted transaction against node 0.
+    let utxos = our_coins(&c0, &address).await?;
+    for (txid, tx) in &accepted {
+        match call::<api::TxGet>(&c0, (*txid,)).await {
+            Ok(t) => match t.status {
+                TxStatus::Confirmed { .. } => report.confirmed += 1,
+                TxStatus::Mempool { .. } => report.pooled += 1,
+            },
+            Err(_) => {
+                if spent_by_confirmed(&c0, tx, &utxos).await {
+                    report.replaced += 1;
+                } else {
+                    tracing::warn!(%txid, "chaos: lost");
+                    report.lost += 1;
+                }
+            }
+        }
+    }
+    for node in nodes.iter_mut() {
+        if let Some(rss) = rss_of(node) {
+            node.peak_rss = node.peak_rss.max(rss);
+        }
+        kill(node).await;
+    }
+    report.peak_rss = nodes.iter().map(|n| n.peak_rss).collect();
+    for node in &nodes {
+        let log = std::fs::read_to_string(node.dir.with_extension("log")).unwrap_or_default();
+        report.panics += log.lines().filter(|l| l.contains("panicked at")).count();
+    }
+    Ok(report)
+}
+
+/// One fault: a SIGKILL (restarted 3 s later), a partition of one node from the rest (bans
+/// for 5 s both ways), or a lying peer attached to a node for 5 s.
+async fn fault(
+    dice: &mut Dice,
+    nodes: &mut [NodeProc],
+    restarts: &mut Vec<(Instant, usize)>,
+    adversary: &mut Option<(Instant, Peer)>,
+    spec: &ChainSpec,
+    report: &mut Report,
+) {
+    let live: Vec<usize> = nodes
+        .iter()
+        .filter(|n| n.alive())
+        .map(|n| n.index)
+        .collect();
+    // Node 0 is the reference the end checks ask; it is partitioned but never killed.
+    let victim = live[dice.below(live.len())];
+    match dice.below(3) {
+        0 if victim != 0 && live.len() > 2 => {
+            tracing::info!(node = victim, "chaos: SIGKILL");
+            kill(&mut nodes[victim]).await;
+            restarts.push((Instant::now() + Duration::from_secs(3), victim));
+            report.kills += 1;
+        }
+        1 => {
+            tracing::info!(node = victim, "chaos: partition");
+            let ids: Vec<(usize, String)> =
+                nodes.iter().map(|n| (n.index, n.peer_id.clone())).collect();
+            for (i, id) in &ids {
+                if *i == victim {
+                    continue;
+                }
+                if let Some(c) = &nodes[victim].client {
+                    let _ = call::<api::NetBan>(c, (id.clone(), 5)).await;
+                }
+                if let Some(c) = &nodes[*i].client {
+                    let _ = call::<api::NetBan>(c, (nodes[victim].peer_id.clone(), 5)).await;
+                }
+            }
+            report.partitions += 1;
+        }
+        _ => {
+            if adversary.is_some() {
+                return;
+            }
+            tracing::info!(node = victim, "chaos: lying peer");
+            let genesis = spec.genesis_block().header.hash();
+            let work = i8o8i_primitives::U256::MAX >> 1;
+            let Ok(mut peer) = Peer::start(Served::lying(genesis, 1_000_000, work)) else {
+                return;
+            };
+            let Ok(addr) = format!("{}/p2p/{}", nodes[victim].p2p, nodes[victim].peer_id).parse()
+            else {
+                return;
+            };
+            let Ok(id) = nodes[victim].peer_id.parse() else {
+                return;
+            };
+            if peer.connect(addr, id, Duration::from_secs(5)).await.is_ok() {
+                let _ = peer.publish(TopicKind::Transactions, vec![0x00, 0x13, 0x37]);
+                *adversary = Some((Instant::now() + Duration::from_secs(5), peer));
+                report.adversaries += 1;
+            }
+        }
+    }
+}
+
+/// Offers again, to every live node and in order, each lane's unconfirmed transactions, after
+/// dropping from the lane those now confirmed.
+async fn rebroadcast(
+    nodes: &[NodeProc],
+    lanes: &mut [Lane],
+    accepted: &BTreeMap<Txid, Transaction>,
+    report: &mut Report,
+) {
+    let Some(reference) = nodes.iter().find_map(|n| n.client.clone()) else {
+        return;
+    };
+    for lane in lanes.iter_mut() {
+        while let Some(first) = lane.unconfirmed.first() {
+            match call::<api::TxGet>(&reference, (*first,)).await {
+                Ok(t) if matches!(t.status, TxStatus::Confirmed { .. }) => {
+                    lane.unconfirmed.remove(0);
+                }
+                _ => break,
+            }
+        }
+        for txid in &lane.unconfirmed {
+            let Some(tx) = accepted.get(txid) else {
+                continue;
+            };
+            for node in nodes.iter().filter(|n| n.alive()) {
+                if let Some(c) = &node.client
+                    && call::<api::TxSubmit>(c, (raw(tx),)).await.is_ok()
+                {
+                    report.rebroadcast += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Waits up to 90 s for every node to report one tip and one UTXO set; returns whether they
+/// did, and the height.
+async fn converge(nodes: &[NodeProc], height: &mut u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        let mut tips: Vec<(u64, BlockHash)> = Vec::new();
+        for node in nodes {
+            if let Some(c) = &node.client
+                && let Ok(info) = call::<api::ChainGetInfo>(c, ()).await
+            {
+                tips.push((info.height, info.best_hash));
+            }
+        }
+        if tips.len() == nodes.len() && tips.windows(2).all(|w| w[0] == w[1]) {
+            let mut sets = Vec::new();
+            for node in nodes {
+                if let Some(c) = &node.client
+                    && let Ok(set) = call::<api::ChainGetUtxoSetInfo>(c, ()).await
+                {
+                    sets.push((set.best_hash, set.info.hash));
+                }
+            }
+            if sets.len() == nodes.len() && sets.windows(2).all(|w| w[0] == w[1]) {
+                *height = tips[0].0;
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    false
+}
+
+/// Whether an input of `tx` (which is not confirmed) is a coin that a confirmed transaction
+/// spent: its parent is confirmed and the coin is no longer unspent.
+async fn spent_by_confirmed(
+    client: &RpcClient,
+    tx: &Transaction,
+    utxos: &std::collections::BTreeSet<OutPoint>,
+) -> bool {
+    for input in &tx.inputs {
+        if utxos.contains(&input.prevout) {
+            continue;
+        }
+        if let Ok(parent) = call::<api::TxGet>(client, (input.prevout.txid,)).await
+            && matches!(parent.status, TxStatus::Confirmed { .. })
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Every unspent coin of `address`, page by page.
+async fn our_coins(
+    client: &RpcClient,
+    address: &str,
+) -> Result<std::collections::BTreeSet<OutPoint>, ChaosError> {
+    let mut coins = std::collections::BTreeSet::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page =
+            call::<api::AddressGetUtxos>(client, (address.to_owned(), after.clone(), None)).await?;
+        let done = page.len() < 1_000;
+        for u in &page {
+            coins.insert(OutPoint {
+                txid: u.txid,
+                index: u.index,
+            });
+        }
+        after = page.last().map(|u| format!("{}:{}", u.txid, u.index));
+        if done {
+            return Ok(coins);
+        }
+    }
+}
+
+/// The default work directory of a run.
+pub fn default_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("i8o8i-chaos-{}", std::process::id()))
+}
