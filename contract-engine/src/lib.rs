@@ -25,6 +25,9 @@
 //! reverts every state change and also refunds the value it carried, but still pays for the gas
 //! it used. Receipts record the outcome.
 //!
+//! Feature `fuzzing` adds `fuzzing`, the fuzz target's entry point (wasm-smith modules through
+//! the deploy checks and two executions).
+//!
 //! # Determinism
 //! One engine configuration (fuel on, NaN canonicalisation, only [`ALLOWED_FEATURES`]),
 //! wasmtime pinned to one exact version, floats refused at deploy, no start functions, memory
@@ -35,6 +38,8 @@
 //! differ between platforms. Stack-height instrumentation would close it.
 
 pub mod engine;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod gas;
 pub mod host;
 pub mod limits;

@@ -22,9 +22,9 @@ use i8o8i_primitives::address::Address;
 use i8o8i_primitives::{
     Amount, BlockHash, OutPoint, SighashCache, Transaction, TxIn, TxOut, Txid, p2pkh_script_sig_for,
 };
-use i8o8i_rpc::api;
 use i8o8i_rpc::client::{CallError, RpcClient, call, connect};
 use i8o8i_rpc::types::TxStatus;
+use i8o8i_rpc::{ErrorCode, api};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_script_vm::{SIGHASH_ALL, ScriptBuf, templates};
 use parity_scale_codec::Encode;
@@ -65,6 +65,8 @@ pub struct Report {
     pub replaced: usize,
     /// Of those, none of the above.
     pub lost: usize,
+    /// Why node 0 refused the first few lost ones when they were offered again.
+    pub lost_reasons: Vec<String>,
     /// Submissions refused (a lane's parent not yet at that node, a node going down).
     pub refused: usize,
     /// Transactions offered again by the wallet's rebroadcast.
@@ -116,6 +118,9 @@ impl fmt::Display for Report {
         writeln!(f, "confirmed: {}", self.confirmed)?;
         writeln!(f, "pooled: {}", self.pooled)?;
         writeln!(f, "replaced: {}", self.replaced)?;
+        for reason in &self.lost_reasons {
+            writeln!(f, "lost {reason}")?;
+        }
         write!(f, "lost: {}", self.lost)
     }
 }
@@ -188,6 +193,14 @@ async fn start(
         .args(["--rpc-addr", &node.rpc, "--p2p-listen", &node.p2p])
         .args(["--mining-threads", "1"])
         .env("RUST_LOG", "info")
+        // The load client is trusted: its calls are not what the run is about.
+        .env(
+            "I8O8I_RPC__RATE_LIMIT__PER_CONNECTION_CALLS_PER_SECOND",
+            "1000000",
+        )
+        .env("I8O8I_RPC__RATE_LIMIT__PER_CONNECTION_BURST", "1000000")
+        .env("I8O8I_RPC__RATE_LIMIT__PER_IP_PER_SECOND", "1000000")
+        .env("I8O8I_RPC__RATE_LIMIT__PER_IP_BURST", "1000000")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -265,9 +278,14 @@ impl Dice {
 struct Lane {
     coin: OutPoint,
     value: u64,
-    /// Accepted, not yet seen confirmed, oldest first.
-    unconfirmed: Vec<Txid>,
+    /// Accepted, not yet seen confirmed, oldest first, with when they were accepted.
+    unconfirmed: Vec<(Txid, Instant)>,
+    /// A submission of this lane is under way.
+    busy: bool,
 }
+
+/// Submissions under way at once.
+const IN_FLIGHT: usize = 32;
 
 struct Wallet {
     key: SecretKey,
@@ -398,6 +416,7 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
                 coin: OutPoint { txid, index },
                 value: each,
                 unconfirmed: Vec::new(),
+                busy: false,
             });
         }
     }
@@ -407,7 +426,12 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
     }
 
     let mut report = Report::default();
-    let mut accepted: BTreeMap<Txid, Transaction> = BTreeMap::new();
+    // In acceptance order: parents before children.
+    let mut accepted: Vec<(Txid, Transaction)> = Vec::new();
+    let mut lane_of: BTreeMap<Txid, usize> = BTreeMap::new();
+    let mut seen_height = 0u64;
+    let mut inflight: tokio::task::JoinSet<(usize, Transaction, Result<Txid, CallError>)> =
+        tokio::task::JoinSet::new();
     let mut dice = Dice(cfg.seed | 1);
     let started = Instant::now();
     let mut next_fault = started + cfg.fault_every;
@@ -461,9 +485,25 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
             )
             .await;
         }
+        while let Some(done) = inflight.try_join_next() {
+            let Ok((l, tx, result)) = done else { continue };
+            let lane = &mut lanes[l];
+            lane.busy = false;
+            match result {
+                Ok(txid) => {
+                    lane.coin = OutPoint { txid, index: 0 };
+                    lane.value -= FEE;
+                    lane.unconfirmed.push((txid, Instant::now()));
+                    lane_of.insert(txid, l);
+                    accepted.push((txid, tx));
+                }
+                Err(_) => report.refused += 1,
+            }
+        }
         if now >= next_rebroadcast {
             next_rebroadcast = now + Duration::from_secs(10);
-            rebroadcast(&nodes, &mut lanes, &accepted, &mut report).await;
+            seen_height = mark_confirmed(&nodes, seen_height, &mut lanes, &lane_of).await;
+            rebroadcast_lanes(&nodes, &lanes, &accepted, &lane_of, &mut dice, &mut report);
         }
         // One transaction on the next lane with room.
         let live: Vec<usize> = nodes
@@ -471,29 +511,29 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
             .filter(|n| n.alive())
             .map(|n| n.index)
             .collect();
-        if live.is_empty() {
+        if live.is_empty() || inflight.len() >= IN_FLIGHT {
             continue;
         }
         let target = live[dice.below(live.len())];
         let Some(l) = (0..LANES)
             .map(|k| (lane + k) % LANES)
-            .find(|l| lanes[*l].unconfirmed.len() < MAX_UNCONFIRMED_PER_LANE)
+            .find(|l| !lanes[*l].busy && lanes[*l].unconfirmed.len() < MAX_UNCONFIRMED_PER_LANE)
         else {
             continue;
         };
         lane = (l + 1) % LANES;
-        let current = &lanes[l];
+        let current = &mut lanes[l];
+        current.busy = true;
         let tx = wallet.spend(&[(current.coin, current.value)], &[current.value - FEE]);
         let client = nodes[target].client.clone().expect("live");
-        match call::<api::TxSubmit>(&client, (raw(&tx),)).await {
-            Ok(txid) => {
-                let lane = &mut lanes[l];
-                lane.coin = OutPoint { txid, index: 0 };
-                lane.value -= FEE;
-                lane.unconfirmed.push(txid);
-                accepted.insert(txid, tx);
-            }
-            Err(_) => report.refused += 1,
+        inflight.spawn(async move {
+            let result = call::<api::TxSubmit>(&client, (raw(&tx),)).await;
+            (l, tx, result)
+        });
+    }
+    while let Some(done) = inflight.join_next().await {
+        if let Ok((_, tx, Ok(txid))) = done {
+            accepted.push((txid, tx));
         }
     }
     report.seconds = started.elapsed().as_secs();
@@ -515,7 +555,6 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
             }
         }
     }
-    rebroadcast(&nodes, &mut lanes, &accepted, &mut report).await;
     // Stop mining so that the tips can settle, then let the last pool transactions in.
     for (i, node) in nodes.iter_mut().enumerate() {
         if node.miner {
@@ -525,25 +564,36 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    rebroadcast(&nodes, &mut lanes, &accepted, &mut report).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let _ = call::<api::MiningGenerate>(&c0, (1, Some(miner_address.clone()))).await;
+    // Like a wallet after its node restarts: offer what is unconfirmed, and again after each
+    // block (a chain of more than 25 unconfirmed, which a reorganisation can make, enters the
+    // pool 25 at a time), until nothing more is taken.
+    for _ in 0..20 {
+        let taken = rebroadcast_all(&nodes, &accepted, &mut report).await;
+        let _ = call::<api::MiningGenerate>(&c0, (1, Some(miner_address.clone()))).await;
+        if taken == 0 {
+            break;
+        }
+    }
     report.converged = converge(&nodes, &mut report.height).await;
 
     // Classify every accepted transaction against node 0.
     let utxos = our_coins(&c0, &address).await?;
     for (txid, tx) in &accepted {
-        match call::<api::TxGet>(&c0, (*txid,)).await {
-            Ok(t) => match t.status {
-                TxStatus::Confirmed { .. } => report.confirmed += 1,
-                TxStatus::Mempool { .. } => report.pooled += 1,
-            },
-            Err(_) => {
+        match lookup(&c0, *txid).await? {
+            Some(TxStatus::Confirmed { .. }) => report.confirmed += 1,
+            Some(TxStatus::Mempool { .. }) => report.pooled += 1,
+            None => {
                 if spent_by_confirmed(&c0, tx, &utxos).await {
                     report.replaced += 1;
                 } else {
-                    tracing::warn!(%txid, "chaos: lost");
                     report.lost += 1;
+                    if report.lost_reasons.len() < 5 {
+                        let why = match call::<api::TxSubmit>(&c0, (raw(tx),)).await {
+                            Ok(_) => "accepted when offered again".to_owned(),
+                            Err(e) => e.to_string(),
+                        };
+                        report.lost_reasons.push(format!("{txid}: {why}"));
+                    }
                 }
             }
         }
@@ -629,39 +679,109 @@ async fn fault(
     }
 }
 
-/// Offers again, to every live node and in order, each lane's unconfirmed transactions, after
-/// dropping from the lane those now confirmed.
-async fn rebroadcast(
+/// Reads the blocks above `seen_height` from a live node and drops the transactions they
+/// confirm from their lanes; returns the new height seen. (A transaction of a block later
+/// reorganised away is not watched again: the final pass over every accepted transaction
+/// still offers it.)
+async fn mark_confirmed(
     nodes: &[NodeProc],
+    mut seen_height: u64,
     lanes: &mut [Lane],
-    accepted: &BTreeMap<Txid, Transaction>,
+    lane_of: &BTreeMap<Txid, usize>,
+) -> u64 {
+    let Some(client) = nodes.iter().find_map(|n| n.client.clone()) else {
+        return seen_height;
+    };
+    while let Ok(blocks) = call::<api::ChainGetBlocks>(&client, (seen_height + 1, 100)).await {
+        for block in &blocks {
+            for tx in &block.transactions {
+                if let Some(l) = lane_of.get(&tx.txid) {
+                    lanes[*l].unconfirmed.retain(|(t, _)| *t != tx.txid);
+                }
+            }
+            seen_height = block.height;
+        }
+        if blocks.len() < 100 {
+            break;
+        }
+    }
+    seen_height
+}
+
+/// Like a wallet: offers each lane's transactions unconfirmed for 10 s again, in order, to a
+/// random live node, without holding up the load.
+fn rebroadcast_lanes(
+    nodes: &[NodeProc],
+    lanes: &[Lane],
+    accepted: &[(Txid, Transaction)],
+    lane_of: &BTreeMap<Txid, usize>,
+    dice: &mut Dice,
     report: &mut Report,
 ) {
-    let Some(reference) = nodes.iter().find_map(|n| n.client.clone()) else {
+    let live: Vec<RpcClient> = nodes.iter().filter_map(|n| n.client.clone()).collect();
+    if live.is_empty() {
         return;
-    };
-    for lane in lanes.iter_mut() {
-        while let Some(first) = lane.unconfirmed.first() {
-            match call::<api::TxGet>(&reference, (*first,)).await {
-                Ok(t) if matches!(t.status, TxStatus::Confirmed { .. }) => {
-                    lane.unconfirmed.remove(0);
-                }
-                _ => break,
-            }
+    }
+    let stale = Instant::now() - Duration::from_secs(10);
+    let wanted: std::collections::BTreeSet<Txid> = lanes
+        .iter()
+        .flat_map(|l| l.unconfirmed.iter())
+        .filter(|(_, at)| *at < stale)
+        .map(|(t, _)| *t)
+        .collect();
+    let txs: Vec<String> = accepted
+        .iter()
+        .filter(|(t, _)| wanted.contains(t) && lane_of.contains_key(t))
+        .map(|(_, tx)| raw(tx))
+        .collect();
+    report.rebroadcast += txs.len();
+    let client = live[dice.below(live.len())].clone();
+    tokio::spawn(async move {
+        for tx in txs {
+            let _ = call::<api::TxSubmit>(&client, (tx,)).await;
         }
-        for txid in &lane.unconfirmed {
-            let Some(tx) = accepted.get(txid) else {
-                continue;
-            };
-            for node in nodes.iter().filter(|n| n.alive()) {
-                if let Some(c) = &node.client
-                    && call::<api::TxSubmit>(c, (raw(tx),)).await.is_ok()
-                {
-                    report.rebroadcast += 1;
-                }
+    });
+}
+
+/// Where node `client` has `txid`: `Ok(None)` when it does not know it, an error when it
+/// could not say (after retries).
+async fn lookup(client: &RpcClient, txid: Txid) -> Result<Option<TxStatus>, CallError> {
+    let mut attempt = 0;
+    loop {
+        match call::<api::TxGet>(client, (txid,)).await {
+            Ok(t) => return Ok(Some(t.status)),
+            Err(CallError::Rpc { code, .. }) if code == ErrorCode::NotFound as i32 => {
+                return Ok(None);
+            }
+            Err(e) if attempt >= 5 => return Err(e),
+            Err(_) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     }
+}
+
+/// Offers node 0, in acceptance order, every accepted transaction it has neither confirmed
+/// nor pooled; returns how many it took.
+async fn rebroadcast_all(
+    nodes: &[NodeProc],
+    accepted: &[(Txid, Transaction)],
+    report: &mut Report,
+) -> usize {
+    let Some(client) = nodes[0].client.clone() else {
+        return 0;
+    };
+    let mut taken = 0;
+    for (txid, tx) in accepted {
+        if matches!(lookup(&client, *txid).await, Ok(None))
+            && call::<api::TxSubmit>(&client, (raw(tx),)).await.is_ok()
+        {
+            taken += 1;
+        }
+    }
+    report.rebroadcast += taken;
+    taken
 }
 
 /// Waits up to 90 s for every node to report one tip and one UTXO set; returns whether they
@@ -707,9 +827,7 @@ async fn spent_by_confirmed(
         if utxos.contains(&input.prevout) {
             continue;
         }
-        if let Ok(parent) = call::<api::TxGet>(client, (input.prevout.txid,)).await
-            && matches!(parent.status, TxStatus::Confirmed { .. })
-        {
+        if let Ok(Some(TxStatus::Confirmed { .. })) = lookup(client, input.prevout.txid).await {
             return true;
         }
     }

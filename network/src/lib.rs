@@ -13,6 +13,8 @@
 //! - [`topics`]: gossip topic names.
 //! - [`peers`]: the application score and bans.
 //! - [`sync`]: headers-first sync as a state machine returning the requests it wants sent.
+//! - `testing`, `fuzzing` (feature `fuzzing`): a map-based chain and the fuzz targets' entry
+//!   points (sync messages and answers, gossip payloads).
 //! - [`verifier`]: gossip transactions verified off the event loop, a bounded queue per peer
 //!   served round-robin by one thread per core.
 //! - [`service`]: the event loop; [`NetworkHandle`] is how RPC talks to it.
@@ -22,10 +24,14 @@
 pub mod behaviour;
 pub mod chain_access;
 pub mod codec;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod peers;
 pub mod protocol;
 pub mod service;
 pub mod sync;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod testing;
 pub mod topics;
 pub mod verifier;
 

@@ -64,8 +64,8 @@ pub enum Request {
     },
     /// These blocks, in order (at most [`MAX_BLOCKS_PER_REQUEST`]).
     Blocks(Vec<BlockHash>),
-    /// The sender's pool transactions, in mining order (parents first) (at most [`MAX_MEMPOOL_TXS`]).
-    /// Asked once per peer, when we have caught up with it, so a node that joins late also
+    /// The sender's pool transactions, in mining order, parents first (at most
+    /// [`MAX_MEMPOOL_TXS`]). Asked once per peer, when we have caught up with it, so a node that joins late also
     /// learns what is waiting for a block.
     MempoolTxs,
 }

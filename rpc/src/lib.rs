@@ -15,6 +15,8 @@
 //! - [`auth`], JWT (HS256) authentication of private methods;
 //! - [`metrics`], the Prometheus exposition at `GET /metrics`;
 //! - `client` (feature `client`): an HTTP client that signs each request with a fresh JWT;
+//! - `fuzzing` (feature `fuzzing`): the fuzz target's entry point (any JSON as every
+//!   method's parameters);
 //! - [`registry`]: handlers registered against their definitions, finished into an [`RpcApi`];
 //! - [`server`], HTTP and WebSocket on one port: per-IP and per-connection rate limits, size,
 //!   batch, connection and subscription limits, CORS, subscriptions that drop slow
@@ -26,6 +28,8 @@ pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod methods;
 pub mod metrics;
 pub mod openrpc;

@@ -287,6 +287,23 @@ macro_rules! rpc_api {
         /// Every method defined here, in order.
         pub const METHODS: &[$crate::MethodSpec] =
             &[$(<$ty as $crate::methods::Method>::SPEC),*];
+
+        /// Decodes `params` as the parameters of the method called `name`, as the server does
+        /// before calling its handler (`None`: no such method here). The fuzz targets run it
+        /// for every method.
+        ///
+        /// # Errors
+        /// Inside the `Some`: -32602 for parameters that do not decode.
+        #[allow(dead_code)]
+        pub fn decode_params(
+            name: &str,
+            params: &$crate::RpcParams,
+        ) -> ::core::option::Option<::core::result::Result<(), $crate::RpcError>> {
+            match name {
+                $($name => Some(<$ty as $crate::methods::Method>::decode(params).map(|_| ())),)*
+                _ => None,
+            }
+        }
     };
 }
 

@@ -28,28 +28,38 @@ impl RpcParams {
                 named: None,
             }),
             Some(raw) => match serde_json::from_str::<Value>(raw) {
-                Ok(Value::Array(positional)) => Ok(RpcParams {
-                    positional,
-                    named: None,
-                }),
-                Ok(Value::Object(named)) => Ok(RpcParams {
-                    positional: Vec::new(),
-                    named: Some(named),
-                }),
-                Ok(Value::Null) => Ok(RpcParams {
-                    positional: Vec::new(),
-                    named: None,
-                }),
-                Ok(_) => Err(rpc_error(
-                    ErrorCode::InvalidParams,
-                    "params must be an array or an object",
-                )),
+                Ok(value) => RpcParams::from_value(value),
                 // The request parsed, so this is serde_json's nesting limit (128).
                 Err(e) => Err(rpc_error(
                     ErrorCode::InvalidParams,
                     format!("params cannot be decoded: {e}"),
                 )),
             },
+        }
+    }
+
+    /// The parameters of a request whose `params` member is `value`.
+    ///
+    /// # Errors
+    /// -32602 if `value` is neither an array, an object nor null.
+    pub fn from_value(value: Value) -> Result<Self, RpcError> {
+        match value {
+            Value::Array(positional) => Ok(RpcParams {
+                positional,
+                named: None,
+            }),
+            Value::Object(named) => Ok(RpcParams {
+                positional: Vec::new(),
+                named: Some(named),
+            }),
+            Value::Null => Ok(RpcParams {
+                positional: Vec::new(),
+                named: None,
+            }),
+            _ => Err(rpc_error(
+                ErrorCode::InvalidParams,
+                "params must be an array or an object",
+            )),
         }
     }
 

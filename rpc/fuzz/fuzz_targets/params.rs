@@ -1,0 +1,5 @@
+//! `i8o8i_rpc::fuzzing::params` on every input (what it checks is documented there; how to
+//! run it is in docs/fuzzing.md).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| i8o8i_rpc::fuzzing::params(data));
