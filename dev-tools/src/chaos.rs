@@ -90,9 +90,14 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether the run passed: converged, nothing lost, no panic.
+    /// Whether the run passed: converged, nothing lost, no panic, every node's memory under
+    /// [`MAX_RSS`].
     pub fn passed(&self) -> bool {
-        self.converged && self.lost == 0 && self.panics == 0 && self.accepted > 0
+        self.converged
+            && self.lost == 0
+            && self.panics == 0
+            && self.accepted > 0
+            && self.peak_rss.iter().all(|rss| *rss < MAX_RSS)
     }
 }
 
@@ -143,6 +148,10 @@ pub enum ChaosError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
+
+/// The memory bound a node must stay under during a run (dev nodes stay under 200 MiB in a
+/// ten-minute run; a leak shows up long before this).
+pub const MAX_RSS: u64 = 1024 * 1024 * 1024;
 
 const LANES: usize = 2_000;
 const FANOUTS: usize = 10;

@@ -359,6 +359,7 @@ async fn chaos_smoke() {
     .await
     .unwrap();
     eprintln!("{report}");
+    assert!(report.passed(), "{report}");
     assert!(report.converged, "{report}");
     assert_eq!((report.lost, report.panics), (0, 0), "{report}");
     assert!(report.accepted > 1_000, "{report}");
