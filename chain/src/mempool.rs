@@ -7,7 +7,8 @@
 //! score with its descendants, and expiry. Templates take packages by ancestor fee rate. Blocks remove what they confirm and what conflicts with them; a reorganisation puts
 //! the transactions of disconnected blocks back and re-validates the whole pool.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use i8o8i_config::MempoolConfig;
@@ -246,6 +247,23 @@ pub struct Mempool {
     /// The tip the pool was last brought in line with: a reader that pairs pool contents with
     /// a store snapshot checks that they are of one tip.
     tip: Option<BlockHash>,
+    /// Pooled staking transactions by arrival.
+    staking: BTreeMap<u64, Txid>,
+    /// The tip's staking ledger with the pooled staking transactions applied, kept between
+    /// submissions so that each one applies only what arrived since, instead of replaying the
+    /// whole pool over a fresh ledger (quadratic in pooled staking transactions). Dropped when
+    /// a staking transaction leaves the pool or the tip moves.
+    staking_view: RefCell<Option<StakingView>>,
+}
+
+/// See [`Mempool::staking_view`].
+#[derive(Debug)]
+struct StakingView {
+    tip: BlockHash,
+    height: u64,
+    /// Staking transactions of arrival order below this are applied.
+    applied: u64,
+    ledger: Ledger,
 }
 
 impl Mempool {
@@ -260,6 +278,8 @@ impl Mempool {
             bytes: 0,
             next_seq: 0,
             tip: None,
+            staking: BTreeMap::new(),
+            staking_view: RefCell::new(None),
         }
     }
 
@@ -465,14 +485,21 @@ impl Mempool {
     /// The tip's staking ledger with every pooled staking transaction that still applies
     /// applied, in arrival order.
     fn pool_ledger(&self, chain: &impl ChainView, height: u64) -> Result<Ledger, TxError> {
-        let mut ledger = chain.staking_ledger().map_err(TxError::Storage)?;
-        let mut staking: Vec<&Entry> = self
-            .entries
-            .values()
-            .filter(|e| e.tx.payload.as_ref().is_some_and(is_staking))
-            .collect();
-        staking.sort_unstable_by_key(|e| e.seq);
-        for entry in staking {
+        let tip = chain.tip().hash;
+        let mut view = self.staking_view.borrow_mut();
+        let view = match &mut *view {
+            Some(v) if v.tip == tip && v.height == height => v,
+            stale => stale.insert(StakingView {
+                tip,
+                height,
+                applied: 0,
+                ledger: chain.staking_ledger().map_err(TxError::Storage)?,
+            }),
+        };
+        for (_, txid) in self.staking.range(view.applied..) {
+            let Some(entry) = self.entries.get(txid) else {
+                continue;
+            };
             let coins = &entry.coins[..];
             let paid = Amount::checked_sum(coins.iter().map(|c| c.output.value))
                 .and_then(|i| {
@@ -483,7 +510,7 @@ impl Mempool {
                 .unwrap_or(Amount::ZERO);
             // One that no longer applies is left for the block template to drop.
             let _ = apply_staking(
-                &mut ledger,
+                &mut view.ledger,
                 &mut Default::default(),
                 &entry.tx,
                 coins,
@@ -492,7 +519,8 @@ impl Mempool {
                 chain.spec(),
             );
         }
-        Ok(ledger)
+        view.applied = self.next_seq;
+        Ok(view.ledger.clone())
     }
 
     /// Adds a transaction that passed [`Mempool::check`] and whose scripts verified against
@@ -588,6 +616,9 @@ impl Mempool {
         }
         self.bytes += entry.size;
         self.by_time.insert((entry.time, entry.seq, txid));
+        if entry.tx.payload.as_ref().is_some_and(is_staking) {
+            self.staking.insert(entry.seq, txid);
+        }
         self.entries.insert(txid, entry);
         self.link(txid, ancestors);
     }
@@ -635,6 +666,10 @@ impl Mempool {
 
     fn unindex(&mut self, txid: Txid, entry: &Entry) {
         self.by_time.remove(&(entry.time, entry.seq, txid));
+        if self.staking.remove(&entry.seq).is_some() {
+            // The view has it applied: rebuild on the next staking submission.
+            *self.staking_view.get_mut() = None;
+        }
     }
 
     /// A block was connected: drop what it confirms and whatever now conflicts with it.
@@ -674,6 +709,8 @@ impl Mempool {
         previous.sort_unstable_by_key(|e| e.seq);
         self.spent_by.clear();
         self.indexes = packages::Indexes::default();
+        self.staking.clear();
+        *self.staking_view.get_mut() = None;
         self.by_time.clear();
         self.bytes = 0;
         // Transactions of disconnected blocks have their scripts run again; pooled ones only
