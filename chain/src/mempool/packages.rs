@@ -36,6 +36,12 @@ pub const MAX_DESCENDANTS: u64 = 25;
 /// `DEFAULT_DESCENDANT_SIZE_LIMIT_KVB`).
 pub const MAX_DESCENDANT_BYTES: u64 = 101_000;
 
+/// Packages that do not fit, in a row, after which a nearly full selection stops (Core's
+/// `MAX_CONSECUTIVE_FAILURES`).
+const MAX_CONSECUTIVE_FAILURES: usize = 1_000;
+/// "Nearly full": within this many bytes of the limit (Core's 4,000 weight units).
+const NEARLY_FULL_BYTES: u64 = 4_000;
+
 /// A fee rate as the exact fraction fee / size, ordered by cross-multiplication (no rounding,
 /// no floats: two packages with the same rate compare equal whatever their sizes).
 #[derive(Debug, Clone, Copy)]
@@ -375,6 +381,7 @@ impl Mempool {
         let mut heap: BinaryHeap<(FeeRate, Reverse<u64>, Txid)> = BinaryHeap::new();
         let mut main = self.indexes.by_ancestor_score.iter().peekable();
         let (mut bytes, mut gas_used, mut fees) = (0u64, 0u64, 0u64);
+        let mut consecutive_failures = 0usize;
         loop {
             if picked.len() >= max_count {
                 break;
@@ -440,8 +447,17 @@ impl Mempool {
                 || picked.len() + package.len() > max_count
             {
                 failed.insert(id);
+                // Core's `BlockAssembler`: once nearly full, stop trying the rest of the pool
+                // one package at a time.
+                consecutive_failures += 1;
+                if consecutive_failures >= MAX_CONSECUTIVE_FAILURES
+                    && bytes.saturating_add(NEARLY_FULL_BYTES) > max_bytes
+                {
+                    break;
+                }
                 continue;
             }
+            consecutive_failures = 0;
             for a in &package {
                 let entry = &self.entries[a];
                 included.insert(*a);
