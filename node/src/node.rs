@@ -378,7 +378,19 @@ impl Node {
         }
         let importing = self.import.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
-        let outcome = self.chain.import_block(block)?;
+        let outcome = match self.chain.import_block(block) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                // A storage fault can stop a reorganisation half way, with the tip moved: the
+                // pool is brought in line with wherever the tip is, or it would stay behind it
+                // (and readers pairing it with the store would wait for it in vain).
+                let mut pool = self.mempool();
+                if pool.tip() != Some(self.chain.tip().hash) {
+                    pool.reorganised(&[], &[], &*self.chain, self.unix_now());
+                }
+                return Err(e);
+            }
+        };
         let elapsed = started.elapsed();
         let mut pool = self.mempool();
         if outcome.disconnected.is_empty() {
