@@ -2,6 +2,7 @@
 //! valid chain and moves the store's tip along it, disconnecting and connecting blocks as
 //! needed (a reorganisation of any depth the store holds).
 
+use i8o8i_contract_engine::ContractStateReader;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,7 +20,8 @@ use i8o8i_runtime::randomness::Contribution;
 use i8o8i_runtime::slots::{last_final, last_irreversible};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::spec::EngineParams;
-use i8o8i_runtime::staking::Ledger;
+use i8o8i_runtime::staking::records::{OLD_LEDGER_KEY, Unavailable};
+use i8o8i_runtime::staking::{StakeIndex, StakeRecords};
 use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, ContractEnv, connect_block};
 use i8o8i_runtime::validation::check_block;
 use parity_scale_codec::{Decode, Encode};
@@ -228,6 +230,14 @@ impl Chain {
             }
             Some(_) => {}
         }
+        if ContractStateReader::get(&*store, OLD_LEDGER_KEY)?.is_some() {
+            return Err(StoreError::Inconsistent(
+                "this data directory keeps the staking ledger in the single record of an older \
+                 version; delete the data directory and sync again"
+                    .into(),
+            )
+            .into());
+        }
         let index: HashMap<_, _> = store.index_entries()?.into_iter().collect();
         let mut sealed: HashMap<SealKey, Vec<BlockHash>> = HashMap::new();
         for (hash, e) in &index {
@@ -388,9 +398,7 @@ impl Chain {
         }
         let state = self.tip_state();
         let mut producers = ProducerState::load(&state)?;
-        match producers.advance(entry, slot, tip.hash.as_bytes(), &mut || {
-            Ledger::load(&state)
-        }) {
+        match producers.advance(entry, slot, tip.hash.as_bytes(), &state) {
             Ok(expected) => Ok(Some(expected)),
             Err(HeaderError::NoProducers) => Ok(None),
             Err(e) => Err(StoreError::Inconsistent(e.to_string())),
@@ -426,21 +434,15 @@ impl Chain {
     /// # Errors
     /// Storage failures.
     pub fn pending_evidence(&self) -> Result<Vec<(Header, Header)>, StoreError> {
-        let ledger = self.staking_ledger()?;
+        let state = self.tip_state();
         let evidence = self.evidence.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(evidence
-            .iter()
-            .filter(|((_, _, key), _)| !ledger.jailed.contains(key))
-            .map(|(_, pair)| pair.clone())
-            .collect())
-    }
-
-    /// The staking ledger as of the tip.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn staking_ledger(&self) -> Result<Ledger, StoreError> {
-        Ledger::load(&self.tip_state())
+        let mut pending = Vec::new();
+        for ((_, _, key), pair) in evidence.iter() {
+            if !state.is_jailed(key)? {
+                pending.push(pair.clone());
+            }
+        }
+        Ok(pending)
     }
 
     /// A read view of the committed key/value state (contracts and staking) of the tip.
@@ -797,21 +799,12 @@ impl Chain {
                 None => return Ok(None),
             }
         };
-        let mut ledger_needed = false;
         let state = self.tip_state();
-        let result =
-            producers.check_sealer(entry, *slot, header.parent.as_bytes(), pubkey, &mut || {
-                if on_tip {
-                    Ledger::load(&state)
-                } else {
-                    ledger_needed = true;
-                    Err(StoreError::Inconsistent(
-                        "no stake ledger for a side branch".into(),
-                    ))
-                }
-            });
+        let unavailable = Unavailable::default();
+        let stake: &dyn StakeIndex = if on_tip { &state } else { &unavailable };
+        let result = producers.check_sealer(entry, *slot, header.parent.as_bytes(), pubkey, stake);
         match result {
-            Err(HeaderError::Storage(_)) if ledger_needed => Ok(None),
+            Err(HeaderError::Storage(_)) if unavailable.was_asked() => Ok(None),
             Err(e) => Err(e),
             Ok(()) => {
                 // As the connect will, unverified: a bad reveal makes the block invalid there,

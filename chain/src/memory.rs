@@ -13,7 +13,6 @@ use i8o8i_primitives::{
     Amount, Coin, Hash256, OutPoint, StoreError, Transaction, TxIn, TxOut, Txid, U256,
 };
 use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_runtime::staking::Ledger;
 use i8o8i_runtime::state::{ChainTimeReader, UtxoReader};
 use i8o8i_script_vm::{Builder, ScriptBuf, opcodes, templates};
 
@@ -138,9 +137,6 @@ impl ChainView for MemoryChain {
     }
     fn is_confirmed(&self, txid: &Txid) -> Result<bool, StoreError> {
         Ok(self.confirmed.contains(txid))
-    }
-    fn staking_ledger(&self) -> Result<Ledger, StoreError> {
-        Ok(Ledger::default())
     }
     fn contract_state(&self) -> Arc<dyn ContractStateReader> {
         self.state.clone()

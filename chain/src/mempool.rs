@@ -7,7 +7,7 @@
 //! score with its descendants, and expiry. Templates take packages by ancestor fee rate. Blocks remove what they confirm and what conflicts with them; a reorganisation puts
 //! the transactions of disconnected blocks back and re-validates the whole pool.
 
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use i8o8i_primitives::{
 };
 use i8o8i_runtime::contract::{caller_script, check_payload_fee, payload_terms};
 use i8o8i_runtime::error::TxError;
-use i8o8i_runtime::staking::{Ledger, apply_staking, is_staking};
+use i8o8i_runtime::staking::{apply_staking, is_staking};
 use i8o8i_runtime::state::{UtxoReader, check_tx_inputs, verify_tx_scripts};
 use i8o8i_runtime::validation::{check_transaction, legacy_sigops};
 use i8o8i_script_vm::{Script, sig_op_count};
@@ -263,7 +263,8 @@ struct StakingView {
     height: u64,
     /// Staking transactions of arrival order below this are applied.
     applied: u64,
-    ledger: Ledger,
+    /// The records they changed, over the tip's state.
+    state: StateOverlay,
 }
 
 impl Mempool {
@@ -437,17 +438,10 @@ impl Mempool {
         let mut fee = check_payload_fee(&tx, paid)?;
         if tx.payload.as_ref().is_some_and(is_staking) {
             // Checked against the tip's ledger with the pooled staking transactions applied in
-            // arrival order (a vote may name a delegate whose registration is still pooled).
-            let mut ledger = self.pool_ledger(chain, next_height)?;
-            fee = apply_staking(
-                &mut ledger,
-                &mut Default::default(),
-                &tx,
-                &coins,
-                paid,
-                next_height,
-                chain.spec(),
-            )?;
+            // arrival order (a vote may name a delegate whose registration is still pooled);
+            // what it would write is dropped: it is applied to the view once pooled.
+            let view = self.pool_stake(chain, next_height);
+            fee = apply_staking(&view, &tx, &coins, paid, next_height, chain.spec())?.0;
         }
         if let Some(terms) = payload_terms(&tx) {
             // The relay fee comes on top of the gas reservation, which is mostly refunded.
@@ -482,45 +476,45 @@ impl Mempool {
         })
     }
 
-    /// The tip's staking ledger with every pooled staking transaction that still applies
-    /// applied, in arrival order.
-    fn pool_ledger(&self, chain: &impl ChainView, height: u64) -> Result<Ledger, TxError> {
+    /// The tip's staking state with every pooled staking transaction that still applies
+    /// applied, in arrival order: only the records they change are held, over the tip's.
+    fn pool_stake(&self, chain: &impl ChainView, height: u64) -> RefMut<'_, StateOverlay> {
         let tip = chain.tip().hash;
-        let mut view = self.staking_view.borrow_mut();
-        let view = match &mut *view {
-            Some(v) if v.tip == tip && v.height == height => v,
-            stale => stale.insert(StakingView {
+        RefMut::map(self.staking_view.borrow_mut(), |view| {
+            if view
+                .as_ref()
+                .is_some_and(|v| v.tip != tip || v.height != height)
+            {
+                *view = None;
+            }
+            let view = view.get_or_insert_with(|| StakingView {
                 tip,
                 height,
                 applied: 0,
-                ledger: chain.staking_ledger().map_err(TxError::Storage)?,
-            }),
-        };
-        for (_, txid) in self.staking.range(view.applied..) {
-            let Some(entry) = self.entries.get(txid) else {
-                continue;
-            };
-            let coins = &entry.coins[..];
-            let paid = Amount::checked_sum(coins.iter().map(|c| c.output.value))
-                .and_then(|i| {
-                    i.checked_sub(Amount::checked_sum(
-                        entry.tx.outputs.iter().map(|o| o.value),
-                    )?)
-                })
-                .unwrap_or(Amount::ZERO);
-            // One that no longer applies is left for the block template to drop.
-            let _ = apply_staking(
-                &mut view.ledger,
-                &mut Default::default(),
-                &entry.tx,
-                coins,
-                paid,
-                height,
-                chain.spec(),
-            );
-        }
-        view.applied = self.next_seq;
-        Ok(view.ledger.clone())
+                state: StateOverlay::new(chain.contract_state()),
+            });
+            for (_, txid) in self.staking.range(view.applied..) {
+                let Some(entry) = self.entries.get(txid) else {
+                    continue;
+                };
+                let coins = &entry.coins[..];
+                let paid = Amount::checked_sum(coins.iter().map(|c| c.output.value))
+                    .and_then(|i| {
+                        i.checked_sub(Amount::checked_sum(
+                            entry.tx.outputs.iter().map(|o| o.value),
+                        )?)
+                    })
+                    .unwrap_or(Amount::ZERO);
+                // One that no longer applies is left for the block template to drop.
+                if let Ok((_, writes)) =
+                    apply_staking(&view.state, &entry.tx, coins, paid, height, chain.spec())
+                {
+                    view.state.merge(writes);
+                }
+            }
+            view.applied = self.next_seq;
+            &mut view.state
+        })
     }
 
     /// Adds a transaction that passed [`Mempool::check`] and whose scripts verified against

@@ -20,6 +20,7 @@
 //! crash at any moment leaves the store at a block boundary: the UTXO set, the indexes and the
 //! tip always describe the same chain.
 
+pub use i8o8i_contract_engine::state::KeyValues;
 use std::path::Path;
 
 use i8o8i_contract_engine::ContractStateReader;
@@ -817,10 +818,23 @@ impl ContractStateReader for Store {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Store::get(self, CF_CONTRACTS, key)
     }
-}
 
-/// Raw (key, value) pairs, in key order.
-pub type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
+    fn scan(&self, prefix: &[u8], from: &[u8], limit: usize) -> Result<KeyValues, StoreError> {
+        let mode = IteratorMode::From(from, Direction::Forward);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_CONTRACTS), mode) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(err)?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+}
 
 impl UtxoReader for Store {
     fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {

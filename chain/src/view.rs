@@ -7,7 +7,6 @@ use std::sync::Arc;
 use i8o8i_contract_engine::ContractStateReader;
 use i8o8i_primitives::{Hash256, StoreError, Txid};
 use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_runtime::staking::Ledger;
 use i8o8i_runtime::state::{ChainTimeReader, UtxoReader};
 
 use crate::chain::{Chain, Tip};
@@ -37,11 +36,6 @@ pub trait ChainView: Send + Sync {
     /// # Errors
     /// Storage failures.
     fn is_confirmed(&self, txid: &Txid) -> Result<bool, StoreError>;
-    /// The tip's staking ledger.
-    ///
-    /// # Errors
-    /// Storage failures.
-    fn staking_ledger(&self) -> Result<Ledger, StoreError>;
     /// The tip's committed contract state.
     fn contract_state(&self) -> Arc<dyn ContractStateReader>;
 }
@@ -79,10 +73,6 @@ impl ChainView for Chain {
 
     fn is_confirmed(&self, txid: &Txid) -> Result<bool, StoreError> {
         Ok(self.store().tx_location(txid)?.is_some())
-    }
-
-    fn staking_ledger(&self) -> Result<Ledger, StoreError> {
-        Chain::staking_ledger(self)
     }
 
     fn contract_state(&self) -> Arc<dyn ContractStateReader> {

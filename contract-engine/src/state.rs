@@ -20,7 +20,17 @@ pub trait ContractStateReader: Send + Sync {
     /// # Errors
     /// Only for storage failures.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Up to `limit` entries whose keys start with `prefix`, in key order from `from` on
+    /// (`from` itself starts with `prefix`).
+    ///
+    /// # Errors
+    /// Only for storage failures.
+    fn scan(&self, prefix: &[u8], from: &[u8], limit: usize) -> Result<KeyValues, StoreError>;
 }
+
+/// Raw `(key, value)` pairs, in key order.
+pub type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Constructors of state keys.
 pub struct StateKey;
@@ -92,6 +102,37 @@ impl StateOverlay {
         self.writes.insert(key, value);
     }
 
+    /// Up to `limit` entries whose keys start with `prefix`, in key order from `from` on,
+    /// seeing this overlay's writes.
+    ///
+    /// # Errors
+    /// Storage failures of the base.
+    pub fn scan_prefix(
+        &self,
+        prefix: &[u8],
+        from: &[u8],
+        limit: usize,
+    ) -> Result<KeyValues, StoreError> {
+        let written: Vec<_> = self
+            .writes
+            .range(from.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .collect();
+        // Each write can hide at most one base entry, so this many base entries are enough
+        // to fill `limit` after the writes are applied.
+        let base = self
+            .base
+            .scan(prefix, from, limit.saturating_add(written.len()))?;
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
+        for (k, v) in written {
+            match v {
+                Some(v) => merged.insert(k.clone(), v.clone()),
+                None => merged.remove(k),
+            };
+        }
+        Ok(merged.into_iter().take(limit).collect())
+    }
+
     /// Applies `writes` on top of this overlay's.
     pub fn merge(&mut self, writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>) {
         self.writes.extend(writes);
@@ -160,6 +201,18 @@ impl ContractStateReader for MemoryState {
             .map_err(|_| StoreError::Backend("memory state lock poisoned".into()))?
             .get(key)
             .cloned())
+    }
+
+    fn scan(&self, prefix: &[u8], from: &[u8], limit: usize) -> Result<KeyValues, StoreError> {
+        Ok(self
+            .0
+            .read()
+            .map_err(|_| StoreError::Backend("memory state lock poisoned".into()))?
+            .range(from.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
     }
 }
 

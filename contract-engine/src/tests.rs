@@ -593,6 +593,17 @@ impl crate::state::ContractStateReader for BrokenDisk {
             "disk unreadable".into(),
         ))
     }
+
+    fn scan(
+        &self,
+        _: &[u8],
+        _: &[u8],
+        _: usize,
+    ) -> Result<crate::state::KeyValues, i8o8i_primitives::StoreError> {
+        Err(i8o8i_primitives::StoreError::Backend(
+            "disk unreadable".into(),
+        ))
+    }
 }
 
 #[test]
@@ -630,4 +641,30 @@ fn a_storage_failure_under_a_call_is_a_fault_of_the_node_not_a_trap() {
     // A healthy disk: the same call succeeds and reports no fault.
     let (_, r) = run_with(&code, b"", 1_000_000, Arc::default());
     assert_eq!((r.status, r.storage_fault), (ExecStatus::Success, None));
+}
+
+#[test]
+fn an_overlay_scan_sees_its_writes_and_fills_the_limit_past_its_deletions() {
+    let base = crate::state::MemoryState::default();
+    base.apply(&[b"p/1", b"p/2", b"p/3", b"p/4", b"q/1"].map(|k| (k.to_vec(), Some(k.to_vec()))));
+    let mut overlay = StateOverlay::new(std::sync::Arc::new(base));
+    overlay.put(b"p/1".to_vec(), None);
+    overlay.put(b"p/2".to_vec(), None);
+    overlay.put(b"p/25".to_vec(), Some(b"new".to_vec()));
+    overlay.put(b"p/3".to_vec(), Some(b"changed".to_vec()));
+    let scan = |from: &[u8], limit| overlay.scan_prefix(b"p/", from, limit).unwrap();
+    let kv = |k: &[u8], v: &[u8]| (k.to_vec(), v.to_vec());
+    assert_eq!(
+        scan(b"p/", 3),
+        vec![
+            kv(b"p/25", b"new"),
+            kv(b"p/3", b"changed"),
+            kv(b"p/4", b"p/4")
+        ]
+    );
+    assert_eq!(
+        scan(b"p/3", 10),
+        vec![kv(b"p/3", b"changed"), kv(b"p/4", b"p/4")]
+    );
+    assert_eq!(scan(b"p/", 0), Vec::new());
 }

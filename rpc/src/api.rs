@@ -362,7 +362,7 @@ crate::rpc_api! {
     }
     StakingGetValidators {
         name: "staking_getValidators",
-        summary: "The producers of the running stake engine: this epoch's snapshot (or round), the next epoch's, and the bonded stake in the ledger.",
+        summary: "The producers of the running stake engine: this epoch's snapshot (or round), the next epoch's, and the 1,000 largest unjailed bonds in the ledger.",
         access: Public,
         errors: [],
         params: [],
@@ -386,7 +386,7 @@ crate::rpc_api! {
     }
     DposGetDelegates {
         name: "dpos_getDelegates",
-        summary: "Registered and fallback delegates with their votes, whether they are in the current round, and blocks produced / slots missed.",
+        summary: "Registered (at most 1,000, by key) and fallback delegates with their votes, whether they are in the current round, and blocks produced / slots missed.",
         access: Public,
         errors: [],
         params: [],

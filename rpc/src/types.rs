@@ -372,7 +372,8 @@ pub struct Validators {
     pub active: Vec<Producer>,
     /// PoS: the snapshot the next epoch will use.
     pub next: Vec<Producer>,
-    /// Bonded stake per key in the ledger now (counts from the snapshot after next).
+    /// The unjailed keys with the most bonded stake now, most first, at most 1,000 (counts
+    /// from the snapshot after next).
     pub bonded: Vec<Producer>,
 }
 

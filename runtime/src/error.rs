@@ -91,7 +91,7 @@ pub enum TxError {
     },
     /// Storage failed.
     #[error("storage: {0}")]
-    Storage(StoreError),
+    Storage(#[from] StoreError),
     /// A deploy's module is refused.
     #[error("invalid contract: {0}")]
     InvalidContract(i8o8i_contract_engine::ModuleError),

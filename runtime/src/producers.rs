@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use parity_scale_codec::{Decode, Encode};
 
 use crate::consensus::HeaderError;
-use crate::slots::{StakeSnapshot, StakingKey, next_seed, round_order, top_delegates};
-use crate::spec::{DposParams, EngineParams, PosParams, ScheduleEntry};
-use crate::staking::{Ledger, decode_or_default};
+use crate::slots::{StakeSnapshot, StakingKey, next_seed, round_order};
+use crate::spec::{DEFAULT_MAX_VALIDATORS, DposParams, EngineParams, PosParams, ScheduleEntry};
+use crate::staking::StakeIndex;
+use crate::staking::records::decode;
 use i8o8i_contract_engine::StateOverlay;
 use i8o8i_primitives::StoreError;
 
@@ -62,7 +63,7 @@ impl ProducerState {
     /// # Errors
     /// Storage failures or a record that does not decode.
     pub fn load(state: &StateOverlay) -> Result<ProducerState, StoreError> {
-        decode_or_default(state.get(PRODUCERS_KEY)?, "producer state")
+        decode(state.get(PRODUCERS_KEY)?, "producer state")
     }
 
     /// Writes it.
@@ -84,7 +85,7 @@ impl ProducerState {
     }
 
     /// Advances the schedule to a block in `slot` of `entry` whose parent is `parent` and
-    /// returns who must seal it. `ledger` is read (once) when a period begins. Counts the slots
+    /// returns who must seal it. `stake` is read when a period begins. Counts the slots
     /// skipped since the last block as missed and the block as produced by the expected
     /// key, which the caller must check against the seal.
     ///
@@ -95,12 +96,12 @@ impl ProducerState {
         entry: &ScheduleEntry,
         slot: u64,
         parent: &[u8; 32],
-        ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+        stake: &dyn StakeIndex,
     ) -> Result<StakingKey, HeaderError> {
         let storage = HeaderError::Storage;
         let expected = match &entry.engine {
-            EngineParams::Pos(p) => self.advance_pos(p, entry.from_height, slot, parent, ledger),
-            EngineParams::Dpos(d) => self.advance_dpos(d, entry.from_height, slot, parent, ledger),
+            EngineParams::Pos(p) => self.advance_pos(p, entry.from_height, slot, parent, stake),
+            EngineParams::Dpos(d) => self.advance_dpos(d, entry.from_height, slot, parent, stake),
             EngineParams::Pow(_) => return Err(HeaderError::NoProducers),
         }
         .map_err(storage)?
@@ -120,9 +121,9 @@ impl ProducerState {
         slot: u64,
         parent: &[u8; 32],
         key: &StakingKey,
-        ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+        stake: &dyn StakeIndex,
     ) -> Result<(), HeaderError> {
-        let expected = self.advance(entry, slot, parent, ledger)?;
+        let expected = self.advance(entry, slot, parent, stake)?;
         if &expected == key {
             return Ok(());
         }
@@ -145,26 +146,25 @@ impl ProducerState {
         from_height: u64,
         slot: u64,
         parent: &[u8; 32],
-        ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+        stake: &dyn StakeIndex,
     ) -> Result<Option<StakingKey>, StoreError> {
         let epoch = slot / params.epoch_slots.max(1);
         // Jailed (slashed) producers take no part from the next snapshot on.
-        let snapshot = |ledger: &Ledger| -> Vec<(StakingKey, u64)> {
-            let free = |k: &StakingKey| !ledger.jailed.contains(k);
-            let bonded: Vec<(StakingKey, u64)> = ledger
-                .bonds
-                .iter()
-                .filter(|(k, _)| free(k))
-                .map(|(k, v)| (*k, *v))
-                .collect();
+        // The `max_validators` unjailed keys with the most stake (Cosmos's `MaxValidators`),
+        // in key order; the genesis validators while nothing is bonded. Jailed (slashed)
+        // producers take no part from the next snapshot on.
+        let max = params.max_validators.unwrap_or(DEFAULT_MAX_VALIDATORS) as usize;
+        let snapshot = || -> Result<Vec<(StakingKey, u64)>, StoreError> {
+            let mut bonded = stake.top_bonded(max)?;
             if bonded.is_empty() {
-                genesis_validators(params)
-                    .into_iter()
-                    .filter(|(k, _)| free(k))
-                    .collect()
-            } else {
-                bonded
+                for (k, v) in genesis_validators(params) {
+                    if !stake.is_jailed(&k)? {
+                        bonded.push((k, v));
+                    }
+                }
             }
+            bonded.sort();
+            Ok(bonded)
         };
         match &mut self.era {
             Some(era) if era.from_height == from_height => {
@@ -172,7 +172,7 @@ impl ProducerState {
                 let old_epoch_gap = era.last_slot + 1..slot.min(epoch_end);
                 count_missed_draws(&mut self.missed, era, old_epoch_gap);
                 if epoch > era.period {
-                    let stakes = snapshot(&ledger()?);
+                    let stakes = snapshot()?;
                     era.seed = era.next_seed;
                     era.producers = std::mem::replace(&mut era.next, stakes);
                     // The reveals of the epoch that just ended decide the epoch after next.
@@ -184,7 +184,7 @@ impl ProducerState {
                 }
             }
             _ => {
-                let stakes = snapshot(&ledger()?);
+                let stakes = snapshot()?;
                 let seed = next_seed(&[0; 32], parent);
                 self.era = Some(Era {
                     from_height,
@@ -214,33 +214,29 @@ impl ProducerState {
         from_height: u64,
         slot: u64,
         parent: &[u8; 32],
-        ledger: &mut dyn FnMut() -> Result<Ledger, StoreError>,
+        stake: &dyn StakeIndex,
     ) -> Result<Option<StakingKey>, StoreError> {
         let n = u64::from(params.delegates.max(1));
         let round = slot / n;
-        let new_round = |seed: [u8; 32], ledger: &Ledger| -> Vec<(StakingKey, u64)> {
-            let tallies = ledger.tallies();
-            let voted: BTreeMap<StakingKey, u128> = tallies
-                .iter()
-                .filter(|(k, v)| **v > 0 && !ledger.jailed.contains(*k))
-                .map(|(k, v)| (*k, *v))
-                .collect();
-            let mut active = top_delegates(&voted, n as usize);
+        // The most voted unjailed delegates, then genesis delegates to fill the round.
+        let new_round = |seed: [u8; 32]| -> Result<Vec<(StakingKey, u64)>, StoreError> {
+            let mut active = stake.top_voted(n as usize)?;
             for g in genesis_delegates(params) {
                 if active.len() >= n as usize {
                     break;
                 }
-                if !active.contains(&g) && !ledger.jailed.contains(&g) {
-                    active.push(g);
+                if !active.iter().any(|(k, _)| *k == g) && !stake.is_jailed(&g)? {
+                    active.push((g, stake.tally(&g)?));
                 }
             }
-            round_order(&active, &seed, round)
+            let keys: Vec<StakingKey> = active.iter().map(|(k, _)| *k).collect();
+            Ok(round_order(&keys, &seed, round)
                 .into_iter()
                 .map(|k| {
-                    let votes = tallies.get(&k).copied().unwrap_or(0);
+                    let votes = active.iter().find(|(a, _)| *a == k).map_or(0, |(_, v)| *v);
                     (k, u64::try_from(votes).unwrap_or(u64::MAX))
                 })
-                .collect()
+                .collect())
         };
         match &mut self.era {
             Some(era) if era.from_height == from_height => {
@@ -257,7 +253,7 @@ impl ProducerState {
                     // The reveals of the round that just ended decide the next order.
                     let seed = next_seed(&era.seed, &era.mix);
                     era.mix = [0; 32];
-                    era.producers = new_round(seed, &ledger()?);
+                    era.producers = new_round(seed)?;
                     era.seed = seed;
                     era.period = round;
                     // Whole rounds without blocks are charged to the new round's order.
@@ -273,7 +269,7 @@ impl ProducerState {
                     period: round,
                     last_slot: slot,
                     seed,
-                    producers: new_round(seed, &ledger()?),
+                    producers: new_round(seed)?,
                     next_seed: [0; 32],
                     next: Vec::new(),
                     mix: [0; 32],
@@ -382,8 +378,10 @@ mod tests {
     use super::*;
     use crate::spec::ScheduleEntry;
     use crate::spec::{DposParams, GenesisDelegate, GenesisValidator, PosParams};
-    use crate::staking::Delegate;
+    use crate::staking::{Delegate, StakeWrites};
+    use i8o8i_contract_engine::state::MemoryState;
     use i8o8i_primitives::Amount;
+    use std::sync::Arc;
 
     fn key(seed: u8) -> StakingKey {
         let sk = secp256k1::SecretKey::from_secret_bytes([seed; 32]).unwrap();
@@ -398,6 +396,7 @@ mod tests {
                 epoch_slots: 10,
                 unbonding_period: 5,
                 min_bond: Amount::from_units(1),
+                max_validators: Some(2),
                 genesis_validators: vec![GenesisValidator {
                     key: hex::encode(key(9)),
                     stake: Amount::from_units(1),
@@ -415,6 +414,7 @@ mod tests {
                 max_votes: None,
                 unbonding_period: 5,
                 registration_fee: Amount::from_units(1),
+                min_bond: None,
                 genesis_delegates: [7u8, 8, 9]
                     .iter()
                     .map(|s| GenesisDelegate {
@@ -424,6 +424,18 @@ mod tests {
                     .collect(),
             }),
         }
+    }
+
+    fn empty() -> StateOverlay {
+        StateOverlay::new(Arc::new(MemoryState::default()))
+    }
+
+    /// `f` applied to `state` through the staking records' own writers.
+    fn with(state: &mut StateOverlay, f: impl FnOnce(&mut StakeWrites<'_>)) {
+        let mut w = StakeWrites::new(state);
+        f(&mut w);
+        let writes = w.into_writes();
+        state.merge(writes);
     }
 
     fn active(state: &ProducerState) -> Vec<StakingKey> {
@@ -458,24 +470,18 @@ mod tests {
     fn a_bond_joins_the_draw_one_full_epoch_after_the_epoch_it_was_made_in() {
         let entry = pos(0);
         let mut state = ProducerState::default();
-        let empty = Ledger::default();
-        let mut bonded = Ledger::default();
-        bonded.bonds.insert(key(1), 100);
+        let empty = empty();
+        let mut bonded = self::empty();
+        with(&mut bonded, |w| w.set_bond(&key(1), 100).unwrap());
         let genesis = vec![key(9)];
         // Epoch 0: the genesis validator (nothing is bonded).
-        let e = state
-            .advance(&entry, 3, &[1; 32], &mut || Ok(empty.clone()))
-            .unwrap();
+        let e = state.advance(&entry, 3, &[1; 32], &empty).unwrap();
         assert_eq!(e, key(9));
         // A bond made in epoch 0 is in the ledger when epoch 1 starts, so it is snapshotted
         // then, for epoch 2.
-        state
-            .advance(&entry, 12, &[2; 32], &mut || Ok(bonded.clone()))
-            .unwrap();
+        state.advance(&entry, 12, &[2; 32], &bonded).unwrap();
         assert_eq!(active(&state), genesis);
-        let e = state
-            .advance(&entry, 25, &[3; 32], &mut || Ok(bonded.clone()))
-            .unwrap();
+        let e = state.advance(&entry, 25, &[3; 32], &bonded).unwrap();
         assert_eq!(active(&state), vec![key(1)]);
         assert_eq!(e, key(1));
         assert_eq!(state.produced[&key(9)], 2);
@@ -483,15 +489,48 @@ mod tests {
     }
 
     #[test]
+    fn a_pos_snapshot_holds_the_max_validators_with_the_most_stake() {
+        let entry = pos(0);
+        let mut stake = empty();
+        with(&mut stake, |w| {
+            for (k, v) in [(1, 100), (2, 300), (3, 200)] {
+                w.set_bond(&key(k), v).unwrap();
+            }
+        });
+        let sorted = |mut keys: Vec<StakingKey>| {
+            keys.sort();
+            keys
+        };
+        let mut state = ProducerState::default();
+        state.advance(&entry, 1, &[1; 32], &stake).unwrap();
+        // `max_validators: 2`: the two largest bonds.
+        assert_eq!(active(&state), sorted(vec![key(2), key(3)]));
+        // A jailed key leaves the next snapshot and the next largest takes its place.
+        with(&mut stake, |w| assert!(w.jail(&key(2)).unwrap()));
+        state.advance(&entry, 11, &[2; 32], &stake).unwrap();
+        let next: Vec<StakingKey> = state
+            .era
+            .as_ref()
+            .unwrap()
+            .next
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
+        assert_eq!(next, sorted(vec![key(1), key(3)]));
+        state.advance(&entry, 21, &[3; 32], &stake).unwrap();
+        assert_eq!(active(&state), sorted(vec![key(1), key(3)]));
+    }
+
+    #[test]
     fn empty_pos_slots_are_charged_to_their_drawn_leaders() {
         let entry = pos(0);
-        let mut ledger = Ledger::default();
-        ledger.bonds.insert(key(1), 100);
-        ledger.bonds.insert(key(2), 300);
+        let mut ledger = empty();
+        with(&mut ledger, |w| {
+            w.set_bond(&key(1), 100).unwrap();
+            w.set_bond(&key(2), 300).unwrap();
+        });
         let mut state = ProducerState::default();
-        state
-            .advance(&entry, 1, &[1; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+        state.advance(&entry, 1, &[1; 32], &ledger).unwrap();
         let era = state.era.clone().unwrap();
         let snapshot = StakeSnapshot::new(era.producers.iter().copied());
         let mut expected: BTreeMap<StakingKey, u64> = BTreeMap::new();
@@ -501,28 +540,22 @@ mod tests {
                 .or_default() += 1;
         }
         // Slots 2..=8 stay empty; the next block is in slot 9 of the same epoch.
-        state
-            .advance(&entry, 9, &[2; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+        state.advance(&entry, 9, &[2; 32], &ledger).unwrap();
         assert_eq!(state.missed, expected);
         assert_eq!(state.missed.values().sum::<u64>(), 7);
         // A long silence is charged at most MAX_MISSED_DRAWS slots.
-        state
-            .advance(&entry, 1_000_000, &[3; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+        state.advance(&entry, 1_000_000, &[3; 32], &ledger).unwrap();
         assert!(state.missed.values().sum::<u64>() <= 7 + 2 * MAX_MISSED_DRAWS);
     }
 
     #[test]
     fn the_seed_depends_on_the_chain_that_led_to_the_epoch() {
         let entry = pos(0);
-        let ledger = Ledger::default();
+        let ledger = empty();
         let mut a = ProducerState::default();
         let mut b = ProducerState::default();
-        a.advance(&entry, 1, &[1; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
-        b.advance(&entry, 1, &[2; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+        a.advance(&entry, 1, &[1; 32], &ledger).unwrap();
+        b.advance(&entry, 1, &[2; 32], &ledger).unwrap();
         assert_ne!(a.era.as_ref().unwrap().seed, b.era.as_ref().unwrap().seed);
     }
 
@@ -530,31 +563,25 @@ mod tests {
     fn dpos_rounds_take_the_top_voted_delegates_then_genesis_ones() {
         let entry = dpos(0);
         let mut state = ProducerState::default();
-        let mut ledger = Ledger::default();
-        let e = state
-            .advance(&entry, 0, &[1; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+        let mut ledger = empty();
+        let e = state.advance(&entry, 0, &[1; 32], &ledger).unwrap();
         let mut genesis = vec![key(7), key(8), key(9)];
         genesis.sort();
         assert_eq!(active(&state), genesis);
         assert!(state.is_active(&e));
         // A voted delegate enters at the next round, replacing the last genesis delegate.
-        ledger.delegates.insert(
-            key(1),
-            Delegate {
+        with(&mut ledger, |w| {
+            let one = Delegate {
                 name: "one".into(),
                 registered_at: 1,
-            },
-        );
-        ledger.bonds.insert(key(2), 50);
-        ledger.votes.insert(key(2), vec![key(1)]);
-        state
-            .advance(&entry, 2, &[2; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+            };
+            w.register(&key(1), &one);
+            w.set_bond(&key(2), 50).unwrap();
+            w.set_votes(&key(2), &[key(1)]).unwrap();
+        });
+        state.advance(&entry, 2, &[2; 32], &ledger).unwrap();
         assert_eq!(active(&state), genesis, "same round, same set");
-        state
-            .advance(&entry, 3, &[3; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+        state.advance(&entry, 3, &[3; 32], &ledger).unwrap();
         let mut expected = vec![key(1), key(7), key(8)];
         expected.sort();
         assert_eq!(active(&state), expected);
@@ -567,20 +594,17 @@ mod tests {
         // Two variants of the last block of epoch 0 (another coinbase, other transactions: a
         // different hash) by the same producer, with its one possible reveal.
         let entry = pos(0);
-        let ledger = Ledger::default();
+        let ledger = empty();
         let mut base = ProducerState::default();
-        base.advance(&entry, 3, &[1; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+        base.advance(&entry, 3, &[1; 32], &ledger).unwrap();
         let next_seed_after = |variant_hash: [u8; 32], reveal: Option<[u8; 32]>| {
             let mut s = base.clone();
-            s.advance(&entry, 9, &[2; 32], &mut || Ok(ledger.clone()))
-                .unwrap();
+            s.advance(&entry, 9, &[2; 32], &ledger).unwrap();
             if let Some(r) = reveal {
                 s.mix_in(&r);
             }
             // The first block of epoch 1 builds on the variant.
-            s.advance(&entry, 10, &variant_hash, &mut || Ok(ledger.clone()))
-                .unwrap();
+            s.advance(&entry, 10, &variant_hash, &ledger).unwrap();
             s.era.unwrap().next_seed
         };
         let reveal = Some([5; 32]);
@@ -599,13 +623,9 @@ mod tests {
     #[test]
     fn a_new_schedule_entry_starts_a_new_era() {
         let mut state = ProducerState::default();
-        let ledger = Ledger::default();
-        state
-            .advance(&pos(0), 5, &[1; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
-        state
-            .advance(&dpos(20), 30, &[2; 32], &mut || Ok(ledger.clone()))
-            .unwrap();
+        let ledger = empty();
+        state.advance(&pos(0), 5, &[1; 32], &ledger).unwrap();
+        state.advance(&dpos(20), 30, &[2; 32], &ledger).unwrap();
         let era = state.era.as_ref().unwrap();
         assert_eq!(era.from_height, 20);
         assert_eq!(era.producers.len(), 3);

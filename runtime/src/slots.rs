@@ -89,13 +89,6 @@ impl StakeSnapshot {
     }
 }
 
-/// The `n` delegates with the most votes (ties to the lower key).
-pub fn top_delegates(votes: &BTreeMap<StakingKey, u128>, n: usize) -> Vec<StakingKey> {
-    let mut ranked: Vec<(&StakingKey, &u128)> = votes.iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    ranked.into_iter().take(n).map(|(k, _)| *k).collect()
-}
-
 /// The production order of a round: `delegates` shuffled (Fisher–Yates) by draws from
 /// `seed` and the round number.
 pub fn round_order(delegates: &[StakingKey], seed: &[u8; 32], round: u64) -> Vec<StakingKey> {
@@ -213,15 +206,40 @@ mod tests {
 
     #[test]
     fn rounds_are_shuffled_permutations_of_the_top_delegates() {
-        let mut votes = BTreeMap::new();
+        use crate::staking::{Delegate, StakeIndex, StakeWrites};
+        use i8o8i_contract_engine::StateOverlay;
+        // Delegate `b` gets the vote of voter `100 + b`, who bonds (b % 10) × 1,000.
+        let mut state = StateOverlay::new(std::sync::Arc::new(
+            i8o8i_contract_engine::state::MemoryState::default(),
+        ));
+        let mut w = StakeWrites::new(&state);
         for b in 1..=30u8 {
-            votes.insert(key(b), u128::from(b % 10) * 1_000);
+            let name = format!("d{b}");
+            w.register(
+                &key(b),
+                &Delegate {
+                    name,
+                    registered_at: 1,
+                },
+            );
+            w.set_bond(&key(100 + b), u64::from(b % 10) * 1_000)
+                .unwrap();
+            w.set_votes(&key(100 + b), &[key(b)]).unwrap();
         }
-        let top = top_delegates(&votes, 21);
+        let writes = w.into_writes();
+        state.merge(writes);
+        let top: Vec<StakingKey> = state
+            .top_voted(21)
+            .unwrap()
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
         assert_eq!(top.len(), 21);
-        // 9_000 first (keys 9, 19, 29 by key order), then 8_000, ...
-        assert_eq!(&top[..3], &[key(9), key(19), key(29)]);
-        assert!(!top.contains(&key(10)), "zero votes rank last");
+        // 9_000 first (keys 9, 19, 29 in key order), then 8_000, ...
+        let mut nines = [key(9), key(19), key(29)];
+        nines.sort();
+        assert_eq!(&top[..3], &nines[..]);
+        assert!(!top.contains(&key(10)), "zero votes do not rank");
         let seed = sha256d(b"round seed");
         let order = round_order(&top, &seed, 7);
         assert_eq!(order.len(), 21);

@@ -89,6 +89,10 @@ pub struct PosParams {
     pub unbonding_period: u64,
     /// Smallest bond accepted.
     pub min_bond: Amount,
+    /// Most producers in an epoch's snapshot: the keys with the most stake (default
+    /// [`DEFAULT_MAX_VALIDATORS`], 1 to [`MAX_VALIDATORS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_validators: Option<u32>,
     /// Producers while no bonded stake exists (at least one).
     pub genesis_validators: Vec<GenesisValidator>,
 }
@@ -108,12 +112,23 @@ pub struct DposParams {
     pub unbonding_period: u64,
     /// Burnt by a delegate registration.
     pub registration_fee: Amount,
+    /// Smallest bond accepted (default
+    /// [`DEFAULT_DPOS_MIN_BOND`](crate::staking::DEFAULT_DPOS_MIN_BOND), 1 I8O).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_bond: Option<Amount>,
     /// The round while fewer delegates are registered (at least one).
     pub genesis_delegates: Vec<GenesisDelegate>,
 }
 
 /// Most delegates a DPoS round may have.
 pub const MAX_DELEGATES: u32 = 101;
+
+/// Producers in a proof-of-stake snapshot when the spec sets no `max_validators`.
+pub const DEFAULT_MAX_VALIDATORS: u32 = 100;
+
+/// Most producers a proof-of-stake snapshot may have: the snapshot is kept in the producer
+/// state, which every block rewrites.
+pub const MAX_VALIDATORS: u32 = 1_000;
 
 /// One engine's parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -394,6 +409,18 @@ impl ChainSpec {
                         "pos at height {at}: slot_secs, epoch_slots and unbonding_period must be positive"
                     )));
                 }
+                if p.max_validators
+                    .is_some_and(|m| !(1..=MAX_VALIDATORS).contains(&m))
+                {
+                    return Err(self.invalid(format!(
+                        "pos at height {at}: max_validators must be 1 to {MAX_VALIDATORS}"
+                    )));
+                }
+                if p.min_bond == Amount::ZERO || p.min_bond > self.max_supply {
+                    return Err(self.invalid(format!(
+                        "pos at height {at}: min_bond must be positive and at most max_supply"
+                    )));
+                }
                 if p.genesis_validators.is_empty() {
                     return Err(self.invalid(format!(
                         "pos at height {at}: genesis_validators must name at least one validator \
@@ -438,6 +465,13 @@ impl ChainSpec {
                     return Err(self.invalid(format!(
                         "dpos at height {at}: max_votes must be 1 to delegates ({})",
                         p.delegates
+                    )));
+                }
+                if p.min_bond
+                    .is_some_and(|m| m == Amount::ZERO || m > self.max_supply)
+                {
+                    return Err(self.invalid(format!(
+                        "dpos at height {at}: min_bond must be positive and at most max_supply"
                     )));
                 }
                 if p.genesis_delegates.is_empty() {

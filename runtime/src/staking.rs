@@ -1,16 +1,16 @@
 //! The staking ledger: bonded stake, unbonding queues, DPoS delegates and votes, and the
 //! rules of the four staking payloads (`Bond`, `Unbond`, `RegisterDelegate`, `Vote`).
 //!
-//! The ledger lives in the node's key/value state beside contract state (keys under `stake/`),
-//! so a block's staking changes are written in the block's atomic batch with undo data and a
-//! reorganisation undoes them exactly, like contract storage. The rules are in
-//! `docs/consensus.md`; every amount is checked integer arithmetic.
+//! The ledger lives in the node's key/value state beside contract state, one record per key
+//! ([`records`] has the layout), so a block's staking changes are written in the block's atomic
+//! batch with undo data of only what changed, and a reorganisation undoes them exactly, like
+//! contract storage. The rules are in `docs/consensus.md`; every amount is checked integer
+//! arithmetic.
 
-use std::collections::{BTreeMap, BTreeSet};
+pub mod records;
 
 use i8o8i_script_vm::ScriptBuf;
 use i8o8i_script_vm::templates::{hash160, p2pkh};
-use parity_scale_codec::{Decode, Encode};
 
 use crate::slots::StakingKey;
 use crate::spec::{ChainSpec, EngineParams};
@@ -22,90 +22,17 @@ use i8o8i_contract_engine::StateOverlay;
 use i8o8i_primitives::Coin;
 use i8o8i_primitives::{Amount, Header, Payload, Seal, Transaction};
 
-/// State key of the [`Ledger`].
-pub const LEDGER_KEY: &[u8] = b"stake/ledger";
+pub use records::{Delegate, StakeIndex, StakeRecords, StakeWrites, Writes};
 
 /// Longest delegate name, in bytes.
 pub const MAX_DELEGATE_NAME: usize = 32;
 
-/// State key of the releases due at `height`: `stake/release/<height, big-endian>`. Kept apart
-/// from the ledger so that a block reads one small key, not the ledger, to learn what it pays.
-pub fn release_key(height: u64) -> Vec<u8> {
-    let mut key = b"stake/release/".to_vec();
-    key.extend_from_slice(&height.to_be_bytes());
-    key
-}
+/// Most unbonds one key may have waiting for release (Substrate's `MaxUnlockingChunks`): each
+/// unbond adds an entry to the key's queue, which is rewritten whole.
+pub const MAX_UNBONDING: usize = 32;
 
-/// A registered delegate.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
-pub struct Delegate {
-    /// Display name (unique).
-    pub name: String,
-    /// Height of the registering block.
-    pub registered_at: u64,
-}
-
-/// Everything staking payloads change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
-pub struct Ledger {
-    /// Bonded stake per key, in base units (no zero entries).
-    pub bonds: BTreeMap<StakingKey, u64>,
-    /// Stake on its way back per key: `(release height, amount)`, oldest first.
-    pub unbonding: BTreeMap<StakingKey, Vec<(u64, u64)>>,
-    /// Registered delegates.
-    pub delegates: BTreeMap<StakingKey, Delegate>,
-    /// Each voter's delegates.
-    pub votes: BTreeMap<StakingKey, Vec<StakingKey>>,
-    /// Producers slashed for double signing: out of every later snapshot and round, and not
-    /// slashed twice.
-    pub jailed: BTreeSet<StakingKey>,
-}
-
-impl Ledger {
-    /// Reads the ledger from state (empty if never written).
-    ///
-    /// # Errors
-    /// Storage failures or a record that does not decode.
-    pub fn load(state: &StateOverlay) -> Result<Ledger, StoreError> {
-        decode_or_default(state.get(LEDGER_KEY)?, "staking ledger")
-    }
-
-    /// Writes the ledger to `state`.
-    pub fn store(&self, state: &mut StateOverlay) {
-        state.put(LEDGER_KEY.to_vec(), Some(self.encode()));
-    }
-
-    /// Bonded stake of `key`.
-    pub fn bonded(&self, key: &StakingKey) -> u64 {
-        self.bonds.get(key).copied().unwrap_or(0)
-    }
-
-    /// Votes per registered delegate: the sum of the bonded stake of the keys voting for it.
-    pub fn tallies(&self) -> BTreeMap<StakingKey, u128> {
-        let mut tallies: BTreeMap<StakingKey, u128> =
-            self.delegates.keys().map(|k| (*k, 0)).collect();
-        for (voter, delegates) in &self.votes {
-            let weight = u128::from(self.bonded(voter));
-            for d in delegates {
-                if let Some(t) = tallies.get_mut(d) {
-                    *t += weight;
-                }
-            }
-        }
-        tallies
-    }
-}
-
-/// Decodes a state record, or the default when absent.
-pub(crate) fn decode_or_default<T: Decode + Default>(
-    bytes: Option<Vec<u8>>,
-    what: &'static str,
-) -> Result<T, StoreError> {
-    match bytes {
-        None => Ok(T::default()),
-        Some(b) => T::decode(&mut &b[..]).map_err(|e| StoreError::corrupt(what, e)),
-    }
-}
+/// Smallest bond under delegated proof of stake when the chain spec sets none: 1 I8O.
+pub const DEFAULT_DPOS_MIN_BOND: Amount = Amount::from_units(100_000_000);
 
 /// The staking parameters in force at a height.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +63,10 @@ impl StakingRules {
         };
         let (min_bond, unbonding_period) = match stake_entry {
             EngineParams::Pos(p) => (p.min_bond, p.unbonding_period),
-            EngineParams::Dpos(d) => (Amount::from_units(1), d.unbonding_period),
+            EngineParams::Dpos(d) => (
+                d.min_bond.unwrap_or(DEFAULT_DPOS_MIN_BOND),
+                d.unbonding_period,
+            ),
             EngineParams::Pow(_) => return None,
         };
         Some(StakingRules {
@@ -305,25 +235,23 @@ pub fn locked_value(tx: &Transaction, spec: &ChainSpec, height: u64) -> Option<A
     }
 }
 
-/// Applies a staking transaction to `ledger` at `height` and returns its fee; on error nothing
-/// was changed. `coins` are the
-/// coins its inputs spend; `paid` is inputs − outputs. Releases of unbonds are queued in
-/// `releases` (release height → entries), which the caller writes with [`release_key`].
+/// Checks a staking transaction at `height` against `state` and returns its fee and the
+/// records it changes, for the caller to merge into `state` (a block) or to drop (a pool
+/// check). `coins` are the coins its inputs spend; `paid` is inputs − outputs.
 ///
 /// # Errors
 /// [`TxError::Staking`] for a broken rule, [`TxError::StakeFee`] when the inputs do not cover
-/// the locked value.
+/// the locked value, [`TxError::Storage`] when the state cannot be read.
 pub fn apply_staking(
-    ledger: &mut Ledger,
-    releases: &mut BTreeMap<u64, Vec<(StakingKey, u64)>>,
+    state: &StateOverlay,
     tx: &Transaction,
     coins: &[Coin],
     paid: Amount,
     height: u64,
     spec: &ChainSpec,
-) -> Result<Amount, TxError> {
+) -> Result<(Amount, Writes), TxError> {
     let Some(payload) = &tx.payload else {
-        return Ok(paid);
+        return Ok((paid, Writes::new()));
     };
     check_staking_payload(payload)?;
     let rules = StakingRules::at(spec, height).ok_or_else(|| {
@@ -344,69 +272,74 @@ pub fn apply_staking(
             hex::encode(key)
         ))
     };
+    let staking = |m: String| Err(TxError::Staking(m));
+    let mut w = StakeWrites::new(state);
     match payload {
         Payload::Bond { staking_key, value } => {
             if *value < rules.min_bond {
-                return Err(TxError::Staking(format!(
+                return staking(format!(
                     "bond of {value} is below the minimum {}",
                     rules.min_bond
-                )));
+                ));
             }
-            let bond = ledger
-                .bonded(staking_key)
+            let bond = w
+                .bonded(staking_key)?
                 .checked_add(value.to_units())
                 .filter(|b| *b <= spec.max_supply.to_units())
                 .ok_or(TxError::ValueOverflow)?;
-            ledger.bonds.insert(*staking_key, bond);
+            w.set_bond(staking_key, bond)?;
         }
         Payload::Unbond { staking_key, value } => {
             if !authorised(staking_key) {
                 return Err(unauthorised("an unbond", staking_key));
             }
-            let bonded = ledger.bonded(staking_key);
-            let left = bonded.checked_sub(value.to_units()).ok_or_else(|| {
-                TxError::Staking(format!(
+            let bonded = w.bonded(staking_key)?;
+            let Some(left) = bonded.checked_sub(value.to_units()) else {
+                return staking(format!(
                     "unbond of {value} exceeds the bonded {}",
                     Amount::from_units(bonded)
-                ))
-            })?;
-            if left == 0 {
-                ledger.bonds.remove(staking_key);
-            } else {
-                ledger.bonds.insert(*staking_key, left);
+                ));
+            };
+            // Substrate's rule: what stays bonded is nothing or a whole minimum bond, so the
+            // minimum also bounds how many bonds can exist.
+            if left != 0 && left < rules.min_bond.to_units() {
+                return staking(format!(
+                    "an unbond must leave nothing or at least the minimum bond {} bonded ({} would stay)",
+                    rules.min_bond,
+                    Amount::from_units(left)
+                ));
             }
+            let mut queue = w.unbonding(staking_key)?;
+            if queue.len() >= MAX_UNBONDING {
+                return staking(format!(
+                    "key {} already has {MAX_UNBONDING} unbonds waiting for release",
+                    hex::encode(staking_key)
+                ));
+            }
+            w.set_bond(staking_key, left)?;
             let release = height.saturating_add(rules.unbonding_period.max(1));
-            ledger
-                .unbonding
-                .entry(*staking_key)
-                .or_default()
-                .push((release, value.to_units()));
-            releases
-                .entry(release)
-                .or_default()
-                .push((*staking_key, value.to_units()));
+            queue.push((release, value.to_units()));
+            w.set_unbonding(staking_key, &queue);
+            w.set_release(release, staking_key, true);
         }
         Payload::RegisterDelegate { name, key } => {
             if rules.registration_fee.is_none() {
-                return Err(TxError::Staking(
+                return staking(
                     "this chain's consensus schedule has no delegated proof of stake".into(),
-                ));
+                );
             }
             if !authorised(key) {
                 return Err(unauthorised("a delegate registration", key));
             }
-            if ledger.delegates.contains_key(key) {
-                return Err(TxError::Staking(format!(
-                    "key {} is already a delegate",
-                    hex::encode(key)
-                )));
+            if w.delegate(key)?.is_some() {
+                return staking(format!("key {} is already a delegate", hex::encode(key)));
             }
-            if ledger.delegates.values().any(|d| &d.name == name) {
-                return Err(TxError::Staking(format!("delegate name `{name}` is taken")));
+            if w.delegate_named(name)?.is_some() {
+                return staking(format!("delegate name `{name}` is taken"));
             }
-            ledger.delegates.insert(
-                *key,
-                Delegate {
+            w.register(
+                key,
+                &Delegate {
                     name: name.clone(),
                     registered_at: height,
                 },
@@ -417,181 +350,96 @@ pub fn apply_staking(
             delegates,
         } => {
             if rules.registration_fee.is_none() {
-                return Err(TxError::Staking(
+                return staking(
                     "this chain's consensus schedule has no delegated proof of stake".into(),
-                ));
+                );
             }
             if !authorised(voter_key) {
                 return Err(unauthorised("a vote", voter_key));
             }
             if delegates.len() > rules.max_votes as usize {
-                return Err(TxError::Staking(format!(
+                return staking(format!(
                     "{} delegates voted for, at most {} allowed",
                     delegates.len(),
                     rules.max_votes
-                )));
+                ));
             }
-            if let Some(d) = delegates
-                .iter()
-                .find(|d| !ledger.delegates.contains_key(*d))
-            {
-                return Err(TxError::Staking(format!(
-                    "{} is not a registered delegate",
-                    hex::encode(d)
-                )));
-            }
-            if delegates.is_empty() {
-                ledger.votes.remove(voter_key);
-            } else {
-                ledger.votes.insert(*voter_key, delegates.clone());
-            }
-        }
-        _ => return Ok(paid),
-    }
-    Ok(fee)
-}
-
-/// What a block does to the staking ledger: staking payloads run in block order over the
-/// ledger as of the parent, and the releases due at the block's height are paid.
-#[derive(Debug)]
-pub struct BlockStaking {
-    ledger: Option<Ledger>,
-    releases: BTreeMap<u64, Vec<(StakingKey, u64)>>,
-    changed: bool,
-}
-
-impl BlockStaking {
-    /// Nothing loaded yet: blocks without staking payloads or releases never read the ledger.
-    pub fn new() -> BlockStaking {
-        BlockStaking {
-            ledger: None,
-            releases: BTreeMap::new(),
-            changed: false,
-        }
-    }
-
-    /// The ledger as of the parent plus this block's changes so far.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn ledger(&mut self, state: &StateOverlay) -> Result<&mut Ledger, StoreError> {
-        if self.ledger.is_none() {
-            self.ledger = Some(Ledger::load(state)?);
-        }
-        Ok(self.ledger.as_mut().expect("just loaded"))
-    }
-
-    /// Applies a staking transaction (see [`apply_staking`]).
-    ///
-    /// # Errors
-    /// As [`apply_staking`]; storage failures as [`TxError::Storage`].
-    pub fn apply(
-        &mut self,
-        state: &StateOverlay,
-        tx: &Transaction,
-        coins: &[Coin],
-        paid: Amount,
-        height: u64,
-        spec: &ChainSpec,
-    ) -> Result<Amount, TxError> {
-        self.ledger(state).map_err(TxError::Storage)?;
-        let ledger = self.ledger.as_mut().expect("loaded");
-        // `apply_staking` checks everything before it changes anything.
-        let fee = apply_staking(ledger, &mut self.releases, tx, coins, paid, height, spec)?;
-        self.changed = true;
-        Ok(fee)
-    }
-
-    /// Pays the releases due at `height`: removes them from the ledger and returns `(key,
-    /// amount)` in queue order, for the caller to append to the coinbase.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn take_releases(
-        &mut self,
-        state: &mut StateOverlay,
-        height: u64,
-    ) -> Result<Vec<(StakingKey, u64)>, StoreError> {
-        let key = release_key(height);
-        let due: Vec<(StakingKey, u64)> = decode_or_default(state.get(&key)?, "releases")?;
-        if due.is_empty() {
-            return Ok(due);
-        }
-        state.put(key, None);
-        let ledger = self.ledger(state)?;
-        for (k, amount) in &due {
-            if let Some(queue) = ledger.unbonding.get_mut(k) {
-                if let Some(pos) = queue.iter().position(|(h, a)| *h == height && a == amount) {
-                    queue.remove(pos);
-                }
-                if queue.is_empty() {
-                    ledger.unbonding.remove(k);
+            for d in delegates {
+                if w.delegate(d)?.is_none() {
+                    return staking(format!("{} is not a registered delegate", hex::encode(d)));
                 }
             }
+            w.set_votes(voter_key, delegates)?;
         }
-        self.changed = true;
-        Ok(due)
+        _ => return Ok((paid, Writes::new())),
     }
-
-    /// Slashes `key` for double signing: burns [`SLASH_PERCENT`] of its bond (rounded down)
-    /// and jails it. Returns the amount burnt.
-    ///
-    /// # Errors
-    /// [`TxError::Evidence`] if the key is already jailed; storage failures.
-    pub fn slash(&mut self, state: &StateOverlay, key: &StakingKey) -> Result<u64, TxError> {
-        let ledger = self.ledger(state).map_err(TxError::Storage)?;
-        if !ledger.jailed.insert(*key) {
-            return Err(TxError::Evidence(format!(
-                "{} was already slashed",
-                hex::encode(key)
-            )));
-        }
-        let burnt = match ledger.bonds.get_mut(key) {
-            Some(bond) => {
-                let burnt = *bond / 100 * SLASH_PERCENT + *bond % 100 * SLASH_PERCENT / 100;
-                *bond -= burnt;
-                if *bond == 0 {
-                    ledger.bonds.remove(key);
-                }
-                burnt
-            }
-            None => 0,
-        };
-        self.changed = true;
-        Ok(burnt)
-    }
-
-    /// Writes what changed into `state`.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn finish(self, state: &mut StateOverlay) -> Result<(), StoreError> {
-        if !self.changed {
-            return Ok(());
-        }
-        if let Some(ledger) = &self.ledger {
-            ledger.store(state);
-        }
-        for (height, entries) in self.releases {
-            let key = release_key(height);
-            let mut due: Vec<(StakingKey, u64)> = decode_or_default(state.get(&key)?, "releases")?;
-            due.extend(entries);
-            state.put(key, Some(due.encode()));
-        }
-        Ok(())
-    }
+    Ok((fee, w.into_writes()))
 }
 
-impl Default for BlockStaking {
-    fn default() -> Self {
-        BlockStaking::new()
+/// Pays the releases due at `height`: takes them off their keys' unbonding queues and
+/// returns `(key, amount)` per key in key order, for the caller to append to the coinbase.
+///
+/// # Errors
+/// Storage failures.
+pub fn take_releases(
+    state: &mut StateOverlay,
+    height: u64,
+) -> Result<Vec<(StakingKey, u64)>, StoreError> {
+    let keys = state.released_at(height)?;
+    if keys.is_empty() {
+        return Ok(Vec::new());
     }
+    let mut w = StakeWrites::new(state);
+    let mut paid = Vec::with_capacity(keys.len());
+    for key in keys {
+        let mut queue = w.unbonding(&key)?;
+        let mut due = 0u64;
+        queue.retain(|(h, amount)| {
+            if *h == height {
+                // Unbonds never exceed the bond, itself at most the maximum supply.
+                due = due.saturating_add(*amount);
+            }
+            *h != height
+        });
+        w.set_unbonding(&key, &queue);
+        w.set_release(height, &key, false);
+        if due > 0 {
+            paid.push((key, due));
+        }
+    }
+    let writes = w.into_writes();
+    state.merge(writes);
+    Ok(paid)
+}
+
+/// Slashes `key` for double signing: burns [`SLASH_PERCENT`] of its bond (rounded down) and
+/// jails it. Returns the amount burnt.
+///
+/// # Errors
+/// [`TxError::Evidence`] if the key is already jailed; storage failures.
+pub fn slash(state: &mut StateOverlay, key: &StakingKey) -> Result<u64, TxError> {
+    let mut w = StakeWrites::new(state);
+    if !w.jail(key)? {
+        return Err(TxError::Evidence(format!(
+            "{} was already slashed",
+            hex::encode(key)
+        )));
+    }
+    let bond = w.bonded(key)?;
+    let burnt = bond / 100 * SLASH_PERCENT + bond % 100 * SLASH_PERCENT / 100;
+    w.set_bond(key, bond - burnt)?;
+    let writes = w.into_writes();
+    state.merge(writes);
+    Ok(burnt)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use i8o8i_contract_engine::state::MemoryState;
     use i8o8i_primitives::{OutPoint, TxIn, TxOut, Txid};
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
 
     const COIN: u64 = 100_000_000;
 
@@ -638,22 +486,48 @@ mod tests {
         }
     }
 
+    fn empty_state() -> StateOverlay {
+        StateOverlay::new(Arc::new(MemoryState::default()))
+    }
+
+    /// Applies `payload` paid by a coin of `spender` worth `paid` at height 50, merging what
+    /// it writes.
     fn apply(
-        ledger: &mut Ledger,
+        state: &mut StateOverlay,
         payload: Payload,
         spender: &StakingKey,
         paid: u64,
     ) -> Result<Amount, TxError> {
-        let mut releases = BTreeMap::new();
-        apply_staking(
-            ledger,
-            &mut releases,
+        let (fee, writes) = apply_staking(
+            state,
             &tx(payload),
             &[coin_of(spender, paid)],
             Amount::from_units(paid),
             50,
             &spec(),
-        )
+        )?;
+        state.merge(writes);
+        Ok(fee)
+    }
+
+    fn set_bond(state: &mut StateOverlay, key: &StakingKey, units: u64) {
+        let mut w = StakeWrites::new(state);
+        w.set_bond(key, units).unwrap();
+        let writes = w.into_writes();
+        state.merge(writes);
+    }
+
+    fn register(state: &mut StateOverlay, key: &StakingKey, name: &str) {
+        let mut w = StakeWrites::new(state);
+        w.register(
+            key,
+            &Delegate {
+                name: name.into(),
+                registered_at: 1,
+            },
+        );
+        let writes = w.into_writes();
+        state.merge(writes);
     }
 
     fn staking_error(r: Result<Amount, TxError>) -> String {
@@ -666,28 +540,16 @@ mod tests {
     #[test]
     fn bonds_take_value_from_inputs_and_fees_are_the_rest() {
         let (a, b) = (key(1), key(2));
-        let mut ledger = Ledger::default();
+        let mut state = empty_state();
         // Anyone may bond to any key; the fee is what is left after the value.
-        let fee = apply(
-            &mut ledger,
-            Payload::Bond {
-                staking_key: a,
-                value: Amount::from_units(10 * COIN),
-            },
-            &b,
-            10 * COIN + 500,
-        );
+        let bond = Payload::Bond {
+            staking_key: a,
+            value: Amount::from_units(10 * COIN),
+        };
+        let fee = apply(&mut state, bond.clone(), &b, 10 * COIN + 500);
         assert_eq!(fee, Ok(Amount::from_units(500)));
-        assert_eq!(ledger.bonded(&a), 10 * COIN);
-        let short = apply(
-            &mut ledger,
-            Payload::Bond {
-                staking_key: a,
-                value: Amount::from_units(10 * COIN),
-            },
-            &b,
-            COIN,
-        );
+        assert_eq!(state.bonded(&a), Ok(10 * COIN));
+        let short = apply(&mut state, bond, &b, COIN);
         assert_eq!(
             short,
             Err(TxError::StakeFee {
@@ -696,101 +558,262 @@ mod tests {
             })
         );
         assert_eq!(
-            ledger.bonded(&a),
-            10 * COIN,
+            state.bonded(&a),
+            Ok(10 * COIN),
             "a refused bond changes nothing"
         );
+        // The DPoS default minimum (1 I8O) applies when the spec names none.
+        let m = staking_error(apply(
+            &mut state,
+            Payload::Bond {
+                staking_key: a,
+                value: Amount::from_units(COIN - 1),
+            },
+            &b,
+            COIN,
+        ));
+        assert!(m.contains("below the minimum"), "{m}");
     }
 
     #[test]
     fn unbonds_need_the_key_s_own_coin_and_queue_a_release() {
         let (a, b) = (key(1), key(2));
-        let mut ledger = Ledger::default();
-        ledger.bonds.insert(a, 10 * COIN);
+        let mut state = empty_state();
+        set_bond(&mut state, &a, 10 * COIN);
         let unbond = |value| Payload::Unbond {
             staking_key: a,
             value: Amount::from_units(value),
         };
-        let m = staking_error(apply(&mut ledger, unbond(COIN), &b, 100));
+        let m = staking_error(apply(&mut state, unbond(COIN), &b, 100));
         assert!(
             m.contains("must spend a coin of the key's own address"),
             "{m}"
         );
-        let m = staking_error(apply(&mut ledger, unbond(11 * COIN), &a, 100));
+        let m = staking_error(apply(&mut state, unbond(11 * COIN), &a, 100));
         assert!(m.contains("exceeds the bonded"), "{m}");
-        let mut releases = BTreeMap::new();
-        let fee = apply_staking(
-            &mut ledger,
-            &mut releases,
-            &tx(unbond(4 * COIN)),
-            &[coin_of(&a, 100)],
-            Amount::from_units(100),
-            50,
-            &spec(),
+        // What stays bonded is nothing or at least the minimum.
+        let m = staking_error(apply(&mut state, unbond(10 * COIN - 1), &a, 100));
+        assert!(m.contains("leave nothing or at least the minimum"), "{m}");
+        assert_eq!(
+            apply(&mut state, unbond(4 * COIN), &a, 100),
+            Ok(Amount::from_units(100))
         );
-        assert_eq!(fee, Ok(Amount::from_units(100)));
-        assert_eq!(ledger.bonded(&a), 6 * COIN);
+        assert_eq!(state.bonded(&a), Ok(6 * COIN));
         // Released at 50 + the unbonding period of the DPoS entry (10).
-        assert_eq!(ledger.unbonding[&a], vec![(60, 4 * COIN)]);
-        assert_eq!(releases[&60], vec![(a, 4 * COIN)]);
+        assert_eq!(state.unbonding(&a), Ok(vec![(60, 4 * COIN)]));
+        assert_eq!(state.released_at(60), Ok(vec![a]));
+    }
+
+    #[test]
+    fn a_key_may_have_at_most_max_unbonding_unbonds_waiting() {
+        let a = key(1);
+        let mut state = empty_state();
+        set_bond(&mut state, &a, 100 * COIN);
+        let unbond = Payload::Unbond {
+            staking_key: a,
+            value: Amount::from_units(COIN),
+        };
+        for _ in 0..MAX_UNBONDING {
+            apply(&mut state, unbond.clone(), &a, 100).unwrap();
+        }
+        let m = staking_error(apply(&mut state, unbond, &a, 100));
+        assert!(m.contains("32 unbonds waiting"), "{m}");
+        assert_eq!(state.bonded(&a), Ok(68 * COIN));
+    }
+
+    #[test]
+    fn releases_are_paid_once_per_key_in_key_order() {
+        let (a, b) = (key(1), key(2));
+        let mut state = empty_state();
+        set_bond(&mut state, &a, 10 * COIN);
+        set_bond(&mut state, &b, 10 * COIN);
+        let unbond = |k, value| Payload::Unbond {
+            staking_key: k,
+            value: Amount::from_units(value),
+        };
+        for (k, v) in [(b, COIN), (a, 2 * COIN), (b, 3 * COIN)] {
+            apply(&mut state, unbond(k, v), &k, 100).unwrap();
+        }
+        assert_eq!(take_releases(&mut state, 59), Ok(Vec::new()));
+        let mut expected = vec![(a, 2 * COIN), (b, 4 * COIN)];
+        expected.sort();
+        assert_eq!(take_releases(&mut state, 60), Ok(expected));
+        assert_eq!(state.unbonding(&a), Ok(Vec::new()));
+        assert_eq!(state.unbonding(&b), Ok(Vec::new()));
+        assert_eq!(state.released_at(60), Ok(Vec::new()));
+        assert_eq!(take_releases(&mut state, 60), Ok(Vec::new()), "paid once");
     }
 
     #[test]
     fn registrations_and_votes_follow_their_rules() {
         let (a, b, c) = (key(1), key(2), key(3));
-        let mut ledger = Ledger::default();
-        let register = |name: &str, key| Payload::RegisterDelegate {
+        let mut state = empty_state();
+        let reg = |name: &str, key| Payload::RegisterDelegate {
             name: name.into(),
             key,
         };
         // The registration fee (1000) is burnt, not paid as fee.
         assert_eq!(
-            apply(&mut ledger, register("alpha", a), &a, 1_300),
+            apply(&mut state, reg("alpha", a), &a, 1_300),
             Ok(Amount::from_units(300))
         );
-        let m = staking_error(apply(&mut ledger, register("beta", b), &a, 2_000));
+        let m = staking_error(apply(&mut state, reg("beta", b), &a, 2_000));
         assert!(m.contains("must spend a coin"), "{m}");
-        let m = staking_error(apply(&mut ledger, register("alpha", b), &b, 2_000));
+        let m = staking_error(apply(&mut state, reg("alpha", b), &b, 2_000));
         assert!(m.contains("is taken"), "{m}");
-        let m = staking_error(apply(&mut ledger, register("again", a), &a, 2_000));
+        let m = staking_error(apply(&mut state, reg("again", a), &a, 2_000));
         assert!(m.contains("already a delegate"), "{m}");
         assert_eq!(
-            apply(&mut ledger, register("beta", b), &b, 999),
+            apply(&mut state, reg("beta", b), &b, 999),
             Err(TxError::StakeFee {
                 needed: Amount::from_units(1000),
                 paid: Amount::from_units(999),
             })
         );
-        apply(&mut ledger, register("beta", b), &b, 1_000).unwrap();
+        apply(&mut state, reg("beta", b), &b, 1_000).unwrap();
+        assert_eq!(state.delegate_named("beta"), Ok(Some(b)));
 
         let vote = |delegates: Vec<StakingKey>| Payload::Vote {
             voter_key: c,
             delegates,
         };
-        let m = staking_error(apply(&mut ledger, vote(vec![a, key(4)]), &c, 100));
+        let m = staking_error(apply(&mut state, vote(vec![a, key(4)]), &c, 100));
         assert!(m.contains("not a registered delegate"), "{m}");
-        let m = staking_error(apply(&mut ledger, vote(vec![a, b, a]), &c, 100));
+        let m = staking_error(apply(&mut state, vote(vec![a, b, a]), &c, 100));
         assert!(m.contains("voted for twice"), "{m}");
-        ledger.delegates.insert(
-            key(5),
-            Delegate {
-                name: "gamma".into(),
-                registered_at: 1,
-            },
-        );
-        let m = staking_error(apply(&mut ledger, vote(vec![a, b, key(5)]), &c, 100));
+        register(&mut state, &key(5), "gamma");
+        let m = staking_error(apply(&mut state, vote(vec![a, b, key(5)]), &c, 100));
         assert!(m.contains("at most 2"), "{m}");
-        ledger.bonds.insert(c, 7 * COIN);
-        apply(&mut ledger, vote(vec![a, b]), &c, 100).unwrap();
-        let tallies = ledger.tallies();
-        assert_eq!(tallies[&a], u128::from(7 * COIN));
-        assert_eq!(tallies[&b], u128::from(7 * COIN));
-        assert_eq!(tallies[&key(5)], 0);
+        set_bond(&mut state, &c, 7 * COIN);
+        apply(&mut state, vote(vec![a, b]), &c, 100).unwrap();
+        assert_eq!(state.tally(&a), Ok(u128::from(7 * COIN)));
+        assert_eq!(state.tally(&b), Ok(u128::from(7 * COIN)));
+        assert_eq!(state.tally(&key(5)), Ok(0));
         // A new vote replaces the old one; an empty one withdraws.
-        apply(&mut ledger, vote(vec![b]), &c, 100).unwrap();
-        assert_eq!(ledger.tallies()[&a], 0);
-        apply(&mut ledger, vote(vec![]), &c, 100).unwrap();
-        assert!(!ledger.votes.contains_key(&c));
+        apply(&mut state, vote(vec![b]), &c, 100).unwrap();
+        assert_eq!(state.tally(&a), Ok(0));
+        apply(&mut state, vote(vec![]), &c, 100).unwrap();
+        assert_eq!(state.votes(&c), Ok(Vec::new()));
+        assert_eq!(state.tally(&b), Ok(0));
+        assert_eq!(state.top_voted(10), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn tallies_follow_the_bonds_of_the_voters() {
+        let (d1, d2, v1, v2) = (key(1), key(2), key(3), key(4));
+        let mut state = empty_state();
+        register(&mut state, &d1, "one");
+        register(&mut state, &d2, "two");
+        set_bond(&mut state, &v1, 5 * COIN);
+        let vote = |voter, delegates| Payload::Vote {
+            voter_key: voter,
+            delegates,
+        };
+        apply(&mut state, vote(v1, vec![d1, d2]), &v1, 100).unwrap();
+        apply(&mut state, vote(v2, vec![d2]), &v2, 100).unwrap();
+        // A bond made after the vote counts, as does an unbond.
+        apply(
+            &mut state,
+            Payload::Bond {
+                staking_key: v2,
+                value: Amount::from_units(9 * COIN),
+            },
+            &v1,
+            9 * COIN,
+        )
+        .unwrap();
+        apply(
+            &mut state,
+            Payload::Unbond {
+                staking_key: v1,
+                value: Amount::from_units(COIN),
+            },
+            &v1,
+            100,
+        )
+        .unwrap();
+        assert_eq!(state.tally(&d1), Ok(u128::from(4 * COIN)));
+        assert_eq!(state.tally(&d2), Ok(u128::from(13 * COIN)));
+        assert_eq!(
+            state.top_voted(10),
+            Ok(vec![
+                (d2, u128::from(13 * COIN)),
+                (d1, u128::from(4 * COIN))
+            ])
+        );
+        // A slashed voter's bond shrinks its delegates' tallies; a slashed delegate leaves the
+        // ranking but keeps its tally.
+        assert_eq!(slash(&mut state, &v2), Ok(9 * COIN / 10));
+        assert_eq!(
+            state.tally(&d2),
+            Ok(u128::from(4 * COIN + 9 * COIN - 9 * COIN / 10))
+        );
+        slash(&mut state, &d1).unwrap();
+        assert_eq!(state.top_voted(10).unwrap().len(), 1);
+        assert_eq!(state.tally(&d1), Ok(u128::from(4 * COIN)));
+    }
+
+    #[test]
+    fn the_power_index_ranks_unjailed_bonds_by_stake_then_key() {
+        let mut state = empty_state();
+        for (k, stake) in [(1, 300), (2, 500), (3, 300), (4, 100)] {
+            set_bond(&mut state, &key(k), stake);
+        }
+        let mut ties = vec![(key(1), 300), (key(3), 300)];
+        ties.sort();
+        let mut expected = vec![(key(2), 500)];
+        expected.extend(ties);
+        assert_eq!(state.top_bonded(3), Ok(expected));
+        // A bond's change moves its entry; a jailed key leaves the index for good.
+        set_bond(&mut state, &key(4), 900);
+        set_bond(&mut state, &key(1), 0);
+        assert_eq!(state.top_bonded(2), Ok(vec![(key(4), 900), (key(2), 500)]));
+        slash(&mut state, &key(4)).unwrap();
+        set_bond(&mut state, &key(4), 1_000);
+        assert_eq!(state.top_bonded(1), Ok(vec![(key(2), 500)]));
+        assert_eq!(state.top_bonded(10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_bond_among_many_writes_only_its_own_records() {
+        let mut state = empty_state();
+        for k in 1..=200u8 {
+            set_bond(&mut state, &key(k), u64::from(k) * COIN);
+        }
+        let (_, writes) = apply_staking(
+            &state,
+            &tx(Payload::Bond {
+                staking_key: key(7),
+                value: Amount::from_units(COIN),
+            }),
+            &[coin_of(&key(1), COIN)],
+            Amount::from_units(COIN),
+            50,
+            &spec(),
+        )
+        .unwrap();
+        // The bond, the old and new power-index entries, and the address lookup.
+        // `stake/<kind>/…`: up to the second slash.
+        let kind = |k: &[u8]| {
+            let end = k
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'/')
+                .nth(1)
+                .unwrap()
+                .0;
+            String::from_utf8_lossy(&k[..=end]).into_owned()
+        };
+        let kinds: BTreeSet<String> = writes.keys().map(|k| kind(k)).collect();
+        assert_eq!(writes.len(), 4, "{kinds:?}");
+        assert_eq!(
+            kinds,
+            BTreeSet::from([
+                "stake/bond/".into(),
+                "stake/owner/".into(),
+                "stake/power/".into()
+            ])
+        );
     }
 
     #[test]
@@ -798,8 +821,7 @@ mod tests {
         let dev = ChainSpec::from_yaml(include_str!("../../config/chains/dev.yaml")).unwrap();
         let a = key(1);
         let r = apply_staking(
-            &mut Ledger::default(),
-            &mut BTreeMap::new(),
+            &empty_state(),
             &tx(Payload::Bond {
                 staking_key: a,
                 value: Amount::from_units(COIN),
@@ -808,7 +830,8 @@ mod tests {
             Amount::from_units(2 * COIN),
             5,
             &dev,
-        );
+        )
+        .map(|(fee, _)| fee);
         let m = staking_error(r);
         assert!(m.contains("no stake engine"), "{m}");
     }
@@ -895,22 +918,19 @@ mod tests {
 
     #[test]
     fn slashing_burns_a_tenth_of_the_bond_once_and_jails() {
-        let base = std::sync::Arc::new(i8o8i_contract_engine::state::MemoryState::default());
-        let mut state = StateOverlay::new(base);
-        let mut ledger = Ledger::default();
-        ledger.bonds.insert(key(1), 1_005);
-        ledger.store(&mut state);
-        let mut staking = BlockStaking::new();
-        assert_eq!(staking.slash(&state, &key(1)), Ok(100));
+        let mut state = empty_state();
+        set_bond(&mut state, &key(1), 1_005);
+        assert_eq!(slash(&mut state, &key(1)), Ok(100));
         assert!(matches!(
-            staking.slash(&state, &key(1)),
+            slash(&mut state, &key(1)),
             Err(TxError::Evidence(_))
         ));
         // A key without a bond (a genesis validator) is jailed, nothing burnt.
-        assert_eq!(staking.slash(&state, &key(2)), Ok(0));
-        staking.finish(&mut state).unwrap();
-        let ledger = Ledger::load(&state).unwrap();
-        assert_eq!(ledger.bonds[&key(1)], 905);
-        assert_eq!(ledger.jailed, BTreeSet::from([key(1), key(2)]));
+        assert_eq!(slash(&mut state, &key(2)), Ok(0));
+        assert_eq!(state.bonded(&key(1)), Ok(905));
+        assert_eq!(state.is_jailed(&key(1)), Ok(true));
+        assert_eq!(state.is_jailed(&key(2)), Ok(true));
+        assert_eq!(state.is_jailed(&key(3)), Ok(false));
+        assert_eq!(state.top_bonded(10), Ok(Vec::new()));
     }
 }

@@ -16,7 +16,9 @@ use crate::producers::ProducerState;
 use crate::randomness::{self, Contribution};
 use crate::slots::StakingKey;
 use crate::spec::ChainSpec;
-use crate::staking::{BlockStaking, Ledger, StakingRules, check_evidence, is_staking, key_script};
+use crate::staking::{
+    StakingRules, apply_staking, check_evidence, is_staking, key_script, slash, take_releases,
+};
 use i8o8i_primitives::{Coin, UtxoSetInfo};
 
 use crate::error::{BlockError, TxError};
@@ -261,13 +263,7 @@ fn check_producer(
 ) -> Result<ProducerState, BlockError> {
     let entry = spec.engine_at(block.header.height);
     let mut producers = ProducerState::load(state).map_err(BlockError::ContractState)?;
-    producers.check_sealer(
-        entry,
-        slot,
-        block.header.parent.as_bytes(),
-        pubkey,
-        &mut || Ledger::load(state),
-    )?;
+    producers.check_sealer(entry, slot, block.header.parent.as_bytes(), pubkey, state)?;
     Ok(producers)
 }
 
@@ -332,7 +328,6 @@ pub fn connect_block(
         producers = Some((schedule, *pubkey));
         overlay = Some(state);
     }
-    let mut staking = BlockStaking::new();
 
     for (index, (tx, &txid)) in block.transactions.iter().zip(&txids).enumerate() {
         let fail = |error: TxError| BlockError::Tx { index, txid, error };
@@ -359,8 +354,12 @@ pub fn connect_block(
                 .map_err(fail)?;
             let fee = match (payload_terms(tx), &tx.payload) {
                 (None, Some(payload)) if is_staking(payload) => {
-                    let state = open_state(&mut overlay).map_err(fail)?;
-                    let result = staking.apply(&state, tx, &coins, paid, height, ctx.spec);
+                    let mut state = open_state(&mut overlay).map_err(fail)?;
+                    let result = apply_staking(&state, tx, &coins, paid, height, ctx.spec);
+                    let result = result.map(|(fee, writes)| {
+                        state.merge(writes);
+                        fee
+                    });
                     overlay = Some(state);
                     result.map_err(fail)?
                 }
@@ -444,8 +443,8 @@ pub fn connect_block(
             return Err(fail(TxError::Evidence("no staking at this height".into())));
         }
         let key = check_evidence(ctx.spec, first, second).map_err(fail)?;
-        let state = open_state(&mut overlay).map_err(fail)?;
-        let result = staking.slash(&state, &key);
+        let mut state = open_state(&mut overlay).map_err(fail)?;
+        let result = slash(&mut state, &key);
         overlay = Some(state);
         result.map_err(fail)?;
     }
@@ -458,9 +457,7 @@ pub fn connect_block(
             txid: txids[0],
             error,
         })?;
-        let released = staking
-            .take_releases(&mut state, height)
-            .map_err(state_error)?;
+        let released = take_releases(&mut state, height).map_err(state_error)?;
         let base = block.transactions[0].outputs.len();
         for (k, (key, amount)) in released.into_iter().enumerate() {
             let op = OutPoint {
@@ -481,7 +478,6 @@ pub fn connect_block(
                 },
             );
         }
-        staking.finish(&mut state).map_err(state_error)?;
         overlay = Some(state);
     }
 

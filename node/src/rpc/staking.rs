@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use i8o8i_contract_engine::StateOverlay;
 use i8o8i_primitives::address::Address;
 use i8o8i_primitives::{Amount, Payload};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
@@ -15,7 +16,7 @@ use i8o8i_runtime::consensus::ScheduledEngine;
 use i8o8i_runtime::producers::{ProducerState, genesis_delegates, parse_key};
 use i8o8i_runtime::slots::StakingKey;
 use i8o8i_runtime::spec::EngineParams;
-use i8o8i_runtime::staking::{Ledger, StakingRules, key_script};
+use i8o8i_runtime::staking::{StakeIndex, StakeRecords, StakingRules, key_script};
 
 use crate::node::Node;
 use crate::rpc::common::{blocking, internal, invalid_param, parse_address};
@@ -106,8 +107,11 @@ fn has_spendable_coin(node: &Node, script: &i8o8i_script_vm::Script) -> Result<b
     }))
 }
 
-fn ledger(node: &Node) -> Result<Ledger, RpcError> {
-    node.chain().staking_ledger().map_err(internal)
+/// Most entries a staking listing returns.
+const MAX_LISTED: usize = 1_000;
+
+fn ledger(node: &Node) -> StateOverlay {
+    node.chain().tip_state()
 }
 
 fn producers(node: &Node) -> Result<ProducerState, RpcError> {
@@ -125,7 +129,7 @@ fn producer(node: &Node, p: &ProducerState, key: &StakingKey, weight: u64) -> Pr
 }
 
 fn staking_info(node: &Node, address: &Address) -> Result<StakingInfo, RpcError> {
-    let ledger = ledger(node)?;
+    let ledger = ledger(node);
     let p = producers(node)?;
     let script = address.script_pubkey();
     let spec = node.chain().spec();
@@ -138,16 +142,20 @@ fn staking_info(node: &Node, address: &Address) -> Result<StakingInfo, RpcError>
         EngineParams::Dpos(d) => genesis_delegates(d),
         EngineParams::Pow(_) => Vec::new(),
     });
-    let key = ledger
-        .bonds
-        .keys()
-        .chain(ledger.unbonding.keys())
-        .chain(ledger.delegates.keys())
-        .chain(ledger.votes.keys())
-        .chain(p.rewards.keys())
-        .copied()
-        .chain(schedule_keys)
-        .find(|k| key_script(k) == script);
+    // A P2PKH address names its key's hash: the ledger remembers which key that is once the
+    // key bonds, registers or votes; producers that never did are in the schedule or the
+    // reward records.
+    let recorded = match p2pkh_hash(&script) {
+        Some(hash) => ledger.key_of_address(&hash).map_err(internal)?,
+        None => None,
+    };
+    let key = recorded.or_else(|| {
+        p.rewards
+            .keys()
+            .copied()
+            .chain(schedule_keys)
+            .find(|k| key_script(k) == script)
+    });
     let Some(key) = key else {
         return Ok(StakingInfo {
             address: address.to_string(),
@@ -164,33 +172,37 @@ fn staking_info(node: &Node, address: &Address) -> Result<StakingInfo, RpcError>
     Ok(StakingInfo {
         address: address.to_string(),
         staking_key: Some(hex::encode(key)),
-        bonded: Amount::from_units(ledger.bonded(&key)),
+        bonded: Amount::from_units(ledger.bonded(&key).map_err(internal)?),
         unbonding: ledger
-            .unbonding
-            .get(&key)
-            .map(|q| {
-                q.iter()
-                    .map(|(h, a)| Unbonding {
-                        amount: Amount::from_units(*a),
-                        release_height: *h,
-                    })
-                    .collect()
+            .unbonding(&key)
+            .map_err(internal)?
+            .iter()
+            .map(|(h, a)| Unbonding {
+                amount: Amount::from_units(*a),
+                release_height: *h,
             })
-            .unwrap_or_default(),
+            .collect(),
         rewards: Amount::from_units(p.rewards.get(&key).copied().unwrap_or(0)),
         produced: p.produced.get(&key).copied().unwrap_or(0),
         missed: p.missed.get(&key).copied().unwrap_or(0),
-        delegate: ledger.delegates.get(&key).map(|d| d.name.clone()),
+        delegate: ledger.delegate(&key).map_err(internal)?.map(|d| d.name),
         votes: ledger
-            .votes
-            .get(&key)
-            .map(|v| v.iter().map(hex::encode).collect())
-            .unwrap_or_default(),
+            .votes(&key)
+            .map_err(internal)?
+            .iter()
+            .map(hex::encode)
+            .collect(),
     })
 }
 
+/// The key hash of a P2PKH script.
+fn p2pkh_hash(script: &i8o8i_script_vm::Script) -> Option<[u8; 20]> {
+    let hash: [u8; 20] = script.as_bytes().get(3..23)?.try_into().ok()?;
+    (i8o8i_script_vm::templates::p2pkh(&hash).as_bytes() == script.as_bytes()).then_some(hash)
+}
+
 fn validators(node: &Node) -> Result<Validators, RpcError> {
-    let ledger = ledger(node)?;
+    let ledger = ledger(node);
     let p = producers(node)?;
     let next_height = node.chain().tip().header.height + 1;
     let entry = node.chain().spec().engine_at(next_height);
@@ -207,7 +219,8 @@ fn validators(node: &Node) -> Result<Validators, RpcError> {
         active: era.map(|e| list(&e.producers)).unwrap_or_default(),
         next: era.map(|e| list(&e.next)).unwrap_or_default(),
         bonded: ledger
-            .bonds
+            .top_bonded(MAX_LISTED)
+            .map_err(internal)?
             .iter()
             .map(|(k, v)| producer(node, &p, k, *v))
             .collect(),
@@ -215,38 +228,39 @@ fn validators(node: &Node) -> Result<Validators, RpcError> {
 }
 
 fn delegates(node: &Node) -> Result<Vec<DelegateInfo>, RpcError> {
-    let ledger = ledger(node)?;
+    let ledger = ledger(node);
     let p = producers(node)?;
-    let tallies = ledger.tallies();
     let active: Vec<StakingKey> = p
         .era
         .as_ref()
         .map(|e| e.producers.iter().map(|(k, _)| *k).collect())
         .unwrap_or_default();
-    let info = |key: &StakingKey, name: &str, genesis: bool| DelegateInfo {
-        name: name.to_owned(),
-        key: hex::encode(key),
-        address: address_of(node, key),
-        votes: Amount::from_units(
-            u64::try_from(tallies.get(key).copied().unwrap_or(0)).unwrap_or(u64::MAX),
-        ),
-        active: active.contains(key),
-        genesis,
-        produced: p.produced.get(key).copied().unwrap_or(0),
-        missed: p.missed.get(key).copied().unwrap_or(0),
+    let info = |key: &StakingKey, name: &str, genesis: bool| -> Result<DelegateInfo, RpcError> {
+        let votes = ledger.tally(key).map_err(internal)?;
+        Ok(DelegateInfo {
+            name: name.to_owned(),
+            key: hex::encode(key),
+            address: address_of(node, key),
+            votes: Amount::from_units(u64::try_from(votes).unwrap_or(u64::MAX)),
+            active: active.contains(key),
+            genesis,
+            produced: p.produced.get(key).copied().unwrap_or(0),
+            missed: p.missed.get(key).copied().unwrap_or(0),
+        })
     };
     let mut out: Vec<DelegateInfo> = ledger
-        .delegates
+        .delegates(None, MAX_LISTED)
+        .map_err(internal)?
         .iter()
         .map(|(k, d)| info(k, &d.name, false))
-        .collect();
+        .collect::<Result<_, _>>()?;
     for entry in &node.chain().spec().consensus {
         if let EngineParams::Dpos(d) = &entry.engine {
             for g in &d.genesis_delegates {
                 if let Some(key) = parse_key(&g.key)
                     && !out.iter().any(|o| o.key == g.key)
                 {
-                    out.push(info(&key, &g.name, true));
+                    out.push(info(&key, &g.name, true)?);
                 }
             }
         }
@@ -410,21 +424,24 @@ pub fn register(registry: &mut Registry<Node>) {
                         format!("{} named, at most {max} allowed", names.len()),
                     ));
                 }
-                let ledger = ledger(&node)?;
+                let ledger = ledger(&node);
                 let delegates = names
                     .iter()
                     .map(|n| {
-                        ledger
-                            .delegates
-                            .iter()
-                            .find(|(k, d)| &d.name == n || hex::encode(k) == *n)
-                            .map(|(k, _)| *k)
-                            .ok_or_else(|| {
-                                invalid_param(
-                                    "delegates",
-                                    format!("`{n}` is not a registered delegate's name or key"),
-                                )
-                            })
+                        let by_key = match parse_key(n) {
+                            Some(k) => ledger.delegate(&k).map_err(internal)?.map(|_| k),
+                            None => None,
+                        };
+                        let found = match by_key {
+                            Some(k) => Some(k),
+                            None => ledger.delegate_named(n).map_err(internal)?,
+                        };
+                        found.ok_or_else(|| {
+                            invalid_param(
+                                "delegates",
+                                format!("`{n}` is not a registered delegate's name or key"),
+                            )
+                        })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let key = wallet_staking_key(&node, &wallet)?;

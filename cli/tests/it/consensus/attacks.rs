@@ -6,6 +6,7 @@ use i8o8i_adversary::forge::{forged_branch, slot_at};
 use i8o8i_adversary::{Event, Peer, Served};
 use i8o8i_primitives::U256;
 use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::staking::StakeRecords;
 use libp2p::{Multiaddr, PeerId};
 
 use super::*;
@@ -335,8 +336,8 @@ async fn double_signing_splits_nobody_and_slashes_the_signer() {
         "double signing to slashing on every node: {:?}",
         sent.elapsed()
     );
-    let ledger = a.running().node().chain().staking_ledger().unwrap();
-    assert!(ledger.jailed.contains(&signer_key));
+    let tip_state = a.running().node().chain().tip_state();
+    assert_eq!(StakeRecords::is_jailed(&tip_state, &signer_key), Ok(true));
     // It leaves the producer set from the next snapshots on.
     wait_for("the signer out of the active set", || async {
         let v: Value = call(&a.c, "staking_getValidators", rpc_params![]).await;

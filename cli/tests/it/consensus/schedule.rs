@@ -1,6 +1,7 @@
 //! The consensus schedule across engines, and reorganisations of staking state.
 
 use super::*;
+use i8o8i_runtime::staking::StakeIndex;
 
 /// PoW for four blocks, PoS from height 5, DPoS from height 15: every node ends on one chain
 /// with the same UTXO set, a payment made under PoW arrives exactly, and the supply is the
@@ -143,7 +144,15 @@ async fn a_reorganisation_undoes_bonds_votes_and_unbonds_exactly() {
     };
     mine(2).await;
     let fork = node.chain().tip().header;
-    let ledger_before = node.chain().staking_ledger().unwrap();
+    // Every staking record (the ledger's and the producer state's).
+    let staking_records = || {
+        let prefix = i8o8i_runtime::staking::records::PREFIX;
+        node.chain()
+            .tip_state()
+            .scan_prefix(prefix, prefix, usize::MAX)
+            .unwrap()
+    };
+    let ledger_before = staking_records();
     let producers_before = node.chain().producer_state().unwrap();
 
     let _: String = call(&c, "staking_bond", rpc_params![WALLET, PASSWORD, 10 * COIN]).await;
@@ -172,7 +181,7 @@ async fn a_reorganisation_undoes_bonds_votes_and_unbonds_exactly() {
         serde_json::json!([hex::encode(id_key(&staked))])
     );
     assert_eq!(staked["unbonding"][0]["releaseHeight"], 6 + 6);
-    let ledger_after = node.chain().staking_ledger().unwrap();
+    let ledger_after = staking_records();
     assert_ne!(ledger_after, ledger_before);
 
     // Five empty blocks on the fork point outweigh the four that staked.
@@ -189,14 +198,13 @@ async fn a_reorganisation_undoes_bonds_votes_and_unbonds_exactly() {
         parent.hash(),
         "the empty branch won"
     );
-    assert_eq!(node.chain().staking_ledger().unwrap(), ledger_before);
+    assert_eq!(staking_records(), ledger_before);
     assert_eq!(node.chain().producer_state().unwrap(), producers_before);
-    let release = node
-        .chain()
-        .tip_state()
-        .get(&i8o8i_runtime::staking::release_key(12))
-        .unwrap();
-    assert_eq!(release, None, "the queued release went with the unbond");
+    let release = node.chain().tip_state().released_at(12).unwrap();
+    assert!(
+        release.is_empty(),
+        "the queued release went with the unbond"
+    );
     let info = staking_info(&c, &address).await;
     assert_eq!(info["bonded"], 0);
     assert_eq!(info["delegate"], Value::Null);
