@@ -203,6 +203,11 @@ impl ChainTimeReader for BestChainTimes<'_> {
     }
 }
 
+/// How many blocks back a node without pruning keeps the state trees it can reorganise to:
+/// a proof-of-work branch forking deeper than this is refused (the blocks are kept; the
+/// trees' stale nodes are not).
+pub const STATE_HISTORY: u64 = 10_000;
+
 impl Chain {
     /// Opens the chain in `store`, writing the genesis block of `spec` on first use.
     /// `script_threads` verify scripts in parallel (0: on the calling thread); `clock` is
@@ -255,6 +260,15 @@ impl Chain {
         let tip_entry = index
             .get(&tip_hash)
             .ok_or(StoreError::NotIndexed(tip_hash))?;
+        // A store written before the state commitment existed has no tree to extend.
+        if store.state_root(tip_entry.header.height)?.is_none() {
+            return Err(StoreError::Inconsistent(format!(
+                "this data directory has no state commitment for its tip (height {}): it was \
+                 written by an older version; delete the data directory and sync again",
+                tip_entry.header.height
+            ))
+            .into());
+        }
         let tip = Tip {
             hash: tip_hash,
             header: tip_entry.header.clone(),
@@ -322,12 +336,33 @@ impl Chain {
     }
 
     /// Deletes bodies and undo data below the prune point, if pruning is on.
+    /// The state root after the tip.
+    ///
+    /// # Errors
+    /// Storage failures; a tip without a tree.
+    pub fn state_root(&self) -> Result<Hash256, StoreError> {
+        let height = self.tip().header.height;
+        self.store
+            .state_root(height)?
+            .ok_or_else(|| StoreError::Inconsistent(format!("no state tree at height {height}")))
+    }
+
     pub(crate) fn prune_old_blocks(&self) -> Result<(), StoreError> {
         let keep = self.prune.load(Ordering::Relaxed);
+        let tip = self.tip().header.height;
+        // The state trees a reorganisation may go back to: as far as the blocks kept (or
+        // STATE_HISTORY without pruning), never past the last irreversible block.
+        let history = if keep == 0 { STATE_HISTORY } else { keep };
+        let mut stale_up_to = tip.saturating_sub(history);
+        if let Some((lib, _)) = self.last_irreversible() {
+            stale_up_to = stale_up_to.min(lib);
+        }
+        if stale_up_to > 0 {
+            while self.store.prune_state_history(stale_up_to, 10_000)? > 0 {}
+        }
         if keep == 0 {
             return Ok(());
         }
-        let tip = self.tip().header.height;
         let mut below = (tip + 1).saturating_sub(keep);
         // Blocks above the last irreversible one may still be disconnected.
         if let Some((lib, _)) = self.last_irreversible() {

@@ -6,6 +6,8 @@
 //! - [`chain`]: block import, the in-memory block index, fork choice by work, reorganisation,
 //!   the consensus schedule's engines, DPoS's last irreversible block, refusal of double
 //!   signing.
+//! - [`state_tree`]: the state commitment — a Jellyfish Merkle tree over the UTXO set and the
+//!   key/value state, one version per height, written in each block's batch; its proofs.
 //! - [`view`]: [`ChainView`], what the mempool reads of the chain (implemented by [`Chain`]
 //!   and, in tests, in memory).
 //! - [`mempool`]: the transaction pool (validation against UTXO set + pool, fee-rate order,
@@ -23,6 +25,7 @@ pub mod clock;
 pub mod memory;
 pub mod mempool;
 pub mod miner;
+pub mod state_tree;
 pub mod store;
 pub mod view;
 

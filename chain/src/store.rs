@@ -20,7 +20,10 @@
 //! crash at any moment leaves the store at a block boundary: the UTXO set, the indexes and the
 //! tip always describe the same chain.
 
+use crate::state_tree::{self, NodeReader};
 pub use i8o8i_contract_engine::state::KeyValues;
+use i8o8i_primitives::Hash256;
+use i8o8i_primitives::state_proof;
 use std::path::Path;
 
 use i8o8i_contract_engine::ContractStateReader;
@@ -53,7 +56,10 @@ const CF_PEERS: &str = "peers";
 const CF_CONTRACTS: &str = "contracts";
 const CF_RECEIPTS: &str = "receipts";
 const CF_EVENTS: &str = "events";
-const COLUMN_FAMILIES: [&str; 12] = [
+/// The state commitment's tree nodes and stale marks (`state_tree`).
+const CF_TREE: &str = "state_tree";
+const CF_STALE: &str = "state_stale";
+const COLUMN_FAMILIES: [&str; 14] = [
     CF_META,
     CF_INDEX,
     CF_BLOCKS,
@@ -66,6 +72,8 @@ const COLUMN_FAMILIES: [&str; 12] = [
     CF_CONTRACTS,
     CF_RECEIPTS,
     CF_EVENTS,
+    CF_TREE,
+    CF_STALE,
 ];
 
 /// An event with where it was emitted.
@@ -581,6 +589,21 @@ impl Store {
     pub fn connect(&self, block: &Block, changes: &BlockChanges) -> Result<(), StoreError> {
         let hash = block.header.hash();
         let mut batch = WriteBatch::default();
+        let version = block.header.height;
+        let get = |k: &[u8]| self.get(CF_TREE, k);
+        let (_, update) = state_tree::update(
+            &NodeReader::new(&get),
+            version,
+            state_tree::block_changes(version, changes),
+        )?;
+        for (key, node) in update.node_batch.nodes() {
+            let node = borsh::to_vec(node).map_err(StoreError::backend)?;
+            batch.put_cf(self.cf(CF_TREE), state_tree::node_key_bytes(key), node);
+        }
+        for stale in &update.stale_node_index_batch {
+            let key = state_tree::stale_key(stale.stale_since_version, &stale.node_key);
+            batch.put_cf(self.cf(CF_STALE), key, []);
+        }
         for (op, coin) in &changes.spent {
             self.delete_coin(&mut batch, op, &coin.output.script_pubkey);
         }
@@ -689,6 +712,15 @@ impl Store {
         }
         batch.delete_cf(self.cf(CF_UNDO), hash.as_bytes());
         batch.delete_cf(self.cf(CF_HEIGHT), block.header.height.to_be_bytes());
+        // The block's tree version goes; what it marked stale is the parent's tree again.
+        let version = block.header.height;
+        for cf in [CF_TREE, CF_STALE] {
+            batch.delete_range_cf(
+                self.cf(cf),
+                state_tree::version_start(version),
+                state_tree::version_start(version + 1),
+            );
+        }
         batch.put_cf(self.cf(CF_META), KEY_TIP, block.header.parent.as_bytes());
         self.db.write(batch).map_err(err)?;
         Ok(undo)
@@ -699,9 +731,9 @@ impl Store {
     ///
     /// # Errors
     /// Storage failures or corrupt records.
-    pub fn utxo_set_info(&self) -> Result<(Option<BlockHash>, UtxoSetInfo), StoreError> {
+    pub fn utxo_set_info(&self) -> Result<(Option<SnapshotTip>, UtxoSetInfo), StoreError> {
         let snapshot = self.db.snapshot();
-        let tip = self.snapshot_tip(&snapshot)?;
+        let tip = self.snapshot_tip_and_root(&snapshot)?;
         let mut hasher = UtxoSetHasher::default();
         for item in snapshot.iterator_cf(self.cf(CF_UTXO), IteratorMode::Start) {
             let (k, v) = item.map_err(err)?;
@@ -713,6 +745,147 @@ impl Store {
         }
         Ok((tip, hasher.finish()))
     }
+
+    /// The tip of `snapshot` with its height and state root.
+    fn snapshot_tip_and_root(
+        &self,
+        snapshot: &rocksdb::Snapshot<'_>,
+    ) -> Result<Option<SnapshotTip>, StoreError> {
+        let Some(hash) = self.snapshot_tip(snapshot)? else {
+            return Ok(None);
+        };
+        let entry: IndexEntry = snapshot
+            .get_cf(self.cf(CF_INDEX), hash.as_bytes())
+            .map_err(err)?
+            .map(|v| decode(&v, "index entry"))
+            .transpose()?
+            .ok_or(StoreError::NotIndexed(hash))?;
+        let height = entry.header.height;
+        let get = |k: &[u8]| snapshot.get_cf(self.cf(CF_TREE), k).map_err(err);
+        let state_root = state_tree::root(&NodeReader::new(&get), height)?
+            .ok_or_else(|| StoreError::Inconsistent(format!("no state tree at height {height}")))?;
+        Ok(Some(SnapshotTip {
+            hash,
+            height,
+            state_root,
+        }))
+    }
+}
+
+/// The tip a snapshot read belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotTip {
+    /// Its hash.
+    pub hash: BlockHash,
+    /// Its height.
+    pub height: u64,
+    /// The state root after it.
+    pub state_root: Hash256,
+}
+
+/// The state commitment (`state_tree`).
+impl Store {
+    /// The state root after the block at `height` of the best chain, if this store has it.
+    ///
+    /// # Errors
+    /// Storage failures, undecodable nodes.
+    pub fn state_root(&self, height: u64) -> Result<Option<Hash256>, StoreError> {
+        let get = |k: &[u8]| self.get(CF_TREE, k);
+        state_tree::root(&NodeReader::new(&get), height)
+    }
+
+    /// The raw state-tree node stored under `key` ([`state_tree::node_key_bytes`]).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn state_tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(CF_TREE, key)
+    }
+
+    /// Deletes at most `max` tree nodes made stale by blocks up to height `up_to` (the trees of
+    /// those heights and below can no longer be read) and returns how many it deleted.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn prune_state_history(&self, up_to: u64, max: usize) -> Result<usize, StoreError> {
+        let mut batch = WriteBatch::default();
+        let mut n = 0;
+        let end = state_tree::version_start(up_to.saturating_add(1));
+        for item in self.db.iterator_cf(self.cf(CF_STALE), IteratorMode::Start) {
+            let (key, _) = item.map_err(err)?;
+            if key[..] >= end[..] || n >= max {
+                break;
+            }
+            batch.delete_cf(self.cf(CF_TREE), &key[8..]);
+            batch.delete_cf(self.cf(CF_STALE), &key);
+            n += 1;
+        }
+        if n > 0 {
+            self.db.write(batch).map_err(err)?;
+        }
+        Ok(n)
+    }
+
+    /// The tip, its height and state root, the value at tree key `key` (read by `read` from
+    /// the same snapshot) and its proof: one consistent answer while imports go on.
+    ///
+    /// # Errors
+    /// Storage failures; a tree that disagrees with the state.
+    pub fn state_proof(
+        &self,
+        key: &[u8],
+        read: impl Fn(
+            &dyn Fn(&str, &[u8]) -> Result<Option<Vec<u8>>, StoreError>,
+        ) -> Result<Option<Vec<u8>>, StoreError>,
+    ) -> Result<StateAnswer, StoreError> {
+        let snapshot = self.db.snapshot();
+        let tip = self
+            .snapshot_tip_and_root(&snapshot)?
+            .ok_or_else(|| StoreError::Inconsistent("no tip".into()))?;
+        let get_cf = |cf: &str, k: &[u8]| snapshot.get_cf(self.cf(cf), k).map_err(err);
+        let value = read(&get_cf)?;
+        let get = |k: &[u8]| get_cf(CF_TREE, k);
+        let proof = state_tree::prove(&get, tip.height, key, value.as_deref())?;
+        Ok(StateAnswer {
+            height: tip.height,
+            block: tip.hash,
+            root: tip.state_root,
+            value,
+            proof,
+        })
+    }
+
+    /// [`Store::state_proof`] for the coin at `outpoint` (its value: the SCALE-encoded coin).
+    ///
+    /// # Errors
+    /// As [`Store::state_proof`].
+    pub fn coin_proof(&self, outpoint: &OutPoint) -> Result<StateAnswer, StoreError> {
+        let key = utxo_key(outpoint);
+        self.state_proof(&state_proof::coin_key(outpoint), |get| get(CF_UTXO, &key))
+    }
+
+    /// [`Store::state_proof`] for the key/value record `key` (contracts, staking).
+    ///
+    /// # Errors
+    /// As [`Store::state_proof`].
+    pub fn record_proof(&self, key: &[u8]) -> Result<StateAnswer, StoreError> {
+        self.state_proof(&state_proof::kv_key(key), |get| get(CF_CONTRACTS, key))
+    }
+}
+
+/// A value of the committed state with its proof, as of one tip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateAnswer {
+    /// Height of the tip.
+    pub height: u64,
+    /// The tip.
+    pub block: BlockHash,
+    /// The state root after it.
+    pub root: Hash256,
+    /// The value (`None`: absent).
+    pub value: Option<Vec<u8>>,
+    /// Its proof under `root`.
+    pub proof: state_proof::StateProof,
 }
 
 /// Network records kept by the peer manager.

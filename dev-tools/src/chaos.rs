@@ -81,7 +81,7 @@ pub struct Report {
     pub peak_rss: Vec<u64>,
     /// Log lines with a panic, over all nodes.
     pub panics: usize,
-    /// Every node on one tip with one UTXO set at the end.
+    /// Every node on one tip with one UTXO set and one state root at the end.
     pub converged: bool,
     /// The common tip height at the end.
     pub height: u64,
@@ -793,7 +793,8 @@ async fn rebroadcast_all(
     taken
 }
 
-/// Waits up to 90 s for every node to report one tip and one UTXO set; returns whether they
+/// Waits up to 90 s for every node to report one tip, one UTXO set and one state root; returns
+/// whether they
 /// did, and the height.
 async fn converge(nodes: &[NodeProc], height: &mut u64) -> bool {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -812,7 +813,7 @@ async fn converge(nodes: &[NodeProc], height: &mut u64) -> bool {
                 if let Some(c) = &node.client
                     && let Ok(set) = call::<api::ChainGetUtxoSetInfo>(c, ()).await
                 {
-                    sets.push((set.best_hash, set.info.hash));
+                    sets.push((set.best_hash, set.info.hash, set.state_root));
                 }
             }
             if sets.len() == nodes.len() && sets.windows(2).all(|w| w[0] == w[1]) {

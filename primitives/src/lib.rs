@@ -17,6 +17,8 @@
 //! - [`signing`]: signing P2PKH inputs (wallets, tests).
 //! - [`address`]: bech32m addresses (`i8o1…` / `ti8o1…`).
 //! - [`storage`]: [`StoreError`], the typed error of every storage reader trait.
+//! - [`state_proof`]: the state commitment's keys and the check of its membership and
+//!   non-membership proofs.
 //! - [`serde_hex`], `schema`: the JSON forms (hex for hashes, scripts and bytes) and their JSON
 //!   Schemas.
 //!
@@ -39,6 +41,7 @@ pub mod schema;
 pub mod serde_hex;
 pub mod sighash;
 pub mod signing;
+pub mod state_proof;
 pub mod storage;
 pub mod transaction;
 

@@ -54,6 +54,22 @@ crate::rpc_api! {
         params: [],
         result: UtxoSetJson,
     }
+    StateGetProof {
+        name: "state_getProof",
+        summary: "A key/value state record at the tip — a contract's account (`41` ‖ address), code (`43` ‖ code hash) or storage (`53` ‖ address ‖ key), a staking record (`stake/…`) — with its proof, of membership or of absence, under the tip's state root.",
+        access: Public,
+        errors: [InvalidParams],
+        params: [(keyHex: String as Hex, "The record's key")],
+        result: StateProofJson,
+    }
+    AddressGetUtxoProof {
+        name: "address_getUtxoProof",
+        summary: "The coin at an outpoint at the tip (null when spent or never created) with its proof, of membership or of absence, under the tip's state root.",
+        access: Public,
+        errors: [InvalidParams],
+        params: [(outpoint: String, "`txid:index`")],
+        result: StateProofJson,
+    }
     TxSubmit {
         name: "tx_submit",
         summary: "Validates a raw transaction (hex SCALE encoding), adds it to the mempool and returns its txid.",

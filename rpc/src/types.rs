@@ -3,7 +3,7 @@
 
 use i8o8i_primitives::contract::{ContractAccount, Event};
 use i8o8i_primitives::{
-    Amount, BlockHash, ContractAddress, Header, Transaction, Txid, UtxoSetInfo,
+    Amount, BlockHash, ContractAddress, Hash256, Header, Transaction, Txid, UtxoSetInfo,
 };
 use parity_scale_codec::Encode;
 use schemars::JsonSchema;
@@ -33,6 +33,75 @@ pub struct ChainInfo {
     pub consensus: String,
     /// Lowest height whose block this node keeps (0 unless it prunes, `storage.prune`).
     pub lowest_block: u64,
+    /// The commitment to the state after the tip (UTXO set and key/value state): the root of
+    /// its Jellyfish Merkle tree (`docs/state.md`).
+    pub state_root: Hash256,
+}
+
+/// `state_getProof` / `address_getUtxoProof` result: a value of the tip's state and its proof.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StateProofJson {
+    /// Height of the tip the answer is of.
+    pub height: u64,
+    /// That tip.
+    pub block_hash: BlockHash,
+    /// The state root after it.
+    pub state_root: Hash256,
+    /// The tree key, hex: `75` ‖ txid ‖ index (u32 big-endian) for a coin, `6b` ‖ key for a
+    /// record.
+    pub key: String,
+    /// The value, hex — the SCALE-encoded coin, or the record's bytes; null when absent.
+    pub value: Option<String>,
+    /// The proof.
+    pub proof: ProofJson,
+}
+
+/// A state proof (`i8o8i_primitives::state_proof::StateProof`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofJson {
+    /// The leaf where the key's path ends: its own, another key's, or null (an empty subtree).
+    pub leaf: Option<ProofLeafJson>,
+    /// Sibling hashes from the deepest up to the root's children.
+    pub siblings: Vec<Hash256>,
+}
+
+/// A leaf of a [`ProofJson`].
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofLeafJson {
+    /// `sha256(key)`.
+    pub key_hash: Hash256,
+    /// `sha256(value)`.
+    pub value_hash: Hash256,
+}
+
+impl From<&i8o8i_primitives::state_proof::StateProof> for ProofJson {
+    fn from(p: &i8o8i_primitives::state_proof::StateProof) -> Self {
+        ProofJson {
+            leaf: p.leaf.map(|l| ProofLeafJson {
+                key_hash: l.key_hash,
+                value_hash: l.value_hash,
+            }),
+            siblings: p.siblings.clone(),
+        }
+    }
+}
+
+impl From<&ProofJson> for i8o8i_primitives::state_proof::StateProof {
+    fn from(p: &ProofJson) -> Self {
+        i8o8i_primitives::state_proof::StateProof {
+            leaf: p
+                .leaf
+                .as_ref()
+                .map(|l| i8o8i_primitives::state_proof::ProofLeaf {
+                    key_hash: l.key_hash,
+                    value_hash: l.value_hash,
+                }),
+            siblings: p.siblings.clone(),
+        }
+    }
 }
 
 /// A transaction with its id and size.
@@ -175,6 +244,8 @@ pub struct UtxoSetJson {
     pub height: u64,
     /// Hash of that tip.
     pub best_hash: BlockHash,
+    /// The state root after that tip (the commitment to this set and the key/value state).
+    pub state_root: Hash256,
     /// Count, total amount and hash of the set.
     #[serde(flatten)]
     pub info: UtxoSetInfo,

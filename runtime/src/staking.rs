@@ -754,6 +754,50 @@ mod tests {
     }
 
     #[test]
+    fn rounds_are_shuffled_permutations_of_the_top_delegates() {
+        use crate::slots::round_order;
+        // Delegate `b` gets the vote of voter `100 + b`, who bonds (b % 10) × 1,000.
+        let mut state = empty_state();
+        let mut w = StakeWrites::new(&state);
+        for b in 1..=30u8 {
+            let name = format!("d{b}");
+            w.register(
+                &key(b),
+                &Delegate {
+                    name,
+                    registered_at: 1,
+                },
+            );
+            w.set_bond(&key(100 + b), u64::from(b % 10) * 1_000)
+                .unwrap();
+            w.set_votes(&key(100 + b), &[key(b)]).unwrap();
+        }
+        let writes = w.into_writes();
+        state.merge(writes);
+        let top: Vec<StakingKey> = state
+            .top_voted(21)
+            .unwrap()
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
+        assert_eq!(top.len(), 21);
+        // 9_000 first (keys 9, 19, 29 in key order), then 8_000, ...
+        let mut nines = [key(9), key(19), key(29)];
+        nines.sort();
+        assert_eq!(&top[..3], &nines[..]);
+        assert!(!top.contains(&key(10)), "zero votes do not rank");
+        let seed = i8o8i_primitives::sha256d(b"round seed");
+        let order = round_order(&top, &seed, 7);
+        assert_eq!(order.len(), 21);
+        let as_set = |v: &[StakingKey]| v.iter().copied().collect::<BTreeSet<_>>();
+        assert_eq!(as_set(&order), as_set(&top), "a permutation");
+        assert_ne!(order, top, "shuffled");
+        assert_eq!(order, round_order(&top, &seed, 7), "deterministic");
+        assert_ne!(order, round_order(&top, &seed, 8), "per round");
+        assert!(round_order(&[], &seed, 1).is_empty());
+    }
+
+    #[test]
     fn the_power_index_ranks_unjailed_bonds_by_stake_then_key() {
         let mut state = empty_state();
         for (k, stake) in [(1, 300), (2, 500), (3, 300), (4, 100)] {

@@ -20,11 +20,24 @@ use serde_json::Value;
 
 use crate::node::{Node, NodeEvent, Origin};
 use common::{
-    address_balance, at_one_tip, import_error, internal, invalid_param, mempool_error, not_found,
-    parse_address, parse_outpoint,
+    address_balance, at_one_tip, blocking, import_error, internal, invalid_param, mempool_error,
+    not_found, parse_address, parse_outpoint,
 };
+use i8o8i_chain::store::StateAnswer;
+use i8o8i_primitives::state_proof::{coin_key, kv_key};
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::*;
+
+fn state_proof_json(key: Vec<u8>, answer: StateAnswer) -> StateProofJson {
+    StateProofJson {
+        height: answer.height,
+        block_hash: answer.block,
+        state_root: answer.root,
+        key: hex::encode(key),
+        value: answer.value.map(hex::encode),
+        proof: ProofJson::from(&answer.proof),
+    }
+}
 
 /// Largest `count` of `chain_getBlocks`.
 pub const MAX_BLOCKS_PER_CALL: u64 = 100;
@@ -131,6 +144,7 @@ fn chain_info(node: &Node, cache: &Mutex<Option<ChainInfo>>) -> Result<ChainInfo
             .kind()
             .to_string(),
         lowest_block: node.chain().lowest_block(),
+        state_root: node.chain().state_root().map_err(internal)?,
     };
     *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(info.clone());
     Ok(info)
@@ -272,14 +286,10 @@ pub fn register(registry: &mut Registry<Node>) {
                     .map_err(internal)?
                     .map_err(internal)?;
             let tip = tip.ok_or_else(|| internal("the store has no tip"))?;
-            let height = node
-                .chain()
-                .entry(&tip)
-                .map(|e| e.header.height)
-                .ok_or_else(|| internal("the snapshot's tip is not indexed"))?;
             let json = UtxoSetJson {
-                height,
-                best_hash: tip,
+                height: tip.height,
+                best_hash: tip.hash,
+                state_root: tip.state_root,
                 info,
             };
             *last = Some(json.clone());
@@ -345,6 +355,30 @@ pub fn register(registry: &mut Registry<Node>) {
         let s: String = address;
         let script = parse_address(&node, "address", &s)?.script_pubkey();
         common::blocking(move || address_balance(&node, &script)).await
+    });
+
+    registry.method::<api::StateGetProof, _, _>(|(key_hex,), node: Arc<Node>| async move {
+        let raw: String = key_hex;
+        let key = hex::decode(raw.trim().trim_start_matches("0x"))
+            .map_err(|e| invalid_param("keyHex", format!("not hex: {e}")))?;
+        if key.is_empty() {
+            return Err(invalid_param("keyHex", "empty key"));
+        }
+        blocking(move || {
+            let answer = node.chain().store().record_proof(&key).map_err(internal)?;
+            Ok(state_proof_json(kv_key(&key), answer))
+        })
+        .await
+    });
+
+    registry.method::<api::AddressGetUtxoProof, _, _>(|(outpoint,), node: Arc<Node>| async move {
+        let s: String = outpoint;
+        let op = parse_outpoint(&s).map_err(|e| invalid_param("outpoint", e))?;
+        blocking(move || {
+            let answer = node.chain().store().coin_proof(&op).map_err(internal)?;
+            Ok(state_proof_json(coin_key(&op), answer))
+        })
+        .await
     });
 
     registry.method::<api::AddressGetUtxos, _, _>(

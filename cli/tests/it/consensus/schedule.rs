@@ -81,7 +81,8 @@ async fn a_pow_pos_dpos_schedule_switches_on_every_node_at_the_same_heights() {
     .await;
     let tip = sets[0].0;
     assert!(
-        sets.windows(2).all(|w| w[0].2["hash"] == w[1].2["hash"]),
+        sets.windows(2).all(|w| w[0].2["hash"] == w[1].2["hash"]
+            && w[0].2["stateRoot"] == w[1].2["stateRoot"]),
         "{sets:?}"
     );
     assert_eq!(

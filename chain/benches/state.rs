@@ -1,0 +1,168 @@
+//! What the state commitment costs: importing a block of 1,000 transactions on a RocksDB chain
+//! of 200,000 coins, the part of it that is the state tree's update, and checking a coin's
+//! proof as a light client does.
+//!
+//! Run: `cargo bench -p i8o8i-chain --features test-utils --bench state`.
+//! Coins are P2SH(`OP_TRUE`) (setting up costs hashing, not signatures); the block's
+//! transactions each spend one coin into one output. The tree update is timed on the changes
+//! `Chain::preview_connect` reports for the same kind of block, reading the tree from RocksDB
+//! without writing it.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use i8o8i_chain::memory::{anyone_can_spend, anyone_can_spend_tx};
+use i8o8i_chain::miner::{pow_template, solve};
+use i8o8i_chain::state_tree::{self, NodeReader};
+use i8o8i_chain::{Chain, Mempool, Store, SystemClock};
+use i8o8i_config::{MempoolConfig, builtin_chain_spec};
+use i8o8i_primitives::address::Address;
+use i8o8i_primitives::state_proof::coin_key;
+use i8o8i_primitives::{Block, OutPoint, Transaction, merkle_root};
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::state::UtxoReader;
+use parity_scale_codec::Encode;
+
+const COINS: usize = 200_000;
+const FAN_OUT: usize = 1_000;
+const BLOCK_TXS: usize = 1_000;
+const COIN_VALUE: u64 = 100_000;
+
+fn spec() -> ChainSpec {
+    let dev = builtin_chain_spec("dev").expect("dev spec");
+    let spec = ChainSpec::from_yaml(dev).unwrap();
+    let address = Address::from_script(spec.network, &anyone_can_spend()).unwrap();
+    let yaml = dev
+        .replace(
+            "allocations: []",
+            &format!(
+                "allocations:\n    - address: {address}\n      amount: {}",
+                (COINS as u64 + 1) * COIN_VALUE * 2
+            ),
+        )
+        .replace("coinbase_maturity: 100", "coinbase_maturity: 1");
+    ChainSpec::from_yaml(&yaml).unwrap()
+}
+
+fn block(chain: &Chain, txs: Vec<Transaction>) -> Block {
+    let pool = Mempool::new(MempoolConfig::default());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut template = pow_template(chain, &pool, &anyone_can_spend(), 0, now).unwrap();
+    template.block.transactions.extend(txs);
+    template.block.header.tx_root = merkle_root(&template.block.txids());
+    solve(chain, template, 1, &AtomicBool::new(false)).unwrap()
+}
+
+/// A chain whose UTXO set holds `COINS` anyone-can-spend coins, and those coins.
+fn chain_with_coins(dir: &std::path::Path) -> (Chain, Vec<OutPoint>) {
+    let spec = spec();
+    let genesis = spec.genesis_block();
+    let store = Arc::new(Store::open(dir).unwrap());
+    let chain = Chain::open(store, spec, 0, SystemClock::new().shared()).unwrap();
+    chain.import_block(block(&chain, Vec::new())).unwrap();
+    let mut change = OutPoint {
+        txid: genesis.transactions[0].txid(),
+        index: 0,
+    };
+    let mut left = (COINS as u64 + 1) * COIN_VALUE * 2;
+    let mut coins = Vec::with_capacity(COINS);
+    let mut pending = Vec::new();
+    while coins.len() < COINS {
+        // One transaction: change first, then FAN_OUT coins.
+        left -= FAN_OUT as u64 * COIN_VALUE;
+        let mut outputs = vec![left];
+        outputs.extend(std::iter::repeat_n(COIN_VALUE, FAN_OUT));
+        let tx = anyone_can_spend_tx(&[change], &outputs);
+        let txid = tx.txid();
+        change = OutPoint { txid, index: 0 };
+        coins.extend((1..=FAN_OUT as u32).map(|index| OutPoint { txid, index }));
+        pending.push(tx);
+        if pending.len() == 50 {
+            chain
+                .import_block(block(&chain, std::mem::take(&mut pending)))
+                .unwrap();
+        }
+    }
+    if !pending.is_empty() {
+        chain.import_block(block(&chain, pending)).unwrap();
+    }
+    (chain, coins)
+}
+
+fn spends(coins: &mut Vec<OutPoint>) -> Vec<Transaction> {
+    (0..BLOCK_TXS)
+        .map(|_| anyone_can_spend_tx(&[coins.pop().expect("enough coins")], &[COIN_VALUE - 1_000]))
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let (chain, mut coins) = chain_with_coins(dir.path());
+    let mut group = c.benchmark_group("state commitment");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+
+    group.bench_function("import a block of 1000 transactions", |b| {
+        b.iter_batched(
+            || block(&chain, spends(&mut coins)),
+            |block| assert_eq!(chain.import_block(block).unwrap().connected.len(), 1),
+            BatchSize::PerIteration,
+        )
+    });
+
+    let next = block(&chain, spends(&mut coins));
+    let changes = chain.preview_connect(&next).unwrap();
+    let height = next.header.height;
+    let store = chain.store();
+    group.bench_function("state tree update of that block", |b| {
+        b.iter(|| {
+            let get = |k: &[u8]| store.state_tree_node(k);
+            state_tree::update(
+                &NodeReader::new(&get),
+                height,
+                state_tree::block_changes(height, &changes),
+            )
+            .unwrap()
+        })
+    });
+
+    let coin = coins[0];
+    let answer = store.coin_proof(&coin).unwrap();
+    let value = answer.value.clone().unwrap();
+    let key = coin_key(&coin);
+    println!(
+        "coin proof: {} siblings, {} bytes (leaf 64 + siblings), value {} bytes; {} entries",
+        answer.proof.siblings.len(),
+        64 + 32 * answer.proof.siblings.len(),
+        value.len(),
+        COINS
+    );
+    group.bench_function("verify a coin proof", |b| {
+        b.iter(|| {
+            answer
+                .proof
+                .verify(&answer.root, &key, Some(&value))
+                .unwrap()
+        })
+    });
+    let absent = OutPoint {
+        txid: coin.txid,
+        index: u32::MAX,
+    };
+    let none = store.coin_proof(&absent).unwrap();
+    assert!(none.value.is_none());
+    let none_key = coin_key(&absent);
+    group.bench_function("verify an absence proof", |b| {
+        b.iter(|| none.proof.verify(&none.root, &none_key, None).unwrap())
+    });
+    assert_eq!(value, chain.store().coin(&coin).unwrap().unwrap().encode());
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
