@@ -157,6 +157,24 @@ pub fn update(
     Ok((Hash256::from_byte_array(root.0), batch))
 }
 
+/// The root of a tree holding exactly `entries` (tree key, value), built from nothing in
+/// memory: what the incrementally kept tree must equal (a Jellyfish Merkle tree's root depends
+/// only on its entries, not on the order they came in). Memory grows with the entries.
+///
+/// # Errors
+/// A tree the library refuses to build ([`StoreError::Inconsistent`]).
+pub fn root_of_entries(
+    entries: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
+) -> Result<Hash256, StoreError> {
+    let set: BTreeMap<KeyHash, Option<OwnedValue>> = entries
+        .into_iter()
+        .map(|(k, v)| (KeyHash::with::<Sha256>(&k), Some(v)))
+        .collect();
+    // A fresh tree at version 0 reads nothing from storage.
+    let get = |_: &[u8]| Ok(None);
+    Ok(update(&NodeReader::new(&get), 0, set.into_iter().collect())?.0)
+}
+
 /// The root of version `version`, if the store has it.
 ///
 /// # Errors
@@ -358,6 +376,20 @@ mod tests {
     fn root_of(tree: &Memory, version: Version) -> Hash256 {
         let get = |k: &[u8]| Ok(tree.0.borrow().get(k).cloned());
         root(&NodeReader::new(&get), version).unwrap().unwrap()
+    }
+
+    #[test]
+    fn the_incremental_root_is_the_root_of_the_entries_alone() {
+        let tree = Memory::default();
+        let entries: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+            (0..300).map(entry).map(|(k, v)| (k, Some(v))).collect();
+        tree.apply(0, &entries[..150]);
+        tree.apply(1, &entries[150..]);
+        let (k5, _) = entry(5);
+        let root = tree.apply(2, &[(k5.clone(), None)]);
+        let remaining = (0..300).map(entry).filter(|(k, _)| *k != k5);
+        assert_eq!(root_of_entries(remaining), Ok(root));
+        assert_ne!(root_of_entries((0..300).map(entry)), Ok(root));
     }
 
     #[test]

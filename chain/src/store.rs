@@ -794,6 +794,34 @@ impl Store {
         state_tree::root(&NodeReader::new(&get), height)
     }
 
+    /// The tip's height, its stored state root, and the root recomputed from the UTXO set and
+    /// the key/value state alone (one snapshot; reads everything, memory grows with the
+    /// state): equal unless the state or the tree was changed behind the node's back.
+    ///
+    /// # Errors
+    /// Storage failures, corrupt records.
+    pub fn recompute_state_root(&self) -> Result<(u64, Hash256, Hash256), StoreError> {
+        let snapshot = self.db.snapshot();
+        let tip = self
+            .snapshot_tip_and_root(&snapshot)?
+            .ok_or_else(|| StoreError::Inconsistent("no tip".into()))?;
+        let mut entries = Vec::new();
+        for item in snapshot.iterator_cf(self.cf(CF_UTXO), IteratorMode::Start) {
+            let (k, v) = item.map_err(err)?;
+            entries.push(([&b"u"[..], &k].concat(), v.to_vec()));
+        }
+        for item in snapshot.iterator_cf(self.cf(CF_CONTRACTS), IteratorMode::Start) {
+            let (k, v) = item.map_err(err)?;
+            entries.push((state_proof::kv_key(&k), v.to_vec()));
+        }
+        entries.push((
+            state_proof::HEIGHT_KEY.to_vec(),
+            tip.height.to_be_bytes().to_vec(),
+        ));
+        let recomputed = state_tree::root_of_entries(entries)?;
+        Ok((tip.height, tip.state_root, recomputed))
+    }
+
     /// The raw state-tree node stored under `key` ([`state_tree::node_key_bytes`]).
     ///
     /// # Errors

@@ -320,12 +320,24 @@ impl From<PruneDepth> for u64 {
 }
 
 /// The block store.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
     /// Keep only the last this-many blocks' bodies and undo data (0: keep all). Never fewer
     /// than a reorganisation to the last irreversible / final block needs.
     pub prune: PruneDepth,
+    /// At start, recompute the state root from the whole UTXO set and key/value state and
+    /// refuse to run if it differs from the tip's (reads the whole state once).
+    pub verify_state: bool,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            prune: PruneDepth::default(),
+            verify_state: true,
+        }
+    }
 }
 
 /// Default P2P port (TCP; WebSocket listens on the next port).

@@ -109,6 +109,20 @@ pub enum StartError {
     /// The chain could not be opened over the store.
     #[error("{0}")]
     Chain(#[from] ChainOpenError),
+    /// The stored state does not hash to the tip's state root (`storage.verify_state`).
+    #[error(
+        "the state in this data directory does not match its tip's state root (height {height}: \
+         committed {committed}, the state hashes to {recomputed}): it was changed outside the \
+         node or damaged; delete the data directory and sync again"
+    )]
+    StateMismatch {
+        /// Height of the tip.
+        height: u64,
+        /// The root committed when the tip connected.
+        committed: i8o8i_primitives::Hash256,
+        /// The root of the state as it is now.
+        recomputed: i8o8i_primitives::Hash256,
+    },
 }
 
 impl Node {
@@ -145,6 +159,18 @@ impl Node {
             .unwrap_or(1);
         let chain = Arc::new(Chain::open(store, spec, threads, clock)?);
         chain.set_prune(config.storage.prune.keep())?;
+        if config.storage.verify_state {
+            let started = Instant::now();
+            let (height, committed, recomputed) = chain.store().recompute_state_root()?;
+            if committed != recomputed {
+                return Err(StartError::StateMismatch {
+                    height,
+                    committed,
+                    recomputed,
+                });
+            }
+            tracing::info!(height, root = %committed, elapsed = ?started.elapsed(), "state matches the tip's state root");
+        }
         let tip = chain.tip();
         tracing::info!(chain = %chain.spec().name, genesis = %chain.genesis(), height = tip.header.height, tip = %tip.hash, "chain loaded");
         let mut mempool = Mempool::new(config.mempool.clone());

@@ -400,6 +400,12 @@ fn check_store_on_disk(chaindata: &Path, payout: &ScriptBuf, min_height: u64) ->
     );
     assert_eq!(actual.count, height);
     assert_eq!(actual.total_amount.to_units(), total_subsidy(height));
+    let (tree_height, committed, recomputed) = store.recompute_state_root().unwrap();
+    assert_eq!(tree_height, height);
+    assert_eq!(
+        committed, recomputed,
+        "the state tree against the state on disk"
+    );
     height
 }
 

@@ -14,3 +14,4 @@ mod network;
 mod node_flow;
 mod pruning;
 mod rpc_platform;
+mod state;

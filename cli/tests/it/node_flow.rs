@@ -401,6 +401,10 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
         utxo_info["hash"].as_str().unwrap(),
         recomputed_utxo_hash(node.node())
     );
+    // The state tree kept across the reorganisation is the tree of the state as it now is.
+    let (_, committed, recomputed) = node.node().chain().store().recompute_state_root().unwrap();
+    assert_eq!(committed, recomputed);
+    assert_eq!(utxo_info["stateRoot"], committed.to_string());
 
     // A transaction of a disconnected block that does not conflict returns to the pool.
     let second = utxos.iter().find(|u| u["height"] == 2).unwrap();
