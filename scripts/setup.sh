@@ -2,13 +2,15 @@
 # Installs what building and testing I8o8iCoin needs on Debian 12 beyond rustup's Rust:
 # a C/C++ toolchain (secp256k1, Bitcoin Core's interpreter for the differential tests),
 # clang + libclang (RocksDB's bindgen), and a wasm32 toolchain for the contract examples;
-# with --test also Chromium, which the test suite drives headless to check the /apidocs page.
+# with --test also Chromium, which the test suite drives headless to check the /apidocs page,
+# and the reference checkers of /metrics: promtool (package prometheus) for the classic text
+# format, the Python client's parser (python3-prometheus-client) for OpenMetrics.
 # Idempotent: a warm machine skips apt entirely.
 set -euo pipefail
 
 packages=(build-essential pkg-config clang libclang-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium)
+  packages+=(chromium prometheus python3-prometheus-client)
 fi
 
 # Contracts build to wasm32-unknown-unknown. With rustup's target installed nothing more is

@@ -1,5 +1,7 @@
 //! Prometheus metrics of the RPC server, and the `/metrics` exposition that appends the node's
-//! own ([`MetricsSource`]). Everything is named `i8o8i_*` and encoded as OpenMetrics text.
+//! own ([`MetricsSource`]). Everything is named `i8o8i_*`, encoded as OpenMetrics text for a
+//! client that asks for it (`Accept: application/openmetrics-text`, as Prometheus sends) and
+//! as the classic text format (0.0.4) otherwise ([`to_classic`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,8 +16,77 @@ use prometheus_client::registry::Registry;
 
 use crate::methods::MethodTable;
 
-/// Content type of the exposition.
+/// Content type of the OpenMetrics exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Content type of the classic Prometheus text format the exposition is also served in.
+pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Whether a request's `Accept` header asks for OpenMetrics (as Prometheus's scraper does);
+/// anything else — no header, `text/plain`, `*/*` — gets the classic text format.
+pub fn wants_openmetrics(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| {
+        a.split(',').any(|part| {
+            let mut fields = part.split(';').map(str::trim);
+            let media = fields.next().unwrap_or_default();
+            let refused = fields.any(|f| f.replace(' ', "") == "q=0");
+            media.eq_ignore_ascii_case("application/openmetrics-text") && !refused
+        })
+    })
+}
+
+/// The classic text format (version 0.0.4, what `promtool check metrics` and pre-OpenMetrics
+/// scrapers read) of an OpenMetrics exposition: counters are named with their `_total`
+/// suffix in `# HELP` / `# TYPE`, `_created` samples, `# UNIT` lines, exemplars and `# EOF`
+/// go, and OpenMetrics-only types become their classic equivalents.
+pub fn to_classic(openmetrics: &str) -> String {
+    let mut out = String::with_capacity(openmetrics.len());
+    let mut help: Option<(&str, &str)> = None;
+    let mut family_type = "";
+    for line in openmetrics.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            help = Some(rest.split_once(' ').unwrap_or((rest, "")));
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or((rest, "unknown"));
+            family_type = kind;
+            let (classic_name, classic_type) = match kind {
+                "counter" => (format!("{name}_total"), "counter"),
+                "info" => (format!("{name}_info"), "gauge"),
+                "stateset" => (name.to_owned(), "gauge"),
+                "gaugehistogram" => (name.to_owned(), "histogram"),
+                "unknown" => (name.to_owned(), "untyped"),
+                other => (name.to_owned(), other),
+            };
+            if let Some((help_name, text)) = help.take()
+                && help_name == name
+            {
+                out.push_str(&format!("# HELP {classic_name} {text}\n"));
+            }
+            out.push_str(&format!("# TYPE {classic_name} {classic_type}\n"));
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            // `# UNIT`, `# EOF` and any other comment.
+            continue;
+        }
+        // An exemplar follows the value after ` # `.
+        let sample = line.split(" # ").next().unwrap_or(line);
+        let name = sample.split(['{', ' ']).next().unwrap_or_default();
+        if name.ends_with("_created")
+            && matches!(
+                family_type,
+                "counter" | "histogram" | "summary" | "gaugehistogram"
+            )
+        {
+            continue;
+        }
+        out.push_str(sample);
+        out.push('\n');
+    }
+    out
+}
 
 /// Something that appends its metric families to the exposition.
 pub trait MetricsSource: Send + Sync {
@@ -165,5 +236,63 @@ impl RpcMetrics {
         }
         let _ = encode_eof(&mut out);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openmetrics_is_served_only_when_asked_for() {
+        let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert!(wants_openmetrics(Some(prometheus)));
+        assert!(wants_openmetrics(Some("Application/OpenMetrics-Text")));
+        assert!(!wants_openmetrics(None));
+        assert!(!wants_openmetrics(Some("text/plain")));
+        assert!(!wants_openmetrics(Some("*/*")));
+        assert!(!wants_openmetrics(Some(
+            "application/openmetrics-text; q=0, text/plain"
+        )));
+    }
+
+    #[test]
+    fn the_classic_format_names_counters_with_their_suffix_and_drops_openmetrics_only_lines() {
+        let open = "\
+# HELP i8o8i_calls Calls.
+# TYPE i8o8i_calls counter
+i8o8i_calls_total{method=\"a\"} 3
+i8o8i_calls_created{method=\"a\"} 1.7e9
+# HELP i8o8i_wait Wait.
+# TYPE i8o8i_wait histogram
+# UNIT i8o8i_wait seconds
+i8o8i_wait_bucket{le=\"+Inf\"} 1 # {trace=\"x\"} 0.5
+i8o8i_wait_sum 0.5
+i8o8i_wait_count 1
+# HELP i8o8i_build Build.
+# TYPE i8o8i_build info
+i8o8i_build_info{version=\"1\"} 1
+# TYPE i8o8i_odd unknown
+i8o8i_odd 2
+# EOF
+";
+        assert_eq!(
+            to_classic(open),
+            "\
+# HELP i8o8i_calls_total Calls.
+# TYPE i8o8i_calls_total counter
+i8o8i_calls_total{method=\"a\"} 3
+# HELP i8o8i_wait Wait.
+# TYPE i8o8i_wait histogram
+i8o8i_wait_bucket{le=\"+Inf\"} 1
+i8o8i_wait_sum 0.5
+i8o8i_wait_count 1
+# HELP i8o8i_build_info Build.
+# TYPE i8o8i_build_info gauge
+i8o8i_build_info{version=\"1\"} 1
+# TYPE i8o8i_odd untyped
+i8o8i_odd 2
+"
+        );
     }
 }

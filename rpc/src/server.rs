@@ -365,7 +365,19 @@ where
                 match (&parts.method, path.as_str()) {
                     (&Method::GET, "/metrics") => {
                         let text = shared.metrics.render(&shared.sources);
-                        return Ok(response(StatusCode::OK, crate::metrics::CONTENT_TYPE, text));
+                        let accept = parts
+                            .headers
+                            .get(header::ACCEPT)
+                            .and_then(|v| v.to_str().ok());
+                        return Ok(if crate::metrics::wants_openmetrics(accept) {
+                            response(StatusCode::OK, crate::metrics::CONTENT_TYPE, text)
+                        } else {
+                            response(
+                                StatusCode::OK,
+                                crate::metrics::CONTENT_TYPE_TEXT,
+                                crate::metrics::to_classic(&text),
+                            )
+                        });
                     }
                     (&Method::GET, "/openrpc.json") => {
                         return Ok(response(
