@@ -81,6 +81,7 @@ pub(crate) fn document(table: &MethodTable, registered: &[Registered]) -> Value 
         "methods": methods,
         "components": { "schemas": schemas }
     });
+    standard_formats(&mut doc);
     // Examples are derived from the schemas, so they need the definitions to resolve `$ref`s.
     let defs = doc["components"]["schemas"].clone();
     if let Some(methods) = doc["methods"].as_array_mut() {
@@ -94,9 +95,77 @@ pub(crate) fn document(table: &MethodTable, registered: &[Registered]) -> Value 
                 .collect();
             let result = json!({"name": m["result"]["name"], "value": example(&m["result"]["schema"], &defs, 0)});
             m["examples"] = json!([{ "name": "example", "params": params, "result": result }]);
+            // OpenRPC tools dereference the fields the specification defines, not extensions:
+            // a notification's schema is written out whole.
+            if let Some(schema) = m
+                .get_mut("x-notification")
+                .and_then(|n| n.get_mut("schema"))
+            {
+                *schema = inline(schema, &defs, 0);
+            }
         }
     }
     doc
+}
+
+/// schemars marks Rust integer widths with `format`s (`uint64`, `int32`, `uint`, …) that are
+/// not JSON Schema formats: validators refuse them (ajv: `unknown format "uint64"`). Each is
+/// replaced by the range it means; `float` / `double` are dropped.
+fn standard_formats(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let range: Option<(Value, Value)> = match map.get("format").and_then(Value::as_str) {
+                Some("uint8") => Some((json!(0), json!(u8::MAX))),
+                Some("uint16") => Some((json!(0), json!(u16::MAX))),
+                Some("uint32") => Some((json!(0), json!(u32::MAX))),
+                Some("uint64" | "uint") => Some((json!(0), json!(u64::MAX))),
+                Some("int8") => Some((json!(i8::MIN), json!(i8::MAX))),
+                Some("int16") => Some((json!(i16::MIN), json!(i16::MAX))),
+                Some("int32") => Some((json!(i32::MIN), json!(i32::MAX))),
+                Some("int64" | "int") => Some((json!(i64::MIN), json!(i64::MAX))),
+                Some("float" | "double") => Some((Value::Null, Value::Null)),
+                _ => None,
+            };
+            if let Some((min, max)) = range {
+                map.remove("format");
+                if !min.is_null() {
+                    map.entry("minimum").or_insert(min);
+                    map.entry("maximum").or_insert(max);
+                }
+            }
+            for v in map.values_mut() {
+                standard_formats(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(standard_formats),
+        _ => {}
+    }
+}
+
+/// `schema` with every `$ref` into `defs` replaced by the definition (recursive types stop
+/// at a depth, as an open object).
+fn inline(schema: &Value, defs: &Value, depth: usize) -> Value {
+    match schema {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                return match defs.get(name) {
+                    Some(def) if depth < 16 => inline(def, defs, depth + 1),
+                    _ => json!({"type": "object"}),
+                };
+            }
+            Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), inline(v, defs, depth)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| inline(v, defs, depth)).collect()),
+        other => other.clone(),
+    }
 }
 
 fn method(generator: &mut SchemaGenerator, spec: &MethodSpec, reg: &Registered) -> Value {

@@ -14,4 +14,5 @@ mod network;
 mod node_flow;
 mod pruning;
 mod rpc_platform;
+mod standard_clients;
 mod state;

@@ -183,6 +183,17 @@ async fn openrpc_document_describes_exactly_the_served_methods_and_is_valid() {
     if let Err(e) = schemas.validate(&doc, index) {
         panic!("the OpenRPC document is invalid: {e:#}");
     }
+    // Only JSON Schema's own formats: integer widths are ranges, not `uint64` & co.
+    let text = doc.to_string();
+    for odd in [
+        "\"format\":\"uint",
+        "\"format\":\"int",
+        "\"format\":\"double",
+    ] {
+        assert!(!text.contains(odd), "{odd} in the document");
+    }
+    assert!(text.contains("\"maximum\":18446744073709551615"));
+
     // And a broken document is not (the validator really validates).
     let mut broken = doc.clone();
     broken["methods"][0]["params"] = json!("nope");

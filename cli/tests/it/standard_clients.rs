@@ -1,0 +1,74 @@
+//! Clients this project did not write, run unmodified against a real node. The JavaScript ones
+//! live in `cli/tests/js` with their versions pinned in its `package-lock.json`; `npm ci`
+//! installs them (once per test run) with the Node.js the README asks for.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::common::start_with;
+
+/// `cli/tests/js` with its pinned packages installed.
+pub(crate) fn js_harness() -> PathBuf {
+    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+            let out = std::process::Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&dir)
+                .output()
+                .expect("npm (Node.js 20) is a prerequisite of the test suite");
+            assert!(
+                out.status.success(),
+                "npm ci in {}: {}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            dir
+        })
+        .clone()
+}
+
+/// Runs `node script args` in the harness and parses the JSON line it prints.
+pub(crate) fn run_node(script: &str, args: &[&str]) -> (bool, Value) {
+    let dir = js_harness();
+    let out = std::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(&dir)
+        .output()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "{script} printed no JSON: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    (out.status.success(), json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_openrpc_client_accepts_every_method_s_valid_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, _client) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+    let url = format!("http://{}", running.rpc_addr());
+    let (ok, report) = tokio::task::spawn_blocking(move || run_node("check-openrpc.mjs", &[&url]))
+        .await
+        .unwrap();
+    assert!(ok, "{report:#}");
+    assert_eq!(report["refused"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["refs"], serde_json::json!([]), "{report:#}");
+    assert_eq!(
+        report["methods"].as_u64().unwrap() as usize,
+        i8o8i_rpc::api::METHODS.len() + 1,
+        "every method is in the document, and rpc.discover"
+    );
+    running.stop().await;
+}
