@@ -13,7 +13,8 @@
 //!   parameter, as JSON-RPC's -32602 should;
 //! - [`error::ErrorCode`], the documented application error codes;
 //! - [`auth`], JWT (HS256) authentication of private methods;
-//! - [`metrics`], the Prometheus exposition at `GET /metrics`;
+//! - [`metrics`], the Prometheus exposition at `GET /metrics` (OpenMetrics or classic text);
+//! - [`home`], the page at `GET /` for a person who opens the node's URL;
 //! - `client` (feature `client`): an HTTP client that signs each request with a fresh JWT;
 //! - `fuzzing` (feature `fuzzing`): the fuzz target's entry point (any JSON as every
 //!   method's parameters);
@@ -30,6 +31,7 @@ pub mod client;
 pub mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod home;
 pub mod methods;
 pub mod metrics;
 pub mod openrpc;

@@ -50,6 +50,8 @@ pub struct ServerOptions {
     pub secret: Option<JwtSecret>,
     /// More metric families for `/metrics` (the node's).
     pub metrics_sources: Vec<Arc<dyn MetricsSource>>,
+    /// What the page at `GET /` says about the node.
+    pub summary: Option<crate::home::SummaryFn>,
 }
 
 /// A request that carried a valid bearer token (or came while auth is off).
@@ -77,6 +79,7 @@ struct Shared {
     metrics: Arc<RpcMetrics>,
     table: Arc<MethodTable>,
     sources: Vec<Arc<dyn MetricsSource>>,
+    summary: Option<crate::home::SummaryFn>,
     ip_limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
@@ -125,6 +128,7 @@ impl RpcServer {
             metrics: api.metrics.clone(),
             table: api.table.clone(),
             sources: options.metrics_sources,
+            summary: options.summary,
             ip_limiter: quota(
                 config.rate_limit.per_ip_per_second,
                 config.rate_limit.per_ip_burst,
@@ -359,10 +363,25 @@ where
                     }
                 }
             }
+            // A WebSocket handshake (a GET with `Upgrade: websocket`) goes to the JSON-RPC
+            // server whatever its path, as before.
+            let upgrade = parts
+                .headers
+                .get(header::UPGRADE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
             // JSON-RPC posts to `/` skip the route table.
-            if parts.method != Method::POST || parts.uri.path() != "/" {
+            if !upgrade && (parts.method != Method::POST || parts.uri.path() != "/") {
                 let path = parts.uri.path().to_owned();
                 match (&parts.method, path.as_str()) {
+                    (&Method::GET | &Method::HEAD, "/") => {
+                        let summary = shared.summary.as_ref().map(|f| f());
+                        return Ok(response(
+                            StatusCode::OK,
+                            "text/html; charset=utf-8",
+                            crate::home::render(summary.as_ref()),
+                        ));
+                    }
                     (&Method::GET, "/metrics") => {
                         let text = shared.metrics.render(&shared.sources);
                         let accept = parts
@@ -412,6 +431,16 @@ where
                         }
                     };
                     return Ok(rest::serve(route, parts, &body, &mut rpc).await);
+                }
+                if matches!(parts.method, Method::GET | Method::HEAD) {
+                    return Ok(response(
+                        StatusCode::NOT_FOUND,
+                        "text/plain; charset=utf-8",
+                        format!(
+                            "Nothing at {path}. This node's JSON-RPC API is POST / (and WebSocket); \
+                             its documentation is at /apidocs.\n"
+                        ),
+                    ));
                 }
             }
             let request = http::Request::from_parts(parts, HttpBody::new(body));

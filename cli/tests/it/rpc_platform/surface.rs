@@ -369,7 +369,7 @@ async fn docs_page_in_headless_chromium() {
     let url = format!("http://{}/apidocs?try=chain_getInfo", running.rpc_addr());
     let profile = tempfile::tempdir().unwrap();
     let shot = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("apidocs.png");
-    let run = |extra: Vec<String>| {
+    let run = |extra: Vec<String>, url: String| {
         let mut args = vec![
             "--headless".to_owned(),
             "--no-sandbox".into(),
@@ -384,7 +384,7 @@ async fn docs_page_in_headless_chromium() {
             "--window-size=1280,900".into(),
         ];
         args.extend(extra);
-        args.push(url.clone());
+        args.push(url);
         let chromium = chromium.to_owned();
         tokio::task::spawn_blocking(move || {
             std::process::Command::new(chromium)
@@ -393,7 +393,7 @@ async fn docs_page_in_headless_chromium() {
                 .expect("run chromium")
         })
     };
-    let dom = run(vec!["--dump-dom".into()]).await.unwrap();
+    let dom = run(vec!["--dump-dom".into()], url.clone()).await.unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(
         dom.contains(r##"href="#wallet_send""##),
@@ -406,9 +406,12 @@ async fn docs_page_in_headless_chromium() {
         dom.contains(&format!("\"genesis\": \"{genesis}\"")),
         "the form's reply is shown"
     );
-    let out = run(vec![format!("--screenshot={}", shot.display())])
-        .await
-        .unwrap();
+    let out = run(
+        vec![format!("--screenshot={}", shot.display())],
+        url.clone(),
+    )
+    .await
+    .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -416,6 +419,43 @@ async fn docs_page_in_headless_chromium() {
     );
     let png = std::fs::read(&shot).expect("screenshot written");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+
+    // The node's own URL: a page naming the node, its chain and height, linking the docs.
+    let home = format!("http://{}/", running.rpc_addr());
+    let dom = run(vec!["--dump-dom".into()], home).await.unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("<h1>I8o8iCoin node · dev</h1>"), "{dom}");
+    assert!(dom.contains("<dt>Height</dt><dd>0</dd>"), "{dom}");
+    assert!(dom.contains(r#"<a href="/apidocs">"#), "{dom}");
+    running.stop().await;
+}
+
+/// `GET /` is a page, other paths that serve nothing are 404 (not jsonrpsee's 405 "POST is
+/// required"), and JSON-RPC over POST and WebSocket on `/` is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_root_is_a_page_and_unknown_paths_are_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, client) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+    let addr = running.rpc_addr();
+    let home = get(addr, "/").await;
+    assert_eq!(home.status, 200);
+    assert_eq!(home.headers["content-type"], "text/html; charset=utf-8");
+    let tip = running.node().chain().tip().hash.to_string();
+    assert!(home.body.contains(&tip), "{}", home.body);
+    assert!(home.body.contains("<dt>Peers</dt><dd>network off</dd>"));
+    for path in ["/favicon.ico", "/nope", "/rpc/", "/metrics/x"] {
+        let r = get(addr, path).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.body.contains("/apidocs"), "{path}: {}", r.body);
+    }
+    let info: Value = call(&client, "chain_getInfo", rpc_params![]).await;
+    assert_eq!(info["chain"], "dev");
+    let ws = WsClientBuilder::default()
+        .build(format!("ws://{addr}"))
+        .await
+        .unwrap();
+    let info: Value = ws.request("chain_getInfo", rpc_params![]).await.unwrap();
+    assert_eq!(info["chain"], "dev");
     running.stop().await;
 }
 
