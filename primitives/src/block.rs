@@ -22,7 +22,7 @@ pub const MAX_HEADER_DECODE_SIZE: usize = 1_024;
 /// How a block proves it may extend the chain, per the consensus engine active at its height.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Seal {
     /// Proof of work: the header hash, read as a big-endian number, is at most the target.
     #[codec(index = 0)]
@@ -51,7 +51,7 @@ pub enum Seal {
 /// A block header.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Header {
     /// Header version.
     pub version: u32,
@@ -105,7 +105,7 @@ impl Header {
 /// A block: header and transactions, coinbase first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Block {
     /// The header.
     pub header: Header,

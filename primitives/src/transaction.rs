@@ -76,7 +76,7 @@ impl fmt::Display for OutPoint {
 /// A transaction input: spends `prevout` by satisfying its locking script with `script_sig`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TxIn {
     /// The output being spent.
     pub prevout: OutPoint,
@@ -91,7 +91,7 @@ pub struct TxIn {
 /// A transaction output: an amount locked by a script.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TxOut {
     /// The amount locked.
     pub value: Amount,
@@ -133,7 +133,12 @@ pub struct UtxoSetInfo {
 /// secp256k1 keys.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum Payload {
     /// Upload a Wasm contract and instantiate it. The contract's address is derived from the
     /// deployer, the code hash and `salt`; `init_input` is passed to its constructor, which may
@@ -245,7 +250,7 @@ pub enum Payload {
 /// A transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Transaction {
     /// Version; 2 or later enables relative lock times (BIP68/112), as in Bitcoin.
     pub version: u32,

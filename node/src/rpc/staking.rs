@@ -305,6 +305,35 @@ fn consensus_info(node: &Node) -> Result<ConsensusInfo, RpcError> {
     })
 }
 
+/// `value` with its object keys in camelCase: chain specs are YAML in snake_case, the API's
+/// JSON is camelCase throughout.
+fn camel_keys(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let mut out = String::with_capacity(k.len());
+                    let mut upper = false;
+                    for c in k.chars() {
+                        if c == '_' {
+                            upper = true;
+                        } else if upper {
+                            out.extend(c.to_uppercase());
+                            upper = false;
+                        } else {
+                            out.push(c);
+                        }
+                    }
+                    (out, camel_keys(v))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(camel_keys).collect()),
+        other => other,
+    }
+}
+
 fn schedule(node: &Node) -> Vec<ScheduleEntryJson> {
     let spec = node.chain().spec();
     let current = spec
@@ -317,7 +346,7 @@ fn schedule(node: &Node) -> Vec<ScheduleEntryJson> {
             ScheduleEntryJson {
                 from_height: e.from_height,
                 engine: e.engine.kind().to_string(),
-                params: value.get("params").cloned().unwrap_or_default(),
+                params: camel_keys(value.get("params").cloned().unwrap_or_default()),
                 current: e.from_height == current,
             }
         })

@@ -181,9 +181,9 @@ fn json_uses_hex_for_bytes_and_integers_for_amounts() {
     let json = serde_json::to_value(&tx).unwrap();
     assert_eq!(json["inputs"][0]["prevout"]["txid"], "11".repeat(32));
     assert_eq!(json["inputs"][0]["prevout"]["index"], 0);
-    assert_eq!(json["inputs"][0]["script_sig"], "51");
+    assert_eq!(json["inputs"][0]["scriptSig"], "51");
     assert_eq!(json["outputs"][0]["value"], 5_000_000_000u64);
-    assert_eq!(json["outputs"][1]["script_pubkey"], "6a012a");
+    assert_eq!(json["outputs"][1]["scriptPubkey"], "6a012a");
     assert_eq!(json["payload"]["type"], "call");
     assert_eq!(json["payload"]["contract"], "33".repeat(32));
     assert_eq!(json["payload"]["input"], hex::encode("transfer"));
@@ -193,12 +193,52 @@ fn json_uses_hex_for_bytes_and_integers_for_amounts() {
 }
 
 #[test]
+fn json_field_and_type_names_are_camel_case_like_the_rest_of_the_api() {
+    let json = serde_json::to_value(sample_transaction()).unwrap();
+    assert!(json.get("lockTime").is_some(), "{json}");
+    let register = Payload::RegisterDelegate {
+        name: "alice".into(),
+        key: [2; 33],
+    };
+    assert_eq!(
+        serde_json::to_value(&register).unwrap()["type"],
+        "registerDelegate"
+    );
+    let deploy = serde_json::to_value(Payload::Deploy {
+        code: vec![0],
+        init_input: vec![1],
+        salt: [0; 32],
+        gas_limit: 7,
+    })
+    .unwrap();
+    assert_eq!(
+        (&deploy["initInput"], &deploy["gasLimit"]),
+        (&"01".into(), &7.into())
+    );
+    let header = crate::Header {
+        version: 1,
+        parent: crate::BlockHash::from_byte_array([0; 32]),
+        height: 1,
+        time: 2,
+        tx_root: crate::Hash256::ZERO,
+        state_root: crate::Hash256::ZERO,
+        seal: crate::Seal::Pow { bits: 0, nonce: 0 },
+    };
+    let json = serde_json::to_value(&header).unwrap();
+    assert!(
+        json.get("txRoot").is_some() && json.get("stateRoot").is_some(),
+        "{json}"
+    );
+    assert!(!json.to_string().contains('_'), "{json}");
+}
+
+#[test]
 fn json_rejects_unknown_fields_and_wrong_key_lengths() {
     let mut json = serde_json::to_value(sample_transaction()).unwrap();
     json["lock_tme"] = 5.into();
     assert!(serde_json::from_value::<Transaction>(json).is_err());
 
-    let bond = serde_json::json!({"type": "bond", "staking_key": "02".repeat(33), "value": 5});
+    let bond = serde_json::json!({"type": "bond", "stakingKey": "02".repeat(33), "value": 5});
     assert_eq!(
         serde_json::from_value::<Payload>(bond).unwrap(),
         Payload::Bond {
@@ -206,10 +246,10 @@ fn json_rejects_unknown_fields_and_wrong_key_lengths() {
             value: Amount::from_units(5)
         }
     );
-    let short = serde_json::json!({"type": "bond", "staking_key": "02".repeat(32), "value": 5});
+    let short = serde_json::json!({"type": "bond", "stakingKey": "02".repeat(32), "value": 5});
     assert!(serde_json::from_value::<Payload>(short).is_err());
     let extra =
-        serde_json::json!({"type": "bond", "staking_key": "02".repeat(33), "value": 5, "x": 1});
+        serde_json::json!({"type": "bond", "stakingKey": "02".repeat(33), "value": 5, "x": 1});
     assert!(serde_json::from_value::<Payload>(extra).is_err());
     let vote = Payload::Vote {
         voter_key: [3; 33],
