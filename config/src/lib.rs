@@ -360,6 +360,12 @@ pub struct P2pConfig {
     /// The node's ed25519 identity key; default `<data dir>/network/node_key` (created on first
     /// start, so the peer id is stable across restarts).
     pub node_key_path: Option<PathBuf>,
+    /// Seconds to wait before dialling again a peer whose dial failed; doubles with each
+    /// failure in a row, at most ten minutes.
+    pub redial_after_secs: u64,
+    /// Failed dials in a row after which a peer is forgotten (out of the routing table and the
+    /// remembered addresses).
+    pub forget_after_failed_dials: u32,
 }
 
 impl Default for P2pConfig {
@@ -373,6 +379,8 @@ impl Default for P2pConfig {
             bootnodes: Vec::new(),
             max_peers: 50,
             node_key_path: None,
+            redial_after_secs: 5,
+            forget_after_failed_dials: 8,
         }
     }
 }

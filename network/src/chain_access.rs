@@ -111,6 +111,8 @@ pub trait ChainAccess: Send + Sync + 'static {
     fn is_shutting_down(&self) -> bool;
     /// The number of connected peers changed (for metrics).
     fn peers_changed(&self, connected: usize);
+    /// A dial failed (for metrics; nothing by default).
+    fn dial_failed(&self) {}
     /// What became of a gossip transaction (for metrics; nothing by default).
     fn gossip_tx(&self, _outcome: GossipTx) {}
     /// Persisted peer records (bans, addresses) whose key starts with `prefix`.

@@ -24,6 +24,7 @@
 pub mod behaviour;
 pub mod chain_access;
 pub mod codec;
+pub mod dialing;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod peers;
@@ -113,6 +114,8 @@ pub struct NetInfo {
     pub listen_addresses: Vec<Multiaddr>,
     /// Connected peers.
     pub peers: usize,
+    /// Peers in the Kademlia routing table (what this node hands out when asked).
+    pub known_peers: usize,
 }
 
 pub(crate) enum Command {

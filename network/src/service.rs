@@ -3,6 +3,7 @@
 //! manager's verdicts. Block imports run on a separate task, in order, so the loop never waits
 //! on validation.
 
+use crate::dialing::{AfterFailure, Backoff, RedialPolicy};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +52,8 @@ pub struct NetworkConfig {
     pub bootnodes: Vec<Multiaddr>,
     /// Most connected peers.
     pub max_peers: u32,
+    /// How peers that do not answer are dialled again, then forgotten.
+    pub redial: RedialPolicy,
 }
 
 /// What a request we sent was for.
@@ -115,6 +118,8 @@ struct Service {
     uploads: HashMap<PeerId, (Instant, usize)>,
     /// Per peer: when its pool was last served.
     pool_served: HashMap<PeerId, Instant>,
+    /// Failed dials per peer, and when each may be dialled again.
+    backoff: Backoff,
 }
 
 /// An answer prepared on the blocking pool.
@@ -250,6 +255,7 @@ pub async fn start(
         answers,
         uploads: HashMap::new(),
         pool_served: HashMap::new(),
+        backoff: Backoff::new(config.redial),
     };
     tokio::spawn(service.run(command_rx, announcements));
     tracing::info!(%peer_id, "network started");
@@ -435,9 +441,15 @@ impl Service {
             })
             .collect();
         let local = *self.swarm.local_peer_id();
+        let instant = Instant::now();
         for peer in known
             .into_iter()
-            .filter(|p| *p != local && !self.peers.contains_key(p) && !self.book.is_banned(p, now))
+            .filter(|p| {
+                *p != local
+                    && !self.peers.contains_key(p)
+                    && !self.book.is_banned(p, now)
+                    && self.backoff.may_dial(p, instant)
+            })
             .take(wanted)
         {
             let _ = self.swarm.dial(peer);
@@ -453,10 +465,18 @@ impl Service {
                     .iter()
                     .map(|a| a.clone().with(Protocol::P2p(peer_id)))
                     .collect();
+                let known_peers = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .kbuckets()
+                    .map(|b| b.num_entries())
+                    .sum();
                 let _ = reply.send(NetInfo {
                     peer_id,
                     listen_addresses,
                     peers: self.peers.len(),
+                    known_peers,
                 });
             }
             Command::Peers(reply) => {
@@ -535,6 +555,7 @@ impl Service {
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return;
                 }
+                self.backoff.connected(&peer_id);
                 if num_established.get() > 1 {
                     return;
                 }
@@ -597,7 +618,8 @@ impl Service {
                 peer, ..
             })) if !self.peers.contains_key(&peer)
                 && self.peers.len() < self.max_outbound()
-                && !self.book.is_banned(&peer, self.now()) =>
+                && !self.book.is_banned(&peer, self.now())
+                && self.backoff.may_dial(&peer, Instant::now()) =>
             {
                 let _ = self.swarm.dial(peer);
             }
@@ -610,7 +632,23 @@ impl Service {
             )) => self.on_gossip(propagation_source, message_id, message),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync_event(event),
             SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
-                tracing::debug!(?peer_id, error = %error, "dial failed");
+                self.chain.dial_failed();
+                let Some(peer) = peer_id else {
+                    tracing::debug!(error = %error, "dial failed");
+                    return;
+                };
+                match self.backoff.failed(peer, Instant::now()) {
+                    AfterFailure::Retry(wait) => {
+                        tracing::debug!(%peer, error = %error, ?wait, "dial failed");
+                    }
+                    AfterFailure::Forget => {
+                        tracing::info!(%peer, error = %error, "peer unreachable; forgetting it");
+                        self.swarm.behaviour_mut().kad.remove_peer(&peer);
+                        let mut key = ADDR_PREFIX.to_vec();
+                        key.extend(peer.to_bytes());
+                        let _ = self.chain.delete_peer_record(&key);
+                    }
+                }
             }
             _ => {}
         }

@@ -155,6 +155,10 @@ async fn start_network(
         listen: parse_all(&config.p2p.listen, "listen")?,
         bootnodes: parse_all(&config.p2p.bootnodes, "bootnodes")?,
         max_peers: config.p2p.max_peers,
+        redial: i8o8i_network::dialing::RedialPolicy {
+            first: std::time::Duration::from_secs(config.p2p.redial_after_secs.max(1)),
+            forget_after: config.p2p.forget_after_failed_dials.max(1),
+        },
     };
     let access = Arc::new(crate::services::NodeChainAccess(node.clone()));
     let announcements = crate::services::announcements(node);

@@ -24,6 +24,8 @@ pub struct NodeMetrics {
     pub(crate) mempool_bytes: Gauge,
     /// Connected peers; the network service sets it.
     pub peers: Gauge,
+    /// Dials that failed.
+    pub(crate) dial_failures: Counter,
     pub(crate) contract_gas: Counter,
     pub(crate) resident_bytes: Gauge,
     pub(crate) last_irreversible: Gauge,
@@ -94,6 +96,12 @@ impl Default for NodeMetrics {
         );
         let peers = Gauge::default();
         registry.register("p2p_peers", "Connected peers", peers.clone());
+        let dial_failures = Counter::default();
+        registry.register(
+            "p2p_dial_failures",
+            "Outgoing connections that failed (peers are dialled less often, then forgotten)",
+            dial_failures.clone(),
+        );
         let contract_gas = Counter::default();
         registry.register(
             "contract_gas_used",
@@ -144,6 +152,7 @@ impl Default for NodeMetrics {
             mempool_txs,
             mempool_bytes,
             peers,
+            dial_failures,
             contract_gas,
             resident_bytes,
         }

@@ -166,6 +166,10 @@ impl ChainAccess for NodeChainAccess {
             .inc();
     }
 
+    fn dial_failed(&self) {
+        self.0.metrics().dial_failures.inc();
+    }
+
     fn peers_changed(&self, connected: usize) {
         self.0
             .metrics()

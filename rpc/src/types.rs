@@ -360,6 +360,9 @@ pub struct NetInfoJson {
     pub listen_addresses: Vec<String>,
     /// Connected peers.
     pub peers: usize,
+    /// Peers in the Kademlia routing table: what this node hands out when asked for peers.
+    /// Peers that stay unreachable leave it (`p2p.forget_after_failed_dials`).
+    pub known_peers: usize,
 }
 
 /// One entry of `net_peers`.

@@ -660,3 +660,56 @@ async fn a_peer_sending_an_invalid_block_is_banned_across_restarts_and_others_ke
     node_a.stop().await;
     stop(vec![b]).await;
 }
+
+/// A peer that went away is dialled with growing waits and then forgotten: out of the
+/// Kademlia table (so no longer handed to others) and never dialled again. Before, it was
+/// dialled twice every 5 s for as long as the node ran.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_peer_is_dialled_less_often_then_forgotten() {
+    let b = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
+    let b_addr = listen_addr(&b.c).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start_with(dir.path(), move |cfg| {
+        cfg.p2p.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
+        cfg.p2p.bootnodes = vec![b_addr];
+        cfg.p2p.redial_after_secs = 1;
+        cfg.p2p.forget_after_failed_dials = 3;
+    })
+    .await;
+    let a = Net { node, c, _dir: dir };
+    let info = |c: &RpcClient| {
+        let c = c.clone();
+        async move {
+            let info: Value = call(&c, "net_getInfo", rpc_params![]).await;
+            (
+                info["peers"].as_u64().unwrap(),
+                info["knownPeers"].as_u64().unwrap(),
+            )
+        }
+    };
+    wait_for("a connected to b", || async { info(&a.c).await == (1, 1) }).await;
+    let addr = a.node.rpc_addr();
+    let failures = || async move {
+        crate::rpc_platform::sample(
+            &crate::rpc_platform::scrape(addr).await,
+            "i8o8i_p2p_dial_failures_total",
+        )
+    };
+    let before = failures().await;
+    b.node.stop().await;
+    wait_for("b forgotten", || async { info(&a.c).await == (0, 0) }).await;
+    let at_forget = failures().await - before;
+    assert!(
+        (3.0..=6.0).contains(&at_forget),
+        "{at_forget} failed dials before forgetting (limit 3, plus dials already in flight)"
+    );
+    // Two more redial rounds (every 5 s): nobody dials b again.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    assert_eq!(
+        failures().await - before,
+        at_forget,
+        "b was dialled after being forgotten"
+    );
+    assert_eq!(info(&a.c).await, (0, 0));
+    a.node.stop().await;
+}

@@ -46,6 +46,7 @@ pub(crate) fn register(registry: &mut Registry<Node>) {
                 .map(ToString::to_string)
                 .collect(),
             peers: info.peers,
+            known_peers: info.known_peers,
         })
     });
 
