@@ -602,13 +602,31 @@ impl Service {
                 info,
                 ..
             })) => {
-                if info.protocol_version != super::behaviour::IDENTIFY_PROTOCOL {
-                    tracing::debug!(peer = %peer_id, version = %info.protocol_version, "not an i8o8i node");
+                // What makes a peer ours is what it speaks, not its identify string (js-libp2p
+                // and other implementations send their own): this chain's sync protocol (whose
+                // status handshake then checks the genesis), its Kademlia protocol, or
+                // gossipsub (whose topics carry the genesis). Light clients and browser peers
+                // that speak only some of them stay; only peers in our DHT are added to it.
+                let speaks = |name: &str| info.protocols.iter().any(|p| p.as_ref() == name);
+                let kad = speaks(super::behaviour::KAD_PROTOCOL);
+                let gossip = info
+                    .protocols
+                    .iter()
+                    .any(|p| p.as_ref().starts_with("/meshsub/"));
+                if !kad && !gossip && !speaks(crate::protocol::SYNC_PROTOCOL) {
+                    tracing::info!(
+                        peer = %peer_id,
+                        version = %info.protocol_version,
+                        agent = %info.agent_version,
+                        "peer speaks none of this chain's protocols (sync, Kademlia, gossipsub); disconnecting"
+                    );
                     let _ = self.swarm.disconnect_peer_id(peer_id);
                     return;
                 }
-                for addr in info.listen_addrs {
-                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                if kad {
+                    for addr in info.listen_addrs {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                    }
                 }
                 if let Some(p) = self.peers.get_mut(&peer_id) {
                     p.agent = Some(info.agent_version);

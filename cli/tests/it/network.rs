@@ -713,3 +713,117 @@ async fn an_unreachable_peer_is_dialled_less_often_then_forgotten() {
     assert_eq!(info(&a.c).await, (0, 0));
     a.node.stop().await;
 }
+
+/// A peer of another libp2p implementation (the shape of a js-libp2p light client: identify
+/// with its own protocol string, gossipsub, ping; no Kademlia, no sync).
+#[derive(libp2p::swarm::NetworkBehaviour)]
+struct ForeignPeer {
+    identify: libp2p::identify::Behaviour,
+    ping: libp2p::ping::Behaviour,
+    gossipsub: libp2p::swarm::behaviour::toggle::Toggle<libp2p::gossipsub::Behaviour>,
+}
+
+fn foreign_peer(gossip: bool) -> libp2p::Swarm<ForeignPeer> {
+    SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|key| ForeignPeer {
+            // js-libp2p's default identify protocol version and an agent of its own.
+            identify: libp2p::identify::Behaviour::new(
+                libp2p::identify::Config::new("ipfs/0.1.0".into(), key.public())
+                    .with_agent_version("js-libp2p/2.0.0 UserAgent=node".into()),
+            ),
+            ping: libp2p::ping::Behaviour::default(),
+            gossipsub: gossip
+                .then(|| {
+                    libp2p::gossipsub::Behaviour::new(
+                        libp2p::gossipsub::MessageAuthenticity::Signed(key.clone()),
+                        libp2p::gossipsub::Config::default(),
+                    )
+                    .unwrap()
+                })
+                .into(),
+        })
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build()
+}
+
+/// A peer is ours by what it speaks, not by its identify string: a gossip-only light client
+/// announcing `ipfs/0.1.0` stays connected and receives blocks (before, the node dropped any
+/// peer whose identify protocol was not `/i8o8i/id/1`, ~30 ms after connecting); a peer that
+/// speaks none of the chain's protocols is disconnected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_light_client_stays_and_gets_blocks_and_a_stranger_is_let_go() {
+    let a = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
+    let (genesis, _) = genesis_and_id(&a).await;
+    let addr: Multiaddr = listen_addr(&a.c).await.parse().unwrap();
+    let blocks = IdentTopic::new(
+        Topic {
+            genesis,
+            kind: TopicKind::Blocks,
+        }
+        .to_string(),
+    );
+
+    let mut light = foreign_peer(true);
+    light
+        .behaviour_mut()
+        .gossipsub
+        .as_mut()
+        .unwrap()
+        .subscribe(&blocks)
+        .unwrap();
+    light.dial(addr.clone()).unwrap();
+    let miner =
+        i8o8i_primitives::address::Address::p2pkh(i8o8i_primitives::address::Network::Dev, [7; 20])
+            .to_string();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let (mut subscribed, mut received) = (false, false);
+    while !received {
+        let event = tokio::time::timeout_at(deadline, light.select_next_some())
+            .await
+            .expect("a block by gossip before the deadline");
+        match event {
+            SwarmEvent::ConnectionClosed { cause, .. } => {
+                panic!("the node dropped the light client: {cause:?}")
+            }
+            SwarmEvent::Behaviour(ForeignPeerEvent::Gossipsub(
+                libp2p::gossipsub::Event::Subscribed { .. },
+            )) if !subscribed => {
+                subscribed = true;
+                let _: Vec<Value> = call(&a.c, "mining_generate", rpc_params![1, &miner]).await;
+            }
+            SwarmEvent::Behaviour(ForeignPeerEvent::Gossipsub(
+                libp2p::gossipsub::Event::Message { message, .. },
+            )) => {
+                assert_eq!(message.topic, blocks.hash());
+                received = true;
+            }
+            _ => {}
+        }
+    }
+    let peers: Vec<Value> = call(&a.c, "net_peers", rpc_params![]).await;
+    assert_eq!(peers.len(), 1);
+    assert_eq!(peers[0]["agent"], "js-libp2p/2.0.0 UserAgent=node");
+
+    // Identify and ping only: none of the chain's protocols.
+    let mut stranger = foreign_peer(false);
+    stranger.dial(addr).unwrap();
+    let closed = tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::ConnectionClosed { .. } = stranger.select_next_some().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stranger was not disconnected");
+    drop(light);
+    a.node.stop().await;
+}
