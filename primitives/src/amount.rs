@@ -35,7 +35,6 @@ pub const COIN_DECIMALS: usize = 8;
     Serialize,
     Deserialize,
 )]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Amount(u64);
 

@@ -1,5 +1,5 @@
-//! JSON Schemas of the serde forms that are not plain derives: hex strings, hashes and
-//! addresses. The RPC's OpenRPC document is generated from them.
+//! JSON Schemas of the serde forms that are not plain derives: hex strings, hashes,
+//! addresses and amounts. The RPC's OpenRPC document is generated from them.
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use std::borrow::Cow;
@@ -23,6 +23,24 @@ impl JsonSchema for Hex {
             "pattern": "^([0-9a-fA-F]{2})*$",
             "description": "Bytes as hex digits, two per byte.",
             "examples": ["76a914"]
+        })
+    }
+}
+
+/// Amounts are a named schema (not inlined as a bare integer), so that a client can tell an
+/// amount from another number — the CLI shows them in I8O by it.
+impl JsonSchema for crate::Amount {
+    fn schema_name() -> Cow<'static, str> {
+        "Amount".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "integer",
+            "minimum": 0,
+            "maximum": u64::MAX,
+            "description": "An amount in base units: 100,000,000 per I8O.",
+            "examples": [150_000_000u64]
         })
     }
 }

@@ -41,14 +41,14 @@ enum DposCommand {
 
 pub(crate) async fn execute(args: DposArgs) -> Result<()> {
     let c = client(&args.rpc).await?;
-    let v = match args.command {
+    match args.command {
         DposCommand::Register {
             wallet,
             name,
             password: p,
         } => {
             let pw = password(&p, false)?;
-            serde_json::to_value(call::<api::DposRegisterDelegate>(&c, (wallet, pw, name)).await?)?
+            print(&call::<api::DposRegisterDelegate>(&c, (wallet, pw, name)).await?)
         }
         DposCommand::Vote {
             wallet,
@@ -56,12 +56,9 @@ pub(crate) async fn execute(args: DposArgs) -> Result<()> {
             password: p,
         } => {
             let pw = password(&p, false)?;
-            serde_json::to_value(call::<api::DposVote>(&c, (wallet, pw, delegates)).await?)?
+            print(&call::<api::DposVote>(&c, (wallet, pw, delegates)).await?)
         }
-        DposCommand::Delegates => {
-            serde_json::to_value(call::<api::DposGetDelegates>(&c, ()).await?)?
-        }
-    };
-    print(&v);
+        DposCommand::Delegates => print(&call::<api::DposGetDelegates>(&c, ()).await?),
+    }
     Ok(())
 }

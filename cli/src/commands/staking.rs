@@ -46,7 +46,7 @@ enum StakingCommand {
 
 pub(crate) async fn execute(args: StakingArgs) -> Result<()> {
     let c = client(&args.rpc).await?;
-    let v = match args.command {
+    match args.command {
         StakingCommand::Bond {
             wallet,
             amount,
@@ -54,7 +54,7 @@ pub(crate) async fn execute(args: StakingArgs) -> Result<()> {
         } => {
             let units = coins(&amount)?;
             let pw = password(&p, false)?;
-            serde_json::to_value(call::<api::StakingBond>(&c, (wallet, pw, units)).await?)?
+            print(&call::<api::StakingBond>(&c, (wallet, pw, units)).await?)
         }
         StakingCommand::Unbond {
             wallet,
@@ -63,15 +63,12 @@ pub(crate) async fn execute(args: StakingArgs) -> Result<()> {
         } => {
             let units = coins(&amount)?;
             let pw = password(&p, false)?;
-            serde_json::to_value(call::<api::StakingUnbond>(&c, (wallet, pw, units)).await?)?
+            print(&call::<api::StakingUnbond>(&c, (wallet, pw, units)).await?)
         }
         StakingCommand::Info { address } => {
-            serde_json::to_value(call::<api::StakingGetInfo>(&c, (address,)).await?)?
+            print(&call::<api::StakingGetInfo>(&c, (address,)).await?)
         }
-        StakingCommand::Validators => {
-            serde_json::to_value(call::<api::StakingGetValidators>(&c, ()).await?)?
-        }
-    };
-    print(&v);
+        StakingCommand::Validators => print(&call::<api::StakingGetValidators>(&c, ()).await?),
+    }
     Ok(())
 }
