@@ -27,6 +27,7 @@ use i8o8i_runtime::validation::check_block;
 use parity_scale_codec::{Decode, Encode};
 use tokio::sync::watch;
 
+mod preview;
 mod reorg;
 
 use crate::clock::SharedClock;

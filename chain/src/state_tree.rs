@@ -157,6 +157,25 @@ pub fn update(
     Ok((Hash256::from_byte_array(root.0), batch))
 }
 
+/// Applies each change set as one version, from `first_version` on, over version
+/// `first_version − 1`, in memory: the roots, nothing written (a branch's roots).
+///
+/// # Errors
+/// Storage failures; a missing base version ([`StoreError::Inconsistent`]).
+pub fn update_many(
+    reader: &NodeReader<'_>,
+    first_version: Version,
+    sets: Vec<Vec<Change>>,
+) -> Result<Vec<Hash256>, StoreError> {
+    let (roots, _) = Tree::new(reader)
+        .put_value_sets(sets, first_version)
+        .map_err(tree_error)?;
+    Ok(roots
+        .into_iter()
+        .map(|r| Hash256::from_byte_array(r.0))
+        .collect())
+}
+
 /// The root of a tree holding exactly `entries` (tree key, value), built from nothing in
 /// memory: what the incrementally kept tree must equal (a Jellyfish Merkle tree's root depends
 /// only on its entries, not on the order they came in). Memory grows with the entries.

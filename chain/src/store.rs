@@ -654,6 +654,16 @@ impl Store {
         self.db.write(batch).map_err(err)
     }
 
+    /// The undo data of a connected block (`None` if it is not connected or was pruned).
+    ///
+    /// # Errors
+    /// Storage failures, a record that does not decode.
+    pub fn block_undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
+        self.get(CF_UNDO, hash.as_bytes())?
+            .map(|v| decode(&v, "undo"))
+            .transpose()
+    }
+
     /// Disconnects the tip `block`, restoring the coins it spent and making its parent the
     /// tip, in one atomic write. Returns the undo data it applied.
     ///

@@ -180,6 +180,18 @@ impl StateOverlay {
     }
 }
 
+/// An overlay read as committed state: what a block on a branch this node has not connected
+/// executes against.
+impl ContractStateReader for StateOverlay {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        StateOverlay::get(self, key)
+    }
+
+    fn scan(&self, prefix: &[u8], from: &[u8], limit: usize) -> Result<KeyValues, StoreError> {
+        self.scan_prefix(prefix, from, limit)
+    }
+}
+
 /// What a block did to contract state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
 pub struct ContractChanges {

@@ -160,3 +160,94 @@ fn double_signing_is_evidence_whether_the_second_block_is_stored_or_only_seen() 
     chain.note_sealed_header(&other.header);
     assert_eq!(chain.pending_evidence().unwrap().len(), 1);
 }
+
+/// A proof-of-work dev block on `parent` (anywhere), its coinbase made distinct by `tag`.
+fn pow_block_on(chain: &Chain, parent: &Header, tag: u64) -> Block {
+    let height = parent.height + 1;
+    let engine = chain.pow_engine_at(height).expect("proof of work");
+    let coinbase = i8o8i_runtime::consensus::coinbase_transaction(
+        height,
+        &tag.to_le_bytes(),
+        vec![i8o8i_primitives::TxOut {
+            value: chain.spec().subsidy(height),
+            script_pubkey: p2pkh_script(&secret_key(1)),
+        }],
+    );
+    let mut block = Block {
+        header: Header {
+            version: 1,
+            parent: parent.hash(),
+            height,
+            time: parent.time + 1,
+            tx_root: Hash256::ZERO,
+            state_root: Hash256::ZERO,
+            seal: Seal::Pow {
+                bits: engine.next_bits(parent),
+                nonce: 0,
+            },
+        },
+        transactions: vec![coinbase],
+    };
+    block.header.tx_root = block.compute_tx_root();
+    block.header = engine
+        .mine(block.header.clone(), 0, 1, 1 << 24, &|| false)
+        .expect("dev difficulty is trivial");
+    block
+}
+
+#[test]
+fn the_root_previewed_on_a_side_branch_is_the_root_after_reorganising_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let chain = Chain::open(
+        store,
+        dev_spec(),
+        0,
+        crate::clock::SystemClock::new().shared(),
+    )
+    .unwrap();
+    let genesis = chain.tip().header;
+    let a1 = pow_block_on(&chain, &genesis, 1);
+    chain.import_block(a1.clone()).unwrap();
+    let mut parent = a1.header.clone();
+    for tag in 2..=3 {
+        let a = pow_block_on(&chain, &parent, tag);
+        chain.import_block(a.clone()).unwrap();
+        parent = a.header;
+    }
+    assert_eq!(chain.tip().header.height, 3);
+
+    // A branch off a1: previewed while the best chain is elsewhere, then made best.
+    let mut roots = Vec::new();
+    let mut parent = a1.header.clone();
+    for tag in [20, 30, 40] {
+        let b = pow_block_on(&chain, &parent, tag);
+        let (changes, root) = chain.preview_block(&b).unwrap();
+        assert_eq!(changes.created.len(), 1, "the coinbase output");
+        roots.push((b.header.height, root));
+        chain.import_block(b.clone()).unwrap();
+        parent = b.header;
+    }
+    assert_eq!(chain.tip().hash, parent.hash(), "the longer branch won");
+    for (height, root) in roots {
+        assert_eq!(
+            chain.store().state_root(height).unwrap(),
+            Some(root),
+            "height {height}"
+        );
+    }
+    // On the tip it is the plain case.
+    let next = pow_block_on(&chain, &parent, 50);
+    let (_, root) = chain.preview_block(&next).unwrap();
+    chain.import_block(next).unwrap();
+    assert_eq!(chain.state_root().unwrap(), root);
+    let (_, committed, recomputed) = chain.store().recompute_state_root().unwrap();
+    assert_eq!(committed, recomputed);
+    // A parent this node does not have.
+    let mut orphan = pow_block_on(&chain, &parent, 60);
+    orphan.header.parent = BlockHash::from_byte_array([9; 32]);
+    assert!(matches!(
+        chain.preview_block(&orphan),
+        Err(BlockError::Header(HeaderError::UnknownParent(_)))
+    ));
+}

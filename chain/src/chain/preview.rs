@@ -1,0 +1,168 @@
+//! What a block would do, and the state root after it, on any stored parent — the tip, an older
+//! block of the best chain, or a block of a side branch — without writing anything. The state
+//! at the parent is rebuilt in memory: the best chain's blocks above the fork are undone from
+//! their undo data (newest first, so the oldest value of each record wins), then the side
+//! branch's blocks below the parent are applied; the tree is the stored version at the fork
+//! with the branch's versions computed on top of it in memory.
+//!
+//! Block producers need the root before sealing (it goes in the header), and so do tools and
+//! tests that build a branch off an older block.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use i8o8i_contract_engine::StateOverlay;
+use i8o8i_primitives::{Block, Coin, Hash256, OutPoint, StoreError};
+use i8o8i_runtime::consensus::HeaderError;
+use i8o8i_runtime::error::BlockError;
+use i8o8i_runtime::state::{BlockChanges, ConnectContext, ContractEnv, UtxoReader, connect_block};
+
+use super::{BestChainTimes, Chain};
+use crate::state_tree::{self, NodeReader};
+use crate::store::Store;
+
+/// The UTXO set at another block: the store's, with the differences on top.
+struct CoinsAt<'a> {
+    store: &'a Store,
+    diff: HashMap<OutPoint, Option<Coin>>,
+}
+
+impl UtxoReader for CoinsAt<'_> {
+    fn coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
+        match self.diff.get(outpoint) {
+            Some(coin) => Ok(coin.clone()),
+            None => self.store.coin(outpoint),
+        }
+    }
+}
+
+fn storage(e: StoreError) -> BlockError {
+    BlockError::ContractState(e)
+}
+
+impl Chain {
+    /// What connecting `block` on its parent would change, and the state root after it. The
+    /// parent must be stored (on the best chain or a side branch) within the trees this node
+    /// keeps ([`super::STATE_HISTORY`] blocks, or what pruning keeps).
+    ///
+    /// # Errors
+    /// [`BlockError`] if the block would not connect; [`HeaderError::UnknownParent`] for a
+    /// parent this node does not have; storage failures as [`BlockError::ContractState`].
+    pub fn preview_block(&self, block: &Block) -> Result<(BlockChanges, Hash256), BlockError> {
+        let _guard = self.import_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let tip = self.tip();
+        // The side branch from the parent back to the best chain.
+        let mut side = Vec::new();
+        let mut cursor = block.header.parent;
+        let fork_height = loop {
+            let entry = self
+                .entry(&cursor)
+                .ok_or(BlockError::Header(HeaderError::UnknownParent(cursor)))?;
+            if self.store.hash_at(entry.header.height).map_err(storage)? == Some(cursor) {
+                break entry.header.height;
+            }
+            side.push(cursor);
+            cursor = entry.header.parent;
+        };
+        side.reverse();
+        let mut coins = CoinsAt {
+            store: &self.store,
+            diff: HashMap::new(),
+        };
+        let mut state = StateOverlay::new(self.contracts.state.clone());
+        for height in (fork_height + 1..=tip.header.height).rev() {
+            let hash = self
+                .store
+                .hash_at(height)
+                .map_err(storage)?
+                .ok_or(storage(StoreError::MissingHeight(height)))?;
+            let best = self
+                .store
+                .block(&hash)
+                .map_err(storage)?
+                .ok_or(storage(StoreError::MissingBlock(hash)))?;
+            let undo = self
+                .store
+                .block_undo(&hash)
+                .map_err(storage)?
+                .ok_or(storage(StoreError::MissingBlock(hash)))?;
+            for tx in &best.transactions {
+                let txid = tx.txid();
+                for index in 0..tx.outputs.len() as u32 {
+                    coins.diff.insert(OutPoint { txid, index }, None);
+                }
+            }
+            for (outpoint, _) in &undo.appended {
+                coins.diff.insert(*outpoint, None);
+            }
+            for (outpoint, coin) in undo.spent {
+                coins.diff.insert(outpoint, Some(coin));
+            }
+            for (key, value) in undo.contract_undo {
+                state.put(key, value);
+            }
+        }
+        let side_blocks = side
+            .iter()
+            .map(|hash| {
+                self.store
+                    .block(hash)
+                    .map_err(storage)?
+                    .ok_or(storage(StoreError::MissingBlock(*hash)))
+            })
+            .collect::<Result<Vec<Block>, BlockError>>()?;
+        let mut change_sets = Vec::with_capacity(side_blocks.len() + 1);
+        let mut last = None;
+        for current in side_blocks.iter().chain(std::iter::once(block)) {
+            let changes = self.connect_on(current, &coins, &state)?;
+            change_sets.push(state_tree::block_changes(current.header.height, &changes));
+            for (outpoint, _) in &changes.spent {
+                coins.diff.insert(*outpoint, None);
+            }
+            for (outpoint, coin) in &changes.created {
+                coins.diff.insert(*outpoint, Some(coin.clone()));
+            }
+            state.merge(changes.contracts.writes.iter().cloned().collect());
+            last = Some(changes);
+        }
+        let get = |k: &[u8]| self.store.state_tree_node(k);
+        let roots = state_tree::update_many(&NodeReader::new(&get), fork_height + 1, change_sets)
+            .map_err(storage)?;
+        match (last, roots.last()) {
+            (Some(changes), Some(root)) => Ok((changes, *root)),
+            _ => Err(storage(StoreError::Inconsistent(
+                "no state root for the previewed block".into(),
+            ))),
+        }
+    }
+
+    /// `connect_block` on the state `coins` / `state` (the block's parent's).
+    fn connect_on(
+        &self,
+        block: &Block,
+        coins: &CoinsAt<'_>,
+        state: &StateOverlay,
+    ) -> Result<BlockChanges, BlockError> {
+        let mtp = self
+            .median_time_past(&block.header.parent)
+            .map_err(BlockError::Header)?;
+        let env = ContractEnv {
+            engine: self.contracts.engine.clone(),
+            state: Arc::new(state.clone()),
+        };
+        let ctx = ConnectContext {
+            spec: &self.spec,
+            chain_id: self.chain_id(),
+            median_time_past: mtp,
+            contracts: Some(&env),
+        };
+        // Relative time locks read the best chain's times: exact on it, approximate on a side
+        // branch above the fork.
+        let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+        let times = BestChainTimes {
+            store: &self.store,
+            index: &index,
+        };
+        connect_block(block, &ctx, coins, &times, self.script_pool.as_ref())
+    }
+}
