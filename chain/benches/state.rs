@@ -20,7 +20,8 @@ use i8o8i_chain::{Chain, Mempool, Store, SystemClock};
 use i8o8i_config::{MempoolConfig, builtin_chain_spec};
 use i8o8i_primitives::address::Address;
 use i8o8i_primitives::state_proof::coin_key;
-use i8o8i_primitives::{Block, OutPoint, Transaction, merkle_root};
+use i8o8i_primitives::{Block, Hash256, Header, OutPoint, Seal, Transaction, merkle_root};
+use i8o8i_runtime::consensus::coinbase_transaction;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::state::UtxoReader;
 use parity_scale_codec::Encode;
@@ -205,7 +206,85 @@ fn bench(c: &mut Criterion) {
         b.iter(|| none.proof.verify(&none.root, &none_key, None).unwrap())
     });
     assert_eq!(value, chain.store().coin(&coin).unwrap().unwrap().encode());
+
+    // A reorganisation of 10 blocks: a branch of 11 blocks off the block 10 below the tip, its
+    // first 10 stored (no more work than the best chain, so not connected); importing the 11th
+    // disconnects 10 blocks and connects 11, tree versions included. Each block of either
+    // chain carries 20 spends, so the trees have something to undo and redo.
+    group.bench_function("reorganise 10 blocks (disconnect 10, connect 11)", |b| {
+        b.iter_batched(
+            || {
+                for _ in 0..10 {
+                    chain
+                        .import_block(block(&chain, spends_of(&mut coins, 20)))
+                        .unwrap();
+                }
+                let tip = chain.tip().header.height;
+                let fork = chain.store().hash_at(tip - 10).unwrap().unwrap();
+                let mut parent = chain.entry(&fork).unwrap().header;
+                let mut branch = Vec::new();
+                for tag in 0..11u64 {
+                    let next = block_on(&chain, &parent, spends_of(&mut coins, 20), tag);
+                    parent = next.header.clone();
+                    branch.push(next);
+                }
+                let last = branch.pop().unwrap();
+                for stored in branch {
+                    chain.import_block(stored).unwrap();
+                }
+                (tip, last)
+            },
+            |(tip, last)| {
+                let outcome = chain.import_block(last).unwrap();
+                assert_eq!(outcome.disconnected.len(), 10);
+                assert_eq!(outcome.connected.len(), 11);
+                assert_eq!(chain.tip().header.height, tip + 1);
+            },
+            BatchSize::PerIteration,
+        )
+    });
     group.finish();
+}
+
+fn spends_of(coins: &mut Vec<OutPoint>, n: usize) -> Vec<Transaction> {
+    (0..n)
+        .map(|_| anyone_can_spend_tx(&[coins.pop().expect("enough coins")], &[COIN_VALUE - 1_000]))
+        .collect()
+}
+
+/// A proof-of-work block on any `parent` (the miner's template is for the tip only).
+fn block_on(chain: &Chain, parent: &Header, txs: Vec<Transaction>, tag: u64) -> Block {
+    let height = parent.height + 1;
+    let engine = chain.pow_engine_at(height).unwrap();
+    let mut transactions = vec![coinbase_transaction(
+        height,
+        &tag.to_le_bytes(),
+        vec![i8o8i_primitives::TxOut {
+            value: chain.spec().subsidy(height),
+            script_pubkey: anyone_can_spend(),
+        }],
+    )];
+    transactions.extend(txs);
+    let mut block = Block {
+        header: Header {
+            version: 1,
+            parent: parent.hash(),
+            height,
+            time: parent.time + 1,
+            tx_root: Hash256::ZERO,
+            state_root: Hash256::ZERO,
+            seal: Seal::Pow {
+                bits: engine.next_bits(parent),
+                nonce: 0,
+            },
+        },
+        transactions,
+    };
+    block.header.tx_root = merkle_root(&block.txids());
+    block.header = engine
+        .mine(block.header.clone(), 0, 1, 1 << 24, &|| false)
+        .unwrap();
+    block
 }
 
 criterion_group!(benches, bench);
