@@ -71,8 +71,9 @@ pub fn to_classic(openmetrics: &str) -> String {
             // `# UNIT`, `# EOF` and any other comment.
             continue;
         }
-        // An exemplar follows the value after ` # `.
-        let sample = line.split(" # ").next().unwrap_or(line);
+        // An exemplar follows the value as ` # {labels} value`; ` # ` alone may be inside a
+        // quoted label value.
+        let sample = line.split(" # {").next().unwrap_or(line);
         let name = sample.split(['{', ' ']).next().unwrap_or_default();
         if name.ends_with("_created")
             && matches!(
@@ -261,7 +262,7 @@ mod tests {
         let open = "\
 # HELP i8o8i_calls Calls.
 # TYPE i8o8i_calls counter
-i8o8i_calls_total{method=\"a\"} 3
+i8o8i_calls_total{method=\"a # b\"} 3
 i8o8i_calls_created{method=\"a\"} 1.7e9
 # HELP i8o8i_wait Wait.
 # TYPE i8o8i_wait histogram
@@ -281,7 +282,7 @@ i8o8i_odd 2
             "\
 # HELP i8o8i_calls_total Calls.
 # TYPE i8o8i_calls_total counter
-i8o8i_calls_total{method=\"a\"} 3
+i8o8i_calls_total{method=\"a # b\"} 3
 # HELP i8o8i_wait Wait.
 # TYPE i8o8i_wait histogram
 i8o8i_wait_bucket{le=\"+Inf\"} 1
