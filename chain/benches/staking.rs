@@ -10,16 +10,12 @@
 //! costs hashing, not signature checks. Only `Chain::import_block` is timed.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use i8o8i_chain::memory::{anyone_can_spend, anyone_can_spend_tx};
-use i8o8i_chain::miner::{Template, pow_template, solve};
-use i8o8i_chain::{Chain, Mempool, Store, SystemClock};
-use i8o8i_config::{MempoolConfig, builtin_chain_spec};
-use i8o8i_primitives::address::Address;
-use i8o8i_primitives::{Amount, Block, OutPoint, Payload, Transaction, merkle_root};
+use i8o8i_chain::memory::{anyone_can_spend_tx, dev_yaml_funding_anyone, mine_on_tip};
+use i8o8i_chain::{Chain, Store, SystemClock};
+use i8o8i_primitives::{Amount, OutPoint, Payload, Transaction};
 use i8o8i_runtime::spec::ChainSpec;
 
 const BONDS: usize = 100_000;
@@ -30,15 +26,7 @@ const ALLOCATION: u64 = 1_000_000 * BOND;
 /// The dev chain with an allocation to P2SH(`OP_TRUE`), coinbase maturity 1 (so it is
 /// spendable in block 1) and a proof-of-stake entry from height 1,000,000.
 fn spec() -> ChainSpec {
-    let dev = builtin_chain_spec("dev").expect("dev spec");
-    let spec = ChainSpec::from_yaml(dev).unwrap();
-    let address = Address::from_script(spec.network, &anyone_can_spend()).unwrap();
-    let yaml = dev
-        .replace(
-            "allocations: []",
-            &format!("allocations:\n    - address: {address}\n      amount: {ALLOCATION}"),
-        )
-        .replace("coinbase_maturity: 100", "coinbase_maturity: 1");
+    let yaml = dev_yaml_funding_anyone(ALLOCATION);
     let pos = format!(
         "  - from_height: 1000000\n    engine: pos\n    params:\n      slot_secs: 2\n      epoch_slots: 30\n      unbonding_period: 50\n      min_bond: {BOND}\n      genesis_validators:\n        - key: {}\n          stake: 1\n",
         hex::encode(staking_key(0))
@@ -77,20 +65,6 @@ impl Bonder {
     }
 }
 
-/// A proof-of-work block on the tip carrying `txs`.
-fn block(chain: &Chain, txs: Vec<Transaction>) -> Block {
-    let pool = Mempool::new(MempoolConfig::default());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let mut template: Template =
-        pow_template(chain, &pool, &anyone_can_spend(), 0, now).expect("proof of work");
-    template.block.transactions.extend(txs);
-    template.block.header.tx_root = merkle_root(&template.block.txids());
-    solve(chain, template, 1, &AtomicBool::new(false)).expect("solved")
-}
-
 /// A chain in `dir` with `bonds` bonds made, and the bonder ready for the next.
 fn chain_with_bonds(dir: &std::path::Path, bonds: usize) -> (Chain, Bonder) {
     let spec = spec();
@@ -106,12 +80,12 @@ fn chain_with_bonds(dir: &std::path::Path, bonds: usize) -> (Chain, Bonder) {
         next_key: 1,
     };
     // The genesis allocation matures at height 1.
-    chain.import_block(block(&chain, Vec::new())).unwrap();
+    chain.import_block(mine_on_tip(&chain, Vec::new())).unwrap();
     let mut made = 0;
     while made < bonds {
         let n = PER_BLOCK.min(bonds - made);
         let txs = (0..n).map(|_| bonder.bond()).collect();
-        chain.import_block(block(&chain, txs)).unwrap();
+        chain.import_block(mine_on_tip(&chain, txs)).unwrap();
         made += n;
     }
     (chain, bonder)
@@ -126,7 +100,7 @@ fn bench(c: &mut Criterion) {
         let (chain, mut bonder) = chain_with_bonds(dir.path(), bonds);
         group.bench_function(format!("after {bonds} bonds"), |b| {
             b.iter_batched(
-                || block(&chain, vec![bonder.bond()]),
+                || mine_on_tip(&chain, vec![bonder.bond()]),
                 |block| {
                     let outcome = chain.import_block(block).unwrap();
                     assert_eq!(outcome.connected.len(), 1);

@@ -9,19 +9,16 @@
 //! without writing it.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
-use i8o8i_chain::memory::{anyone_can_spend, anyone_can_spend_tx};
-use i8o8i_chain::miner::{pow_template, solve};
+use i8o8i_chain::memory::{
+    anyone_can_spend, anyone_can_spend_tx, dev_yaml_funding_anyone, mine_on, mine_on_tip,
+};
 use i8o8i_chain::state_tree::{self, NodeReader};
-use i8o8i_chain::{Chain, Mempool, Store, SystemClock};
-use i8o8i_config::{MempoolConfig, builtin_chain_spec};
-use i8o8i_primitives::address::Address;
+use i8o8i_chain::{Chain, Store, SystemClock};
 use i8o8i_primitives::state_proof::coin_key;
-use i8o8i_primitives::{Block, Hash256, Header, OutPoint, Seal, Transaction, merkle_root};
-use i8o8i_runtime::consensus::coinbase_transaction;
+use i8o8i_primitives::{OutPoint, Transaction};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::state::UtxoReader;
 use parity_scale_codec::Encode;
@@ -32,31 +29,10 @@ const BLOCK_TXS: usize = 1_000;
 const COIN_VALUE: u64 = 100_000;
 
 fn spec() -> ChainSpec {
-    let dev = builtin_chain_spec("dev").expect("dev spec");
-    let spec = ChainSpec::from_yaml(dev).unwrap();
-    let address = Address::from_script(spec.network, &anyone_can_spend()).unwrap();
-    let yaml = dev
-        .replace(
-            "allocations: []",
-            &format!(
-                "allocations:\n    - address: {address}\n      amount: {}",
-                (COINS as u64 + 1) * COIN_VALUE * 2
-            ),
-        )
-        .replace("coinbase_maturity: 100", "coinbase_maturity: 1");
-    ChainSpec::from_yaml(&yaml).unwrap()
-}
-
-fn block(chain: &Chain, txs: Vec<Transaction>) -> Block {
-    let pool = Mempool::new(MempoolConfig::default());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let mut template = pow_template(chain, &pool, &anyone_can_spend(), 0, now).unwrap();
-    template.block.transactions.extend(txs);
-    template.block.header.tx_root = merkle_root(&template.block.txids());
-    solve(chain, template, 1, &AtomicBool::new(false)).unwrap()
+    ChainSpec::from_yaml(&dev_yaml_funding_anyone(
+        (COINS as u64 + 1) * COIN_VALUE * 2,
+    ))
+    .unwrap()
 }
 
 /// A chain whose UTXO set holds `COINS` anyone-can-spend coins, and those coins.
@@ -65,7 +41,7 @@ fn chain_with_coins(dir: &std::path::Path) -> (Chain, Vec<OutPoint>) {
     let genesis = spec.genesis_block();
     let store = Arc::new(Store::open(dir).unwrap());
     let chain = Chain::open(store, spec, 0, SystemClock::new().shared()).unwrap();
-    chain.import_block(block(&chain, Vec::new())).unwrap();
+    chain.import_block(mine_on_tip(&chain, Vec::new())).unwrap();
     let mut change = OutPoint {
         txid: genesis.transactions[0].txid(),
         index: 0,
@@ -85,12 +61,12 @@ fn chain_with_coins(dir: &std::path::Path) -> (Chain, Vec<OutPoint>) {
         pending.push(tx);
         if pending.len() == 50 {
             chain
-                .import_block(block(&chain, std::mem::take(&mut pending)))
+                .import_block(mine_on_tip(&chain, std::mem::take(&mut pending)))
                 .unwrap();
         }
     }
     if !pending.is_empty() {
-        chain.import_block(block(&chain, pending)).unwrap();
+        chain.import_block(mine_on_tip(&chain, pending)).unwrap();
     }
     (chain, coins)
 }
@@ -114,13 +90,13 @@ fn bench(c: &mut Criterion) {
 
     group.bench_function("import a block of 1000 transactions", |b| {
         b.iter_batched(
-            || block(&chain, spends(&mut coins)),
+            || mine_on_tip(&chain, spends(&mut coins)),
             |block| assert_eq!(chain.import_block(block).unwrap().connected.len(), 1),
             BatchSize::PerIteration,
         )
     });
 
-    let next = block(&chain, spends(&mut coins));
+    let next = mine_on_tip(&chain, spends(&mut coins));
     let changes = chain.preview_connect(&next).unwrap();
     let height = next.header.height;
     let store = chain.store();
@@ -216,7 +192,7 @@ fn bench(c: &mut Criterion) {
             || {
                 for _ in 0..10 {
                     chain
-                        .import_block(block(&chain, spends_of(&mut coins, 20)))
+                        .import_block(mine_on_tip(&chain, spends_of(&mut coins, 20)))
                         .unwrap();
                 }
                 let tip = chain.tip().header.height;
@@ -224,7 +200,13 @@ fn bench(c: &mut Criterion) {
                 let mut parent = chain.entry(&fork).unwrap().header;
                 let mut branch = Vec::new();
                 for tag in 0..11u64 {
-                    let next = block_on(&chain, &parent, spends_of(&mut coins, 20), tag);
+                    let next = mine_on(
+                        &chain,
+                        &parent,
+                        &anyone_can_spend(),
+                        tag,
+                        spends_of(&mut coins, 20),
+                    );
                     parent = next.header.clone();
                     branch.push(next);
                 }
@@ -250,41 +232,6 @@ fn spends_of(coins: &mut Vec<OutPoint>, n: usize) -> Vec<Transaction> {
     (0..n)
         .map(|_| anyone_can_spend_tx(&[coins.pop().expect("enough coins")], &[COIN_VALUE - 1_000]))
         .collect()
-}
-
-/// A proof-of-work block on any `parent` (the miner's template is for the tip only).
-fn block_on(chain: &Chain, parent: &Header, txs: Vec<Transaction>, tag: u64) -> Block {
-    let height = parent.height + 1;
-    let engine = chain.pow_engine_at(height).unwrap();
-    let mut transactions = vec![coinbase_transaction(
-        height,
-        &tag.to_le_bytes(),
-        vec![i8o8i_primitives::TxOut {
-            value: chain.spec().subsidy(height),
-            script_pubkey: anyone_can_spend(),
-        }],
-    )];
-    transactions.extend(txs);
-    let mut block = Block {
-        header: Header {
-            version: 1,
-            parent: parent.hash(),
-            height,
-            time: parent.time + 1,
-            tx_root: Hash256::ZERO,
-            state_root: Hash256::ZERO,
-            seal: Seal::Pow {
-                bits: engine.next_bits(parent),
-                nonce: 0,
-            },
-        },
-        transactions,
-    };
-    block.header.tx_root = merkle_root(&block.txids());
-    block.header = engine
-        .mine(block.header.clone(), 0, 1, 1 << 24, &|| false)
-        .unwrap();
-    block
 }
 
 criterion_group!(benches, bench);

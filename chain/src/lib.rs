@@ -15,7 +15,8 @@
 //! - [`miner`]: block templates and the multi-threaded nonce search.
 //! - [`clock`]: the [`Clock`] that time-dependent validation reads, injectable for tests.
 //!
-//! - [`memory`] (feature `test-utils`): an in-memory [`ChainView`] for tests and benchmarks.
+//! - [`memory`] (feature `test-utils`): an in-memory [`ChainView`] for tests and benchmarks,
+//!   and proof-of-work block builders on any parent.
 //!
 //! Feature `test-utils` only adds [`memory`]. The node (`i8o8i-node`) wires these together with the network and RPC.
 

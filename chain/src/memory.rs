@@ -1,6 +1,8 @@
 //! An in-memory [`ChainView`]: the dev genesis as tip, and whatever coins a test or benchmark
 //! puts in its UTXO set. Mempool policy and block templates are exercised with it without
-//! RocksDB (feature `test-utils`).
+//! RocksDB (feature `test-utils`). Also the funding spec and the block builders the RocksDB
+//! benchmarks and the chain's tests share ([`dev_yaml_funding_anyone`], [`mine_on_tip`],
+//! [`mine_on`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -179,4 +181,87 @@ pub fn anyone_can_spend_tx(inputs: &[OutPoint], outputs: &[u64]) -> Transaction 
         lock_time: 0,
         payload: None,
     }
+}
+
+/// The dev chain spec's YAML with `amount` allocated at genesis to [`anyone_can_spend`] and a
+/// coinbase maturity of 1 (so the allocation is spendable in block 1): the funding of the
+/// RocksDB benchmarks, which then spend without signatures.
+pub fn dev_yaml_funding_anyone(amount: u64) -> String {
+    let dev = builtin_chain_spec("dev").expect("dev spec");
+    let network = ChainSpec::from_yaml(dev)
+        .expect("the shipped dev spec parses")
+        .network;
+    let address = i8o8i_primitives::address::Address::from_script(network, &anyone_can_spend())
+        .expect("P2SH has an address");
+    dev.replace(
+        "allocations: []",
+        &format!("allocations:\n    - address: {address}\n      amount: {amount}"),
+    )
+    .replace("coinbase_maturity: 100", "coinbase_maturity: 1")
+}
+
+/// A proof-of-work block on the tip of `chain` paying [`anyone_can_spend`], carrying `txs`
+/// after the pool's (empty) selection. Panics if proof of work does not run at the next height.
+pub fn mine_on_tip(chain: &crate::Chain, txs: Vec<Transaction>) -> i8o8i_primitives::Block {
+    let pool = crate::Mempool::new(i8o8i_config::MempoolConfig::default());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut template = crate::miner::pow_template(chain, &pool, &anyone_can_spend(), 0, now)
+        .expect("proof of work at the next height");
+    template.block.transactions.extend(txs);
+    template.block.header.tx_root = template.block.compute_tx_root();
+    crate::miner::solve(
+        chain,
+        template,
+        1,
+        &std::sync::atomic::AtomicBool::new(false),
+    )
+    .expect("dev difficulty is trivial")
+}
+
+/// A proof-of-work block on any stored `parent` (a side branch too), one second after it,
+/// its coinbase paying the subsidy to `payout` and made distinct by `tag`, then `txs`. Panics
+/// if proof of work does not run at that height.
+pub fn mine_on(
+    chain: &crate::Chain,
+    parent: &i8o8i_primitives::Header,
+    payout: &ScriptBuf,
+    tag: u64,
+    txs: Vec<Transaction>,
+) -> i8o8i_primitives::Block {
+    use i8o8i_primitives::{Block, Header, Seal};
+    let height = parent.height + 1;
+    let engine = chain
+        .pow_engine_at(height)
+        .expect("proof of work at this height");
+    let mut transactions = vec![i8o8i_runtime::consensus::coinbase_transaction(
+        height,
+        &tag.to_le_bytes(),
+        vec![TxOut {
+            value: chain.spec().subsidy(height),
+            script_pubkey: payout.clone(),
+        }],
+    )];
+    transactions.extend(txs);
+    let mut block = Block {
+        header: Header {
+            version: 1,
+            parent: parent.hash(),
+            height,
+            time: parent.time + 1,
+            tx_root: Hash256::ZERO,
+            state_root: Hash256::ZERO,
+            seal: Seal::Pow {
+                bits: engine.next_bits(parent),
+                nonce: 0,
+            },
+        },
+        transactions,
+    };
+    block.header.tx_root = block.compute_tx_root();
+    block.header = engine
+        .mine(block.header.clone(), 0, 1, 1 << 24, &|| false)
+        .expect("dev difficulty is trivial");
+    block
 }

@@ -163,36 +163,13 @@ fn double_signing_is_evidence_whether_the_second_block_is_stored_or_only_seen() 
 
 /// A proof-of-work dev block on `parent` (anywhere), its coinbase made distinct by `tag`.
 fn pow_block_on(chain: &Chain, parent: &Header, tag: u64) -> Block {
-    let height = parent.height + 1;
-    let engine = chain.pow_engine_at(height).expect("proof of work");
-    let coinbase = i8o8i_runtime::consensus::coinbase_transaction(
-        height,
-        &tag.to_le_bytes(),
-        vec![i8o8i_primitives::TxOut {
-            value: chain.spec().subsidy(height),
-            script_pubkey: p2pkh_script(&secret_key(1)),
-        }],
-    );
-    let mut block = Block {
-        header: Header {
-            version: 1,
-            parent: parent.hash(),
-            height,
-            time: parent.time + 1,
-            tx_root: Hash256::ZERO,
-            state_root: Hash256::ZERO,
-            seal: Seal::Pow {
-                bits: engine.next_bits(parent),
-                nonce: 0,
-            },
-        },
-        transactions: vec![coinbase],
-    };
-    block.header.tx_root = block.compute_tx_root();
-    block.header = engine
-        .mine(block.header.clone(), 0, 1, 1 << 24, &|| false)
-        .expect("dev difficulty is trivial");
-    block
+    crate::memory::mine_on(
+        chain,
+        parent,
+        &p2pkh_script(&secret_key(1)),
+        tag,
+        Vec::new(),
+    )
 }
 
 #[test]
