@@ -125,6 +125,16 @@ impl Chain {
                     lowest: self.lowest_block(),
                 });
             }
+            // Nor below the state trees it keeps: the branch's roots could not be computed, and
+            // it must find that out before disconnecting anything.
+            if fork_height < self.tip().header.height
+                && self.store.state_root(fork_height)?.is_none()
+            {
+                tracing::error!(fork_height, %target, "a heavier branch forks below the state history this node keeps (storage.prune, or 10,000 blocks); this node cannot follow it without a full resync");
+                return Err(StoreError::Inconsistent(format!(
+                    "a heavier branch forks at height {fork_height}, below the state history this node keeps"
+                )));
+            }
             while self.tip().hash != fork {
                 let tip = self.tip();
                 let block = self
