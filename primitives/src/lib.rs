@@ -42,6 +42,7 @@ pub mod serde_hex;
 pub mod sighash;
 pub mod signing;
 pub mod state_proof;
+pub mod state_tree;
 pub mod storage;
 pub mod transaction;
 
