@@ -5,7 +5,7 @@
 //! Run: `cargo bench -p i8o8i-chain --features test-utils --bench state`.
 //! Coins are P2SH(`OP_TRUE`) (setting up costs hashing, not signatures); the block's
 //! transactions each spend one coin into one output. The tree update is timed on the changes
-//! `Chain::preview_connect` reports for the same kind of block, reading the tree from RocksDB
+//! `Chain::preview_block` reports for the same kind of block, reading the tree from RocksDB
 //! without writing it.
 
 use std::sync::Arc;
@@ -15,9 +15,11 @@ use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_m
 use i8o8i_chain::memory::{
     anyone_can_spend, anyone_can_spend_tx, dev_yaml_funding_anyone, mine_on, mine_on_tip,
 };
-use i8o8i_chain::state_tree::{self, NodeReader};
+use i8o8i_chain::state_tree;
 use i8o8i_chain::{Chain, Store, SystemClock};
-use i8o8i_primitives::state_proof::coin_key;
+use i8o8i_primitives::StoreError;
+use i8o8i_primitives::state_proof::{coin_key, sha256};
+use i8o8i_primitives::state_tree::{self as tree, Node, NodePath, NodeSource};
 use i8o8i_primitives::{OutPoint, Transaction};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::state::UtxoReader;
@@ -97,24 +99,18 @@ fn bench(c: &mut Criterion) {
     });
 
     let next = mine_on_tip(&chain, spends(&mut coins));
-    let changes = chain.preview_connect(&next).unwrap();
+    let (changes, _) = chain.preview_block(&next).unwrap();
     let height = next.header.height;
     let store = chain.store();
     group.bench_function("state tree update of that block", |b| {
         b.iter(|| {
-            let get = |k: &[u8]| store.state_tree_node(k);
-            state_tree::update(
-                &NodeReader::new(&get),
-                height,
-                state_tree::block_changes(height, &changes),
-            )
-            .unwrap()
+            store
+                .tree_update(&state_tree::block_changes(height, &changes))
+                .unwrap()
         })
     });
 
     // The same update over nodes held in memory: what is hashing, what is reading RocksDB.
-    let memory: std::cell::RefCell<std::collections::HashMap<Vec<u8>, Vec<u8>>> =
-        Default::default();
     let key_of = |i: u32| {
         let op = OutPoint {
             txid: i8o8i_primitives::Txid::from_byte_array(i8o8i_primitives::sha256d(
@@ -122,34 +118,26 @@ fn bench(c: &mut Criterion) {
             )),
             index: 0,
         };
-        jmt::KeyHash::with::<state_tree::Sha256>(coin_key(&op))
+        sha256(&coin_key(&op))
     };
-    {
-        let get = |k: &[u8]| Ok(memory.borrow().get(k).cloned());
-        let entries: Vec<_> = (0..COINS as u32)
-            .map(|i| (key_of(i), Some(vec![7u8; 41])))
-            .collect();
-        let mut entries = entries;
-        entries.sort();
-        let (_, batch) = state_tree::update(&NodeReader::new(&get), 0, entries).unwrap();
-        for (key, node) in batch.node_batch.nodes() {
-            memory.borrow_mut().insert(
-                state_tree::node_key_bytes(key),
-                borsh::to_vec(node).unwrap(),
-            );
-        }
-    }
+    let mut entries: Vec<_> = (0..COINS as u32).map(|i| (key_of(i), [7u8; 32])).collect();
+    entries.sort();
+    let built = tree::build(&entries).unwrap();
+    let memory = InMemory(
+        built
+            .nodes
+            .into_iter()
+            .filter_map(|(path, node)| Some((path, node?)))
+            .collect(),
+    );
     // As a block of 1,000 one-in-one-out spends: 1,000 coins go, 1,000 come.
-    let mut in_memory: Vec<state_tree::Change> = (0..BLOCK_TXS as u32)
+    let mut in_memory: Vec<_> = (0..BLOCK_TXS as u32)
         .map(|i| (key_of(i), None))
-        .chain((0..BLOCK_TXS as u32).map(|i| (key_of(COINS as u32 + i), Some(vec![8u8; 41]))))
+        .chain((0..BLOCK_TXS as u32).map(|i| (key_of(COINS as u32 + i), Some([8u8; 32]))))
         .collect();
     in_memory.sort();
     group.bench_function("the same update over nodes in memory", |b| {
-        b.iter(|| {
-            let get = |k: &[u8]| Ok(memory.borrow().get(k).cloned());
-            state_tree::update(&NodeReader::new(&get), 1, in_memory.clone()).unwrap()
-        })
+        b.iter(|| tree::update(&memory, &built.root, &in_memory).unwrap())
     });
 
     let coin = coins[0];
@@ -185,7 +173,7 @@ fn bench(c: &mut Criterion) {
 
     // A reorganisation of 10 blocks: a branch of 11 blocks off the block 10 below the tip, its
     // first 10 stored (no more work than the best chain, so not connected); importing the 11th
-    // disconnects 10 blocks and connects 11, tree versions included. Each block of either
+    // disconnects 10 blocks and connects 11, the tree updated both ways. Each block of either
     // chain carries 20 spends, so the trees have something to undo and redo.
     group.bench_function("reorganise 10 blocks (disconnect 10, connect 11)", |b| {
         b.iter_batched(
@@ -226,6 +214,15 @@ fn bench(c: &mut Criterion) {
         )
     });
     group.finish();
+}
+
+/// Tree nodes in a map.
+struct InMemory(std::collections::HashMap<NodePath, Node>);
+
+impl NodeSource for InMemory {
+    fn node(&self, path: &NodePath) -> Result<Option<Node>, StoreError> {
+        Ok(self.0.get(path).cloned())
+    }
 }
 
 fn spends_of(coins: &mut Vec<OutPoint>, n: usize) -> Vec<Transaction> {

@@ -22,7 +22,7 @@ use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::spec::EngineParams;
 use i8o8i_runtime::staking::records::{OLD_LEDGER_KEY, Unavailable};
 use i8o8i_runtime::staking::{StakeIndex, StakeRecords};
-use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, ContractEnv, connect_block};
+use i8o8i_runtime::state::{ChainTimeReader, ContractEnv};
 use i8o8i_runtime::validation::check_block;
 use parity_scale_codec::{Decode, Encode};
 use tokio::sync::watch;
@@ -204,11 +204,6 @@ impl ChainTimeReader for BestChainTimes<'_> {
     }
 }
 
-/// How many blocks back a node without pruning keeps the state trees it can reorganise to:
-/// a proof-of-work branch forking deeper than this is refused (the blocks are kept; the
-/// trees' stale nodes are not).
-pub const STATE_HISTORY: u64 = 10_000;
-
 impl Chain {
     /// Opens the chain in `store`, writing the genesis block of `spec` on first use.
     /// `script_threads` verify scripts in parallel (0: on the calling thread); `clock` is
@@ -261,12 +256,14 @@ impl Chain {
         let tip_entry = index
             .get(&tip_hash)
             .ok_or(StoreError::NotIndexed(tip_hash))?;
-        // A store written before the state commitment existed has no tree to extend.
-        if store.state_root(tip_entry.header.height)?.is_none() {
+        // The stored tree is the tip's: its root is what the tip's header commits to (a store
+        // written before headers committed to state has no tree, and says so).
+        let root = store.state_root()?;
+        if root != tip_entry.header.state_root {
             return Err(StoreError::Inconsistent(format!(
-                "this data directory has no state commitment for its tip (height {}): it was \
-                 written by an older version; delete the data directory and sync again",
-                tip_entry.header.height
+                "the state tree's root {root} is not the one the tip (height {}) commits to, {}; \
+                 delete the data directory and sync again",
+                tip_entry.header.height, tip_entry.header.state_root
             ))
             .into());
         }
@@ -336,31 +333,18 @@ impl Chain {
         self.lowest_block.load(Ordering::Relaxed)
     }
 
-    /// Deletes bodies and undo data below the prune point, if pruning is on.
-    /// The state root after the tip.
+    /// The state root after the tip (of the stored tree, which the tip's header commits to).
     ///
     /// # Errors
-    /// Storage failures; a tip without a tree.
+    /// Storage failures; a store without a tree.
     pub fn state_root(&self) -> Result<Hash256, StoreError> {
-        let height = self.tip().header.height;
-        self.store
-            .state_root(height)?
-            .ok_or_else(|| StoreError::Inconsistent(format!("no state tree at height {height}")))
+        self.store.state_root()
     }
 
+    /// Deletes bodies and undo data below the prune point, if pruning is on.
     pub(crate) fn prune_old_blocks(&self) -> Result<(), StoreError> {
         let keep = self.prune.load(Ordering::Relaxed);
         let tip = self.tip().header.height;
-        // The state trees a reorganisation may go back to: as far as the blocks kept (or
-        // STATE_HISTORY without pruning), never past the last irreversible block.
-        let history = if keep == 0 { STATE_HISTORY } else { keep };
-        let mut stale_up_to = tip.saturating_sub(history);
-        if let Some((lib, _)) = self.last_irreversible() {
-            stale_up_to = stale_up_to.min(lib);
-        }
-        if stale_up_to > 0 {
-            while self.store.prune_state_history(stale_up_to, 10_000)? > 0 {}
-        }
         if keep == 0 {
             return Ok(());
         }
@@ -636,38 +620,6 @@ impl Chain {
         f(&BestChainTimes {
             store: &self.store,
             index: &index,
-        })
-    }
-
-    /// What connecting `block` on the current tip would do, without storing anything: the
-    /// miner uses it to learn the fees of contract transactions (gas refunds depend on
-    /// execution). A block whose parent is not the tip fails with
-    /// [`BlockError::NotOnTip`].
-    ///
-    /// # Errors
-    /// [`BlockError`] if the block would not connect.
-    pub fn preview_connect(
-        &self,
-        block: &Block,
-    ) -> Result<i8o8i_runtime::state::BlockChanges, BlockError> {
-        let _guard = self.import_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let tip = self.tip();
-        if block.header.parent != tip.hash {
-            return Err(BlockError::NotOnTip {
-                hash: block.header.hash(),
-            });
-        }
-        let mtp = self
-            .median_time_past(&tip.hash)
-            .map_err(BlockError::Header)?;
-        let ctx = ConnectContext {
-            spec: &self.spec,
-            chain_id: self.chain_id(),
-            median_time_past: mtp,
-            contracts: Some(&self.contracts),
-        };
-        self.with_times(|times| {
-            connect_block(block, &ctx, &*self.store, times, self.script_pool.as_ref())
         })
     }
 

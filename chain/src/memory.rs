@@ -209,8 +209,11 @@ pub fn mine_on_tip(chain: &crate::Chain, txs: Vec<Transaction>) -> i8o8i_primiti
         .map_or(0, |d| d.as_secs());
     let mut template = crate::miner::pow_template(chain, &pool, &anyone_can_spend(), 0, now)
         .expect("proof of work at the next height");
-    template.block.transactions.extend(txs);
-    template.block.header.tx_root = template.block.compute_tx_root();
+    if !txs.is_empty() {
+        template.block.transactions.extend(txs);
+        // A block meant to fail keeps the template's root: it is refused for what it is.
+        let _ = chain.commit_to_state(&mut template.block);
+    }
     crate::miner::solve(
         chain,
         template,
@@ -259,7 +262,8 @@ pub fn mine_on(
         },
         transactions,
     };
-    block.header.tx_root = block.compute_tx_root();
+    // A block meant to fail keeps a zero state root: it is refused for what it is.
+    let _ = chain.commit_to_state(&mut block);
     block.header = engine
         .mine(block.header.clone(), 0, 1, 1 << 24, &|| false)
         .expect("dev difficulty is trivial");

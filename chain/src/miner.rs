@@ -89,50 +89,58 @@ pub fn build_template(
     block
         .transactions
         .extend(txs.iter().map(|tx| (**tx).clone()));
+    // The header commits to the state after the block, so every template is connected in
+    // memory once (`Chain::preview_block`), which also finds what the pool's estimate cannot
+    // know: contract transactions refund unused gas, so their fees are known only after
+    // running them, and staking or contract transactions that conflict with each other only
+    // show it when run in order. A coinbase may pay less than it could, never more: those
+    // templates start paying nothing, pay what the preview reports and are previewed again
+    // (the coinbase's coin is part of the state). Transactions that fail are dropped.
     if block.transactions.iter().any(|tx| tx.payload.is_some()) {
-        // Contract transactions refund unused gas, so their fees are known only after running
-        // them, and staking or contract transactions that conflict with each other only show
-        // it when run in order: connect the template (coinbase paying nothing yet) and pay
-        // what it reports, dropping transactions that fail.
         block.transactions[0].outputs[0].value = Amount::ZERO;
-        let mut fees = Amount::ZERO;
-        let mut connected = false;
-        for _ in 0..MAX_TEMPLATE_RETRIES {
-            block.header.tx_root = merkle_root(&block.txids());
-            match chain.preview_connect(&block) {
-                Ok(changes) => {
-                    fees = changes.fees;
-                    connected = true;
-                    break;
+    }
+    for _ in 0..MAX_TEMPLATE_RETRIES {
+        block.header.tx_root = merkle_root(&block.txids());
+        match chain.preview_block(&block) {
+            Ok((changes, root)) => {
+                let pay = reward(changes.fees);
+                if block.transactions[0].outputs[0].value == pay {
+                    block.header.state_root = root;
+                    return Template { block, parent: tip };
                 }
-                Err(BlockError::Tx { index, error, .. }) if index > 0 => {
-                    tracing::debug!(%error, "pooled transaction does not connect; left out");
-                    block.transactions.remove(index);
-                }
-                Err(BlockError::Tx {
-                    index: 0, error, ..
-                }) if block.transactions[0].payload.is_some() => {
-                    tracing::warn!(%error, "evidence does not connect; left out");
-                    block.transactions[0].payload = None;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "template does not connect; producing without transactions");
-                    block.transactions.truncate(1);
-                    break;
-                }
+                block.transactions[0].outputs[0].value = pay;
+            }
+            Err(BlockError::Tx { index, error, .. }) if index > 0 => {
+                tracing::debug!(%error, "pooled transaction does not connect; left out");
+                block.transactions.remove(index);
+                block.transactions[0].outputs[0].value = Amount::ZERO;
+            }
+            Err(BlockError::Tx {
+                index: 0, error, ..
+            }) if block.transactions[0].payload.is_some() => {
+                tracing::warn!(%error, "evidence does not connect; left out");
+                block.transactions[0].payload = None;
+            }
+            Err(error) if block.transactions.len() > 1 => {
+                tracing::warn!(%error, "template does not connect; producing without transactions");
+                block.transactions.truncate(1);
+                block.transactions[0].outputs[0].value = Amount::ZERO;
+            }
+            Err(error) => {
+                // Only the coinbase and it does not connect: this node's storage, not the
+                // block. Such a template is refused by this node too; nothing better exists.
+                tracing::error!(%error, "an empty template does not connect");
+                break;
             }
         }
-        if !connected {
-            block.transactions.truncate(1);
-        }
-        block.transactions[0].outputs[0].value = reward(fees);
     }
-    block.header.tx_root = merkle_root(&block.txids());
+    tracing::warn!("no template connected within the retries; the block will be refused");
     Template { block, parent: tip }
 }
 
-/// How many failing transactions a template drops before it gives up on the pool.
-const MAX_TEMPLATE_RETRIES: usize = 16;
+/// How many previews a template may take (each dropped transaction costs one) before it is
+/// given up on.
+const MAX_TEMPLATE_RETRIES: usize = 20;
 
 /// A proof-of-work template on the current tip, or `None` if the next height is not proof of
 /// work.

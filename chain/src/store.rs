@@ -20,10 +20,11 @@
 //! crash at any moment leaves the store at a block boundary: the UTXO set, the indexes and the
 //! tip always describe the same chain.
 
-use crate::state_tree::{self, NodeReader};
+use crate::state_tree::{self, StoredNodes};
 pub use i8o8i_contract_engine::state::KeyValues;
 use i8o8i_primitives::Hash256;
 use i8o8i_primitives::state_proof;
+use i8o8i_primitives::state_tree::TreeUpdate;
 use std::path::Path;
 
 use i8o8i_contract_engine::ContractStateReader;
@@ -56,10 +57,9 @@ const CF_PEERS: &str = "peers";
 const CF_CONTRACTS: &str = "contracts";
 const CF_RECEIPTS: &str = "receipts";
 const CF_EVENTS: &str = "events";
-/// The state commitment's tree nodes and stale marks (`state_tree`).
-const CF_TREE: &str = "state_tree";
-const CF_STALE: &str = "state_stale";
-const COLUMN_FAMILIES: [&str; 14] = [
+/// The state commitment's tree: its nodes by position and its root ([`state_tree`]).
+const CF_TREE: &str = "state_nodes";
+const COLUMN_FAMILIES: [&str; 13] = [
     CF_META,
     CF_INDEX,
     CF_BLOCKS,
@@ -73,7 +73,6 @@ const COLUMN_FAMILIES: [&str; 14] = [
     CF_RECEIPTS,
     CF_EVENTS,
     CF_TREE,
-    CF_STALE,
 ];
 
 /// An event with where it was emitted.
@@ -191,6 +190,19 @@ impl Store {
             cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
             ColumnFamilyDescriptor::new(*name, cf_opts)
         });
+        // A family this version does not know (an older layout's) would make RocksDB refuse
+        // with a message naming neither the cause nor the way out.
+        if let Ok(existing) = DB::list_cf(&opts, path)
+            && let Some(unknown) = existing
+                .iter()
+                .find(|name| *name != "default" && !COLUMN_FAMILIES.contains(&name.as_str()))
+        {
+            return Err(StoreError::Inconsistent(format!(
+                "the data directory {} was written by another version of this node (it has the \
+                 column family `{unknown}`); delete it and sync again",
+                path.display()
+            )));
+        }
         let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(|e| {
             StoreError::Backend(format!("cannot open database at {}: {e}", path.display()))
         })?;
@@ -368,7 +380,19 @@ impl Store {
             fees: i8o8i_primitives::Amount::ZERO,
             ..BlockChanges::default()
         };
-        self.connect(genesis, &changes)?;
+        let tree = i8o8i_primitives::state_tree::update(
+            &i8o8i_primitives::state_tree::NoNodes,
+            &i8o8i_primitives::state_tree::Child::Empty,
+            &state_tree::block_changes(0, &changes),
+        )?;
+        if tree.root.hash() != *genesis.header.state_root.as_bytes() {
+            return Err(StoreError::Inconsistent(format!(
+                "the genesis header commits to state root {}, its allocations make {}",
+                genesis.header.state_root,
+                Hash256::from_byte_array(tree.root.hash())
+            )));
+        }
+        self.connect(genesis, &changes, &tree)?;
         self.db
             .put_cf(self.cf(CF_META), KEY_GENESIS, hash.as_bytes())
             .map_err(err)
@@ -581,29 +605,21 @@ impl Store {
         batch.delete_cf(self.cf(CF_ADDR_INDEX), addr_key);
     }
 
-    /// Connects `block` (already validated, `changes` from `connect_block`) and makes it the
-    /// tip, in one atomic write.
+    /// Connects `block` (already validated, `changes` from `connect_block`, `tree` the state
+    /// tree's update for them from [`Store::tree_update`]) and makes it the tip, in one atomic
+    /// write.
     ///
     /// # Errors
     /// Storage failures; nothing is written then.
-    pub fn connect(&self, block: &Block, changes: &BlockChanges) -> Result<(), StoreError> {
+    pub fn connect(
+        &self,
+        block: &Block,
+        changes: &BlockChanges,
+        tree: &TreeUpdate,
+    ) -> Result<(), StoreError> {
         let hash = block.header.hash();
         let mut batch = WriteBatch::default();
-        let version = block.header.height;
-        let get = |k: &[u8]| self.get(CF_TREE, k);
-        let (_, update) = state_tree::update(
-            &NodeReader::new(&get),
-            version,
-            state_tree::block_changes(version, changes),
-        )?;
-        for (key, node) in update.node_batch.nodes() {
-            let node = borsh::to_vec(node).map_err(StoreError::backend)?;
-            batch.put_cf(self.cf(CF_TREE), state_tree::node_key_bytes(key), node);
-        }
-        for stale in &update.stale_node_index_batch {
-            let key = state_tree::stale_key(stale.stale_since_version, &stale.node_key);
-            batch.put_cf(self.cf(CF_STALE), key, []);
-        }
+        self.write_tree(&mut batch, tree);
         for (op, coin) in &changes.spent {
             self.delete_coin(&mut batch, op, &coin.output.script_pubkey);
         }
@@ -677,6 +693,13 @@ impl Store {
             .transpose()?
             .ok_or(StoreError::MissingBlock(hash))?;
         let mut batch = WriteBatch::default();
+        let tree = self.tree_update(&state_tree::undo_changes(block, &undo))?;
+        if tree.root.hash() != *self.parent_state_root(block)?.as_bytes() {
+            return Err(StoreError::Inconsistent(format!(
+                "undoing block {hash} does not give back its parent's state root"
+            )));
+        }
+        self.write_tree(&mut batch, &tree);
         for (op, out) in &undo.appended {
             self.delete_coin(&mut batch, op, &out.script_pubkey);
         }
@@ -722,15 +745,6 @@ impl Store {
         }
         batch.delete_cf(self.cf(CF_UNDO), hash.as_bytes());
         batch.delete_cf(self.cf(CF_HEIGHT), block.header.height.to_be_bytes());
-        // The block's tree version goes; what it marked stale is the parent's tree again.
-        let version = block.header.height;
-        for cf in [CF_TREE, CF_STALE] {
-            batch.delete_range_cf(
-                self.cf(cf),
-                state_tree::version_start(version),
-                state_tree::version_start(version + 1),
-            );
-        }
         batch.put_cf(self.cf(CF_META), KEY_TIP, block.header.parent.as_bytes());
         self.db.write(batch).map_err(err)?;
         Ok(undo)
@@ -772,8 +786,7 @@ impl Store {
             .ok_or(StoreError::NotIndexed(hash))?;
         let height = entry.header.height;
         let get = |k: &[u8]| snapshot.get_cf(self.cf(CF_TREE), k).map_err(err);
-        let state_root = state_tree::root(&NodeReader::new(&get), height)?
-            .ok_or_else(|| StoreError::Inconsistent(format!("no state tree at height {height}")))?;
+        let state_root = Hash256::from_byte_array(StoredNodes(&get).root()?.hash());
         Ok(Some(SnapshotTip {
             hash,
             height,
@@ -793,15 +806,53 @@ pub struct SnapshotTip {
     pub state_root: Hash256,
 }
 
-/// The state commitment (`state_tree`).
+/// The state commitment ([`state_tree`]).
 impl Store {
-    /// The state root after the block at `height` of the best chain, if this store has it.
+    /// The state root after the tip: the root of the stored tree.
     ///
     /// # Errors
-    /// Storage failures, undecodable nodes.
-    pub fn state_root(&self, height: u64) -> Result<Option<Hash256>, StoreError> {
+    /// Storage failures; a store without a tree.
+    pub fn state_root(&self) -> Result<Hash256, StoreError> {
         let get = |k: &[u8]| self.get(CF_TREE, k);
-        state_tree::root(&NodeReader::new(&get), height)
+        Ok(Hash256::from_byte_array(StoredNodes(&get).root()?.hash()))
+    }
+
+    /// The state tree's update for `changes` on the stored tree (the tip's): nothing written.
+    ///
+    /// # Errors
+    /// Storage failures, a damaged tree.
+    pub fn tree_update(&self, changes: &state_tree::Changes) -> Result<TreeUpdate, StoreError> {
+        let get = |k: &[u8]| self.get(CF_TREE, k);
+        let nodes = StoredNodes(&get);
+        i8o8i_primitives::state_tree::update(&nodes, &nodes.root()?, changes)
+    }
+
+    /// The stored tree's nodes and root, for reading a tree with updates on top
+    /// ([`i8o8i_primitives::state_tree::Overlay`]).
+    pub fn tree_nodes(&self) -> impl state_tree::RawGet + '_ {
+        |k: &[u8]| self.get(CF_TREE, k)
+    }
+
+    fn write_tree(&self, batch: &mut WriteBatch, tree: &TreeUpdate) {
+        for (path, node) in &tree.nodes {
+            match node {
+                Some(node) => batch.put_cf(self.cf(CF_TREE), path.to_key(), node.encode()),
+                None => batch.delete_cf(self.cf(CF_TREE), path.to_key()),
+            }
+        }
+        batch.put_cf(self.cf(CF_TREE), state_tree::ROOT_KEY, tree.root.encode());
+    }
+
+    /// The state root `block`'s parent's header commits to.
+    fn parent_state_root(&self, block: &Block) -> Result<Hash256, StoreError> {
+        let parent = block.header.parent;
+        Ok(self
+            .get(CF_INDEX, parent.as_bytes())?
+            .map(|v| decode::<IndexEntry>(&v, "index entry"))
+            .transpose()?
+            .ok_or(StoreError::NotIndexed(parent))?
+            .header
+            .state_root)
     }
 
     /// The tip's height, its stored state root, and the root recomputed from the UTXO set and
@@ -828,40 +879,8 @@ impl Store {
             state_proof::HEIGHT_KEY.to_vec(),
             tip.height.to_be_bytes().to_vec(),
         ));
-        let recomputed = state_tree::root_of_entries(entries)?;
+        let recomputed = i8o8i_primitives::state_tree::root_of_entries(entries)?;
         Ok((tip.height, tip.state_root, recomputed))
-    }
-
-    /// The raw state-tree node stored under `key` ([`state_tree::node_key_bytes`]).
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn state_tree_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.get(CF_TREE, key)
-    }
-
-    /// Deletes at most `max` tree nodes made stale by blocks up to height `up_to` (the trees of
-    /// those heights and below can no longer be read) and returns how many it deleted.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn prune_state_history(&self, up_to: u64, max: usize) -> Result<usize, StoreError> {
-        let mut batch = WriteBatch::default();
-        let mut n = 0;
-        let end = state_tree::version_start(up_to.saturating_add(1));
-        for item in self.db.iterator_cf(self.cf(CF_STALE), IteratorMode::Start) {
-            let (key, _) = item.map_err(err)?;
-            if key[..] >= end[..] || n >= max {
-                break;
-            }
-            batch.delete_cf(self.cf(CF_TREE), &key[8..]);
-            batch.delete_cf(self.cf(CF_STALE), &key);
-            n += 1;
-        }
-        if n > 0 {
-            self.db.write(batch).map_err(err)?;
-        }
-        Ok(n)
     }
 
     /// The tip, its height and state root, the value at tree key `key` (read by `read` from
@@ -883,7 +902,18 @@ impl Store {
         let get_cf = |cf: &str, k: &[u8]| snapshot.get_cf(self.cf(cf), k).map_err(err);
         let value = read(&get_cf)?;
         let get = |k: &[u8]| get_cf(CF_TREE, k);
-        let proof = state_tree::prove(&get, tip.height, key, value.as_deref())?;
+        let nodes = StoredNodes(&get);
+        let proof =
+            i8o8i_primitives::state_tree::prove(&nodes, &nodes.root()?, &state_proof::sha256(key))?;
+        // A proof the node would serve wrong is its own fault, said as such.
+        proof
+            .verify(&tip.state_root, key, value.as_deref())
+            .map_err(|e| {
+                StoreError::Inconsistent(format!(
+                    "the state tree and the state disagree on key {}: {e}",
+                    hex::encode(key)
+                ))
+            })?;
         Ok(StateAnswer {
             height: tip.height,
             block: tip.hash,

@@ -27,6 +27,12 @@ pub fn slot_at(spec: &ChainSpec, height: u64, time: u64) -> Option<u64> {
     }
 }
 
+/// What a forged block's header commits to as its state root: the root the block makes, from
+/// whoever can compute it (a node's `Chain::preview_block`), or `None` (a zero root: such a
+/// block still counts as a signed header — double-signing evidence — but is refused if a node
+/// tries to connect it).
+pub type StateRootOf<'a> = &'a dyn Fn(&Block) -> Option<Hash256>;
+
 /// A block on `parent` for `slot`, sealed by `secret`, its coinbase paying the subsidy to the
 /// sealing key (what an honest producer makes) and committing to a new hash chain derived from
 /// `tag` as its randomness contribution (always allowed), so that two blocks for one slot
@@ -37,6 +43,7 @@ pub fn slot_block(
     slot: u64,
     secret: &SecretKey,
     tag: &[u8],
+    state_root: StateRootOf<'_>,
 ) -> Block {
     let height = parent.height + 1;
     let time = slot_time(spec, height, slot).expect("a slot engine runs at this height");
@@ -51,7 +58,12 @@ pub fn slot_block(
         }],
     );
     let mut block = child_block(parent, time, coinbase, Seal::Pow { bits: 0, nonce: 0 });
+    // The state depends on the seal's slot and key, the signature on the state root.
     SlotEngine::seal(&mut block.header, slot, secret);
+    if let Some(root) = state_root(&block) {
+        block.header.state_root = root;
+        SlotEngine::seal(&mut block.header, slot, secret);
+    }
     block
 }
 
@@ -80,10 +92,11 @@ pub fn equivocation(
     parent: &Header,
     slot: u64,
     secret: &SecretKey,
+    state_root: StateRootOf<'_>,
 ) -> (Block, Block) {
     (
-        slot_block(spec, parent, slot, secret, b"equivocation A"),
-        slot_block(spec, parent, slot, secret, b"equivocation B"),
+        slot_block(spec, parent, slot, secret, b"equivocation A", state_root),
+        slot_block(spec, parent, slot, secret, b"equivocation B", state_root),
     )
 }
 
@@ -104,7 +117,10 @@ pub fn forged_branch(
     let mut branch: Vec<Block> = Vec::new();
     for slot in first..=last_slot {
         let parent = branch.last().map_or(ancestor, |b| &b.header).clone();
-        branch.push(slot_block(spec, &parent, slot, secret, b"forged"));
+        // Refused for its seal before any state matters.
+        branch.push(slot_block(spec, &parent, slot, secret, b"forged", &|_| {
+            None
+        }));
     }
     branch
 }

@@ -284,7 +284,10 @@ async fn main() -> anyhow::Result<()> {
                 None => slot_at(&spec, tip.height + 1, unix_now())
                     .context("proof of work runs at the next height")?,
             };
-            let (a, b) = equivocation(&spec, &tip, slot, &secret);
+            // No state here to compute the blocks' roots from: they carry zero roots, which
+            // is enough for evidence (signed headers) but makes a node that tries to connect
+            // one refuse it and mark this peer down.
+            let (a, b) = equivocation(&spec, &tip, slot, &secret, &|_| None);
             first.publish_block(&a)?;
             second.publish_block(&b)?;
             println!(

@@ -62,7 +62,7 @@ impl NodePath {
     fn child(&self, n: u8) -> NodePath {
         let mut bytes = self.bytes;
         let i = self.len as usize;
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             bytes[i / 2] = n << 4;
         } else {
             bytes[i / 2] |= n;
@@ -100,7 +100,11 @@ impl NodePath {
 /// Nibble `i` of a key hash.
 fn nibble(key: &KeyHash, i: usize) -> u8 {
     let b = key[i / 2];
-    if i % 2 == 0 { b >> 4 } else { b & 0x0f }
+    if i.is_multiple_of(2) {
+        b >> 4
+    } else {
+        b & 0x0f
+    }
 }
 
 /// What a child position holds.
@@ -421,7 +425,7 @@ pub fn root_of_entries<K: AsRef<[u8]>, V: AsRef<[u8]>>(
         .into_iter()
         .map(|(k, v)| (sha256(k.as_ref()), sha256(v.as_ref())))
         .collect();
-    hashed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    hashed.sort_unstable_by_key(|e| e.0);
     Ok(Hash256::from_byte_array(build(&hashed)?.root.hash()))
 }
 

@@ -79,9 +79,6 @@ pub enum HeaderError {
     /// Header version this node does not know.
     #[error("unsupported header version {0}")]
     Version(u32),
-    /// The state commitment must be zero until state commitments are defined.
-    #[error("state root must be zero")]
-    StateRoot,
     /// Storage failed while reading ancestors.
     #[error("storage: {0}")]
     Storage(StoreError),

@@ -187,6 +187,15 @@ pub enum BlockError {
         /// Computed.
         expected: Hash256,
     },
+    /// The header's state root is not the state after connecting the block
+    /// (`docs/state.md`).
+    #[error("state root {got} is not the state after the block ({expected})")]
+    BadStateRoot {
+        /// Header field.
+        got: Hash256,
+        /// Computed.
+        expected: Hash256,
+    },
     /// The same transaction twice.
     #[error("duplicate transaction {0}")]
     DuplicateTx(Txid),

@@ -590,7 +590,7 @@ impl ChainSpec {
             height: 0,
             time: self.genesis.time,
             tx_root: merkle_root(&[coinbase.txid()]),
-            state_root: Hash256::ZERO,
+            state_root: genesis_state_root(&coinbase),
             seal,
         };
         Block {
@@ -598,6 +598,36 @@ impl ChainSpec {
             transactions: vec![coinbase],
         }
     }
+}
+
+/// The state root after the genesis block: its spendable allocations as coins (spendable at
+/// once: an allocation, not a mined reward; an `OP_RETURN` output never is one, as
+/// `state::is_unspendable` says) and the height entry, nothing else.
+fn genesis_state_root(coinbase: &Transaction) -> Hash256 {
+    use i8o8i_primitives::state_proof::{HEIGHT_KEY, coin_key};
+    let txid = coinbase.txid();
+    let coins = coinbase
+        .outputs
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| !o.script_pubkey.is_op_return())
+        .map(|(i, output)| {
+            let coin = i8o8i_primitives::Coin {
+                output: output.clone(),
+                height: 0,
+                coinbase: false,
+            };
+            (
+                coin_key(&OutPoint {
+                    txid,
+                    index: i as u32,
+                }),
+                parity_scale_codec::Encode::encode(&coin),
+            )
+        });
+    let height = (HEIGHT_KEY.to_vec(), 0u64.to_be_bytes().to_vec());
+    // Distinct keys by construction, so the build cannot fail.
+    i8o8i_primitives::state_tree::root_of_entries(coins.chain([height])).unwrap_or(Hash256::ZERO)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use parity_scale_codec::Encode;
 use crate::consensus::{HeaderError, coinbase_height_prefix};
 use crate::error::{BlockError, TxError};
 use crate::spec::ChainSpec;
-use i8o8i_primitives::{Amount, Block, Hash256, Transaction, Txid};
+use i8o8i_primitives::{Amount, Block, Transaction, Txid};
 
 /// Most signature operations a block may contain, counted as Bitcoin Core's legacy
 /// `GetLegacySigOpCount` does (every `CHECKSIG` 1, every `CHECKMULTISIG` 20, in input scripts and
@@ -119,9 +119,6 @@ pub fn check_block_txids(block: &Block, spec: &ChainSpec) -> Result<Vec<Txid>, B
     if block.header.version != 1 {
         return Err(HeaderError::Version(block.header.version).into());
     }
-    if block.header.state_root != Hash256::ZERO {
-        return Err(HeaderError::StateRoot.into());
-    }
     let Some(coinbase) = block.transactions.first().filter(|tx| tx.is_coinbase()) else {
         return Err(BlockError::NoCoinbase);
     };
@@ -178,6 +175,7 @@ pub fn check_block_txids(block: &Block, spec: &ChainSpec) -> Result<Vec<Txid>, B
 #[cfg(test)]
 mod tests {
     use super::*;
+    use i8o8i_primitives::Hash256;
     use i8o8i_primitives::{BlockHash, Header, OutPoint, Seal, TxIn, TxOut};
     use i8o8i_script_vm::ScriptBuf;
 

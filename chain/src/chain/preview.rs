@@ -2,8 +2,8 @@
 //! block of the best chain, or a block of a side branch — without writing anything. The state
 //! at the parent is rebuilt in memory: the best chain's blocks above the fork are undone from
 //! their undo data (newest first, so the oldest value of each record wins), then the side
-//! branch's blocks below the parent are applied; the tree is the stored version at the fork
-//! with the branch's versions computed on top of it in memory.
+//! branch's blocks below the parent are applied; the tree gets the same changes in the same
+//! order, in memory on top of the stored (tip's) tree.
 //!
 //! Block producers need the root before sealing (it goes in the header), and so do tools and
 //! tests that build a branch off an older block.
@@ -18,8 +18,9 @@ use i8o8i_runtime::error::BlockError;
 use i8o8i_runtime::state::{BlockChanges, ConnectContext, ContractEnv, UtxoReader, connect_block};
 
 use super::{BestChainTimes, Chain};
-use crate::state_tree::{self, NodeReader};
+use crate::state_tree::{self, StoredNodes};
 use crate::store::Store;
+use i8o8i_primitives::state_tree::Overlay;
 
 /// The UTXO set at another block: the store's, with the differences on top.
 struct CoinsAt<'a> {
@@ -42,8 +43,8 @@ fn storage(e: StoreError) -> BlockError {
 
 impl Chain {
     /// What connecting `block` on its parent would change, and the state root after it. The
-    /// parent must be stored (on the best chain or a side branch) within the trees this node
-    /// keeps ([`super::STATE_HISTORY`] blocks, or what pruning keeps).
+    /// parent must be stored (on the best chain or a side branch), and the best chain's blocks
+    /// above the fork still have their undo data (not pruned).
     ///
     /// # Errors
     /// [`BlockError`] if the block would not connect; [`HeaderError::UnknownParent`] for a
@@ -70,6 +71,9 @@ impl Chain {
             diff: HashMap::new(),
         };
         let mut state = StateOverlay::new(self.contracts.state.clone());
+        // The tree's change sets in order: the best chain's blocks undone, newest first, then
+        // the branch's blocks and this one.
+        let mut tree_sets = Vec::new();
         for height in (fork_height + 1..=tip.header.height).rev() {
             let hash = self
                 .store
@@ -92,6 +96,7 @@ impl Chain {
                     coins.diff.insert(OutPoint { txid, index }, None);
                 }
             }
+            tree_sets.push(state_tree::undo_changes(&best, &undo));
             for (outpoint, _) in &undo.appended {
                 coins.diff.insert(*outpoint, None);
             }
@@ -111,11 +116,10 @@ impl Chain {
                     .ok_or(storage(StoreError::MissingBlock(*hash)))
             })
             .collect::<Result<Vec<Block>, BlockError>>()?;
-        let mut change_sets = Vec::with_capacity(side_blocks.len() + 1);
         let mut last = None;
         for current in side_blocks.iter().chain(std::iter::once(block)) {
             let changes = self.connect_on(current, &coins, &state)?;
-            change_sets.push(state_tree::block_changes(current.header.height, &changes));
+            tree_sets.push(state_tree::block_changes(current.header.height, &changes));
             for (outpoint, _) in &changes.spent {
                 coins.diff.insert(*outpoint, None);
             }
@@ -125,15 +129,32 @@ impl Chain {
             state.merge(changes.contracts.writes.iter().cloned().collect());
             last = Some(changes);
         }
-        let get = |k: &[u8]| self.store.state_tree_node(k);
-        let roots = state_tree::update_many(&NodeReader::new(&get), fork_height + 1, change_sets)
-            .map_err(storage)?;
-        match (last, roots.last()) {
-            (Some(changes), Some(root)) => Ok((changes, *root)),
-            _ => Err(storage(StoreError::Inconsistent(
+        let get = self.store.tree_nodes();
+        let nodes = StoredNodes(&get);
+        let mut tree = Overlay::new(&nodes, nodes.root().map_err(storage)?);
+        for set in &tree_sets {
+            tree.apply(set).map_err(storage)?;
+        }
+        let root = Hash256::from_byte_array(tree.root.hash());
+        match last {
+            Some(changes) => Ok((changes, root)),
+            None => Err(storage(StoreError::Inconsistent(
                 "no state root for the previewed block".into(),
             ))),
         }
+    }
+
+    /// Sets `block`'s transaction root and state root to what its transactions and its
+    /// connection on its parent make them ([`Chain::preview_block`]): for tools and tests that
+    /// assemble blocks themselves. The seal (nonce, signature) must be made afterwards.
+    ///
+    /// # Errors
+    /// As [`Chain::preview_block`]; the block is left with its new transaction root.
+    pub fn commit_to_state(&self, block: &mut Block) -> Result<(), BlockError> {
+        block.header.tx_root = block.compute_tx_root();
+        let (_, root) = self.preview_block(block)?;
+        block.header.state_root = root;
+        Ok(())
     }
 
     /// `connect_block` on the state `coins` / `state` (the block's parent's).

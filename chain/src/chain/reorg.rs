@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use i8o8i_primitives::{BlockHash, Seal, StoreError};
+use i8o8i_primitives::{BlockHash, Hash256, Seal, StoreError};
 use i8o8i_runtime::error::BlockError;
 use i8o8i_runtime::producers::ProducerState;
 use i8o8i_runtime::state::{ConnectContext, connect_block};
@@ -13,6 +13,7 @@ use parity_scale_codec::Encode;
 use i8o8i_runtime::consensus::HeaderError;
 
 use super::{BestChainTimes, Chain, ImportOutcome, Tip};
+use crate::state_tree;
 use crate::store::{BlockStatus, IndexEntry};
 
 impl Chain {
@@ -125,16 +126,6 @@ impl Chain {
                     lowest: self.lowest_block(),
                 });
             }
-            // Nor below the state trees it keeps: the branch's roots could not be computed, and
-            // it must find that out before disconnecting anything.
-            if fork_height < self.tip().header.height
-                && self.store.state_root(fork_height)?.is_none()
-            {
-                tracing::error!(fork_height, %target, "a heavier branch forks below the state history this node keeps (storage.prune, or 10,000 blocks); this node cannot follow it without a full resync");
-                return Err(StoreError::Inconsistent(format!(
-                    "a heavier branch forks at height {fork_height}, below the state history this node keeps"
-                )));
-            }
             while self.tip().hash != fork {
                 let tip = self.tip();
                 let block = self
@@ -174,16 +165,31 @@ impl Chain {
                         &times,
                         self.script_pool.as_ref(),
                     )
-                };
+                }
+                .and_then(|changes| {
+                    // The header commits to the state after the block (docs/state.md).
+                    let tree = self
+                        .store
+                        .tree_update(&state_tree::block_changes(block.header.height, &changes))
+                        .map_err(BlockError::ContractState)?;
+                    let expected = Hash256::from_byte_array(tree.root.hash());
+                    if expected != block.header.state_root {
+                        return Err(BlockError::BadStateRoot {
+                            got: block.header.state_root,
+                            expected,
+                        });
+                    }
+                    Ok((changes, tree))
+                });
                 match result {
-                    Ok(changes) => {
+                    Ok((changes, tree)) => {
                         outcome.contract_gas = changes
                             .receipts
                             .iter()
                             .fold(outcome.contract_gas, |sum, r| {
                                 sum.saturating_add(r.receipt.gas_used)
                             });
-                        self.store.connect(&block, &changes)?;
+                        self.store.connect(&block, &changes, &tree)?;
                         if matches!(block.header.seal, Seal::Producer { .. })
                             && let Some(era) = ProducerState::load(&self.tip_state())?.era
                         {

@@ -90,7 +90,8 @@ fn pos_spec() -> ChainSpec {
 }
 
 /// A block of the validator in `slot` on genesis, committing to a chain derived from `tag`.
-fn pos_block(spec: &ChainSpec, slot: u64, tag: &[u8]) -> Block {
+fn pos_block(chain: &Chain, slot: u64, tag: &[u8]) -> Block {
+    let spec = chain.spec();
     let secret = secret_key(7);
     let key = secp256k1::PublicKey::from_secret_key(&secret).serialize();
     let genesis = spec.genesis_block().header;
@@ -116,7 +117,11 @@ fn pos_block(spec: &ChainSpec, slot: u64, tag: &[u8]) -> Block {
         },
         transactions: vec![coinbase],
     };
-    block.header.tx_root = block.compute_tx_root();
+    // The state depends on the seal's slot and key (the producer records), the signature on
+    // the state root: seal, commit, seal again.
+    i8o8i_runtime::consensus::SlotEngine::seal(&mut block.header, slot, &secret);
+    // (A block for a slot that is not validator 7's does not connect: only its header is used.)
+    let _ = chain.commit_to_state(&mut block);
     i8o8i_runtime::consensus::SlotEngine::seal(&mut block.header, slot, &secret);
     block
 }
@@ -133,11 +138,13 @@ fn double_signing_is_evidence_whether_the_second_block_is_stored_or_only_seen() 
         .find(|s| chain.slot_producer(&chain.tip(), *s).unwrap() == Some(ours))
         .expect("a slot of validator 7");
     let (a, b, c) = (
-        pos_block(&spec, slot, b"a"),
-        pos_block(&spec, slot, b"b"),
-        pos_block(&spec, slot, b"c"),
+        pos_block(&chain, slot, b"a"),
+        pos_block(&chain, slot, b"b"),
+        pos_block(&chain, slot, b"c"),
     );
-    assert_eq!(chain.import_block(a.clone()).unwrap().connected.len(), 1);
+    let outcome = chain.import_block(a.clone()).unwrap();
+    assert_eq!(outcome.invalid, vec![]);
+    assert_eq!(outcome.connected.len(), 1);
     assert_eq!(chain.pending_evidence().unwrap(), vec![]);
     // Seen only (a lighter branch's header, not imported): the pair is evidence.
     chain.note_sealed_header(&b.header);
@@ -156,7 +163,7 @@ fn double_signing_is_evidence_whether_the_second_block_is_stored_or_only_seen() 
     ));
     assert!(chain.entry(&c.header.hash()).is_none());
     // A header of another slot is no evidence.
-    let other = pos_block(&spec, slot + 1, b"d");
+    let other = pos_block(&chain, slot + 1, b"d");
     chain.note_sealed_header(&other.header);
     assert_eq!(chain.pending_evidence().unwrap().len(), 1);
 }
@@ -194,32 +201,48 @@ fn the_root_previewed_on_a_side_branch_is_the_root_after_reorganising_to_it() {
     }
     assert_eq!(chain.tip().header.height, 3);
 
-    // A branch off a1: previewed while the best chain is elsewhere, then made best.
-    let mut roots = Vec::new();
+    // A branch off a1, its roots previewed while the best chain is elsewhere (two best-chain
+    // blocks undone in memory, then the branch's own): the reorganisation to it checks each.
     let mut parent = a1.header.clone();
     for tag in [20, 30, 40] {
         let b = pow_block_on(&chain, &parent, tag);
         let (changes, root) = chain.preview_block(&b).unwrap();
         assert_eq!(changes.created.len(), 1, "the coinbase output");
-        roots.push((b.header.height, root));
+        assert_eq!(b.header.state_root, root);
         chain.import_block(b.clone()).unwrap();
         parent = b.header;
     }
     assert_eq!(chain.tip().hash, parent.hash(), "the longer branch won");
-    for (height, root) in roots {
-        assert_eq!(
-            chain.store().state_root(height).unwrap(),
-            Some(root),
-            "height {height}"
-        );
-    }
-    // On the tip it is the plain case.
-    let next = pow_block_on(&chain, &parent, 50);
-    let (_, root) = chain.preview_block(&next).unwrap();
-    chain.import_block(next).unwrap();
-    assert_eq!(chain.state_root().unwrap(), root);
+    assert_eq!(chain.state_root().unwrap(), parent.state_root);
     let (_, committed, recomputed) = chain.store().recompute_state_root().unwrap();
     assert_eq!(committed, recomputed);
+
+    // A block whose header commits to another state is invalid, however well mined.
+    let mut wrong = pow_block_on(&chain, &parent, 50);
+    let right = wrong.header.state_root;
+    wrong.header.state_root = Hash256::from_byte_array([7; 32]);
+    let engine = chain.pow_engine_at(wrong.header.height).unwrap();
+    wrong.header = engine
+        .mine(wrong.header.clone(), 0, 1, 1 << 24, &|| false)
+        .unwrap();
+    let outcome = chain.import_block(wrong.clone()).unwrap();
+    assert!(outcome.connected.is_empty());
+    assert_eq!(
+        outcome.invalid,
+        vec![(
+            wrong.header.hash(),
+            BlockError::BadStateRoot {
+                got: Hash256::from_byte_array([7; 32]),
+                expected: right,
+            }
+        )]
+    );
+    assert_eq!(chain.tip().hash, parent.hash());
+    assert_eq!(chain.state_root().unwrap(), parent.state_root);
+    // The same block with the right root connects.
+    let next = pow_block_on(&chain, &parent, 50);
+    assert_eq!(next.header.state_root, right);
+    assert_eq!(chain.import_block(next).unwrap().connected.len(), 1);
     // A parent this node does not have.
     let mut orphan = pow_block_on(&chain, &parent, 60);
     orphan.header.parent = BlockHash::from_byte_array([9; 32]);

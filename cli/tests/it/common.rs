@@ -5,7 +5,7 @@ use std::path::Path;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::secret_in;
 use i8o8i_node::launch::{LaunchOptions, RunningNode, launch};
-use i8o8i_primitives::{Block, Hash256, Header, Seal, Transaction, TxOut, merkle_root};
+use i8o8i_primitives::{Block, Hash256, Header, Seal, Transaction, TxOut};
 use i8o8i_rpc::client::{RpcClient, connect};
 use i8o8i_runtime::consensus::coinbase_transaction;
 use i8o8i_script_vm::Script;
@@ -84,7 +84,8 @@ pub(crate) fn tx_from_json(v: &Value) -> Transaction {
 }
 
 /// A block on `parent` with a coinbase paying `reward` to `payout` (plus `tag` for a unique
-/// txid) and `txs`, sealed with a real nonce search at the dev chain's difficulty.
+/// txid) and `txs`, committing to the state it makes (when it connects) and sealed with a real
+/// nonce search at the dev chain's difficulty.
 pub(crate) fn build_block(
     node: &RunningNode,
     parent: &Header,
@@ -106,30 +107,30 @@ pub(crate) fn build_block(
     );
     let mut transactions = vec![coinbase];
     transactions.extend(txs);
-    let header = Header {
-        version: 1,
-        parent: parent.hash(),
-        height,
-        time: parent.time + 2,
-        tx_root: merkle_root(
-            &transactions
-                .iter()
-                .map(Transaction::txid)
-                .collect::<Vec<_>>(),
-        ),
-        state_root: Hash256::ZERO,
-        seal: Seal::Pow {
-            bits: engine.next_bits(parent),
-            nonce: 0,
+    let mut block = Block {
+        header: Header {
+            version: 1,
+            parent: parent.hash(),
+            height,
+            time: parent.time + 2,
+            tx_root: Hash256::ZERO,
+            state_root: Hash256::ZERO,
+            seal: Seal::Pow {
+                bits: engine.next_bits(parent),
+                nonce: 0,
+            },
         },
-    };
-    let sealed = engine
-        .mine(header, 0, 1, 10_000_000, &|| false)
-        .expect("dev difficulty is trivial");
-    Block {
-        header: sealed,
         transactions,
+    };
+    // The state root the block makes; a block meant to be refused (that does not connect)
+    // keeps a zero root and is refused for what it is.
+    if chain.commit_to_state(&mut block).is_err() {
+        block.header.tx_root = block.compute_tx_root();
     }
+    block.header = engine
+        .mine(block.header, 0, 1, 10_000_000, &|| false)
+        .expect("dev difficulty is trivial");
+    block
 }
 
 /// The wall clock a default node reads.

@@ -539,6 +539,8 @@ async fn a_reorg_that_drops_the_deploy_block_removes_the_contract() {
         spec.subsidy(parent.height + 1).to_units(),
         1,
     );
+    // Stored before its child is built (the child's state root is computed on it).
+    node.node().submit_block(a.clone()).unwrap();
     let b = build_block(
         &node,
         &a.header,
@@ -547,7 +549,6 @@ async fn a_reorg_that_drops_the_deploy_block_removes_the_contract() {
         spec.subsidy(parent.height + 2).to_units(),
         2,
     );
-    node.node().submit_block(a).unwrap();
     node.node().submit_block(b).unwrap();
     let (code, _) = call_err(&w.c, "contract_getInfo", rpc_params![token.clone()]).await;
     assert_eq!(code, -32001);

@@ -352,7 +352,9 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
         .unwrap()
         .header;
     let mut parent = fork_parent.clone();
-    let mut branch = Vec::new();
+    // Each block stored before its child is built: a child's state root is computed on its
+    // stored parent.
+    let mut last = None;
     for i in 0..3u64 {
         let txs = if i == 0 { vec![tx2.clone()] } else { vec![] };
         let fee = if i == 0 { 2_000 } else { 0 };
@@ -365,10 +367,6 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
             100 + i,
         );
         parent = b.header.clone();
-        branch.push(b);
-    }
-    let mut last = None;
-    for b in branch {
         last = Some(node.node().submit_block(b).unwrap());
     }
     let outcome = last.unwrap();

@@ -212,7 +212,9 @@ async fn proof_of_stake_finalises_blocks_and_refuses_to_rewrite_them() {
         panic!("a slot block")
     };
     for secret in &secrets {
-        let rival = i8o8i_adversary::forge::slot_block(&spec, &parent, slot, secret, b"rewrite");
+        // Refused for where it is, whatever state it claims.
+        let rival =
+            i8o8i_adversary::forge::slot_block(&spec, &parent, slot, secret, b"rewrite", &|_| None);
         let hash = rival.header.hash();
         for p in &ps {
             match p.running().node().submit_block(rival.clone()) {
@@ -301,7 +303,10 @@ async fn double_signing_splits_nobody_and_slashes_the_signer() {
     // On the tip of the moment: blocks of other producers' earlier slots may have come since.
     let tip = chain_a.tip();
     assert_eq!(chain_a.slot_producer(&tip, slot).unwrap(), Some(signer_key));
-    let (x, y) = i8o8i_adversary::forge::equivocation(&spec, &tip.header, slot, &signer_secret);
+    let (x, y) =
+        i8o8i_adversary::forge::equivocation(&spec, &tip.header, slot, &signer_secret, &|b| {
+            chain_a.preview_block(b).ok().map(|(_, root)| root)
+        });
     let genesis = spec.genesis_block().header.hash();
     let mut to_a = Peer::start(Served::nothing(genesis)).unwrap();
     let mut to_b = Peer::start(Served::nothing(genesis)).unwrap();
