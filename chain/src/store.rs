@@ -22,9 +22,9 @@
 
 use crate::state_tree::{self, StoredNodes};
 pub use i8o8i_contract_engine::state::KeyValues;
-use i8o8i_primitives::Hash256;
 use i8o8i_primitives::state_proof;
 use i8o8i_primitives::state_tree::TreeUpdate;
+use i8o8i_primitives::{Amount, Hash256};
 use std::path::Path;
 
 use i8o8i_contract_engine::ContractStateReader;
@@ -103,6 +103,23 @@ const KEY_GENESIS: &[u8] = b"genesis";
 const KEY_IRREVERSIBLE: &[u8] = b"irreversible";
 /// The lowest best-chain height whose body and undo data are still stored (absent: all are).
 const KEY_LOWEST_BLOCK: &[u8] = b"lowest_block";
+/// Prefix of the per-height UTXO-set counters ([`UtxoStats`]) in the meta family.
+const UTXO_STATS_PREFIX: &[u8] = b"utxo_stats/";
+
+fn utxo_stats_key(height: u64) -> Vec<u8> {
+    [UTXO_STATS_PREFIX, &height.to_be_bytes()].concat()
+}
+
+/// How many coins the UTXO set holds and their total, after a block: kept per height of the
+/// best chain in the block's write batch, so the summary needs no scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode)]
+pub struct UtxoStats {
+    /// Coins.
+    pub count: u64,
+    /// Their total value.
+    pub total: Amount,
+}
+
 /// Prefix of the per-block producer schedule records in the meta family.
 const ERA_PREFIX: &[u8] = b"era/";
 
@@ -620,6 +637,17 @@ impl Store {
         let hash = block.header.hash();
         let mut batch = WriteBatch::default();
         self.write_tree(&mut batch, tree);
+        let height = block.header.height;
+        let before = match height {
+            0 => UtxoStats::default(),
+            h => self.utxo_stats(h - 1)?.ok_or_else(|| {
+                StoreError::Inconsistent(format!("no UTXO-set counters at height {}", h - 1))
+            })?,
+        };
+        let after = before.after(changes).ok_or_else(|| {
+            StoreError::Inconsistent(format!("UTXO-set counters out of range at height {height}"))
+        })?;
+        batch.put_cf(self.cf(CF_META), utxo_stats_key(height), after.encode());
         for (op, coin) in &changes.spent {
             self.delete_coin(&mut batch, op, &coin.output.script_pubkey);
         }
@@ -745,6 +773,7 @@ impl Store {
         }
         batch.delete_cf(self.cf(CF_UNDO), hash.as_bytes());
         batch.delete_cf(self.cf(CF_HEIGHT), block.header.height.to_be_bytes());
+        batch.delete_cf(self.cf(CF_META), utxo_stats_key(block.header.height));
         batch.put_cf(self.cf(CF_META), KEY_TIP, block.header.parent.as_bytes());
         self.db.write(batch).map_err(err)?;
         Ok(undo)
@@ -770,6 +799,37 @@ impl Store {
         Ok((tip, hasher.finish()))
     }
 
+    /// The UTXO set's counters after the best-chain block at `height` (`None`: not connected).
+    ///
+    /// # Errors
+    /// Storage failures, a record that does not decode.
+    pub fn utxo_stats(&self, height: u64) -> Result<Option<UtxoStats>, StoreError> {
+        self.get(CF_META, &utxo_stats_key(height))?
+            .map(|v| decode(&v, "UTXO-set counters"))
+            .transpose()
+    }
+
+    /// The tip with its state root and the UTXO set's counters, from one snapshot: the
+    /// summary of the set without reading it.
+    ///
+    /// # Errors
+    /// Storage failures, missing or corrupt records.
+    pub fn utxo_summary(&self) -> Result<(SnapshotTip, UtxoStats), StoreError> {
+        let snapshot = self.db.snapshot();
+        let tip = self
+            .snapshot_tip_and_root(&snapshot)?
+            .ok_or_else(|| StoreError::Inconsistent("no tip".into()))?;
+        let stats = snapshot
+            .get_cf(self.cf(CF_META), utxo_stats_key(tip.height))
+            .map_err(err)?
+            .map(|v| decode(&v, "UTXO-set counters"))
+            .transpose()?
+            .ok_or_else(|| {
+                StoreError::Inconsistent(format!("no UTXO-set counters at height {}", tip.height))
+            })?;
+        Ok((tip, stats))
+    }
+
     /// The tip of `snapshot` with its height and state root.
     fn snapshot_tip_and_root(
         &self,
@@ -792,6 +852,24 @@ impl Store {
             height,
             state_root,
         }))
+    }
+}
+
+impl UtxoStats {
+    /// The counters after `changes` (`None` if they would leave the range: a broken store).
+    fn after(self, changes: &BlockChanges) -> Option<UtxoStats> {
+        let count = self
+            .count
+            .checked_add(changes.created.len() as u64)?
+            .checked_sub(changes.spent.len() as u64)?;
+        let mut total = self.total;
+        for (_, coin) in &changes.created {
+            total = total.checked_add(coin.output.value)?;
+        }
+        for (_, coin) in &changes.spent {
+            total = total.checked_sub(coin.output.value)?;
+        }
+        Some(UtxoStats { count, total })
     }
 }
 

@@ -811,9 +811,13 @@ async fn converge(nodes: &[NodeProc], height: &mut u64) -> bool {
             let mut sets = Vec::new();
             for node in nodes {
                 if let Some(c) = &node.client
-                    && let Ok(set) = call::<api::ChainGetUtxoSetInfo>(c, ()).await
+                    && let Ok(set) = call::<api::ChainGetUtxoSetInfo>(
+                        c,
+                        (Some(i8o8i_rpc::types::UtxoHashType::Serialized),),
+                    )
+                    .await
                 {
-                    sets.push((set.best_hash, set.info.hash, set.state_root));
+                    sets.push((set.best_hash, set.hash, set.state_root));
                 }
             }
             if sets.len() == nodes.len() && sets.windows(2).all(|w| w[0] == w[1]) {

@@ -48,10 +48,10 @@ crate::rpc_api! {
     }
     ChainGetUtxoSetInfo {
         name: "chain_getUtxoSetInfo",
-        summary: "Count, total amount and a hash of the whole UTXO set at the tip.",
+        summary: "Count and total amount of the UTXO set at the tip with the tip's state root, from counters kept with each block; with hashType `serialized`, also a hash of the whole set (a scan).",
         access: Public,
-        errors: [],
-        params: [],
+        errors: [InvalidParams],
+        params: [[hashType: UtxoHashType, "`none` (default) or `serialized`"]],
         result: UtxoSetJson,
     }
     StateGetProof {

@@ -2,9 +2,7 @@
 //! [`crate::api`], shared by the server (which builds them) and clients (which decode them).
 
 use i8o8i_primitives::contract::{ContractAccount, Event};
-use i8o8i_primitives::{
-    Amount, BlockHash, ContractAddress, Hash256, Header, Transaction, Txid, UtxoSetInfo,
-};
+use i8o8i_primitives::{Amount, BlockHash, ContractAddress, Hash256, Header, Transaction, Txid};
 use parity_scale_codec::Encode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -246,9 +244,24 @@ pub struct UtxoSetJson {
     pub best_hash: BlockHash,
     /// The state root after that tip (the commitment to this set and the key/value state).
     pub state_root: Hash256,
-    /// Count, total amount and hash of the set.
-    #[serde(flatten)]
-    pub info: UtxoSetInfo,
+    /// Number of unspent outputs.
+    pub count: u64,
+    /// Sum of their values.
+    pub total_amount: Amount,
+    /// With `hashType` `serialized`: SHA-256 over every (key, SCALE(coin)) in key order (a
+    /// scan of the whole set); otherwise null.
+    pub hash: Option<Hash256>,
+}
+
+/// What `chain_getUtxoSetInfo` hashes (Bitcoin Core's `gettxoutsetinfo hash_type`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum UtxoHashType {
+    /// Nothing: counters kept with each block and the state root, no scan (the default).
+    #[default]
+    None,
+    /// A scan of the whole set into one SHA-256 (one scan at a time, from a snapshot).
+    Serialized,
 }
 
 /// `chain_newHead` notification.

@@ -133,6 +133,20 @@ pub(crate) fn build_block(
     block
 }
 
+/// `block` (a dev-chain proof-of-work block) committing to `state_root` instead, mined again.
+pub(crate) fn with_state_root(node: &RunningNode, mut block: Block, state_root: Hash256) -> Block {
+    let engine = node
+        .node()
+        .chain()
+        .pow_engine_at(block.header.height)
+        .expect("a proof-of-work height");
+    block.header.state_root = state_root;
+    block.header = engine
+        .mine(block.header, 0, 1, 10_000_000, &|| false)
+        .expect("dev difficulty is trivial");
+    block
+}
+
 /// The wall clock a default node reads.
 pub(crate) fn unix_now() -> u64 {
     use i8o8i_chain::clock::Clock;

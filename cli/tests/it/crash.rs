@@ -322,7 +322,7 @@ impl Replica {
 /// The post-restart checks; returns the snapshot height.
 async fn check_node(c: &RpcClient, replica: &mut Replica, min_height: u64) -> u64 {
     // One consistent snapshot: the scan runs under the import lock.
-    let snap: Value = call(c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    let snap: Value = call(c, "chain_getUtxoSetInfo", rpc_params!["serialized"]).await;
     let height = u64_of(&snap["height"]);
     assert!(
         height >= min_height,
@@ -461,7 +461,7 @@ async fn sigkill_while_mining_never_loses_or_corrupts_state() {
         if round == KILLS {
             // Last run: verify the whole chain once more from nothing.
             let mut fresh = Replica::new(&c, payout.clone()).await;
-            let snap: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+            let snap: Value = call(&c, "chain_getUtxoSetInfo", rpc_params!["serialized"]).await;
             let h = u64_of(&snap["height"]);
             fresh.sync_to(&c, h).await;
             assert_eq!(

@@ -10,7 +10,7 @@ use i8o8i_network::behaviour::{Behaviour, BehaviourEvent};
 use i8o8i_network::protocol::MAX_REQUEST_BYTES;
 use i8o8i_network::topics::{Topic, TopicKind};
 use i8o8i_node::launch::RunningNode;
-use i8o8i_primitives::{BlockHash, Transaction};
+use i8o8i_primitives::{BlockHash, Hash256, Transaction};
 use i8o8i_rpc::client::RpcClient;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::rpc_params;
@@ -22,7 +22,7 @@ use parity_scale_codec::Encode;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::common::{build_block, call, call_err, start_with};
+use crate::common::{build_block, call, call_err, start_with, with_state_root};
 
 const COIN: u64 = 100_000_000;
 const PASSWORD: &str = "correct horse battery staple";
@@ -108,7 +108,7 @@ pub(crate) async fn tip(c: &RpcClient) -> (u64, String) {
 
 pub(crate) async fn utxo_hash(c: &RpcClient) -> String {
     // The set's own hash and the state root at the same tip: equal sets and equal states.
-    let info: Value = call(c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    let info: Value = call(c, "chain_getUtxoSetInfo", rpc_params!["serialized"]).await;
     format!("{} {}", info["hash"], info["stateRoot"])
 }
 
@@ -642,6 +642,41 @@ async fn a_peer_sending_an_invalid_block_is_banned_across_restarts_and_others_ke
     let expected = tip(&a.c).await;
     assert_eq!(expected.0, 4);
     wait_tip(&[&b], &expected).await;
+
+    // Another peer sends a block whose only fault is the state its header commits to: it is
+    // refused when connected, marked invalid, and its sender banned the same way.
+    // (In a scope: the chain handle must go before the node restarts below.)
+    {
+        let mut liar = RawPeer::start(genesis, a_id);
+        liar.send(RawCommand::Dial(addr.clone()));
+        liar.expect(
+            "connection",
+            |e| matches!(e, RawEvent::Connected(p) if *p == a_id),
+        )
+        .await;
+        liar.expect("the node's subscriptions", |e| {
+            matches!(e, RawEvent::Subscribed)
+        })
+        .await;
+        let chain = a.node.node().chain().clone();
+        let parent = chain.tip().header.clone();
+        let subsidy = chain.spec().subsidy(parent.height + 1).to_units();
+        let honest = build_block(&a.node, &parent, vec![], payout, subsidy, 2);
+        let lie = Hash256::from_byte_array([7; 32]);
+        assert_ne!(honest.header.state_root, lie);
+        let wrong = with_state_root(&a.node, honest, lie);
+        liar.send(RawCommand::Publish(TopicKind::Blocks, wrong.encode()));
+        liar.expect(
+            "the ban to disconnect the liar",
+            |e| matches!(e, RawEvent::Closed(p) if *p == a_id),
+        )
+        .await;
+        assert_eq!(chain.tip().hash, parent.hash());
+        assert_eq!(
+            chain.entry(&wrong.header.hash()).map(|e| e.status),
+            Some(i8o8i_chain::store::BlockStatus::Invalid)
+        );
+    }
 
     // The ban is persisted: after a restart the node still refuses the client.
     let Net { node, c, _dir } = a;

@@ -162,13 +162,26 @@ async fn mine_send_confirm_with_exact_balances_and_restart() {
         50 * COIN + fee
     );
 
-    let utxo_info: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    let utxo_info: Value = call(&c, "chain_getUtxoSetInfo", rpc_params!["serialized"]).await;
     assert_eq!(
         utxo_info["hash"].as_str().unwrap(),
         recomputed_utxo_hash(node.node())
     );
     // 102 coinbases, one of them spent, plus bob's output and alice's change.
     assert_eq!(utxo_info["count"], 103);
+    // The counters kept with each block say the same without the scan.
+    let summary: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    assert_eq!(summary["count"], 103);
+    assert_eq!(summary["totalAmount"], utxo_info["totalAmount"]);
+    assert_eq!(
+        units(&summary["totalAmount"]),
+        102 * 50 * COIN,
+        "every subsidy (the fee went to a miner)"
+    );
+    assert_eq!(summary["hash"], Value::Null);
+    assert_eq!(summary["stateRoot"], utxo_info["stateRoot"]);
+    let (code, _) = call_err(&c, "chain_getUtxoSetInfo", rpc_params!["muhash"]).await;
+    assert_eq!(code, -32602);
 
     // Restart: same tip, same wallets, same balances.
     let tip_before: Value = call(&c, "chain_getInfo", rpc_params![]).await;
@@ -180,7 +193,7 @@ async fn mine_send_confirm_with_exact_balances_and_restart() {
     assert_eq!(wallets, vec!["alice".to_owned(), "bob".to_owned()]);
     let bob_bal: Value = call(&c, "wallet_getBalance", rpc_params!["bob"]).await;
     assert_eq!(units(&bob_bal["confirmed"]), 10 * COIN);
-    let utxo_again: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    let utxo_again: Value = call(&c, "chain_getUtxoSetInfo", rpc_params!["serialized"]).await;
     assert_eq!(utxo_again["hash"], utxo_info["hash"]);
 
     // A wrong password is refused with its code, and the node keeps serving.
@@ -394,7 +407,7 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
     );
     let tx1_status = call_err(&c, "tx_get", rpc_params![tx1.txid().to_string()]).await;
     assert_eq!(tx1_status.0, -32001);
-    let utxo_info: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    let utxo_info: Value = call(&c, "chain_getUtxoSetInfo", rpc_params!["serialized"]).await;
     assert_eq!(
         utxo_info["hash"].as_str().unwrap(),
         recomputed_utxo_hash(node.node())
@@ -403,6 +416,12 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
     let (_, committed, recomputed) = node.node().chain().store().recompute_state_root().unwrap();
     assert_eq!(committed, recomputed);
     assert_eq!(utxo_info["stateRoot"], committed.to_string());
+    // The counters were undone and redone with the blocks.
+    let summary: Value = call(&c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    assert_eq!(
+        (&summary["count"], &summary["totalAmount"]),
+        (&utxo_info["count"], &utxo_info["totalAmount"])
+    );
 
     // A transaction of a disconnected block that does not conflict returns to the pool.
     let second = utxos.iter().find(|u| u["height"] == 2).unwrap();

@@ -26,7 +26,7 @@ async fn p2p_of(p: &Producer) -> (Multiaddr, PeerId) {
 
 async fn utxo_hash(c: &RpcClient) -> String {
     // The set's own hash and the state root at the same tip: equal sets and equal states.
-    let info: Value = call(c, "chain_getUtxoSetInfo", rpc_params![]).await;
+    let info: Value = call(c, "chain_getUtxoSetInfo", rpc_params!["serialized"]).await;
     format!("{} {}", info["hash"], info["stateRoot"])
 }
 

@@ -65,7 +65,7 @@ async fn a_pow_pos_dpos_schedule_switches_on_every_node_at_the_same_heights() {
         let mut sets = Vec::new();
         for p in &ps {
             let before: Value = call(&p.c, "chain_getInfo", rpc_params![]).await;
-            let set: Value = call(&p.c, "chain_getUtxoSetInfo", rpc_params![]).await;
+            let set: Value = call(&p.c, "chain_getUtxoSetInfo", rpc_params!["serialized"]).await;
             let after: Value = call(&p.c, "chain_getInfo", rpc_params![]).await;
             if before["bestHash"] != after["bestHash"] {
                 return None;
