@@ -2,9 +2,11 @@
 //! of 200,000 coins, the part of it that is the state tree's update, and checking a coin's
 //! proof as a light client does.
 //!
-//! Run: `cargo bench -p i8o8i-chain --features test-utils --bench state`.
-//! Coins are P2SH(`OP_TRUE`) (setting up costs hashing, not signatures); the block's
-//! transactions each spend one coin into one output. The tree update is timed on the changes
+//! Run: `cargo bench -p i8o8i-chain --features test-utils --bench state`. The chain verifies
+//! with one thread per core, as a node does.
+//! The coins are P2PKH, and the block's transactions each spend one with a signature into one
+//! output (a real block's work); the outputs that fund them come from P2SH(`OP_TRUE`) change,
+//! which costs no signatures to set up. The tree update is timed on the changes
 //! `Chain::preview_block` reports for the same kind of block, reading the tree from RocksDB
 //! without writing it.
 
@@ -20,7 +22,8 @@ use i8o8i_chain::{Chain, Store, SystemClock};
 use i8o8i_primitives::StoreError;
 use i8o8i_primitives::state_proof::{coin_key, sha256};
 use i8o8i_primitives::state_tree::{self as tree, Node, NodePath, NodeSource};
-use i8o8i_primitives::{OutPoint, Transaction};
+use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
+use i8o8i_primitives::{Amount, OutPoint, Transaction};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::state::UtxoReader;
 use parity_scale_codec::Encode;
@@ -29,6 +32,11 @@ const COINS: usize = 200_000;
 const FAN_OUT: usize = 1_000;
 const BLOCK_TXS: usize = 1_000;
 const COIN_VALUE: u64 = 100_000;
+
+/// The verification threads a node opens its chain with: one per core.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 fn spec() -> ChainSpec {
     ChainSpec::from_yaml(&dev_yaml_funding_anyone(
@@ -42,7 +50,7 @@ fn chain_with_coins(dir: &std::path::Path) -> (Chain, Vec<OutPoint>) {
     let spec = spec();
     let genesis = spec.genesis_block();
     let store = Arc::new(Store::open(dir).unwrap());
-    let chain = Chain::open(store, spec, 0, SystemClock::new().shared()).unwrap();
+    let chain = Chain::open(store, spec, threads(), SystemClock::new().shared()).unwrap();
     chain.import_block(mine_on_tip(&chain, Vec::new())).unwrap();
     let mut change = OutPoint {
         txid: genesis.transactions[0].txid(),
@@ -56,7 +64,10 @@ fn chain_with_coins(dir: &std::path::Path) -> (Chain, Vec<OutPoint>) {
         left -= FAN_OUT as u64 * COIN_VALUE;
         let mut outputs = vec![left];
         outputs.extend(std::iter::repeat_n(COIN_VALUE, FAN_OUT));
-        let tx = anyone_can_spend_tx(&[change], &outputs);
+        let mut tx = anyone_can_spend_tx(&[change], &outputs);
+        for out in &mut tx.outputs[1..] {
+            out.script_pubkey = p2pkh_script(&owner());
+        }
         let txid = tx.txid();
         change = OutPoint { txid, index: 0 };
         coins.extend((1..=FAN_OUT as u32).map(|index| OutPoint { txid, index }));
@@ -73,10 +84,30 @@ fn chain_with_coins(dir: &std::path::Path) -> (Chain, Vec<OutPoint>) {
     (chain, coins)
 }
 
-fn spends(coins: &mut Vec<OutPoint>) -> Vec<Transaction> {
-    (0..BLOCK_TXS)
-        .map(|_| anyone_can_spend_tx(&[coins.pop().expect("enough coins")], &[COIN_VALUE - 1_000]))
+/// The key every coin of the bench is locked to (P2PKH).
+fn owner() -> secp256k1::SecretKey {
+    secret_key(3)
+}
+
+/// `n` signed P2PKH spends of coins, each into one output to the same key.
+fn spends_of(chain: &Chain, coins: &mut Vec<OutPoint>, n: usize) -> Vec<Transaction> {
+    let chain_id = chain.chain_id();
+    (0..n)
+        .map(|_| {
+            p2pkh_spend(
+                coins.pop().expect("enough coins"),
+                Amount::from_units(COIN_VALUE),
+                &owner(),
+                p2pkh_script(&owner()),
+                Amount::from_units(1_000),
+                &chain_id,
+            )
+        })
         .collect()
+}
+
+fn spends(chain: &Chain, coins: &mut Vec<OutPoint>) -> Vec<Transaction> {
+    spends_of(chain, coins, BLOCK_TXS)
 }
 
 fn bench(c: &mut Criterion) {
@@ -92,23 +123,45 @@ fn bench(c: &mut Criterion) {
 
     group.bench_function("import a block of 1000 transactions", |b| {
         b.iter_batched(
-            || mine_on_tip(&chain, spends(&mut coins)),
+            || mine_on_tip(&chain, spends(&chain, &mut coins)),
             |block| assert_eq!(chain.import_block(block).unwrap().connected.len(), 1),
             BatchSize::PerIteration,
         )
     });
 
-    let next = mine_on_tip(&chain, spends(&mut coins));
+    let next = mine_on_tip(&chain, spends(&chain, &mut coins));
     let (changes, _) = chain.preview_block(&next).unwrap();
     let height = next.header.height;
     let store = chain.store();
-    group.bench_function("state tree update of that block", |b| {
-        b.iter(|| {
-            store
-                .tree_update(&state_tree::block_changes(height, &changes))
-                .unwrap()
-        })
+    let set = state_tree::block_changes(height, &changes);
+    let written = store.tree_update(&set, &tree::Sequential).unwrap();
+    println!(
+        "the block's tree update: {} changed entries, {} nodes written or deleted, {} bytes of nodes",
+        set.len(),
+        written.nodes.len(),
+        written
+            .nodes
+            .iter()
+            .map(|(path, node)| path.to_key().len() + node.as_ref().map_or(0, |n| n.encode().len()))
+            .sum::<usize>()
+    );
+    group.bench_function("state tree update of that block, one thread", |b| {
+        b.iter(|| store.tree_update(&set, &tree::Sequential).unwrap())
     });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads())
+        .build()
+        .unwrap();
+    group.bench_function(
+        "state tree update of that block, as the node splits it",
+        |b| {
+            b.iter(|| {
+                store
+                    .tree_update(&set, &state_tree::PoolJoin(&pool))
+                    .unwrap()
+            })
+        },
+    );
 
     // The same update over nodes held in memory: what is hashing, what is reading RocksDB.
     let key_of = |i: u32| {
@@ -180,28 +233,32 @@ fn bench(c: &mut Criterion) {
             || {
                 for _ in 0..10 {
                     chain
-                        .import_block(mine_on_tip(&chain, spends_of(&mut coins, 20)))
+                        .import_block(mine_on_tip(&chain, spends_of(&chain, &mut coins, 20)))
                         .unwrap();
                 }
                 let tip = chain.tip().header.height;
                 let fork = chain.store().hash_at(tip - 10).unwrap().unwrap();
                 let mut parent = chain.entry(&fork).unwrap().header;
-                let mut branch = Vec::new();
-                for tag in 0..11u64 {
+                // Each stored before the next is built on it (a block's state root is
+                // computed on its stored parent); none outweighs the tip until the 11th.
+                for tag in 0..10u64 {
                     let next = mine_on(
                         &chain,
                         &parent,
                         &anyone_can_spend(),
                         tag,
-                        spends_of(&mut coins, 20),
+                        spends_of(&chain, &mut coins, 20),
                     );
                     parent = next.header.clone();
-                    branch.push(next);
+                    assert!(chain.import_block(next).unwrap().connected.is_empty());
                 }
-                let last = branch.pop().unwrap();
-                for stored in branch {
-                    chain.import_block(stored).unwrap();
-                }
+                let last = mine_on(
+                    &chain,
+                    &parent,
+                    &anyone_can_spend(),
+                    10,
+                    spends_of(&chain, &mut coins, 20),
+                );
                 (tip, last)
             },
             |(tip, last)| {
@@ -223,12 +280,6 @@ impl NodeSource for InMemory {
     fn node(&self, path: &NodePath) -> Result<Option<Node>, StoreError> {
         Ok(self.0.get(path).cloned())
     }
-}
-
-fn spends_of(coins: &mut Vec<OutPoint>, n: usize) -> Vec<Transaction> {
-    (0..n)
-        .map(|_| anyone_can_spend_tx(&[coins.pop().expect("enough coins")], &[COIN_VALUE - 1_000]))
-        .collect()
 }
 
 criterion_group!(benches, bench);

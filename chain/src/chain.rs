@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use i8o8i_contract_engine::ContractEngine;
 use i8o8i_contract_engine::StateOverlay;
 use i8o8i_primitives::StoreError;
+use i8o8i_primitives::state_tree::{Join, Sequential};
 use i8o8i_primitives::{Block, BlockHash, Hash256, Header, Seal, U256};
 use i8o8i_runtime::consensus::{
     HeaderError, HeaderReader, PowEngine, Schedule, ScheduledEngine, median_time_past,
@@ -23,6 +24,8 @@ use i8o8i_runtime::spec::EngineParams;
 use i8o8i_runtime::staking::records::{OLD_LEDGER_KEY, Unavailable};
 use i8o8i_runtime::staking::{StakeIndex, StakeRecords};
 use i8o8i_runtime::state::{ChainTimeReader, ContractEnv};
+
+use crate::state_tree::PoolJoin;
 use i8o8i_runtime::validation::check_block;
 use parity_scale_codec::{Decode, Encode};
 use tokio::sync::watch;
@@ -331,6 +334,14 @@ impl Chain {
     /// peers are not asked for blocks below it.
     pub fn lowest_block(&self) -> u64 {
         self.lowest_block.load(Ordering::Relaxed)
+    }
+
+    /// Runs `f` with the state tree's work split over the verification pool (if there is one).
+    pub(crate) fn with_join<R>(&self, f: impl FnOnce(&dyn Join) -> R) -> R {
+        match &self.script_pool {
+            Some(pool) => f(&PoolJoin(pool)),
+            None => f(&Sequential),
+        }
     }
 
     /// The state root after the tip (of the stored tree, which the tip's header commits to).

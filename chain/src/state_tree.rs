@@ -17,7 +17,7 @@
 //! data does, and costs no history of its own.
 
 use i8o8i_primitives::state_proof::{HEIGHT_KEY, coin_key, kv_key};
-use i8o8i_primitives::state_tree::{Child, KeyHash, Node, NodePath, NodeSource, ValueHash};
+use i8o8i_primitives::state_tree::{Change, Child, Join, Node, NodePath, NodeSource};
 use i8o8i_primitives::{Block, OutPoint, StoreError};
 use i8o8i_runtime::state::{BlockChanges, BlockUndo};
 use parity_scale_codec::Encode;
@@ -27,7 +27,7 @@ use parity_scale_codec::Encode;
 pub const ROOT_KEY: &[u8] = &[0xff];
 
 /// A block's change set, as the tree takes it (hashed, sorted, each key once).
-pub type Changes = Vec<(KeyHash, Option<ValueHash>)>;
+pub type Changes = Vec<Change>;
 
 /// The changes connecting a block at `height` makes to the committed state.
 pub fn block_changes(height: u64, changes: &BlockChanges) -> Changes {
@@ -79,10 +79,20 @@ pub fn undo_changes(block: &Block, undo: &BlockUndo) -> Changes {
     i8o8i_primitives::state_tree::hashed_changes(set)
 }
 
-/// A raw read of one key of the `state_tree` column family (of the store, or one snapshot).
-pub trait RawGet: Fn(&[u8]) -> Result<Option<Vec<u8>>, StoreError> {}
+/// A raw read of one key of the `state_nodes` column family (of the store, or one snapshot),
+/// shared between the threads of a parallel update.
+pub trait RawGet: Fn(&[u8]) -> Result<Option<Vec<u8>>, StoreError> + Sync {}
 
-impl<F: Fn(&[u8]) -> Result<Option<Vec<u8>>, StoreError>> RawGet for F {}
+impl<F: Fn(&[u8]) -> Result<Option<Vec<u8>>, StoreError> + Sync> RawGet for F {}
+
+/// A state tree update's halves on a rayon pool (the node's script-verification threads).
+pub struct PoolJoin<'a>(pub &'a rayon::ThreadPool);
+
+impl Join for PoolJoin<'_> {
+    fn join(&self, a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+        self.0.join(a, b);
+    }
+}
 
 /// The tree's nodes, read through a [`RawGet`].
 pub struct StoredNodes<'a>(pub &'a dyn RawGet);

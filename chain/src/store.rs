@@ -5,6 +5,7 @@
 //! | family | key | value |
 //! |---|---|---|
 //! | `meta` | `tip`, `genesis` | block hash |
+//! | `meta` | `utxo_stats/` ‖ height (BE) | [`UtxoStats`] after that best-chain block |
 //! | `block_index` | block hash | [`IndexEntry`]: header, chain work, status |
 //! | `blocks` | block hash | the block's transactions |
 //! | `height` | height (big-endian u64) | best-chain block hash |
@@ -15,6 +16,7 @@
 //! | `contracts` | contract state key (`A`/`C`/`S` ‖ …, see `i8o8i_contract_engine::state`) | account, code or storage value |
 //! | `receipts` | txid | [`Receipt`] |
 //! | `events` | contract ‖ height (BE) ‖ tx position (BE u32) ‖ event index (BE u16) | [`EventRecord`] |
+//! | `state_nodes` | a tree position (`NodePath::to_key`), or `0xff` for the root | a tree node, or the root's content ([`state_tree`]) |
 //!
 //! Connecting or disconnecting a block is a single `WriteBatch` that also moves `tip`, so a
 //! crash at any moment leaves the store at a block boundary: the UTXO set, the indexes and the
@@ -23,9 +25,11 @@
 use crate::state_tree::{self, StoredNodes};
 pub use i8o8i_contract_engine::state::KeyValues;
 use i8o8i_primitives::state_proof;
-use i8o8i_primitives::state_tree::TreeUpdate;
+use i8o8i_primitives::state_tree::{Child, Join, Node, NodePath, NodeSource, TreeUpdate};
 use i8o8i_primitives::{Amount, Hash256};
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::RwLock;
 
 use i8o8i_contract_engine::ContractStateReader;
 use i8o8i_primitives::Coin;
@@ -181,7 +185,14 @@ pub fn script_key(script: &Script) -> [u8; 32] {
 /// The chain store.
 pub struct Store {
     db: DB,
+    /// The state tree's upper levels, read once and kept as written: every block's update
+    /// passes through them. Lookups only (no iteration), so the map's order reaches nothing.
+    top_nodes: RwLock<HashMap<NodePath, Option<Node>>>,
 }
+
+/// How many nibbles deep [`Store`] keeps tree nodes in memory: levels 0 to 3, at most
+/// 1 + 16 + 256 + 4,096 nodes (~4.5 MB) however large the state grows.
+const TOP_LEVELS: usize = 3;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -223,7 +234,10 @@ impl Store {
         let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(|e| {
             StoreError::Backend(format!("cannot open database at {}: {e}", path.display()))
         })?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            top_nodes: RwLock::default(),
+        })
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -695,7 +709,9 @@ impl Store {
             batch.put_cf(self.cf(CF_TX_INDEX), tx.txid().as_bytes(), loc.encode());
         }
         batch.put_cf(self.cf(CF_META), KEY_TIP, hash.as_bytes());
-        self.db.write(batch).map_err(err)
+        self.db.write(batch).map_err(err)?;
+        self.tree_written(tree);
+        Ok(())
     }
 
     /// The undo data of a connected block (`None` if it is not connected or was pruned).
@@ -713,7 +729,7 @@ impl Store {
     ///
     /// # Errors
     /// Storage failures, or missing undo data (the block is not connected).
-    pub fn disconnect(&self, block: &Block) -> Result<BlockUndo, StoreError> {
+    pub fn disconnect(&self, block: &Block, join: &dyn Join) -> Result<BlockUndo, StoreError> {
         let hash = block.header.hash();
         let undo: BlockUndo = self
             .get(CF_UNDO, hash.as_bytes())?
@@ -721,7 +737,7 @@ impl Store {
             .transpose()?
             .ok_or(StoreError::MissingBlock(hash))?;
         let mut batch = WriteBatch::default();
-        let tree = self.tree_update(&state_tree::undo_changes(block, &undo))?;
+        let tree = self.tree_update(&state_tree::undo_changes(block, &undo), join)?;
         if tree.root.hash() != *self.parent_state_root(block)?.as_bytes() {
             return Err(StoreError::Inconsistent(format!(
                 "undoing block {hash} does not give back its parent's state root"
@@ -776,6 +792,7 @@ impl Store {
         batch.delete_cf(self.cf(CF_META), utxo_stats_key(block.header.height));
         batch.put_cf(self.cf(CF_META), KEY_TIP, block.header.parent.as_bytes());
         self.db.write(batch).map_err(err)?;
+        self.tree_written(&tree);
         Ok(undo)
     }
 
@@ -895,20 +912,34 @@ impl Store {
         Ok(Hash256::from_byte_array(StoredNodes(&get).root()?.hash()))
     }
 
-    /// The state tree's update for `changes` on the stored tree (the tip's): nothing written.
+    /// The state tree's update for `changes` on the stored tree (the tip's), split through
+    /// `join`: nothing written.
     ///
     /// # Errors
     /// Storage failures, a damaged tree.
-    pub fn tree_update(&self, changes: &state_tree::Changes) -> Result<TreeUpdate, StoreError> {
-        let get = |k: &[u8]| self.get(CF_TREE, k);
-        let nodes = StoredNodes(&get);
-        i8o8i_primitives::state_tree::update(&nodes, &nodes.root()?, changes)
+    pub fn tree_update(
+        &self,
+        changes: &state_tree::Changes,
+        join: &dyn Join,
+    ) -> Result<TreeUpdate, StoreError> {
+        let tree = self.tip_tree();
+        i8o8i_primitives::state_tree::update_parallel(&tree, &tree.root()?, changes, join)
     }
 
-    /// The stored tree's nodes and root, for reading a tree with updates on top
-    /// ([`i8o8i_primitives::state_tree::Overlay`]).
-    pub fn tree_nodes(&self) -> impl state_tree::RawGet + '_ {
-        |k: &[u8]| self.get(CF_TREE, k)
+    /// The stored tree (the tip's), with its upper levels from memory: for reading a tree
+    /// with updates on top ([`i8o8i_primitives::state_tree::Overlay`]).
+    pub fn tip_tree(&self) -> TipTree<'_> {
+        TipTree { store: self }
+    }
+
+    /// Brings the in-memory upper levels in line with `tree`, just written.
+    fn tree_written(&self, tree: &TreeUpdate) {
+        let mut top = self.top_nodes.write().unwrap_or_else(|p| p.into_inner());
+        for (path, node) in &tree.nodes {
+            if path.len() <= TOP_LEVELS {
+                top.insert(*path, node.clone());
+            }
+        }
     }
 
     fn write_tree(&self, batch: &mut WriteBatch, tree: &TreeUpdate) {
@@ -1016,6 +1047,45 @@ impl Store {
     /// As [`Store::state_proof`].
     pub fn record_proof(&self, key: &[u8]) -> Result<StateAnswer, StoreError> {
         self.state_proof(&state_proof::kv_key(key), |get| get(CF_CONTRACTS, key))
+    }
+}
+
+/// The stored state tree, its upper levels read through the store's memory.
+pub struct TipTree<'a> {
+    store: &'a Store,
+}
+
+impl TipTree<'_> {
+    /// The root position's content.
+    ///
+    /// # Errors
+    /// Storage failures; a store without a tree.
+    pub fn root(&self) -> Result<Child, StoreError> {
+        let get = |k: &[u8]| self.store.get(CF_TREE, k);
+        StoredNodes(&get).root()
+    }
+}
+
+impl NodeSource for TipTree<'_> {
+    fn node(&self, path: &NodePath) -> Result<Option<Node>, StoreError> {
+        let read = || {
+            self.store
+                .get(CF_TREE, &path.to_key())?
+                .map(|bytes| Node::decode(&bytes))
+                .transpose()
+        };
+        if path.len() > TOP_LEVELS {
+            return read();
+        }
+        let top = &self.store.top_nodes;
+        if let Some(node) = top.read().unwrap_or_else(|p| p.into_inner()).get(path) {
+            return Ok(node.clone());
+        }
+        let node = read()?;
+        top.write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(*path, node.clone());
+        Ok(node)
     }
 }
 

@@ -29,6 +29,8 @@ use crate::state_proof::{EMPTY_SUBTREE, ProofLeaf, StateProof, internal_hash, le
 pub type KeyHash = [u8; 32];
 /// `sha256` of a value.
 pub type ValueHash = [u8; 32];
+/// One change: a key hash and its new value hash (`None`: removed).
+pub type Change = (KeyHash, Option<ValueHash>);
 
 /// The deepest a stored node can be: two different 256-bit hashes differ within 64 nibbles.
 const MAX_DEPTH: usize = 64;
@@ -295,8 +297,9 @@ impl Summary {
     }
 }
 
-/// Where an update or a proof reads stored nodes.
-pub trait NodeSource {
+/// Where an update or a proof reads stored nodes (shared between the threads of a parallel
+/// update).
+pub trait NodeSource: Sync {
     /// The node stored at `path` (`None`: there is none).
     ///
     /// # Errors
@@ -335,7 +338,7 @@ impl<'a> Overlay<'a> {
     ///
     /// # Errors
     /// As [`update`].
-    pub fn apply(&mut self, changes: &[(KeyHash, Option<ValueHash>)]) -> Result<Child, StoreError> {
+    pub fn apply(&mut self, changes: &[Change]) -> Result<Child, StoreError> {
         let update = update(self, &self.root, changes)?;
         self.nodes.extend(update.nodes);
         self.root = update.root;
@@ -366,7 +369,7 @@ pub struct TreeUpdate {
 /// hashed, sorted by key hash, the last change of a key winning.
 pub fn hashed_changes<K: AsRef<[u8]>, V: AsRef<[u8]>>(
     changes: impl IntoIterator<Item = (K, Option<V>)>,
-) -> Vec<(KeyHash, Option<ValueHash>)> {
+) -> Vec<Change> {
     let set: BTreeMap<KeyHash, Option<ValueHash>> = changes
         .into_iter()
         .map(|(k, v)| (sha256(k.as_ref()), v.map(|v| sha256(v.as_ref()))))
@@ -384,7 +387,7 @@ pub fn hashed_changes<K: AsRef<[u8]>, V: AsRef<[u8]>>(
 pub fn update(
     source: &dyn NodeSource,
     root: &Child,
-    changes: &[(KeyHash, Option<ValueHash>)],
+    changes: &[Change],
 ) -> Result<TreeUpdate, StoreError> {
     if changes.windows(2).any(|w| w[0].0 >= w[1].0) {
         return Err(StoreError::Inconsistent(
@@ -400,6 +403,107 @@ pub fn update(
         root,
         nodes: updater.writes,
     })
+}
+
+/// Runs two pieces of work, in parallel where the caller has threads for it (the node:
+/// `rayon`'s `join` on its verification pool). Part of no consensus result: an update's
+/// outcome is the same however it is split.
+pub trait Join: Sync {
+    /// Runs `a` and `b`, both to completion.
+    fn join(&self, a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send));
+}
+
+/// Both on the calling thread.
+pub struct Sequential;
+
+impl Join for Sequential {
+    fn join(&self, a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+        a();
+        b();
+    }
+}
+
+/// Changes of fewer entries are not worth splitting.
+const PARALLEL_FROM: usize = 256;
+
+/// [`update`], the root's 16 subtrees updated through `join` (each subtree's nodes read and
+/// hashed by whichever thread takes it): the same result.
+///
+/// # Errors
+/// As [`update`].
+pub fn update_parallel(
+    source: &dyn NodeSource,
+    root: &Child,
+    changes: &[Change],
+    join: &dyn Join,
+) -> Result<TreeUpdate, StoreError> {
+    if changes.len() < PARALLEL_FROM || !matches!(root, Child::Node(_)) {
+        return update(source, root, changes);
+    }
+    if changes.windows(2).any(|w| w[0].0 >= w[1].0) {
+        return Err(StoreError::Inconsistent(
+            "state tree changes must be sorted by key hash, each key once".into(),
+        ));
+    }
+    let mut node = source
+        .node(&NodePath::ROOT)?
+        .ok_or_else(|| StoreError::Inconsistent("state tree root node is missing".into()))?;
+    let mut groups = Vec::with_capacity(16);
+    let mut rest = changes;
+    while let Some((first, _)) = rest.first() {
+        let n = nibble(first, 0);
+        let end = rest.partition_point(|(k, _)| nibble(k, 0) <= n);
+        let (group, tail) = rest.split_at(end);
+        groups.push((n, group));
+        rest = tail;
+    }
+    let mut updater = Updater {
+        source,
+        writes: Vec::new(),
+    };
+    for (n, result) in subtrees(source, &node, &groups, join) {
+        let (child, writes) = result?;
+        node.children[n as usize] = child;
+        updater.writes.extend(writes);
+    }
+    let root = updater.settle(NodePath::ROOT, node, true);
+    Ok(TreeUpdate {
+        root,
+        nodes: updater.writes,
+    })
+}
+
+/// What updating one subtree of the root gives: its new content and its writes.
+type Subtree = (Child, Vec<(NodePath, Option<Node>)>);
+
+/// The root's subtrees `groups` (nibble, its changes) updated, halves through `join`.
+fn subtrees(
+    source: &dyn NodeSource,
+    node: &Node,
+    groups: &[(u8, &[Change])],
+    join: &dyn Join,
+) -> Vec<(u8, Result<Subtree, StoreError>)> {
+    if let [(n, changes)] = groups {
+        let mut updater = Updater {
+            source,
+            writes: Vec::new(),
+        };
+        let result = updater
+            .child(
+                NodePath::ROOT.child(*n),
+                node.children[*n as usize],
+                changes,
+            )
+            .map(|child| (child, updater.writes));
+        return vec![(*n, result)];
+    }
+    let (left, right) = groups.split_at(groups.len() / 2);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    join.join(&mut || a = subtrees(source, node, left, join), &mut || {
+        b = subtrees(source, node, right, join)
+    });
+    a.extend(b);
+    a
 }
 
 /// The root of a tree holding exactly `entries` (key hash, value hash; sorted, each key once),
@@ -441,7 +545,7 @@ impl Updater<'_> {
         &mut self,
         path: NodePath,
         child: Child,
-        changes: &[(KeyHash, Option<ValueHash>)],
+        changes: &[Change],
     ) -> Result<Child, StoreError> {
         if changes.is_empty() {
             return Ok(child);
@@ -473,7 +577,7 @@ impl Updater<'_> {
         &mut self,
         path: NodePath,
         mut node: Node,
-        changes: &[(KeyHash, Option<ValueHash>)],
+        changes: &[Change],
         stored: bool,
     ) -> Result<Child, StoreError> {
         let depth = path.len();

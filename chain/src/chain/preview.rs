@@ -18,7 +18,7 @@ use i8o8i_runtime::error::BlockError;
 use i8o8i_runtime::state::{BlockChanges, ConnectContext, ContractEnv, UtxoReader, connect_block};
 
 use super::{BestChainTimes, Chain};
-use crate::state_tree::{self, StoredNodes};
+use crate::state_tree;
 use crate::store::Store;
 use i8o8i_primitives::state_tree::Overlay;
 
@@ -129,8 +129,7 @@ impl Chain {
             state.merge(changes.contracts.writes.iter().cloned().collect());
             last = Some(changes);
         }
-        let get = self.store.tree_nodes();
-        let nodes = StoredNodes(&get);
+        let nodes = self.store.tip_tree();
         let mut tree = Overlay::new(&nodes, nodes.root().map_err(storage)?);
         for set in &tree_sets {
             tree.apply(set).map_err(storage)?;

@@ -132,7 +132,7 @@ impl Chain {
                     .store
                     .block(&tip.hash)?
                     .ok_or(StoreError::MissingBlock(tip.hash))?;
-                self.store.disconnect(&block)?;
+                self.with_join(|join| self.store.disconnect(&block, join))?;
                 self.set_tip(block.header.parent)?;
                 tracing::debug!(height = block.header.height, hash = %tip.hash, "disconnected block");
                 outcome.disconnected.push(block);
@@ -168,9 +168,9 @@ impl Chain {
                 }
                 .and_then(|changes| {
                     // The header commits to the state after the block (docs/state.md).
+                    let changes_set = state_tree::block_changes(block.header.height, &changes);
                     let tree = self
-                        .store
-                        .tree_update(&state_tree::block_changes(block.header.height, &changes))
+                        .with_join(|join| self.store.tree_update(&changes_set, join))
                         .map_err(BlockError::ContractState)?;
                     let expected = Hash256::from_byte_array(tree.root.hash());
                     if expected != block.header.state_root {

@@ -177,6 +177,43 @@ fn roots_equal_jmt_and_the_layout_is_the_entries_alone_through_inserts_updates_a
     assert!(ours.nodes.is_empty());
 }
 
+/// Halves on two threads, as the node's pool does.
+struct Threads;
+
+impl Join for Threads {
+    fn join(&self, a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+        std::thread::scope(|s| {
+            s.spawn(a);
+            b();
+        });
+    }
+}
+
+#[test]
+fn a_parallel_update_writes_what_the_sequential_one_does() {
+    let mut tree = Memory::default();
+    tree.apply(&hashed_changes(
+        (0..3_000).map(|i| (key(i), Some(value(i, 0)))),
+    ));
+    let changes = hashed_changes(
+        (0..1_500)
+            .map(|i| (key(i * 2), (i % 4 != 0).then(|| value(i, 1))))
+            .chain((5_000..5_400).map(|i| (key(i), Some(value(i, 1))))),
+    );
+    let sequential = update(&tree, &tree.root, &changes).unwrap();
+    for join in [&Threads as &dyn Join, &Sequential] {
+        let mut parallel = update_parallel(&tree, &tree.root, &changes, join).unwrap();
+        let mut expected = sequential.clone();
+        parallel.nodes.sort_by_key(|(path, _)| *path);
+        expected.nodes.sort_by_key(|(path, _)| *path);
+        assert_eq!(parallel, expected);
+    }
+    // Small change sets and unsorted ones take the plain path and its checks.
+    let mut unsorted = changes.clone();
+    unsorted.swap(3, 4);
+    assert!(update_parallel(&tree, &tree.root, &unsorted, &Threads).is_err());
+}
+
 #[test]
 fn the_reverse_changes_give_back_the_same_nodes() {
     let mut tree = Memory::default();
