@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -83,9 +84,30 @@ async fn a_generated_openrpc_client_accepts_every_method_s_valid_parameters() {
 /// `kad`); a Rust libp2p peer of the same shape does receive gossip
 /// (`network::a_foreign_light_client_stays_and_gets_blocks_and_a_stranger_is_let_go`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_js_libp2p_peer_stays_connected() {
-    use crate::network::{genesis_and_id, spawn};
-    let a = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
+async fn a_js_libp2p_peer_gets_gossip_and_dht_answers_over_tcp_and_websocket() {
+    for listen in ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/tcp/0/ws"] {
+        let report = js_libp2p_report(listen).await;
+        assert_eq!(report["stayed"], true, "{listen}: {report}");
+        assert!(
+            report["agent"].as_str().unwrap().starts_with("i8o8icoin/"),
+            "{listen}: {report}"
+        );
+        assert_eq!(
+            report["kad"], true,
+            "{listen}: the node answers the DHT: {report}"
+        );
+        assert!(
+            report["blocks"].as_u64().unwrap() >= 2,
+            "{listen}: blocks arrive by gossip: {report}"
+        );
+    }
+}
+
+/// What `check-libp2p.mjs` reports against a node listening on `listen` that mines a block
+/// every 400 ms meanwhile.
+async fn js_libp2p_report(listen: &str) -> Value {
+    use crate::network::{genesis_and_id, new_address, spawn};
+    let a = spawn(listen, vec![]).await;
     let (genesis, _) = genesis_and_id(&a).await;
     let topic = i8o8i_network::topics::Topic {
         genesis,
@@ -93,16 +115,26 @@ async fn a_js_libp2p_peer_stays_connected() {
     }
     .to_string();
     let info: Value = crate::common::call(&a.c, "net_getInfo", jsonrpsee::rpc_params![]).await;
-    let tcp = info["listenAddresses"][0].as_str().unwrap().to_owned();
-    let (ok, report) =
-        tokio::task::spawn_blocking(move || run_node("check-libp2p.mjs", &[&tcp, &topic, "5000"]))
-            .await
-            .unwrap();
+    let address = info["listenAddresses"][0].as_str().unwrap().to_owned();
+    let miner = new_address(&a, "miner").await;
+    let mining = {
+        let c = a.c.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(400)).await;
+                let _: Vec<String> =
+                    crate::common::call(&c, "mining_generate", jsonrpsee::rpc_params![1, &miner])
+                        .await;
+            }
+        })
+    };
+    let (ok, report) = tokio::task::spawn_blocking(move || {
+        run_node("check-libp2p.mjs", &[&address, &topic, "8000"])
+    })
+    .await
+    .unwrap();
+    mining.abort();
     assert!(ok, "{report}");
-    assert_eq!(report["stayed"], true, "{report}");
-    assert!(
-        report["agent"].as_str().unwrap().starts_with("i8o8icoin/"),
-        "{report}"
-    );
     a.node.stop().await;
+    report
 }
