@@ -63,14 +63,110 @@ pub enum AbiError {
     BadReturn(String),
 }
 
-/// Parses an ABI text.
+/// An event an ABI declares (`event Name(topic field: Type, field: Type)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDef {
+    /// Name (also the first topic, zero-padded).
+    pub name: String,
+    /// (field name, type, carried as a topic rather than in the data), in order.
+    pub fields: Vec<(String, String, bool)>,
+}
+
+/// Parses the events of an ABI text.
+///
+/// # Errors
+/// [`AbiError::Malformed`].
+pub fn parse_events(text: &str) -> Result<Vec<EventDef>, AbiError> {
+    text.lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("event "))
+        .map(|line| {
+            let bad = || AbiError::Malformed(format!("event {line}"));
+            let (name, rest) = line.split_once('(').ok_or_else(bad)?;
+            let inner = rest.strip_suffix(')').ok_or_else(bad)?;
+            let fields = inner
+                .split(", ")
+                .map(|f| f.trim().trim_end_matches(','))
+                .filter(|f| !f.is_empty())
+                .map(|f| {
+                    let (topic, f) = match f.strip_prefix("topic ") {
+                        Some(rest) => (true, rest),
+                        None => (false, f),
+                    };
+                    let (n, t) = f.split_once(':').ok_or_else(bad)?;
+                    Ok((n.trim().to_owned(), t.trim().to_owned(), topic))
+                })
+                .collect::<Result<Vec<_>, AbiError>>()?;
+            Ok(EventDef {
+                name: name.trim().to_owned(),
+                fields,
+            })
+        })
+        .collect()
+}
+
+/// The event `topics` / `data` are, decoded with `events`: `{"event": name, field: value, …}`;
+/// `None` when no declared event has the first topic, or the rest does not fit its
+/// declaration (then the raw form is all there is).
+pub fn decode_event(
+    events: &[EventDef],
+    topics: &[[u8; 32]],
+    data: &[u8],
+    network: Network,
+) -> Option<Value> {
+    let (first, mut rest) = topics.split_first()?;
+    let def = events
+        .iter()
+        .find(|e| name_topic(&e.name) == Some(*first))?;
+    let mut out = serde_json::Map::new();
+    out.insert("event".into(), json!(def.name));
+    let mut input = data;
+    for (name, ty, topic) in &def.fields {
+        let value = if *topic {
+            let (t, tail) = rest.split_first()?;
+            rest = tail;
+            topic_value(ty, t, network)
+        } else {
+            decode_one(ty, &mut input, network).ok()?
+        };
+        out.insert(name.clone(), value);
+    }
+    (rest.is_empty() && input.is_empty()).then_some(Value::Object(out))
+}
+
+/// The SDK's `topic(name)`: the name zero-padded to 32 bytes.
+fn name_topic(name: &str) -> Option<[u8; 32]> {
+    let bytes = name.as_bytes();
+    let mut t = [0u8; 32];
+    t.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    Some(t)
+}
+
+/// A topic field as JSON: an `Account` topic is its script zero-padded (null when all zero:
+/// no account, as for a mint) or, for scripts over 32 bytes, a hash; anything else is hex.
+fn topic_value(ty: &str, topic: &[u8; 32], network: Network) -> Value {
+    if ty == "Account" {
+        if topic.iter().all(|b| *b == 0) {
+            return Value::Null;
+        }
+        // Standard scripts end in a non-zero opcode, so the padding is what trails.
+        let len = topic.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+        let script = i8o8i_script_vm::Script::from_bytes(&topic[..len]);
+        if let Some(a) = Address::from_script(network, script) {
+            return json!(a.to_string());
+        }
+    }
+    json!(hex::encode(topic))
+}
+
+/// Parses an ABI text (its methods; `event` lines are [`parse_events`]'s).
 ///
 /// # Errors
 /// [`AbiError::Malformed`].
 pub fn parse(text: &str) -> Result<Vec<Method>, AbiError> {
     text.lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.starts_with("event "))
         .map(|line| {
             let bad = || AbiError::Malformed(line.to_owned());
             let (deploy, rest) = match line.strip_prefix("deploy ") {
@@ -359,6 +455,59 @@ mod tests {
             find(&abi, "steal", false),
             Err(AbiError::NoMethod(..))
         ));
+    }
+
+    #[test]
+    fn decodes_declared_events_and_leaves_the_rest_raw() {
+        let text = format!(
+            "{TOKEN}event Transfer(topic from: Account, topic to: Account, amount: u128)\n"
+        );
+        assert_eq!(
+            parse(&text).unwrap().len(),
+            5,
+            "event lines are not methods"
+        );
+        let events = parse_events(&text).unwrap();
+        assert_eq!(
+            events,
+            [EventDef {
+                name: "Transfer".into(),
+                fields: vec![
+                    ("from".into(), "Account".into(), true),
+                    ("to".into(), "Account".into(), true),
+                    ("amount".into(), "u128".into(), false),
+                ],
+            }]
+        );
+        let to = Address::from_pubkey(Network::Dev, &[2; 33]);
+        let mut to_topic = [0u8; 32];
+        let script = to.script_pubkey();
+        to_topic[..script.len()].copy_from_slice(script.as_bytes());
+        let mut name = [0u8; 32];
+        name[..8].copy_from_slice(b"Transfer");
+        let data = 250u128.encode();
+        assert_eq!(
+            decode_event(&events, &[name, [0; 32], to_topic], &data, Network::Dev),
+            Some(json!({"event": "Transfer", "from": null, "to": to.to_string(), "amount": "250"}))
+        );
+        // An undeclared name, a missing topic, data left over: not decoded.
+        let mut other = [0u8; 32];
+        other[..5].copy_from_slice(b"Other");
+        assert_eq!(decode_event(&events, &[other], &data, Network::Dev), None);
+        assert_eq!(
+            decode_event(&events, &[name, [0; 32]], &data, Network::Dev),
+            None
+        );
+        assert_eq!(
+            decode_event(
+                &events,
+                &[name, [0; 32], to_topic],
+                &[data, vec![0]].concat(),
+                Network::Dev
+            ),
+            None
+        );
+        assert!(parse_events("event Broken(from Account)").is_err());
     }
 
     #[test]

@@ -130,6 +130,48 @@ async fn network_of(c: &RpcClient) -> Result<i8o8i_primitives::address::Network>
     })
 }
 
+/// Adds `decoded` (`{"event": name, field: value, …}`) to each event (JSON with `contract`,
+/// hex `topics` and `data`) that its contract's ABI declares; the rest stay raw.
+async fn decode_events(c: &RpcClient, events: &mut [serde_json::Value]) -> Result<()> {
+    let network = network_of(c).await?;
+    let mut abis: std::collections::BTreeMap<ContractAddress, Vec<abi::EventDef>> =
+        std::collections::BTreeMap::new();
+    for event in events {
+        let Some(contract) = event["contract"]
+            .as_str()
+            .and_then(|a| a.parse::<ContractAddress>().ok())
+        else {
+            continue;
+        };
+        if let std::collections::btree_map::Entry::Vacant(slot) = abis.entry(contract) {
+            let info = call::<api::ContractGetInfo>(c, (contract,)).await?;
+            slot.insert(match info.abi {
+                Some(text) => abi::parse_events(&text)?,
+                None => Vec::new(),
+            });
+        }
+        let topics: Option<Vec<[u8; 32]>> = event["topics"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| {
+                        hex::decode(t.as_str()?)
+                            .ok()
+                            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let data = event["data"].as_str().and_then(|d| hex::decode(d).ok());
+        if let (Some(topics), Some(data)) = (topics, data)
+            && let Some(decoded) = abi::decode_event(&abis[&contract], &topics, &data, network)
+        {
+            event["decoded"] = decoded;
+        }
+    }
+    Ok(())
+}
+
 async fn contract_abi(c: &RpcClient, address: ContractAddress) -> Result<Vec<crate::abi::Method>> {
     let info = call::<api::ContractGetInfo>(c, (address,)).await?;
     let text = info
@@ -275,9 +317,21 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             print(&call::<api::ContractGetInfo>(&c, (address,)).await?)
         }
         ContractCommand::Events { address, from, to } => {
-            print(&call::<api::ContractGetEvents>(&c, (address, from, to)).await?)
+            let events = call::<api::ContractGetEvents>(&c, (address, from, to)).await?;
+            let mut events: Vec<serde_json::Value> = events
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?;
+            decode_events(&c, &mut events).await?;
+            print(&events)
         }
-        ContractCommand::Receipt { txid } => print(&call::<api::TxGetReceipt>(&c, (txid,)).await?),
+        ContractCommand::Receipt { txid } => {
+            let mut receipt = serde_json::to_value(call::<api::TxGetReceipt>(&c, (txid,)).await?)?;
+            if let Some(serde_json::Value::Array(events)) = receipt.get_mut("events") {
+                decode_events(&c, events).await?;
+            }
+            print(&receipt)
+        }
     }
     Ok(())
 }

@@ -316,6 +316,33 @@ async fn token_transfers_allowances_events_and_a_restart() {
     );
     assert_eq!(r["events"].as_array().unwrap().len(), 1);
 
+    // The CLI decodes events with the ABI the contract embeds (its `event` lines), for its
+    // events and for a receipt; the raw topics and data stay beside.
+    let url = format!("http://{}", node.rpc_addr());
+    let cli = |args: &[&str]| -> Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_i8o8icoin"))
+            .args(args)
+            .args(["--rpc-url", &url])
+            .output()
+            .expect("the CLI runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    };
+    let transfer = serde_json::json!({
+        "event": "Transfer", "from": w.alice, "to": w.bob, "amount": "300"
+    });
+    let listed = cli(&["contract", "events", &token]);
+    let last = listed.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["decoded"], transfer, "{last}");
+    assert_eq!(last["topics"], r["events"][0]["topics"]);
+    let txid = tx["txid"].as_str().unwrap();
+    let receipt = cli(&["contract", "receipt", txid]);
+    assert_eq!(receipt["events"][0]["decoded"], transfer, "{receipt}");
+
     // bob may not mint: the call reverts with the contract's reason and still pays for gas.
     let before = confirmed(&w.c, "bob").await;
     let r = contract_call(

@@ -262,17 +262,33 @@ pub const fn abi_bytes<const N: usize>(raw: &str) -> [u8; N] {
 /// }
 /// ```
 ///
-/// The ABI (one `name(arg: Type, …) -> Type` per line, constructor first as `deploy …`) goes in
-/// the custom section `i8o8i_abi` and, natively, in the constant `ABI`.
+/// Events the contract emits may be declared after the methods, so that tools decode them:
+/// the first topic is [`topic`]`(name)`, then one topic per field marked `#[topic]` (an
+/// [`Account`] as [`account_topic`], a `[u8; 32]` as is), in order; the other fields are the
+/// event's data, SCALE-encoded in order. Declaring changes nothing the contract does; emitting
+/// stays [`emit_event`].
+///
+/// ```ignore
+/// i8o8i_contract_sdk::entry_points! {
+///     fn transfer(to: Account, amount: u128) -> bool;
+///     event Transfer(#[topic] from: Account, #[topic] to: Account, amount: u128);
+/// }
+/// ```
+///
+/// The ABI (one `name(arg: Type, …) -> Type` per line, constructor first as `deploy …`, then
+/// each event as `event Name(topic field: Type, field: Type, …)`) goes in the custom section
+/// `i8o8i_abi` and, natively, in the constant `ABI`.
 #[macro_export]
 macro_rules! entry_points {
     (
         $( deploy fn $init:ident ( $( $iarg:ident : $ity:ty ),* $(,)? ); )?
         $( fn $name:ident ( $( $arg:ident : $ty:ty ),* $(,)? ) $( -> $ret:ty )? ; )*
+        $( event $event:ident ( $( $( #[$indexed:ident] )? $field:ident : $fty:ty ),* $(,)? ); )*
     ) => {
         const __ABI_RAW: &str = concat!(
             $( "deploy ", stringify!($init), "(", $( stringify!($iarg), ": ", stringify!($ity), ", ", )* ")\n", )?
             $( stringify!($name), "(", $( stringify!($arg), ": ", stringify!($ty), ", ", )* ")" $(, " -> ", stringify!($ret) )?, "\n", )*
+            $( "event ", stringify!($event), "(", $( $( stringify!($indexed), " ", )? stringify!($field), ": ", stringify!($fty), ", ", )* ")\n", )*
         );
         const __ABI_BYTES: [u8; $crate::abi_len(__ABI_RAW)] = $crate::abi_bytes(__ABI_RAW);
 

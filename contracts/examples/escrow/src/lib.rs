@@ -27,6 +27,9 @@ entry_points! {
     fn release();
     fn reclaim();
     fn info() -> (Account, Account, Account, u64, u64);
+    event Deposited(#[topic] from: Account, amount: u64);
+    event Released(#[topic] to: Account, amount: u64);
+    event Reclaimed(#[topic] to: Account, amount: u64);
 }
 
 fn get(item: &Item<Account>) -> Account {

@@ -40,6 +40,8 @@ entry_points! {
     fn approve(spender: Account, amount: u128);
     fn allowance(owner: Account, spender: Account) -> u128;
     fn transfer_from(from: Account, to: Account, amount: u128);
+    event Transfer(#[topic] from: Account, #[topic] to: Account, amount: u128);
+    event Approval(#[topic] owner: Account, #[topic] spender: Account, amount: u128);
 }
 
 /// Constructor: the deployer becomes the owner and receives `supply`.
@@ -242,7 +244,11 @@ mod tests {
             testing::expect_revert(|| testing::call(call_entry, ("transfer", account(2)).encode()));
         assert_eq!(reason, "invalid argument `amount`");
         assert!(
-            ABI.contains("\ntransfer(to: Account, amount: u128)\n"),
+            ABI.contains("\ntransfer(to: Account, amount: u128)\n")
+                && ABI.ends_with(
+                    "\nevent Transfer(topic from: Account, topic to: Account, amount: u128)\n\
+                     event Approval(topic owner: Account, topic spender: Account, amount: u128)\n"
+                ),
             "{ABI}"
         );
         assert!(ABI.starts_with("deploy init(name: String, symbol: String, supply: u128)\n"));
