@@ -130,6 +130,23 @@ pub fn at_one_tip(
     Err(internal("the chain kept moving while its coins were read"))
 }
 
+/// Waits (moments at most) until the chain's published tip reaches `height`, the height of a
+/// tip read from a store snapshot: a block is durable before it is published as the tip, so a
+/// snapshot may be a block ahead. Answers wait for it, so that a client asking
+/// `chain_getInfo` next never sees an older tip than the answer it just got.
+pub async fn published(node: &Node, height: u64) {
+    for _ in 0..PUBLISH_WAIT_MS {
+        if node.chain().tip().header.height >= height {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
+/// Longest [`published`] waits, in milliseconds (a reorganisation to a shorter chain never
+/// reaches the height; it only costs this).
+const PUBLISH_WAIT_MS: u32 = 500;
+
 /// Parses `txid:index`.
 ///
 /// # Errors

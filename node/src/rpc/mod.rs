@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::node::{Node, NodeEvent, Origin};
 use common::{
     address_balance, at_one_tip, blocking, import_error, internal, invalid_param, mempool_error,
-    not_found, parse_address, parse_outpoint,
+    not_found, parse_address, parse_outpoint, published,
 };
 use i8o8i_chain::store::StateAnswer;
 use i8o8i_primitives::state_proof::{coin_key, kv_key};
@@ -275,6 +275,7 @@ pub fn register(registry: &mut Registry<Node>) {
         async move {
             if hash_type.unwrap_or_default() == UtxoHashType::None {
                 let (tip, stats) = node.chain().store().utxo_summary().map_err(internal)?;
+                published(&node, tip.height).await;
                 return Ok(UtxoSetJson {
                     height: tip.height,
                     best_hash: tip.hash,
@@ -297,6 +298,7 @@ pub fn register(registry: &mut Registry<Node>) {
                     .map_err(internal)?
                     .map_err(internal)?;
             let tip = tip.ok_or_else(|| internal("the store has no tip"))?;
+            published(&node, tip.height).await;
             let json = UtxoSetJson {
                 height: tip.height,
                 best_hash: tip.hash,
@@ -377,21 +379,27 @@ pub fn register(registry: &mut Registry<Node>) {
         if key.is_empty() {
             return Err(invalid_param("keyHex", "empty key"));
         }
-        blocking(move || {
-            let answer = node.chain().store().record_proof(&key).map_err(internal)?;
+        let n = node.clone();
+        let json = blocking(move || {
+            let answer = n.chain().store().record_proof(&key).map_err(internal)?;
             Ok(state_proof_json(kv_key(&key), answer))
         })
-        .await
+        .await?;
+        published(&node, json.height).await;
+        Ok(json)
     });
 
     registry.method::<api::AddressGetUtxoProof, _, _>(|(outpoint,), node: Arc<Node>| async move {
         let s: String = outpoint;
         let op = parse_outpoint(&s).map_err(|e| invalid_param("outpoint", e))?;
-        blocking(move || {
-            let answer = node.chain().store().coin_proof(&op).map_err(internal)?;
+        let n = node.clone();
+        let json = blocking(move || {
+            let answer = n.chain().store().coin_proof(&op).map_err(internal)?;
             Ok(state_proof_json(coin_key(&op), answer))
         })
-        .await
+        .await?;
+        published(&node, json.height).await;
+        Ok(json)
     });
 
     registry.method::<api::AddressGetUtxos, _, _>(
