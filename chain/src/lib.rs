@@ -6,8 +6,9 @@
 //! - [`chain`]: block import, the in-memory block index, fork choice by work, reorganisation,
 //!   the consensus schedule's engines, DPoS's last irreversible block, refusal of double
 //!   signing.
-//! - [`state_tree`]: the state commitment — a Jellyfish Merkle tree over the UTXO set and the
-//!   key/value state, one version per height, written in each block's batch; its proofs.
+//! - [`state_tree`]: the state commitment on RocksDB — the tree of
+//!   `i8o8i_primitives::state_tree` over the UTXO set and the key/value state, kept for the tip,
+//!   updated in each block's batch and undone by the block's reverse changes.
 //! - [`view`]: [`ChainView`], what the mempool reads of the chain (implemented by [`Chain`]
 //!   and, in tests, in memory).
 //! - [`mempool`]: the transaction pool (validation against UTXO set + pool, fee-rate order,

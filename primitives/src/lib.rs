@@ -19,6 +19,9 @@
 //! - [`storage`]: [`StoreError`], the typed error of every storage reader trait.
 //! - [`state_proof`]: the state commitment's keys and the check of its membership and
 //!   non-membership proofs.
+//! - [`state_tree`]: the state tree itself — node layout and encoding, the batched (optionally
+//!   parallel) update, proofs, the root of a set of entries (genesis) — over any
+//!   [`state_tree::NodeSource`].
 //! - [`serde_hex`], `schema`: the JSON forms (hex for hashes, scripts and bytes) and their JSON
 //!   Schemas.
 //!

@@ -3,9 +3,10 @@
 //! node shows it.
 //!
 //! After each block, a node commits to its whole state — the UTXO set and the key/value state
-//! (contract accounts, code and storage, the staking ledger, the producer state) — as one
-//! Jellyfish Merkle tree (Diem's design; the node uses Penumbra's `jmt` crate), a sparse Merkle
-//! tree over 256-bit key hashes in which a subtree holding one entry is that entry's leaf. Entry
+//! (contract accounts, code and storage, the staking ledger, the producer state) — as one tree
+//! with the hashing of Diem's Jellyfish Merkle tree ([`crate::state_tree`]), a sparse Merkle
+//! tree over 256-bit key hashes in which a subtree holding one entry is that entry's leaf; the
+//! block's header carries its root (`state_root`). Entry
 //! keys are [`coin_key`] for a coin, [`kv_key`] for a key/value record and [`HEIGHT_KEY`] for the
 //! height; the value of a coin is its SCALE encoding ([`crate::Coin`]), of a record its bytes.
 //!

@@ -32,7 +32,7 @@ pub struct ChainInfo {
     /// Lowest height whose block this node keeps (0 unless it prunes, `storage.prune`).
     pub lowest_block: u64,
     /// The commitment to the state after the tip (UTXO set and key/value state): the root of
-    /// its Jellyfish Merkle tree (`docs/state.md`).
+    /// its state tree, as the tip's header carries it (`docs/state.md`).
     pub state_root: Hash256,
 }
 
