@@ -127,20 +127,22 @@ pub(crate) fn build_block(
     if chain.commit_to_state(&mut block).is_err() {
         block.header.tx_root = block.compute_tx_root();
     }
-    block.header = engine
-        .mine(block.header, 0, 1, 10_000_000, &|| false)
-        .expect("dev difficulty is trivial");
-    block
+    mined(node, block)
 }
 
 /// `block` (a dev-chain proof-of-work block) committing to `state_root` instead, mined again.
 pub(crate) fn with_state_root(node: &RunningNode, mut block: Block, state_root: Hash256) -> Block {
+    block.header.state_root = state_root;
+    mined(node, block)
+}
+
+/// `block` with a nonce found at the dev chain's difficulty.
+fn mined(node: &RunningNode, mut block: Block) -> Block {
     let engine = node
         .node()
         .chain()
         .pow_engine_at(block.header.height)
         .expect("a proof-of-work height");
-    block.header.state_root = state_root;
     block.header = engine
         .mine(block.header, 0, 1, 10_000_000, &|| false)
         .expect("dev difficulty is trivial");

@@ -473,6 +473,27 @@ impl RawPeer {
         }
     }
 
+    /// A raw peer dialled to `target` at `addr`, once connected and told the node's gossip
+    /// subscriptions (so that what it publishes reaches the node).
+    pub(crate) async fn subscribed_to(
+        genesis: BlockHash,
+        target: PeerId,
+        addr: Multiaddr,
+    ) -> RawPeer {
+        let mut raw = RawPeer::start(genesis, target);
+        raw.send(RawCommand::Dial(addr));
+        raw.expect(
+            "connection",
+            |e| matches!(e, RawEvent::Connected(p) if *p == target),
+        )
+        .await;
+        raw.expect("the node's subscriptions", |e| {
+            matches!(e, RawEvent::Subscribed)
+        })
+        .await;
+        raw
+    }
+
     pub(crate) fn send(&self, cmd: RawCommand) {
         self.commands.send(cmd).unwrap();
     }
@@ -506,17 +527,7 @@ async fn junk_from_a_raw_client_is_refused_and_the_node_carries_on() {
     let a = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
     let (genesis, a_id) = genesis_and_id(&a).await;
     let addr: Multiaddr = listen_addr(&a.c).await.parse().unwrap();
-    let mut raw = RawPeer::start(genesis, a_id);
-    raw.send(RawCommand::Dial(addr.clone()));
-    raw.expect(
-        "connection",
-        |e| matches!(e, RawEvent::Connected(p) if *p == a_id),
-    )
-    .await;
-    raw.expect("the node's subscriptions", |e| {
-        matches!(e, RawEvent::Subscribed)
-    })
-    .await;
+    let mut raw = RawPeer::subscribed_to(genesis, a_id, addr.clone()).await;
 
     // Requests that do not decode are answered with a refusal, not a crash; an oversized one is
     // cut off by the size cap.
@@ -609,17 +620,7 @@ async fn a_peer_sending_an_invalid_block_is_banned_across_restarts_and_others_ke
 
     let (genesis, a_id) = genesis_and_id(&a).await;
     let addr: Multiaddr = listen_addr(&a.c).await.parse().unwrap();
-    let mut raw = RawPeer::start(genesis, a_id);
-    raw.send(RawCommand::Dial(addr.clone()));
-    raw.expect(
-        "connection",
-        |e| matches!(e, RawEvent::Connected(p) if *p == a_id),
-    )
-    .await;
-    raw.expect("the node's subscriptions", |e| {
-        matches!(e, RawEvent::Subscribed)
-    })
-    .await;
+    let mut raw = RawPeer::subscribed_to(genesis, a_id, addr.clone()).await;
 
     // Valid proof of work on the tip, but the coinbase claims more than the subsidy.
     let parent = a.node.node().chain().tip().header.clone();
@@ -647,17 +648,7 @@ async fn a_peer_sending_an_invalid_block_is_banned_across_restarts_and_others_ke
     // refused when connected, marked invalid, and its sender banned the same way.
     // (In a scope: the chain handle must go before the node restarts below.)
     {
-        let mut liar = RawPeer::start(genesis, a_id);
-        liar.send(RawCommand::Dial(addr.clone()));
-        liar.expect(
-            "connection",
-            |e| matches!(e, RawEvent::Connected(p) if *p == a_id),
-        )
-        .await;
-        liar.expect("the node's subscriptions", |e| {
-            matches!(e, RawEvent::Subscribed)
-        })
-        .await;
+        let mut liar = RawPeer::subscribed_to(genesis, a_id, addr.clone()).await;
         let chain = a.node.node().chain().clone();
         let parent = chain.tip().header.clone();
         let subsidy = chain.spec().subsidy(parent.height + 1).to_units();

@@ -292,17 +292,7 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
         .parse()
         .unwrap();
     let genesis_hash = ps[0].running().node().chain().genesis();
-    let mut raw = RawPeer::start(genesis_hash, node_id);
-    raw.send(RawCommand::Dial(addr));
-    raw.expect(
-        "connection",
-        |e| matches!(e, RawEvent::Connected(p) if *p == node_id),
-    )
-    .await;
-    raw.expect("the node's subscriptions", |e| {
-        matches!(e, RawEvent::Subscribed)
-    })
-    .await;
+    let mut raw = RawPeer::subscribed_to(genesis_hash, node_id, addr).await;
     let tip = tip_header(&ps[0]);
     let Seal::Producer { slot: tip_slot, .. } = tip.seal else {
         panic!("slot seal")
