@@ -145,10 +145,13 @@ async fn decode_events(c: &RpcClient, events: &mut [serde_json::Value]) -> Resul
         };
         if let std::collections::btree_map::Entry::Vacant(slot) = abis.entry(contract) {
             let info = call::<api::ContractGetInfo>(c, (contract,)).await?;
-            slot.insert(match info.abi {
-                Some(text) => abi::parse_events(&text)?,
-                None => Vec::new(),
-            });
+            // A deployer writes the ABI section: a malformed one leaves its events raw rather
+            // than failing the listing of everyone's events.
+            slot.insert(
+                info.abi
+                    .and_then(|text| abi::parse_events(&text).ok())
+                    .unwrap_or_default(),
+            );
         }
         let topics: Option<Vec<[u8; 32]>> = event["topics"]
             .as_array()
