@@ -16,11 +16,17 @@
 //! | `contracts` | contract state key (`A`/`C`/`S` ‖ …, see `i8o8i_contract_engine::state`) | account, code or storage value |
 //! | `receipts` | txid | [`Receipt`] |
 //! | `events` | contract ‖ height (BE) ‖ tx position (BE u32) ‖ event index (BE u16) | [`EventRecord`] |
-//! | `state_nodes` | a tree position (`NodePath::to_key`), or `0xff` for the root | a tree node, or the root's content ([`state_tree`]) |
+//! | `state_nodes` | a tree position (`NodePath::to_key`), `0xff` for the root, `0xfe` for the root the saved upper levels belong to | a tree node, or a root's content ([`state_tree`]) |
 //!
 //! Connecting or disconnecting a block is a single `WriteBatch` that also moves `tip`, so a
 //! crash at any moment leaves the store at a block boundary: the UTXO set, the indexes and the
 //! tip always describe the same chain.
+//!
+//! The state tree's upper levels (depth ≤ [`TREE_MEMORY_LEVELS`]) are the exception: every
+//! block rewrites most of them, so they live in memory and reach the disk only when the store
+//! closes, with the root they belong to. A store that did not close cleanly rebuilds them at
+//! open from the state itself (a full scan, what `storage.verify_state` costs), and refuses to
+//! open if the state does not give the stored root.
 
 use crate::state_tree::{self, StoredNodes};
 pub use i8o8i_contract_engine::state::KeyValues;
@@ -185,14 +191,27 @@ pub fn script_key(script: &Script) -> [u8; 32] {
 /// The chain store.
 pub struct Store {
     db: DB,
-    /// The state tree's upper levels, read once and kept as written: every block's update
-    /// passes through them. Lookups only (no iteration), so the map's order reaches nothing.
-    top_nodes: RwLock<HashMap<NodePath, Option<Node>>>,
+    /// The state tree's upper levels, encoded, as of the tip: every block's update passes
+    /// through them. Held (for reading) while a snapshot is taken and (for writing) across a
+    /// block's write and their update, so a snapshot and these levels always belong together.
+    /// Lookups only (no iteration), so the map's order reaches nothing.
+    top_nodes: RwLock<HashMap<NodePath, Box<[u8]>>>,
+    /// Whether `top_nodes` were loaded: a store that failed to open must not save them.
+    top_loaded: std::sync::atomic::AtomicBool,
 }
 
-/// How many nibbles deep [`Store`] keeps tree nodes in memory: levels 0 to 3, at most
-/// 1 + 16 + 256 + 4,096 nodes (~4.5 MB) however large the state grows.
-const TOP_LEVELS: usize = 3;
+/// How many nibbles deep the store keeps tree nodes in memory instead of on disk: levels 0 to
+/// 4, at most 69,905 nodes however large the state grows (~15 MB encoded at 200,000 entries,
+/// ~40 MB from about a million on; 67 MB if every node held 16 leaves). A full block changes
+/// nearly all of levels 0 to 3 and thousands of level 4: writing them each time was nearly
+/// all of the commitment's write cost, and reading level 4 a third of its computation.
+pub const TREE_MEMORY_LEVELS: usize = 4;
+
+/// A committed state entry: tree key, value.
+type Entry = (Vec<u8>, Vec<u8>);
+
+/// Where the root the saved upper levels belong to is stored (no node path encodes to it).
+const TOP_ROOT_KEY: &[u8] = &[0xfe];
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -234,10 +253,97 @@ impl Store {
         let db = DB::open_cf_descriptors(&opts, path, cfs).map_err(|e| {
             StoreError::Backend(format!("cannot open database at {}: {e}", path.display()))
         })?;
-        Ok(Store {
+        let store = Store {
             db,
             top_nodes: RwLock::default(),
-        })
+            top_loaded: false.into(),
+        };
+        store.load_tree_top()?;
+        Ok(store)
+    }
+
+    /// Fills the tree's upper levels in memory: as saved when the store last closed if they
+    /// belong to the stored root, or else rebuilt from the state (which must give that root).
+    fn load_tree_top(&self) -> Result<(), StoreError> {
+        let Some(root) = self.get(CF_TREE, state_tree::ROOT_KEY)? else {
+            // A new store: genesis writes the first root.
+            self.top_loaded
+                .store(true, std::sync::atomic::Ordering::Release);
+            return Ok(());
+        };
+        let mut top = HashMap::new();
+        if self.get(CF_TREE, TOP_ROOT_KEY)?.as_deref() == Some(&root[..]) {
+            let upper = [TREE_MEMORY_LEVELS as u8 + 1];
+            let mode = IteratorMode::Start;
+            for item in self.db.iterator_cf(self.cf(CF_TREE), mode) {
+                let (key, node) = item.map_err(err)?;
+                if key[..] >= upper[..] {
+                    break;
+                }
+                let path = NodePath::from_key(&key)
+                    .ok_or_else(|| StoreError::corrupt("state tree", "a node key"))?;
+                top.insert(path, node);
+            }
+        } else {
+            let snapshot = self.db.snapshot();
+            let tip = self
+                .snapshot_tip_and_root(&snapshot)?
+                .ok_or_else(|| StoreError::Inconsistent("a state tree but no tip".into()))?;
+            let started = std::time::Instant::now();
+            let built = i8o8i_primitives::state_tree::build_of_entries(
+                self.state_entries(&snapshot, tip.height)?,
+            )?;
+            if built.root.hash() != *tip.state_root.as_bytes() {
+                return Err(StoreError::Inconsistent(format!(
+                    "the state in this data directory does not give the state root stored with \
+                     its tip (height {}: stored {}, the state hashes to {}): it was changed \
+                     outside the node or damaged; delete the data directory and sync again",
+                    tip.height,
+                    tip.state_root,
+                    Hash256::from_byte_array(built.root.hash())
+                )));
+            }
+            top.extend(built.nodes.into_iter().filter_map(|(path, node)| {
+                Some((path, node?.encode().into())).filter(|_| path.len() <= TREE_MEMORY_LEVELS)
+            }));
+            tracing::info!(height = tip.height, elapsed = ?started.elapsed(), "the store was not closed cleanly: rebuilt the state tree's upper levels from the state");
+        }
+        *self.top_nodes.write().unwrap_or_else(|p| p.into_inner()) = top;
+        self.top_loaded
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+
+    /// A copy of the store at `path` as it is now on disk: what a crash at this moment would
+    /// leave behind (the in-memory tree levels not saved).
+    #[cfg(test)]
+    pub(crate) fn checkpoint(&self, path: &Path) -> Result<(), StoreError> {
+        rocksdb::checkpoint::Checkpoint::new(&self.db)
+            .and_then(|c| c.create_checkpoint(path))
+            .map_err(err)
+    }
+
+    /// Saves the tree's upper levels with the root they belong to, so the next open need not
+    /// rebuild them (done when the store closes).
+    ///
+    /// # Errors
+    /// Storage failures (the next open then rebuilds them).
+    pub fn save_tree_top(&self) -> Result<(), StoreError> {
+        if !self.top_loaded.load(std::sync::atomic::Ordering::Acquire) {
+            return Ok(());
+        }
+        let top = self.top_nodes.write().unwrap_or_else(|p| p.into_inner());
+        let Some(root) = self.get(CF_TREE, state_tree::ROOT_KEY)? else {
+            return Ok(());
+        };
+        let mut batch = WriteBatch::default();
+        let cf = self.cf(CF_TREE);
+        batch.delete_range_cf(cf, [0u8], [TREE_MEMORY_LEVELS as u8 + 1]);
+        for (path, node) in top.iter() {
+            batch.put_cf(cf, path.to_key(), node);
+        }
+        batch.put_cf(cf, TOP_ROOT_KEY, root);
+        self.db.write(batch).map_err(err)
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
@@ -709,9 +815,7 @@ impl Store {
             batch.put_cf(self.cf(CF_TX_INDEX), tx.txid().as_bytes(), loc.encode());
         }
         batch.put_cf(self.cf(CF_META), KEY_TIP, hash.as_bytes());
-        self.db.write(batch).map_err(err)?;
-        self.tree_written(tree);
-        Ok(())
+        self.write_with_tree(batch, tree)
     }
 
     /// The undo data of a connected block (`None` if it is not connected or was pruned).
@@ -791,8 +895,7 @@ impl Store {
         batch.delete_cf(self.cf(CF_HEIGHT), block.header.height.to_be_bytes());
         batch.delete_cf(self.cf(CF_META), utxo_stats_key(block.header.height));
         batch.put_cf(self.cf(CF_META), KEY_TIP, block.header.parent.as_bytes());
-        self.db.write(batch).map_err(err)?;
-        self.tree_written(&tree);
+        self.write_with_tree(batch, &tree)?;
         Ok(undo)
     }
 
@@ -932,18 +1035,28 @@ impl Store {
         TipTree { store: self }
     }
 
-    /// Brings the in-memory upper levels in line with `tree`, just written.
-    fn tree_written(&self, tree: &TreeUpdate) {
+    /// Writes `batch`, which holds `tree`'s stored part ([`Store::write_tree`]), and brings
+    /// the in-memory upper levels in line, both under their lock.
+    fn write_with_tree(&self, batch: WriteBatch, tree: &TreeUpdate) -> Result<(), StoreError> {
         let mut top = self.top_nodes.write().unwrap_or_else(|p| p.into_inner());
+        self.db.write(batch).map_err(err)?;
         for (path, node) in &tree.nodes {
-            if path.len() <= TOP_LEVELS {
-                top.insert(*path, node.clone());
+            if path.len() <= TREE_MEMORY_LEVELS {
+                match node {
+                    Some(node) => top.insert(*path, node.encode().into()),
+                    None => top.remove(path),
+                };
             }
         }
+        Ok(())
     }
 
+    /// Puts `tree`'s nodes below the in-memory levels and its root into `batch`.
     fn write_tree(&self, batch: &mut WriteBatch, tree: &TreeUpdate) {
         for (path, node) in &tree.nodes {
+            if path.len() <= TREE_MEMORY_LEVELS {
+                continue;
+            }
             match node {
                 Some(node) => batch.put_cf(self.cf(CF_TREE), path.to_key(), node.encode()),
                 None => batch.delete_cf(self.cf(CF_TREE), path.to_key()),
@@ -975,6 +1088,19 @@ impl Store {
         let tip = self
             .snapshot_tip_and_root(&snapshot)?
             .ok_or_else(|| StoreError::Inconsistent("no tip".into()))?;
+        let recomputed = i8o8i_primitives::state_tree::root_of_entries(
+            self.state_entries(&snapshot, tip.height)?,
+        )?;
+        Ok((tip.height, tip.state_root, recomputed))
+    }
+
+    /// Every entry of the committed state in `snapshot`, whose tip is at `height`, as (tree
+    /// key, value).
+    fn state_entries(
+        &self,
+        snapshot: &rocksdb::Snapshot<'_>,
+        height: u64,
+    ) -> Result<Vec<Entry>, StoreError> {
         let mut entries = Vec::new();
         for item in snapshot.iterator_cf(self.cf(CF_UTXO), IteratorMode::Start) {
             let (k, v) = item.map_err(err)?;
@@ -986,10 +1112,9 @@ impl Store {
         }
         entries.push((
             state_proof::HEIGHT_KEY.to_vec(),
-            tip.height.to_be_bytes().to_vec(),
+            height.to_be_bytes().to_vec(),
         ));
-        let recomputed = i8o8i_primitives::state_tree::root_of_entries(entries)?;
-        Ok((tip.height, tip.state_root, recomputed))
+        Ok(entries)
     }
 
     /// The tip, its height and state root, the value at tree key `key` (read by `read` from
@@ -1004,6 +1129,8 @@ impl Store {
             &dyn Fn(&str, &[u8]) -> Result<Option<Vec<u8>>, StoreError>,
         ) -> Result<Option<Vec<u8>>, StoreError>,
     ) -> Result<StateAnswer, StoreError> {
+        // The upper levels are the snapshot's while their lock is held (see `top_nodes`).
+        let top = self.top_nodes.read().unwrap_or_else(|p| p.into_inner());
         let snapshot = self.db.snapshot();
         let tip = self
             .snapshot_tip_and_root(&snapshot)?
@@ -1011,9 +1138,16 @@ impl Store {
         let get_cf = |cf: &str, k: &[u8]| snapshot.get_cf(self.cf(cf), k).map_err(err);
         let value = read(&get_cf)?;
         let get = |k: &[u8]| get_cf(CF_TREE, k);
-        let nodes = StoredNodes(&get);
-        let proof =
-            i8o8i_primitives::state_tree::prove(&nodes, &nodes.root()?, &state_proof::sha256(key))?;
+        let nodes = Layered {
+            top: &top,
+            deep: StoredNodes(&get),
+        };
+        let proof = i8o8i_primitives::state_tree::prove(
+            &nodes,
+            &nodes.deep.root()?,
+            &state_proof::sha256(key),
+        )?;
+        drop(top);
         // A proof the node would serve wrong is its own fault, said as such.
         proof
             .verify(&tip.state_root, key, value.as_deref())
@@ -1068,24 +1202,43 @@ impl TipTree<'_> {
 
 impl NodeSource for TipTree<'_> {
     fn node(&self, path: &NodePath) -> Result<Option<Node>, StoreError> {
-        let read = || {
-            self.store
-                .get(CF_TREE, &path.to_key())?
-                .map(|bytes| Node::decode(&bytes))
-                .transpose()
-        };
-        if path.len() > TOP_LEVELS {
-            return read();
+        if path.len() > TREE_MEMORY_LEVELS {
+            let get = |k: &[u8]| self.store.get(CF_TREE, k);
+            return StoredNodes(&get).node(path);
         }
-        let top = &self.store.top_nodes;
-        if let Some(node) = top.read().unwrap_or_else(|p| p.into_inner()).get(path) {
-            return Ok(node.clone());
+        let top = self
+            .store
+            .top_nodes
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        top.get(path).map(|bytes| Node::decode(bytes)).transpose()
+    }
+}
+
+/// The tree as one snapshot has it: the upper levels from the store's memory, the rest read
+/// from the snapshot.
+struct Layered<'a> {
+    top: &'a HashMap<NodePath, Box<[u8]>>,
+    deep: StoredNodes<'a>,
+}
+
+impl NodeSource for Layered<'_> {
+    fn node(&self, path: &NodePath) -> Result<Option<Node>, StoreError> {
+        if path.len() > TREE_MEMORY_LEVELS {
+            return self.deep.node(path);
         }
-        let node = read()?;
-        top.write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(*path, node.clone());
-        Ok(node)
+        self.top
+            .get(path)
+            .map(|bytes| Node::decode(bytes))
+            .transpose()
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.save_tree_top() {
+            tracing::warn!(error = %e, "could not save the state tree's upper levels: the next start rebuilds them");
+        }
     }
 }
 

@@ -525,12 +525,25 @@ pub fn build(entries: &[(KeyHash, ValueHash)]) -> Result<TreeUpdate, StoreError>
 pub fn root_of_entries<K: AsRef<[u8]>, V: AsRef<[u8]>>(
     entries: impl IntoIterator<Item = (K, V)>,
 ) -> Result<Hash256, StoreError> {
+    Ok(Hash256::from_byte_array(
+        build_of_entries(entries)?.root.hash(),
+    ))
+}
+
+/// [`build`] for `entries` (tree key, value) in any order: the root and every node of the
+/// tree holding exactly them (how a store rebuilds the nodes it keeps only in memory).
+///
+/// # Errors
+/// The same key twice ([`StoreError::Inconsistent`]).
+pub fn build_of_entries<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+    entries: impl IntoIterator<Item = (K, V)>,
+) -> Result<TreeUpdate, StoreError> {
     let mut hashed: Vec<(KeyHash, ValueHash)> = entries
         .into_iter()
         .map(|(k, v)| (sha256(k.as_ref()), sha256(v.as_ref())))
         .collect();
     hashed.sort_unstable_by_key(|e| e.0);
-    Ok(Hash256::from_byte_array(build(&hashed)?.root.hash()))
+    build(&hashed)
 }
 
 struct Updater<'a> {
