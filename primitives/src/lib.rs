@@ -44,6 +44,7 @@ pub mod schema;
 pub mod serde_hex;
 pub mod sighash;
 pub mod signing;
+pub mod signing_request;
 pub mod state_proof;
 pub mod state_tree;
 pub mod storage;

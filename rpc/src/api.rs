@@ -78,6 +78,38 @@ crate::rpc_api! {
         params: [(rawHex: String as Hex, "The transaction's SCALE encoding")],
         result: Txid,
     }
+    TxFund {
+        name: "tx_fund",
+        summary: "Selects coins of some addresses or of a node wallet (no password) for payments, adds change and returns an unsigned signing request (base64) for signers that keep their own keys.",
+        access: Public,
+        errors: [InvalidParams, InvalidAddress, WalletNotFound, InsufficientFunds],
+        params: [(outputs: Vec<PaymentJson>, "Payments: `[{\"address\", \"amount\"}]`"), (from: FundSource, "`{\"addresses\": [...], \"redeemScripts\"?: [...]}` or `{\"wallet\": name}`"), [options: FundOptions, "`{\"feeRate\"?, \"changeAddress\"?}`"]],
+        result: FundedRequest,
+    }
+    TxDecodeRequest {
+        name: "tx_decodeRequest",
+        summary: "What a signing request asks to sign: inputs with their coins, keys and signatures so far, outputs with change marked, the fee, and whether it is complete.",
+        access: Public,
+        errors: [SigningRequestInvalid],
+        params: [(request: String, "Signing request, base64")],
+        result: RequestJson,
+    }
+    TxCombine {
+        name: "tx_combine",
+        summary: "Merges the signatures of signing requests for one transaction into the first; refuses requests of other transactions, conflicting signatures, and a request that adds nothing.",
+        access: Public,
+        errors: [SigningRequestInvalid],
+        params: [(requests: Vec<String>, "Two or more signing requests, base64")],
+        result: String,
+    }
+    TxFinalize {
+        name: "tx_finalize",
+        summary: "The signed transaction of a complete signing request (hex, for `tx_submit`).",
+        access: Public,
+        errors: [SigningRequestInvalid, SigningRequestIncomplete],
+        params: [(request: String, "Signing request, base64")],
+        result: FinalizedTx,
+    }
     TxGet {
         name: "tx_get",
         summary: "A transaction with its status: in the mempool or confirmed at a height.",

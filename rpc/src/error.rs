@@ -34,6 +34,11 @@ pub enum ErrorCode {
     WrongPassword = -32022,
     /// The wallet's spendable balance does not cover amount plus fee.
     InsufficientFunds = -32023,
+    /// A signing request is malformed, inconsistent, or does not combine with another; the
+    /// message says what is wrong.
+    SigningRequestInvalid = -32024,
+    /// A signing request lacks signatures for an input; the message says which.
+    SigningRequestIncomplete = -32025,
     /// An address string is malformed or of another network.
     InvalidAddress = -32030,
     /// Mining is not possible on this chain or with this configuration.
@@ -72,6 +77,8 @@ impl ErrorCode {
             ErrorCode::WalletExists => "Wallet exists",
             ErrorCode::WrongPassword => "Wrong wallet password",
             ErrorCode::InsufficientFunds => "Insufficient funds",
+            ErrorCode::SigningRequestInvalid => "Signing request refused (the message says why)",
+            ErrorCode::SigningRequestIncomplete => "Signing request incomplete",
             ErrorCode::InvalidAddress => "Invalid address",
             ErrorCode::MiningUnavailable => "Mining unavailable",
             ErrorCode::NetworkUnavailable => "Network unavailable",

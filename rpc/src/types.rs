@@ -561,3 +561,133 @@ pub struct WalletBalance {
     /// Addresses of the wallet.
     pub addresses: Vec<String>,
 }
+
+/// One payment of `tx_fund`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PaymentJson {
+    /// Recipient (bech32m).
+    pub address: String,
+    /// Amount in base units.
+    pub amount: Amount,
+}
+
+/// Where `tx_fund` takes coins from: the coins of `addresses`, or of the node wallet `wallet`
+/// (its public keys only: no password).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FundSource {
+    /// Addresses whose confirmed coins may be spent (P2PKH, or P2SH with its redeem script
+    /// in `redeemScripts`).
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    /// Redeem scripts (hex) of the P2SH addresses among `addresses`.
+    #[serde(default)]
+    pub redeem_scripts: Vec<String>,
+    /// A node wallet whose coins may be spent; change goes to its next change address.
+    #[serde(default)]
+    pub wallet: Option<String>,
+}
+
+/// Options of `tx_fund`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FundOptions {
+    /// Base units per byte (default: the mempool minimum).
+    #[serde(default)]
+    pub fee_rate: Option<u64>,
+    /// Where change goes (default: the wallet's next change address, or the first address).
+    #[serde(default)]
+    pub change_address: Option<String>,
+}
+
+/// `tx_fund`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FundedRequest {
+    /// The signing request, base64.
+    pub request: String,
+    /// The fee it pays.
+    pub fee: Amount,
+    /// The change output's index, if there is change.
+    pub change_index: Option<u32>,
+}
+
+/// A key in a decoded signing request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestKeyJson {
+    /// Compressed public key, hex.
+    pub pubkey: String,
+    /// BIP32 path (`m/44'/8088'/0'/0/3`); null when unknown.
+    pub path: Option<String>,
+    /// Whether the request holds this key's signature (inputs only).
+    pub signed: bool,
+}
+
+/// An input of a decoded signing request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestInputJson {
+    /// The coin spent (`txid:index`).
+    pub outpoint: String,
+    /// Its value.
+    pub value: Amount,
+    /// Its address, if its script has one.
+    pub address: Option<String>,
+    /// Its script, hex.
+    pub script_pubkey: String,
+    /// The hash type to sign with.
+    pub hash_type: u8,
+    /// The redeem script of a P2SH coin, hex.
+    pub redeem_script: Option<String>,
+    /// Keys that can sign, with their paths where known.
+    pub keys: Vec<RequestKeyJson>,
+    /// Signatures present.
+    pub signatures: usize,
+    /// Signatures needed (null: a script a request cannot complete).
+    pub needed: Option<usize>,
+}
+
+/// An output of a decoded signing request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestOutputJson {
+    /// The recipient, if its script has an address.
+    pub address: Option<String>,
+    /// Its script, hex.
+    pub script_pubkey: String,
+    /// Amount.
+    pub amount: Amount,
+    /// Whether it is change.
+    pub change: bool,
+}
+
+/// `tx_decodeRequest`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestJson {
+    /// The unsigned transaction's id, which names the request (the signed transaction's id
+    /// differs: signatures are part of it).
+    pub unsigned_txid: Txid,
+    /// The chain it is for (genesis hash).
+    pub chain_id: Hash256,
+    /// The fee it pays.
+    pub fee: Amount,
+    /// Whether every input has its signatures: `tx_finalize` will succeed.
+    pub complete: bool,
+    /// The inputs.
+    pub inputs: Vec<RequestInputJson>,
+    /// The outputs.
+    pub outputs: Vec<RequestOutputJson>,
+}
+
+/// `tx_finalize`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FinalizedTx {
+    /// The signed transaction's SCALE encoding, hex (for `tx_submit`).
+    pub hex: String,
+    /// Its id.
+    pub txid: Txid,
+}

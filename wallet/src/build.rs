@@ -1,8 +1,13 @@
 //! Building a wallet transaction: coin selection, the size-based fee, change, and P2PKH
-//! signing. The caller (the node's wallet RPC today) supplies the spendable coins; this module
-//! decides which to use and signs with the wallet's keys, without knowing where coins come from.
+//! signing. The caller (the node's wallet RPC) supplies the spendable coins; this module
+//! decides which to use ([`select`]) and either signs with the wallet's keys
+//! ([`build_signed`]) or describes the transaction for signers elsewhere ([`request_for`]),
+//! without knowing where coins come from.
 
 use i8o8i_primitives::sign_p2pkh_input;
+use i8o8i_primitives::signing_request::{
+    DEFAULT_HASH_TYPE, KeyOrigin, RequestError, RequestInput, RequestOutput, SigningRequest,
+};
 use i8o8i_primitives::{
     Amount, Hash256, OutPoint, Payload, SighashError, Transaction, TxIn, TxOut,
 };
@@ -32,20 +37,43 @@ pub struct Spend {
     pub caller: Option<ScriptBuf>,
 }
 
-/// A coin the wallet may spend: where it is, what it is worth, and which key locks it.
+/// A coin that may be spent: where it is, what it is worth, and what locks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     /// The coin.
     pub outpoint: OutPoint,
     /// Its value.
     pub value: Amount,
-    /// The key chain (receive / change) of the key it pays.
-    pub chain: Chain,
-    /// The key's index on that chain.
-    pub index: u32,
-    /// The P2PKH script it pays.
+    /// The script it pays (P2PKH, or P2SH with `redeem_script`).
     pub script: ScriptBuf,
+    /// The wallet key that locks it (key chain and index), for the wallet's own P2PKH coins.
+    pub key: Option<(Chain, u32)>,
+    /// For a P2SH coin: the script it hashes.
+    pub redeem_script: Option<ScriptBuf>,
 }
+
+impl Candidate {
+    /// The encoded size of an input spending this coin, signatures at their largest.
+    pub fn input_size(&self) -> u64 {
+        let multisig = self.redeem_script.as_deref().and_then(|redeem| {
+            match i8o8i_script_vm::templates::classify(redeem) {
+                i8o8i_script_vm::templates::Template::Multisig { required, .. } => {
+                    Some((u64::from(required), redeem.len() as u64))
+                }
+                _ => None,
+            }
+        });
+        match multisig {
+            // outpoint 36 + script length 3 + OP_0 1 + m signature pushes of 74 + the redeem
+            // script's push (≤ 3 + its length) + sequence 4
+            Some((required, redeem)) => 36 + 3 + 1 + required * 74 + 3 + redeem + 4,
+            None => P2PKH_INPUT_SIZE,
+        }
+    }
+}
+
+/// The encoded size of an input spending a P2PKH coin (see [`estimate_size`]).
+const P2PKH_INPUT_SIZE: u64 = 150;
 
 /// Why a transaction could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +107,25 @@ pub enum BuildError {
     /// Signing failed (an input index out of range: a bug).
     #[error("signing: {0}")]
     Sign(#[from] SighashError),
+    /// A coin selected for signing is not locked by one of the wallet's keys.
+    #[error("coin {0} is not the wallet's own: it cannot sign it")]
+    NotOurs(OutPoint),
+    /// The request could not be made (a bug: selection gives consistent transactions).
+    #[error("signing request: {0}")]
+    Request(#[from] RequestError),
+}
+
+/// The coins chosen for a spend and the unsigned transaction they fund.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The coins, in input order.
+    pub inputs: Vec<Candidate>,
+    /// The transaction, every `script_sig` empty.
+    pub tx: Transaction,
+    /// Which output is change, if any.
+    pub change: Option<usize>,
+    /// The fee it pays.
+    pub fee: Amount,
 }
 
 /// Estimated encoded size of a P2PKH-only transaction (signatures at their largest).
@@ -89,21 +136,20 @@ pub fn estimate_size(inputs: usize, outputs: usize) -> u64 {
     (15 + inputs * 150 + outputs * 34) as u64
 }
 
-/// Selects coins from `candidates` for `spend` at `fee_rate` (base units per byte), adds
-/// change to a new change key (or back to the caller) and signs every input for `chain_id`.
+/// Selects coins from `candidates` for `spend` at `fee_rate` (base units per byte) and adds
+/// change, paid to `change_script()` (asked only if there is change) or back to the caller.
 ///
 /// Selection takes the largest coins first (fewest inputs, lowest fee); a contract
 /// transaction's caller coin goes first of all.
 ///
 /// # Errors
-/// [`BuildError`] when funds are short or the wallet cannot derive a key.
-pub fn build_signed(
-    wallet: &mut Wallet,
+/// [`BuildError`] when funds are short or the change script cannot be made.
+pub fn select(
     mut candidates: Vec<Candidate>,
     spend: Spend,
     fee_rate: u64,
-    chain_id: &Hash256,
-) -> Result<Transaction, BuildError> {
+    change_script: &mut dyn FnMut() -> Result<ScriptBuf, WalletError>,
+) -> Result<Selection, BuildError> {
     candidates.sort_by(|a, b| b.value.cmp(&a.value).then(a.outpoint.cmp(&b.outpoint)));
     if let Some(caller) = &spend.caller {
         let pos = candidates
@@ -124,10 +170,12 @@ pub fn build_signed(
     let mut selected = Vec::new();
     let mut total = Amount::ZERO;
     let mut fee = Amount::ZERO;
+    // The size with no inputs, then each input's own.
+    let mut size = estimate_size(0, declared + 1) + payload_size;
     for c in candidates {
         total = total.checked_add(c.value).ok_or(BuildError::Overflow)?;
+        size += c.input_size();
         selected.push(c);
-        let size = estimate_size(selected.len(), declared + 1) + payload_size;
         fee = Amount::from_units(size.saturating_mul(fee_rate));
         if total >= amount.checked_add(fee).unwrap_or(Amount::MAX) {
             break;
@@ -143,21 +191,22 @@ pub fn build_signed(
         });
     }
     let mut outputs = spend.outputs;
-    let change = total.checked_sub(needed).unwrap_or(Amount::ZERO);
-    if change.to_units() >= DUST_LIMIT {
+    let change_value = total.checked_sub(needed).unwrap_or(Amount::ZERO);
+    let mut change = None;
+    if change_value.to_units() >= DUST_LIMIT {
         let script_pubkey = match spend.caller {
             Some(caller) => caller,
-            None => {
-                let key = wallet.next_change()?;
-                i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash())
-            }
+            None => change_script()?,
         };
+        change = Some(outputs.len());
         outputs.push(TxOut {
-            value: change,
+            value: change_value,
             script_pubkey,
         });
+    } else {
+        fee = total.checked_sub(amount).ok_or(BuildError::Overflow)?;
     }
-    let mut tx = Transaction {
+    let tx = Transaction {
         version: 2,
         inputs: selected
             .iter()
@@ -171,9 +220,84 @@ pub fn build_signed(
         lock_time: 0,
         payload: spend.payload,
     };
-    for (i, c) in selected.iter().enumerate() {
-        let key = wallet.key(c.chain, c.index)?;
+    Ok(Selection {
+        inputs: selected,
+        tx,
+        change,
+        fee,
+    })
+}
+
+/// [`select`]s coins for `spend`, adds change to a new change key of `wallet` (or back to the
+/// caller) and signs every input for `chain_id`.
+///
+/// # Errors
+/// [`BuildError`] when funds are short, the wallet cannot derive a key, or a selected coin is
+/// not the wallet's.
+pub fn build_signed(
+    wallet: &mut Wallet,
+    candidates: Vec<Candidate>,
+    spend: Spend,
+    fee_rate: u64,
+    chain_id: &Hash256,
+) -> Result<Transaction, BuildError> {
+    let selection = select(candidates, spend, fee_rate, &mut || {
+        let key = wallet.next_change()?;
+        Ok(i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash()))
+    })?;
+    let mut tx = selection.tx;
+    for (i, c) in selection.inputs.iter().enumerate() {
+        let (chain, index) = c.key.ok_or(BuildError::NotOurs(c.outpoint))?;
+        let key = wallet.key(chain, index)?;
         sign_p2pkh_input(&mut tx, i, key.secret_key(), c.value, chain_id, SIGHASH_ALL)?;
     }
     Ok(tx)
+}
+
+/// The signing request for `selection` on `chain_id`: per input the coin it spends, its redeem
+/// script and the keys `keys_of` names for it; per output, change marked and its keys as
+/// `change_keys` names them.
+///
+/// # Errors
+/// [`BuildError::Request`] (not for a selection [`select`] made).
+pub fn request_for(
+    selection: &Selection,
+    chain_id: Hash256,
+    keys_of: &dyn Fn(&Candidate) -> Vec<KeyOrigin>,
+    change_keys: Vec<KeyOrigin>,
+) -> Result<SigningRequest, BuildError> {
+    let inputs = selection
+        .inputs
+        .iter()
+        .map(|c| RequestInput {
+            spent: TxOut {
+                value: c.value,
+                script_pubkey: c.script.clone(),
+            },
+            hash_type: DEFAULT_HASH_TYPE,
+            redeem_script: c.redeem_script.clone(),
+            keys: keys_of(c),
+            signatures: Vec::new(),
+        })
+        .collect();
+    let mut change_keys = Some(change_keys);
+    let outputs = (0..selection.tx.outputs.len())
+        .map(|i| {
+            let change = selection.change == Some(i);
+            RequestOutput {
+                change,
+                keys: if change {
+                    change_keys.take().unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
+    Ok(SigningRequest::new(
+        chain_id,
+        selection.tx.clone(),
+        inputs,
+        outputs,
+    )?)
 }

@@ -141,6 +141,9 @@ pub enum WalletError {
         #[source]
         source: std::io::Error,
     },
+    /// A signing request could not be signed (its signature hash failed to compute).
+    #[error("signing request: {0}")]
+    Sign(String),
 }
 
 impl WalletError {

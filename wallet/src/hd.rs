@@ -182,6 +182,28 @@ impl DerivationPath {
         Self(children)
     }
 
+    /// The path of raw BIP32 child numbers (hardened ones with the top bit set), as signing
+    /// requests carry it.
+    ///
+    /// # Errors
+    /// [`WalletError::PathTooDeep`] past 255 levels.
+    pub fn from_raw(steps: &[u32]) -> Result<Self> {
+        if steps.len() > MAX_DEPTH {
+            return Err(WalletError::PathTooDeep { depth: steps.len() });
+        }
+        Ok(Self(
+            steps
+                .iter()
+                .map(|&raw| ChildNumber::from_raw(raw))
+                .collect(),
+        ))
+    }
+
+    /// The raw BIP32 child numbers (see [`DerivationPath::from_raw`]).
+    pub fn to_raw(&self) -> Vec<u32> {
+        self.0.iter().map(|c| c.to_raw()).collect()
+    }
+
     /// The children from the master key down.
     pub fn as_slice(&self) -> &[ChildNumber] {
         &self.0

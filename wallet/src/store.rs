@@ -9,6 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use secp256k1::{PublicKey, SecretKey};
 
+use i8o8i_primitives::signing_request::{KeyOrigin, SigningRequest};
+
 use crate::error::{Result, WalletError};
 use crate::hd::{
     self, COIN_TYPE, Chain, ChildNumber, DerivationPath, ExtendedPrivKey, HARDENED, PURPOSE,
@@ -565,6 +567,62 @@ impl Wallet {
         WalletInfo::of(&self.file)
     }
 
+    /// Signs what this wallet can sign of `request`: the inputs whose listed keys are this
+    /// account's (the path names the key, the derived public key must be the listed one), and
+    /// those locked by a key the wallet has handed out, whether or not the funder listed it
+    /// (a P2PKH coin's key hash, a multisig coin's keys). Returns the signatures added.
+    ///
+    /// # Errors
+    /// [`WalletError::Corrupt`] if deriving a key fails (a damaged file), or a request whose
+    /// signature hash cannot be computed ([`WalletError::Sign`]).
+    pub fn sign_request(&self, request: &mut SigningRequest) -> Result<usize> {
+        let account = DerivationPath::account(ACCOUNT)?;
+        let handed_out = self.info();
+        let mut keys: Vec<(Chain, u32)> = Vec::new();
+        for input in &request.inputs {
+            for origin in &input.keys {
+                let path = DerivationPath::from_raw(&origin.path)?;
+                if let [prefix @ .., chain, index] = path.as_slice()
+                    && prefix == account.as_slice()
+                    && !index.is_hardened()
+                {
+                    let chain = match chain.to_raw() {
+                        0 => Chain::Receive,
+                        1 => Chain::Change,
+                        _ => continue,
+                    };
+                    let key = self.key(chain, index.index())?;
+                    if key.public_key_bytes() == origin.pubkey {
+                        keys.push((chain, index.index()));
+                    }
+                }
+            }
+            let script = &input.spent.script_pubkey;
+            for known in handed_out.keys() {
+                let listed = input.keys.iter().any(|o| o.pubkey == known.public_key());
+                let pays = *script == i8o8i_script_vm::templates::p2pkh(&known.pubkey_hash());
+                let in_redeem = input.redeem_script.as_ref().is_some_and(|r| {
+                    r.as_bytes()
+                        .windows(33)
+                        .any(|w| w == known.public_key().as_slice())
+                });
+                if listed || pays || in_redeem {
+                    keys.push((known.chain(), known.index()));
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let mut signed = 0;
+        for (chain, index) in keys {
+            let key = self.key(chain, index)?;
+            signed += request
+                .sign_with(key.secret_key())
+                .map_err(|e| WalletError::Sign(e.to_string()))?;
+        }
+        Ok(signed)
+    }
+
     fn persist(&self) -> Result<()> {
         persist(&self.path, &self.file)
     }
@@ -683,6 +741,14 @@ impl AddressKey {
     /// HASH160 of the compressed public key: the P2PKH key hash.
     pub fn pubkey_hash(&self) -> [u8; 20] {
         i8o8i_script_vm::templates::hash160(&self.public_key)
+    }
+
+    /// The key and its path, as a signing request names it.
+    pub fn origin(&self) -> KeyOrigin {
+        KeyOrigin {
+            pubkey: self.public_key,
+            path: self.path().to_raw(),
+        }
     }
 }
 

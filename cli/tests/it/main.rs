@@ -14,5 +14,6 @@ mod network;
 mod node_flow;
 mod pruning;
 mod rpc_platform;
+mod signing;
 mod standard_clients;
 mod state;

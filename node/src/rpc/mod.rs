@@ -6,6 +6,7 @@
 pub mod common;
 pub mod contract;
 pub mod net;
+pub mod signing;
 pub mod staking;
 pub mod wallet;
 
@@ -525,6 +526,7 @@ pub fn register(registry: &mut Registry<Node>) {
 
     net::register(registry);
     wallet::register(registry);
+    signing::register(registry);
     contract::register(registry);
     staking::register(registry);
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use i8o8i_primitives::address::Address;
 use i8o8i_primitives::{Amount, TxOut};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
+use i8o8i_script_vm::ScriptBuf;
 use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, build_signed};
-use i8o8i_wallet::{KdfParams, WalletError, WalletStore};
+use i8o8i_wallet::{Chain, KdfParams, WalletError, WalletStore};
 
 use crate::node::Node;
 use crate::rpc::common::{address_balance, at_one_tip, blocking, internal, mempool_error};
@@ -102,37 +103,17 @@ pub fn build_and_submit(
 ) -> Result<i8o8i_primitives::Txid, RpcError> {
     let store = wallet_store(node);
     let mut wallet = store.open(name, password).map_err(wallet_error)?;
-    let info = wallet.info();
-    let next_height = node.chain().tip().header.height + 1;
-    let maturity = node.chain().spec().coinbase_maturity;
-
-    // Spendable coins of every key: confirmed, mature, not spent by a pooled transaction.
-    // One snapshot of every key's coins, paired with the pool at its tip.
-    let keys = info.keys();
-    let scripts: Vec<_> = keys
+    let scripts: Vec<_> = wallet
+        .info()
+        .keys()
         .iter()
-        .map(|key| i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash()))
+        .map(|key| Lock {
+            script: i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash()),
+            key: Some((key.chain(), key.index())),
+            redeem_script: None,
+        })
         .collect();
-    let refs: Vec<&i8o8i_script_vm::Script> = scripts.iter().map(|s| s.as_script()).collect();
-    let (_, coins, spent) = at_one_tip(node, |store| store.coins_for_scripts(&refs))?;
-    let key_of: std::collections::HashMap<&i8o8i_script_vm::ScriptBuf, usize> =
-        scripts.iter().enumerate().map(|(k, s)| (s, k)).collect();
-    let mut candidates = Vec::new();
-    for (outpoint, coin) in coins {
-        let mature = !coin.coinbase || coin.height + maturity <= next_height;
-        let Some(&k) = key_of.get(&coin.output.script_pubkey) else {
-            continue;
-        };
-        if mature && !spent.contains(&outpoint) {
-            candidates.push(Candidate {
-                outpoint,
-                value: coin.output.value,
-                chain: keys[k].chain(),
-                index: keys[k].index(),
-                script: scripts[k].clone(),
-            });
-        }
-    }
+    let candidates = spendable(node, &scripts)?;
     let chain_id = node.chain().chain_id();
     let tx =
         build_signed(&mut wallet, candidates, spend, fee_rate, &chain_id).map_err(|e| match e {
@@ -143,6 +124,53 @@ pub fn build_and_submit(
             other => internal(other),
         })?;
     node.submit_transaction(tx).map_err(mempool_error)
+}
+
+/// A script whose coins may be spent, with what unlocks it.
+#[derive(Debug, Clone)]
+pub struct Lock {
+    /// The script.
+    pub script: ScriptBuf,
+    /// The wallet key (chain, index) of a wallet's own P2PKH script.
+    pub key: Option<(Chain, u32)>,
+    /// The script a P2SH script hashes.
+    pub redeem_script: Option<ScriptBuf>,
+}
+
+/// The spendable coins of `scripts`: confirmed, mature, not spent by a pooled transaction —
+/// one snapshot of every script's coins, paired with the pool at its tip.
+///
+/// # Errors
+/// Storage failures.
+pub fn spendable(node: &Node, scripts: &[Lock]) -> Result<Vec<Candidate>, RpcError> {
+    let next_height = node.chain().tip().header.height + 1;
+    let maturity = node.chain().spec().coinbase_maturity;
+    let refs: Vec<&i8o8i_script_vm::Script> =
+        scripts.iter().map(|l| l.script.as_script()).collect();
+    let (_, coins, spent) = at_one_tip(node, |store| store.coins_for_scripts(&refs))?;
+    let of_script: std::collections::HashMap<&ScriptBuf, usize> = scripts
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (&l.script, k))
+        .collect();
+    let mut candidates = Vec::new();
+    for (outpoint, coin) in coins {
+        let mature = !coin.coinbase || coin.height + maturity <= next_height;
+        let Some(&k) = of_script.get(&coin.output.script_pubkey) else {
+            continue;
+        };
+        if mature && !spent.contains(&outpoint) {
+            let lock = &scripts[k];
+            candidates.push(Candidate {
+                outpoint,
+                value: coin.output.value,
+                script: lock.script.clone(),
+                key: lock.key,
+                redeem_script: lock.redeem_script.clone(),
+            });
+        }
+    }
+    Ok(candidates)
 }
 
 /// Registers the wallet methods.
