@@ -189,6 +189,16 @@ impl Entry {
     }
 }
 
+/// What [`Mempool::fee_estimate`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeEstimate {
+    /// Base units per byte.
+    pub fee_rate: u64,
+    /// Whether the pool set it (it holds more than the target's blocks); otherwise it is the
+    /// pool's minimum.
+    pub from_pool: bool,
+}
+
 /// A transaction that passed every mempool check except its scripts, with the coins it
 /// spends as seen at the tip it was checked against.
 #[derive(Debug, Clone)]
@@ -325,6 +335,36 @@ impl Mempool {
     /// children.
     pub fn txids_in_mining_order(&self) -> Vec<Txid> {
         self.mining_order(u64::MAX, u64::MAX, usize::MAX).0
+    }
+
+    /// The fee rate (base units per byte) a transaction needs to be mined within `target`
+    /// blocks of `block_bytes` each, judged from the pool: Electrum's mempool-depth method. The
+    /// pool is taken in mining order; the transaction whose bytes cross `target × block_bytes`
+    /// sets the bar, and the estimate is one unit per byte above its package's rate. A pool
+    /// shallower than that does not compete: the pool's minimum rate is enough. Never below
+    /// the minimum. (Bitcoin Core's `estimatesmartfee` learns from how long pooled
+    /// transactions took to confirm, which needs hours of history before it answers; this
+    /// answers at once and follows a sudden rush, at the price of assuming nothing more
+    /// arrives.)
+    pub fn fee_estimate(&self, target: u32, block_bytes: u64) -> FeeEstimate {
+        let depth = block_bytes.saturating_mul(u64::from(target.max(1)));
+        let minimum = self.min_fee_rate();
+        let mut ahead = 0u64;
+        for txid in self.txids_in_mining_order() {
+            let entry = &self.entries[&txid];
+            ahead = ahead.saturating_add(entry.size);
+            if ahead > depth {
+                let bar = entry.ancestors().rate().milli_per_byte() / 1_000 + 1;
+                return FeeEstimate {
+                    fee_rate: bar.max(minimum),
+                    from_pool: true,
+                };
+            }
+        }
+        FeeEstimate {
+            fee_rate: minimum,
+            from_pool: false,
+        }
     }
 
     /// Pooled outputs paying `script` (unconfirmed receipts) that no pooled transaction spends.

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use i8o8i_primitives::{Amount, Block, Hash256, Header, Payload, Seal, TxOut, merkle_root};
 use i8o8i_runtime::consensus::coinbase_transaction;
 use i8o8i_runtime::error::BlockError;
+use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_script_vm::Script;
 
 use crate::chain::{Chain, Tip};
@@ -21,6 +22,12 @@ pub struct Template {
     pub block: Block,
     /// The tip it extends.
     pub parent: Tip,
+}
+
+/// The bytes of pooled transactions a template takes: the block size less room for the
+/// coinbase (what fee estimates count blocks in).
+pub fn template_bytes(spec: &ChainSpec) -> u64 {
+    spec.max_block_size.saturating_sub(COINBASE_RESERVE)
 }
 
 /// Builds a template on `tip` (the one the seal was decided for): the mempool's best
@@ -42,7 +49,7 @@ pub fn build_template(
     // A pool not yet brought in line with `tip` (a block just connected) may hold what `tip`
     // confirmed: that template would be invalid, an empty one is not.
     let (txs, fees) = if mempool.tip().is_none_or(|t| t == tip.hash) {
-        mempool.template(chain.spec().max_block_size.saturating_sub(COINBASE_RESERVE))
+        mempool.template(template_bytes(chain.spec()))
     } else {
         (Vec::new(), Amount::ZERO)
     };

@@ -146,6 +146,14 @@ crate::rpc_api! {
         params: [],
         result: MempoolInfo,
     }
+    FeeEstimate {
+        name: "fee_estimate",
+        summary: "The fee rate (base units per byte) for a transaction to be mined within `targetBlocks` blocks, judged from the mempool: one unit above the package at that depth in mining order, or the pool's minimum when the pool holds less (Electrum's mempool-depth method). Wallets use it (6 blocks) unless given a rate.",
+        access: Public,
+        errors: [InvalidParams],
+        params: [[targetBlocks: u32 as u64, "Blocks (1..=1008, default 6)"]],
+        result: FeeEstimateJson,
+    }
     MempoolGetTxids {
         name: "mempool_getTxids",
         summary: "Txids in the mempool in mining order: best ancestor fee rate first, parents before children.",
@@ -191,7 +199,7 @@ crate::rpc_api! {
         summary: "Builds, signs and submits a payment; returns the txid.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, InvalidAddress, TxRejected],
-        params: [(name: String, "Wallet name"), (password: String, "Wallet password"), (toAddress: String as Address, "Recipient address"), (amount: u64, "Amount in base units"), [feeRate: u64, "Base units per byte (default: the mempool minimum)"]],
+        params: [(name: String, "Wallet name"), (password: String, "Wallet password"), (toAddress: String as Address, "Recipient address"), (amount: u64, "Amount in base units"), [feeRate: u64, "Base units per byte (default: `fee_estimate` for 6 blocks)"]],
         result: Txid,
     }
     MiningGenerate {

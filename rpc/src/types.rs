@@ -593,7 +593,7 @@ pub struct FundSource {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FundOptions {
-    /// Base units per byte (default: the mempool minimum).
+    /// Base units per byte (default: `fee_estimate` for 6 blocks).
     #[serde(default)]
     pub fee_rate: Option<u64>,
     /// Where change goes (default: the wallet's next change address, or the first address).
@@ -690,4 +690,29 @@ pub struct FinalizedTx {
     pub hex: String,
     /// Its id.
     pub txid: Txid,
+}
+
+/// `fee_estimate`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeEstimateJson {
+    /// Base units per byte.
+    pub fee_rate: u64,
+    /// The target it is for.
+    pub target_blocks: u32,
+    /// `mempool`: the pool holds more than the target's blocks and set the rate; `minimum`:
+    /// it does not, and the pool's minimum rate is enough.
+    pub basis: FeeBasis,
+    /// Bytes in the pool.
+    pub mempool_bytes: u64,
+}
+
+/// What set a fee estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum FeeBasis {
+    /// The pool's depth at the target.
+    Mempool,
+    /// The pool's minimum rate.
+    Minimum,
 }

@@ -470,3 +470,45 @@ fn a_reorganisation_does_not_rerun_the_scripts_of_unchanged_pooled_transactions(
     assert_eq!(pool.txids_in_mining_order(), vec![id]);
     assert_eq!(pool.tip(), Some(chain.tip.hash));
 }
+
+#[test]
+fn the_fee_estimate_is_one_unit_above_the_transaction_at_the_target_depth() {
+    let mut chain = MemoryChain::new();
+    let mut pool = pool();
+    // Three spends of the same size paying 10,000, 2,000 and 500 units.
+    let mut size = 0;
+    for (n, fee) in [(1u8, 10_000u64), (2, 2_000), (3, 500)] {
+        let coin = chain.fund(n, 7, 100_000);
+        let tx = spend(&chain, coin, 100_000, 7, 8, fee);
+        size = tx.encoded_size() as u64;
+        pool.accept(tx, &chain, NOW).unwrap();
+    }
+    let minimum = pool.min_fee_rate();
+    // One transaction per block: to be in the next block, beat the second best.
+    assert_eq!(
+        pool.fee_estimate(1, size),
+        FeeEstimate {
+            fee_rate: 2_000 / size + 1,
+            from_pool: true
+        }
+    );
+    assert_eq!(
+        pool.fee_estimate(2, size).fee_rate,
+        (500 / size + 1).max(minimum)
+    );
+    // Room for all three within the target: the pool does not compete.
+    for (target, block) in [(3, size), (1, 10 * size)] {
+        assert_eq!(
+            pool.fee_estimate(target, block),
+            FeeEstimate {
+                fee_rate: minimum,
+                from_pool: false
+            }
+        );
+    }
+    assert_eq!(
+        pool.fee_estimate(0, size),
+        pool.fee_estimate(1, size),
+        "0 counts as 1"
+    );
+}

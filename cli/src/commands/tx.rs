@@ -56,7 +56,7 @@ enum TxCommand {
         /// Where change goes.
         #[arg(long)]
         change_address: Option<String>,
-        /// Base units per byte (default: the node's mempool minimum).
+        /// Base units per byte (default: the node's `fee_estimate` for 6 blocks).
         #[arg(long)]
         fee_rate: Option<u64>,
     },

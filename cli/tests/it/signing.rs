@@ -67,6 +67,18 @@ async fn a_payment_funded_by_the_node_is_signed_offline_by_the_cli_and_confirms(
     // Heights 1 and 2 are mature for block 102: 100 coins spendable.
     let _: Vec<BlockHash> = call(&c, "mining_generate", rpc_params![101, alice_addr]).await;
 
+    // An empty pool sets no bar: the estimate is the pool's minimum.
+    let estimate: Value = call(&c, "fee_estimate", rpc_params![]).await;
+    assert_eq!(
+        estimate,
+        json!({ "feeRate": 1, "targetBlocks": 6, "basis": "minimum", "mempoolBytes": 0 })
+    );
+    let (code, message) = call_err(&c, "fee_estimate", rpc_params![0]).await;
+    assert_eq!(
+        (code, message.as_str()),
+        (-32602, "invalid parameter `targetBlocks`: must be 1..=1008")
+    );
+
     let payment = json!([{ "address": bob, "amount": 60 * COIN }]);
     let funded: Value = call(
         &c,

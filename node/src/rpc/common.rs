@@ -160,3 +160,22 @@ pub fn parse_outpoint(s: &str) -> Result<OutPoint, String> {
         index: index.parse().map_err(|e| format!("bad index: {e}"))?,
     })
 }
+
+/// Blocks a wallet's fee aims at when no rate is given.
+pub const DEFAULT_FEE_TARGET: u32 = 6;
+
+/// [`i8o8i_chain::mempool::Mempool::fee_estimate`] for `target` blocks of this chain's
+/// template size.
+pub fn fee_estimate(node: &Node, target: u32) -> i8o8i_chain::mempool::FeeEstimate {
+    let block_bytes = i8o8i_chain::miner::template_bytes(node.chain().spec());
+    node.mempool().fee_estimate(target, block_bytes)
+}
+
+/// The rate a wallet transaction pays: `asked` (raised to the pool's minimum), or else the
+/// estimate for [`DEFAULT_FEE_TARGET`] blocks.
+pub fn wallet_fee_rate(node: &Node, asked: Option<u64>) -> u64 {
+    match asked {
+        Some(rate) => rate.max(node.mempool().min_fee_rate()),
+        None => fee_estimate(node, DEFAULT_FEE_TARGET).fee_rate,
+    }
+}

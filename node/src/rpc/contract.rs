@@ -11,7 +11,9 @@ use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_script_vm::ScriptBuf;
 
 use crate::node::Node;
-use crate::rpc::common::{blocking, internal, invalid_param, not_found, parse_address};
+use crate::rpc::common::{
+    blocking, internal, invalid_param, not_found, parse_address, wallet_fee_rate,
+};
 use i8o8i_chain::store::EventRecord;
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::*;
@@ -185,7 +187,7 @@ fn submit_deployment(
         extra: Amount::from_units(d.gas_limit.saturating_mul(gas::GAS_PRICE)),
         caller: Some(caller),
     };
-    let rate = node.mempool().min_fee_rate();
+    let rate = wallet_fee_rate(node, None);
     let txid = build_and_submit(node, &d.wallet, &d.password, spend, rate)?;
     Ok(Deployed { txid, address })
 }
@@ -245,7 +247,7 @@ pub fn register(registry: &mut Registry<Node>) {
                         .ok_or_else(|| invalid_param("value", "too large"))?,
                     caller: Some(caller),
                 };
-                let rate = node.mempool().min_fee_rate();
+                let rate = wallet_fee_rate(&node, None);
                 build_and_submit(&node, &wallet, &password, spend, rate)
             })
             .await

@@ -46,6 +46,8 @@ pub const MAX_BLOCKS_PER_CALL: u64 = 100;
 pub const MAX_UTXOS_PER_CALL: u64 = 1_000;
 /// Largest `count` of `mining_generate`.
 pub const MAX_GENERATE: u32 = 1_000;
+/// The farthest `fee_estimate` looks: a week of Bitcoin blocks, as `estimatesmartfee` allows.
+const MAX_FEE_TARGET: u32 = 1_008;
 /// Signature operations `tx_submit` verifies on the async worker that received the call
 /// (about a millisecond); a costlier transaction is verified on the blocking pool.
 const INLINE_SIGOPS: usize = 16;
@@ -453,6 +455,28 @@ pub fn register(registry: &mut Registry<Node>) {
             total_fee: info.total_fee,
             min_fee_rate: pool.min_fee_rate(),
             max_bytes: node.config().mempool.max_bytes,
+        })
+    });
+
+    registry.method::<api::FeeEstimate, _, _>(|(target,), node: Arc<Node>| async move {
+        let target: Option<u32> = target;
+        let target = target.unwrap_or(common::DEFAULT_FEE_TARGET);
+        if !(1..=MAX_FEE_TARGET).contains(&target) {
+            return Err(invalid_param(
+                "targetBlocks",
+                format!("must be 1..={MAX_FEE_TARGET}"),
+            ));
+        }
+        let estimate = common::fee_estimate(&node, target);
+        Ok(FeeEstimateJson {
+            fee_rate: estimate.fee_rate,
+            target_blocks: target,
+            basis: if estimate.from_pool {
+                FeeBasis::Mempool
+            } else {
+                FeeBasis::Minimum
+            },
+            mempool_bytes: node.mempool().info().bytes,
         })
     });
 

@@ -18,7 +18,7 @@ use i8o8i_wallet::DerivationPath;
 use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, request_for, select};
 
 use crate::node::Node;
-use crate::rpc::common::{blocking, internal, parse_address};
+use crate::rpc::common::{blocking, internal, parse_address, wallet_fee_rate};
 use crate::rpc::wallet::{Lock, spendable, wallet_error, wallet_store};
 
 /// Maps a request's refusal to its documented code.
@@ -177,8 +177,7 @@ fn fund(
         .map(|a| parse_address(node, "options.changeAddress", a))
         .transpose()?;
     let source = source(node, from)?;
-    let min = node.mempool().min_fee_rate();
-    let fee_rate = options.fee_rate.unwrap_or(min).max(min);
+    let fee_rate = wallet_fee_rate(node, options.fee_rate);
 
     let scripts: Vec<Lock> = source.owned.iter().map(|o| o.lock.clone()).collect();
     let candidates = spendable(node, &scripts)?;

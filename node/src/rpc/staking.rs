@@ -19,7 +19,7 @@ use i8o8i_runtime::spec::EngineParams;
 use i8o8i_runtime::staking::{StakeIndex, StakeRecords, StakingRules, key_script};
 
 use crate::node::Node;
-use crate::rpc::common::{blocking, internal, invalid_param, parse_address};
+use crate::rpc::common::{blocking, internal, invalid_param, parse_address, wallet_fee_rate};
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::*;
 use i8o8i_wallet::build::Spend;
@@ -88,7 +88,7 @@ fn submit(
         extra,
         caller: at_key.then_some(script),
     };
-    let rate = node.mempool().min_fee_rate();
+    let rate = wallet_fee_rate(node, None);
     build_and_submit(node, name, password, spend, rate)
 }
 

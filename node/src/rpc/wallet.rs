@@ -11,7 +11,9 @@ use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, build_signed
 use i8o8i_wallet::{Chain, KdfParams, WalletError, WalletStore};
 
 use crate::node::Node;
-use crate::rpc::common::{address_balance, at_one_tip, blocking, internal, mempool_error};
+use crate::rpc::common::{
+    address_balance, at_one_tip, blocking, internal, mempool_error, wallet_fee_rate,
+};
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::*;
 
@@ -247,8 +249,7 @@ pub fn register(registry: &mut Registry<Node>) {
                 )
             })?;
             blocking(move || {
-                let min = node.mempool().min_fee_rate();
-                let rate = fee_rate.unwrap_or(min).max(min);
+                let rate = wallet_fee_rate(&node, fee_rate);
                 send(
                     &node,
                     &name,
