@@ -1,11 +1,16 @@
 //! The transaction pool: fully validated transactions waiting for a block, chains of
 //! unconfirmed transactions included.
 //!
-//! Policy (not consensus): standard scripts only ([`standard`]), a minimum fee rate, no replacement (the first spend of an output
-//! wins), Bitcoin Core's package limits (25 transactions / 101 kB of unconfirmed ancestors and
-//! of descendants, see [`packages`]), a byte cap enforced by evicting the lowest descendant
-//! score with its descendants, and expiry. Templates take packages by ancestor fee rate. Blocks remove what they confirm and what conflicts with them; a reorganisation puts
-//! the transactions of disconnected blocks back and re-validates the whole pool.
+//! Policy (not consensus): standard scripts only ([`standard`]), a minimum fee rate, full
+//! replace-by-fee under Bitcoin Core's rules (a spend of a pooled transaction's input replaces
+//! it and its descendants only by paying more, see [`MempoolError::ReplacementFeeTooLow`] and
+//! the errors after it), Bitcoin Core's package limits (25 transactions / 101 kB of unconfirmed
+//! ancestors and of descendants, see [`packages`]), a byte cap enforced by evicting the lowest
+//! descendant score with its descendants, and expiry. Templates take packages by ancestor fee
+//! rate (a child pays for its parent). Fee estimates read the pool's depth
+//! ([`Mempool::fee_estimate`]). Blocks remove what they confirm and what conflicts with them; a
+//! reorganisation puts the transactions of disconnected blocks back and re-validates the whole
+//! pool.
 
 use std::cell::{RefCell, RefMut};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -49,13 +54,53 @@ pub enum MempoolError {
     /// Valid, but of a shape relay policy does not carry ([`standard`]).
     #[error("not standard: {0}")]
     NonStandard(#[from] NonStandard),
-    /// Spends an output that a pooled transaction spends already.
-    #[error("input {outpoint} is already spent by pooled transaction {spent_by}")]
-    Conflict {
-        /// The contested output.
+    /// Spends what pooled transactions spend, without paying enough to replace them (BIP125
+    /// rules 3 and 4: at least their fees, plus the minimum relay rate for its own size).
+    #[error(
+        "replacing {replaced} pooled transaction(s) that pay {replaced_fee} needs a fee of at least {required}; it pays {fee}"
+    )]
+    ReplacementFeeTooLow {
+        /// Pooled transactions it would evict (its conflicts and their descendants).
+        replaced: usize,
+        /// What they pay together.
+        replaced_fee: Amount,
+        /// The least it must pay.
+        required: Amount,
+        /// What it pays.
+        fee: Amount,
+    },
+    /// Spends what a pooled transaction spends at no better fee rate (BIP125 rule 6).
+    #[error(
+        "its fee rate must be higher than that of pooled transaction {conflict}, which spends the same output"
+    )]
+    ReplacementFeeRateTooLow {
+        /// The conflicting transaction paying as well or better.
+        conflict: Txid,
+    },
+    /// Would evict more pooled transactions than a replacement may (BIP125 rule 5).
+    #[error(
+        "a replacement may evict at most {max} pooled transactions; this one would evict {count}"
+    )]
+    TooManyReplacements {
+        /// Its conflicts and their descendants.
+        count: usize,
+        /// [`MAX_REPLACEMENTS`].
+        max: usize,
+    },
+    /// A replacement spending an unconfirmed output none of the replaced transactions spent
+    /// (BIP125 rule 2).
+    #[error(
+        "a replacement may spend unconfirmed outputs only where the transactions it replaces did; {outpoint} is new"
+    )]
+    ReplacementNewUnconfirmedInput {
+        /// The new unconfirmed input.
         outpoint: OutPoint,
-        /// The pooled transaction spending it.
-        spent_by: Txid,
+    },
+    /// A replacement spending an output of a transaction it would evict.
+    #[error("it spends an output of {txid}, which it would replace")]
+    ReplacementSpendsReplaced {
+        /// The transaction both spent and replaced.
+        txid: Txid,
     },
     /// Pays less than the minimum relay fee.
     #[error("fee {fee} is below the minimum {required} for {size} bytes")]
@@ -129,6 +174,10 @@ pub enum MempoolError {
     },
 }
 
+/// Most pooled transactions one replacement may evict, counting its conflicts and their
+/// descendants (Bitcoin Core's `MAX_REPLACEMENT_CANDIDATES`, BIP125 rule 5).
+pub const MAX_REPLACEMENTS: usize = 100;
+
 /// Most signature operations relay policy lets one transaction make validators run (Bitcoin
 /// Core's `MAX_STANDARD_TX_SIGOPS_COST` of 16,000 is 4,000 legacy operations).
 pub const MAX_STANDARD_TX_SIGOPS: usize = 4_000;
@@ -183,6 +232,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The coins it spends, as verified.
+    pub fn coins(&self) -> &[Coin] {
+        &self.coins
+    }
+
     /// Fee rate in thousandths of a base unit per byte, rounded down.
     pub fn fee_rate_milli(&self) -> u64 {
         self.own().rate().milli_per_byte()
@@ -210,9 +264,19 @@ pub struct Checked {
     size: u64,
     sigops: usize,
     tip: BlockHash,
+    /// Pooled transactions spending what it spends.
+    conflicts: BTreeSet<Txid>,
+    /// Those with their descendants: what admitting it evicts.
+    replaces: BTreeSet<Txid>,
 }
 
 impl Checked {
+    /// The pooled transactions admitting it would evict: those spending what it spends, with
+    /// their descendants (empty unless it is a replacement).
+    pub fn replaces(&self) -> &BTreeSet<Txid> {
+        &self.replaces
+    }
+
     /// The signature operations its scripts may run (what [`MAX_STANDARD_TX_SIGOPS`] bounds):
     /// what verifying it will cost.
     pub fn sigops(&self) -> usize {
@@ -393,6 +457,14 @@ impl Mempool {
         out
     }
 
+    /// Pooled transactions spending what `tx` spends (what it would replace directly).
+    fn conflicts(&self, tx: &Transaction) -> BTreeSet<Txid> {
+        tx.inputs
+            .iter()
+            .filter_map(|i| self.spent_by.get(&i.prevout).copied())
+            .collect()
+    }
+
     /// The coins `tx` spends, from the chain or from pooled parents.
     fn input_coins(
         &self,
@@ -403,12 +475,6 @@ impl Mempool {
         let mut coins = Vec::with_capacity(tx.inputs.len());
         for input in &tx.inputs {
             let op = input.prevout;
-            if let Some(spent_by) = self.spent_by.get(&op) {
-                return Err(MempoolError::Conflict {
-                    outpoint: op,
-                    spent_by: *spent_by,
-                });
-            }
             let coin = match self.entries.get(&op.txid) {
                 Some(parent) => parent.tx.outputs.get(op.index as usize).map(|o| Coin {
                     output: o.clone(),
@@ -505,6 +571,8 @@ impl Mempool {
                 size,
             });
         }
+        let conflicts = self.conflicts(&tx);
+        let replaces = self.replacement(&tx, &conflicts, fee, size)?;
         Ok(Checked {
             txid,
             tx,
@@ -513,7 +581,73 @@ impl Mempool {
             size,
             sigops,
             tip: tip.hash,
+            conflicts,
+            replaces,
         })
+    }
+
+    /// Whether `tx` (paying `fee` for `size` bytes) may replace its `conflicts` under Bitcoin
+    /// Core's full replace-by-fee rules (BIP125's, without the signalling: any pooled
+    /// transaction can be replaced); what it would evict, the conflicts with their
+    /// descendants.
+    fn replacement(
+        &self,
+        tx: &Transaction,
+        conflicts: &BTreeSet<Txid>,
+        fee: Amount,
+        size: u64,
+    ) -> Result<BTreeSet<Txid>, MempoolError> {
+        if conflicts.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let starts: Vec<Txid> = conflicts.iter().copied().collect();
+        let evicted = self.relatives(&starts, |links| &links.children);
+        if evicted.len() > MAX_REPLACEMENTS {
+            return Err(MempoolError::TooManyReplacements {
+                count: evicted.len(),
+                max: MAX_REPLACEMENTS,
+            });
+        }
+        // Unconfirmed inputs only where the replaced transactions had them.
+        let replaced_inputs: BTreeSet<OutPoint> = conflicts
+            .iter()
+            .flat_map(|id| self.entries[id].tx.inputs.iter().map(|i| i.prevout))
+            .collect();
+        for input in &tx.inputs {
+            let op = input.prevout;
+            if evicted.contains(&op.txid) {
+                return Err(MempoolError::ReplacementSpendsReplaced { txid: op.txid });
+            }
+            if self.entries.contains_key(&op.txid) && !replaced_inputs.contains(&op) {
+                return Err(MempoolError::ReplacementNewUnconfirmedInput { outpoint: op });
+            }
+        }
+        // A better rate than each transaction it conflicts with (cross-multiplied: exact).
+        for id in conflicts {
+            let old = &self.entries[id];
+            if u128::from(fee.to_units()) * u128::from(old.size)
+                <= u128::from(old.fee.to_units()) * u128::from(size)
+            {
+                return Err(MempoolError::ReplacementFeeRateTooLow { conflict: *id });
+            }
+        }
+        // At least what everything evicted pays, plus relay of its own bytes.
+        let replaced_fee = Amount::checked_sum(evicted.iter().map(|id| self.entries[id].fee))
+            .unwrap_or(Amount::MAX);
+        let required = replaced_fee
+            .checked_add(Amount::from_units(
+                size.saturating_mul(self.config.min_fee_rate),
+            ))
+            .unwrap_or(Amount::MAX);
+        if fee < required {
+            return Err(MempoolError::ReplacementFeeTooLow {
+                replaced: evicted.len(),
+                replaced_fee,
+                required,
+                fee,
+            });
+        }
+        Ok(evicted)
     }
 
     /// The tip's staking state with every pooled staking transaction that still applies
@@ -580,18 +714,24 @@ impl Mempool {
             let pooled_height = tip.header.height + 1;
             for (input, coin) in checked.tx.inputs.iter().zip(&checked.coins) {
                 let op = input.prevout;
-                if let Some(spent_by) = self.spent_by.get(&op) {
-                    return Err(MempoolError::Conflict {
-                        outpoint: op,
-                        spent_by: *spent_by,
-                    });
-                }
                 // Same tip, same UTXO set: only a coin of a pooled parent can have gone.
                 if coin.height == pooled_height && !self.entries.contains_key(&op.txid) {
                     return Err(TxError::MissingInput(op).into());
                 }
             }
-            checked
+            // A conflicting spend arrived while the scripts ran: judge the replacement again.
+            let conflicts = self.conflicts(&checked.tx);
+            if conflicts == checked.conflicts {
+                checked
+            } else {
+                let replaces =
+                    self.replacement(&checked.tx, &conflicts, checked.fee, checked.size)?;
+                Checked {
+                    conflicts,
+                    replaces,
+                    ..checked
+                }
+            }
         } else {
             let verified = checked.coins;
             let again = self.check(checked.tx, chain)?;
@@ -619,6 +759,10 @@ impl Mempool {
             )),
             _ => None,
         };
+        for conflict in &checked.conflicts {
+            let removed = self.remove_with_descendants(*conflict);
+            tracing::debug!(?removed, by = %txid, "replaced");
+        }
         // The pool may have grown around its parents since `check`.
         let ancestors = self.ancestors_of(&self.pooled_parents(&checked.tx), checked.size)?;
         self.insert(

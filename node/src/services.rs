@@ -130,7 +130,11 @@ impl ChainAccess for NodeChainAccess {
             // Honest races and policy: not the sender's fault.
             Err(
                 e @ (MempoolError::AlreadyKnown(_)
-                | MempoolError::Conflict { .. }
+                | MempoolError::ReplacementFeeTooLow { .. }
+                | MempoolError::ReplacementFeeRateTooLow { .. }
+                | MempoolError::TooManyReplacements { .. }
+                | MempoolError::ReplacementNewUnconfirmedInput { .. }
+                | MempoolError::ReplacementSpendsReplaced { .. }
                 | MempoolError::FeeTooLow { .. }
                 | MempoolError::Full
                 | MempoolError::TooManySigops { .. }

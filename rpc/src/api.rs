@@ -202,6 +202,14 @@ crate::rpc_api! {
         params: [(name: String, "Wallet name"), (password: String, "Wallet password"), (toAddress: String as Address, "Recipient address"), (amount: u64, "Amount in base units"), [feeRate: u64, "Base units per byte (default: `fee_estimate` for 6 blocks)"]],
         result: Txid,
     }
+    WalletBumpFee {
+        name: "wallet_bumpFee",
+        summary: "Replaces a pooled payment of a node wallet by the same payment paying a higher fee, taken from its change (full replace-by-fee, Bitcoin Core's rules); returns the replacement.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, NotFound, InvalidParams, InsufficientFunds, TxRejected],
+        params: [(name: String, "Wallet name"), (password: String, "Wallet password"), (txid: Txid as Hash256, "The pooled transaction"), [feeRate: u64, "Base units per byte (default: the old rate plus the minimum relay rate, or `fee_estimate` for 6 blocks if higher)"]],
+        result: BumpedFee,
+    }
     MiningGenerate {
         name: "mining_generate",
         summary: "Mines blocks now (dev chains) and returns their hashes.",

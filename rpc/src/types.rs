@@ -716,3 +716,17 @@ pub enum FeeBasis {
     /// The pool's minimum rate.
     Minimum,
 }
+
+/// `wallet_bumpFee`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BumpedFee {
+    /// The replacement's id.
+    pub txid: Txid,
+    /// The transaction it replaced.
+    pub replaced: Txid,
+    /// The replacement's fee.
+    pub fee: Amount,
+    /// The fee the replaced transaction paid.
+    pub old_fee: Amount,
+}

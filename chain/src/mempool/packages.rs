@@ -305,7 +305,11 @@ impl Mempool {
     }
 
     /// `start` and everything reachable from it through `next` (parents or children).
-    fn relatives(&self, start: &[Txid], next: impl Fn(&Links) -> &Vec<Txid>) -> BTreeSet<Txid> {
+    pub(super) fn relatives(
+        &self,
+        start: &[Txid],
+        next: impl Fn(&Links) -> &Vec<Txid>,
+    ) -> BTreeSet<Txid> {
         let mut seen = BTreeSet::new();
         let mut stack = start.to_vec();
         while let Some(id) = stack.pop() {

@@ -1,9 +1,9 @@
 //! Mempool policy against an in-memory [`ChainView`]: no RocksDB, no node.
 
 use i8o8i_config::MempoolConfig;
-use i8o8i_primitives::TxOut;
 use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
 use i8o8i_primitives::{Amount, OutPoint, Transaction, Txid};
+use i8o8i_primitives::{TxIn, TxOut};
 
 use super::*;
 use crate::memory::MemoryChain;
@@ -48,21 +48,89 @@ fn a_signed_spend_is_admitted_with_its_exact_fee() {
 }
 
 #[test]
-fn a_second_spend_of_a_pooled_coin_is_a_conflict() {
+fn a_second_spend_of_a_pooled_coin_replaces_it_only_by_paying_more_under_core_s_rules() {
     let mut chain = MemoryChain::new();
     let coin = chain.fund(1, 7, 100_000);
+    let other = chain.fund(2, 7, 100_000);
     let mut pool = pool();
     let first = spend(&chain, coin, 100_000, 7, 8, 1_000);
+    let size = first.encoded_size() as u64;
     let first = pool.accept(first, &chain, NOW).unwrap();
-    let second = spend(&chain, coin, 100_000, 7, 9, 5_000);
-    let err = pool.accept(second, &chain, NOW).unwrap_err();
+    // A child of the first: evicted with it.
+    let child_coin = OutPoint {
+        txid: first,
+        index: 0,
+    };
+    let child = spend(&chain, child_coin, 99_000, 8, 9, 2_000);
+    let child = pool.accept(child, &chain, NOW).unwrap();
+
+    // Paying no better rate than the transaction it conflicts with (rule 6).
+    let same = spend(&chain, coin, 100_000, 7, 9, 1_000);
     assert_eq!(
-        err,
-        MempoolError::Conflict {
-            outpoint: coin,
-            spent_by: first
+        pool.accept(same, &chain, NOW),
+        Err(MempoolError::ReplacementFeeRateTooLow { conflict: first })
+    );
+    // A better rate, but less than what the first and its child pay plus its own relay
+    // (rules 3 and 4).
+    let short = spend(&chain, coin, 100_000, 7, 9, 3_000);
+    assert_eq!(
+        pool.accept(short, &chain, NOW),
+        Err(MempoolError::ReplacementFeeTooLow {
+            replaced: 2,
+            replaced_fee: Amount::from_units(3_000),
+            required: Amount::from_units(3_000 + size),
+            fee: Amount::from_units(3_000),
+        })
+    );
+    // A new unconfirmed input (the child's output) is not allowed (rule 2).
+    let pooled = pool
+        .accept(spend(&chain, other, 100_000, 7, 8, 1_000), &chain, NOW)
+        .unwrap();
+    let mut mixed = spend(&chain, coin, 100_000, 7, 9, 10_000);
+    mixed.inputs.push(TxIn {
+        prevout: OutPoint {
+            txid: pooled,
+            index: 0,
+        },
+        script_sig: Default::default(),
+        sequence: u32::MAX,
+    });
+    assert_eq!(
+        pool.check(mixed, &chain).unwrap_err(),
+        MempoolError::ReplacementNewUnconfirmedInput {
+            outpoint: OutPoint {
+                txid: pooled,
+                index: 0
+            }
         }
     );
+    // Spending an output of what it replaces.
+    let mut circular = spend(&chain, coin, 100_000, 7, 9, 10_000);
+    circular.inputs.push(TxIn {
+        prevout: child_coin,
+        script_sig: Default::default(),
+        sequence: u32::MAX,
+    });
+    assert_eq!(
+        pool.check(circular, &chain).unwrap_err(),
+        MempoolError::ReplacementSpendsReplaced { txid: first }
+    );
+    // A rival of the child alone replaces the child alone.
+    let rival = spend(&chain, child_coin, 99_000, 8, 9, 50_000);
+    assert_eq!(
+        pool.check(rival, &chain).map(|c| c.replaces().clone()),
+        Ok([child].into())
+    );
+
+    // Enough: the first and its child leave, their coin is the replacement's.
+    let better = spend(&chain, coin, 100_000, 7, 9, 3_000 + size);
+    let checked = pool.check(better.clone(), &chain).unwrap();
+    assert_eq!(checked.replaces(), &[first, child].into());
+    let better = pool.admit(checked, &chain, NOW).unwrap();
+    assert!(pool.get(&first).is_none() && pool.get(&child).is_none());
+    assert_eq!(pool.spender(&coin), Some(better));
+    assert_eq!(pool.spender(&child_coin), None);
+    assert_eq!(pool.info().count, 2);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! `i8o8icoin wallet`: the node-hosted wallets (create, list, addresses, balance, send).
+//! `i8o8icoin wallet`: the node-hosted wallets (create, list, addresses, balance, send, bump a
+//! stuck payment's fee).
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -51,6 +52,19 @@ enum WalletCommand {
         #[command(flatten)]
         password: PasswordArg,
     },
+    /// Replace a pooled payment by the same one paying a higher fee (from its change).
+    BumpFee {
+        /// Wallet name.
+        name: String,
+        /// The pooled transaction.
+        txid: i8o8i_primitives::Txid,
+        /// Fee rate in base units per byte (default: the old rate plus the minimum, or the
+        /// node's estimate if higher).
+        #[arg(long)]
+        fee_rate: Option<u64>,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
 }
 
 pub(crate) async fn execute(args: WalletArgs) -> Result<()> {
@@ -81,6 +95,15 @@ pub(crate) async fn execute(args: WalletArgs) -> Result<()> {
                 .to_units();
             let pw = password(&p, false)?;
             print(&call::<api::WalletSend>(&c, (name, pw, to, units, fee_rate)).await?);
+        }
+        WalletCommand::BumpFee {
+            name,
+            txid,
+            fee_rate,
+            password: p,
+        } => {
+            let pw = password(&p, false)?;
+            print(&call::<api::WalletBumpFee>(&c, (name, pw, txid, fee_rate)).await?);
         }
     }
     Ok(())

@@ -161,16 +161,16 @@ async fn admission_rechecks_what_changed_while_scripts_ran() {
         )
     };
 
-    // A conflicting spend lands while the first one's scripts run: the later loses.
+    // A better-paying conflicting spend lands while the first one's scripts run: the first
+    // is now judged as its replacement, and pays too little.
     let first = spend(coin(0).0, coin(0).1, 1_000, &pk, &sk, &chain_id);
     let rival = spend(coin(0).0, coin(0).1, 2_000, &pk, &sk, &chain_id);
     let checked = node.mempool().check(first.clone(), chain).unwrap();
     node.submit_transaction(rival.clone()).unwrap();
     assert_eq!(
         node.mempool().admit(checked, chain, unix_now()),
-        Err(MempoolError::Conflict {
-            outpoint: coin(0).0,
-            spent_by: rival.txid(),
+        Err(MempoolError::ReplacementFeeRateTooLow {
+            conflict: rival.txid(),
         })
     );
     // The same transaction checked twice: the second admission finds it known.

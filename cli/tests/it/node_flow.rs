@@ -300,14 +300,18 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
         50 * COIN,
     );
 
-    // Mempool: the first spend wins, the second is a conflict.
+    // Mempool: the first spend stays; a second pays a better rate but not enough to replace
+    // it (its fee plus relay of the second's own bytes).
     let tx1 = spend(dir.path(), "alice", &chain_id, coin, &x, 1_000);
-    let tx2 = spend(dir.path(), "alice", &chain_id, coin, &y, 2_000);
+    let tx2 = spend(dir.path(), "alice", &chain_id, coin, &y, 1_100);
     let txid1: String = call(&c, "tx_submit", rpc_params![raw(&tx1)]).await;
     assert_eq!(txid1, tx1.txid().to_string());
     let (code, msg) = call_err(&c, "tx_submit", rpc_params![raw(&tx2)]).await;
     assert_eq!(code, -32010);
-    assert!(msg.contains("already spent by pooled transaction"), "{msg}");
+    assert!(
+        msg.contains("replacing 1 pooled transaction(s) that pay 1000 needs a fee of at least"),
+        "{msg}"
+    );
     let (code, _) = call_err(&c, "tx_submit", rpc_params![raw(&tx1)]).await;
     assert_eq!(code, -32011, "resubmission is 'already known'");
 

@@ -2,6 +2,7 @@
 //! CLI signs it offline from a keystore file (no node reachable), the node combines and
 //! finalises, and the transaction confirms with exact balances. A 2-of-3 P2SH multisig coin is
 //! spent by two signers that each sign their own copy. Bad requests get their specific errors.
+//! A stuck payment is bumped with replace-by-fee.
 
 use std::path::Path;
 use std::process::Command;
@@ -274,5 +275,70 @@ async fn a_two_of_three_multisig_coin_is_spent_by_two_signers_signing_apart() {
     .await;
     let balance: Value = call(&c, "address_getBalance", rpc_params![carol]).await;
     assert_eq!(units(&balance["confirmed"]), 30 * COIN);
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_payment_is_bumped_by_replace_by_fee_and_the_replacement_confirms() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let network = node.node().chain().spec().network;
+    let alice: Value = call(&c, "wallet_create", rpc_params!["alice", PASSWORD]).await;
+    let _: Value = call(&c, "wallet_create", rpc_params!["mallory", PASSWORD]).await;
+    let alice_addr = alice["address"].as_str().unwrap().to_owned();
+    let bob = Address::p2pkh(network, [2; 20]).to_string();
+    let _: Vec<BlockHash> = call(&c, "mining_generate", rpc_params![101, alice_addr]).await;
+
+    let stuck: Txid = call(
+        &c,
+        "wallet_send",
+        rpc_params!["alice", PASSWORD, bob.clone(), 10 * COIN, 1],
+    )
+    .await;
+    let pooled: Value = call(&c, "tx_get", rpc_params![stuck]).await;
+    let old_fee = units(&pooled["status"]["fee"]);
+
+    // Another wallet cannot bump it.
+    let (code, message) = call_err(
+        &c,
+        "wallet_bumpFee",
+        rpc_params!["mallory", PASSWORD, stuck],
+    )
+    .await;
+    assert_eq!(
+        (code, message.as_str()),
+        (
+            -32602,
+            "invalid parameter `txid`: it spends coins that are not this wallet's"
+        )
+    );
+    let bumped: Value = call(&c, "wallet_bumpFee", rpc_params!["alice", PASSWORD, stuck]).await;
+    let txid: Txid = serde_json::from_value(bumped["txid"].clone()).unwrap();
+    assert_eq!(bumped["replaced"], json!(stuck));
+    assert_eq!(units(&bumped["oldFee"]), old_fee);
+    let fee = units(&bumped["fee"]);
+    let replacement: Value = call(&c, "tx_get", rpc_params![txid]).await;
+    let size = replacement["transaction"]["size"].as_u64().unwrap();
+    // BIP125 rule 4: the old fee plus at least the minimum rate for the new bytes.
+    assert!(fee >= old_fee + size, "{fee} < {old_fee} + {size}");
+    assert_eq!(units(&replacement["status"]["fee"]), fee);
+    // The stuck one is gone; bumping it again finds nothing.
+    let (code, _) = call_err(&c, "tx_get", rpc_params![stuck]).await;
+    assert_eq!(code, -32001);
+    let (code, _) = call_err(&c, "wallet_bumpFee", rpc_params!["alice", PASSWORD, stuck]).await;
+    assert_eq!(code, -32001);
+    let pool: Vec<Txid> = call(&c, "mempool_getTxids", rpc_params![]).await;
+    assert_eq!(pool, vec![txid]);
+
+    let _: Vec<BlockHash> = call(
+        &c,
+        "mining_generate",
+        rpc_params![1, Address::p2pkh(network, [7; 20]).to_string()],
+    )
+    .await;
+    let bob_balance: Value = call(&c, "address_getBalance", rpc_params![bob]).await;
+    assert_eq!(units(&bob_balance["confirmed"]), 10 * COIN);
+    let wallet: Value = call(&c, "wallet_getBalance", rpc_params!["alice"]).await;
+    assert_eq!(units(&wallet["confirmed"]), 3 * 50 * COIN - 10 * COIN - fee);
     node.stop().await;
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use i8o8i_primitives::address::Address;
-use i8o8i_primitives::{Amount, TxOut};
+use i8o8i_primitives::{Amount, TxOut, Txid};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_script_vm::ScriptBuf;
 use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, build_signed};
@@ -128,6 +128,128 @@ pub fn build_and_submit(
     node.submit_transaction(tx).map_err(mempool_error)
 }
 
+/// Replaces wallet `name`'s pooled payment `txid` by the same payment paying more, the
+/// difference taken from its change output, every input signed again.
+///
+/// # Errors
+/// Wallet errors; [`ErrorCode::NotFound`] if `txid` is not pooled; invalid parameters for a
+/// transaction that is not a plain payment of this wallet; [`ErrorCode::InsufficientFunds`]
+/// if its change cannot cover the new fee; the mempool's refusal.
+pub fn bump_fee(
+    node: &Node,
+    name: &str,
+    password: &str,
+    txid: Txid,
+    fee_rate: Option<u64>,
+) -> Result<BumpedFee, RpcError> {
+    let wallet = wallet_store(node)
+        .open(name, password)
+        .map_err(wallet_error)?;
+    let (tx, coins, old_fee, size) = {
+        let pool = node.mempool();
+        let entry = pool.get(&txid).ok_or_else(|| {
+            rpc_error(
+                ErrorCode::NotFound,
+                format!(
+                    "transaction {txid} is not in the mempool (confirmed, replaced or unknown)"
+                ),
+            )
+        })?;
+        (
+            (*entry.tx).clone(),
+            entry.coins().to_vec(),
+            entry.fee,
+            entry.size,
+        )
+    };
+    let not_ours = |why: &str| {
+        rpc_error(
+            ErrorCode::InvalidParams,
+            format!("invalid parameter `txid`: {why}"),
+        )
+    };
+    if tx.payload.is_some() {
+        return Err(not_ours("only plain payments can be bumped"));
+    }
+    let keys = wallet.info().keys().to_vec();
+    let key_of = |script: &ScriptBuf| {
+        keys.iter()
+            .find(|k| *script == i8o8i_script_vm::templates::p2pkh(&k.pubkey_hash()))
+    };
+    let signers = coins
+        .iter()
+        .map(|c| key_of(&c.output.script_pubkey).copied())
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| not_ours("it spends coins that are not this wallet's"))?;
+    // Change: an output to the wallet's change chain, else to any of its keys.
+    let change = tx
+        .outputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| Some((i, key_of(&o.script_pubkey)?)))
+        .max_by_key(|(_, k)| k.chain() == Chain::Change)
+        .map(|(i, _)| i)
+        .ok_or_else(|| {
+            rpc_error(
+                ErrorCode::InsufficientFunds,
+                "the transaction has no change output to take a higher fee from",
+            )
+        })?;
+    // Core's bumpfee: the old rate plus the incremental relay rate, or the estimate if higher;
+    // and at least the old fee plus relay of the replacement's bytes (BIP125 rule 4). A
+    // signature may come out a byte longer: count two per input.
+    let min = node.mempool().min_fee_rate();
+    let new_size = size + 2 * tx.inputs.len() as u64;
+    let rate = fee_rate.unwrap_or_else(|| {
+        (old_fee.to_units().div_ceil(size) + min).max(
+            crate::rpc::common::fee_estimate(node, crate::rpc::common::DEFAULT_FEE_TARGET).fee_rate,
+        )
+    });
+    let fee = Amount::from_units(
+        rate.saturating_mul(new_size)
+            .max(old_fee.to_units() + min.saturating_mul(new_size)),
+    );
+    let extra = fee.checked_sub(old_fee).unwrap_or(Amount::ZERO);
+    let mut bumped = tx.clone();
+    let value = bumped.outputs[change]
+        .value
+        .checked_sub(extra)
+        .filter(|v| v.to_units() >= DUST_LIMIT)
+        .ok_or_else(|| {
+            rpc_error(
+                ErrorCode::InsufficientFunds,
+                format!(
+                    "the change output ({}) cannot pay {extra} more and stay above the dust limit",
+                    bumped.outputs[change].value
+                ),
+            )
+        })?;
+    bumped.outputs[change].value = value;
+    for input in &mut bumped.inputs {
+        input.script_sig = ScriptBuf::default();
+    }
+    let chain_id = node.chain().chain_id();
+    for (i, (key, coin)) in signers.iter().zip(&coins).enumerate() {
+        let secret = wallet.key(key.chain(), key.index()).map_err(wallet_error)?;
+        i8o8i_primitives::sign_p2pkh_input(
+            &mut bumped,
+            i,
+            secret.secret_key(),
+            coin.output.value,
+            &chain_id,
+            i8o8i_script_vm::SIGHASH_ALL,
+        )
+        .map_err(internal)?;
+    }
+    let new = node.submit_transaction(bumped).map_err(mempool_error)?;
+    Ok(BumpedFee {
+        txid: new,
+        replaced: txid,
+        fee,
+        old_fee,
+    })
+}
+
 /// A script whose coins may be spent, with what unlocks it.
 #[derive(Debug, Clone)]
 pub struct Lock {
@@ -234,6 +356,16 @@ pub fn register(registry: &mut Registry<Node>) {
         })
         .await
     });
+
+    registry.method::<api::WalletBumpFee, _, _>(
+        |(name, password, txid, fee_rate), node: Arc<Node>| async move {
+            let name: String = name;
+            let password: String = password;
+            let txid: Txid = txid;
+            let fee_rate: Option<u64> = fee_rate;
+            blocking(move || bump_fee(&node, &name, &password, txid, fee_rate)).await
+        },
+    );
 
     registry.method::<api::WalletSend, _, _>(
         |(name, password, to_address, amount, fee_rate), node: Arc<Node>| async move {
