@@ -69,7 +69,7 @@ impl JsonSchema for crate::address::Address {
             "type": "string",
             "pattern": "^t?i8o1[02-9ac-hj-np-z]{6,}$",
             "description": "Bech32m address: `i8o1…` on mainnet, `ti8o1…` on testnet and dev chains.",
-            "examples": ["ti8o1qqqsyqcyq5rqwzqfpg9scrgwpugpzysn3jn0vr"]
+            "examples": ["ti8o1qq3n7jqyfgnnwhksenh3p72ed9emd8mdn50hkq46"]
         })
     }
 }

@@ -14,6 +14,7 @@ mod network;
 mod node_flow;
 mod pruning;
 mod rpc_platform;
+mod sdk;
 mod signing;
 mod standard_clients;
 mod state;

@@ -374,7 +374,7 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
     let mut last = None;
     for i in 0..3u64 {
         let txs = if i == 0 { vec![tx2.clone()] } else { vec![] };
-        let fee = if i == 0 { 2_000 } else { 0 };
+        let fee = if i == 0 { 1_100 } else { 0 };
         let b = build_block(
             &node,
             &parent,
@@ -407,7 +407,7 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
     let y_bal: Value = call(&c, "address_getBalance", rpc_params![y.to_string()]).await;
     assert_eq!(
         units(&y_bal["confirmed"]),
-        3 * 50 * COIN + 2_000 + (50 * COIN - 2_000)
+        3 * 50 * COIN + 1_100 + (50 * COIN - 1_100)
     );
     let tx1_status = call_err(&c, "tx_get", rpc_params![tx1.txid().to_string()]).await;
     assert_eq!(tx1_status.0, -32001);

@@ -1,0 +1,346 @@
+//! The TypeScript SDK (`clients/ts`) against the Rust code and a real node: the golden vectors
+//! its tests reproduce byte for byte are written here (a mismatch with the committed file fails,
+//! so neither side can drift; `I8O8I_WRITE_VECTORS=1` rewrites it), its snapshot of the node's
+//! OpenRPC document and the method types generated from it are checked against the document a
+//! node serves, and its own test suite runs against that node.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use i8o8i_config::builtin_chain_spec;
+use i8o8i_primitives::address::{Address, Network};
+use i8o8i_primitives::signing_request::{KeyOrigin, RequestInput, RequestOutput, SigningRequest};
+use i8o8i_primitives::{Amount, Hash256, OutPoint, SighashCache, Transaction, TxIn, TxOut, Txid};
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_script_vm::templates::{hash160, multisig, p2pkh, p2sh_for};
+use i8o8i_script_vm::{SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE, ScriptBuf};
+use i8o8i_wallet::{Chain, DerivationPath, ExtendedPrivKey, Mnemonic};
+use parity_scale_codec::Encode;
+use secp256k1::{Message, SecretKey, ecdsa};
+use serde_json::{Value, json};
+
+use crate::common::start_with;
+
+/// BIP39's all-zero 256-bit entropy: a phrase anyone can reproduce.
+const MNEMONIC: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon \
+                        abandon abandon abandon abandon abandon abandon abandon abandon abandon \
+                        abandon abandon abandon abandon abandon art";
+
+fn sdk_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join("clients/ts")
+}
+
+struct Key {
+    path: DerivationPath,
+    secret: SecretKey,
+    public: [u8; 33],
+}
+
+fn keys() -> Vec<Key> {
+    let seed = Mnemonic::parse(MNEMONIC).unwrap().to_seed("");
+    let master = ExtendedPrivKey::new_master(seed.as_bytes()).unwrap();
+    [(Chain::Receive, 0), (Chain::Receive, 1), (Chain::Change, 0)]
+        .into_iter()
+        .map(|(chain, index)| {
+            let path = DerivationPath::address(0, chain, index).unwrap();
+            let key = master.derive_path(&path).unwrap();
+            Key {
+                path,
+                secret: *key.secret_key(),
+                public: key.public_key().serialize(),
+            }
+        })
+        .collect()
+}
+
+fn outpoint(n: u8, index: u32) -> OutPoint {
+    OutPoint {
+        txid: Txid::from_byte_array([n; 32]),
+        index,
+    }
+}
+
+/// One transaction's vector: the unsigned encoding, each input's signature hash and
+/// signature, and the signed transaction (P2PKH inputs).
+fn transaction_vector(
+    name: &str,
+    keys: &[Key],
+    chain_id: &Hash256,
+    mut tx: Transaction,
+    inputs: &[(u64, u8, usize)],
+) -> Value {
+    let unsigned = tx.clone();
+    let cache = SighashCache::new(&unsigned);
+    let mut described = Vec::new();
+    for (i, &(value, hash_type, signer)) in inputs.iter().enumerate() {
+        let key = &keys[signer];
+        let script_code = p2pkh(&hash160(&key.public));
+        let sighash = cache
+            .signature_hash(
+                chain_id,
+                i,
+                &script_code,
+                Amount::from_units(value),
+                hash_type,
+            )
+            .unwrap();
+        let mut signature = ecdsa::sign(Message::from_digest(sighash), &key.secret)
+            .serialize_der()
+            .to_vec();
+        signature.push(hash_type);
+        tx.inputs[i].script_sig =
+            i8o8i_script_vm::templates::p2pkh_script_sig(&signature, &key.public);
+        described.push(json!({
+            "spentValue": value,
+            "scriptCode": hex::encode(script_code.as_bytes()),
+            "hashType": hash_type,
+            "sighash": hex::encode(sighash),
+            "signer": signer,
+            "signature": hex::encode(&signature),
+        }));
+    }
+    json!({
+        "name": name,
+        "tx": {
+            "version": unsigned.version,
+            "inputs": unsigned.inputs.iter().map(|i| json!({
+                "txid": i.prevout.txid.to_string(),
+                "index": i.prevout.index,
+                "sequence": i.sequence,
+            })).collect::<Vec<_>>(),
+            "outputs": unsigned.outputs.iter().map(|o| json!({
+                "value": o.value.to_units(),
+                "scriptPubkey": hex::encode(o.script_pubkey.as_bytes()),
+            })).collect::<Vec<_>>(),
+            "lockTime": unsigned.lock_time,
+        },
+        "unsignedHex": hex::encode(unsigned.encode()),
+        "unsignedTxid": unsigned.txid().to_string(),
+        "inputs": described,
+        "signedHex": hex::encode(tx.encode()),
+        "txid": tx.txid().to_string(),
+    })
+}
+
+fn request_vector(name: &str, keys: &[Key], request: SigningRequest, signers: &[usize]) -> Value {
+    let unsigned = request.to_text();
+    let mut signed = request;
+    for &s in signers {
+        assert!(signed.sign_with(&keys[s].secret).unwrap() > 0);
+    }
+    json!({
+        "name": name,
+        "unsigned": unsigned,
+        "signers": signers,
+        "signed": signed.to_text(),
+        "finalHex": hex::encode(signed.finalize().unwrap().encode()),
+    })
+}
+
+fn vectors() -> Value {
+    let spec = ChainSpec::from_yaml(builtin_chain_spec("dev").unwrap()).unwrap();
+    let chain_id = Hash256::from_byte_array(*spec.genesis_block().header.hash().as_bytes());
+    let keys = keys();
+    let script = |k: usize| p2pkh(&hash160(&keys[k].public));
+    let input = |n: u8, index: u32| TxIn {
+        prevout: outpoint(n, index),
+        script_sig: ScriptBuf::default(),
+        sequence: u32::MAX,
+    };
+    let pay = |value: u64, k: usize| TxOut {
+        value: Amount::from_units(value),
+        script_pubkey: script(k),
+    };
+    let payment = Transaction {
+        version: 2,
+        inputs: vec![input(1, 0)],
+        outputs: vec![pay(1_000_000_000, 1), pay(3_999_990_000, 2)],
+        lock_time: 0,
+        payload: None,
+    };
+    let mixed = Transaction {
+        version: 2,
+        inputs: vec![input(2, 1), input(3, 7), input(4, 300)],
+        outputs: vec![pay(70_000, 1), pay(20_000, 0)],
+        lock_time: 1_234,
+        payload: None,
+    };
+
+    let origin = |k: usize| KeyOrigin {
+        pubkey: keys[k].public,
+        path: keys[k].path.to_raw(),
+    };
+    let p2pkh_request = SigningRequest::new(
+        chain_id,
+        payment.clone(),
+        vec![RequestInput {
+            spent: pay(5_000_000_000, 0),
+            hash_type: SIGHASH_ALL,
+            redeem_script: None,
+            keys: vec![origin(0)],
+            signatures: Vec::new(),
+        }],
+        vec![
+            RequestOutput::default(),
+            RequestOutput {
+                change: true,
+                keys: vec![origin(2)],
+            },
+        ],
+    )
+    .unwrap();
+    let publics: Vec<&[u8]> = keys.iter().map(|k| &k.public[..]).collect();
+    let redeem = multisig(2, &publics).unwrap();
+    let vault = p2sh_for(&redeem);
+    let multisig_request = SigningRequest::new(
+        chain_id,
+        Transaction {
+            inputs: vec![input(5, 0)],
+            outputs: vec![pay(2_000_000, 1)],
+            ..payment.clone()
+        },
+        vec![RequestInput {
+            spent: TxOut {
+                value: Amount::from_units(2_100_000),
+                script_pubkey: vault,
+            },
+            hash_type: SIGHASH_ALL,
+            redeem_script: Some(redeem),
+            keys: (0..3).map(origin).collect(),
+            signatures: Vec::new(),
+        }],
+        vec![RequestOutput::default()],
+    )
+    .unwrap();
+
+    json!({
+        "source": "written by `I8O8I_WRITE_VECTORS=1 cargo test -p i8o8i-cli --test it sdk::the_golden_vectors` (cli/tests/it/sdk.rs); do not edit",
+        "mnemonic": MNEMONIC.split_whitespace().collect::<Vec<_>>().join(" "),
+        "network": "dev",
+        "chainId": chain_id.to_string(),
+        "keys": keys.iter().map(|k| json!({
+            "path": k.path.to_string(),
+            "secretKey": hex::encode(k.secret.to_secret_bytes()),
+            "publicKey": hex::encode(k.public),
+            "pubkeyHash": hex::encode(hash160(&k.public)),
+            "address": Address::from_pubkey(Network::Dev, &k.public).to_string(),
+        })).collect::<Vec<_>>(),
+        "transactions": [
+            transaction_vector("one P2PKH input, payment and change", &keys, &chain_id, payment, &[(5_000_000_000, SIGHASH_ALL, 0)]),
+            transaction_vector(
+                "three inputs: ALL|ANYONECANPAY, SINGLE, NONE",
+                &keys,
+                &chain_id,
+                mixed,
+                &[
+                    (50_000, SIGHASH_ALL | SIGHASH_ANYONECANPAY, 0),
+                    (30_000, SIGHASH_SINGLE, 1),
+                    (15_000, SIGHASH_NONE, 2),
+                ],
+            ),
+        ],
+        "requests": [
+            request_vector("P2PKH payment with change", &keys, p2pkh_request, &[0]),
+            request_vector("2-of-3 P2SH multisig, signed by keys 0 and 2", &keys, multisig_request, &[0, 2]),
+        ],
+    })
+}
+
+#[test]
+fn the_golden_vectors_are_what_the_rust_code_computes() {
+    let path = sdk_dir().join("test/vectors.json");
+    let text = serde_json::to_string_pretty(&vectors()).unwrap() + "\n";
+    if std::env::var_os("I8O8I_WRITE_VECTORS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is not what the Rust code computes: rerun with I8O8I_WRITE_VECTORS=1 and review the diff",
+        path.display()
+    );
+}
+
+/// `clients/ts` with its pinned packages installed.
+fn sdk_installed() -> PathBuf {
+    let dir = sdk_dir();
+    let out = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .output()
+        .expect("npm (Node.js 20) is a prerequisite of the test suite");
+    assert!(
+        out.status.success(),
+        "npm ci in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_sdk_matches_the_openrpc_document_and_passes_its_tests_on_a_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+    let sdk = sdk_installed();
+
+    // The SDK's snapshot of the document and the method types generated from it must be
+    // those of the document this node serves (`I8O8I_WRITE_VECTORS=1` refreshes both).
+    let document: Value = crate::common::call(&c, "rpc.discover", jsonrpsee::rpc_params![]).await;
+    let snapshot = sdk.join("openrpc.json");
+    if std::env::var_os("I8O8I_WRITE_VECTORS").is_some() {
+        let text = serde_json::to_string_pretty(&document).unwrap() + "\n";
+        std::fs::write(&snapshot, text).unwrap();
+        let wrote = Command::new("node")
+            .args(["scripts/generate.mjs", "openrpc.json"])
+            .current_dir(&sdk)
+            .status()
+            .unwrap();
+        assert!(wrote.success());
+    }
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&snapshot).unwrap_or_default())
+            .unwrap_or_default();
+    assert!(
+        committed == document,
+        "clients/ts/openrpc.json is not the node's OpenRPC document: rerun with \
+         I8O8I_WRITE_VECTORS=1 and review the diff"
+    );
+    let doc_path = dir.path().join("openrpc.json");
+    std::fs::write(&doc_path, serde_json::to_vec_pretty(&document).unwrap()).unwrap();
+    let check = Command::new("node")
+        .args(["scripts/generate.mjs", "--check"])
+        .arg(&doc_path)
+        .current_dir(&sdk)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "clients/ts/src/generated/methods.ts is out of date with the node's OpenRPC document \
+         (run `node scripts/generate.mjs <openrpc.json>` in clients/ts): {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    // The secret, not one token: a token is good for 60 s, a loaded machine may take longer.
+    let test = Command::new("npm")
+        .arg("test")
+        .env("I8O8I_RPC_URL", format!("http://{}", node.rpc_addr()))
+        .env("I8O8I_JWT_SECRET", dir.path().join("jwt.hex"))
+        .current_dir(&sdk)
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&test.stdout),
+        String::from_utf8_lossy(&test.stderr)
+    );
+    assert!(test.status.success(), "the SDK's tests failed:\n{report}");
+    // Every test ran: none skipped for want of a node or of the vectors.
+    assert!(report.contains("# skipped 0"), "{report}");
+    assert!(report.contains("# fail 0"), "{report}");
+    node.stop().await;
+}
