@@ -11,9 +11,9 @@ use clap::{Args, Subcommand};
 use i8o8i_primitives::signing_request::SigningRequest;
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::{FundOptions, FundSource, PaymentJson};
-use i8o8i_wallet::WalletStore;
 
 use super::common::{PasswordArg, RpcArgs, call, client, coins, password, print};
+use super::wallet::keystore_of;
 
 #[derive(Args)]
 pub(crate) struct TxArgs {
@@ -191,19 +191,9 @@ fn read_request(arg: &str) -> Result<SigningRequest> {
 
 /// Signs `request` with the wallet in `keystore`; the signatures added.
 fn sign(request: &mut SigningRequest, keystore: &Path, password: &str) -> Result<usize> {
-    let (Some(dir), Some(name)) = (
-        keystore.parent(),
-        keystore.file_stem().and_then(|s| s.to_str()),
-    ) else {
-        bail!("--keystore must name a wallet file, such as wallets/alice.json");
-    };
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let wallet = WalletStore::new(dir)
-        .open(name, password)
+    let (store, name) = keystore_of(keystore)?;
+    let wallet = store
+        .open(&name, password)
         .with_context(|| format!("cannot open the keystore {}", keystore.display()))?;
     Ok(wallet.sign_request(request)?)
 }

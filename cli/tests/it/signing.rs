@@ -165,6 +165,40 @@ async fn a_payment_funded_by_the_node_is_signed_offline_by_the_cli_and_confirms(
     let wallet: Value = call(&c, "wallet_getBalance", rpc_params!["alice"]).await;
     assert_eq!(units(&wallet["confirmed"]), 3 * 50 * COIN - 60 * COIN - fee);
 
+    // The CLI's own `wallet send --keystore`: the node selects coins, the CLI signs.
+    let out = Command::new(env!("CARGO_BIN_EXE_i8o8icoin"))
+        .args([
+            "wallet",
+            "send",
+            "alice",
+            &bob,
+            "2.5",
+            "--fee-rate",
+            "2",
+            "--keystore",
+        ])
+        .arg(dir.path().join("wallets/alice.json"))
+        .args(["--password-file", "password.txt", "--base-units"])
+        .args(["--rpc-url", &format!("http://{}", node.rpc_addr())])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent: Txid = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .trim_matches('"')
+        .parse()
+        .unwrap();
+    let pooled: Value = call(&c, "tx_get", rpc_params![sent]).await;
+    assert_eq!(pooled["status"]["state"], "mempool");
+    let outputs = pooled["transaction"]["outputs"].as_array().unwrap();
+    assert_eq!(units(&outputs[0]["value"]), 250_000_000);
+
     // Bad input, each with its own error.
     let (code, message) = call_err(&c, "tx_decodeRequest", rpc_params!["aTh"]).await;
     assert_eq!(code, -32024, "{message}");

@@ -53,8 +53,9 @@ export function p2pkhScriptSigFor(
   secretKey: Uint8Array,
   spentValue: bigint | number,
   hashType: number = SIGHASH_ALL,
+  // The key's public key when the caller has it: deriving it costs as much as the signature.
+  pubkey: Uint8Array = publicKeyOf(secretKey),
 ): Uint8Array {
-  const pubkey = publicKeyOf(secretKey);
   const digest = cache.signatureHash(chainId, inputIndex, p2pkhScriptForPubkey(pubkey), spentValue, hashType);
   return p2pkhScriptSig(signWithHashType(digest, secretKey, hashType), pubkey);
 }
@@ -103,7 +104,7 @@ export function signP2pkhTransaction(
   }
   const keys = secretKeys.map((sk) => {
     const pubkey = publicKeyOf(sk);
-    return { sk, pubkeyHash: hash160(pubkey) };
+    return { sk, pubkey, pubkeyHash: hash160(pubkey) };
   });
   const cache = new SighashCache(tx);
   const signed: number[] = [];
@@ -117,7 +118,7 @@ export function signP2pkhTransaction(
       return input.scriptSig;
     }
     signed.push(i);
-    return p2pkhScriptSigFor(cache, chainId, i, key.sk, coin.value, hashType);
+    return p2pkhScriptSigFor(cache, chainId, i, key.sk, coin.value, hashType, key.pubkey);
   });
   return {
     tx: { ...tx, inputs: tx.inputs.map((input, i) => ({ ...input, scriptSig: scriptSigs[i] as Uint8Array })) },
