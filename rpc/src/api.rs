@@ -148,7 +148,7 @@ crate::rpc_api! {
     }
     FeeEstimate {
         name: "fee_estimate",
-        summary: "The fee rate (base units per byte) for a transaction to be mined within `targetBlocks` blocks, judged from the mempool: one unit above the package at that depth in mining order, or the pool's minimum when the pool holds less (Electrum's mempool-depth method). Wallets use it (6 blocks) unless given a rate.",
+        summary: "The fee rate (base units per byte) for a transaction to be mined within `targetBlocks` blocks: one unit above the package at that depth of the mempool in mining order (Electrum's method), or above the median lowest rate of the recent full blocks if higher; else the pool's minimum. Wallets use it (6 blocks) unless given a rate.",
         access: Public,
         errors: [InvalidParams],
         params: [[targetBlocks: u32 as u64, "Blocks (1..=1008, default 6)"]],

@@ -700,8 +700,8 @@ pub struct FeeEstimateJson {
     pub fee_rate: u64,
     /// The target it is for.
     pub target_blocks: u32,
-    /// `mempool`: the pool holds more than the target's blocks and set the rate; `minimum`:
-    /// it does not, and the pool's minimum rate is enough.
+    /// `mempool`: the pool holds more than the target's blocks; `minimum`: it does not (the
+    /// rate is then the pool's minimum, or what recent full blocks asked if higher).
     pub basis: FeeBasis,
     /// Bytes in the pool.
     pub mempool_bytes: u64,
@@ -711,9 +711,9 @@ pub struct FeeEstimateJson {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum FeeBasis {
-    /// The pool's depth at the target.
+    /// The pool's depth at the target (or recent full blocks, if higher).
     Mempool,
-    /// The pool's minimum rate.
+    /// The pool holds less than the target's blocks.
     Minimum,
 }
 

@@ -580,3 +580,36 @@ fn the_fee_estimate_is_one_unit_above_the_transaction_at_the_target_depth() {
         "0 counts as 1"
     );
 }
+
+#[test]
+fn recent_full_blocks_raise_the_estimate_to_what_their_cheapest_transaction_paid() {
+    let mut chain = MemoryChain::new();
+    let mut pool = pool();
+    let header = chain.tip().header;
+    let mut size = 0;
+    // Three blocks, each filled by one pooled transaction paying 10,000, 2,000 and 500 units.
+    for (n, fee) in [(1u8, 10_000u64), (2, 2_000), (3, 500)] {
+        let coin = chain.fund(n, 7, 100_000);
+        let tx = spend(&chain, coin, 100_000, 7, 8, fee);
+        size = tx.encoded_size() as u64;
+        pool.accept(tx.clone(), &chain, NOW).unwrap();
+        pool.block_connected(&i8o8i_primitives::Block {
+            header: header.clone(),
+            transactions: vec![tx.clone(), tx],
+        });
+    }
+    assert_eq!(pool.info().count, 0);
+    // Full blocks of `size` bytes: the median of their lowest rates (2,000 / size) sets the bar.
+    assert_eq!(
+        pool.fee_estimate(1, size),
+        FeeEstimate {
+            fee_rate: 2_000 / size + 1,
+            from_pool: false
+        }
+    );
+    // Blocks ten times larger were not full: nothing competed.
+    assert_eq!(
+        pool.fee_estimate(1, 10 * size).fee_rate,
+        pool.min_fee_rate()
+    );
+}

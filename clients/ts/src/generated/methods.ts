@@ -183,8 +183,8 @@ export type FeeBasis = "mempool" | "minimum";
 /** `fee_estimate`. */
 export type FeeEstimateJson = {
   /**
-   * `mempool`: the pool holds more than the target's blocks and set the rate; `minimum`:
-   * it does not, and the pool's minimum rate is enough.
+   * `mempool`: the pool holds more than the target's blocks; `minimum`: it does not (the
+   * rate is then the pool's minimum, or what recent full blocks asked if higher).
    */
   basis: FeeBasis;
   /** Base units per byte. */
@@ -893,7 +893,7 @@ export interface Methods {
     params: [];
     result: MempoolInfo;
   };
-  /** The fee rate (base units per byte) for a transaction to be mined within `targetBlocks` blocks, judged from the mempool: one unit above the package at that depth in mining order, or the pool's minimum when the pool holds less (Electrum's mempool-depth method). Wallets use it (6 blocks) unless given a rate. */
+  /** The fee rate (base units per byte) for a transaction to be mined within `targetBlocks` blocks: one unit above the package at that depth of the mempool in mining order (Electrum's method), or above the median lowest rate of the recent full blocks if higher; else the pool's minimum. Wallets use it (6 blocks) unless given a rate. */
   "fee_estimate": {
     params: [targetBlocks?: number];
     result: FeeEstimateJson;
