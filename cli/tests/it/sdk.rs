@@ -2,7 +2,8 @@
 //! its tests reproduce byte for byte are written here (a mismatch with the committed file fails,
 //! so neither side can drift; `I8O8I_WRITE_VECTORS=1` rewrites it), its snapshot of the node's
 //! OpenRPC document and the method types generated from it are checked against the document a
-//! node serves, and its own test suite runs against that node.
+//! node serves, and its own test suite runs against that node (its 2-of-3 multisig test with
+//! one signer in the CLI, offline, and the others in the SDK).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -325,11 +326,26 @@ async fn the_typescript_sdk_matches_the_openrpc_document_and_passes_its_tests_on
         String::from_utf8_lossy(&check.stderr)
     );
 
+    // A node wallet whose file the CLI signs with, as the SDK's multisig co-signer.
+    let password = dir.path().join("cosigner.pw");
+    std::fs::write(&password, "cosigner password").unwrap();
+    let _: Value = crate::common::call(
+        &c,
+        "wallet_create",
+        jsonrpsee::rpc_params!["cosigner", "cosigner password"],
+    )
+    .await;
     // The secret, not one token: a token is good for 60 s, a loaded machine may take longer.
     let test = Command::new("npm")
         .arg("test")
         .env("I8O8I_RPC_URL", format!("http://{}", node.rpc_addr()))
         .env("I8O8I_JWT_SECRET", dir.path().join("jwt.hex"))
+        .env("I8O8I_CLI", env!("CARGO_BIN_EXE_i8o8icoin"))
+        .env(
+            "I8O8I_COSIGNER_KEYSTORE",
+            dir.path().join("wallets/cosigner.json"),
+        )
+        .env("I8O8I_COSIGNER_PASSWORD_FILE", &password)
         .current_dir(&sdk)
         .output()
         .unwrap();

@@ -6,9 +6,13 @@
 //   I8O8I_RPC_URL     http://127.0.0.1:5077 (a dev chain: mining_generate must work)
 //   I8O8I_RPC_TOKEN   a bearer JWT for the private methods (valid about a minute), or
 //   I8O8I_JWT_SECRET  the node's jwt.hex file, to mint a fresh token per call instead
+//   I8O8I_CLI, I8O8I_COSIGNER_KEYSTORE, I8O8I_COSIGNER_PASSWORD_FILE (optional): the
+//                     i8o8icoin binary and a wallet file with its password; one multisig
+//                     signer is then that wallet's first key, signing with the CLI offline
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 
@@ -27,6 +31,7 @@ import {
   bytesEqual,
   combineRequests,
   encodeTransactionHex,
+  fromHex,
   jwtToken,
   multisigScript,
   toHex,
@@ -133,7 +138,16 @@ if (!url) {
 
   test('a 2-of-3 P2SH multisig coin: signed apart, combined here and by the node', async () => {
     const [k1, k2, k3] = [wallet.key(run + 10), wallet.key(run + 11), wallet.key(run + 12)];
-    const redeem = multisigScript(2, [k1!.publicKey, k2!.publicKey, k3!.publicKey]);
+    // With a CLI and a wallet file, the first signer is that wallet's first key and the CLI
+    // signs for it offline (no node URL): one signer with the CLI, one with the SDK.
+    const cli = process.env['I8O8I_CLI'];
+    const keystore = process.env['I8O8I_COSIGNER_KEYSTORE'];
+    const passwordFile = process.env['I8O8I_COSIGNER_PASSWORD_FILE'];
+    const withCli = cli !== undefined && keystore !== undefined && passwordFile !== undefined;
+    const firstKey = withCli
+      ? fromHex((JSON.parse(readFileSync(keystore, 'utf8')) as { receive_pubkeys: string[] }).receive_pubkeys[0]!)
+      : k1!.publicKey;
+    const redeem = multisigScript(2, [firstKey, k2!.publicKey, k3!.publicKey]);
     const vault = addressFromRedeemScript(network, redeem);
     const recipient = wallet.key(run + 2);
     const miner = wallet.key(run + 3);
@@ -155,9 +169,19 @@ if (!url) {
     assert.ok(bytesEqual(base.inputs[0]!.spent.scriptPubkey, addressToScript(vault, network)));
     assert.deepEqual(base.status(), base.inputs.map(() => ({ have: 0, need: 2 })));
     const byK3 = base.clone();
-    const byK1 = base.clone();
     assert.ok(byK3.signWith(k3!.secretKey) >= 1);
-    assert.ok(byK1.signWith(k1!.secretKey) >= 1);
+    let byK1 = base.clone();
+    if (withCli) {
+      const signed = execFileSync(
+        cli,
+        ['tx', 'sign', base.toText(), '--keystore', keystore, '--password-file', passwordFile, '--rpc-url', 'http://127.0.0.1:9'],
+        { encoding: 'utf8' },
+      );
+      byK1 = SigningRequest.fromText(signed.trim());
+      assert.deepEqual(byK1.status(), base.inputs.map(() => ({ have: 1, need: 2 })));
+    } else {
+      assert.ok(byK1.signWith(k1!.secretKey) >= 1);
+    }
     assert.equal(byK1.isComplete(), false);
     await assert.rejects(client.call('tx_finalize', [byK1.toText()]), (e: unknown) => e instanceof RpcError && e.code === RpcErrorCode.SigningRequestIncomplete);
 
