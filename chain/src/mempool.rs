@@ -13,6 +13,7 @@
 //! pool.
 
 use std::cell::{RefCell, RefMut};
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -410,7 +411,8 @@ impl Mempool {
 
     /// The fee rate (base units per byte) a transaction needs to be mined within `target`
     /// blocks of `block_bytes` each. Two signals, the higher wins:
-    /// - the pool's depth (Electrum's method): in mining order, the package whose bytes cross
+    /// - the pool's depth (Electrum's method): in ancestor-score order (mining order before
+    ///   templates discount what they already took), the package whose bytes cross
     ///   `target × block_bytes` sets the bar, one unit per byte above its rate;
     /// - recent blocks: if most of the last six were full, one unit above the median of the
     ///   lowest rate each of them included — what kept the rest out while arrivals outpaced
@@ -438,21 +440,24 @@ impl Mempool {
         } else {
             0
         };
-        let mut ahead = 0u64;
-        for txid in self.txids_in_mining_order() {
-            let entry = &self.entries[&txid];
-            ahead = ahead.saturating_add(entry.size);
-            if ahead > depth {
-                let bar = entry.ancestors().rate().milli_per_byte() / 1_000 + 1;
-                return FeeEstimate {
-                    fee_rate: bar.max(recent).max(minimum),
-                    from_pool: true,
-                };
-            }
-        }
+        // A public call on the pool lock: walk the ancestor-score index only as deep as the
+        // target (the order templates start from), never building a whole mining order.
+        let crossing = if self.bytes > depth {
+            let mut ahead = 0u64;
+            self.indexes
+                .by_ancestor_score
+                .iter()
+                .find(|(_, _, txid)| {
+                    ahead = ahead.saturating_add(self.entries[txid].size);
+                    ahead > depth
+                })
+                .map(|(Reverse(rate), _, _)| rate.milli_per_byte() / 1_000 + 1)
+        } else {
+            None
+        };
         FeeEstimate {
-            fee_rate: recent.max(minimum),
-            from_pool: false,
+            fee_rate: crossing.unwrap_or(0).max(recent).max(minimum),
+            from_pool: crossing.is_some(),
         }
     }
 
