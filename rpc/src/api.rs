@@ -80,8 +80,8 @@ crate::rpc_api! {
     }
     TxFund {
         name: "tx_fund",
-        summary: "Selects coins of some addresses or of a node wallet (no password) for payments, adds change and returns an unsigned signing request (base64) for signers that keep their own keys.",
-        access: Public,
+        summary: "Selects coins of some addresses (at most 1,000) or of a node wallet (no password) for payments, adds change and returns an unsigned signing request (base64) for signers that keep their own keys. Private: it reveals a node wallet's keys and hands out its change addresses.",
+        access: Private,
         errors: [InvalidParams, InvalidAddress, WalletNotFound, InsufficientFunds],
         params: [(outputs: Vec<PaymentJson>, "Payments: `[{\"address\", \"amount\"}]`"), (from: FundSource, "`{\"addresses\": [...], \"redeemScripts\"?: [...]}` or `{\"wallet\": name}`"), [options: FundOptions, "`{\"feeRate\"?, \"changeAddress\"?}`"]],
         result: FundedRequest,

@@ -180,6 +180,8 @@ async fn a_payment_funded_by_the_node_is_signed_offline_by_the_cli_and_confirms(
         .arg(dir.path().join("wallets/alice.json"))
         .args(["--password-file", "password.txt", "--base-units"])
         .args(["--rpc-url", &format!("http://{}", node.rpc_addr())])
+        .arg("--jwt-secret")
+        .arg(dir.path().join("jwt.hex"))
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -235,10 +237,39 @@ async fn a_payment_funded_by_the_node_is_signed_offline_by_the_cli_and_confirms(
     let (code, _) = call_err(
         &c,
         "tx_fund",
-        rpc_params![payment, json!({ "wallet": "nobody" })],
+        rpc_params![payment.clone(), json!({ "wallet": "nobody" })],
     )
     .await;
     assert_eq!(code, -32020);
+    // Without a token: it would reveal a node wallet's keys and hand out its change addresses.
+    let anonymous =
+        i8o8i_rpc::client::connect(&format!("http://{}", node.rpc_addr()), None, None).unwrap();
+    let (code, _) = call_err(
+        &anonymous,
+        "tx_fund",
+        rpc_params![payment, json!({ "wallet": "alice" })],
+    )
+    .await;
+    assert_eq!(code, -32070);
+    let many: Vec<String> = (0..1_001u32)
+        .map(|i| Address::p2pkh(network, [i as u8; 20]).to_string())
+        .collect();
+    let (code, message) = call_err(
+        &c,
+        "tx_fund",
+        rpc_params![
+            json!([{ "address": bob, "amount": COIN }]),
+            json!({ "addresses": many })
+        ],
+    )
+    .await;
+    assert_eq!(
+        (code, message.as_str()),
+        (
+            -32602,
+            "invalid parameter `from.addresses`: at most 1000 addresses"
+        )
+    );
     node.stop().await;
 }
 

@@ -21,6 +21,9 @@ use crate::node::Node;
 use crate::rpc::common::{blocking, internal, parse_address, wallet_fee_rate};
 use crate::rpc::wallet::{Lock, spendable, wallet_error, wallet_store};
 
+/// Most addresses one `tx_fund` reads the coins of (each is a scan of the address index).
+const MAX_FUND_ADDRESSES: usize = 1_000;
+
 /// Maps a request's refusal to its documented code.
 pub fn request_error(e: RequestError) -> RpcError {
     let code = match e {
@@ -82,6 +85,12 @@ fn source(node: &Node, from: FundSource) -> Result<Source, RpcError> {
             })
         }
         (None, false) => {
+            if from.addresses.len() > MAX_FUND_ADDRESSES {
+                return Err(invalid(
+                    "from.addresses",
+                    format!("at most {MAX_FUND_ADDRESSES} addresses"),
+                ));
+            }
             let mut redeem = BTreeMap::new();
             for hex_script in &from.redeem_scripts {
                 let bytes = hex::decode(hex_script)

@@ -853,7 +853,7 @@ export interface Methods {
     params: [rawHex: string];
     result: string;
   };
-  /** Selects coins of some addresses or of a node wallet (no password) for payments, adds change and returns an unsigned signing request (base64) for signers that keep their own keys. */
+  /** Selects coins of some addresses (at most 1,000) or of a node wallet (no password) for payments, adds change and returns an unsigned signing request (base64) for signers that keep their own keys. Private: it reveals a node wallet's keys and hands out its change addresses. (private: needs a bearer token) */
   "tx_fund": {
     params: [outputs: PaymentJson[], from: FundSource, options?: FundOptions];
     result: FundedRequest;
@@ -1124,4 +1124,4 @@ export type MethodName = keyof Methods;
 /** Subscription method names. */
 export type SubscriptionName = keyof Subscriptions;
 /** Methods that need `Authorization: Bearer <JWT>` (x-access: private). */
-export type PrivateMethodName = "wallet_create" | "wallet_list" | "wallet_newAddress" | "wallet_getBalance" | "wallet_send" | "wallet_bumpFee" | "mining_generate" | "net_addPeer" | "net_removePeer" | "net_ban" | "contract_deploy" | "contract_instantiate" | "contract_call" | "staking_bond" | "staking_unbond" | "dpos_registerDelegate" | "dpos_vote";
+export type PrivateMethodName = "tx_fund" | "wallet_create" | "wallet_list" | "wallet_newAddress" | "wallet_getBalance" | "wallet_send" | "wallet_bumpFee" | "mining_generate" | "net_addPeer" | "net_removePeer" | "net_ban" | "contract_deploy" | "contract_instantiate" | "contract_call" | "staking_bond" | "staking_unbond" | "dpos_registerDelegate" | "dpos_vote";
