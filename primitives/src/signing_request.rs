@@ -587,10 +587,13 @@ impl SigningRequest {
     /// The signed transaction, once every input has the signatures it needs.
     ///
     /// # Errors
+    /// What [`SigningRequest::decode_bytes`] would refuse (for a request built by hand);
     /// [`RequestError::Incomplete`] for the first input short of signatures;
     /// [`RequestError::UnsupportedScript`] / [`RequestError::RedeemScriptMismatch`] for one
     /// that a request cannot complete.
     pub fn finalize(&self) -> Result<Transaction, RequestError> {
+        // The fields are public: a request built by hand is checked as a decoded one is.
+        self.check()?;
         let mut tx = self.tx.clone();
         for (input, data) in self.inputs.iter().enumerate() {
             let spend = self.spend(input)?;

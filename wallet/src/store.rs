@@ -573,9 +573,25 @@ impl Wallet {
     /// (a P2PKH coin's key hash, a multisig coin's keys). Returns the signatures added.
     ///
     /// # Errors
-    /// [`WalletError::Corrupt`] if deriving a key fails (a damaged file), or a request whose
-    /// signature hash cannot be computed ([`WalletError::Sign`]).
+    /// [`WalletError::Sign`] for a request asking for any hash type but `SIGHASH_ALL` (nothing
+    /// signed), or whose signature hash cannot be computed; [`WalletError::Corrupt`] if
+    /// deriving a key fails (a damaged file).
     pub fn sign_request(&self, request: &mut SigningRequest) -> Result<usize> {
+        // The funder chose the hash types: any but ALL would let someone else change what
+        // the signature pays (NONE: every output; SINGLE, ANYONECANPAY: the rest). A wallet
+        // that does not trust its funder signs ALL only, as Bitcoin Core's signer defaults.
+        if let Some((input, data)) = request
+            .inputs
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.hash_type != i8o8i_script_vm::SIGHASH_ALL)
+        {
+            return Err(WalletError::Sign(format!(
+                "input {input} asks for signature hash type {:#04x}; this wallet signs \
+                 SIGHASH_ALL only, which commits to every input and output",
+                data.hash_type
+            )));
+        }
         let account = DerivationPath::account(ACCOUNT)?;
         let handed_out = self.info();
         let mut keys: Vec<(Chain, u32)> = Vec::new();

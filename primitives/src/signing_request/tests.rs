@@ -200,6 +200,18 @@ fn malformed_and_inconsistent_requests_are_refused_with_what_is_wrong() {
         Err(RequestError::Base64(_))
     ));
 
+    // Built by hand, not decoded: finalising checks it too, rather than indexing past the end.
+    let mut by_hand = good.clone();
+    by_hand.tx.inputs.clear();
+    assert_eq!(
+        by_hand.finalize(),
+        Err(RequestError::CountMismatch {
+            what: "inputs",
+            described: 1,
+            actual: 0
+        })
+    );
+
     // Each inconsistency, made on an otherwise good request and sent through the encoding.
     let refused = |change: &dyn Fn(&mut SigningRequest)| {
         let mut bad = good.clone();

@@ -550,4 +550,61 @@ fn unlock_time_with_default_kdf_params() {
     println!("open with m=19456 KiB t=2 p=1 and 20 stored keys took {elapsed:?}");
 }
 
+#[test]
+fn a_signing_request_is_signed_with_sighash_all_only() {
+    use i8o8i_primitives::signing_request::{RequestInput, RequestOutput, SigningRequest};
+    use i8o8i_primitives::{Amount, Hash256, OutPoint, Transaction, TxIn, TxOut, Txid};
+    use i8o8i_script_vm::{SIGHASH_ALL, SIGHASH_NONE};
+
+    let (_dir, store) = store();
+    let (mut wallet, _) = store.create("alice", PASSWORD, kdf()).unwrap();
+    let key = wallet.next_receive().unwrap();
+    let script = i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash());
+    let request = |hash_type| {
+        SigningRequest::new(
+            Hash256::from_byte_array([1; 32]),
+            Transaction {
+                version: 2,
+                inputs: vec![TxIn {
+                    prevout: OutPoint {
+                        txid: Txid::from_byte_array([2; 32]),
+                        index: 0,
+                    },
+                    script_sig: Default::default(),
+                    sequence: u32::MAX,
+                }],
+                outputs: vec![TxOut {
+                    value: Amount::from_units(900),
+                    script_pubkey: script.clone(),
+                }],
+                lock_time: 0,
+                payload: None,
+            },
+            vec![RequestInput {
+                spent: TxOut {
+                    value: Amount::from_units(1_000),
+                    script_pubkey: script.clone(),
+                },
+                hash_type,
+                redeem_script: None,
+                keys: Vec::new(),
+                signatures: Vec::new(),
+            }],
+            vec![RequestOutput::default()],
+        )
+        .unwrap()
+    };
+    let mut all = request(SIGHASH_ALL);
+    assert_eq!(wallet.sign_request(&mut all).unwrap(), 1);
+    assert!(all.is_complete());
+    // NONE would let anyone redirect the outputs: refused, nothing signed.
+    let mut none = request(SIGHASH_NONE);
+    let refused = wallet.sign_request(&mut none).unwrap_err().to_string();
+    assert!(
+        refused.contains("input 0 asks for signature hash type 0x02"),
+        "{refused}"
+    );
+    assert_eq!(none.inputs[0].signatures.len(), 0);
+}
+
 mod writers;
