@@ -154,3 +154,18 @@ pub(crate) fn unix_now() -> u64 {
     use i8o8i_chain::clock::Clock;
     i8o8i_chain::clock::SystemClock::new().unix_now()
 }
+
+/// Installs the npm packages pinned in `dir`'s `package-lock.json` (`npm ci`).
+pub(crate) fn npm_ci(dir: &Path) {
+    let out = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .output()
+        .expect("npm (Node.js 20) is a prerequisite of the test suite");
+    assert!(
+        out.status.success(),
+        "npm ci in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

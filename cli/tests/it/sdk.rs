@@ -268,17 +268,7 @@ fn the_golden_vectors_are_what_the_rust_code_computes() {
 /// `clients/ts` with its pinned packages installed.
 fn sdk_installed() -> PathBuf {
     let dir = sdk_dir();
-    let out = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&dir)
-        .output()
-        .expect("npm (Node.js 20) is a prerequisite of the test suite");
-    assert!(
-        out.status.success(),
-        "npm ci in {}: {}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::npm_ci(&dir);
     dir
 }
 

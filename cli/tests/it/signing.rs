@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use i8o8i_primitives::address::Address;
+use i8o8i_primitives::address::{Address, Network};
 use i8o8i_primitives::{BlockHash, Txid};
+use i8o8i_rpc::client::RpcClient;
 use i8o8i_script_vm::templates::{multisig, p2sh_for};
 use jsonrpsee::rpc_params;
 use serde_json::{Value, json};
@@ -25,9 +26,16 @@ fn units(v: &Value) -> u64 {
 
 /// Runs the CLI with no node reachable (its RPC URL is a closed port); returns stdout, stderr.
 fn cli(dir: &Path, args: &[&str]) -> (String, String) {
+    cli_at(dir, "http://127.0.0.1:9", args)
+}
+
+/// Runs the CLI in `dir` against the node at `rpc_url`, signing private calls with the node's
+/// secret in `dir`; returns stdout (trimmed) and stderr.
+fn cli_at(dir: &Path, rpc_url: &str, args: &[&str]) -> (String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_i8o8icoin"))
         .args(args)
-        .args(["--rpc-url", "http://127.0.0.1:9"])
+        .args(["--rpc-url", rpc_url, "--jwt-secret"])
+        .arg(dir.join("jwt.hex"))
         .current_dir(dir)
         .output()
         .unwrap();
@@ -37,6 +45,12 @@ fn cli(dir: &Path, args: &[&str]) -> (String, String) {
     );
     assert!(out.status.success(), "{args:?}: {stderr}");
     (stdout.trim().to_owned(), stderr)
+}
+
+/// Mines one block paying a third party, so the test's wallets only move by what it sends.
+async fn mine_elsewhere(c: &RpcClient, network: Network) {
+    let third_party = Address::p2pkh(network, [7; 20]).to_string();
+    let _: Vec<BlockHash> = call(c, "mining_generate", rpc_params![1, third_party]).await;
 }
 
 /// Signs `request` with the node wallet file `name` through the CLI, offline.
@@ -151,12 +165,7 @@ async fn a_payment_funded_by_the_node_is_signed_offline_by_the_cli_and_confirms(
     let txid: Txid = call(&c, "tx_submit", rpc_params![offline_hex]).await;
     assert_eq!(json!(txid), finalized["txid"]);
 
-    let _: Vec<BlockHash> = call(
-        &c,
-        "mining_generate",
-        rpc_params![1, Address::p2pkh(network, [7; 20]).to_string()],
-    )
-    .await;
+    mine_elsewhere(&c, network).await;
     let confirmed: Value = call(&c, "tx_get", rpc_params![txid]).await;
     assert_eq!(confirmed["status"]["state"], "confirmed");
     let bob_balance: Value = call(&c, "address_getBalance", rpc_params![bob.clone()]).await;
@@ -166,8 +175,10 @@ async fn a_payment_funded_by_the_node_is_signed_offline_by_the_cli_and_confirms(
     assert_eq!(units(&wallet["confirmed"]), 3 * 50 * COIN - 60 * COIN - fee);
 
     // The CLI's own `wallet send --keystore`: the node selects coins, the CLI signs.
-    let out = Command::new(env!("CARGO_BIN_EXE_i8o8icoin"))
-        .args([
+    let (sent, _) = cli_at(
+        dir.path(),
+        &format!("http://{}", node.rpc_addr()),
+        &[
             "wallet",
             "send",
             "alice",
@@ -176,26 +187,12 @@ async fn a_payment_funded_by_the_node_is_signed_offline_by_the_cli_and_confirms(
             "--fee-rate",
             "2",
             "--keystore",
-        ])
-        .arg(dir.path().join("wallets/alice.json"))
-        .args(["--password-file", "password.txt", "--base-units"])
-        .args(["--rpc-url", &format!("http://{}", node.rpc_addr())])
-        .arg("--jwt-secret")
-        .arg(dir.path().join("jwt.hex"))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            "wallets/alice.json",
+            "--password-file",
+            "password.txt",
+        ],
     );
-    let sent: Txid = String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .trim_matches('"')
-        .parse()
-        .unwrap();
+    let sent: Txid = sent.trim_matches('"').parse().unwrap();
     let pooled: Value = call(&c, "tx_get", rpc_params![sent]).await;
     assert_eq!(pooled["status"]["state"], "mempool");
     let outputs = pooled["transaction"]["outputs"].as_array().unwrap();
@@ -332,12 +329,7 @@ async fn a_two_of_three_multisig_coin_is_spent_by_two_signers_signing_apart() {
     let finalized: Value = call(&c, "tx_finalize", rpc_params![combined]).await;
     let txid: Txid = call(&c, "tx_submit", rpc_params![finalized["hex"].clone()]).await;
     assert_eq!(json!(txid), finalized["txid"]);
-    let _: Vec<BlockHash> = call(
-        &c,
-        "mining_generate",
-        rpc_params![1, Address::p2pkh(network, [7; 20]).to_string()],
-    )
-    .await;
+    mine_elsewhere(&c, network).await;
     let balance: Value = call(&c, "address_getBalance", rpc_params![carol]).await;
     assert_eq!(units(&balance["confirmed"]), 30 * COIN);
     node.stop().await;
@@ -395,12 +387,7 @@ async fn a_stuck_payment_is_bumped_by_replace_by_fee_and_the_replacement_confirm
     let pool: Vec<Txid> = call(&c, "mempool_getTxids", rpc_params![]).await;
     assert_eq!(pool, vec![txid]);
 
-    let _: Vec<BlockHash> = call(
-        &c,
-        "mining_generate",
-        rpc_params![1, Address::p2pkh(network, [7; 20]).to_string()],
-    )
-    .await;
+    mine_elsewhere(&c, network).await;
     let bob_balance: Value = call(&c, "address_getBalance", rpc_params![bob]).await;
     assert_eq!(units(&bob_balance["confirmed"]), 10 * COIN);
     let wallet: Value = call(&c, "wallet_getBalance", rpc_params!["alice"]).await;

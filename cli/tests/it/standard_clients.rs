@@ -16,17 +16,7 @@ pub(crate) fn js_harness() -> PathBuf {
     INSTALLED
         .get_or_init(|| {
             let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-            let out = std::process::Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-                .current_dir(&dir)
-                .output()
-                .expect("npm (Node.js 20) is a prerequisite of the test suite");
-            assert!(
-                out.status.success(),
-                "npm ci in {}: {}",
-                dir.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            crate::common::npm_ci(&dir);
             dir
         })
         .clone()
