@@ -201,13 +201,16 @@ pub fn bump_fee(
     let min = node.mempool().min_fee_rate();
     let new_size = size + 2 * tx.inputs.len() as u64;
     let rate = fee_rate.unwrap_or_else(|| {
-        (old_fee.to_units().div_ceil(size) + min).max(
+        old_fee.to_units().div_ceil(size).saturating_add(min).max(
             crate::rpc::common::fee_estimate(node, crate::rpc::common::DEFAULT_FEE_TARGET).fee_rate,
         )
     });
     let fee = Amount::from_units(
-        rate.saturating_mul(new_size)
-            .max(old_fee.to_units() + min.saturating_mul(new_size)),
+        rate.saturating_mul(new_size).max(
+            old_fee
+                .to_units()
+                .saturating_add(min.saturating_mul(new_size)),
+        ),
     );
     let extra = fee.checked_sub(old_fee).unwrap_or(Amount::ZERO);
     let mut bumped = tx.clone();
