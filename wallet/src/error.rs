@@ -141,6 +141,30 @@ pub enum WalletError {
         #[source]
         source: std::io::Error,
     },
+    /// An extended public key string is malformed or not an `xpub`.
+    #[error("invalid xpub: {reason}")]
+    InvalidXpub {
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A watch-only wallet was asked to do what takes its keys (unlock, sign, send).
+    #[error(
+        "wallet {name:?} is watch-only: it holds extended public keys and cannot sign; \
+         fund a signing request (`tx_fund`) and have its signers sign it"
+    )]
+    WatchOnly {
+        /// The wallet.
+        name: String,
+    },
+
+    /// A watch-only wallet's signing policy is not one this wallet can hold.
+    #[error("invalid signing policy: {reason}")]
+    InvalidPolicy {
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A signing request could not be signed (its signature hash failed to compute).
     #[error("signing request: {0}")]
     Sign(String),

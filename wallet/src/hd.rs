@@ -522,6 +522,63 @@ impl ExtendedPubKey {
         data[45..78].copy_from_slice(&self.public_key.serialize());
         bs58::encode(&data[..]).with_check().into_string()
     }
+
+    /// Parses an `xpub…` string (BIP32 serialisation, mainnet public version bytes), as
+    /// [`ExtendedPubKey::to_xpub`] writes it and other BIP32 wallets export it.
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidXpub`] saying what is wrong: not Base58Check, not 78 bytes, a
+    /// private key (`xprv`, refused so that a secret is never stored as watch-only data), other
+    /// version bytes, a master key with a parent, or a point not on the curve.
+    pub fn from_xpub(text: &str) -> Result<Self> {
+        let invalid = |reason: &str| WalletError::InvalidXpub {
+            reason: reason.to_owned(),
+        };
+        let data = bs58::decode(text.trim())
+            .with_check(None)
+            .into_vec()
+            .map_err(|e| invalid(&format!("not Base58Check: {e}")))?;
+        let data: [u8; 78] = data
+            .as_slice()
+            .try_into()
+            .map_err(|_| invalid(&format!("{} bytes; an extended key has 78", data.len())))?;
+        match [data[0], data[1], data[2], data[3]] {
+            XPUB_VERSION => {}
+            XPRV_VERSION => {
+                return Err(invalid(
+                    "this is an extended private key (xprv); give its xpub, which cannot spend",
+                ));
+            }
+            other => {
+                return Err(invalid(&format!(
+                    "version bytes {} are not a mainnet xpub's (0488b21e)",
+                    hex::encode(other)
+                )));
+            }
+        }
+        let depth = data[4];
+        let parent_fingerprint = [data[5], data[6], data[7], data[8]];
+        let child_number =
+            ChildNumber::from_raw(u32::from_be_bytes([data[9], data[10], data[11], data[12]]));
+        if depth == 0 && (parent_fingerprint != [0; 4] || child_number.to_raw() != 0) {
+            return Err(invalid(
+                "a master key (depth 0) with a parent fingerprint or child number",
+            ));
+        }
+        let mut chain_code = [0u8; 32];
+        chain_code.copy_from_slice(&data[13..45]);
+        let mut key = [0u8; 33];
+        key.copy_from_slice(&data[45..78]);
+        let public_key = PublicKey::from_byte_array_compressed(key)
+            .map_err(|_| invalid("its key is not a compressed secp256k1 point"))?;
+        Ok(Self {
+            public_key,
+            chain_code,
+            depth,
+            parent_fingerprint,
+            child_number,
+        })
+    }
 }
 
 impl fmt::Debug for ExtendedPubKey {

@@ -40,7 +40,8 @@
 //! [`WalletError::Corrupt`].
 //!
 //! Version 1 files (without the extended public keys) are not read: this crate reads and writes
-//! version 2 only.
+//! version 2 only. A version 2 file with `"kind": "watch-only"` is a watch-only wallet
+//! ([`crate::watch`]), which has no seed; an encrypted wallet's file has no `kind`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -55,6 +56,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Result, WalletError};
 use crate::hd::{Chain, ExtendedPubKey};
+use crate::watch::{self, WatchOnlyInfo};
 
 /// The file format version this crate reads and writes.
 pub const FILE_VERSION: u32 = 2;
@@ -434,15 +436,17 @@ impl KeystoreFile {
     /// # Errors
     /// [`WalletError::Corrupt`] for anything this crate would not have written.
     pub(crate) fn from_json(path: &Path, bytes: &[u8], expected_name: &str) -> Result<Self> {
-        let corrupt = |reason: String| WalletError::corrupt(path, reason);
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not JSON: {e}")))?;
-        match value.get("version").map(serde_json::Value::as_u64) {
-            Some(Some(v)) if v == u64::from(FILE_VERSION) => {}
-            Some(Some(v)) => return Err(corrupt(format!("unsupported wallet file version {v}"))),
-            Some(None) => return Err(corrupt("version is not a number".to_owned())),
-            None => return Err(corrupt("no version field".to_owned())),
+        match WalletFile::from_json(path, bytes, expected_name)? {
+            WalletFile::Encrypted(file) => Ok(*file),
+            WalletFile::WatchOnly(_) => Err(WalletError::WatchOnly {
+                name: expected_name.to_owned(),
+            }),
         }
+    }
+
+    /// [`KeystoreFile::from_json`] of a parsed version 2 document without a `kind`.
+    fn from_value(path: &Path, value: serde_json::Value, expected_name: &str) -> Result<Self> {
+        let corrupt = |reason: String| WalletError::corrupt(path, reason);
         let file: FileV2 = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
         if file.name != expected_name {
             return Err(corrupt(format!(
@@ -504,31 +508,76 @@ impl KeystoreFile {
         })
     }
 
-    /// Reads and parses the file of wallet `name` at `path`.
+    /// Reads and parses the encrypted wallet `name` at `path`.
     ///
     /// # Errors
-    /// [`WalletError::WalletNotFound`] if there is no such file; [`WalletError::Io`];
-    /// [`WalletError::Corrupt`].
+    /// [`WalletError::WalletNotFound`] if there is no such file; [`WalletError::WatchOnly`] if
+    /// it is a watch-only wallet's; [`WalletError::Io`]; [`WalletError::Corrupt`].
     pub(crate) fn read(path: &Path, name: &str) -> Result<Self> {
-        let file = File::open(path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => WalletError::WalletNotFound {
-                name: name.to_owned(),
-            },
-            _ => WalletError::io(path, e),
-        })?;
-        let mut bytes = Vec::new();
-        // Read one byte past the limit to tell a file at the limit from a longer one.
-        file.take(MAX_FILE_LEN + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| WalletError::io(path, e))?;
-        if bytes.len() as u64 > MAX_FILE_LEN {
-            return Err(WalletError::corrupt(
-                path,
-                format!("larger than {MAX_FILE_LEN} bytes"),
-            ));
-        }
-        Self::from_json(path, &bytes, name)
+        Self::from_json(path, &read_bytes(path, name)?, name)
     }
+}
+
+/// A wallet file of either kind.
+pub(crate) enum WalletFile {
+    /// An HD wallet with its seed encrypted.
+    Encrypted(Box<KeystoreFile>),
+    /// A watch-only wallet ([`crate::watch`]).
+    WatchOnly(WatchOnlyInfo),
+}
+
+impl WalletFile {
+    /// Reads and parses the file of wallet `name` at `path`, of either kind.
+    ///
+    /// # Errors
+    /// As [`KeystoreFile::read`], but a watch-only file is read too.
+    pub(crate) fn read(path: &Path, name: &str) -> Result<Self> {
+        Self::from_json(path, &read_bytes(path, name)?, name)
+    }
+
+    /// Parses and checks a file of either kind: a watch-only file says `"kind": "watch-only"`,
+    /// an encrypted one has no `kind`.
+    fn from_json(path: &Path, bytes: &[u8], expected_name: &str) -> Result<Self> {
+        let corrupt = |reason: String| WalletError::corrupt(path, reason);
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not JSON: {e}")))?;
+        match value.get("version").map(serde_json::Value::as_u64) {
+            Some(Some(v)) if v == u64::from(FILE_VERSION) => {}
+            Some(Some(v)) => return Err(corrupt(format!("unsupported wallet file version {v}"))),
+            Some(None) => return Err(corrupt("version is not a number".to_owned())),
+            None => return Err(corrupt("no version field".to_owned())),
+        }
+        match value.get("kind").map(serde_json::Value::as_str) {
+            None => KeystoreFile::from_value(path, value, expected_name)
+                .map(|file| Self::Encrypted(Box::new(file))),
+            Some(Some(watch::KIND)) => {
+                WatchOnlyInfo::from_json(path, value, expected_name).map(Self::WatchOnly)
+            }
+            Some(kind) => Err(corrupt(format!("unknown wallet kind {kind:?}"))),
+        }
+    }
+}
+
+/// The bytes of wallet `name`'s file at `path`, at most [`MAX_FILE_LEN`] of them.
+fn read_bytes(path: &Path, name: &str) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => WalletError::WalletNotFound {
+            name: name.to_owned(),
+        },
+        _ => WalletError::io(path, e),
+    })?;
+    let mut bytes = Vec::new();
+    // Read one byte past the limit to tell a file at the limit from a longer one.
+    file.take(MAX_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| WalletError::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_LEN {
+        return Err(WalletError::corrupt(
+            path,
+            format!("larger than {MAX_FILE_LEN} bytes"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// A public-key count as a `next_*_index` (counts never reach 2^31: indexes stop below it).

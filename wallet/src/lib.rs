@@ -11,8 +11,11 @@
 //!   public keys handed out and the chain keys' extended public keys (watch-only material).
 //! - [`build`]: coin selection, fee, change and signing of a wallet transaction from the
 //!   spendable coins the caller supplies.
-//! - [`WalletStore`]: a directory of wallet files, which also hands out new addresses without the
-//!   password; [`Wallet`]: an unlocked wallet that derives and hands out keys.
+//! - [`watch`]: watch-only wallets, which hold other signers' account `xpub`s and a threshold
+//!   ([`Policy`]): one key's P2PKH addresses, or m-of-n P2SH multisig with sorted keys.
+//! - [`WalletStore`]: a directory of wallet files of both kinds, which also hands out new
+//!   addresses without the password; [`Wallet`]: an unlocked wallet that derives and hands out
+//!   keys, signs requests and exports its account `xpub`.
 //!
 //! ```no_run
 //! use i8o8i_wallet::{KdfParams, WalletStore};
@@ -40,9 +43,11 @@ pub mod hd;
 pub mod keystore;
 pub mod mnemonic;
 mod store;
+pub mod watch;
 
 pub use error::{Result, WalletError};
 pub use hd::{Chain, ChildNumber, DerivationPath, ExtendedPrivKey, ExtendedPubKey};
 pub use keystore::KdfParams;
 pub use mnemonic::{Mnemonic, Seed};
-pub use store::{ACCOUNT, AddressKey, DerivedKey, Wallet, WalletInfo, WalletStore};
+pub use store::{ACCOUNT, AddressKey, DerivedKey, Wallet, WalletInfo, WalletStore, WalletView};
+pub use watch::{Cosigner, Policy, WalletAddress, WatchOnlyInfo};

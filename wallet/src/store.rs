@@ -13,10 +13,14 @@ use i8o8i_primitives::signing_request::{KeyOrigin, SigningRequest};
 
 use crate::error::{Result, WalletError};
 use crate::hd::{
-    self, COIN_TYPE, Chain, ChildNumber, DerivationPath, ExtendedPrivKey, HARDENED, PURPOSE,
+    self, COIN_TYPE, Chain, ChildNumber, DerivationPath, ExtendedPrivKey, ExtendedPubKey, HARDENED,
+    PURPOSE,
 };
-use crate::keystore::{ChainXpub, KdfParams, KeystoreFile, validate_name, write_atomic};
+use crate::keystore::{
+    ChainXpub, KdfParams, KeystoreFile, WalletFile, validate_name, write_atomic,
+};
 use crate::mnemonic::Mnemonic;
+use crate::watch::{Policy, WalletAddress, WatchOnlyInfo};
 
 /// The BIP44 account every wallet uses: `m/44'/8088'/0'`.
 pub const ACCOUNT: u32 = 0;
@@ -155,17 +159,15 @@ impl WalletStore {
                 name: name.to_owned(),
             });
         }
-        let created_at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let [receive_chain, change_chain] = account_chains(mnemonic)?;
+        let created_at = now();
+        let (account, [receive_chain, change_chain]) = account_chains(mnemonic)?;
         let xpubs = [&receive_chain, &change_chain].map(|c| ChainXpub::of(&c.to_extended_pub()));
         let file =
             KeystoreFile::encrypt(name, password, kdf, &mnemonic.entropy(), created_at, xpubs)?;
         let wallet = Wallet {
             path,
             file,
+            account,
             receive_chain,
             change_chain,
         };
@@ -212,10 +214,11 @@ impl WalletStore {
                 format!("decrypted entropy is {} bytes", entropy.len()),
             )
         })?;
-        let [receive_chain, change_chain] = account_chains(&mnemonic)?;
+        let (account, [receive_chain, change_chain]) = account_chains(&mnemonic)?;
         let wallet = Wallet {
             path,
             file,
+            account,
             receive_chain,
             change_chain,
         };
@@ -258,14 +261,80 @@ impl WalletStore {
         let path = self.path_of(name)?;
         let _update = lock_file_updates();
         let mut file = KeystoreFile::read(&path, name)?;
-        let index = index_of_count(file.pubkeys(chain).len());
-        let public_key = public_address_key(file.xpub(chain), index)?.serialize();
-        file.pubkeys_mut(chain).push(public_key);
-        persist(&path, &file)?;
-        Ok(AddressKey {
-            chain,
-            index,
-            public_key,
+        next_encrypted_address(&path, &mut file, chain)
+    }
+
+    /// Hands out the next address on `chain` of wallet `name`, of either kind: for an encrypted
+    /// wallet what [`WalletStore::next_address`] hands out, for a watch-only wallet the next
+    /// address of its [`Policy`], recorded in its file before it is returned.
+    ///
+    /// # Errors
+    /// As [`WalletStore::next_address`], without [`WalletError::WatchOnly`].
+    pub fn next_wallet_address(&self, name: &str, chain: Chain) -> Result<WalletAddress> {
+        let path = self.path_of(name)?;
+        let _update = lock_file_updates();
+        match WalletFile::read(&path, name)? {
+            WalletFile::Encrypted(mut file) => {
+                Ok(next_encrypted_address(&path, &mut file, chain)?.wallet_address())
+            }
+            WalletFile::WatchOnly(mut info) => {
+                let index = info.next_index(chain);
+                let address = info.policy.address(chain, index)?;
+                *info.next_index_mut(chain) += 1;
+                write_json(&path, info.to_json(), false)?;
+                Ok(address)
+            }
+        }
+    }
+
+    /// Creates watch-only wallet `name` for `policy`, with the addresses below `next_receive`
+    /// and `next_change` already handed out (those a scan of the chain found used).
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidName`], [`WalletError::WalletExists`], [`WalletError::Io`];
+    /// [`WalletError::IndexOutOfRange`] for an index above 2^31.
+    pub fn import_watch_only(
+        &self,
+        name: &str,
+        policy: Policy,
+        next_receive: u32,
+        next_change: u32,
+    ) -> Result<WatchOnlyInfo> {
+        let path = self.path_of(name)?;
+        for next in [next_receive, next_change] {
+            if next > HARDENED {
+                return Err(WalletError::IndexOutOfRange { index: next.into() });
+            }
+        }
+        let info = WatchOnlyInfo {
+            name: name.to_owned(),
+            created_at: now(),
+            policy,
+            next_receive_index: next_receive,
+            next_change_index: next_change,
+        };
+        self.create_dir()?;
+        write_json(&path, info.to_json(), true).map_err(|e| match e {
+            WalletError::Io { source, .. } if source.kind() == io::ErrorKind::AlreadyExists => {
+                WalletError::WalletExists {
+                    name: name.to_owned(),
+                }
+            }
+            other => other,
+        })?;
+        Ok(info)
+    }
+
+    /// What can be known of wallet `name` without a password, of either kind.
+    ///
+    /// # Errors
+    /// [`WalletError::InvalidName`], [`WalletError::WalletNotFound`], [`WalletError::Corrupt`],
+    /// [`WalletError::Io`].
+    pub fn view(&self, name: &str) -> Result<WalletView> {
+        let path = self.path_of(name)?;
+        Ok(match WalletFile::read(&path, name)? {
+            WalletFile::Encrypted(file) => WalletView::Encrypted(WalletInfo::of(&file)),
+            WalletFile::WatchOnly(info) => WalletView::WatchOnly(info),
         })
     }
 
@@ -303,24 +372,58 @@ fn public_address_key(chain_xpub: &ChainXpub, index: u32) -> Result<PublicKey> {
     Ok(public_key)
 }
 
-/// Writes `file` over `path` atomically.
-fn persist(path: &Path, file: &KeystoreFile) -> Result<()> {
-    let json = file
-        .to_json()
-        .map_err(|e| WalletError::io(path, e.into()))?;
-    write_atomic(path, &json, false).map_err(|e| WalletError::io(path, e))
+/// Hands out the next address on `chain` of the encrypted wallet `file` (see
+/// [`WalletStore::next_address`]). Called with the file-update lock held.
+fn next_encrypted_address(
+    path: &Path,
+    file: &mut KeystoreFile,
+    chain: Chain,
+) -> Result<AddressKey> {
+    let index = index_of_count(file.pubkeys(chain).len());
+    let public_key = public_address_key(file.xpub(chain), index)?.serialize();
+    file.pubkeys_mut(chain).push(public_key);
+    persist(path, file)?;
+    Ok(AddressKey {
+        chain,
+        index,
+        public_key,
+    })
 }
 
-/// The account's receive and change chain keys, `m/44'/8088'/0'/0` and `m/44'/8088'/0'/1`.
-fn account_chains(mnemonic: &Mnemonic) -> Result<[ExtendedPrivKey; 2]> {
+/// Writes `file` over `path` atomically.
+fn persist(path: &Path, file: &KeystoreFile) -> Result<()> {
+    write_json(path, file.to_json(), false)
+}
+
+/// Writes a file's JSON to `path` atomically, over an existing file or (with `create_new`)
+/// only where none exists.
+fn write_json(path: &Path, json: serde_json::Result<Vec<u8>>, create_new: bool) -> Result<()> {
+    let json = json.map_err(|e| WalletError::io(path, e.into()))?;
+    write_atomic(path, &json, create_new).map_err(|e| WalletError::io(path, e))
+}
+
+/// Seconds since the Unix epoch, for a new file's `created_at` (0 if the clock is before it).
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The account's extended public key `m/44'/8088'/0'`, and its receive and change chain keys,
+/// `m/44'/8088'/0'/0` and `m/44'/8088'/0'/1`.
+fn account_chains(mnemonic: &Mnemonic) -> Result<(ExtendedPubKey, [ExtendedPrivKey; 2])> {
     // Wallets use the empty BIP39 passphrase: the password protects the file, not the seed.
     let seed = mnemonic.to_seed("");
     let account = ExtendedPrivKey::new_master(seed.as_bytes())?
         .derive_path(&DerivationPath::account(ACCOUNT)?)?;
-    Ok([
-        account.derive_child(ChildNumber::normal(Chain::Receive.index())?)?,
-        account.derive_child(ChildNumber::normal(Chain::Change.index())?)?,
-    ])
+    Ok((
+        account.to_extended_pub(),
+        [
+            account.derive_child(ChildNumber::normal(Chain::Receive.index())?)?,
+            account.derive_child(ChildNumber::normal(Chain::Change.index())?)?,
+        ],
+    ))
 }
 
 /// An unlocked wallet: it holds the account's private chain keys in memory (wiped on drop) and
@@ -328,6 +431,7 @@ fn account_chains(mnemonic: &Mnemonic) -> Result<[ExtendedPrivKey; 2]> {
 pub struct Wallet {
     path: PathBuf,
     file: KeystoreFile,
+    account: ExtendedPubKey,
     receive_chain: ExtendedPrivKey,
     change_chain: ExtendedPrivKey,
 }
@@ -561,6 +665,13 @@ impl Wallet {
         Ok(())
     }
 
+    /// The account's extended public key, `m/44'/8088'/0'`: what a cosigner's watch-only or
+    /// multisig wallet imports ([`crate::Cosigner`]). It spends nothing but links every address
+    /// of the wallet, past and future.
+    pub fn account_xpub(&self) -> &ExtendedPubKey {
+        &self.account
+    }
+
     /// The public view: what [`WalletStore::info`] reads without the password, as of this
     /// wallet's last read or write of its file.
     pub fn info(&self) -> WalletInfo {
@@ -766,6 +877,11 @@ impl AddressKey {
             path: self.path().to_raw(),
         }
     }
+
+    /// Its P2PKH address, with the key as signer.
+    pub fn wallet_address(&self) -> WalletAddress {
+        WalletAddress::p2pkh(self.chain, self.index, self.origin())
+    }
 }
 
 impl fmt::Debug for AddressKey {
@@ -847,6 +963,39 @@ impl WalletInfo {
     /// The P2PKH key hashes of [`WalletInfo::keys`], in the same order.
     pub fn pubkey_hashes(&self) -> Vec<[u8; 20]> {
         self.keys.iter().map(AddressKey::pubkey_hash).collect()
+    }
+}
+
+/// What can be known of a wallet of either kind without a password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalletView {
+    /// An HD wallet whose seed the file keeps encrypted: it can sign once unlocked.
+    Encrypted(WalletInfo),
+    /// A watch-only wallet: it can only watch, hand out addresses and fund requests.
+    WatchOnly(WatchOnlyInfo),
+}
+
+impl WalletView {
+    /// Every address handed out: receive addresses by index, then change addresses.
+    ///
+    /// # Errors
+    /// [`WalletError::UnusableChildKey`] in the negligible case that a watched key is invalid.
+    pub fn addresses(&self) -> Result<Vec<WalletAddress>> {
+        match self {
+            Self::Encrypted(info) => {
+                Ok(info.keys().iter().map(AddressKey::wallet_address).collect())
+            }
+            Self::WatchOnly(info) => info.addresses(),
+        }
+    }
+
+    /// The next index on `chain`.
+    pub fn next_index(&self, chain: Chain) -> u32 {
+        match (self, chain) {
+            (Self::Encrypted(info), Chain::Receive) => info.next_receive_index(),
+            (Self::Encrypted(info), Chain::Change) => info.next_change_index(),
+            (Self::WatchOnly(info), chain) => info.next_index(chain),
+        }
     }
 }
 

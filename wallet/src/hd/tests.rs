@@ -95,18 +95,11 @@ fn check_vector(seed_hex: &str, chain: &[(&str, &str, &str)]) {
     }
 }
 
-/// Parses a published `xpub` string (test helper: the crate itself never reads one).
+/// Parses a published `xpub` string, which must serialise back to the same text.
 fn parse_xpub(text: &str) -> ExtendedPubKey {
-    let data = bs58::decode(text).with_check(None).into_vec().unwrap();
-    assert_eq!(data.len(), 78);
-    assert_eq!(data[0..4], XPUB_VERSION);
-    ExtendedPubKey {
-        depth: data[4],
-        parent_fingerprint: data[5..9].try_into().unwrap(),
-        child_number: ChildNumber::from_raw(u32::from_be_bytes(data[9..13].try_into().unwrap())),
-        chain_code: data[13..45].try_into().unwrap(),
-        public_key: PublicKey::from_slice(&data[45..]).unwrap(),
-    }
+    let key = ExtendedPubKey::from_xpub(text).unwrap();
+    assert_eq!(key.to_xpub(), text);
+    key
 }
 
 /// For every normal step of a test vector chain: the published parent xpub, derived publicly,
@@ -373,4 +366,48 @@ fn debug_output_does_not_show_the_secret_key() {
         !shown.contains(&secret) && !shown.contains(&chain_code),
         "{shown}"
     );
+}
+
+#[test]
+fn malformed_xpubs_are_refused_with_the_reason() {
+    let good = VECTOR_1[1].1;
+    let data = bs58::decode(good).with_check(None).into_vec().unwrap();
+    let encode = |bytes: &[u8]| bs58::encode(bytes).with_check().into_string();
+    let reason = |text: &str| match ExtendedPubKey::from_xpub(text) {
+        Err(WalletError::InvalidXpub { reason }) => reason,
+        other => panic!("{text}: {other:?}"),
+    };
+    let mut bad_checksum = bs58::decode(good).into_vec().unwrap();
+    *bad_checksum.last_mut().unwrap() ^= 1;
+    assert!(reason(&bs58::encode(&bad_checksum).into_string()).starts_with("not Base58Check"));
+    assert!(reason("xpub-not-base58!").starts_with("not Base58Check"));
+    assert_eq!(
+        reason(&encode(&data[..77])),
+        "77 bytes; an extended key has 78"
+    );
+    let mut xprv = data.clone();
+    xprv[0..4].copy_from_slice(&XPRV_VERSION);
+    assert!(reason(&encode(&xprv)).starts_with("this is an extended private key"));
+    let mut tpub = data.clone();
+    tpub[0..4].copy_from_slice(&[0x04, 0x35, 0x87, 0xcf]);
+    assert_eq!(
+        reason(&encode(&tpub)),
+        "version bytes 043587cf are not a mainnet xpub's (0488b21e)"
+    );
+    let mut orphan = data.clone();
+    orphan[4] = 0;
+    assert_eq!(
+        reason(&encode(&orphan)),
+        "a master key (depth 0) with a parent fingerprint or child number"
+    );
+    let mut off_curve = data.clone();
+    off_curve[45] = 0x04;
+    assert_eq!(
+        reason(&encode(&off_curve)),
+        "its key is not a compressed secp256k1 point"
+    );
+    // A private key's xprv text is refused without echoing it.
+    let master = ExtendedPrivKey::new_master(&[7u8; 32]).unwrap();
+    let xprv_text = master.to_xprv();
+    assert!(!reason(&xprv_text).contains(xprv_text.as_str()));
 }
