@@ -22,7 +22,7 @@ use i8o8i_contract_engine::{StateKey, StateOverlay, gas};
 use i8o8i_primitives::Coin;
 use i8o8i_primitives::contract::{code_hash, contract_address};
 use i8o8i_primitives::{
-    Amount, Block, BlockHash, ContractAddress, Hash256, OutPoint, Payload, Transaction, Txid,
+    Amount, Block, BlockHash, ContractAddress, Hash256, OutPoint, Payload, Transaction, TxOut, Txid,
 };
 use i8o8i_runtime::contract::{caller_script, check_payload_fee, payload_terms};
 use i8o8i_runtime::error::TxError;
@@ -461,8 +461,9 @@ impl Mempool {
         }
     }
 
-    /// Pooled outputs paying `script` (unconfirmed receipts) that no pooled transaction spends.
-    pub fn outputs_for_script(&self, script: &Script) -> Vec<(OutPoint, Amount)> {
+    /// Pooled outputs whose script `pays` accepts (unconfirmed receipts) that no pooled
+    /// transaction spends, in outpoint order: one pass over the pool for any number of scripts.
+    pub fn outputs_paying(&self, pays: impl Fn(&Script) -> bool) -> Vec<(OutPoint, TxOut)> {
         let mut out: Vec<_> = self
             .entries
             .iter()
@@ -470,14 +471,14 @@ impl Mempool {
                 e.tx.outputs
                     .iter()
                     .enumerate()
-                    .filter(|(_, o)| o.script_pubkey.as_script() == script)
+                    .filter(|(_, o)| pays(o.script_pubkey.as_script()))
                     .map(|(i, o)| {
                         (
                             OutPoint {
                                 txid: *txid,
                                 index: i as u32,
                             },
-                            o.value,
+                            o.clone(),
                         )
                     })
             })

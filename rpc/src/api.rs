@@ -180,7 +180,7 @@ crate::rpc_api! {
     }
     WalletNewAddress {
         name: "wallet_newAddress",
-        summary: "Derives the next receive address of a wallet.",
+        summary: "Hands out the next receive address of a wallet (P2SH for a multisig wallet).",
         access: Private,
         errors: [WalletNotFound],
         params: [(name: String, "Wallet name")],
@@ -194,11 +194,51 @@ crate::rpc_api! {
         params: [(name: String, "Wallet name")],
         result: WalletBalance,
     }
+    WalletGetInfo {
+        name: "wallet_getInfo",
+        summary: "A wallet's kind (encrypted or watch-only), signing policy and address indexes.",
+        access: Private,
+        errors: [WalletNotFound],
+        params: [(name: String, "Wallet name")],
+        result: WalletInfoJson,
+    }
+    WalletImportXpub {
+        name: "wallet_importXpub",
+        summary: "Creates a watch-only wallet from another wallet's account xpub: the same P2PKH addresses, balances, and signing requests (`tx_fund`) for the key holder to sign. Addresses with coins (confirmed or pooled) are found with a gap limit of 20; an address whose coins were all spent is not.",
+        access: Private,
+        errors: [WalletExists, InvalidParams],
+        params: [(name: String, "Wallet name [A-Za-z0-9_-]{1,64}"), (xpub: String, "Account extended public key (`xpub…`)"), [path: String, "Its derivation path (default `m/44'/8088'/0'`)"]],
+        result: WalletInfoJson,
+    }
+    WalletCreateMultisig {
+        name: "wallet_createMultisig",
+        summary: "Creates a watch-only m-of-n multisig wallet from 2 to 15 cosigners' account xpubs: P2SH addresses with the keys sorted (BIP67), so every cosigner derives the same ones; `tx_fund` requests name each key with its path and collect signatures from the cosigners. Used addresses are found as for `wallet_importXpub`.",
+        access: Private,
+        errors: [WalletExists, InvalidParams],
+        params: [(name: String, "Wallet name [A-Za-z0-9_-]{1,64}"), (threshold: u32, "Signatures each coin needs"), (cosigners: Vec<CosignerJson>, "`[{\"xpub\", \"path\"?}]`")],
+        result: WalletInfoJson,
+    }
+    WalletGetXpub {
+        name: "wallet_getXpub",
+        summary: "An encrypted wallet's account extended public key, for a cosigner's multisig or a watch-only wallet elsewhere.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, WatchOnlyWallet],
+        params: [(name: String, "Wallet name"), (password: String, "Wallet password")],
+        result: AccountXpubJson,
+    }
+    WalletSignRequest {
+        name: "wallet_signRequest",
+        summary: "Adds an encrypted node wallet's signatures to a signing request (SIGHASH_ALL only): inputs whose listed keys are its keys by path, or locked by a key it handed out (Bitcoin Core's `walletprocesspsbt`).",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, WatchOnlyWallet, SigningRequestInvalid],
+        params: [(name: String, "Wallet name"), (password: String, "Wallet password"), (request: String, "Signing request, base64")],
+        result: SignedRequestJson,
+    }
     WalletSend {
         name: "wallet_send",
         summary: "Builds, signs and submits a payment; returns the txid.",
         access: Private,
-        errors: [WalletNotFound, WrongPassword, InsufficientFunds, InvalidAddress, TxRejected],
+        errors: [WalletNotFound, WrongPassword, WatchOnlyWallet, InsufficientFunds, InvalidAddress, TxRejected],
         params: [(name: String, "Wallet name"), (password: String, "Wallet password"), (toAddress: String as Address, "Recipient address"), (amount: u64, "Amount in base units"), [feeRate: u64, "Base units per byte (default: `fee_estimate` for 6 blocks)"]],
         result: Txid,
     }
@@ -206,7 +246,7 @@ crate::rpc_api! {
         name: "wallet_bumpFee",
         summary: "Replaces a pooled payment of a node wallet by the same payment paying a higher fee, taken from its change (full replace-by-fee, Bitcoin Core's rules); returns the replacement.",
         access: Private,
-        errors: [WalletNotFound, WrongPassword, NotFound, InvalidParams, InsufficientFunds, TxRejected],
+        errors: [WalletNotFound, WrongPassword, WatchOnlyWallet, NotFound, InvalidParams, InsufficientFunds, TxRejected],
         params: [(name: String, "Wallet name"), (password: String, "Wallet password"), (txid: Txid as Hash256, "The pooled transaction"), [feeRate: u64, "Base units per byte (default: the old rate plus the minimum relay rate, or `fee_estimate` for 6 blocks if higher)"]],
         result: BumpedFee,
     }

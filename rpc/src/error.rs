@@ -39,6 +39,8 @@ pub enum ErrorCode {
     SigningRequestInvalid = -32024,
     /// A signing request lacks signatures for an input; the message says which.
     SigningRequestIncomplete = -32025,
+    /// The wallet is watch-only: it cannot sign, send or export keys.
+    WatchOnlyWallet = -32026,
     /// An address string is malformed or of another network.
     InvalidAddress = -32030,
     /// Mining is not possible on this chain or with this configuration.
@@ -79,6 +81,7 @@ impl ErrorCode {
             ErrorCode::InsufficientFunds => "Insufficient funds",
             ErrorCode::SigningRequestInvalid => "Signing request refused (the message says why)",
             ErrorCode::SigningRequestIncomplete => "Signing request incomplete",
+            ErrorCode::WatchOnlyWallet => "Watch-only wallet: it cannot sign",
             ErrorCode::InvalidAddress => "Invalid address",
             ErrorCode::MiningUnavailable => "Mining unavailable",
             ErrorCode::NetworkUnavailable => "Network unavailable",

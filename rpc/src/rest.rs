@@ -106,7 +106,9 @@ pub(crate) fn status_of(code: i64) -> StatusCode {
         -32022 => StatusCode::FORBIDDEN,
         -32021 => StatusCode::CONFLICT,
         -32007 => StatusCode::PAYLOAD_TOO_LARGE,
-        -32010 | -32011 | -32012 | -32023 | -32040 | -32060 => StatusCode::UNPROCESSABLE_ENTITY,
+        -32010 | -32011 | -32012 | -32023 | -32026 | -32040 | -32060 => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         -32050 => StatusCode::SERVICE_UNAVAILABLE,
         -32051 => StatusCode::BAD_GATEWAY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -560,6 +560,73 @@ pub struct WalletBalance {
     pub unconfirmed: i64,
     /// Addresses of the wallet.
     pub addresses: Vec<String>,
+    /// Whether the wallet is watch-only (it cannot spend these coins itself).
+    pub watch_only: bool,
+}
+
+/// A signer of a watch-only wallet: its account's extended public key and where that key sits
+/// below the signer's master key.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CosignerJson {
+    /// The account `xpub` (`wallet_getXpub`, `i8o8icoin wallet xpub`).
+    pub xpub: String,
+    /// Its derivation path (default `m/44'/8088'/0'`); it must match the key's depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// What kind of wallet a node wallet is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum WalletKind {
+    /// An HD wallet whose seed the node keeps encrypted: it signs once given the password.
+    Encrypted,
+    /// Extended public keys only: it watches, hands out addresses and funds signing requests.
+    WatchOnly,
+}
+
+/// `wallet_getInfo`, `wallet_importXpub` and `wallet_createMultisig` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WalletInfoJson {
+    /// Wallet name.
+    pub name: String,
+    /// Encrypted (signs) or watch-only.
+    pub kind: WalletKind,
+    /// Signatures a coin needs: 1 but for multisig wallets.
+    pub threshold: u32,
+    /// A watch-only wallet's signers (one: P2PKH; several: P2SH multisig with sorted keys);
+    /// empty for an encrypted wallet.
+    pub cosigners: Vec<CosignerJson>,
+    /// Receive addresses handed out (or found used when imported).
+    pub next_receive_index: u32,
+    /// Change addresses handed out.
+    pub next_change_index: u32,
+    /// When the wallet was created or imported, seconds since the Unix epoch.
+    pub created_at: u64,
+}
+
+/// `wallet_getXpub` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountXpubJson {
+    /// The account's extended public key: watch-only, but it links every address.
+    pub xpub: String,
+    /// Its derivation path, `m/44'/8088'/0'`.
+    pub path: String,
+}
+
+/// `wallet_signRequest` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedRequestJson {
+    /// The request with this wallet's signatures added (base64).
+    pub request: String,
+    /// Signatures added.
+    pub signed: u32,
+    /// Whether every input now has the signatures it needs (`tx_finalize` next).
+    pub complete: bool,
 }
 
 /// One payment of `tx_fund`.
@@ -584,7 +651,8 @@ pub struct FundSource {
     /// Redeem scripts (hex) of the P2SH addresses among `addresses`.
     #[serde(default)]
     pub redeem_scripts: Vec<String>,
-    /// A node wallet whose coins may be spent; change goes to its next change address.
+    /// A node wallet whose coins may be spent, encrypted or watch-only; change goes to its
+    /// next change address.
     #[serde(default)]
     pub wallet: Option<String>,
 }

@@ -1,5 +1,6 @@
 //! `i8o8icoin wallet`: the node-hosted wallets (create, list, addresses, balance, send, bump a
-//! stuck payment's fee).
+//! stuck payment's fee; watch-only and multisig wallets from xpubs, and the account xpub to give
+//! a cosigner).
 
 use std::path::Path;
 
@@ -10,8 +11,8 @@ use i8o8i_primitives::address::{Address, Network};
 use i8o8i_primitives::signing_request::SigningRequest;
 use i8o8i_rpc::api;
 use i8o8i_rpc::client::RpcClient;
-use i8o8i_rpc::types::{FundOptions, FundSource, PaymentJson};
-use i8o8i_wallet::WalletStore;
+use i8o8i_rpc::types::{AccountXpubJson, CosignerJson, FundOptions, FundSource, PaymentJson};
+use i8o8i_wallet::{ACCOUNT, DerivationPath, WalletStore};
 
 use super::common::{PasswordArg, RpcArgs, call, client, password, print};
 
@@ -62,6 +63,56 @@ enum WalletCommand {
         #[command(flatten)]
         password: PasswordArg,
     },
+    /// Show a wallet's kind (encrypted or watch-only), signing policy and indexes.
+    Info {
+        /// Wallet name.
+        name: String,
+    },
+    /// Print a wallet's account xpub (`m/44'/8088'/0'`), for a cosigner's multisig wallet or a
+    /// watch-only wallet elsewhere. With `--keystore` it runs offline, without a node.
+    Xpub {
+        /// Wallet name (on the node), unless `--keystore` names the file.
+        #[arg(required_unless_present = "keystore")]
+        name: Option<String>,
+        /// Read this wallet file (`<name>.json`) here instead of asking the node.
+        #[arg(long)]
+        keystore: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Create a watch-only wallet on the node from an account xpub: it tracks the balance of
+    /// the wallet the xpub came from and funds signing requests, but cannot spend.
+    ImportXpub {
+        /// Name of the new wallet.
+        name: String,
+        /// The account xpub.
+        xpub: String,
+        /// The xpub's derivation path (default `m/44'/8088'/0'`).
+        #[arg(long)]
+        path: Option<String>,
+    },
+    /// Create a watch-only m-of-n multisig wallet on the node from the cosigners' account
+    /// xpubs (each at `m/44'/8088'/0'`; use `wallet_createMultisig` for other paths).
+    CreateMultisig {
+        /// Name of the new wallet.
+        name: String,
+        /// Signatures each coin needs (m).
+        #[arg(long)]
+        threshold: u32,
+        /// The n cosigners' account xpubs, 2 to 15.
+        #[arg(required = true, num_args = 2..=15)]
+        xpubs: Vec<String>,
+    },
+    /// Add a node wallet's signatures to a signing request (for a multisig cosigner whose
+    /// keys the node keeps); prints the request.
+    Sign {
+        /// Wallet name.
+        name: String,
+        /// Signing request (base64).
+        request: String,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
     /// Replace a pooled payment by the same one paying a higher fee (from its change).
     BumpFee {
         /// Wallet name.
@@ -78,8 +129,65 @@ enum WalletCommand {
 }
 
 pub(crate) async fn execute(args: WalletArgs) -> Result<()> {
+    if let WalletCommand::Xpub {
+        keystore: Some(file),
+        password: p,
+        ..
+    } = &args.command
+    {
+        // Offline: the file's seed gives the xpub; no node is asked anything.
+        let (store, name) = keystore_of(file)?;
+        let wallet = store
+            .open(&name, &password(p, false)?)
+            .with_context(|| format!("cannot open the keystore {}", file.display()))?;
+        print(&AccountXpubJson {
+            xpub: wallet.account_xpub().to_xpub(),
+            path: DerivationPath::account(ACCOUNT)?.to_string(),
+        });
+        return Ok(());
+    }
     let c = client(&args.rpc).await?;
     match args.command {
+        WalletCommand::Info { name } => print(&call::<api::WalletGetInfo>(&c, (name,)).await?),
+        WalletCommand::Xpub {
+            name, password: p, ..
+        } => {
+            let name = name.context("name the wallet, or its file with --keystore")?;
+            let pw = password(&p, false)?;
+            print(&call::<api::WalletGetXpub>(&c, (name, pw)).await?);
+        }
+        WalletCommand::ImportXpub { name, xpub, path } => {
+            print(&call::<api::WalletImportXpub>(&c, (name, xpub, path)).await?)
+        }
+        WalletCommand::CreateMultisig {
+            name,
+            threshold,
+            xpubs,
+        } => {
+            let cosigners = xpubs
+                .into_iter()
+                .map(|xpub| CosignerJson { xpub, path: None })
+                .collect::<Vec<_>>();
+            print(&call::<api::WalletCreateMultisig>(&c, (name, threshold, cosigners)).await?)
+        }
+        WalletCommand::Sign {
+            name,
+            request,
+            password: p,
+        } => {
+            let pw = password(&p, false)?;
+            let signed = call::<api::WalletSignRequest>(&c, (name, pw, request)).await?;
+            eprintln!(
+                "signed {} input(s); {}",
+                signed.signed,
+                if signed.complete {
+                    "the request is complete"
+                } else {
+                    "more signatures are needed"
+                }
+            );
+            println!("{}", signed.request);
+        }
         WalletCommand::Create { name, password: p } => {
             let pw = password(&p, true)?;
             let v = call::<api::WalletCreate>(&c, (name, pw)).await?;

@@ -40,6 +40,7 @@ export const RpcErrorCode = {
   InsufficientFunds: -32023,
   SigningRequestInvalid: -32024,
   SigningRequestIncomplete: -32025,
+  WatchOnlyWallet: -32026,
   InvalidAddress: -32030,
   MiningUnavailable: -32040,
   NetworkUnavailable: -32050,

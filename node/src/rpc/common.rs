@@ -74,9 +74,9 @@ pub fn address_balance(node: &Node, script: &i8o8i_script_vm::Script) -> Result<
     })?;
     let received: u64 = node
         .mempool()
-        .outputs_for_script(script)
+        .outputs_paying(|s| s == script)
         .iter()
-        .map(|(_, v)| v.to_units())
+        .map(|(_, o)| o.value.to_units())
         .sum();
     let confirmed = Amount::checked_sum(coins.iter().map(|(_, c)| c.output.value))
         .ok_or_else(|| internal("balance overflow"))?;
@@ -91,6 +91,66 @@ pub fn address_balance(node: &Node, script: &i8o8i_script_vm::Script) -> Result<
         confirmed,
         unconfirmed,
     })
+}
+
+/// What a wallet's scripts hold, read from one snapshot and the pool at its tip.
+#[derive(Debug, Default)]
+pub struct ScriptsBalance {
+    /// Confirmed and spendable: mature, whether or not the pool spends it.
+    pub confirmed: u64,
+    /// Coinbase outputs not yet mature.
+    pub immature: u64,
+    /// Pooled receipts minus confirmed coins that pooled transactions spend.
+    pub unconfirmed: i64,
+    /// The scripts that hold a confirmed coin or a pooled output.
+    pub used: BTreeSet<Vec<u8>>,
+}
+
+/// [`ScriptsBalance`] of `scripts`: one snapshot of their coins, one pass over the pool.
+///
+/// # Errors
+/// Storage failures; an overflowing sum.
+pub fn scripts_balance(
+    node: &Node,
+    scripts: &[&i8o8i_script_vm::Script],
+) -> Result<ScriptsBalance, RpcError> {
+    let (_, coins, spent) = at_one_tip(node, |store| store.coins_for_scripts(scripts))?;
+    let wanted: BTreeSet<&[u8]> = scripts.iter().map(|s| s.as_bytes()).collect();
+    let next_height = node.chain().tip().header.height + 1;
+    let maturity = node.chain().spec().coinbase_maturity;
+    let overflow = || internal("balance overflow");
+    let mut balance = ScriptsBalance::default();
+    let mut spent_by_pool = 0u64;
+    for (outpoint, coin) in &coins {
+        let value = coin.output.value.to_units();
+        let sum = if coin.coinbase && coin.height + maturity > next_height {
+            &mut balance.immature
+        } else {
+            &mut balance.confirmed
+        };
+        *sum = sum.checked_add(value).ok_or_else(overflow)?;
+        if spent.contains(outpoint) {
+            spent_by_pool = spent_by_pool.checked_add(value).ok_or_else(overflow)?;
+        }
+        balance
+            .used
+            .insert(coin.output.script_pubkey.as_bytes().to_vec());
+    }
+    let mut received = 0u64;
+    for (_, output) in node
+        .mempool()
+        .outputs_paying(|s| wanted.contains(s.as_bytes()))
+    {
+        received = received
+            .checked_add(output.value.to_units())
+            .ok_or_else(overflow)?;
+        balance
+            .used
+            .insert(output.script_pubkey.as_bytes().to_vec());
+    }
+    balance.unconfirmed = i64::try_from(received).map_err(|_| overflow())?
+        - i64::try_from(spent_by_pool).map_err(|_| overflow())?;
+    Ok(balance)
 }
 
 /// Coins with their outpoints.

@@ -14,8 +14,8 @@ use i8o8i_rpc::types::*;
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, api, rpc_error};
 use i8o8i_script_vm::ScriptBuf;
 use i8o8i_script_vm::templates::{self, Template, hash160};
-use i8o8i_wallet::DerivationPath;
 use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, request_for, select};
+use i8o8i_wallet::{Chain, DerivationPath, WalletView};
 
 use crate::node::Node;
 use crate::rpc::common::{blocking, internal, parse_address, wallet_fee_rate};
@@ -65,17 +65,19 @@ fn source(node: &Node, from: FundSource) -> Result<Source, RpcError> {
             if !from.redeem_scripts.is_empty() {
                 return Err(invalid("from", "redeemScripts go with addresses"));
             }
-            let info = wallet_store(node).info(&name).map_err(wallet_error)?;
-            let owned = info
-                .keys()
-                .iter()
-                .map(|key| Owned {
+            let view = wallet_store(node).view(&name).map_err(wallet_error)?;
+            let encrypted = matches!(view, WalletView::Encrypted(_));
+            let owned = view
+                .addresses()
+                .map_err(wallet_error)?
+                .into_iter()
+                .map(|address| Owned {
                     lock: Lock {
-                        script: templates::p2pkh(&key.pubkey_hash()),
-                        key: Some((key.chain(), key.index())),
-                        redeem_script: None,
+                        script: address.script_pubkey().clone(),
+                        key: encrypted.then_some((address.chain(), address.index())),
+                        redeem_script: address.redeem_script().cloned(),
                     },
-                    keys: vec![key.origin()],
+                    keys: address.keys().to_vec(),
                 })
                 .collect();
             Ok(Source {
@@ -190,7 +192,6 @@ fn fund(
 
     let scripts: Vec<Lock> = source.owned.iter().map(|o| o.lock.clone()).collect();
     let candidates = spendable(node, &scripts)?;
-    let network = node.chain().spec().network;
     let mut change_keys = Vec::new();
     let mut change_script = || -> Result<ScriptBuf, i8o8i_wallet::WalletError> {
         if let Some(address) = change_address.as_ref().or(source.change.as_ref()) {
@@ -198,9 +199,9 @@ fn fund(
         }
         // A wallet source: its next change key, recorded in its file as handed out.
         let name = source.wallet.as_deref().unwrap_or_default();
-        let key = wallet_store(node).next_change_address(name)?;
-        change_keys.push(key.origin());
-        Ok(Address::p2pkh(network, key.pubkey_hash()).script_pubkey())
+        let address = wallet_store(node).next_wallet_address(name, Chain::Change)?;
+        change_keys.extend_from_slice(address.keys());
+        Ok(address.script_pubkey().clone())
     };
     let spend = Spend {
         outputs: payments,

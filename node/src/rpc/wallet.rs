@@ -4,16 +4,21 @@
 use std::sync::Arc;
 
 use i8o8i_primitives::address::Address;
+use i8o8i_primitives::signing_request::SigningRequest;
 use i8o8i_primitives::{Amount, TxOut, Txid};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
-use i8o8i_script_vm::ScriptBuf;
+use i8o8i_script_vm::{Script, ScriptBuf};
 use i8o8i_wallet::build::{BuildError, Candidate, DUST_LIMIT, Spend, build_signed};
-use i8o8i_wallet::{Chain, KdfParams, WalletError, WalletStore};
+use i8o8i_wallet::{
+    Chain, Cosigner, DerivationPath, KdfParams, Policy, WalletAddress, WalletError, WalletStore,
+    WalletView,
+};
 
 use crate::node::Node;
 use crate::rpc::common::{
-    address_balance, at_one_tip, blocking, internal, mempool_error, wallet_fee_rate,
+    at_one_tip, blocking, internal, mempool_error, scripts_balance, wallet_fee_rate,
 };
+use crate::rpc::signing::request_error;
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::*;
 
@@ -31,6 +36,12 @@ pub fn wallet_error(e: WalletError) -> RpcError {
             ErrorCode::InvalidParams,
             format!("invalid parameter `password`: {e}"),
         ),
+        WalletError::WatchOnly { .. } => rpc_error(ErrorCode::WatchOnlyWallet, e.to_string()),
+        WalletError::InvalidXpub { .. }
+        | WalletError::InvalidPolicy { .. }
+        | WalletError::PathMissingMaster { .. }
+        | WalletError::PathComponent { .. }
+        | WalletError::PathTooDeep { .. } => rpc_error(ErrorCode::InvalidParams, e.to_string()),
         _ => {
             tracing::error!(error = %e, "wallet failure");
             rpc_error(ErrorCode::InternalError, format!("wallet: {e}"))
@@ -300,6 +311,97 @@ pub fn spendable(node: &Node, scripts: &[Lock]) -> Result<Vec<Candidate>, RpcErr
     Ok(candidates)
 }
 
+/// BIP44's gap limit: a scan stops after this many unused addresses in a row.
+const GAP_LIMIT: u32 = 20;
+
+/// The text form of a wallet address.
+fn address_text(node: &Node, address: &WalletAddress) -> Result<String, RpcError> {
+    Address::from_script(node.chain().spec().network, address.script_pubkey())
+        .map(|a| a.to_string())
+        .ok_or_else(|| internal("a wallet address is neither P2PKH nor P2SH"))
+}
+
+fn info_json(view: &WalletView) -> WalletInfoJson {
+    let (kind, name, created_at, threshold, cosigners) = match view {
+        WalletView::Encrypted(info) => (
+            WalletKind::Encrypted,
+            info.name(),
+            info.created_at(),
+            1,
+            Vec::new(),
+        ),
+        WalletView::WatchOnly(info) => (
+            WalletKind::WatchOnly,
+            info.name(),
+            info.created_at(),
+            info.policy().threshold() as u32,
+            info.policy()
+                .cosigners()
+                .iter()
+                .map(|c| CosignerJson {
+                    xpub: c.xpub().to_xpub(),
+                    path: Some(c.path().to_string()),
+                })
+                .collect(),
+        ),
+    };
+    WalletInfoJson {
+        name: name.to_owned(),
+        kind,
+        threshold,
+        cosigners,
+        next_receive_index: view.next_index(Chain::Receive),
+        next_change_index: view.next_index(Chain::Change),
+        created_at,
+    }
+}
+
+/// Creates watch-only wallet `name` for `policy`, with every address up to the last one that
+/// holds coins (confirmed or pooled) handed out: on each chain, addresses are read
+/// [`GAP_LIMIT`] at a time until a whole window is unused (BIP44's account discovery). There is
+/// no index of spent outputs by address, so an address whose coins were all spent looks unused.
+fn import(node: &Node, name: &str, policy: Policy) -> Result<WalletInfoJson, RpcError> {
+    let store = wallet_store(node);
+    if store.exists(name).map_err(wallet_error)? {
+        return Err(wallet_error(WalletError::WalletExists {
+            name: name.to_owned(),
+        }));
+    }
+    let mut next = [0u32; 2];
+    for (chain, next) in [Chain::Receive, Chain::Change].into_iter().zip(&mut next) {
+        let mut start = 0u32;
+        loop {
+            let end = start
+                .saturating_add(GAP_LIMIT)
+                .min(i8o8i_wallet::hd::HARDENED);
+            let window = (start..end)
+                .map(|i| policy.address(chain, i))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(wallet_error)?;
+            let scripts: Vec<&Script> = window
+                .iter()
+                .map(|a| a.script_pubkey().as_script())
+                .collect();
+            let used = scripts_balance(node, &scripts)?.used;
+            if let Some(last) = window
+                .iter()
+                .rev()
+                .find(|a| used.contains(a.script_pubkey().as_bytes()))
+            {
+                *next = last.index() + 1;
+            }
+            if *next <= start || end == i8o8i_wallet::hd::HARDENED {
+                break;
+            }
+            start = end;
+        }
+    }
+    let info = store
+        .import_watch_only(name, policy, next[0], next[1])
+        .map_err(wallet_error)?;
+    Ok(info_json(&WalletView::WatchOnly(info)))
+}
+
 /// Registers the wallet methods.
 pub fn register(registry: &mut Registry<Node>) {
     registry.method::<api::WalletCreate, _, _>(|(name, password), node: Arc<Node>| async move {
@@ -315,10 +417,10 @@ pub fn register(registry: &mut Registry<Node>) {
     registry.method::<api::WalletNewAddress, _, _>(|(name,), node: Arc<Node>| async move {
         let name: String = name;
         blocking(move || {
-            let key = wallet_store(&node)
-                .next_receive_address(&name)
+            let address = wallet_store(&node)
+                .next_wallet_address(&name, Chain::Receive)
                 .map_err(wallet_error)?;
-            Ok(Address::p2pkh(node.chain().spec().network, key.pubkey_hash()).to_string())
+            address_text(&node, &address)
         })
         .await
     });
@@ -326,39 +428,123 @@ pub fn register(registry: &mut Registry<Node>) {
     registry.method::<api::WalletGetBalance, _, _>(|(name,), node: Arc<Node>| async move {
         let name: String = name;
         blocking(move || {
-            let info = wallet_store(&node).info(&name).map_err(wallet_error)?;
-            let network = node.chain().spec().network;
-            let next_height = node.chain().tip().header.height + 1;
-            let maturity = node.chain().spec().coinbase_maturity;
-            let (mut confirmed, mut immature, mut unconfirmed) = (0u64, 0u64, 0i64);
-            let mut addresses = Vec::new();
-            for key in info.keys() {
-                let script = i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash());
-                addresses.push(Address::p2pkh(network, key.pubkey_hash()).to_string());
-                let balance = address_balance(&node, &script)?;
-                unconfirmed += balance.unconfirmed;
-                for (_, coin) in node
-                    .chain()
-                    .store()
-                    .coins_for_script(&script)
-                    .map_err(internal)?
-                {
-                    if coin.coinbase && coin.height + maturity > next_height {
-                        immature += coin.output.value.to_units();
-                    } else {
-                        confirmed += coin.output.value.to_units();
-                    }
-                }
-            }
+            let view = wallet_store(&node).view(&name).map_err(wallet_error)?;
+            let addresses = view.addresses().map_err(wallet_error)?;
+            let scripts: Vec<&Script> = addresses
+                .iter()
+                .map(|a| a.script_pubkey().as_script())
+                .collect();
+            let balance = scripts_balance(&node, &scripts)?;
             Ok(WalletBalance {
-                confirmed: Amount::from_units(confirmed),
-                immature: Amount::from_units(immature),
-                unconfirmed,
-                addresses,
+                confirmed: Amount::from_units(balance.confirmed),
+                immature: Amount::from_units(balance.immature),
+                unconfirmed: balance.unconfirmed,
+                addresses: addresses
+                    .iter()
+                    .map(|a| address_text(&node, a))
+                    .collect::<Result<_, _>>()?,
+                watch_only: matches!(view, WalletView::WatchOnly(_)),
             })
         })
         .await
     });
+
+    registry.method::<api::WalletGetInfo, _, _>(|(name,), node: Arc<Node>| async move {
+        let name: String = name;
+        blocking(move || {
+            let view = wallet_store(&node).view(&name).map_err(wallet_error)?;
+            Ok(info_json(&view))
+        })
+        .await
+    });
+
+    registry.method::<api::WalletImportXpub, _, _>(
+        |(name, xpub, path), node: Arc<Node>| async move {
+            let name: String = name;
+            let xpub: String = xpub;
+            let path: Option<String> = path;
+            blocking(move || {
+                let cosigner = Cosigner::parse(&xpub, path.as_deref()).map_err(wallet_error)?;
+                import(&node, &name, Policy::single(cosigner))
+            })
+            .await
+        },
+    );
+
+    registry.method::<api::WalletCreateMultisig, _, _>(
+        |(name, threshold, cosigners), node: Arc<Node>| async move {
+            let name: String = name;
+            let threshold: u32 = threshold;
+            let cosigners: Vec<CosignerJson> = cosigners;
+            blocking(move || {
+                let cosigners = cosigners
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        Cosigner::parse(&c.xpub, c.path.as_deref()).map_err(|e| {
+                            rpc_error(
+                                ErrorCode::InvalidParams,
+                                format!("invalid parameter `cosigners[{i}]`: {e}"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let policy =
+                    Policy::multisig(threshold as usize, cosigners).map_err(wallet_error)?;
+                import(&node, &name, policy)
+            })
+            .await
+        },
+    );
+
+    registry.method::<api::WalletGetXpub, _, _>(|(name, password), node: Arc<Node>| async move {
+        let name: String = name;
+        let password: String = password;
+        blocking(move || {
+            let wallet = wallet_store(&node)
+                .open(&name, &password)
+                .map_err(wallet_error)?;
+            Ok(AccountXpubJson {
+                xpub: wallet.account_xpub().to_xpub(),
+                path: DerivationPath::account(i8o8i_wallet::ACCOUNT)
+                    .map_err(internal)?
+                    .to_string(),
+            })
+        })
+        .await
+    });
+
+    registry.method::<api::WalletSignRequest, _, _>(
+        |(name, password, request), node: Arc<Node>| async move {
+            let name: String = name;
+            let password: String = password;
+            let request: String = request;
+            blocking(move || {
+                let mut request = SigningRequest::from_text(&request).map_err(request_error)?;
+                if request.chain_id != node.chain().chain_id() {
+                    return Err(rpc_error(
+                        ErrorCode::SigningRequestInvalid,
+                        "the request is for another chain",
+                    ));
+                }
+                let wallet = wallet_store(&node)
+                    .open(&name, &password)
+                    .map_err(wallet_error)?;
+                let signed = wallet.sign_request(&mut request).map_err(|e| match e {
+                    WalletError::Sign(_) => {
+                        rpc_error(ErrorCode::SigningRequestInvalid, e.to_string())
+                    }
+                    other => wallet_error(other),
+                })?;
+                Ok(SignedRequestJson {
+                    request: request.to_text(),
+                    signed: signed as u32,
+                    complete: request.is_complete(),
+                })
+            })
+            .await
+        },
+    );
 
     registry.method::<api::WalletBumpFee, _, _>(
         |(name, password, txid, fee_rate), node: Arc<Node>| async move {

@@ -3,6 +3,14 @@
 
 // ---- component schemas (#/components/schemas) ----
 
+/** `wallet_getXpub` result. */
+export type AccountXpubJson = {
+  /** Its derivation path, `m/44'/8088'/0'`. */
+  path: string;
+  /** The account's extended public key: watch-only, but it links every address. */
+  xpub: string;
+};
+
 /** An amount in base units: 100,000,000 per I8O. */
 export type Amount = number;
 
@@ -115,6 +123,17 @@ export type ContractInfo = {
   height: number;
 };
 
+/**
+ * A signer of a watch-only wallet: its account's extended public key and where that key sits
+ * below the signer's master key.
+ */
+export type CosignerJson = {
+  /** Its derivation path (default `m/44'/8088'/0'`); it must match the key's depth. */
+  path?: string | null;
+  /** The account `xpub` (`wallet_getXpub`, `i8o8icoin wallet xpub`). */
+  xpub: string;
+};
+
 /** `wallet_create` result. */
 export type CreatedWallet = {
   /** First receive address. */
@@ -223,7 +242,10 @@ export type FundSource = {
   addresses?: string[];
   /** Redeem scripts (hex) of the P2SH addresses among `addresses`. */
   redeemScripts?: string[];
-  /** A node wallet whose coins may be spent; change goes to its next change address. */
+  /**
+   * A node wallet whose coins may be spent, encrypted or watch-only; change goes to its
+   * next change address.
+   */
   wallet?: string | null;
 };
 
@@ -623,6 +645,16 @@ export type Seal = {
   type: "producer";
 };
 
+/** `wallet_signRequest` result. */
+export type SignedRequestJson = {
+  /** Whether every input now has the signatures it needs (`tx_finalize` next). */
+  complete: boolean;
+  /** The request with this wallet's signatures added (base64). */
+  request: string;
+  /** Signatures added. */
+  signed: number;
+};
+
 /** `staking_getInfo` result. */
 export type StakingInfo = {
   /** The address asked about. */
@@ -804,7 +836,33 @@ export type WalletBalance = {
   immature: Amount;
   /** Net effect of pooled transactions (may be negative). */
   unconfirmed: number;
+  /** Whether the wallet is watch-only (it cannot spend these coins itself). */
+  watchOnly: boolean;
 };
+
+/** `wallet_getInfo`, `wallet_importXpub` and `wallet_createMultisig` result. */
+export type WalletInfoJson = {
+  /**
+   * A watch-only wallet's signers (one: P2PKH; several: P2SH multisig with sorted keys);
+   * empty for an encrypted wallet.
+   */
+  cosigners: CosignerJson[];
+  /** When the wallet was created or imported, seconds since the Unix epoch. */
+  createdAt: number;
+  /** Encrypted (signs) or watch-only. */
+  kind: WalletKind;
+  /** Wallet name. */
+  name: string;
+  /** Change addresses handed out. */
+  nextChangeIndex: number;
+  /** Receive addresses handed out (or found used when imported). */
+  nextReceiveIndex: number;
+  /** Signatures a coin needs: 1 but for multisig wallets. */
+  threshold: number;
+};
+
+/** What kind of wallet a node wallet is. */
+export type WalletKind = "encrypted" | "watchOnly";
 
 // ---- methods ----
 
@@ -913,7 +971,7 @@ export interface Methods {
     params: [];
     result: string[];
   };
-  /** Derives the next receive address of a wallet. (private: needs a bearer token) */
+  /** Hands out the next receive address of a wallet (P2SH for a multisig wallet). (private: needs a bearer token) */
   "wallet_newAddress": {
     params: [name: string];
     result: string;
@@ -922,6 +980,31 @@ export interface Methods {
   "wallet_getBalance": {
     params: [name: string];
     result: WalletBalance;
+  };
+  /** A wallet's kind (encrypted or watch-only), signing policy and address indexes. (private: needs a bearer token) */
+  "wallet_getInfo": {
+    params: [name: string];
+    result: WalletInfoJson;
+  };
+  /** Creates a watch-only wallet from another wallet's account xpub: the same P2PKH addresses, balances, and signing requests (`tx_fund`) for the key holder to sign. Addresses with coins (confirmed or pooled) are found with a gap limit of 20; an address whose coins were all spent is not. (private: needs a bearer token) */
+  "wallet_importXpub": {
+    params: [name: string, xpub: string, path?: string];
+    result: WalletInfoJson;
+  };
+  /** Creates a watch-only m-of-n multisig wallet from 2 to 15 cosigners' account xpubs: P2SH addresses with the keys sorted (BIP67), so every cosigner derives the same ones; `tx_fund` requests name each key with its path and collect signatures from the cosigners. Used addresses are found as for `wallet_importXpub`. (private: needs a bearer token) */
+  "wallet_createMultisig": {
+    params: [name: string, threshold: number, cosigners: CosignerJson[]];
+    result: WalletInfoJson;
+  };
+  /** An encrypted wallet's account extended public key, for a cosigner's multisig or a watch-only wallet elsewhere. (private: needs a bearer token) */
+  "wallet_getXpub": {
+    params: [name: string, password: string];
+    result: AccountXpubJson;
+  };
+  /** Adds an encrypted node wallet's signatures to a signing request (SIGHASH_ALL only): inputs whose listed keys are its keys by path, or locked by a key it handed out (Bitcoin Core's `walletprocesspsbt`). (private: needs a bearer token) */
+  "wallet_signRequest": {
+    params: [name: string, password: string, request: string];
+    result: SignedRequestJson;
   };
   /** Builds, signs and submits a payment; returns the txid. (private: needs a bearer token) */
   "wallet_send": {
@@ -1124,4 +1207,4 @@ export type MethodName = keyof Methods;
 /** Subscription method names. */
 export type SubscriptionName = keyof Subscriptions;
 /** Methods that need `Authorization: Bearer <JWT>` (x-access: private). */
-export type PrivateMethodName = "tx_fund" | "wallet_create" | "wallet_list" | "wallet_newAddress" | "wallet_getBalance" | "wallet_send" | "wallet_bumpFee" | "mining_generate" | "net_addPeer" | "net_removePeer" | "net_ban" | "contract_deploy" | "contract_instantiate" | "contract_call" | "staking_bond" | "staking_unbond" | "dpos_registerDelegate" | "dpos_vote";
+export type PrivateMethodName = "tx_fund" | "wallet_create" | "wallet_list" | "wallet_newAddress" | "wallet_getBalance" | "wallet_getInfo" | "wallet_importXpub" | "wallet_createMultisig" | "wallet_getXpub" | "wallet_signRequest" | "wallet_send" | "wallet_bumpFee" | "mining_generate" | "net_addPeer" | "net_removePeer" | "net_ban" | "contract_deploy" | "contract_instantiate" | "contract_call" | "staking_bond" | "staking_unbond" | "dpos_registerDelegate" | "dpos_vote";
