@@ -15,7 +15,7 @@ use i8o8i_primitives::{Amount, Hash256, OutPoint, SighashCache, Transaction, TxI
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_script_vm::templates::{hash160, multisig, p2pkh, p2sh_for};
 use i8o8i_script_vm::{SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE, ScriptBuf};
-use i8o8i_wallet::{Chain, DerivationPath, ExtendedPrivKey, Mnemonic};
+use i8o8i_wallet::{Chain, Cosigner, DerivationPath, ExtendedPrivKey, Mnemonic, Policy};
 use parity_scale_codec::Encode;
 use secp256k1::{Message, SecretKey, ecdsa};
 use serde_json::{Value, json};
@@ -217,6 +217,49 @@ fn vectors() -> Value {
     )
     .unwrap();
 
+    // Accounts 0 to 2 of the phrase: a single-key watch-only policy and a 2-of-3 vault.
+    let seed = Mnemonic::parse(MNEMONIC).unwrap().to_seed("");
+    let master = ExtendedPrivKey::new_master(seed.as_bytes()).unwrap();
+    let accounts: Vec<(String, String)> = (0..3)
+        .map(|a| {
+            let path = DerivationPath::account(a).unwrap();
+            let xpub = master
+                .derive_path(&path)
+                .unwrap()
+                .to_extended_pub()
+                .to_xpub();
+            (xpub, path.to_string())
+        })
+        .collect();
+    let cosigner = |(xpub, path): &(String, String)| Cosigner::parse(xpub, Some(path)).unwrap();
+    let policy_vector = |name: &str, policy: Policy| {
+        let addresses: Vec<Value> = [(Chain::Receive, 0), (Chain::Receive, 7), (Chain::Change, 1)]
+            .into_iter()
+            .map(|(chain, index)| {
+                let address = policy.address(chain, index).unwrap();
+                json!({
+                    "chain": chain.index(),
+                    "index": index,
+                    "address": Address::from_script(Network::Dev, address.script_pubkey()).unwrap().to_string(),
+                    "redeemScript": address.redeem_script().map(|r| hex::encode(r.as_bytes())),
+                    "keys": address.keys().iter().map(|k| json!({
+                        "pubkey": hex::encode(k.pubkey),
+                        "path": DerivationPath::from_raw(&k.path).unwrap().to_string(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "name": name,
+            "threshold": policy.threshold(),
+            "cosigners": policy.cosigners().iter().map(|c| json!({
+                "xpub": c.xpub().to_xpub(),
+                "path": c.path().to_string(),
+            })).collect::<Vec<_>>(),
+            "addresses": addresses,
+        })
+    };
+
     json!({
         "source": "written by `I8O8I_WRITE_VECTORS=1 cargo test -p i8o8i-cli --test it sdk::the_golden_vectors` (cli/tests/it/sdk.rs); do not edit",
         "mnemonic": MNEMONIC.split_whitespace().collect::<Vec<_>>().join(" "),
@@ -246,6 +289,13 @@ fn vectors() -> Value {
         "requests": [
             request_vector("P2PKH payment with change", &keys, p2pkh_request, &[0]),
             request_vector("2-of-3 P2SH multisig, signed by keys 0 and 2", &keys, multisig_request, &[0, 2]),
+        ],
+        "policies": [
+            policy_vector("watch-only account 0", Policy::single(cosigner(&accounts[0]))),
+            policy_vector(
+                "2-of-3 of accounts 2, 0, 1",
+                Policy::multisig(2, [2, 0, 1].map(|a| cosigner(&accounts[a])).to_vec()).unwrap(),
+            ),
         ],
     })
 }

@@ -13,6 +13,7 @@ export * from './address.js';
 export * from './keys.js';
 export * from './sign.js';
 export * from './request.js';
+export * from './policy.js';
 export * from './client.js';
 /** The node's JSON-RPC types, generated from its OpenRPC document (`rpc.Balance`, `rpc.TxJson`, …). */
 export type * as rpc from './generated/methods.js';

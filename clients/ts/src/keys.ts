@@ -11,7 +11,7 @@ import { entropyToMnemonic, generateMnemonic as bip39Generate, mnemonicToEntropy
 import { wordlist as english } from '@scure/bip39/wordlists/english.js';
 
 import { I8o8iError } from './errors.js';
-import { hash160, toHex } from './bytes.js';
+import { bytesEqual, hash160, toHex } from './bytes.js';
 import { addressFromPubkey, type Network } from './address.js';
 import { p2pkhScript } from './script.js';
 
@@ -38,6 +38,8 @@ export class KeyError extends I8o8iError<
   | 'PathTooDeep'
   | 'InvalidSecretKey'
   | 'InvalidPublicKey'
+  | 'InvalidXpub'
+  | 'InvalidPolicy'
 > {}
 
 /**
@@ -211,6 +213,25 @@ export class HdWallet {
     const node = this.root.derive(text);
     if (!node.privateKey) throw new KeyError('InvalidSecretKey', `no private key at ${text}`);
     return new KeyPair(node.privateKey, text);
+  }
+
+  /**
+   * The account's extended public key `m/44'/8088'/<account>'` as an `xpub…` string: what a
+   * node's watch-only or multisig wallet imports (`wallet_importXpub`, `wallet_createMultisig`,
+   * {@link Policy}). It spends nothing but links every address of the account.
+   */
+  accountXpub(account = WALLET_ACCOUNT): string {
+    return this.root.derive(`m/${PURPOSE}'/${COIN_TYPE}'/${account}'`).publicExtendedKey;
+  }
+
+  /**
+   * The key at `origin.path` if it is this wallet's: derived here, its public key must be
+   * `origin.pubkey` (a request may list other signers' keys with paths of their own wallets).
+   */
+  keyFor(origin: { pubkey: Uint8Array; path: readonly number[] }): KeyPair | null {
+    if (origin.path.length === 0) return null;
+    const key = this.derive(origin.path);
+    return bytesEqual(key.publicKey, origin.pubkey) ? key : null;
   }
 
   /** The wallet's address key `m/44'/8088'/<account>'/<chain>/<index>` (receive chain by default). */

@@ -17,7 +17,7 @@ import { base64 } from '@scure/base';
 
 import { I8o8iError } from './errors.js';
 import { type HashLike, bytesEqual, compareBytes, hash160, hashBytes, toHex } from './bytes.js';
-import { publicKeyOf } from './keys.js';
+import { type HdWallet, publicKeyOf } from './keys.js';
 import { DecodeError, ScaleReader, ScaleWriter, decodeStrict } from './scale.js';
 import { classifyScript, isP2sh, multisigScriptSig, p2pkhScriptSig, p2shScriptSig } from './script.js';
 import { SIGHASH_ALL, SighashCache, SighashError } from './sighash.js';
@@ -405,6 +405,24 @@ export class SigningRequest {
     }
     for (const [input, sig] of fresh) insertSorted((this.inputs[input] as RequestInput).signatures, sig);
     return fresh.length;
+  }
+
+  /**
+   * Signs with every key of `wallet` the request lists: each input key whose path derives, in
+   * this wallet, to the listed public key (a multisig request from a node's multisig wallet
+   * names every cosigner's key with its path). Returns how many signatures it added.
+   */
+  signWithWallet(wallet: HdWallet): number {
+    const keys = new Map<string, Uint8Array>();
+    for (const input of this.inputs) {
+      for (const origin of input.keys) {
+        const key = wallet.keyFor(origin);
+        if (key) keys.set(key.publicKeyHex, key.secretKey);
+      }
+    }
+    let signed = 0;
+    for (const secretKey of keys.values()) signed += this.signWith(secretKey);
+    return signed;
   }
 
   /**

@@ -25,6 +25,7 @@ import {
   RpcError,
   SigningRequest,
   type TokenSource,
+  Policy,
   WsClient,
   addressFromRedeemScript,
   addressToScript,
@@ -32,6 +33,7 @@ import {
   combineRequests,
   encodeTransactionHex,
   fromHex,
+  generateMnemonic,
   jwtToken,
   multisigScript,
   toHex,
@@ -134,6 +136,55 @@ if (!url) {
     } finally {
       ws.close();
     }
+  });
+
+  test('a node-hosted 2-of-3 multisig wallet: addresses derived here, signed by two SDK wallets', async () => {
+    // Three signers with their own phrases; the first one's account is fresh each run.
+    const signers = [wallet, HdWallet.fromMnemonic(generateMnemonic()), HdWallet.fromMnemonic(generateMnemonic())];
+    const accounts = [run, 0, 0];
+    const cosigners = signers.map((w, i) => ({ xpub: w.accountXpub(accounts[i]), path: `m/44'/8088'/${accounts[i]}'` }));
+    const name = `vault${run}`;
+    const created = await client.call('wallet_createMultisig', [name, 2, cosigners]);
+    assert.equal(created.kind, 'watchOnly');
+    assert.equal(created.threshold, 2);
+    assert.deepEqual(created.cosigners, cosigners);
+    const policy = Policy.multisig(2, cosigners);
+    const vault = await client.call('wallet_newAddress', [name]);
+    assert.equal(vault, policy.addressText(network, 0, 0), 'the node derives the address derived here');
+
+    // Fill the vault from the payer.
+    const miner = wallet.key(run + 4);
+    const fill = SigningRequest.fromText(
+      (await client.call('tx_fund', [[{ address: vault, amount: Number(5n * COIN) }], { addresses: [payer.address(network)] }])).request,
+    );
+    fill.signWith(payer.secretKey);
+    await client.call('tx_submit', [encodeTransactionHex(fill.finalize())]);
+    await mine(1, miner.address(network));
+    const filled = await client.call('wallet_getBalance', [name]);
+    assert.equal(filled.confirmed, Number(5n * COIN));
+    assert.equal(filled.watchOnly, true);
+
+    // The node funds from its watch-only wallet; change goes to the vault's change chain.
+    const recipient = wallet.key(run + 5);
+    const funded = await client.call('tx_fund', [[{ address: recipient.address(network), amount: Number(4n * COIN) }], { wallet: name }]);
+    const request = SigningRequest.fromText(funded.request);
+    assert.notEqual(funded.changeIndex, null);
+    const change = request.tx.outputs[funded.changeIndex!]!;
+    assert.ok(bytesEqual(change.scriptPubkey, policy.address(1, 0).scriptPubkey), 'change to the vault');
+    const byFirst = request.clone();
+    assert.equal(byFirst.signWithWallet(signers[0]!), 1);
+    assert.deepEqual(byFirst.status(), [{ have: 1, need: 2 }]);
+    const bySecond = request.clone();
+    assert.equal(bySecond.signWithWallet(signers[1]!), 1);
+    const tx = combineRequests(byFirst, bySecond).finalize();
+    assert.equal(await client.call('tx_submit', [encodeTransactionHex(tx)]), txid(tx));
+    await mine(1, miner.address(network));
+    assert.deepEqual(await client.call('address_getBalance', [recipient.address(network)]), {
+      confirmed: Number(4n * COIN),
+      unconfirmed: 0,
+    });
+    const left = await client.call('wallet_getBalance', [name]);
+    assert.equal(BigInt(left.confirmed), 5n * COIN - 4n * COIN - request.fee());
   });
 
   test('a 2-of-3 P2SH multisig coin: signed apart, combined here and by the node', async () => {

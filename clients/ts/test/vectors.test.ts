@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import {
   HdWallet,
   type Network,
+  Policy,
+  formatPath,
   SigningRequest,
   type Transaction,
   bytesEqual,
@@ -49,6 +51,12 @@ interface Vectors {
     txid: string;
   }[];
   requests: { name: string; unsigned: string; signers: number[]; signed: string; finalHex: string }[];
+  policies: {
+    name: string;
+    threshold: number;
+    cosigners: { xpub: string; path: string }[];
+    addresses: { chain: 0 | 1; index: number; address: string; redeemScript: string | null; keys: { pubkey: string; path: string }[] }[];
+  }[];
 }
 
 /** JSON.parse, but integers past 2^53 (u64 amounts) are kept as strings instead of rounded. */
@@ -119,6 +127,29 @@ if (!existsSync(file)) {
           const found = script.some((_, at) => bytesEqual(script.subarray(at, at + sig.length), sig));
           assert.ok(found, `input ${input.index ?? position}: signature in its script_sig`);
         });
+      }
+    });
+  }
+
+  for (const p of v.policies) {
+    test(`policy: ${p.name}`, () => {
+      // The cosigners are accounts of the vector phrase: the SDK exports the same xpubs.
+      for (const c of p.cosigners) {
+        const account = Number(/^m\/44'\/8088'\/(\d+)'$/.exec(c.path)![1]);
+        assert.equal(wallet.accountXpub(account), c.xpub, `account ${account} xpub`);
+      }
+      const policy = p.cosigners.length === 1 ? Policy.single(p.cosigners[0]!) : Policy.multisig(p.threshold, p.cosigners);
+      // The cosigners' order does not matter to a multisig address.
+      const reversed = p.cosigners.length === 1 ? policy : Policy.multisig(p.threshold, [...p.cosigners].reverse());
+      for (const a of p.addresses) {
+        const address = policy.address(a.chain, a.index);
+        assert.equal(policy.addressText(v.network, a.chain, a.index), a.address, `${a.chain}/${a.index} address`);
+        assert.equal(reversed.addressText(v.network, a.chain, a.index), a.address, `${a.chain}/${a.index} reversed`);
+        assert.equal(address.redeemScript === null ? null : toHex(address.redeemScript), a.redeemScript);
+        assert.deepEqual(
+          address.keys.map((k) => ({ pubkey: toHex(k.pubkey), path: formatPath(k.path) })),
+          a.keys,
+        );
       }
     });
   }
