@@ -19,6 +19,9 @@ use crate::error::{Result, WalletError};
 /// The first hardened child index, 2^31.
 pub const HARDENED: u32 = 0x8000_0000;
 
+/// The BIP44 account every wallet uses: `m/44'/8088'/0'`.
+pub const ACCOUNT: u32 = 0;
+
 /// BIP44 purpose field.
 pub const PURPOSE: u32 = 44;
 

@@ -56,7 +56,6 @@ use zeroize::Zeroizing;
 
 use crate::error::{Result, WalletError};
 use crate::hd::{Chain, ExtendedPubKey};
-use crate::watch::{self, WatchOnlyInfo};
 
 /// The file format version this crate reads and writes.
 pub const FILE_VERSION: u32 = 2;
@@ -436,16 +435,20 @@ impl KeystoreFile {
     /// # Errors
     /// [`WalletError::Corrupt`] for anything this crate would not have written.
     pub(crate) fn from_json(path: &Path, bytes: &[u8], expected_name: &str) -> Result<Self> {
-        match WalletFile::from_json(path, bytes, expected_name)? {
-            WalletFile::Encrypted(file) => Ok(*file),
-            WalletFile::WatchOnly(_) => Err(WalletError::WatchOnly {
+        match Document::parse(path, bytes)? {
+            Document::Encrypted(value) => Self::from_value(path, value, expected_name),
+            Document::WatchOnly(_) => Err(WalletError::WatchOnly {
                 name: expected_name.to_owned(),
             }),
         }
     }
 
     /// [`KeystoreFile::from_json`] of a parsed version 2 document without a `kind`.
-    fn from_value(path: &Path, value: serde_json::Value, expected_name: &str) -> Result<Self> {
+    pub(crate) fn from_value(
+        path: &Path,
+        value: serde_json::Value,
+        expected_name: &str,
+    ) -> Result<Self> {
         let corrupt = |reason: String| WalletError::corrupt(path, reason);
         let file: FileV2 = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
         if file.name != expected_name {
@@ -518,26 +521,23 @@ impl KeystoreFile {
     }
 }
 
-/// A wallet file of either kind.
-pub(crate) enum WalletFile {
-    /// An HD wallet with its seed encrypted.
-    Encrypted(Box<KeystoreFile>),
-    /// A watch-only wallet ([`crate::watch`]).
-    WatchOnly(WatchOnlyInfo),
+/// The `kind` of a watch-only wallet's file ([`crate::watch`]); an encrypted wallet's has none.
+pub(crate) const WATCH_ONLY_KIND: &str = "watch-only";
+
+/// A wallet file's JSON with its version checked, by kind.
+pub(crate) enum Document {
+    /// No `kind`: an HD wallet with its seed encrypted ([`KeystoreFile`]).
+    Encrypted(serde_json::Value),
+    /// `"kind": "watch-only"` ([`crate::watch`]).
+    WatchOnly(serde_json::Value),
 }
 
-impl WalletFile {
-    /// Reads and parses the file of wallet `name` at `path`, of either kind.
+impl Document {
+    /// Parses `bytes` as JSON of this crate's file version and tells the kinds apart.
     ///
     /// # Errors
-    /// As [`KeystoreFile::read`], but a watch-only file is read too.
-    pub(crate) fn read(path: &Path, name: &str) -> Result<Self> {
-        Self::from_json(path, &read_bytes(path, name)?, name)
-    }
-
-    /// Parses and checks a file of either kind: a watch-only file says `"kind": "watch-only"`,
-    /// an encrypted one has no `kind`.
-    fn from_json(path: &Path, bytes: &[u8], expected_name: &str) -> Result<Self> {
+    /// [`WalletError::Corrupt`]: not JSON, another version, an unknown kind.
+    pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Self> {
         let corrupt = |reason: String| WalletError::corrupt(path, reason);
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| corrupt(format!("not JSON: {e}")))?;
@@ -548,18 +548,15 @@ impl WalletFile {
             None => return Err(corrupt("no version field".to_owned())),
         }
         match value.get("kind").map(serde_json::Value::as_str) {
-            None => KeystoreFile::from_value(path, value, expected_name)
-                .map(|file| Self::Encrypted(Box::new(file))),
-            Some(Some(watch::KIND)) => {
-                WatchOnlyInfo::from_json(path, value, expected_name).map(Self::WatchOnly)
-            }
+            None => Ok(Self::Encrypted(value)),
+            Some(Some(WATCH_ONLY_KIND)) => Ok(Self::WatchOnly(value)),
             Some(kind) => Err(corrupt(format!("unknown wallet kind {kind:?}"))),
         }
     }
 }
 
 /// The bytes of wallet `name`'s file at `path`, at most [`MAX_FILE_LEN`] of them.
-fn read_bytes(path: &Path, name: &str) -> Result<Vec<u8>> {
+pub(crate) fn read_bytes(path: &Path, name: &str) -> Result<Vec<u8>> {
     let file = File::open(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => WalletError::WalletNotFound {
             name: name.to_owned(),

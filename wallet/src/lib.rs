@@ -46,8 +46,8 @@ mod store;
 pub mod watch;
 
 pub use error::{Result, WalletError};
-pub use hd::{Chain, ChildNumber, DerivationPath, ExtendedPrivKey, ExtendedPubKey};
+pub use hd::{ACCOUNT, Chain, ChildNumber, DerivationPath, ExtendedPrivKey, ExtendedPubKey};
 pub use keystore::KdfParams;
 pub use mnemonic::{Mnemonic, Seed};
-pub use store::{ACCOUNT, AddressKey, DerivedKey, Wallet, WalletInfo, WalletStore, WalletView};
+pub use store::{AddressKey, DerivedKey, Wallet, WalletInfo, WalletStore, WalletView};
 pub use watch::{Cosigner, Policy, WalletAddress, WatchOnlyInfo};

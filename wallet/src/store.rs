@@ -13,17 +13,39 @@ use i8o8i_primitives::signing_request::{KeyOrigin, SigningRequest};
 
 use crate::error::{Result, WalletError};
 use crate::hd::{
-    self, COIN_TYPE, Chain, ChildNumber, DerivationPath, ExtendedPrivKey, ExtendedPubKey, HARDENED,
-    PURPOSE,
+    self, ACCOUNT, COIN_TYPE, Chain, ChildNumber, DerivationPath, ExtendedPrivKey, ExtendedPubKey,
+    HARDENED, PURPOSE,
 };
 use crate::keystore::{
-    ChainXpub, KdfParams, KeystoreFile, WalletFile, validate_name, write_atomic,
+    ChainXpub, Document, KdfParams, KeystoreFile, read_bytes, validate_name, write_atomic,
 };
 use crate::mnemonic::Mnemonic;
 use crate::watch::{Policy, WalletAddress, WatchOnlyInfo};
 
-/// The BIP44 account every wallet uses: `m/44'/8088'/0'`.
-pub const ACCOUNT: u32 = 0;
+/// A wallet file of either kind.
+enum WalletFile {
+    /// An HD wallet with its seed encrypted.
+    Encrypted(Box<KeystoreFile>),
+    /// A watch-only wallet ([`crate::watch`]).
+    WatchOnly(WatchOnlyInfo),
+}
+
+impl WalletFile {
+    /// Reads and parses the file of wallet `name` at `path`, of either kind.
+    ///
+    /// # Errors
+    /// As [`KeystoreFile::read`], but a watch-only file is read too.
+    fn read(path: &Path, name: &str) -> Result<Self> {
+        Ok(match Document::parse(path, &read_bytes(path, name)?)? {
+            Document::Encrypted(value) => {
+                Self::Encrypted(Box::new(KeystoreFile::from_value(path, value, name)?))
+            }
+            Document::WatchOnly(value) => {
+                Self::WatchOnly(WatchOnlyInfo::from_json(path, value, name)?)
+            }
+        })
+    }
+}
 
 /// Extension of wallet files in a [`WalletStore`] directory.
 const FILE_EXTENSION: &str = "json";

@@ -42,12 +42,8 @@ use i8o8i_script_vm::ScriptBuf;
 use i8o8i_script_vm::templates::{self, hash160};
 
 use crate::error::{Result, WalletError};
-use crate::hd::{Chain, ChildNumber, DerivationPath, ExtendedPubKey};
-use crate::keystore::FILE_VERSION;
-use crate::store::ACCOUNT;
-
-/// The value of a watch-only file's `kind` field.
-pub(crate) const KIND: &str = "watch-only";
+use crate::hd::{ACCOUNT, Chain, ChildNumber, DerivationPath, ExtendedPubKey};
+use crate::keystore::{FILE_VERSION, WATCH_ONLY_KIND};
 
 /// Most cosigners of a multisig policy: a P2SH redeem script is one push of at most 520 bytes,
 /// and 15 compressed keys are the most that fit (as in Bitcoin Core).
@@ -341,7 +337,7 @@ impl WatchOnlyInfo {
     pub(crate) fn to_json(&self) -> serde_json::Result<Vec<u8>> {
         let file = WatchFile {
             version: FILE_VERSION,
-            kind: KIND.to_owned(),
+            kind: WATCH_ONLY_KIND.to_owned(),
             name: self.name.clone(),
             created_at: self.created_at,
             threshold: self.policy.threshold,
