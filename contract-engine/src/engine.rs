@@ -10,11 +10,13 @@ use wasmtime::{
     PoolingAllocationConfig, Store, StoreLimitsBuilder, Trap,
 };
 
+use crate::context::{Context, FrameAccount};
 use crate::host::{self, HostError, HostState};
 use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
 use crate::state::{StateKey, StateOverlay};
 use crate::{ALLOWED_FEATURES, gas};
 use i8o8i_primitives::contract::{Event, ExecStatus};
+
 use i8o8i_primitives::{ContractAddress, Hash256, StoreError};
 
 /// Compiled modules kept; the least recently compiled is dropped beyond this.
@@ -100,10 +102,62 @@ struct Cache {
 
 /// The contract engine. Cheap to share (`Arc`); executions run concurrently.
 pub struct ContractEngine {
+    inner: Arc<Inner>,
+    queries: AtomicUsize,
+}
+
+/// What a frame needs to run, shared with the frames of nested calls (which the host runs
+/// from inside a host function).
+pub(crate) struct Inner {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Mutex<Cache>,
-    queries: AtomicUsize,
+}
+
+/// One frame's own inputs (what it shares with its callers is in the [`Context`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Frame {
+    pub(crate) caller: Vec<u8>,
+    pub(crate) value: u64,
+    pub(crate) input: Vec<u8>,
+    /// A query: storage writes, events, transfers and value are refused, here and below.
+    pub(crate) read_only: bool,
+}
+
+/// Which code a frame runs, and which export of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrameCode<'a> {
+    pub(crate) hash: &'a Hash256,
+    /// The code, when the state does not hold it yet (a deploy).
+    pub(crate) code: Option<&'a Arc<Vec<u8>>>,
+    pub(crate) entry: Entry,
+}
+
+/// What one frame produced besides its changes to the context.
+#[derive(Debug, Clone)]
+pub(crate) struct FrameResult {
+    pub(crate) status: ExecStatus,
+    pub(crate) gas_used: u64,
+    pub(crate) return_data: Vec<u8>,
+    pub(crate) storage_fault: Option<StoreError>,
+}
+
+impl FrameResult {
+    fn failed(status: ExecStatus, gas_used: u64) -> Self {
+        Self {
+            status,
+            gas_used,
+            return_data: Vec::new(),
+            storage_fault: None,
+        }
+    }
+
+    fn faulted(error: StoreError) -> Self {
+        Self {
+            storage_fault: Some(error.clone()),
+            ..Self::failed(ExecStatus::Trapped(error.to_string()), 0)
+        }
+    }
 }
 
 /// Every query slot is taken; try again.
@@ -156,13 +210,22 @@ impl ContractEngine {
         let mut linker = Linker::new(&engine);
         host::define(&mut linker).map_err(|e| EngineError(e.to_string()))?;
         Ok(ContractEngine {
-            engine,
-            linker,
-            cache: Mutex::new(Cache::default()),
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache: Mutex::new(Cache::default()),
+            }),
             queries: AtomicUsize::new(0),
         })
     }
 
+    /// Whether `hash` is compiled and cached.
+    pub fn is_cached(&self, hash: &Hash256) -> bool {
+        self.inner.is_cached(hash)
+    }
+}
+
+impl Inner {
     /// Compiles and links `code`, and caches the result under `hash`.
     fn prepare(&self, hash: &Hash256, code: &[u8]) -> Result<InstancePre<HostState>, String> {
         let module = Module::from_binary(&self.engine, code).map_err(|e| e.to_string())?;
@@ -183,7 +246,7 @@ impl ContractEngine {
     }
 
     /// Whether `hash` is compiled and cached.
-    pub fn is_cached(&self, hash: &Hash256) -> bool {
+    fn is_cached(&self, hash: &Hash256) -> bool {
         self.cache
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -191,6 +254,136 @@ impl ContractEngine {
             .contains_key(hash)
     }
 
+    /// The compiled module of `code_hash`: cached, or compiled from `code` or from the code
+    /// the state holds. `Err(Ok(reason))` fails the frame; `Err(Err(_))` is a storage fault.
+    fn module(
+        &self,
+        ctx: &Context,
+        code_hash: &Hash256,
+        code: Option<&Arc<Vec<u8>>>,
+    ) -> Result<InstancePre<HostState>, Result<String, StoreError>> {
+        let cached = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .modules
+            .get(code_hash)
+            .cloned();
+        if let Some(pre) = cached {
+            return Ok(pre);
+        }
+        let code = match code {
+            Some(code) => code.to_vec(),
+            None => ctx
+                .get(&StateKey::code(code_hash))
+                .map_err(Err)?
+                .ok_or_else(|| Ok(format!("code {code_hash} missing")))?,
+        };
+        self.prepare(code_hash, &code).map_err(Ok)
+    }
+
+    /// Runs one frame of contract `ctx.stack.last()` over `ctx`: `entry` of the code
+    /// `code_hash` with `gas_limit` (of which `gas_precharged` is already spent). The frame's
+    /// storage writes, events and transfers are in the returned context whether it succeeded
+    /// or not: rolling a failed frame back is its caller's choice (a nested call's host
+    /// function, or the top level dropping the journal). Never panics on guest behaviour.
+    pub(crate) fn run_frame(
+        &self,
+        ctx: Context,
+        frame: Frame,
+        code: FrameCode<'_>,
+        gas_limit: u64,
+        gas_precharged: u64,
+    ) -> (Context, FrameResult) {
+        let FrameCode {
+            hash: code_hash,
+            code,
+            entry,
+        } = code;
+        let fixed = gas_precharged.saturating_add(gas::INSTANTIATE);
+        if fixed > gas_limit {
+            return (ctx, FrameResult::failed(ExecStatus::OutOfGas, gas_limit));
+        }
+        let pre = match self.module(&ctx, code_hash, code) {
+            Ok(pre) => pre,
+            Err(Ok(reason)) => {
+                return (ctx, FrameResult::failed(ExecStatus::Trapped(reason), fixed));
+            }
+            Err(Err(e)) => return (ctx, FrameResult::faulted(e)),
+        };
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(MAX_MEMORY_PAGES as usize * 65_536)
+            .table_elements(MAX_TABLE_ELEMENTS)
+            .instances(1)
+            .memories(1)
+            .tables(1)
+            .build();
+        let state = HostState {
+            limits,
+            memory: None,
+            ctx: Some(ctx),
+            frame,
+            return_data: Vec::new(),
+            last_return: Vec::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        // Instantiation is charged `INSTANTIATE`, not the fuel it takes (see `gas`).
+        let budget = gas_limit - fixed;
+        let outcome = store
+            .set_fuel(u64::MAX / 2)
+            .and_then(|()| pre.instantiate(&mut store))
+            .and_then(|instance| {
+                store.data_mut().memory = instance.get_memory(&mut store, "memory");
+                store.set_fuel(budget)?;
+                let name = match entry {
+                    Entry::Deploy => "deploy",
+                    Entry::Call => "call",
+                };
+                match instance.get_typed_func::<(), ()>(&mut store, name) {
+                    Ok(f) => f.call(&mut store, ()),
+                    // Validation guarantees `call`; `deploy` is optional.
+                    Err(_) if entry == Entry::Deploy => Ok(()),
+                    Err(e) => Err(e),
+                }
+            });
+        let left = store.get_fuel().unwrap_or(0).min(budget);
+        let used = gas_limit - left;
+        let mut state = store.into_data();
+        let Some(ctx) = state.ctx.take() else {
+            // Host functions hand the context back before they return; losing it is a bug
+            // of this crate, never of the guest. Abandon the execution as a node fault.
+            unreachable_context()
+        };
+        if let Err(e) = &outcome
+            && let Some(HostError::Storage(error)) = e.downcast_ref::<HostError>()
+        {
+            return (ctx, FrameResult::faulted(error.clone()));
+        }
+        let status = match outcome {
+            Ok(()) => ExecStatus::Success,
+            Err(e) => classify(&e),
+        };
+        let result = match status {
+            ExecStatus::Success => FrameResult {
+                status,
+                gas_used: used,
+                return_data: state.return_data,
+                storage_fault: None,
+            },
+            // Where the native stack runs out differs between platforms; charging the whole
+            // limit keeps the charge the same everywhere.
+            ExecStatus::OutOfGas => FrameResult::failed(status, gas_limit),
+            ExecStatus::Trapped(ref m) if m == STACK_OVERFLOW => {
+                FrameResult::failed(status, gas_limit)
+            }
+            other => FrameResult::failed(other, used),
+        };
+        (ctx, result)
+    }
+}
+
+impl ContractEngine {
     /// [`ContractEngine::execute`] for read-only queries (RPC), holding one of the
     /// [`QUERY_SLOTS`] while it runs.
     ///
@@ -216,138 +409,59 @@ impl ContractEngine {
         Ok(self.execute(overlay, req))
     }
 
-    /// Runs `req` over `overlay`. On success the call's storage writes are merged into the
-    /// overlay; on failure the overlay is returned unchanged. Never panics on guest behaviour.
+    /// Runs `req` over `overlay`. On success the call's storage writes (its own and those of
+    /// the contracts it called) are merged into the overlay; on failure the overlay is
+    /// returned unchanged. Never panics on guest behaviour.
     pub fn execute(&self, overlay: StateOverlay, req: ExecRequest) -> Execution {
-        let fail = |overlay, status, gas_used| {
-            (
-                overlay,
-                ExecResult {
-                    status,
-                    gas_used,
-                    return_data: Vec::new(),
-                    events: Vec::new(),
-                    transfers: Vec::new(),
-                    balance: 0,
-                    storage_fault: None,
-                },
-            )
-        };
-        let faulted = |overlay, error: StoreError| {
-            let (overlay, mut result) = fail(overlay, ExecStatus::Trapped(error.to_string()), 0);
-            result.storage_fault = Some(error);
-            (overlay, result)
-        };
-        let fixed = req.gas_precharged.saturating_add(gas::INSTANTIATE);
-        if fixed > req.gas_limit {
-            return fail(overlay, ExecStatus::OutOfGas, req.gas_limit);
-        }
-        let cached = self
-            .cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .modules
-            .get(&req.code_hash)
-            .cloned();
-        let pre = match cached {
-            Some(pre) => Ok(pre),
-            None => {
-                let code = match &req.code {
-                    Some(code) => Ok(code.to_vec()),
-                    None => match overlay.get(&StateKey::code(&req.code_hash)) {
-                        Err(e) => return faulted(overlay, e),
-                        Ok(code) => code.ok_or_else(|| format!("code {} missing", req.code_hash)),
-                    },
-                };
-                code.and_then(|c| self.prepare(&req.code_hash, &c))
-            }
-        };
-        let pre = match pre {
-            Ok(pre) => pre,
-            Err(e) => return fail(overlay, ExecStatus::Trapped(e), fixed),
-        };
-
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(MAX_MEMORY_PAGES as usize * 65_536)
-            .table_elements(MAX_TABLE_ELEMENTS)
-            .instances(1)
-            .memories(1)
-            .tables(1)
-            .build();
-        let state = HostState {
-            limits,
-            memory: None,
-            overlay,
-            journal: Default::default(),
+        let mut ctx = Context::new(self.inner.clone(), overlay, req.height, req.time);
+        ctx.stack.push(FrameAccount {
             address: req.address,
+            balance: req.balance,
+        });
+        let frame = Frame {
             caller: req.caller,
             value: req.value,
-            balance: req.balance,
-            height: req.height,
-            time: req.time,
             input: req.input,
+            read_only: false,
+        };
+        // As for nested frames (`host::FRAME_STACK`): the native stack the frame may use is
+        // there whatever thread runs it.
+        let (mut ctx, result) =
+            stacker::maybe_grow(host::FRAME_STACK, host::FRAME_STACK * 2, || {
+                let code = FrameCode {
+                    hash: &req.code_hash,
+                    code: req.code.as_ref(),
+                    entry: req.entry,
+                };
+                self.inner
+                    .run_frame(ctx, frame, code, req.gas_limit, req.gas_precharged)
+            });
+        let balance = ctx.stack.pop().map_or(0, |f| f.balance);
+        let mut outcome = ExecResult {
+            status: result.status,
+            gas_used: result.gas_used,
             return_data: Vec::new(),
             events: Vec::new(),
             transfers: Vec::new(),
+            balance: 0,
+            storage_fault: result.storage_fault,
         };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
-        // Instantiation is charged `INSTANTIATE`, not the fuel it takes (see `gas`).
-        let budget = req.gas_limit - fixed;
-        let outcome = store
-            .set_fuel(u64::MAX / 2)
-            .and_then(|()| pre.instantiate(&mut store))
-            .and_then(|instance| {
-                store.data_mut().memory = instance.get_memory(&mut store, "memory");
-                store.set_fuel(budget)?;
-                let name = match req.entry {
-                    Entry::Deploy => "deploy",
-                    Entry::Call => "call",
-                };
-                match instance.get_typed_func::<(), ()>(&mut store, name) {
-                    Ok(f) => f.call(&mut store, ()),
-                    // Validation guarantees `call`; `deploy` is optional.
-                    Err(_) if req.entry == Entry::Deploy => Ok(()),
-                    Err(e) => Err(e),
-                }
-            });
-        let left = store.get_fuel().unwrap_or(0).min(budget);
-        let used = req.gas_limit - left;
-        let mut state = store.into_data();
-        if let Err(e) = &outcome
-            && let Some(HostError::Storage(error)) = e.downcast_ref::<HostError>()
-        {
-            return faulted(state.overlay, error.clone());
+        if outcome.storage_fault.is_none() && outcome.status.is_success() {
+            let journal = std::mem::take(&mut ctx.journal);
+            ctx.overlay.merge(journal.into_writes());
+            outcome.return_data = result.return_data;
+            outcome.events = ctx.events;
+            outcome.transfers = ctx.transfers;
+            outcome.balance = balance;
         }
-        let status = match outcome {
-            Ok(()) => ExecStatus::Success,
-            Err(e) => classify(&e),
-        };
-        match status {
-            ExecStatus::Success => {
-                state.overlay.merge(std::mem::take(&mut state.journal));
-                (
-                    state.overlay,
-                    ExecResult {
-                        status,
-                        gas_used: used,
-                        return_data: state.return_data,
-                        events: state.events,
-                        transfers: state.transfers,
-                        balance: state.balance,
-                        storage_fault: None,
-                    },
-                )
-            }
-            // Where the native stack runs out differs between platforms; charging the whole
-            // limit keeps the charge the same everywhere.
-            ExecStatus::OutOfGas => fail(state.overlay, status, req.gas_limit),
-            ExecStatus::Trapped(ref m) if m == STACK_OVERFLOW => {
-                fail(state.overlay, status, req.gas_limit)
-            }
-            other => fail(state.overlay, other, used),
-        }
+        (ctx.overlay, outcome)
     }
+}
+
+/// A frame's store lost the execution context: a bug of this crate.
+#[cold]
+fn unreachable_context() -> ! {
+    panic!("a host function kept the execution context; this is a bug of i8o8i-contract-engine")
 }
 
 const STACK_OVERFLOW: &str = "call stack exhausted";

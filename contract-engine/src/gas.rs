@@ -59,3 +59,7 @@ pub const HASH_PER_BYTE: u64 = 4;
 
 /// One secp256k1 ECDSA verification.
 pub const SECP256K1_VERIFY: u64 = 30_000;
+
+/// A `call` or `query` of another contract, besides the callee's own instantiation
+/// ([`INSTANTIATE`]) and execution, which its caller pays from the gas it forwards.
+pub const CALL: u64 = 5_000;

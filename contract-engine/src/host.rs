@@ -15,30 +15,34 @@
 //! | `storage_read` | `(key, key_len, out, cap) -> i32` | −1 if absent, else the value's length; copies up to `cap` bytes |
 //! | `storage_write` | `(key, key_len, val, val_len)` | keys ≤ 128 bytes, values ≤ 16 KiB |
 //! | `storage_remove` | `(key, key_len)` | |
-//! | `caller` | `(out) -> i32` | writes the caller's script (≤ 64 bytes), returns its length |
+//! | `caller` | `(out) -> i32` | writes the caller's script (≤ 64 bytes; a calling contract's is its account script `OP_RETURN <address>`), returns its length |
 //! | `address` | `(out)` | writes the contract's 32-byte address |
 //! | `value_received` | `() -> i64` | value moved in by this call |
 //! | `balance` | `() -> i64` | current balance (including the value, minus transfers) |
 //! | `block_height`, `block_time` | `() -> i64` | of the block executing the call |
-//! | `transfer` | `(script, len, amount: i64) -> i32` | pays `amount` to a script (≤ 64 bytes) as an output; 0 = done, 1 = insufficient balance |
+//! | `transfer` | `(script, len, amount: i64) -> i32` | pays `amount` to a script (≤ 64 bytes) as an output, or to a contract's account script (`OP_RETURN <address>`) as a credit to its balance; 0 = done, 1 = insufficient balance |
 //! | `emit_event` | `(topics, count, data, len)` | ≤ 4 32-byte topics, ≤ 4 KiB data |
 //! | `sha256`, `ripemd160` | `(ptr, len, out)` | writes 32 / 20 bytes |
 //! | `secp256k1_verify` | `(msg32, sig, sig_len, pk, pk_len) -> i32` | 1 if the strict-DER low-S signature is valid |
 //! | `gas_left` | `() -> i64` | |
-
-use std::collections::BTreeMap;
+//! | `call` | `(address, input, input_len, value: i64, gas: i64) -> i32` | runs another contract's `call` with `input` and `value` from this contract's balance, with at most `gas` (0: all but 1/64 of what is left); returns a [`CallStatus`] |
+//! | `query` | `(address, input, input_len, gas: i64) -> i32` | the same without value, read-only: the callee (and whatever it calls) may not write storage, emit events or transfer |
+//! | `return_data_len` | `() -> i32` | length of what the last `call` / `query` returned (its revert reason if it failed) |
+//! | `return_data_read` | `(out)` | copies it to `out` |
 
 use wasmparser::ValType;
 use wasmtime::{Caller, Linker, Memory, StoreLimits};
 
+use crate::context::{Context, FrameAccount};
+use crate::engine::{Entry, Frame, FrameCode};
 use crate::gas;
 use crate::limits::{
-    MAX_EVENT_DATA, MAX_EVENTS, MAX_HASH_INPUT, MAX_KEY, MAX_RETURN, MAX_TOPICS,
-    MAX_TRANSFER_SCRIPT, MAX_TRANSFERS, MAX_VALUE,
+    MAX_CALL_DEPTH, MAX_EVENT_DATA, MAX_EVENTS, MAX_HASH_INPUT, MAX_INPUT, MAX_KEY, MAX_RETURN,
+    MAX_TOPICS, MAX_TRANSFER_SCRIPT, MAX_TRANSFERS, MAX_VALUE, MAX_WASM_STACK,
 };
-use crate::state::{StateKey, StateOverlay};
-use i8o8i_primitives::ContractAddress;
-use i8o8i_primitives::contract::Event;
+use crate::state::StateKey;
+use i8o8i_primitives::contract::{Event, ExecStatus, contract_of_script, contract_script};
+use i8o8i_primitives::{Amount, ContractAddress};
 
 /// A host function's name and Wasm signature.
 #[derive(Debug)]
@@ -81,6 +85,10 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     host_fn!("ripemd160", [I32, I32, I32], []),
     host_fn!("secp256k1_verify", [I32, I32, I32, I32, I32], [I32]),
     host_fn!("gas_left", [], [I64]),
+    host_fn!("call", [I32, I32, I32, I64, I64], [I32]),
+    host_fn!("query", [I32, I32, I32, I64], [I32]),
+    host_fn!("return_data_len", [], [I32]),
+    host_fn!("return_data_read", [I32], []),
 ];
 
 /// Why a host function stopped the call.
@@ -101,24 +109,44 @@ pub enum HostError {
     Storage(i8o8i_primitives::StoreError),
 }
 
-/// What one execution sees and collects; owned by its `Store`.
+/// What one frame sees and collects; owned by its `Store`.
 pub struct HostState {
     pub(crate) limits: StoreLimits,
     pub(crate) memory: Option<Memory>,
-    /// Committed-so-far state of the block (moved in for the call, moved out after).
-    pub(crate) overlay: StateOverlay,
-    /// This call's storage writes, applied to `overlay` only if it succeeds.
-    pub(crate) journal: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
-    pub(crate) address: ContractAddress,
-    pub(crate) caller: Vec<u8>,
-    pub(crate) value: u64,
-    pub(crate) balance: u64,
-    pub(crate) height: u64,
-    pub(crate) time: u64,
-    pub(crate) input: Vec<u8>,
+    /// What the execution's frames share. `None` only while a nested frame has it (the host
+    /// function running that frame puts it back before it returns).
+    pub(crate) ctx: Option<Context>,
+    pub(crate) frame: Frame,
     pub(crate) return_data: Vec<u8>,
-    pub(crate) events: Vec<Event>,
-    pub(crate) transfers: Vec<(Vec<u8>, u64)>,
+    /// What the last nested call or query returned (or its revert reason).
+    pub(crate) last_return: Vec<u8>,
+}
+
+impl HostState {
+    fn ctx(&self) -> HostResult<&Context> {
+        self.ctx.as_ref().ok_or_else(context_lent)
+    }
+
+    fn ctx_mut(&mut self) -> HostResult<&mut Context> {
+        self.ctx.as_mut().ok_or_else(context_lent)
+    }
+
+    /// The current frame's contract and balance.
+    fn me(&mut self) -> HostResult<&mut FrameAccount> {
+        self.ctx_mut()?.current().ok_or_else(context_lent)
+    }
+
+    /// Refuses a state change in a query frame.
+    fn writable(&self, what: &str) -> HostResult<()> {
+        if self.frame.read_only {
+            return Err(fault(format!("{what} in a read-only query")));
+        }
+        Ok(())
+    }
+}
+
+fn context_lent() -> wasmtime::Error {
+    fault("the execution context is in use by a nested call")
 }
 
 type HostResult<T> = wasmtime::Result<T>;
@@ -168,15 +196,26 @@ fn write(caller: &mut Caller<'_, HostState>, ptr: i32, bytes: &[u8], what: &str)
         .map_err(|_| fault(format!("{what}: pointer out of bounds")))
 }
 
-fn storage_get(state: &HostState, key: &[u8]) -> HostResult<Option<Vec<u8>>> {
-    let full = StateKey::storage(&state.address, key);
-    if let Some(v) = state.journal.get(&full) {
-        return Ok(v.clone());
-    }
+fn storage_error(e: i8o8i_primitives::StoreError) -> wasmtime::Error {
+    wasmtime::Error::new(HostError::Storage(e))
+}
+
+fn storage_get(state: &mut HostState, key: &[u8]) -> HostResult<Option<Vec<u8>>> {
+    let address = state.me()?.address;
     state
-        .overlay
-        .get(&full)
-        .map_err(|e| wasmtime::Error::new(HostError::Storage(e)))
+        .ctx()?
+        .get(&StateKey::storage(&address, key))
+        .map_err(storage_error)
+}
+
+/// Writes (or with `None` removes) the current contract's storage entry `key`.
+fn storage_put(state: &mut HostState, key: &[u8], value: Option<Vec<u8>>) -> HostResult<()> {
+    let address = state.me()?.address;
+    state
+        .ctx_mut()?
+        .journal
+        .put(StateKey::storage(&address, key), value);
+    Ok(())
 }
 
 fn per_byte(rate: u64, bytes: usize) -> u64 {
@@ -193,17 +232,17 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "input_len",
         |mut c: Caller<'_, HostState>| -> HostResult<i32> {
             charge(&mut c, 0)?;
-            Ok(c.data().input.len() as i32)
+            Ok(c.data().frame.input.len() as i32)
         },
     )?;
     linker.func_wrap(
         "env",
         "input_read",
         |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
-            let input = std::mem::take(&mut c.data_mut().input);
+            let input = std::mem::take(&mut c.data_mut().frame.input);
             let result = charge(&mut c, per_byte(gas::COPY_PER_BYTE, input.len()))
                 .and_then(|()| write(&mut c, out, &input, "input_read"));
-            c.data_mut().input = input;
+            c.data_mut().frame.input = input;
             result
         },
     )?;
@@ -242,7 +281,7 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             let cap = usize::try_from(cap).map_err(|_| fault("negative buffer capacity"))?;
             charge(&mut c, gas::STORAGE_READ)?;
             let key = read(&c, key, key_len, "storage_read key")?;
-            let value = storage_get(c.data(), &key)?;
+            let value = storage_get(c.data_mut(), &key)?;
             let Some(value) = value else { return Ok(-1) };
             let copied = value.len().min(cap);
             charge(
@@ -264,6 +303,7 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          -> HostResult<()> {
             let key_len = length(key_len, MAX_KEY, "storage key")?;
             let val_len = length(val_len, MAX_VALUE, "storage value")?;
+            c.data().writable("storage_write")?;
             charge(
                 &mut c,
                 gas::STORAGE_WRITE
@@ -271,10 +311,7 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             )?;
             let key = read(&c, key, key_len, "storage_write key")?;
             let value = read(&c, val, val_len, "storage_write value")?;
-            let state = c.data_mut();
-            let full = StateKey::storage(&state.address, &key);
-            state.journal.insert(full, Some(value));
-            Ok(())
+            storage_put(c.data_mut(), &key, Some(value))
         },
     )?;
     linker.func_wrap(
@@ -282,19 +319,17 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "storage_remove",
         |mut c: Caller<'_, HostState>, key: i32, key_len: i32| -> HostResult<()> {
             let key_len = length(key_len, MAX_KEY, "storage key")?;
+            c.data().writable("storage_remove")?;
             charge(&mut c, gas::STORAGE_REMOVE)?;
             let key = read(&c, key, key_len, "storage_remove key")?;
-            let state = c.data_mut();
-            let full = StateKey::storage(&state.address, &key);
-            state.journal.insert(full, None);
-            Ok(())
+            storage_put(c.data_mut(), &key, None)
         },
     )?;
     linker.func_wrap(
         "env",
         "caller",
         |mut c: Caller<'_, HostState>, out: i32| -> HostResult<i32> {
-            let script = c.data().caller.clone();
+            let script = c.data().frame.caller.clone();
             charge(&mut c, per_byte(gas::COPY_PER_BYTE, script.len()))?;
             write(&mut c, out, &script, "caller")?;
             Ok(script.len() as i32)
@@ -305,35 +340,79 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "address",
         |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
             charge(&mut c, 32)?;
-            let address = *c.data().address.as_bytes();
+            let address = *c.data_mut().me()?.address.as_bytes();
             write(&mut c, out, &address, "address")
         },
     )?;
-    define_getter(linker, "value_received", |s| s.value)?;
-    define_getter(linker, "balance", |s| s.balance)?;
-    define_getter(linker, "block_height", |s| s.height)?;
-    define_getter(linker, "block_time", |s| s.time)?;
+    define_getter(linker, "value_received", |s| Ok(s.frame.value))?;
+    define_getter(linker, "balance", |s| Ok(s.me()?.balance))?;
+    define_getter(linker, "block_height", |s| Ok(s.ctx()?.height))?;
+    define_getter(linker, "block_time", |s| Ok(s.ctx()?.time))?;
     linker.func_wrap(
         "env",
         "transfer",
         |mut c: Caller<'_, HostState>, script: i32, len: i32, amount: i64| -> HostResult<i32> {
             let len = length(len, MAX_TRANSFER_SCRIPT, "transfer script")?;
+            c.data().writable("transfer")?;
             charge(&mut c, gas::TRANSFER)?;
             let script = read(&c, script, len, "transfer script")?;
             let amount = amount as u64;
             if amount == 0 {
                 return Err(fault("transfer of zero"));
             }
-            let state = c.data_mut();
-            if state.transfers.len() >= MAX_TRANSFERS {
-                return Err(fault(format!("more than {MAX_TRANSFERS} transfers")));
-            }
-            let Some(left) = state.balance.checked_sub(amount) else {
-                return Ok(1);
-            };
-            state.balance = left;
-            state.transfers.push((script, amount));
-            Ok(0)
+            transfer(c.data_mut(), script, amount)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "call",
+        |mut c: Caller<'_, HostState>,
+         address: i32,
+         input: i32,
+         input_len: i32,
+         value: i64,
+         gas: i64|
+         -> HostResult<i32> {
+            call_contract(
+                &mut c,
+                address,
+                input,
+                input_len,
+                value as u64,
+                gas as u64,
+                false,
+            )
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "query",
+        |mut c: Caller<'_, HostState>,
+         address: i32,
+         input: i32,
+         input_len: i32,
+         gas: i64|
+         -> HostResult<i32> {
+            call_contract(&mut c, address, input, input_len, 0, gas as u64, true)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "return_data_len",
+        |mut c: Caller<'_, HostState>| -> HostResult<i32> {
+            charge(&mut c, 0)?;
+            Ok(c.data().last_return.len() as i32)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "return_data_read",
+        |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
+            let data = std::mem::take(&mut c.data_mut().last_return);
+            let result = charge(&mut c, per_byte(gas::COPY_PER_BYTE, data.len()))
+                .and_then(|()| write(&mut c, out, &data, "return_data_read"));
+            c.data_mut().last_return = data;
+            result
         },
     )?;
     linker.func_wrap(
@@ -347,13 +426,14 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          -> HostResult<()> {
             let count = length(count, MAX_TOPICS, "topic count")?;
             let len = length(len, MAX_EVENT_DATA, "event data")?;
+            c.data().writable("emit_event")?;
             charge(
                 &mut c,
                 gas::EVENT
                     .saturating_add(gas::EVENT_PER_TOPIC * count as u64)
                     .saturating_add(per_byte(gas::EVENT_PER_BYTE, len)),
             )?;
-            if c.data().events.len() >= MAX_EVENTS {
+            if c.data().ctx()?.events.len() >= MAX_EVENTS {
                 return Err(fault(format!("more than {MAX_EVENTS} events")));
             }
             let raw = read(&c, topics, count * 32, "event topics")?;
@@ -362,8 +442,8 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 .chunks_exact(32)
                 .map(|t| <[u8; 32]>::try_from(t).expect("32-byte chunks"))
                 .collect();
-            let contract = c.data().address;
-            c.data_mut().events.push(Event {
+            let contract = c.data_mut().me()?.address;
+            c.data_mut().ctx_mut()?.events.push(Event {
                 contract,
                 topics,
                 data,
@@ -414,17 +494,189 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 fn define_getter(
     linker: &mut Linker<HostState>,
     name: &'static str,
-    get: fn(&HostState) -> u64,
+    get: fn(&mut HostState) -> HostResult<u64>,
 ) -> wasmtime::Result<()> {
     linker.func_wrap(
         "env",
         name,
         move |mut c: Caller<'_, HostState>| -> HostResult<i64> {
             charge(&mut c, 0)?;
-            Ok(get(c.data()) as i64)
+            Ok(get(c.data_mut())? as i64)
         },
     )?;
     Ok(())
+}
+
+/// Pays `amount` of the current contract's balance to `script`: an output of the transaction,
+/// or for a contract's account script ([`contract_script`]) a credit to that contract's
+/// balance. 0 = done, 1 = insufficient balance.
+fn transfer(state: &mut HostState, script: Vec<u8>, amount: u64) -> HostResult<i32> {
+    let ctx = state.ctx_mut()?;
+    let Some(target) = contract_of_script(&script) else {
+        if ctx.transfers.len() >= MAX_TRANSFERS {
+            return Err(fault(format!("more than {MAX_TRANSFERS} transfers")));
+        }
+        let me = ctx.current().ok_or_else(context_lent)?;
+        let Some(left) = me.balance.checked_sub(amount) else {
+            return Ok(1);
+        };
+        me.balance = left;
+        ctx.transfers.push((script, amount));
+        return Ok(0);
+    };
+    let me = ctx.current().ok_or_else(context_lent)?;
+    let Some(left) = me.balance.checked_sub(amount) else {
+        return Ok(1);
+    };
+    me.balance = left;
+    let overflow = || fault(format!("the balance of contract {target} would overflow"));
+    // A contract on the call stack keeps its balance in its frame; any other in its account.
+    if let Some(frame) = ctx.stack.iter_mut().find(|f| f.address == target) {
+        frame.balance = frame.balance.checked_add(amount).ok_or_else(overflow)?;
+        return Ok(0);
+    }
+    let Some(mut account) = ctx.account(&target).map_err(storage_error)? else {
+        return Err(fault(format!("transfer to {target}: no contract there")));
+    };
+    account.balance = account
+        .balance
+        .checked_add(Amount::from_units(amount))
+        .ok_or_else(overflow)?;
+    ctx.put_account(&target, &account);
+    Ok(0)
+}
+
+/// `call` and `query`: runs contract `address` with `input` (and `value` moved in) in a
+/// nested frame with at most `gas` of this frame's remaining gas (0: all but a 64th of it, as
+/// EIP-150 keeps some for the caller), then charges this frame what the callee used.
+/// Returns a [`CallStatus`] code; the callee's return data or failure reason is then read with
+/// `return_data_len` / `return_data_read`. A callee that fails is rolled back (storage,
+/// balances, events, transfers) and its caller goes on. A query's frame (and any below it)
+/// may not change state.
+fn call_contract(
+    c: &mut Caller<'_, HostState>,
+    address: i32,
+    input: i32,
+    input_len: i32,
+    value: u64,
+    gas_asked: u64,
+    query: bool,
+) -> HostResult<i32> {
+    let input_len = length(input_len, MAX_INPUT, "call input")?;
+    charge(
+        c,
+        gas::CALL.saturating_add(per_byte(gas::COPY_PER_BYTE, input_len)),
+    )?;
+    let callee = read(c, address, 32, "call address")?;
+    let callee = ContractAddress::from_byte_array(callee.try_into().map_err(|_| fault("address"))?);
+    let input = read(c, input, input_len, "call input")?;
+    let read_only = query || c.data().frame.read_only;
+    if read_only && value != 0 {
+        return Err(fault("value moved in a read-only query"));
+    }
+    c.data_mut().last_return.clear();
+    let state = c.data_mut();
+    let ctx = state.ctx()?;
+    if ctx.stack.len() >= MAX_CALL_DEPTH {
+        return Ok(CallStatus::DepthExceeded as i32);
+    }
+    if ctx.stack.iter().any(|f| f.address == callee) {
+        return Ok(CallStatus::Reentrancy as i32);
+    }
+    let Some(mut account) = ctx.account(&callee).map_err(storage_error)? else {
+        return Ok(CallStatus::NoContract as i32);
+    };
+    if state.me()?.balance < value {
+        return Ok(CallStatus::InsufficientBalance as i32);
+    }
+    let callee_balance = account
+        .balance
+        .to_units()
+        .checked_add(value)
+        .ok_or_else(|| fault(format!("the balance of contract {callee} would overflow")))?;
+    let available = c.get_fuel()?;
+    let limit = match gas_asked {
+        0 => available - available / 64,
+        asked => asked.min(available),
+    };
+    let caller = contract_script(&c.data_mut().me()?.address);
+    let frame = Frame {
+        caller,
+        value,
+        input,
+        read_only,
+    };
+    let Some(mut ctx) = c.data_mut().ctx.take() else {
+        return Err(context_lent());
+    };
+    let checkpoint = ctx.checkpoint();
+    if let Some(me) = ctx.current() {
+        me.balance -= value;
+    }
+    ctx.stack.push(FrameAccount {
+        address: callee,
+        balance: callee_balance,
+    });
+    let engine = ctx.engine.clone();
+    // Each frame may use `MAX_WASM_STACK` of native stack from where it starts: make sure
+    // that much is there (on a fresh segment if this thread's stack runs short), so the depth
+    // a call chain reaches never depends on the thread it runs on.
+    let (mut ctx, result) = stacker::maybe_grow(FRAME_STACK, FRAME_STACK * 2, || {
+        let code = FrameCode {
+            hash: &account.code_hash,
+            code: None,
+            entry: Entry::Call,
+        };
+        engine.run_frame(ctx, frame, code, limit, 0)
+    });
+    let callee_balance = ctx.stack.pop().map_or(0, |f| f.balance);
+    let status = if result.storage_fault.is_none() && result.status.is_success() {
+        account.balance = Amount::from_units(callee_balance);
+        ctx.put_account(&callee, &account);
+        CallStatus::Success
+    } else {
+        ctx.roll_back(checkpoint);
+        match result.status {
+            ExecStatus::Reverted(_) => CallStatus::Reverted,
+            _ => CallStatus::Failed,
+        }
+    };
+    c.data_mut().ctx = Some(ctx);
+    if let Some(e) = result.storage_fault {
+        return Err(storage_error(e));
+    }
+    c.data_mut().last_return = match result.status {
+        ExecStatus::Success => result.return_data,
+        ExecStatus::Reverted(reason) => reason.into_bytes(),
+        ExecStatus::OutOfGas => b"out of gas".to_vec(),
+        ExecStatus::Trapped(why) | ExecStatus::NoContract(why) => why.into_bytes(),
+    };
+    // The callee used at most its limit, which is at most what was left here.
+    c.set_fuel(available.saturating_sub(result.gas_used))?;
+    Ok(status as i32)
+}
+
+/// Native stack a nested frame is given: what Wasm may use, and room for the host's frames.
+pub(crate) const FRAME_STACK: usize = MAX_WASM_STACK + 256 * 1024;
+
+/// What `call` and `query` return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i32)]
+pub enum CallStatus {
+    /// The callee succeeded; the return data is its result.
+    Success = 0,
+    /// The callee reverted and was rolled back; the return data is its reason.
+    Reverted = 1,
+    /// The callee trapped or ran out of gas and was rolled back; the return data says how.
+    Failed = 2,
+    /// No contract at the address (nothing ran).
+    NoContract = 3,
+    /// The callee is already on the call stack: reentrancy is refused (nothing ran).
+    Reentrancy = 4,
+    /// [`MAX_CALL_DEPTH`] frames are running already (nothing ran).
+    DepthExceeded = 5,
+    /// The caller's balance does not cover the value (nothing ran).
+    InsufficientBalance = 6,
 }
 
 /// A hash host function `(ptr, len, out)`: charges, reads the input, writes the digest.

@@ -16,7 +16,29 @@
 //!
 //! Accounts are output scripts. The caller is the script of the first coin the transaction
 //! spends (at most [`limits::MAX_CALLER_LEN`] bytes); transfers pay scripts by appending outputs
-//! to the transaction after its declared ones, so they are spent like any output.
+//! to the transaction after its declared ones, so they are spent like any output. A contract's
+//! own account is the script `OP_RETURN <address>`
+//! ([`contract_script`](i8o8i_primitives::contract::contract_script)): what a contract it calls
+//! sees as `caller()`, and what a transfer credits to that contract's balance instead of
+//! creating an output.
+//!
+//! # Contracts calling contracts
+//! The host functions `call` and `query` ([`host`]) run another contract in a nested frame,
+//! CosmWasm's `WasmMsg::Execute` / ink!'s `build_call` being the models:
+//! - **gas**: the callee gets at most what the caller asks of its remaining gas (asking 0 gives
+//!   all but a 64th, EIP-150's rule, so a caller can still handle a failure), and the caller is
+//!   charged what the callee used, never more than it had;
+//! - **failure**: a callee that reverts, traps or runs out of gas is rolled back — its storage
+//!   writes, events, transfers, the value it received and any credits it made — and the
+//!   caller gets a status code and the reason, and decides whether to fail too;
+//! - **reentrancy** is refused: a contract appears at most once on the call stack (ink!'s
+//!   default), so a contract never runs while one of its own frames is half done;
+//! - **depth** is capped at [`limits::MAX_CALL_DEPTH`] frames; each frame may use
+//!   [`limits::MAX_WASM_STACK`] of native stack and is given it on a fresh stack segment when
+//!   the running thread's stack is short, so the cap, not the thread, decides how deep a call
+//!   chain goes;
+//! - **queries** (`query`) are read-only all the way down: a storage write, event, transfer or
+//!   value in a query frame traps that frame.
 //!
 //! # Gas and value
 //! `gas_limit × GAS_PRICE` must be covered by the fee (inputs − outputs − value). Gas used is
@@ -37,6 +59,7 @@
 //! does not depend on where it stopped, but whether a deep-but-bounded recursion succeeds can
 //! differ between platforms. Stack-height instrumentation would close it.
 
+mod context;
 pub mod engine;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;

@@ -42,3 +42,6 @@ pub const MAX_CALLER_LEN: usize = 64;
 pub const MAX_HASH_INPUT: usize = 64 * 1024;
 /// Native stack wasmtime gives a call; see the module documentation on stack overflow.
 pub const MAX_WASM_STACK: usize = 1024 * 1024;
+/// Most frames of one execution: the transaction's call and the contracts it calls, nested.
+/// Each may use [`MAX_WASM_STACK`] of native stack, so this also bounds an execution's stack.
+pub const MAX_CALL_DEPTH: usize = 8;

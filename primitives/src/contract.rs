@@ -98,6 +98,29 @@ pub fn code_hash(code: &[u8]) -> Hash256 {
     Hash256::from_byte_array(Sha256::digest(code).into())
 }
 
+/// First bytes of a contract's account script: `OP_RETURN`, then a push of 32 bytes.
+const CONTRACT_SCRIPT_PREFIX: [u8; 2] = [0x6a, 0x20];
+
+/// The account (script) a contract acts as: what `caller()` returns to a contract it calls,
+/// and the account other contracts (a token's balances) credit it under. `OP_RETURN <address>`,
+/// so no key can spend it and no output pays it: a contract's `transfer` to such a script
+/// credits the contract's balance instead of creating an output.
+pub fn contract_script(address: &ContractAddress) -> Vec<u8> {
+    let mut script = Vec::with_capacity(34);
+    script.extend_from_slice(&CONTRACT_SCRIPT_PREFIX);
+    script.extend_from_slice(address.as_bytes());
+    script
+}
+
+/// The contract whose account script `script` is ([`contract_script`]), if it is one.
+pub fn contract_of_script(script: &[u8]) -> Option<ContractAddress> {
+    let address: [u8; 32] = script
+        .strip_prefix(&CONTRACT_SCRIPT_PREFIX)?
+        .try_into()
+        .ok()?;
+    Some(ContractAddress::from_byte_array(address))
+}
+
 /// The address a deploy creates: SHA-256 of a domain tag, the deployer's script, the code hash
 /// and the salt.
 pub fn contract_address(deployer: &[u8], code_hash: &Hash256, salt: &[u8; 32]) -> ContractAddress {

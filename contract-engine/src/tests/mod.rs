@@ -413,8 +413,8 @@ fn the_abi_section_is_read_back() {
 /// The example contracts as committed in `contracts/artifacts` (built from
 /// `contracts/examples` with the `contract` profile; the suite also builds them from source).
 /// Gas depends on the exact module bytes, so the table below is for these bytes.
-const TOKEN_WASM: &[u8] = include_bytes!("../../contracts/artifacts/token.wasm");
-const ESCROW_WASM: &[u8] = include_bytes!("../../contracts/artifacts/escrow.wasm");
+const TOKEN_WASM: &[u8] = include_bytes!("../../../contracts/artifacts/token.wasm");
+const ESCROW_WASM: &[u8] = include_bytes!("../../../contracts/artifacts/escrow.wasm");
 
 struct Session {
     code: Arc<Vec<u8>>,
@@ -668,3 +668,5 @@ fn an_overlay_scan_sees_its_writes_and_fills_the_limit_past_its_deletions() {
     );
     assert_eq!(scan(b"p/", 0), Vec::new());
 }
+
+mod calls;

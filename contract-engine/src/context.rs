@@ -1,0 +1,159 @@
+//! What the frames of one execution share: the block's state with this execution's writes on
+//! top (a journal that can be rolled back to a checkpoint), the events and transfers so far,
+//! and the call stack of contracts with their balances.
+//!
+//! A top-level execution is one frame; a contract calling another ([`crate::host`]'s `call`
+//! and `query`) runs a nested frame over the same context. A nested frame that fails is rolled
+//! back to the checkpoint taken before it — storage, balances, events, transfers — and its
+//! caller goes on; the whole execution failing drops the journal, so the block's state never
+//! sees it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use parity_scale_codec::{Decode, Encode};
+
+use crate::engine::Inner;
+use crate::state::{StateKey, StateOverlay};
+use i8o8i_primitives::contract::{ContractAccount, Event};
+use i8o8i_primitives::{ContractAddress, StoreError};
+
+/// A contract on the call stack and its balance as the frames above have left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameAccount {
+    pub(crate) address: ContractAddress,
+    pub(crate) balance: u64,
+}
+
+/// This execution's storage writes over the overlay, with an undo log so a failed nested frame
+/// can be rolled back: each entry is a key and what the journal held for it before (`None`:
+/// nothing, the overlay's value showed through).
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    undo: Vec<UndoEntry>,
+}
+
+/// A key and what the journal held for it before a write.
+type UndoEntry = (Vec<u8>, Option<Option<Vec<u8>>>);
+
+impl Journal {
+    /// What this execution wrote at `key`: `Some(None)` a deletion, `None` nothing.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        self.writes.get(key)
+    }
+
+    /// Writes `value` at `key` (`None` deletes).
+    pub(crate) fn put(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let before = self.writes.insert(key.clone(), value);
+        self.undo.push((key, before));
+    }
+
+    /// Undoes every write after the first `len` entries of the undo log.
+    fn truncate(&mut self, len: usize) {
+        while self.undo.len() > len {
+            let Some((key, before)) = self.undo.pop() else {
+                break;
+            };
+            match before {
+                Some(value) => self.writes.insert(key, value),
+                None => self.writes.remove(&key),
+            };
+        }
+    }
+
+    /// The writes, for merging into the overlay.
+    pub(crate) fn into_writes(self) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        self.writes
+    }
+}
+
+/// Where a nested frame started: what rolling it back restores.
+pub(crate) struct Checkpoint {
+    journal: usize,
+    events: usize,
+    transfers: usize,
+    balances: Vec<u64>,
+}
+
+/// The shared part of an execution, moved from frame to frame.
+pub(crate) struct Context {
+    pub(crate) engine: Arc<Inner>,
+    /// The block's state so far (moved in for the execution, moved out after).
+    pub(crate) overlay: StateOverlay,
+    pub(crate) journal: Journal,
+    pub(crate) events: Vec<Event>,
+    pub(crate) transfers: Vec<(Vec<u8>, u64)>,
+    /// The contracts whose frames are running, outermost first; the last is the current one.
+    pub(crate) stack: Vec<FrameAccount>,
+    pub(crate) height: u64,
+    pub(crate) time: u64,
+}
+
+impl Context {
+    pub(crate) fn new(engine: Arc<Inner>, overlay: StateOverlay, height: u64, time: u64) -> Self {
+        Self {
+            engine,
+            overlay,
+            journal: Journal::default(),
+            events: Vec::new(),
+            transfers: Vec::new(),
+            stack: Vec::new(),
+            height,
+            time,
+        }
+    }
+
+    /// The value at `key` as this execution sees it.
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.journal.get(key) {
+            Some(value) => Ok(value.clone()),
+            None => self.overlay.get(key),
+        }
+    }
+
+    /// The account of `address` as this execution sees it (the balances of contracts on the
+    /// stack are in [`Context::stack`], not here).
+    pub(crate) fn account(
+        &self,
+        address: &ContractAddress,
+    ) -> Result<Option<ContractAccount>, StoreError> {
+        self.get(&StateKey::account(address))?
+            .map(|v| {
+                ContractAccount::decode(&mut &v[..])
+                    .map_err(|e| StoreError::corrupt("contract account", format!("{address}: {e}")))
+            })
+            .transpose()
+    }
+
+    /// Writes the account of `address` into the journal.
+    pub(crate) fn put_account(&mut self, address: &ContractAddress, account: &ContractAccount) {
+        self.journal
+            .put(StateKey::account(address), Some(account.encode()));
+    }
+
+    /// The current frame's contract (the stack is never empty while a frame runs).
+    pub(crate) fn current(&mut self) -> Option<&mut FrameAccount> {
+        self.stack.last_mut()
+    }
+
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            journal: self.journal.undo.len(),
+            events: self.events.len(),
+            transfers: self.transfers.len(),
+            balances: self.stack.iter().map(|f| f.balance).collect(),
+        }
+    }
+
+    /// Undoes everything after `checkpoint`: storage and account writes, events, transfers,
+    /// and the balances of the frames that were on the stack then.
+    pub(crate) fn roll_back(&mut self, checkpoint: Checkpoint) {
+        self.journal.truncate(checkpoint.journal);
+        self.events.truncate(checkpoint.events);
+        self.transfers.truncate(checkpoint.transfers);
+        for (frame, balance) in self.stack.iter_mut().zip(checkpoint.balances) {
+            frame.balance = balance;
+        }
+    }
+}
