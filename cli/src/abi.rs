@@ -4,10 +4,13 @@
 //! `transfer ti8o1… 100` instead of hand-encoding SCALE.
 //!
 //! Types understood: `u8` `u16` `u32` `u64` `u128` `i32` `i64` `bool` `String` `Account` (a
-//! bech32 address, encoded as its script) `Vec<u8>` (hex) `Address` / `[u8; 32]` (hex) and
-//! tuples of these (results only).
+//! bech32 address, encoded as its script, or `contract:<address hex>` for a contract's account
+//! `OP_RETURN <address>`) `Vec<u8>` (hex) `Address` / `[u8; 32]` (hex) and tuples of these
+//! (results only).
 
+use i8o8i_primitives::ContractAddress;
 use i8o8i_primitives::address::{Address, Network};
+use i8o8i_primitives::contract::{contract_of_script, contract_script};
 use parity_scale_codec::{Decode, Encode};
 use serde_json::{Value, json};
 
@@ -266,8 +269,19 @@ fn encode_arg(ty: &str, raw: &str, network: Network, out: &mut Vec<u8>) -> Resul
             Ok(())
         }
         "Account" => {
-            let address = Address::parse_for(raw, network).map_err(|e| e.to_string())?;
-            address.script_pubkey().as_bytes().to_vec().encode_to(out);
+            let script = match raw.strip_prefix("contract:") {
+                Some(hex_address) => {
+                    let bytes: [u8; 32] = hex_bytes(hex_address)?
+                        .try_into()
+                        .map_err(|_| "a contract address is 32 bytes of hex".to_owned())?;
+                    contract_script(&ContractAddress::from_byte_array(bytes))
+                }
+                None => {
+                    let address = Address::parse_for(raw, network).map_err(|e| e.to_string())?;
+                    address.script_pubkey().as_bytes().to_vec()
+                }
+            };
+            script.encode_to(out);
             Ok(())
         }
         "Vec<u8>" => {
@@ -359,7 +373,10 @@ fn decode_one(ty: &str, input: &mut &[u8], network: Network) -> Result<Value, Ab
             let script = Vec::<u8>::decode(input).map_err(|_| bad())?;
             match Address::from_script(network, i8o8i_script_vm::Script::from_bytes(&script)) {
                 Some(a) => json!(a.to_string()),
-                None => json!(hex::encode(script)),
+                None => match contract_of_script(&script) {
+                    Some(contract) => json!(format!("contract:{contract}")),
+                    None => json!(hex::encode(script)),
+                },
             }
         }
         other => match split_tuple(other) {
@@ -522,5 +539,36 @@ mod tests {
             json!("5")
         );
         assert!(decode_return("u128", &[1, 2], Network::Dev).is_err());
+    }
+
+    #[test]
+    fn a_contract_account_is_written_contract_colon_its_address() {
+        let address = "ab".repeat(32);
+        let method = Method {
+            deploy: false,
+            name: "approve".into(),
+            args: vec![
+                ("spender".into(), "Account".into()),
+                ("amount".into(), "u128".into()),
+            ],
+            result: "()".into(),
+        };
+        let input = encode_call(
+            &method,
+            &[format!("contract:{address}"), "5".into()],
+            Network::Dev,
+        )
+        .unwrap();
+        let script: Vec<u8> = [vec![0x6a, 0x20], vec![0xab; 32]].concat();
+        assert_eq!(
+            input,
+            ("approve".to_owned(), script.clone(), 5u128).encode()
+        );
+        assert_eq!(
+            decode_return("Account", &script.encode(), Network::Dev).unwrap(),
+            json!(format!("contract:{address}"))
+        );
+        let short = encode_call(&method, &["contract:abcd".into(), "5".into()], Network::Dev);
+        assert!(short.is_err());
     }
 }

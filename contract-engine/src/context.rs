@@ -13,10 +13,79 @@ use std::sync::Arc;
 
 use parity_scale_codec::{Decode, Encode};
 
-use crate::engine::Inner;
 use crate::state::{StateKey, StateOverlay};
-use i8o8i_primitives::contract::{ContractAccount, Event};
-use i8o8i_primitives::{ContractAddress, StoreError};
+use i8o8i_primitives::contract::{ContractAccount, Event, ExecStatus};
+use i8o8i_primitives::{ContractAddress, Hash256, StoreError};
+
+/// Which export an execution runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// The constructor (`deploy`); a module without one deploys without running code.
+    Deploy,
+    /// `call`.
+    Call,
+}
+
+/// One frame's own inputs (what it shares with its callers is in the [`Context`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Frame {
+    pub(crate) caller: Vec<u8>,
+    pub(crate) value: u64,
+    pub(crate) input: Vec<u8>,
+    /// A query: storage writes, events, transfers and value are refused, here and below.
+    pub(crate) read_only: bool,
+}
+
+/// Which code a frame runs, and which export of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrameCode<'a> {
+    pub(crate) hash: &'a Hash256,
+    /// The code, when the state does not hold it yet (a deploy).
+    pub(crate) code: Option<&'a Arc<Vec<u8>>>,
+    pub(crate) entry: Entry,
+}
+
+/// What one frame produced besides its changes to the context.
+#[derive(Debug, Clone)]
+pub(crate) struct FrameResult {
+    pub(crate) status: ExecStatus,
+    pub(crate) gas_used: u64,
+    pub(crate) return_data: Vec<u8>,
+    pub(crate) storage_fault: Option<StoreError>,
+}
+
+impl FrameResult {
+    pub(crate) fn failed(status: ExecStatus, gas_used: u64) -> Self {
+        Self {
+            status,
+            gas_used,
+            return_data: Vec::new(),
+            storage_fault: None,
+        }
+    }
+
+    pub(crate) fn faulted(error: StoreError) -> Self {
+        Self {
+            storage_fault: Some(error.clone()),
+            ..Self::failed(ExecStatus::Trapped(error.to_string()), 0)
+        }
+    }
+}
+
+/// Runs frames: the engine, reached through this trait by the host functions that run nested
+/// frames (the engine runs frames whose host functions run frames).
+pub(crate) trait FrameRunner: Send + Sync {
+    /// Runs one frame of the contract on top of `ctx.stack` over `ctx`; see the engine's
+    /// implementation.
+    fn run_frame(
+        &self,
+        ctx: Context,
+        frame: Frame,
+        code: FrameCode<'_>,
+        gas_limit: u64,
+        gas_precharged: u64,
+    ) -> (Context, FrameResult);
+}
 
 /// A contract on the call stack and its balance as the frames above have left it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +147,7 @@ pub(crate) struct Checkpoint {
 
 /// The shared part of an execution, moved from frame to frame.
 pub(crate) struct Context {
-    pub(crate) engine: Arc<Inner>,
+    pub(crate) engine: Arc<dyn FrameRunner>,
     /// The block's state so far (moved in for the execution, moved out after).
     pub(crate) overlay: StateOverlay,
     pub(crate) journal: Journal,
@@ -91,7 +160,12 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(engine: Arc<Inner>, overlay: StateOverlay, height: u64, time: u64) -> Self {
+    pub(crate) fn new(
+        engine: Arc<dyn FrameRunner>,
+        overlay: StateOverlay,
+        height: u64,
+        time: u64,
+    ) -> Self {
         Self {
             engine,
             overlay,

@@ -10,7 +10,8 @@ use wasmtime::{
     PoolingAllocationConfig, Store, StoreLimitsBuilder, Trap,
 };
 
-use crate::context::{Context, FrameAccount};
+pub use crate::context::Entry;
+use crate::context::{Context, Frame, FrameAccount, FrameCode, FrameResult, FrameRunner};
 use crate::host::{self, HostError, HostState};
 use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
 use crate::state::{StateKey, StateOverlay};
@@ -30,15 +31,6 @@ const POOL_SLOTS: u32 = 256;
 /// validation runs one execution at a time and so always finds a slot: a full pool must never
 /// turn a valid block's transaction into a failure.
 pub const QUERY_SLOTS: usize = 192;
-
-/// Which export an execution runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entry {
-    /// The constructor (`deploy`); a module without one deploys without running code.
-    Deploy,
-    /// `call`.
-    Call,
-}
 
 /// One execution's inputs.
 #[derive(Debug, Clone)]
@@ -112,52 +104,6 @@ pub(crate) struct Inner {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Mutex<Cache>,
-}
-
-/// One frame's own inputs (what it shares with its callers is in the [`Context`]).
-#[derive(Debug, Clone)]
-pub(crate) struct Frame {
-    pub(crate) caller: Vec<u8>,
-    pub(crate) value: u64,
-    pub(crate) input: Vec<u8>,
-    /// A query: storage writes, events, transfers and value are refused, here and below.
-    pub(crate) read_only: bool,
-}
-
-/// Which code a frame runs, and which export of it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct FrameCode<'a> {
-    pub(crate) hash: &'a Hash256,
-    /// The code, when the state does not hold it yet (a deploy).
-    pub(crate) code: Option<&'a Arc<Vec<u8>>>,
-    pub(crate) entry: Entry,
-}
-
-/// What one frame produced besides its changes to the context.
-#[derive(Debug, Clone)]
-pub(crate) struct FrameResult {
-    pub(crate) status: ExecStatus,
-    pub(crate) gas_used: u64,
-    pub(crate) return_data: Vec<u8>,
-    pub(crate) storage_fault: Option<StoreError>,
-}
-
-impl FrameResult {
-    fn failed(status: ExecStatus, gas_used: u64) -> Self {
-        Self {
-            status,
-            gas_used,
-            return_data: Vec::new(),
-            storage_fault: None,
-        }
-    }
-
-    fn faulted(error: StoreError) -> Self {
-        Self {
-            storage_fault: Some(error.clone()),
-            ..Self::failed(ExecStatus::Trapped(error.to_string()), 0)
-        }
-    }
 }
 
 /// Every query slot is taken; try again.
@@ -281,13 +227,15 @@ impl Inner {
         };
         self.prepare(code_hash, &code).map_err(Ok)
     }
+}
 
+impl FrameRunner for Inner {
     /// Runs one frame of contract `ctx.stack.last()` over `ctx`: `entry` of the code
     /// `code_hash` with `gas_limit` (of which `gas_precharged` is already spent). The frame's
     /// storage writes, events and transfers are in the returned context whether it succeeded
     /// or not: rolling a failed frame back is its caller's choice (a nested call's host
     /// function, or the top level dropping the journal). Never panics on guest behaviour.
-    pub(crate) fn run_frame(
+    fn run_frame(
         &self,
         ctx: Context,
         frame: Frame,

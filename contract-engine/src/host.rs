@@ -33,8 +33,7 @@
 use wasmparser::ValType;
 use wasmtime::{Caller, Linker, Memory, StoreLimits};
 
-use crate::context::{Context, FrameAccount};
-use crate::engine::{Entry, Frame, FrameCode};
+use crate::context::{Context, Entry, Frame, FrameAccount, FrameCode};
 use crate::gas;
 use crate::limits::{
     MAX_CALL_DEPTH, MAX_EVENT_DATA, MAX_EVENTS, MAX_HASH_INPUT, MAX_INPUT, MAX_KEY, MAX_RETURN,

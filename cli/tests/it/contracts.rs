@@ -12,7 +12,7 @@ use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::rpc_params;
 use jsonrpsee::ws_client::WsClientBuilder;
 use parity_scale_codec::Encode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::{build_block, call, call_err, start};
 
@@ -649,5 +649,160 @@ async fn hostile_modules_get_clean_errors_and_the_node_carries_on() {
     mine(&w.c, 1, &w.miner).await;
     let info: Value = call(&w.c, "chain_getInfo", rpc_params![]).await;
     assert!(info["height"].as_u64().unwrap() > 101);
+    node.stop().await;
+}
+
+/// The account script of a contract (hex address): `OP_RETURN <address>`.
+fn contract_account(address: &str) -> Vec<u8> {
+    [vec![0x6a, 0x20], hex::decode(address).unwrap()].concat()
+}
+
+/// The constant-product output, as the exchange computes it.
+fn swap_output(amount: u128, reserve_in: u128, reserve_out: u128) -> u128 {
+    amount * 997 * reserve_out / (reserve_in * 1000 + amount * 997)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exchange_trades_tokens_and_coins_through_cross_contract_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let (token, r, _) = deploy(
+        &w,
+        "alice",
+        &example("token"),
+        ("Seed".to_owned(), "SEED".to_owned(), 1_000_000u128),
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    let token_bytes: [u8; 32] = hex::decode(&token).unwrap().try_into().unwrap();
+    let (exchange, r, _) = deploy(&w, "alice", &example("exchange"), (token_bytes,)).await;
+    assert_eq!(r["status"], "success", "{r}");
+    let pool = contract_account(&exchange);
+    let (alice, bob) = (script(&w.alice), script(&w.bob));
+
+    // Alice approves the exchange and adds 10 I8O with 500,000 tokens: the exchange pulls
+    // the tokens by calling the token.
+    let r = contract_call(
+        &w.c,
+        "alice",
+        &token,
+        input("approve", (pool.clone(), 500_000u128)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    let r = contract_call(
+        &w.c,
+        "alice",
+        &exchange,
+        input("add_liquidity", (500_000u128,)),
+        10 * COIN,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    // The token's Transfer (alice → pool) and the exchange's event, in call order.
+    let events = r["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{r}");
+    assert_eq!(
+        (&events[0]["contract"], &events[1]["contract"]),
+        (&json!(token), &json!(exchange))
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (pool.clone(),)).await,
+        500_000
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (alice.clone(),)).await,
+        500_000
+    );
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![exchange.clone()]).await;
+    assert_eq!(units(&info["balance"]), 10 * COIN);
+
+    // Bob buys tokens with 1 I8O at the quoted price; the exchange pays him by calling the
+    // token, as its own account.
+    let expected = swap_output(u128::from(COIN), u128::from(10 * COIN), 500_000);
+    assert_eq!(expected, 45_330);
+    let quote = query(&w.c, &exchange, "quote_coins_for_tokens", (COIN,)).await;
+    assert_eq!(quote["returnData"], hex::encode(expected.encode()));
+    let r = contract_call(
+        &w.c,
+        "bob",
+        &exchange,
+        input("swap_coins_for_tokens", (expected,)),
+        COIN,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (bob.clone(),)).await,
+        expected
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (pool.clone(),)).await,
+        500_000 - expected
+    );
+
+    // Selling them back without an approval: the token refuses, the exchange reverts, and
+    // nothing moved.
+    let r = contract_call(
+        &w.c,
+        "bob",
+        &exchange,
+        input("swap_tokens_for_coins", (expected, 0u64)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "reverted", "{r}");
+    assert_eq!(
+        r["reason"],
+        "token transfer_from: the callee reverted: transfer amount exceeds allowance"
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (bob.clone(),)).await,
+        expected
+    );
+
+    // With the approval: bob gets the coins the formula gives, as an output of his call.
+    let r = contract_call(
+        &w.c,
+        "bob",
+        &token,
+        input("approve", (pool.clone(), expected)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    let coins_back = swap_output(expected, 500_000 - expected, u128::from(11 * COIN)) as u64;
+    let before = confirmed(&w.c, "bob").await;
+    let r = contract_call(
+        &w.c,
+        "bob",
+        &exchange,
+        input("swap_tokens_for_coins", (expected, coins_back)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    assert_eq!(r["returnData"], hex::encode(coins_back.encode()));
+    let fee = units(&r["fee"]);
+    assert_eq!(confirmed(&w.c, "bob").await, before - fee + coins_back);
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (bob.clone(),)).await,
+        0
+    );
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![exchange.clone()]).await;
+    assert_eq!(units(&info["balance"]), 11 * COIN - coins_back);
+    let reserves = query(&w.c, &exchange, "reserves", ()).await;
+    assert_eq!(
+        reserves["returnData"],
+        hex::encode((11 * COIN - coins_back, 500_000u128).encode())
+    );
     node.stop().await;
 }

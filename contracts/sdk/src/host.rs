@@ -35,6 +35,16 @@ mod sys {
             pk_len: i32,
         ) -> i32;
         pub(super) fn gas_left() -> i64;
+        pub(super) fn call(
+            address: *const u8,
+            input: *const u8,
+            input_len: i32,
+            value: i64,
+            gas: i64,
+        ) -> i32;
+        pub(super) fn query(address: *const u8, input: *const u8, input_len: i32, gas: i64) -> i32;
+        pub(super) fn return_data_len() -> i32;
+        pub(super) fn return_data_read(out: *mut u8);
     }
 }
 
@@ -163,6 +173,32 @@ mod imp {
         // SAFETY: no memory is touched.
         unsafe { sys::gas_left() as u64 }
     }
+    pub(crate) fn call_contract(
+        address: &Address,
+        input: &[u8],
+        value: Amount,
+        gas: u64,
+        query: bool,
+    ) -> (i32, Vec<u8>) {
+        // SAFETY: the address is 32 bytes and the input valid for its length; the host writes
+        // exactly `return_data_len()` bytes at `out`, which has that room.
+        unsafe {
+            let status = if query {
+                sys::query(address.as_ptr(), input.as_ptr(), len(input), gas as i64)
+            } else {
+                sys::call(
+                    address.as_ptr(),
+                    input.as_ptr(),
+                    len(input),
+                    value as i64,
+                    gas as i64,
+                )
+            };
+            let mut out = vec![0u8; sys::return_data_len() as usize];
+            sys::return_data_read(out.as_mut_ptr());
+            (status, out)
+        }
+    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -233,6 +269,15 @@ mod imp {
     }
     pub(crate) fn gas_left() -> u64 {
         u64::MAX
+    }
+    pub(crate) fn call_contract(
+        address: &Address,
+        input: &[u8],
+        value: Amount,
+        _gas: u64,
+        query: bool,
+    ) -> (i32, Vec<u8>) {
+        crate::testing::call_mock(address, input, value, query)
     }
 }
 

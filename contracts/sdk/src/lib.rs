@@ -3,8 +3,9 @@
 //! A contract is a `no_std` crate built to `wasm32-unknown-unknown` that exports `memory`,
 //! `call` and optionally `deploy`. This crate gives it:
 //! - safe wrappers for the node's host API (module `env`, documented in the node's
-//!   `i8o8i_runtime::contract` module): input and return data, [`revert`], storage, caller,
-//!   value, balance, block height and time, [`transfer`], events, hashing, signature checks, gas;
+//!   `i8o8i_contract_engine::host` module): input and return data, [`revert`], storage, caller,
+//!   value, balance, block height and time, [`transfer`], events, hashing, signature checks, gas,
+//!   and calls into other contracts ([`Call`]);
 //! - typed storage: [`storage::Item`] and [`storage::Map`], keyed and valued with SCALE;
 //! - [`entry_points!`]: a contract's methods are plain Rust functions whose SCALE-encoded
 //!   arguments it decodes and whose result it returns; it also embeds the method list (the ABI)
@@ -53,8 +54,141 @@ impl Account {
     }
 }
 
+impl Account {
+    /// The account of the contract at `address`: `OP_RETURN <address>`, the script a contract
+    /// is known by when it calls another (its [`caller`]) and that [`transfer`] credits to its
+    /// balance. Tokens held by a contract are held by this account.
+    pub fn contract(address: &Address) -> Account {
+        let mut script = Vec::with_capacity(34);
+        script.extend_from_slice(&[0x6a, 0x20]);
+        script.extend_from_slice(address);
+        Account(script)
+    }
+
+    /// The contract this account is, if it is a contract's ([`Account::contract`]).
+    pub fn as_contract(&self) -> Option<Address> {
+        self.0.strip_prefix(&[0x6a, 0x20])?.try_into().ok()
+    }
+}
+
 /// A contract's own address.
 pub type Address = [u8; 32];
+
+/// Why a call into another contract did not return a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallError {
+    /// The callee reverted (and was rolled back) with this reason.
+    Reverted(String),
+    /// The callee trapped or ran out of gas (and was rolled back); the host says how.
+    Failed(String),
+    /// No contract at the address.
+    NoContract,
+    /// The callee is already running further up the call stack: reentrancy is refused.
+    Reentrancy,
+    /// The call stack is as deep as the node allows.
+    DepthExceeded,
+    /// This contract's balance does not cover the value.
+    InsufficientBalance,
+    /// The callee returned data that does not decode as the expected type.
+    BadReturn,
+}
+
+impl core::fmt::Display for CallError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CallError::Reverted(why) => write!(f, "the callee reverted: {why}"),
+            CallError::Failed(why) => write!(f, "the callee failed: {why}"),
+            CallError::NoContract => f.write_str("no contract at that address"),
+            CallError::Reentrancy => f.write_str("reentrancy refused"),
+            CallError::DepthExceeded => f.write_str("call depth exceeded"),
+            CallError::InsufficientBalance => f.write_str("balance below the value"),
+            CallError::BadReturn => f.write_str("the callee's result does not decode"),
+        }
+    }
+}
+
+/// A call into another contract, built like its input: the method, then each argument.
+///
+/// ```ignore
+/// let balance: u128 = Call::new(token, "balance_of").arg(&who).query()?;
+/// Call::new(token, "transfer").arg(&to).arg(&amount).invoke::<()>()?;
+/// Call::new(vault, "deposit").value(1_000).gas(200_000).invoke::<()>()?;
+/// ```
+///
+/// The callee sees this contract's [`Account::contract`] as its [`caller`]. A failed callee
+/// is rolled back and this call goes on with the [`CallError`]: revert with it (`?` into a
+/// [`revert`]) or carry on. Gas: at most [`Call::gas`] (default: all but a 64th of what is
+/// left); this call pays what the callee used.
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until `invoke` or `query`"]
+pub struct Call {
+    contract: Address,
+    input: Vec<u8>,
+    value: Amount,
+    gas: u64,
+}
+
+impl Call {
+    /// A call of `method` on the contract at `contract`.
+    pub fn new(contract: Address, method: &str) -> Call {
+        Call {
+            contract,
+            input: method.encode(),
+            value: 0,
+            gas: 0,
+        }
+    }
+
+    /// Appends the next argument.
+    pub fn arg<T: Encode>(mut self, arg: &T) -> Call {
+        arg.encode_to(&mut self.input);
+        self
+    }
+
+    /// Moves `value` of this contract's balance into the callee with the call.
+    pub fn value(mut self, value: Amount) -> Call {
+        self.value = value;
+        self
+    }
+
+    /// Gives the callee at most `gas` (0, the default: all but a 64th of what is left).
+    pub fn gas(mut self, gas: u64) -> Call {
+        self.gas = gas;
+        self
+    }
+
+    /// Runs the call; its state changes stay if it succeeds.
+    ///
+    /// # Errors
+    /// [`CallError`] saying why there is no result.
+    pub fn invoke<R: Decode>(self) -> Result<R, CallError> {
+        self.run(false)
+    }
+
+    /// Runs the call read-only (no value): the callee, and whatever it calls, may not write
+    /// storage, emit events or transfer.
+    ///
+    /// # Errors
+    /// [`CallError`] saying why there is no result.
+    pub fn query<R: Decode>(self) -> Result<R, CallError> {
+        self.run(true)
+    }
+
+    fn run<R: Decode>(self, query: bool) -> Result<R, CallError> {
+        let (status, data) =
+            host::call_contract(&self.contract, &self.input, self.value, self.gas, query);
+        let text = || String::from_utf8_lossy(&data).into_owned();
+        match status {
+            0 => R::decode(&mut &data[..]).map_err(|_| CallError::BadReturn),
+            1 => Err(CallError::Reverted(text())),
+            3 => Err(CallError::NoContract),
+            4 => Err(CallError::Reentrancy),
+            5 => Err(CallError::DepthExceeded),
+            6 => Err(CallError::InsufficientBalance),
+            _ => Err(CallError::Failed(text())),
+        }
+    }
+}
 
 /// The amount of the chain's coin, in base units (10⁻⁸ I8O).
 pub type Amount = u64;

@@ -154,6 +154,46 @@ pub fn call(entry: fn(), input: Vec<u8>) -> Vec<u8> {
     with_env(|e| core::mem::take(&mut e.return_data))
 }
 
+/// A stand-in for another contract in native tests: given the call's input and value, its
+/// return data, or `Err(reason)` to revert.
+pub type MockContract = fn(input: &[u8], value: Amount) -> Result<Vec<u8>, String>;
+
+std::thread_local! {
+    static MOCKS: RefCell<BTreeMap<Address, MockContract>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Answers [`Call`](crate::Call)s to `address` with `mock` on this thread; a call to an
+/// address with no mock fails with `NoContract`. A successful call's value leaves this
+/// contract's balance. (Running several real contracts together is the node's job: deploy
+/// the `.wasm` modules on a dev node.)
+pub fn mock_contract(address: Address, mock: MockContract) {
+    MOCKS.with(|m| m.borrow_mut().insert(address, mock));
+}
+
+pub(crate) fn call_mock(
+    address: &Address,
+    input: &[u8],
+    value: Amount,
+    query: bool,
+) -> (i32, Vec<u8>) {
+    let Some(mock) = MOCKS.with(|m| m.borrow().get(address).copied()) else {
+        return (3, Vec::new());
+    };
+    if query && value != 0 {
+        return (2, b"value moved in a read-only query".to_vec());
+    }
+    if with_env(|e| e.balance) < value {
+        return (6, Vec::new());
+    }
+    match mock(input, value) {
+        Ok(data) => {
+            with_env(|e| e.balance -= value);
+            (0, data)
+        }
+        Err(reason) => (1, reason.into_bytes()),
+    }
+}
+
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(data).into()
