@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 pub struct Method {
     /// Whether it is the constructor.
     pub deploy: bool,
+    /// Whether it is the migration (`migrate`, run when an admin migrates to this code).
+    pub migrate: bool,
     /// Name.
     pub name: String,
     /// (argument name, type).
@@ -172,10 +174,12 @@ pub fn parse(text: &str) -> Result<Vec<Method>, AbiError> {
         .filter(|l| !l.is_empty() && !l.starts_with("event "))
         .map(|line| {
             let bad = || AbiError::Malformed(line.to_owned());
-            let (deploy, rest) = match line.strip_prefix("deploy ") {
-                Some(r) => (true, r),
-                None => (false, line),
-            };
+            let (deploy, migrate, rest) =
+                match (line.strip_prefix("deploy "), line.strip_prefix("migrate ")) {
+                    (Some(r), _) => (true, false, r),
+                    (None, Some(r)) => (false, true, r),
+                    (None, None) => (false, false, line),
+                };
             let open = rest.find('(').ok_or_else(bad)?;
             let mut depth = 0i32;
             let close = rest[open..]
@@ -209,6 +213,7 @@ pub fn parse(text: &str) -> Result<Vec<Method>, AbiError> {
             };
             Ok(Method {
                 deploy,
+                migrate,
                 name,
                 args,
                 result,
@@ -231,15 +236,20 @@ impl Method {
 /// [`AbiError::NoMethod`].
 pub fn find<'a>(abi: &'a [Method], name: &str, deploy: bool) -> Result<&'a Method, AbiError> {
     abi.iter()
-        .find(|m| m.deploy == deploy && (deploy || m.name == name))
+        .find(|m| !m.migrate && m.deploy == deploy && (deploy || m.name == name))
         .ok_or_else(|| {
             let names: Vec<&str> = abi
                 .iter()
-                .filter(|m| !m.deploy)
+                .filter(|m| !m.deploy && !m.migrate)
                 .map(|m| m.name.as_str())
                 .collect();
             AbiError::NoMethod(name.to_owned(), names.join(", "))
         })
+}
+
+/// The migration entry point (`migrate name(…)`), if the code has one.
+pub fn find_migrate(abi: &[Method]) -> Option<&Method> {
+    abi.iter().find(|m| m.migrate)
 }
 
 fn encode_arg(ty: &str, raw: &str, network: Network, out: &mut Vec<u8>) -> Result<(), String> {
@@ -318,7 +328,8 @@ pub fn encode_call(
         });
     }
     let mut out = Vec::new();
-    if !method.deploy {
+    // A call names its method; a constructor's or migration's input is its arguments alone.
+    if !method.deploy && !method.migrate {
         method.name.encode_to(&mut out);
     }
     for ((name, ty), raw) in method.args.iter().zip(args) {
@@ -546,6 +557,7 @@ mod tests {
         let address = "ab".repeat(32);
         let method = Method {
             deploy: false,
+            migrate: false,
             name: "approve".into(),
             args: vec![
                 ("spender".into(), "Account".into()),

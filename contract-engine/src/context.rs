@@ -24,6 +24,9 @@ pub enum Entry {
     Deploy,
     /// `call`.
     Call,
+    /// `migrate`, run by a [`Payload::Migrate`](i8o8i_primitives::Payload::Migrate) with the
+    /// new code; a module without it cannot be migrated to.
+    Migrate,
 }
 
 /// One frame's own inputs (what it shares with its callers is in the [`Context`]).

@@ -287,11 +287,15 @@ impl FrameRunner for Inner {
                 let name = match entry {
                     Entry::Deploy => "deploy",
                     Entry::Call => "call",
+                    Entry::Migrate => "migrate",
                 };
                 match instance.get_typed_func::<(), ()>(&mut store, name) {
                     Ok(f) => f.call(&mut store, ()),
                     // Validation guarantees `call`; `deploy` is optional.
                     Err(_) if entry == Entry::Deploy => Ok(()),
+                    Err(_) if entry == Entry::Migrate => Err(wasmtime::Error::new(
+                        HostError::Fault("the code has no `migrate` entry point".into()),
+                    )),
                     Err(e) => Err(e),
                 }
             });

@@ -8,8 +8,9 @@
 //!
 //! # Model
 //! A contract is a Wasm module exporting `memory`, `call: () -> ()` and optionally
-//! `deploy: () -> ()` (the constructor), importing only the host API of module `env` (see
-//! [`host`]). A `Deploy` payload uploads code (stored once by its SHA-256, the code hash) and
+//! `deploy: () -> ()` (the constructor) and `migrate: () -> ()` (run when an admin moves a
+//! contract to this code: a `Migrate` payload, CosmWasm's `Migrate` being the model),
+//! importing only the host API of module `env` (see [`host`]). A `Deploy` payload uploads code (stored once by its SHA-256, the code hash) and
 //! instantiates it at an address derived from the deployer's script, the code hash and a salt
 //! ([`contract_address`](i8o8i_primitives::contract::contract_address)); a `Call` payload runs `call` with an input and optional value. Each
 //! execution gets a fresh instance: nothing but storage survives a call.

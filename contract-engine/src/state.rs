@@ -1,8 +1,9 @@
 //! Contract state as one ordered key-value space, and the overlay executions write to.
 //!
 //! Keys ([`StateKey`]): `A ‖ address` → [`ContractAccount`], `C ‖ code hash` → code,
-//! `S ‖ address ‖ key` → storage value. The node keeps them in one RocksDB column family;
-//! connecting a block writes the overlay's changes and saves the previous values as undo data.
+//! `H ‖ address` → code history (after a migration), `S ‖ address ‖ key` → storage value.
+//! The node keeps them in one RocksDB column family; connecting a block writes the overlay's
+//! changes and saves the previous values as undo data.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -49,6 +50,15 @@ impl StateKey {
         let mut k = Vec::with_capacity(33);
         k.push(b'C');
         k.extend_from_slice(hash.as_bytes());
+        k
+    }
+
+    /// Key of a contract's code history (SCALE `Vec<CodeChange>`), written when it is first
+    /// migrated: its deployment's code and every migration since.
+    pub fn code_history(address: &ContractAddress) -> Vec<u8> {
+        let mut k = Vec::with_capacity(33);
+        k.push(b'H');
+        k.extend_from_slice(address.as_bytes());
         k
     }
 

@@ -5,7 +5,7 @@
 //! SIMD, threads, reference types, multi-memory, memory64, exceptions and GC fail with
 //! wasmparser's own message and offset), then the structure is checked: size and count caps,
 //! imports only from the host API with their exact signatures, one memory (exported, within the
-//! cap), no start function, and the `call` / `deploy` exports.
+//! cap), no start function, and the `call` / `deploy` / `migrate` exports.
 
 use wasmparser::{
     ExternalKind, FuncType, Parser, Payload, TypeRef, ValType, Validator, WasmFeatures,
@@ -115,6 +115,7 @@ pub fn validate_module(code: &[u8]) -> Result<(), ModuleError> {
     let mut memory_exported = false;
     let mut call_export = None;
     let mut deploy_export = None;
+    let mut migrate_export = None;
     for payload in Parser::new(0).parse_all(code) {
         match payload.map_err(invalid)? {
             Payload::TypeSection(reader) => {
@@ -197,7 +198,8 @@ pub fn validate_module(code: &[u8]) -> Result<(), ModuleError> {
                         ("memory", ExternalKind::Memory) => memory_exported = true,
                         ("call", ExternalKind::Func) => call_export = Some(export.index),
                         ("deploy", ExternalKind::Func) => deploy_export = Some(export.index),
-                        ("call" | "deploy" | "memory", _) => {
+                        ("migrate", ExternalKind::Func) => migrate_export = Some(export.index),
+                        ("call" | "deploy" | "migrate" | "memory", _) => {
                             return Err(ModuleError::BadExport(
                                 export.name.to_owned(),
                                 "exported with the wrong kind",
@@ -235,13 +237,12 @@ pub fn validate_module(code: &[u8]) -> Result<(), ModuleError> {
         }
         Some(_) => {}
     }
-    if let Some(i) = deploy_export
-        && !fn_type(i).is_some_and(is_unit_fn)
-    {
-        return Err(ModuleError::BadExport(
-            "deploy".into(),
-            "must be `() -> ()`",
-        ));
+    for (name, export) in [("deploy", deploy_export), ("migrate", migrate_export)] {
+        if let Some(i) = export
+            && !fn_type(i).is_some_and(is_unit_fn)
+        {
+            return Err(ModuleError::BadExport(name.into(), "must be `() -> ()`"));
+        }
     }
     Ok(())
 }

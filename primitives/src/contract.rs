@@ -25,6 +25,23 @@ pub struct ContractAccount {
     pub deployer: Vec<u8>,
     /// Height of the block that deployed it.
     pub height: u64,
+    /// The account that may replace its code and hand the right on; `None`: the code never
+    /// changes.
+    #[serde(with = "crate::serde_hex::option_bytes")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::Hex>"))]
+    pub admin: Option<Vec<u8>>,
+}
+
+/// One code a contract ran, from the height of the block that installed it: its deployment or
+/// a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CodeChange {
+    /// SHA-256 of the code.
+    pub code_hash: Hash256,
+    /// Height of the block that installed it.
+    pub height: u64,
 }
 
 /// An event a contract emitted.

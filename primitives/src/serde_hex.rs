@@ -4,7 +4,7 @@
 use core::{fmt, marker::PhantomData, str::FromStr};
 
 use i8o8i_script_vm::ScriptBuf;
-use serde::{Deserializer, Serializer, de};
+use serde::{Deserialize, Deserializer, Serializer, de};
 
 /// Deserializes any `FromStr` type from a string, borrowed or owned.
 pub(crate) fn deserialize_from_str<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -61,6 +61,25 @@ pub mod bytes {
     /// Deserializes from hex (either case).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         deserialize_hex(d)
+    }
+}
+
+/// `Option<Vec<u8>>` as a hex string or `null`.
+pub mod option_bytes {
+    use super::*;
+
+    /// Serializes as lowercase hex, or `null`.
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_str(&hex::encode(v)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Deserializes from hex (either case) or `null`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let text: Option<String> = Deserialize::deserialize(d)?;
+        text.map(|t| decode_hex(&t)).transpose()
     }
 }
 

@@ -57,14 +57,36 @@ fn arb_payload() -> impl Strategy<Value = Payload> {
             arb_bytes(64),
             arb_bytes(16),
             any::<[u8; 32]>(),
+            any::<u64>(),
+            option::of(arb_bytes(34)),
+        )
+            .prop_map(
+                |(code, init_input, salt, gas_limit, admin)| Payload::Deploy {
+                    code,
+                    init_input,
+                    salt,
+                    gas_limit,
+                    admin,
+                }
+            ),
+        (
+            any::<[u8; 32]>(),
+            any::<[u8; 32]>(),
+            arb_bytes(16),
             any::<u64>()
         )
-            .prop_map(|(code, init_input, salt, gas_limit)| Payload::Deploy {
-                code,
-                init_input,
-                salt,
-                gas_limit
+            .prop_map(|(contract, code_hash, input, gas_limit)| Payload::Migrate {
+                contract: ContractAddress::from_byte_array(contract),
+                code_hash: crate::Hash256::from_byte_array(code_hash),
+                input,
+                gas_limit,
             }),
+        (any::<[u8; 32]>(), option::of(arb_bytes(34))).prop_map(|(contract, admin)| {
+            Payload::SetAdmin {
+                contract: ContractAddress::from_byte_array(contract),
+                admin,
+            }
+        }),
         (any::<[u8; 32]>(), arb_bytes(16), arb_amount(), any::<u64>()).prop_map(
             |(contract, input, value, gas_limit)| Payload::Call {
                 contract: ContractAddress::from_byte_array(contract),

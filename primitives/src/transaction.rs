@@ -159,6 +159,11 @@ pub enum Payload {
         salt: [u8; 32],
         /// Most gas the instantiation may use.
         gas_limit: u64,
+        /// The account (script) that may replace the contract's code ([`Payload::Migrate`])
+        /// and hand this right on ([`Payload::SetAdmin`]); without one the code never changes.
+        #[serde(default, with = "crate::serde_hex::option_bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::Hex>"))]
+        admin: Option<Vec<u8>>,
     },
     /// Call a deployed contract with `input`, transferring `value` into its balance.
     #[codec(index = 1)]
@@ -234,6 +239,10 @@ pub enum Payload {
         salt: [u8; 32],
         /// Most gas the instantiation may use.
         gas_limit: u64,
+        /// The contract's admin, as for [`Payload::Deploy`].
+        #[serde(default, with = "crate::serde_hex::option_bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::Hex>"))]
+        admin: Option<Vec<u8>>,
     },
     /// Proof that a producer sealed two different blocks for one slot (double signing). Only
     /// a coinbase may carry it; the block that does slashes the producer's bond and removes it
@@ -244,6 +253,34 @@ pub enum Payload {
         first: Box<crate::Header>,
         /// Another header of the same slot and key.
         second: Box<crate::Header>,
+    },
+    /// Replace a contract's code by code already on chain, and run the new code's `migrate`
+    /// entry point with `input` in the same transaction (CosmWasm's `Migrate`). Only the
+    /// contract's admin may: the transaction's caller must be it. Storage and balance stay; if
+    /// `migrate` fails, nothing changes.
+    #[codec(index = 8)]
+    Migrate {
+        /// The contract.
+        contract: ContractAddress,
+        /// SHA-256 of the new code, stored by an earlier deploy.
+        code_hash: Hash256,
+        /// Input for `migrate`.
+        #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
+        input: Vec<u8>,
+        /// Most gas the migration may use.
+        gas_limit: u64,
+    },
+    /// Hand a contract's admin right to another account, or drop it (`None`: the code can
+    /// then never change again). Only the current admin may.
+    #[codec(index = 9)]
+    SetAdmin {
+        /// The contract.
+        contract: ContractAddress,
+        /// The new admin's script.
+        #[serde(default, with = "crate::serde_hex::option_bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::Hex>"))]
+        admin: Option<Vec<u8>>,
     },
 }
 

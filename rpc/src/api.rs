@@ -319,7 +319,7 @@ crate::rpc_api! {
         summary: "Deploys a Wasm contract from a node wallet; the wallet's first address is the deployer (caller). Returns the txid and the address the contract gets.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, TxRejected],
-        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (codeHex: String as Hex, "The Wasm module"), (gasLimit: u64, "Most gas the deploy may use (50 per code byte, 20,000 to instantiate, then the constructor)"), [initInputHex: String as Hex, "Constructor input (SCALE-encoded arguments)"], [saltHex: String as Hex, "32-byte salt; random by default"]],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (codeHex: String as Hex, "The Wasm module"), (gasLimit: u64, "Most gas the deploy may use (50 per code byte, 20,000 to instantiate, then the constructor)"), [initInputHex: String as Hex, "Constructor input (SCALE-encoded arguments)"], [saltHex: String as Hex, "32-byte salt; random by default"], [admin: String as Address, "Account that may migrate the contract (`contract_migrate`) and hand the right on; without one its code never changes"]],
         result: Deployed,
     }
     ContractInstantiate {
@@ -327,8 +327,24 @@ crate::rpc_api! {
         summary: "Instantiates code already on chain by its hash (no code in the transaction, no per-byte charge) from a node wallet. Returns the txid and the new address.",
         access: Private,
         errors: [WalletNotFound, WrongPassword, InsufficientFunds, NotFound, TxRejected],
-        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (codeHash: Hash256, "SHA-256 of code stored by an earlier deploy (contract_getInfo shows it)"), (gasLimit: u64, "Most gas the instantiation may use"), [initInputHex: String as Hex, "Constructor input (SCALE-encoded arguments)"], [saltHex: String as Hex, "32-byte salt; random by default"]],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (codeHash: Hash256, "SHA-256 of code stored by an earlier deploy (contract_getInfo shows it)"), (gasLimit: u64, "Most gas the instantiation may use"), [initInputHex: String as Hex, "Constructor input (SCALE-encoded arguments)"], [saltHex: String as Hex, "32-byte salt; random by default"], [admin: String as Address, "Account that may migrate the contract; none by default"]],
         result: Deployed,
+    }
+    ContractMigrate {
+        name: "contract_migrate",
+        summary: "Replaces a contract's code by code already on chain and runs the new code's `migrate` with the input, in one transaction (CosmWasm's Migrate); only the contract's admin may (the wallet's first address must be it). Storage and balance stay; a failed `migrate` changes nothing. Returns the txid.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, NotFound, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (address: ContractAddress as Hash256, "Contract address"), (codeHash: Hash256, "SHA-256 of the new code, stored by an earlier deploy"), (gasLimit: u64, "Most gas the migration may use"), [inputHex: String as Hex, "Input for `migrate` (SCALE-encoded arguments)"]],
+        result: Txid,
+    }
+    ContractSetAdmin {
+        name: "contract_setAdmin",
+        summary: "Hands a contract's admin right to another account, or drops it for good (no `admin`); only the admin may. Returns the txid.",
+        access: Private,
+        errors: [WalletNotFound, WrongPassword, InsufficientFunds, NotFound, InvalidAddress, TxRejected],
+        params: [(wallet: String, "Wallet name"), (password: String, "Wallet password"), (address: ContractAddress as Hash256, "Contract address"), [admin: String as Address, "The new admin; omit to drop the right"]],
+        result: Txid,
     }
     ContractCall {
         name: "contract_call",
@@ -356,7 +372,7 @@ crate::rpc_api! {
     }
     ContractGetInfo {
         name: "contract_getInfo",
-        summary: "A contract's code hash, balance, deployer, deploy height, code size and ABI.",
+        summary: "A contract's code hash, balance, deployer, deploy height, admin, code history, code size and ABI.",
         access: Public,
         errors: [NotFound],
         params: [(address: ContractAddress as Hash256, "Contract address")],

@@ -344,6 +344,10 @@ pub struct ContractInfo {
     pub account: ContractAccount,
     /// The deployer's address, when its script is a standard one.
     pub deployer_address: Option<String>,
+    /// The admin's address, when there is an admin with a standard script.
+    pub admin_address: Option<String>,
+    /// Every code the contract ran, oldest first: its deployment, then each migration.
+    pub code_history: Vec<i8o8i_primitives::contract::CodeChange>,
     /// Code size in bytes.
     pub code_size: usize,
     /// The ABI embedded by the SDK, one method per line.

@@ -9,11 +9,12 @@ use i8o8i_contract_engine::{
     ContractEngine, ExecResult, StateKey, StateOverlay, gas, validate_module,
 };
 use i8o8i_primitives::contract::{
-    ContractAccount, ExecStatus, Receipt, code_hash, contract_address,
+    CodeChange, ContractAccount, ExecStatus, Receipt, code_hash, contract_address,
 };
+use parity_scale_codec::{Decode, Encode};
 
 use crate::error::TxError;
-use i8o8i_primitives::{Amount, ContractAddress, Payload, StoreError, Transaction, TxOut};
+use i8o8i_primitives::{Amount, ContractAddress, Hash256, Payload, StoreError, Transaction, TxOut};
 use i8o8i_script_vm::ScriptBuf;
 
 /// A contract payload's value, gas limit and the address it targets (derived for a deploy).
@@ -28,12 +29,19 @@ pub struct PayloadTerms {
 /// The value and gas limit of a contract payload, `None` for other transactions.
 pub fn payload_terms(tx: &Transaction) -> Option<PayloadTerms> {
     match &tx.payload {
-        Some(Payload::Deploy { gas_limit, .. } | Payload::Instantiate { gas_limit, .. }) => {
-            Some(PayloadTerms {
-                value: Amount::ZERO,
-                gas_limit: *gas_limit,
-            })
-        }
+        Some(
+            Payload::Deploy { gas_limit, .. }
+            | Payload::Instantiate { gas_limit, .. }
+            | Payload::Migrate { gas_limit, .. },
+        ) => Some(PayloadTerms {
+            value: Amount::ZERO,
+            gas_limit: *gas_limit,
+        }),
+        // No code runs: a contract transaction (it has a receipt) that reserves no gas.
+        Some(Payload::SetAdmin { .. }) => Some(PayloadTerms {
+            value: Amount::ZERO,
+            gas_limit: 0,
+        }),
         Some(Payload::Call {
             value, gas_limit, ..
         }) => Some(PayloadTerms {
@@ -107,6 +115,7 @@ pub fn apply_payload(
             init_input,
             salt,
             gas_limit,
+            admin,
         }) => Some(Instantiation {
             hash: code_hash(code),
             code: Some(Arc::new(code.clone())),
@@ -114,12 +123,14 @@ pub fn apply_payload(
             salt,
             gas_limit: *gas_limit,
             precharge: gas::DEPLOY_PER_CODE_BYTE.saturating_mul(code.len() as u64),
+            admin,
         }),
         Some(Payload::Instantiate {
             code_hash,
             init_input,
             salt,
             gas_limit,
+            admin,
         }) => Some(Instantiation {
             hash: *code_hash,
             code: None,
@@ -127,7 +138,32 @@ pub fn apply_payload(
             salt,
             gas_limit: *gas_limit,
             precharge: 0,
+            admin,
         }),
+        Some(Payload::Migrate {
+            contract,
+            code_hash,
+            input,
+            gas_limit,
+        }) => {
+            return migrate(
+                engine,
+                overlay,
+                tx,
+                Migration {
+                    contract: *contract,
+                    code_hash: *code_hash,
+                    input,
+                    gas_limit: *gas_limit,
+                },
+                caller,
+                fee,
+                block,
+            );
+        }
+        Some(Payload::SetAdmin { contract, admin }) => {
+            return set_admin(overlay, tx, *contract, admin, caller, fee);
+        }
         _ => None,
     };
     let (overlay, address, result, value) = match (deployment, &tx.payload) {
@@ -207,22 +243,40 @@ pub fn apply_payload(
         if success { Amount::ZERO } else { value },
     )?;
     if success {
-        // Transfers come first, then the refund `finish` appended.
-        let declared = tx.outputs.len() as u32;
-        let transfers: Vec<TxOut> = result
-            .transfers
-            .into_iter()
-            .map(|(script, amount)| TxOut {
-                value: Amount::from_units(amount),
-                script_pubkey: ScriptBuf::from_bytes(script),
-            })
-            .collect();
-        outputs.splice(0..0, transfers);
-        receipt.outputs = (declared..declared + outputs.len() as u32).collect();
-        receipt.return_data = result.return_data;
-        receipt.events = result.events;
+        append_effects(
+            tx,
+            &mut receipt,
+            &mut outputs,
+            result.transfers,
+            result.return_data,
+            result.events,
+        );
     }
     Ok((o, receipt, outputs))
+}
+
+/// A successful execution's transfers (as outputs before the refund `finish` appended),
+/// return data and events, into its receipt.
+fn append_effects(
+    tx: &Transaction,
+    receipt: &mut Receipt,
+    outputs: &mut Vec<TxOut>,
+    transfers: Vec<(Vec<u8>, u64)>,
+    return_data: Vec<u8>,
+    events: Vec<i8o8i_primitives::contract::Event>,
+) {
+    let declared = tx.outputs.len() as u32;
+    let transfers: Vec<TxOut> = transfers
+        .into_iter()
+        .map(|(script, amount)| TxOut {
+            value: Amount::from_units(amount),
+            script_pubkey: ScriptBuf::from_bytes(script),
+        })
+        .collect();
+    outputs.splice(0..0, transfers);
+    receipt.outputs = (declared..declared + outputs.len() as u32).collect();
+    receipt.return_data = return_data;
+    receipt.events = events;
 }
 
 /// A deployment: new code (with its per-byte charge) or stored code by hash.
@@ -233,6 +287,175 @@ struct Instantiation<'a> {
     salt: &'a [u8; 32],
     gas_limit: u64,
     precharge: u64,
+    admin: &'a Option<Vec<u8>>,
+}
+
+/// A [`Payload::Migrate`]'s terms.
+struct Migration<'a> {
+    contract: ContractAddress,
+    code_hash: Hash256,
+    input: &'a [u8],
+    gas_limit: u64,
+}
+
+/// The contract's admin check: `Ok(account)` if `caller` may change the contract at
+/// `contract`, else the receipt status saying why not.
+fn admin_check(
+    overlay: &StateOverlay,
+    contract: &ContractAddress,
+    caller: &[u8],
+) -> Result<Result<ContractAccount, ExecStatus>, TxError> {
+    let Some(account) = overlay.account(contract).map_err(TxError::Storage)? else {
+        return Ok(Err(ExecStatus::NoContract(format!(
+            "no contract at {contract}"
+        ))));
+    };
+    match &account.admin {
+        None => Ok(Err(ExecStatus::Reverted(
+            "the contract has no admin: its code can never change".into(),
+        ))),
+        Some(admin) if admin.as_slice() != caller => Ok(Err(ExecStatus::Reverted(
+            "only the contract's admin may do this".into(),
+        ))),
+        Some(_) => Ok(Ok(account)),
+    }
+}
+
+/// Runs a migration: the admin's contract gets the stored code `code_hash` and runs its
+/// `migrate` with the input over its storage and balance; the code changes only if that
+/// succeeds, and the change goes into the contract's code history.
+fn migrate(
+    engine: &ContractEngine,
+    overlay: StateOverlay,
+    tx: &Transaction,
+    at: Migration<'_>,
+    caller: Vec<u8>,
+    fee: Amount,
+    block: BlockEnv,
+) -> Result<(StateOverlay, Receipt, Vec<TxOut>), TxError> {
+    let fixed = gas::INSTANTIATE.min(at.gas_limit);
+    let refused = |overlay, status| {
+        finish(
+            overlay,
+            tx,
+            at.contract,
+            status,
+            fixed,
+            fee,
+            &caller,
+            Amount::ZERO,
+        )
+    };
+    let mut account = match admin_check(&overlay, &at.contract, &caller)? {
+        Ok(account) => account,
+        Err(status) => return refused(overlay, status),
+    };
+    if overlay
+        .get(&StateKey::code(&at.code_hash))
+        .map_err(TxError::Storage)?
+        .is_none()
+    {
+        let status = ExecStatus::NoContract(format!("no code with hash {}", at.code_hash));
+        return refused(overlay, status);
+    }
+    let req = ExecRequest {
+        code_hash: at.code_hash,
+        code: None,
+        entry: Entry::Migrate,
+        address: at.contract,
+        caller: caller.clone(),
+        value: 0,
+        balance: account.balance.to_units(),
+        input: at.input.to_vec(),
+        gas_limit: at.gas_limit,
+        gas_precharged: 0,
+        height: block.height,
+        time: block.time,
+    };
+    let (mut overlay, result) = engine.execute(overlay, req);
+    if let Some(e) = result.storage_fault {
+        return Err(TxError::Storage(e));
+    }
+    if result.status.is_success() {
+        let mut history = code_history(&overlay, &at.contract, &account)?;
+        history.push(CodeChange {
+            code_hash: at.code_hash,
+            height: block.height,
+        });
+        overlay.put(StateKey::code_history(&at.contract), Some(history.encode()));
+        account.code_hash = at.code_hash;
+        account.balance = Amount::from_units(result.balance);
+        overlay.put_account(&at.contract, &account);
+    }
+    let success = result.status.is_success();
+    let (o, mut receipt, mut outputs) = finish(
+        overlay,
+        tx,
+        at.contract,
+        result.status,
+        result.gas_used,
+        fee,
+        &caller,
+        Amount::ZERO,
+    )?;
+    if success {
+        append_effects(
+            tx,
+            &mut receipt,
+            &mut outputs,
+            result.transfers,
+            result.return_data,
+            result.events,
+        );
+    }
+    Ok((o, receipt, outputs))
+}
+
+/// Hands the admin right on (or drops it). No code runs and no gas is used.
+fn set_admin(
+    overlay: StateOverlay,
+    tx: &Transaction,
+    contract: ContractAddress,
+    admin: &Option<Vec<u8>>,
+    caller: Vec<u8>,
+    fee: Amount,
+) -> Result<(StateOverlay, Receipt, Vec<TxOut>), TxError> {
+    let mut overlay = overlay;
+    let status = match admin_check(&overlay, &contract, &caller)? {
+        Ok(mut account) => {
+            account.admin.clone_from(admin);
+            overlay.put_account(&contract, &account);
+            ExecStatus::Success
+        }
+        Err(status) => status,
+    };
+    finish(overlay, tx, contract, status, 0, fee, &caller, Amount::ZERO)
+}
+
+/// A contract's code history: what is stored, or else its deployment alone.
+///
+/// # Errors
+/// Storage failures, or a stored history that does not decode.
+pub fn code_history(
+    overlay: &StateOverlay,
+    contract: &ContractAddress,
+    account: &ContractAccount,
+) -> Result<Vec<CodeChange>, TxError> {
+    match overlay
+        .get(&StateKey::code_history(contract))
+        .map_err(TxError::Storage)?
+    {
+        Some(bytes) => Vec::<CodeChange>::decode(&mut &bytes[..]).map_err(|e| {
+            TxError::Storage(StoreError::corrupt(
+                "code history",
+                format!("{contract}: {e}"),
+            ))
+        }),
+        None => Ok(vec![CodeChange {
+            code_hash: account.code_hash,
+            height: account.height,
+        }]),
+    }
 }
 
 /// What [`apply_payload`] continues with after a deployment ran, or why none ran.
@@ -292,6 +515,7 @@ fn instantiate(
                 balance: Amount::from_units(result.balance),
                 deployer: caller.to_vec(),
                 height: block.height,
+                admin: at.admin.clone(),
             },
         );
     }
@@ -360,8 +584,20 @@ pub fn check_payload(payload: &Payload) -> Result<(), TxError> {
             gas_limit,
             ..
         } => (*gas_limit, init_input.len()),
+        Payload::Migrate {
+            input, gas_limit, ..
+        } => (*gas_limit, input.len()),
+        Payload::SetAdmin { .. } => (0, 0),
         _ => return Ok(()),
     };
+    if let Payload::Deploy { admin, .. }
+    | Payload::Instantiate { admin, .. }
+    | Payload::SetAdmin { admin, .. } = payload
+        && let Some(admin) = admin
+        && admin.len() > MAX_CALLER_LEN
+    {
+        return Err(TxError::CallerScriptTooLong(admin.len()));
+    }
     if gas_limit > gas::MAX_TX_GAS {
         return Err(TxError::GasLimitTooHigh {
             limit: gas_limit,

@@ -43,7 +43,9 @@ pub fn check_transaction(tx: &Transaction, spec: &ChainSpec) -> Result<(), TxErr
         Some(
             p @ (i8o8i_primitives::Payload::Deploy { .. }
             | i8o8i_primitives::Payload::Call { .. }
-            | i8o8i_primitives::Payload::Instantiate { .. }),
+            | i8o8i_primitives::Payload::Instantiate { .. }
+            | i8o8i_primitives::Payload::Migrate { .. }
+            | i8o8i_primitives::Payload::SetAdmin { .. }),
         ) => crate::contract::check_payload(p)?,
         Some(i8o8i_primitives::Payload::Evidence { .. }) if !tx.is_coinbase() => {
             return Err(TxError::Evidence(

@@ -47,6 +47,10 @@ enum ContractCommand {
         wasm: PathBuf,
         /// Constructor arguments (addresses for Account, decimal numbers, hex for bytes).
         args: Vec<String>,
+        /// An account that may migrate the contract to new code (and hand the right on);
+        /// without one the code can never change.
+        #[arg(long)]
+        admin: Option<String>,
         #[command(flatten)]
         gas: GasArg,
         #[command(flatten)]
@@ -63,8 +67,42 @@ enum ContractCommand {
         /// A contract with the same code, whose embedded ABI encodes the arguments.
         #[arg(long)]
         abi_from: Option<ContractAddress>,
+        /// An account that may migrate the contract to new code.
+        #[arg(long)]
+        admin: Option<String>,
         #[command(flatten)]
         gas: GasArg,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Migrate a contract to code already on chain, running the new code's `migrate` (only
+    /// the contract's admin may); arguments are encoded from the new code's ABI, read from
+    /// the .wasm file given with --abi-wasm.
+    Migrate {
+        /// Wallet paying, whose first address must be the contract's admin.
+        wallet: String,
+        /// Contract address.
+        address: ContractAddress,
+        /// Hash of the new code (deployed or instantiated before).
+        code_hash: Hash256,
+        /// Arguments of the new code's `migrate`.
+        args: Vec<String>,
+        /// The new code's .wasm file, for its ABI.
+        #[arg(long)]
+        abi_wasm: Option<PathBuf>,
+        #[command(flatten)]
+        gas: GasArg,
+        #[command(flatten)]
+        password: PasswordArg,
+    },
+    /// Hand a contract's admin right to another address, or drop it for good (no address).
+    SetAdmin {
+        /// Wallet paying, whose first address must be the contract's admin.
+        wallet: String,
+        /// Contract address.
+        address: ContractAddress,
+        /// The new admin; omit to drop the right.
+        admin: Option<String>,
         #[command(flatten)]
         password: PasswordArg,
     },
@@ -196,6 +234,7 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             wallet,
             wasm,
             args: ctor_args,
+            admin,
             gas,
             password: pw,
         } => {
@@ -225,6 +264,7 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
                         gas.gas_limit,
                         Some(hex::encode(init)),
                         None,
+                        admin,
                     ),
                 )
                 .await?,
@@ -235,6 +275,7 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             code_hash,
             args: ctor_args,
             abi_from,
+            admin,
             gas,
             password: pw,
         } => {
@@ -260,10 +301,59 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
                         gas.gas_limit,
                         Some(hex::encode(init)),
                         None,
+                        admin,
                     ),
                 )
                 .await?,
             );
+        }
+        ContractCommand::Migrate {
+            wallet,
+            address,
+            code_hash,
+            args: migrate_args,
+            abi_wasm,
+            gas,
+            password: pw,
+        } => {
+            let input = match (&abi_wasm, migrate_args.is_empty()) {
+                (_, true) => Vec::new(),
+                (Some(file), false) => {
+                    let code = std::fs::read(file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let text = i8o8i_contract_engine::abi_of(&code)
+                        .context("the module has no embedded ABI")?;
+                    let methods = abi::parse(&text)?;
+                    let migrate = abi::find_migrate(&methods)
+                        .context("the new code declares no `migrate` entry point")?;
+                    abi::encode_call(migrate, &migrate_args, network_of(&c).await?)?
+                }
+                (None, false) => bail!("arguments of `migrate` need --abi-wasm <new code's .wasm>"),
+            };
+            let pw = password(&pw, false)?;
+            print(
+                &call::<api::ContractMigrate>(
+                    &c,
+                    (
+                        wallet,
+                        pw,
+                        address,
+                        code_hash,
+                        gas.gas_limit,
+                        Some(hex::encode(input)),
+                    ),
+                )
+                .await?,
+            );
+        }
+        ContractCommand::SetAdmin {
+            wallet,
+            address,
+            admin,
+            password: pw,
+        } => {
+            let pw = password(&pw, false)?;
+            print(&call::<api::ContractSetAdmin>(&c, (wallet, pw, address, admin)).await?);
         }
         ContractCommand::Call {
             wallet,

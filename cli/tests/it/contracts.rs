@@ -806,3 +806,183 @@ async fn the_exchange_trades_tokens_and_coins_through_cross_contract_calls() {
     );
     node.stop().await;
 }
+
+/// A module whose `call` stores its input at key `v` and returns what was there, with
+/// `migrate_body` as its `migrate` export (none when empty).
+fn versioned(migrate: &str) -> Vec<u8> {
+    let migrate = if migrate.is_empty() {
+        String::new()
+    } else {
+        format!(r#"(func (export "migrate") {migrate})"#)
+    };
+    wat::parse_str(format!(
+        r#"(module
+            (import "env" "input_len" (func $input_len (result i32)))
+            (import "env" "input_read" (func $input_read (param i32)))
+            (import "env" "storage_read" (func $storage_read (param i32 i32 i32 i32) (result i32)))
+            (import "env" "storage_write" (func $storage_write (param i32 i32 i32 i32)))
+            (import "env" "set_return" (func $set_return (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 0) "v")
+            (func (export "call") (local $old i32) (local $n i32)
+              (local.set $old (call $storage_read (i32.const 0) (i32.const 1) (i32.const 100) (i32.const 100)))
+              (local.set $n (call $input_len))
+              (call $input_read (i32.const 300))
+              (call $storage_write (i32.const 0) (i32.const 1) (i32.const 300) (local.get $n))
+              (if (i32.ge_s (local.get $old) (i32.const 0))
+                (then (call $set_return (i32.const 100) (local.get $old)))))
+            {migrate})"#
+    ))
+    .unwrap()
+}
+
+/// `migrate` of version 2: the stored value becomes the migration's input followed by it.
+const PREPEND_INPUT: &str = r#"(local $old i32) (local $n i32)
+    (local.set $n (call $input_len))
+    (call $input_read (i32.const 100))
+    (local.set $old (call $storage_read (i32.const 0) (i32.const 1)
+      (i32.add (i32.const 100) (local.get $n)) (i32.const 100)))
+    (call $storage_write (i32.const 0) (i32.const 1) (i32.const 100)
+      (i32.add (local.get $n) (local.get $old)))"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_migrates_a_contract_and_a_contract_without_one_never_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let deploy_with = |code: Vec<u8>, admin: Option<String>| {
+        let c = &w.c;
+        let miner = w.miner.clone();
+        async move {
+            let salt = hex::encode(rand_salt());
+            let deployed: Value = call(
+                c,
+                "contract_deploy",
+                rpc_params!["alice", PASSWORD, hex::encode(code), GAS, "", salt, admin],
+            )
+            .await;
+            mine(c, 1, &miner).await;
+            let r: Value = call(c, "tx_getReceipt", rpc_params![deployed["txid"].clone()]).await;
+            assert_eq!(r["status"], "success", "{r}");
+            deployed["address"].as_str().unwrap().to_owned()
+        }
+    };
+    let v1 = versioned("");
+    let v2 = versioned(PREPEND_INPUT);
+    let contract = deploy_with(v1.clone(), Some(w.alice.clone())).await;
+    // Version 2's code goes on chain with a deployment of its own (no admin).
+    let other = deploy_with(v2.clone(), None).await;
+    let v2_hash = hex::encode(i8o8i_primitives::contract::code_hash(&v2).as_bytes());
+    let v1_hash = hex::encode(i8o8i_primitives::contract::code_hash(&v1).as_bytes());
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![contract.clone()]).await;
+    assert_eq!(info["adminAddress"], json!(w.alice));
+    let deployed_at = info["height"].clone();
+    assert_eq!(
+        info["codeHistory"],
+        json!([{ "codeHash": v1_hash, "height": deployed_at }])
+    );
+    let r = contract_call(&w.c, "alice", &contract, hex::encode(b"one"), 0, &w.miner).await;
+    assert_eq!(r["status"], "success", "{r}");
+
+    let migrate = |wallet: &'static str, target: String, input: &'static [u8]| {
+        let c = &w.c;
+        let miner = w.miner.clone();
+        let hash = v2_hash.clone();
+        async move {
+            let txid: String = call(
+                c,
+                "contract_migrate",
+                rpc_params![wallet, PASSWORD, target, hash, GAS, hex::encode(input)],
+            )
+            .await;
+            mine(c, 1, &miner).await;
+            let r: Value = call(c, "tx_getReceipt", rpc_params![txid]).await;
+            r
+        }
+    };
+    // Bob is not the admin; the contract without an admin can never change.
+    let r = migrate("bob", contract.clone(), b"two:").await;
+    assert_eq!(
+        (&r["status"], &r["reason"]),
+        (
+            &json!("reverted"),
+            &json!("only the contract's admin may do this")
+        )
+    );
+    let r = migrate("alice", other.clone(), b"two:").await;
+    assert_eq!(
+        r["reason"],
+        "the contract has no admin: its code can never change"
+    );
+
+    // Alice migrates: the new code's `migrate` ran over the old storage, in the same
+    // transaction, and the code changed.
+    let r = migrate("alice", contract.clone(), b"two:").await;
+    assert_eq!(r["status"], "success", "{r}");
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![contract.clone()]).await;
+    assert_eq!(info["codeHash"], json!(v2_hash));
+    let history = info["codeHistory"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history[0],
+        json!({ "codeHash": v1_hash, "height": deployed_at })
+    );
+    assert_eq!(history[1]["codeHash"], json!(v2_hash));
+    let stored: Option<String> = call(
+        &w.c,
+        "contract_getStorage",
+        rpc_params![contract.clone(), hex::encode(b"v")],
+    )
+    .await;
+    assert_eq!(stored, Some(hex::encode(b"two:one")));
+
+    // Migrating to code with no `migrate` fails and changes nothing.
+    let v3 = versioned("");
+    let v3_hash = hex::encode(i8o8i_primitives::contract::code_hash(&v3).as_bytes());
+    assert_eq!(v3_hash, v1_hash, "version 1's code, already on chain");
+    let txid: String = call(
+        &w.c,
+        "contract_migrate",
+        rpc_params!["alice", PASSWORD, contract.clone(), v3_hash, GAS],
+    )
+    .await;
+    mine(&w.c, 1, &w.miner).await;
+    let r: Value = call(&w.c, "tx_getReceipt", rpc_params![txid]).await;
+    assert_eq!(
+        (&r["status"], &r["reason"]),
+        (
+            &json!("trapped"),
+            &json!("the code has no `migrate` entry point")
+        )
+    );
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![contract.clone()]).await;
+    assert_eq!(info["codeHash"], json!(v2_hash));
+
+    // Alice drops the admin right: from then on the code never changes.
+    let txid: String = call(
+        &w.c,
+        "contract_setAdmin",
+        rpc_params!["alice", PASSWORD, contract.clone()],
+    )
+    .await;
+    mine(&w.c, 1, &w.miner).await;
+    let r: Value = call(&w.c, "tx_getReceipt", rpc_params![txid]).await;
+    assert_eq!(r["status"], "success", "{r}");
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![contract.clone()]).await;
+    assert_eq!(
+        (&info["admin"], &info["adminAddress"]),
+        (&Value::Null, &Value::Null)
+    );
+    let r = migrate("alice", contract.clone(), b"three:").await;
+    assert_eq!(
+        r["reason"],
+        "the contract has no admin: its code can never change"
+    );
+    node.stop().await;
+}
+
+fn rand_salt() -> [u8; 32] {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static NEXT: AtomicU8 = AtomicU8::new(1);
+    [NEXT.fetch_add(1, Ordering::Relaxed); 32]
+}

@@ -11,7 +11,10 @@ use std::process::Command;
 use i8o8i_config::builtin_chain_spec;
 use i8o8i_primitives::address::{Address, Network};
 use i8o8i_primitives::signing_request::{KeyOrigin, RequestInput, RequestOutput, SigningRequest};
-use i8o8i_primitives::{Amount, Hash256, OutPoint, SighashCache, Transaction, TxIn, TxOut, Txid};
+use i8o8i_primitives::{
+    Amount, ContractAddress, Hash256, OutPoint, Payload, SighashCache, Transaction, TxIn, TxOut,
+    Txid,
+};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_script_vm::templates::{hash160, multisig, p2pkh, p2sh_for};
 use i8o8i_script_vm::{SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE, ScriptBuf};
@@ -117,6 +120,7 @@ fn transaction_vector(
                 "scriptPubkey": hex::encode(o.script_pubkey.as_bytes()),
             })).collect::<Vec<_>>(),
             "lockTime": unsigned.lock_time,
+            "payload": unsigned.payload,
         },
         "unsignedHex": hex::encode(unsigned.encode()),
         "unsignedTxid": unsigned.txid().to_string(),
@@ -273,7 +277,38 @@ fn vectors() -> Value {
             "address": Address::from_pubkey(Network::Dev, &k.public).to_string(),
         })).collect::<Vec<_>>(),
         "transactions": [
-            transaction_vector("one P2PKH input, payment and change", &keys, &chain_id, payment, &[(5_000_000_000, SIGHASH_ALL, 0)]),
+            transaction_vector("one P2PKH input, payment and change", &keys, &chain_id, payment.clone(), &[(5_000_000_000, SIGHASH_ALL, 0)]),
+            transaction_vector(
+                "an admin's migration, after a deployment with an admin",
+                &keys,
+                &chain_id,
+                Transaction {
+                    payload: Some(Payload::Migrate {
+                        contract: ContractAddress::from_byte_array([0x66; 32]),
+                        code_hash: Hash256::from_byte_array([0x77; 32]),
+                        input: vec![4, 2],
+                        gas_limit: 250_000,
+                    }),
+                    ..payment.clone()
+                },
+                &[(5_000_000_000, SIGHASH_ALL, 0)],
+            ),
+            transaction_vector(
+                "a deployment with an admin",
+                &keys,
+                &chain_id,
+                Transaction {
+                    payload: Some(Payload::Deploy {
+                        code: vec![0, 0x61, 0x73, 0x6d],
+                        init_input: vec![1],
+                        salt: [5; 32],
+                        gas_limit: 100_000,
+                        admin: Some(script(0).into_bytes()),
+                    }),
+                    ..payment.clone()
+                },
+                &[(5_000_000_000, SIGHASH_ALL, 0)],
+            ),
             transaction_vector(
                 "three inputs: ALL|ANYONECANPAY, SINGLE, NONE",
                 &keys,

@@ -65,17 +65,20 @@ export interface Header {
 /**
  * The non-UTXO action a transaction carries. The SCALE variant index of each is fixed by
  * `#[codec(index)]` in Rust: deploy 0, call 1, bond 2, unbond 3, registerDelegate 4, vote 5,
- * instantiate 6, evidence 7.
+ * instantiate 6, evidence 7, migrate 8, setAdmin 9. `admin` (a script, or `null`) is the
+ * account that may migrate the contract.
  */
 export type Payload =
-  | { type: 'deploy'; code: Uint8Array; initInput: Uint8Array; salt: Uint8Array; gasLimit: bigint }
+  | { type: 'deploy'; code: Uint8Array; initInput: Uint8Array; salt: Uint8Array; gasLimit: bigint; admin?: Uint8Array | null }
   | { type: 'call'; contract: string; input: Uint8Array; value: bigint; gasLimit: bigint }
   | { type: 'bond'; stakingKey: Uint8Array; value: bigint }
   | { type: 'unbond'; stakingKey: Uint8Array; value: bigint }
   | { type: 'registerDelegate'; name: string; key: Uint8Array }
   | { type: 'vote'; voterKey: Uint8Array; delegates: Uint8Array[] }
-  | { type: 'instantiate'; codeHash: string; initInput: Uint8Array; salt: Uint8Array; gasLimit: bigint }
-  | { type: 'evidence'; first: Header; second: Header };
+  | { type: 'instantiate'; codeHash: string; initInput: Uint8Array; salt: Uint8Array; gasLimit: bigint; admin?: Uint8Array | null }
+  | { type: 'evidence'; first: Header; second: Header }
+  | { type: 'migrate'; contract: string; codeHash: string; input: Uint8Array; gasLimit: bigint }
+  | { type: 'setAdmin'; contract: string; admin: Uint8Array | null };
 
 /** A transaction. */
 export interface Transaction {
@@ -98,7 +101,12 @@ const PAYLOAD_INDEX: Record<Payload['type'], number> = {
   vote: 5,
   instantiate: 6,
   evidence: 7,
+  migrate: 8,
+  setAdmin: 9,
 };
+
+const writeAdmin = (w: ScaleWriter, admin: Uint8Array | null | undefined) =>
+  w.option(admin, (w2, a) => w2.bytes(a));
 
 // ---- SCALE writers (field order = Rust declaration order) ----
 
@@ -144,6 +152,7 @@ export function writePayload(w: ScaleWriter, p: Payload): void {
   switch (p.type) {
     case 'deploy':
       w.bytes(p.code).bytes(p.initInput).array(p.salt, 32, 'salt').u64(p.gasLimit, 'gasLimit');
+      writeAdmin(w, p.admin);
       return;
     case 'call':
       w.raw(hashBytes(p.contract, 'contract')).bytes(p.input).u64(p.value, 'value').u64(p.gasLimit, 'gasLimit');
@@ -160,10 +169,18 @@ export function writePayload(w: ScaleWriter, p: Payload): void {
       return;
     case 'instantiate':
       w.raw(hashBytes(p.codeHash, 'codeHash')).bytes(p.initInput).array(p.salt, 32, 'salt').u64(p.gasLimit, 'gasLimit');
+      writeAdmin(w, p.admin);
       return;
     case 'evidence':
       writeHeader(w, p.first);
       writeHeader(w, p.second);
+      return;
+    case 'migrate':
+      w.raw(hashBytes(p.contract, 'contract')).raw(hashBytes(p.codeHash, 'codeHash')).bytes(p.input).u64(p.gasLimit, 'gasLimit');
+      return;
+    case 'setAdmin':
+      w.raw(hashBytes(p.contract, 'contract'));
+      writeAdmin(w, p.admin);
       return;
   }
 }
@@ -234,7 +251,7 @@ export function readPayload(r: ScaleReader): Payload {
   const tag = r.u8();
   switch (tag) {
     case 0:
-      return { type: 'deploy', code: r.bytes(), initInput: r.bytes(), salt: r.raw(32), gasLimit: r.u64() };
+      return { type: 'deploy', code: r.bytes(), initInput: r.bytes(), salt: r.raw(32), gasLimit: r.u64(), admin: r.option((r2) => r2.bytes()) };
     case 1:
       return { type: 'call', contract: readHash(r), input: r.bytes(), value: r.u64(), gasLimit: r.u64() };
     case 2:
@@ -246,9 +263,13 @@ export function readPayload(r: ScaleReader): Payload {
     case 5:
       return { type: 'vote', voterKey: r.raw(33), delegates: r.vec((r2) => r2.raw(33)) };
     case 6:
-      return { type: 'instantiate', codeHash: readHash(r), initInput: r.bytes(), salt: r.raw(32), gasLimit: r.u64() };
+      return { type: 'instantiate', codeHash: readHash(r), initInput: r.bytes(), salt: r.raw(32), gasLimit: r.u64(), admin: r.option((r2) => r2.bytes()) };
     case 7:
       return { type: 'evidence', first: readHeader(r), second: readHeader(r) };
+    case 8:
+      return { type: 'migrate', contract: readHash(r), codeHash: readHash(r), input: r.bytes(), gasLimit: r.u64() };
+    case 9:
+      return { type: 'setAdmin', contract: readHash(r), admin: r.option((r2) => r2.bytes()) };
     default:
       return r.fail(`Could not decode \`Payload\`, variant doesn't exist (index ${tag})`);
   }
@@ -372,13 +393,21 @@ function headerToJson(h: Header): Record<string, unknown> {
   };
 }
 
+/** A payload's `admin` from JSON: hex, or `null` / absent for none. */
+function adminOf(p: Record<string, unknown>): Uint8Array | null {
+  const admin = p['admin'];
+  if (admin === null || admin === undefined) return null;
+  if (typeof admin !== 'string') throw new DecodeError('Invalid', 'field `admin` is not hex or null');
+  return fromHex(admin);
+}
+
 /** A payload from the node's JSON (tagged by `type`, bytes as hex). */
 export function payloadFromJson(p: Record<string, unknown>): Payload {
   const b = (key: string) => fromHex(str(p, key));
   const u = (key: string) => u64Of(field(p, key), key);
   switch (p['type']) {
     case 'deploy':
-      return { type: 'deploy', code: b('code'), initInput: b('initInput'), salt: b('salt'), gasLimit: u('gasLimit') };
+      return { type: 'deploy', code: b('code'), initInput: b('initInput'), salt: b('salt'), gasLimit: u('gasLimit'), admin: adminOf(p) };
     case 'call':
       return { type: 'call', contract: str(p, 'contract'), input: b('input'), value: u('value'), gasLimit: u('gasLimit') };
     case 'bond':
@@ -392,13 +421,17 @@ export function payloadFromJson(p: Record<string, unknown>): Payload {
       return { type: 'vote', voterKey: b('voterKey'), delegates: delegates.map((d) => fromHex(String(d))) };
     }
     case 'instantiate':
-      return { type: 'instantiate', codeHash: str(p, 'codeHash'), initInput: b('initInput'), salt: b('salt'), gasLimit: u('gasLimit') };
+      return { type: 'instantiate', codeHash: str(p, 'codeHash'), initInput: b('initInput'), salt: b('salt'), gasLimit: u('gasLimit'), admin: adminOf(p) };
     case 'evidence':
       return {
         type: 'evidence',
         first: headerFromJson(field(p, 'first') as Record<string, unknown>),
         second: headerFromJson(field(p, 'second') as Record<string, unknown>),
       };
+    case 'migrate':
+      return { type: 'migrate', contract: str(p, 'contract'), codeHash: str(p, 'codeHash'), input: b('input'), gasLimit: u('gasLimit') };
+    case 'setAdmin':
+      return { type: 'setAdmin', contract: str(p, 'contract'), admin: adminOf(p) };
     default:
       throw new DecodeError('Invalid', `unknown payload type ${JSON.stringify(p['type'])}`);
   }
@@ -408,7 +441,7 @@ export function payloadFromJson(p: Record<string, unknown>): Payload {
 export function payloadToJson(p: Payload): Record<string, unknown> {
   switch (p.type) {
     case 'deploy':
-      return { type: p.type, code: toHex(p.code), initInput: toHex(p.initInput), salt: toHex(p.salt), gasLimit: jsonNumber(p.gasLimit) };
+      return { type: p.type, code: toHex(p.code), initInput: toHex(p.initInput), salt: toHex(p.salt), gasLimit: jsonNumber(p.gasLimit), admin: p.admin ? toHex(p.admin) : null };
     case 'call':
       return { type: p.type, contract: p.contract, input: toHex(p.input), value: jsonNumber(p.value), gasLimit: jsonNumber(p.gasLimit) };
     case 'bond':
@@ -419,9 +452,13 @@ export function payloadToJson(p: Payload): Record<string, unknown> {
     case 'vote':
       return { type: p.type, voterKey: toHex(p.voterKey), delegates: p.delegates.map(toHex) };
     case 'instantiate':
-      return { type: p.type, codeHash: p.codeHash, initInput: toHex(p.initInput), salt: toHex(p.salt), gasLimit: jsonNumber(p.gasLimit) };
+      return { type: p.type, codeHash: p.codeHash, initInput: toHex(p.initInput), salt: toHex(p.salt), gasLimit: jsonNumber(p.gasLimit), admin: p.admin ? toHex(p.admin) : null };
     case 'evidence':
       return { type: p.type, first: headerToJson(p.first), second: headerToJson(p.second) };
+    case 'migrate':
+      return { type: p.type, contract: p.contract, codeHash: p.codeHash, input: toHex(p.input), gasLimit: jsonNumber(p.gasLimit) };
+    case 'setAdmin':
+      return { type: p.type, contract: p.contract, admin: p.admin ? toHex(p.admin) : null };
   }
 }
 

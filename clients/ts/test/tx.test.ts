@@ -82,14 +82,16 @@ test('every payload variant round-trips with its codec index', () => {
     seal: { type: 'producer' as const, slot: 4n, pubkey: key, signature: Uint8Array.of(1, 2, 3) },
   };
   const payloads: [number, Payload][] = [
-    [0, { type: 'deploy', code: Uint8Array.of(0, 0x61, 0x73, 0x6d), initInput: Uint8Array.of(1), salt: new Uint8Array(32).fill(5), gasLimit: 100_000n }],
+    [0, { type: 'deploy', code: Uint8Array.of(0, 0x61, 0x73, 0x6d), initInput: Uint8Array.of(1), salt: new Uint8Array(32).fill(5), gasLimit: 100_000n, admin: null }],
     [1, { type: 'call', contract: '44'.repeat(32), input: Uint8Array.of(9, 9), value: 12n, gasLimit: (1n << 64n) - 1n }],
     [2, { type: 'bond', stakingKey: key, value: 1n }],
     [3, { type: 'unbond', stakingKey: key, value: 2n }],
     [4, { type: 'registerDelegate', name: 'alice ✓', key }],
     [5, { type: 'vote', voterKey: key, delegates: [key, new Uint8Array(33).fill(3)] }],
-    [6, { type: 'instantiate', codeHash: '55'.repeat(32), initInput: new Uint8Array(), salt: new Uint8Array(32), gasLimit: 7n }],
+    [6, { type: 'instantiate', codeHash: '55'.repeat(32), initInput: new Uint8Array(), salt: new Uint8Array(32), gasLimit: 7n, admin: Uint8Array.of(0x51) }],
     [7, { type: 'evidence', first: header, second: { ...header, seal: { type: 'pow', bits: 0x207fffff, nonce: 42n } } }],
+    [8, { type: 'migrate', contract: '66'.repeat(32), codeHash: '77'.repeat(32), input: Uint8Array.of(4, 2), gasLimit: 9n }],
+    [9, { type: 'setAdmin', contract: '66'.repeat(32), admin: null }],
   ];
   for (const [index, payload] of payloads) {
     const tx = sample(payload);

@@ -95,6 +95,7 @@ fn state(contracts: &[(ContractAddress, &[u8], u64)]) -> Arc<MemoryState> {
             balance: Amount::from_units(*balance),
             deployer: vec![0x51],
             height: 1,
+            admin: None,
         };
         entries.push((StateKey::account(address), Some(account.encode())));
     }

@@ -97,6 +97,14 @@ fn validation_refuses_what_the_engine_must_not_see() {
             "invalid or unsupported",
         ),
         (module("", "", "(memory 1) "), "invalid or unsupported"),
+        (
+            module("", "", r#"(func (export "migrate") (param i64))"#),
+            "export `migrate`: must be `() -> ()`",
+        ),
+        (
+            module("", "", r#"(global (export "migrate") i32 (i32.const 0))"#),
+            "export `migrate`: exported with the wrong kind",
+        ),
     ];
     for (code, expected) in cases {
         let err = validate_module(&code).expect_err(expected).to_string();
@@ -116,6 +124,7 @@ fn validation_refuses_what_the_engine_must_not_see() {
         "(func (local i64 i64) (local i32) (local i64) (local i32))",
     );
     validate_module(&many_locals).expect("few locals are fine");
+    validate_module(&module("", "", r#"(func (export "migrate"))"#)).expect("a migration");
     let too_many = module("", "", &format!("(func {})", "(local i64)".repeat(1_025)));
     assert!(
         validate_module(&too_many)

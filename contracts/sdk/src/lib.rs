@@ -396,6 +396,17 @@ pub const fn abi_bytes<const N: usize>(raw: &str) -> [u8; N] {
 /// }
 /// ```
 ///
+/// A contract deployed with an admin may be migrated to new code; the new code declares the
+/// function that converts the old storage, run once in the migrating transaction:
+///
+/// ```ignore
+/// i8o8i_contract_sdk::entry_points! {
+///     deploy fn init(supply: u128);
+///     migrate fn upgrade(fee_percent: u8);
+///     fn transfer(to: Account, amount: u128) -> bool;
+/// }
+/// ```
+///
 /// Events the contract emits may be declared after the methods, so that tools decode them:
 /// the first topic is [`topic`]`(name)`, then one topic per field marked `#[topic]` (an
 /// [`Account`] as [`account_topic`], a `[u8; 32]` as is), in order; the other fields are the
@@ -409,18 +420,20 @@ pub const fn abi_bytes<const N: usize>(raw: &str) -> [u8; N] {
 /// }
 /// ```
 ///
-/// The ABI (one `name(arg: Type, …) -> Type` per line, constructor first as `deploy …`, then
-/// each event as `event Name(topic field: Type, field: Type, …)`) goes in the custom section
+/// The ABI (one `name(arg: Type, …) -> Type` per line, constructor first as `deploy …`, the
+/// migration as `migrate …`, then each event as `event Name(topic field: Type, field: Type, …)`) goes in the custom section
 /// `i8o8i_abi` and, natively, in the constant `ABI`.
 #[macro_export]
 macro_rules! entry_points {
     (
         $( deploy fn $init:ident ( $( $iarg:ident : $ity:ty ),* $(,)? ); )?
+        $( migrate fn $migrate:ident ( $( $marg:ident : $mty:ty ),* $(,)? ); )?
         $( fn $name:ident ( $( $arg:ident : $ty:ty ),* $(,)? ) $( -> $ret:ty )? ; )*
         $( event $event:ident ( $( $( #[$indexed:ident] )? $field:ident : $fty:ty ),* $(,)? ); )*
     ) => {
         const __ABI_RAW: &str = concat!(
             $( "deploy ", stringify!($init), "(", $( stringify!($iarg), ": ", stringify!($ity), ", ", )* ")\n", )?
+            $( "migrate ", stringify!($migrate), "(", $( stringify!($marg), ": ", stringify!($mty), ", ", )* ")\n", )?
             $( stringify!($name), "(", $( stringify!($arg), ": ", stringify!($ty), ", ", )* ")" $(, " -> ", stringify!($ret) )?, "\n", )*
             $( "event ", stringify!($event), "(", $( $( stringify!($indexed), " ", )? stringify!($field), ": ", stringify!($fty), ", ", )* ")\n", )*
         );
@@ -452,6 +465,25 @@ macro_rules! entry_points {
             #[unsafe(no_mangle)]
             pub extern "C" fn deploy() {
                 deploy_entry()
+            }
+        )?
+
+        $(
+            /// Migration: decodes the migration input and runs the migration function, when
+            /// an admin replaces the contract's code by this one.
+            pub fn migrate_entry() {
+                let input = $crate::input();
+                let mut data = &input[..];
+                $( let $marg: $mty = $crate::decode_arg(&mut data, stringify!($marg)); )*
+                let result = $migrate($($marg),*);
+                $crate::finish(data, result);
+            }
+
+            /// The `migrate` export.
+            #[cfg(target_arch = "wasm32")]
+            #[unsafe(no_mangle)]
+            pub extern "C" fn migrate() {
+                migrate_entry()
             }
         )?
 

@@ -151,15 +151,16 @@ struct DeploymentParams {
     gas_limit: u64,
     init_input: Vec<u8>,
     salt: [u8; 32],
+    admin: Option<Vec<u8>>,
 }
 
 impl DeploymentParams {
     fn parse(
+        node: &Node,
         wallet: String,
         password: String,
         gas_limit: u64,
-        init_input_hex: Option<String>,
-        salt_hex: Option<String>,
+        (init_input_hex, salt_hex, admin): (Option<String>, Option<String>, Option<String>),
     ) -> Result<DeploymentParams, RpcError> {
         Ok(DeploymentParams {
             wallet,
@@ -167,8 +168,16 @@ impl DeploymentParams {
             gas_limit: gas_param(gas_limit)?,
             init_input: optional_hex(init_input_hex, "initInputHex")?,
             salt: salt_param(salt_hex)?,
+            admin: admin_param(node, admin)?,
         })
     }
+}
+
+/// An optional `admin` address parameter as the script it names.
+fn admin_param(node: &Node, admin: Option<String>) -> Result<Option<Vec<u8>>, RpcError> {
+    admin
+        .map(|a| parse_address(node, "admin", &a).map(|a| a.script_pubkey().as_bytes().to_vec()))
+        .transpose()
 }
 
 /// Submits a deploy or instantiation of code `hash` from the wallet (its first address
@@ -192,34 +201,102 @@ fn submit_deployment(
     Ok(Deployed { txid, address })
 }
 
+/// Submits an admin's migration or admin change from the wallet (its first address must be
+/// the contract's admin: the receipt says so if it is not).
+fn submit_admin_action(
+    node: &Node,
+    wallet: &str,
+    password: &str,
+    payload: Payload,
+    gas_limit: u64,
+) -> Result<Txid, RpcError> {
+    let caller = wallet_caller(node, wallet)?;
+    let spend = Spend {
+        outputs: Vec::new(),
+        payload: Some(payload),
+        extra: Amount::from_units(gas_limit.saturating_mul(gas::GAS_PRICE)),
+        caller: Some(caller),
+    };
+    let rate = wallet_fee_rate(node, None);
+    build_and_submit(node, wallet, password, spend, rate)
+}
+
 /// Registers the contract methods and `tx_getReceipt`.
 pub fn register(registry: &mut Registry<Node>) {
-    registry.method::<api::ContractDeploy, _, _>(|(wallet, password, code_hex, gas_limit, init_input_hex, salt_hex), node: Arc<Node>| async move {
+    registry.method::<api::ContractDeploy, _, _>(
+        |(wallet, password, code_hex, gas_limit, init_input_hex, salt_hex, admin),
+         node: Arc<Node>| async move {
             let code = hex_param(code_hex, "codeHex")?;
             i8o8i_contract_engine::validate_module(&code)
                 .map_err(|e| invalid_param("codeHex", e))?;
-            let d = DeploymentParams::parse(wallet, password, gas_limit, init_input_hex, salt_hex)?;
+            let d = DeploymentParams::parse(
+                &node,
+                wallet,
+                password,
+                gas_limit,
+                (init_input_hex, salt_hex, admin),
+            )?;
             let hash = code_hash(&code);
             let payload = Payload::Deploy {
                 code,
                 init_input: d.init_input.clone(),
                 salt: d.salt,
                 gas_limit: d.gas_limit,
+                admin: d.admin.clone(),
             };
             blocking(move || submit_deployment(&node, d, payload, hash)).await
         },
     );
 
-    registry.method::<api::ContractInstantiate, _, _>(|(wallet, password, code_hash, gas_limit, init_input_hex, salt_hex), node: Arc<Node>| async move {
+    registry.method::<api::ContractInstantiate, _, _>(
+        |(wallet, password, code_hash, gas_limit, init_input_hex, salt_hex, admin),
+         node: Arc<Node>| async move {
             let hash: Hash256 = code_hash;
-            let d = DeploymentParams::parse(wallet, password, gas_limit, init_input_hex, salt_hex)?;
+            let d = DeploymentParams::parse(
+                &node,
+                wallet,
+                password,
+                gas_limit,
+                (init_input_hex, salt_hex, admin),
+            )?;
             let payload = Payload::Instantiate {
                 code_hash: hash,
                 init_input: d.init_input.clone(),
                 salt: d.salt,
                 gas_limit: d.gas_limit,
+                admin: d.admin.clone(),
             };
             blocking(move || submit_deployment(&node, d, payload, hash)).await
+        },
+    );
+
+    registry.method::<api::ContractMigrate, _, _>(
+        |(wallet, password, address, code_hash, gas_limit, input_hex), node: Arc<Node>| async move {
+            let wallet: String = wallet;
+            let password: String = password;
+            let contract: ContractAddress = address;
+            let code_hash: Hash256 = code_hash;
+            let input = optional_hex(input_hex, "inputHex")?;
+            let gas_limit = gas_param(gas_limit)?;
+            let payload = Payload::Migrate {
+                contract,
+                code_hash,
+                input,
+                gas_limit,
+            };
+            blocking(move || submit_admin_action(&node, &wallet, &password, payload, gas_limit))
+                .await
+        },
+    );
+
+    registry.method::<api::ContractSetAdmin, _, _>(
+        |(wallet, password, address, admin), node: Arc<Node>| async move {
+            let wallet: String = wallet;
+            let password: String = password;
+            let contract: ContractAddress = address;
+            let admin = admin_param(&node, admin)?;
+            let payload = Payload::SetAdmin { contract, admin };
+            blocking(move || submit_admin_action(&node, &wallet, &password, payload, 0)).await
         },
     );
 
@@ -294,9 +371,20 @@ pub fn register(registry: &mut Registry<Node>) {
                 i8o8i_script_vm::Script::from_bytes(&account.deployer),
             )
             .map(|a| a.to_string());
+            let admin_address = account.admin.as_ref().and_then(|script| {
+                i8o8i_primitives::address::Address::from_script(
+                    network,
+                    i8o8i_script_vm::Script::from_bytes(script),
+                )
+                .map(|a| a.to_string())
+            });
+            let code_history = i8o8i_runtime::contract::code_history(&overlay, &address, &account)
+                .map_err(internal)?;
             Ok(ContractInfo {
                 address,
                 deployer_address,
+                admin_address,
+                code_history,
                 code_size: code.len(),
                 abi: abi_of(&code),
                 account,

@@ -39,6 +39,7 @@ fn payload_variants_have_pinned_scale_indices() {
             init_input: vec![],
             salt: [0; 32],
             gas_limit: 0,
+            admin: None,
         },
         Payload::Call {
             contract: ContractAddress::ZERO,
@@ -66,6 +67,26 @@ fn payload_variants_have_pinned_scale_indices() {
     for (index, payload) in payloads.iter().enumerate() {
         assert_eq!(payload.encode()[0] as usize, index, "{payload:?}");
     }
+    let migrate = Payload::Migrate {
+        contract: ContractAddress::ZERO,
+        code_hash: crate::Hash256::ZERO,
+        input: vec![],
+        gas_limit: 0,
+    };
+    let set_admin = Payload::SetAdmin {
+        contract: ContractAddress::ZERO,
+        admin: Some(vec![0x51]),
+    };
+    assert_eq!((migrate.encode()[0], set_admin.encode()[0]), (8, 9));
+    // The admin is an `Option<Vec<u8>>` after the deploy's other fields.
+    let deploy = Payload::Deploy {
+        code: vec![],
+        init_input: vec![],
+        salt: [0; 32],
+        gas_limit: 0,
+        admin: Some(vec![0x51]),
+    };
+    assert_eq!(deploy.encode()[deploy.encode().len() - 3..], [1, 4, 0x51]);
 }
 
 #[test]
@@ -209,12 +230,20 @@ fn json_field_and_type_names_are_camel_case_like_the_rest_of_the_api() {
         init_input: vec![1],
         salt: [0; 32],
         gas_limit: 7,
+        admin: Some(vec![0x51]),
     })
     .unwrap();
     assert_eq!(
-        (&deploy["initInput"], &deploy["gasLimit"]),
-        (&"01".into(), &7.into())
+        (&deploy["initInput"], &deploy["gasLimit"], &deploy["admin"]),
+        (&"01".into(), &7.into(), &"51".into())
     );
+    let set_admin = serde_json::to_value(Payload::SetAdmin {
+        contract: ContractAddress::ZERO,
+        admin: None,
+    })
+    .unwrap();
+    assert_eq!(set_admin["type"], "setAdmin");
+    assert_eq!(set_admin["admin"], serde_json::Value::Null);
     let header = crate::Header {
         version: 1,
         parent: crate::BlockHash::from_byte_array([0; 32]),

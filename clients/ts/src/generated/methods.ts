@@ -79,6 +79,17 @@ export type ChainInfo = {
   stateRoot: string;
 };
 
+/**
+ * One code a contract ran, from the height of the block that installed it: its deployment or
+ * a migration.
+ */
+export type CodeChange = {
+  /** SHA-256 of the code. */
+  codeHash: string;
+  /** Height of the block that installed it. */
+  height: number;
+};
+
 /** `consensus_getInfo` result. */
 export type ConsensusInfo = {
   /** Engine that sealed the tip. */
@@ -109,10 +120,19 @@ export type ContractInfo = {
   abi?: string | null;
   /** The address. */
   address: string;
+  /**
+   * The account that may replace its code and hand the right on; `None`: the code never
+   * changes.
+   */
+  admin?: string | null;
+  /** The admin's address, when there is an admin with a standard script. */
+  adminAddress?: string | null;
   /** Coins it holds. */
   balance: Amount;
   /** SHA-256 of its code. */
   codeHash: string;
+  /** Every code the contract ran, oldest first: its deployment, then each migration. */
+  codeHistory: CodeChange[];
   /** Code size in bytes. */
   codeSize: number;
   /** Script of the deployer. */
@@ -386,6 +406,11 @@ export type OutPoint = {
  * secp256k1 keys.
  */
 export type Payload = {
+  /**
+   * The account (script) that may replace the contract's code ([`Payload::Migrate`])
+   * and hand this right on ([`Payload::SetAdmin`]); without one the code never changes.
+   */
+  admin?: string | null;
   /** The Wasm module. */
   code: string;
   /** Most gas the instantiation may use. */
@@ -430,6 +455,8 @@ export type Payload = {
   /** The voter's staking public key (its bonded stake is the vote weight). */
   voterKey: string;
 } | {
+  /** The contract's admin, as for [`Payload::Deploy`]. */
+  admin?: string | null;
   /** SHA-256 of the stored code. */
   codeHash: string;
   /** Most gas the instantiation may use. */
@@ -445,6 +472,22 @@ export type Payload = {
   /** Another header of the same slot and key. */
   second: Header;
   type: "evidence";
+} | {
+  /** SHA-256 of the new code, stored by an earlier deploy. */
+  codeHash: string;
+  /** The contract. */
+  contract: string;
+  /** Most gas the migration may use. */
+  gasLimit: number;
+  /** Input for `migrate`. */
+  input: string;
+  type: "migrate";
+} | {
+  /** The new admin's script. */
+  admin?: string | null;
+  /** The contract. */
+  contract: string;
+  type: "setAdmin";
 };
 
 /** One payment of `tx_fund`. */
@@ -1058,13 +1101,23 @@ export interface Methods {
   };
   /** Deploys a Wasm contract from a node wallet; the wallet's first address is the deployer (caller). Returns the txid and the address the contract gets. (private: needs a bearer token) */
   "contract_deploy": {
-    params: [wallet: string, password: string, codeHex: string, gasLimit: number, initInputHex?: string, saltHex?: string];
+    params: [wallet: string, password: string, codeHex: string, gasLimit: number, initInputHex?: string, saltHex?: string, admin?: string];
     result: Deployed;
   };
   /** Instantiates code already on chain by its hash (no code in the transaction, no per-byte charge) from a node wallet. Returns the txid and the new address. (private: needs a bearer token) */
   "contract_instantiate": {
-    params: [wallet: string, password: string, codeHash: string, gasLimit: number, initInputHex?: string, saltHex?: string];
+    params: [wallet: string, password: string, codeHash: string, gasLimit: number, initInputHex?: string, saltHex?: string, admin?: string];
     result: Deployed;
+  };
+  /** Replaces a contract's code by code already on chain and runs the new code's `migrate` with the input, in one transaction (CosmWasm's Migrate); only the contract's admin may (the wallet's first address must be it). Storage and balance stay; a failed `migrate` changes nothing. Returns the txid. (private: needs a bearer token) */
+  "contract_migrate": {
+    params: [wallet: string, password: string, address: string, codeHash: string, gasLimit: number, inputHex?: string];
+    result: string;
+  };
+  /** Hands a contract's admin right to another account, or drops it for good (no `admin`); only the admin may. Returns the txid. (private: needs a bearer token) */
+  "contract_setAdmin": {
+    params: [wallet: string, password: string, address: string, admin?: string];
+    result: string;
   };
   /** Calls a contract from a node wallet (its first address is the caller), optionally sending value. Returns the txid; see tx_getReceipt once mined. (private: needs a bearer token) */
   "contract_call": {
@@ -1081,7 +1134,7 @@ export interface Methods {
     params: [address: string, inputHex: string, caller?: string, value?: number];
     result: number;
   };
-  /** A contract's code hash, balance, deployer, deploy height, code size and ABI. */
+  /** A contract's code hash, balance, deployer, deploy height, admin, code history, code size and ABI. */
   "contract_getInfo": {
     params: [address: string];
     result: ContractInfo;
@@ -1207,4 +1260,4 @@ export type MethodName = keyof Methods;
 /** Subscription method names. */
 export type SubscriptionName = keyof Subscriptions;
 /** Methods that need `Authorization: Bearer <JWT>` (x-access: private). */
-export type PrivateMethodName = "tx_fund" | "wallet_create" | "wallet_list" | "wallet_newAddress" | "wallet_getBalance" | "wallet_getInfo" | "wallet_importXpub" | "wallet_createMultisig" | "wallet_getXpub" | "wallet_signRequest" | "wallet_send" | "wallet_bumpFee" | "mining_generate" | "net_addPeer" | "net_removePeer" | "net_ban" | "contract_deploy" | "contract_instantiate" | "contract_call" | "staking_bond" | "staking_unbond" | "dpos_registerDelegate" | "dpos_vote";
+export type PrivateMethodName = "tx_fund" | "wallet_create" | "wallet_list" | "wallet_newAddress" | "wallet_getBalance" | "wallet_getInfo" | "wallet_importXpub" | "wallet_createMultisig" | "wallet_getXpub" | "wallet_signRequest" | "wallet_send" | "wallet_bumpFee" | "mining_generate" | "net_addPeer" | "net_removePeer" | "net_ban" | "contract_deploy" | "contract_instantiate" | "contract_migrate" | "contract_setAdmin" | "contract_call" | "staking_bond" | "staking_unbond" | "dpos_registerDelegate" | "dpos_vote";
