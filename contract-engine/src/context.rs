@@ -14,7 +14,7 @@ use std::sync::Arc;
 use parity_scale_codec::{Decode, Encode};
 
 use crate::state::{StateKey, StateOverlay};
-use i8o8i_primitives::contract::{ContractAccount, Event, ExecStatus};
+use i8o8i_primitives::contract::{ContractAccount, Event, ExecStatus, GasBreakdown, TraceFrame};
 use i8o8i_primitives::{ContractAddress, Hash256, StoreError};
 
 /// Which export an execution runs.
@@ -55,6 +55,8 @@ pub(crate) struct FrameResult {
     pub(crate) gas_used: u64,
     pub(crate) return_data: Vec<u8>,
     pub(crate) storage_fault: Option<StoreError>,
+    /// The frame's trace, when tracing.
+    pub(crate) trace: Option<TraceFrame>,
 }
 
 impl FrameResult {
@@ -64,6 +66,7 @@ impl FrameResult {
             gas_used,
             return_data: Vec::new(),
             storage_fault: None,
+            trace: None,
         }
     }
 
@@ -160,6 +163,11 @@ pub(crate) struct Context {
     pub(crate) stack: Vec<FrameAccount>,
     pub(crate) height: u64,
     pub(crate) time: u64,
+    /// Gas charged so far by part, but for Wasm execution (the rest of the total). Failed
+    /// frames' charges stay: their gas is paid.
+    pub(crate) gas: GasBreakdown,
+    /// When tracing: the frames running, outermost first, each with its steps so far.
+    pub(crate) trace: Option<Vec<TraceFrame>>,
 }
 
 impl Context {
@@ -178,6 +186,8 @@ impl Context {
             stack: Vec::new(),
             height,
             time,
+            gas: GasBreakdown::default(),
+            trace: None,
         }
     }
 
@@ -212,6 +222,11 @@ impl Context {
     /// The current frame's contract (the stack is never empty while a frame runs).
     pub(crate) fn current(&mut self) -> Option<&mut FrameAccount> {
         self.stack.last_mut()
+    }
+
+    /// The frame whose host calls are being traced, when tracing.
+    pub(crate) fn traced_frame(&mut self) -> Option<&mut TraceFrame> {
+        self.trace.as_mut().and_then(|frames| frames.last_mut())
     }
 
     pub(crate) fn checkpoint(&self) -> Checkpoint {

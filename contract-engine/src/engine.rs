@@ -16,7 +16,7 @@ use crate::host::{self, HostError, HostState};
 use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
 use crate::state::{StateKey, StateOverlay};
 use crate::{ALLOWED_FEATURES, gas};
-use i8o8i_primitives::contract::{Event, ExecStatus};
+use i8o8i_primitives::contract::{Event, ExecStatus, GasBreakdown, TraceFrame};
 
 use i8o8i_primitives::{ContractAddress, Hash256, StoreError};
 
@@ -68,6 +68,8 @@ pub struct ExecResult {
     pub status: ExecStatus,
     /// Gas used, at most the limit.
     pub gas_used: u64,
+    /// Where it went; the parts sum to `gas_used`.
+    pub gas: GasBreakdown,
     /// Return data (successful executions).
     pub return_data: Vec<u8>,
     /// Events (successful executions).
@@ -229,13 +231,13 @@ impl Inner {
     }
 }
 
-impl FrameRunner for Inner {
+impl Inner {
     /// Runs one frame of contract `ctx.stack.last()` over `ctx`: `entry` of the code
     /// `code_hash` with `gas_limit` (of which `gas_precharged` is already spent). The frame's
     /// storage writes, events and transfers are in the returned context whether it succeeded
     /// or not: rolling a failed frame back is its caller's choice (a nested call's host
     /// function, or the top level dropping the journal). Never panics on guest behaviour.
-    fn run_frame(
+    fn run_frame_untraced(
         &self,
         ctx: Context,
         frame: Frame,
@@ -252,6 +254,9 @@ impl FrameRunner for Inner {
         if fixed > gas_limit {
             return (ctx, FrameResult::failed(ExecStatus::OutOfGas, gas_limit));
         }
+        let mut ctx = ctx;
+        ctx.gas.code = ctx.gas.code.saturating_add(gas_precharged);
+        ctx.gas.instantiation = ctx.gas.instantiation.saturating_add(gas::INSTANTIATE);
         let pre = match self.module(&ctx, code_hash, code) {
             Ok(pre) => pre,
             Err(Ok(reason)) => {
@@ -322,6 +327,7 @@ impl FrameRunner for Inner {
                 gas_used: used,
                 return_data: state.return_data,
                 storage_fault: None,
+                trace: None,
             },
             // Where the native stack runs out differs between platforms; charging the whole
             // limit keeps the charge the same everywhere.
@@ -331,6 +337,46 @@ impl FrameRunner for Inner {
             }
             other => FrameResult::failed(other, used),
         };
+        (ctx, result)
+    }
+}
+
+impl FrameRunner for Inner {
+    /// [`Inner::run_frame_untraced`], recording the frame's trace when the context traces.
+    fn run_frame(
+        &self,
+        mut ctx: Context,
+        frame: Frame,
+        code: FrameCode<'_>,
+        gas_limit: u64,
+        gas_precharged: u64,
+    ) -> (Context, FrameResult) {
+        let Some(frames) = ctx.trace.as_mut() else {
+            return self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
+        };
+        frames.push(TraceFrame {
+            contract: ctx
+                .stack
+                .last()
+                .map_or(ContractAddress::ZERO, |f| f.address),
+            caller: frame.caller.clone(),
+            input: frame.input.clone(),
+            value: frame.value,
+            read_only: frame.read_only,
+            gas_limit,
+            gas_used: 0,
+            outcome: ExecStatus::Success,
+            return_data: Vec::new(),
+            steps: Vec::new(),
+        });
+        let (mut ctx, mut result) =
+            self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
+        if let Some(mut traced) = ctx.trace.as_mut().and_then(Vec::pop) {
+            traced.gas_used = result.gas_used;
+            traced.outcome = result.status.clone();
+            traced.return_data.clone_from(&result.return_data);
+            result.trace = Some(traced);
+        }
         (ctx, result)
     }
 }
@@ -346,26 +392,53 @@ impl ContractEngine {
         overlay: StateOverlay,
         req: ExecRequest,
     ) -> Result<Execution, Busy> {
-        /// Gives the slot back however the execution ends.
-        struct Slot<'a>(&'a AtomicUsize);
-        impl Drop for Slot<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::AcqRel);
-            }
-        }
+        let _slot = self.query_slot()?;
+        Ok(self.execute(overlay, req))
+    }
+
+    /// One of the [`QUERY_SLOTS`], given back when the guard drops.
+    fn query_slot(&self) -> Result<QuerySlot<'_>, Busy> {
         let taken = self.queries.fetch_add(1, Ordering::AcqRel);
-        let _slot = Slot(&self.queries);
+        let slot = QuerySlot(&self.queries);
         if taken >= QUERY_SLOTS {
             return Err(Busy);
         }
-        Ok(self.execute(overlay, req))
+        Ok(slot)
     }
 
     /// Runs `req` over `overlay`. On success the call's storage writes (its own and those of
     /// the contracts it called) are merged into the overlay; on failure the overlay is
     /// returned unchanged. Never panics on guest behaviour.
     pub fn execute(&self, overlay: StateOverlay, req: ExecRequest) -> Execution {
+        self.execute_with(overlay, req, false).0
+    }
+
+    /// [`ContractEngine::execute`] recording every frame's host calls (a dry run's
+    /// `contract_traceCall`); slower, so never used for blocks. Holds a query slot.
+    ///
+    /// # Errors
+    /// [`Busy`] when every query slot is taken.
+    pub fn execute_traced(
+        &self,
+        overlay: StateOverlay,
+        req: ExecRequest,
+    ) -> Result<(Execution, TraceFrame), Busy> {
+        let _slot = self.query_slot()?;
+        let (execution, trace) = self.execute_with(overlay, req, true);
+        let trace = trace.unwrap_or_else(|| unreachable_context());
+        Ok((execution, trace))
+    }
+
+    fn execute_with(
+        &self,
+        overlay: StateOverlay,
+        req: ExecRequest,
+        trace: bool,
+    ) -> (Execution, Option<TraceFrame>) {
         let mut ctx = Context::new(self.inner.clone(), overlay, req.height, req.time);
+        if trace {
+            ctx.trace = Some(Vec::new());
+        }
         ctx.stack.push(FrameAccount {
             address: req.address,
             balance: req.balance,
@@ -389,9 +462,14 @@ impl ContractEngine {
                     .run_frame(ctx, frame, code, req.gas_limit, req.gas_precharged)
             });
         let balance = ctx.stack.pop().map_or(0, |f| f.balance);
+        let traced = result.trace.clone();
+        // Every part but execution was counted as it was charged; execution is the rest.
+        let mut gas = ctx.gas;
+        gas.execution = result.gas_used.saturating_sub(gas.total());
         let mut outcome = ExecResult {
             status: result.status,
             gas_used: result.gas_used,
+            gas,
             return_data: Vec::new(),
             events: Vec::new(),
             transfers: Vec::new(),
@@ -406,7 +484,16 @@ impl ContractEngine {
             outcome.transfers = ctx.transfers;
             outcome.balance = balance;
         }
-        (ctx.overlay, outcome)
+        ((ctx.overlay, outcome), traced)
+    }
+}
+
+/// A taken query slot: gives it back however the execution ends.
+struct QuerySlot<'a>(&'a AtomicUsize);
+
+impl Drop for QuerySlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

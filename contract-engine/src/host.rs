@@ -40,7 +40,9 @@ use crate::limits::{
     MAX_TOPICS, MAX_TRANSFER_SCRIPT, MAX_TRANSFERS, MAX_VALUE, MAX_WASM_STACK,
 };
 use crate::state::StateKey;
-use i8o8i_primitives::contract::{Event, ExecStatus, contract_of_script, contract_script};
+use i8o8i_primitives::contract::{
+    Event, ExecStatus, GasBreakdown, TraceDetail, TraceStep, contract_of_script, contract_script,
+};
 use i8o8i_primitives::{Amount, ContractAddress};
 
 /// A host function's name and Wasm signature.
@@ -154,15 +156,96 @@ fn fault(msg: impl Into<String>) -> wasmtime::Error {
     wasmtime::Error::new(HostError::Fault(msg.into()))
 }
 
-fn charge(caller: &mut Caller<'_, HostState>, cost: u64) -> HostResult<()> {
-    let cost = cost.saturating_add(gas::HOST_CALL);
+/// What a host charge pays for, in a receipt's [`GasBreakdown`].
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    HostCall,
+    StorageRead,
+    StorageWrite,
+    Events,
+    Transfers,
+    Hashing,
+    Signatures,
+    NestedCalls,
+}
+
+impl Part {
+    fn of(self, gas: &mut GasBreakdown) -> &mut u64 {
+        match self {
+            Part::HostCall => &mut gas.host_calls,
+            Part::StorageRead => &mut gas.storage_reads,
+            Part::StorageWrite => &mut gas.storage_writes,
+            Part::Events => &mut gas.events,
+            Part::Transfers => &mut gas.transfers,
+            Part::Hashing => &mut gas.hashing,
+            Part::Signatures => &mut gas.signatures,
+            Part::NestedCalls => &mut gas.nested_calls,
+        }
+    }
+}
+
+/// Takes [`gas::HOST_CALL`] plus `cost` from the frame's fuel, counting `cost` as `part` of the
+/// execution's gas, or stops the frame out of gas.
+fn charge(
+    caller: &mut Caller<'_, HostState>,
+    function: &'static str,
+    part: Part,
+    cost: u64,
+) -> HostResult<()> {
+    let total = cost.saturating_add(gas::HOST_CALL);
     let fuel = caller.get_fuel()?;
-    match fuel.checked_sub(cost) {
-        Some(left) => caller.set_fuel(left),
+    match fuel.checked_sub(total) {
+        Some(left) => {
+            caller.set_fuel(left)?;
+            if let Some(ctx) = caller.data_mut().ctx.as_mut() {
+                ctx.gas.host_calls = ctx.gas.host_calls.saturating_add(gas::HOST_CALL);
+                let counter = part.of(&mut ctx.gas);
+                *counter = counter.saturating_add(cost);
+                if let Some(frame) = ctx.traced_frame() {
+                    frame.steps.push(TraceStep {
+                        function: function.to_owned(),
+                        gas: total,
+                        detail: None,
+                    });
+                }
+            }
+            Ok(())
+        }
         None => {
             caller.set_fuel(0)?;
             Err(wasmtime::Error::new(HostError::OutOfGas))
         }
+    }
+}
+
+/// A second charge of the same host call (a storage read's per-byte part, known once the value
+/// is): counted as `part`, and added to the call's trace step.
+fn charge_more(caller: &mut Caller<'_, HostState>, part: Part, cost: u64) -> HostResult<()> {
+    let fuel = caller.get_fuel()?;
+    let Some(left) = fuel.checked_sub(cost) else {
+        caller.set_fuel(0)?;
+        return Err(wasmtime::Error::new(HostError::OutOfGas));
+    };
+    caller.set_fuel(left)?;
+    if let Some(ctx) = caller.data_mut().ctx.as_mut() {
+        let counter = part.of(&mut ctx.gas);
+        *counter = counter.saturating_add(cost);
+        if let Some(step) = ctx.traced_frame().and_then(|f| f.steps.last_mut()) {
+            step.gas = step.gas.saturating_add(cost);
+        }
+    }
+    Ok(())
+}
+
+/// Sets what the current host call did on its trace step (when tracing).
+fn trace_detail(state: &mut HostState, detail: impl FnOnce() -> TraceDetail) {
+    if let Some(step) = state
+        .ctx
+        .as_mut()
+        .and_then(Context::traced_frame)
+        .and_then(|f| f.steps.last_mut())
+    {
+        step.detail = Some(detail());
     }
 }
 
@@ -210,10 +293,18 @@ fn storage_get(state: &mut HostState, key: &[u8]) -> HostResult<Option<Vec<u8>>>
 /// Writes (or with `None` removes) the current contract's storage entry `key`.
 fn storage_put(state: &mut HostState, key: &[u8], value: Option<Vec<u8>>) -> HostResult<()> {
     let address = state.me()?.address;
-    state
-        .ctx_mut()?
-        .journal
-        .put(StateKey::storage(&address, key), value);
+    let full = StateKey::storage(&address, key);
+    let ctx = state.ctx_mut()?;
+    if ctx.trace.is_some() {
+        let old = ctx.get(&full).map_err(storage_error)?;
+        let new = value.clone();
+        trace_detail(state, || TraceDetail::StorageWrite {
+            key: key.to_vec(),
+            old,
+            new,
+        });
+    }
+    state.ctx_mut()?.journal.put(full, value);
     Ok(())
 }
 
@@ -230,7 +321,7 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "input_len",
         |mut c: Caller<'_, HostState>| -> HostResult<i32> {
-            charge(&mut c, 0)?;
+            charge(&mut c, "input_len", Part::HostCall, 0)?;
             Ok(c.data().frame.input.len() as i32)
         },
     )?;
@@ -239,8 +330,13 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "input_read",
         |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
             let input = std::mem::take(&mut c.data_mut().frame.input);
-            let result = charge(&mut c, per_byte(gas::COPY_PER_BYTE, input.len()))
-                .and_then(|()| write(&mut c, out, &input, "input_read"));
+            let result = charge(
+                &mut c,
+                "input_read",
+                Part::HostCall,
+                per_byte(gas::COPY_PER_BYTE, input.len()),
+            )
+            .and_then(|()| write(&mut c, out, &input, "input_read"));
             c.data_mut().frame.input = input;
             result
         },
@@ -250,7 +346,12 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "set_return",
         |mut c: Caller<'_, HostState>, ptr: i32, len: i32| -> HostResult<()> {
             let len = length(len, MAX_RETURN, "return data")?;
-            charge(&mut c, per_byte(gas::COPY_PER_BYTE, len))?;
+            charge(
+                &mut c,
+                "set_return",
+                Part::HostCall,
+                per_byte(gas::COPY_PER_BYTE, len),
+            )?;
             c.data_mut().return_data = read(&c, ptr, len, "set_return")?;
             Ok(())
         },
@@ -260,7 +361,12 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "revert",
         |mut c: Caller<'_, HostState>, ptr: i32, len: i32| -> HostResult<()> {
             let len = length(len, MAX_RETURN, "revert reason")?;
-            charge(&mut c, per_byte(gas::COPY_PER_BYTE, len))?;
+            charge(
+                &mut c,
+                "revert",
+                Part::HostCall,
+                per_byte(gas::COPY_PER_BYTE, len),
+            )?;
             let reason = read(&c, ptr, len, "revert")?;
             Err(wasmtime::Error::new(HostError::Revert(
                 String::from_utf8_lossy(&reason).into_owned(),
@@ -278,13 +384,18 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          -> HostResult<i32> {
             let key_len = length(key_len, MAX_KEY, "storage key")?;
             let cap = usize::try_from(cap).map_err(|_| fault("negative buffer capacity"))?;
-            charge(&mut c, gas::STORAGE_READ)?;
+            charge(&mut c, "storage_read", Part::StorageRead, gas::STORAGE_READ)?;
             let key = read(&c, key, key_len, "storage_read key")?;
             let value = storage_get(c.data_mut(), &key)?;
+            trace_detail(c.data_mut(), || TraceDetail::StorageRead {
+                key: key.clone(),
+                value: value.clone(),
+            });
             let Some(value) = value else { return Ok(-1) };
             let copied = value.len().min(cap);
-            charge(
+            charge_more(
                 &mut c,
+                Part::StorageRead,
                 per_byte(gas::STORAGE_READ_PER_BYTE, key_len + value.len()),
             )?;
             write(&mut c, out, &value[..copied], "storage_read out")?;
@@ -305,6 +416,8 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             c.data().writable("storage_write")?;
             charge(
                 &mut c,
+                "storage_write",
+                Part::StorageWrite,
                 gas::STORAGE_WRITE
                     .saturating_add(per_byte(gas::STORAGE_WRITE_PER_BYTE, key_len + val_len)),
             )?;
@@ -319,7 +432,12 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Caller<'_, HostState>, key: i32, key_len: i32| -> HostResult<()> {
             let key_len = length(key_len, MAX_KEY, "storage key")?;
             c.data().writable("storage_remove")?;
-            charge(&mut c, gas::STORAGE_REMOVE)?;
+            charge(
+                &mut c,
+                "storage_remove",
+                Part::StorageWrite,
+                gas::STORAGE_REMOVE,
+            )?;
             let key = read(&c, key, key_len, "storage_remove key")?;
             storage_put(c.data_mut(), &key, None)
         },
@@ -329,7 +447,12 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "caller",
         |mut c: Caller<'_, HostState>, out: i32| -> HostResult<i32> {
             let script = c.data().frame.caller.clone();
-            charge(&mut c, per_byte(gas::COPY_PER_BYTE, script.len()))?;
+            charge(
+                &mut c,
+                "caller",
+                Part::HostCall,
+                per_byte(gas::COPY_PER_BYTE, script.len()),
+            )?;
             write(&mut c, out, &script, "caller")?;
             Ok(script.len() as i32)
         },
@@ -338,7 +461,7 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "address",
         |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
-            charge(&mut c, 32)?;
+            charge(&mut c, "address", Part::HostCall, 32)?;
             let address = *c.data_mut().me()?.address.as_bytes();
             write(&mut c, out, &address, "address")
         },
@@ -353,13 +476,18 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Caller<'_, HostState>, script: i32, len: i32, amount: i64| -> HostResult<i32> {
             let len = length(len, MAX_TRANSFER_SCRIPT, "transfer script")?;
             c.data().writable("transfer")?;
-            charge(&mut c, gas::TRANSFER)?;
+            charge(&mut c, "transfer", Part::Transfers, gas::TRANSFER)?;
             let script = read(&c, script, len, "transfer script")?;
             let amount = amount as u64;
             if amount == 0 {
                 return Err(fault("transfer of zero"));
             }
-            transfer(c.data_mut(), script, amount)
+            let to = script.clone();
+            let paid = transfer(c.data_mut(), script, amount)?;
+            if paid == 0 {
+                trace_detail(c.data_mut(), || TraceDetail::Transfer { to, amount });
+            }
+            Ok(paid)
         },
     )?;
     linker.func_wrap(
@@ -399,7 +527,7 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "return_data_len",
         |mut c: Caller<'_, HostState>| -> HostResult<i32> {
-            charge(&mut c, 0)?;
+            charge(&mut c, "return_data_len", Part::HostCall, 0)?;
             Ok(c.data().last_return.len() as i32)
         },
     )?;
@@ -408,8 +536,13 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "return_data_read",
         |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
             let data = std::mem::take(&mut c.data_mut().last_return);
-            let result = charge(&mut c, per_byte(gas::COPY_PER_BYTE, data.len()))
-                .and_then(|()| write(&mut c, out, &data, "return_data_read"));
+            let result = charge(
+                &mut c,
+                "return_data_read",
+                Part::HostCall,
+                per_byte(gas::COPY_PER_BYTE, data.len()),
+            )
+            .and_then(|()| write(&mut c, out, &data, "return_data_read"));
             c.data_mut().last_return = data;
             result
         },
@@ -428,6 +561,8 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             c.data().writable("emit_event")?;
             charge(
                 &mut c,
+                "emit_event",
+                Part::Events,
                 gas::EVENT
                     .saturating_add(gas::EVENT_PER_TOPIC * count as u64)
                     .saturating_add(per_byte(gas::EVENT_PER_BYTE, len)),
@@ -442,11 +577,15 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 .map(|t| <[u8; 32]>::try_from(t).expect("32-byte chunks"))
                 .collect();
             let contract = c.data_mut().me()?.address;
-            c.data_mut().ctx_mut()?.events.push(Event {
+            let event = Event {
                 contract,
                 topics,
                 data,
+            };
+            trace_detail(c.data_mut(), || TraceDetail::Event {
+                event: event.clone(),
             });
+            c.data_mut().ctx_mut()?.events.push(event);
             Ok(())
         },
     )?;
@@ -470,7 +609,12 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          -> HostResult<i32> {
             let sig_len = length(sig_len, 73, "signature")?;
             let pk_len = length(pk_len, 65, "public key")?;
-            charge(&mut c, gas::SECP256K1_VERIFY)?;
+            charge(
+                &mut c,
+                "secp256k1_verify",
+                Part::Signatures,
+                gas::SECP256K1_VERIFY,
+            )?;
             let msg = read(&c, msg, 32, "message")?;
             let sig = read(&c, sig, sig_len, "signature")?;
             let pk = read(&c, pk, pk_len, "public key")?;
@@ -482,7 +626,7 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "gas_left",
         |mut c: Caller<'_, HostState>| -> HostResult<i64> {
-            charge(&mut c, 0)?;
+            charge(&mut c, "gas_left", Part::HostCall, 0)?;
             Ok(c.get_fuel()? as i64)
         },
     )?;
@@ -499,7 +643,7 @@ fn define_getter(
         "env",
         name,
         move |mut c: Caller<'_, HostState>| -> HostResult<i64> {
-            charge(&mut c, 0)?;
+            charge(&mut c, name, Part::HostCall, 0)?;
             Ok(get(c.data_mut())? as i64)
         },
     )?;
@@ -564,6 +708,8 @@ fn call_contract(
     let input_len = length(input_len, MAX_INPUT, "call input")?;
     charge(
         c,
+        if query { "query" } else { "call" },
+        Part::NestedCalls,
         gas::CALL.saturating_add(per_byte(gas::COPY_PER_BYTE, input_len)),
     )?;
     let callee = read(c, address, 32, "call address")?;
@@ -574,19 +720,26 @@ fn call_contract(
         return Err(fault("value moved in a read-only query"));
     }
     c.data_mut().last_return.clear();
+    let refused = |c: &mut Caller<'_, HostState>, status: CallStatus| {
+        trace_detail(c.data_mut(), || TraceDetail::Call {
+            frame: None,
+            status: status as i32,
+        });
+        Ok(status as i32)
+    };
     let state = c.data_mut();
     let ctx = state.ctx()?;
     if ctx.stack.len() >= MAX_CALL_DEPTH {
-        return Ok(CallStatus::DepthExceeded as i32);
+        return refused(c, CallStatus::DepthExceeded);
     }
     if ctx.stack.iter().any(|f| f.address == callee) {
-        return Ok(CallStatus::Reentrancy as i32);
+        return refused(c, CallStatus::Reentrancy);
     }
     let Some(mut account) = ctx.account(&callee).map_err(storage_error)? else {
-        return Ok(CallStatus::NoContract as i32);
+        return refused(c, CallStatus::NoContract);
     };
     if state.me()?.balance < value {
-        return Ok(CallStatus::InsufficientBalance as i32);
+        return refused(c, CallStatus::InsufficientBalance);
     }
     let callee_balance = account
         .balance
@@ -644,6 +797,21 @@ fn call_contract(
     if let Some(e) = result.storage_fault {
         return Err(storage_error(e));
     }
+    // The step's gas: the call's charge, and all the callee used.
+    let used = result.gas_used;
+    if let Some(step) = c
+        .data_mut()
+        .ctx
+        .as_mut()
+        .and_then(Context::traced_frame)
+        .and_then(|f| f.steps.last_mut())
+    {
+        step.gas = step.gas.saturating_add(used);
+        step.detail = Some(TraceDetail::Call {
+            frame: result.trace.clone().map(Box::new),
+            status: status as i32,
+        });
+    }
     c.data_mut().last_return = match result.status {
         ExecStatus::Success => result.return_data,
         ExecStatus::Reverted(reason) => reason.into_bytes(),
@@ -691,6 +859,8 @@ fn define_hash(
             let len = length(len, MAX_HASH_INPUT, "hash input")?;
             charge(
                 &mut c,
+                name,
+                Part::Hashing,
                 gas::HASH.saturating_add(per_byte(gas::HASH_PER_BYTE, len)),
             )?;
             let data = read(&c, ptr, len, name)?;

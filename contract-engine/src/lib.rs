@@ -41,6 +41,14 @@
 //! - **queries** (`query`) are read-only all the way down: a storage write, event, transfer or
 //!   value in a query frame traps that frame.
 //!
+//! # Gas you can explain
+//! Every host charge is counted by what it paid for ([`GasBreakdown`](i8o8i_primitives::contract::GasBreakdown):
+//! storage reads and writes, events, transfers, hashing, signatures, nested calls, host-call
+//! overhead, instantiation, a deployment's code), Wasm execution being the rest, so the parts
+//! of a receipt always sum to its `gas_used`. [`ContractEngine::execute_traced`] also records
+//! each frame's host calls with their gas, the storage values they read and replaced, events,
+//! transfers and nested frames ([`TraceFrame`](i8o8i_primitives::contract::TraceFrame)).
+//!
 //! # Gas and value
 //! `gas_limit × GAS_PRICE` must be covered by the fee (inputs − outputs − value). Gas used is
 //! fuel plus the host charges of [`gas`]; instantiation costs a fixed amount. What the call does

@@ -97,6 +97,8 @@ pub struct Receipt {
     pub status: ExecStatus,
     /// Gas charged.
     pub gas_used: u64,
+    /// Where it went.
+    pub gas_breakdown: GasBreakdown,
     /// Return data (empty unless successful).
     #[serde(with = "crate::serde_hex::bytes")]
     #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
@@ -108,6 +110,175 @@ pub struct Receipt {
     pub outputs: Vec<u32>,
     /// Fee kept by the block producer: gas used × price plus the non-gas part of the fee.
     pub fee: Amount,
+}
+
+/// Where a contract execution's gas went. The parts sum to the receipt's `gas_used`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Encode, Decode, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GasBreakdown {
+    /// Wasm instructions (fuel), and whatever a frame that ran out of gas or overflowed its
+    /// stack was charged beyond its host calls (such a frame pays its whole limit).
+    pub execution: u64,
+    /// The fixed charge for instantiating each frame's module.
+    pub instantiation: u64,
+    /// A deployment's per-byte charge for the code it stores.
+    pub code: u64,
+    /// The base charge of every host call, and bytes copied in and out (input, return data,
+    /// caller).
+    pub host_calls: u64,
+    /// Storage reads.
+    pub storage_reads: u64,
+    /// Storage writes and removals.
+    pub storage_writes: u64,
+    /// Events emitted.
+    pub events: u64,
+    /// Transfers (outputs created, contract balances credited).
+    pub transfers: u64,
+    /// SHA-256 and RIPEMD-160.
+    pub hashing: u64,
+    /// Signature checks.
+    pub signatures: u64,
+    /// The charge for calling or querying other contracts (their own gas is in the other
+    /// parts).
+    pub nested_calls: u64,
+}
+
+impl GasBreakdown {
+    /// The sum of the parts (saturating: they never come near `u64::MAX`).
+    pub fn total(&self) -> u64 {
+        [
+            self.execution,
+            self.instantiation,
+            self.code,
+            self.host_calls,
+            self.storage_reads,
+            self.storage_writes,
+            self.events,
+            self.transfers,
+            self.hashing,
+            self.signatures,
+            self.nested_calls,
+        ]
+        .iter()
+        .fold(0u64, |sum, part| sum.saturating_add(*part))
+    }
+
+    /// A charge with nothing run: only the fixed instantiation charge (a call that found no
+    /// contract, a refused migration).
+    pub fn instantiation_only(gas: u64) -> Self {
+        Self {
+            instantiation: gas,
+            ..Self::default()
+        }
+    }
+}
+
+/// One contract frame of an execution trace (`contract_traceCall`): what ran, with what, what
+/// it did host call by host call, and how it ended. Nested calls are steps holding their own
+/// frame; a failed nested frame is there with its steps, though they were rolled back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TraceFrame {
+    /// The contract running.
+    pub contract: ContractAddress,
+    /// Its caller's script (a contract's is `OP_RETURN <address>`).
+    #[serde(with = "crate::serde_hex::bytes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
+    pub caller: Vec<u8>,
+    /// The input.
+    #[serde(with = "crate::serde_hex::bytes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
+    pub input: Vec<u8>,
+    /// Value moved in.
+    pub value: u64,
+    /// Whether it ran read-only (a query).
+    pub read_only: bool,
+    /// Gas it was given.
+    pub gas_limit: u64,
+    /// Gas it used, its nested calls included.
+    pub gas_used: u64,
+    /// How it ended.
+    pub outcome: ExecStatus,
+    /// What it returned.
+    #[serde(with = "crate::serde_hex::bytes")]
+    #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
+    pub return_data: Vec<u8>,
+    /// Its host calls, in order.
+    pub steps: Vec<TraceStep>,
+}
+
+/// One host call of a traced frame: the function, the gas it charged (for a nested call, its
+/// charge plus all the callee used), and for state-touching calls what they saw and did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TraceStep {
+    /// The host function (`storage_read`, `call`, …).
+    pub function: String,
+    /// Gas it charged.
+    pub gas: u64,
+    /// What it did, for storage, events, transfers and nested calls.
+    pub detail: Option<TraceDetail>,
+}
+
+/// What a state-touching host call did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum TraceDetail {
+    /// A storage read: the key (the contract's own) and the value found.
+    StorageRead {
+        /// Key.
+        #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
+        key: Vec<u8>,
+        /// Value, `null` when absent.
+        #[serde(with = "crate::serde_hex::option_bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::Hex>"))]
+        value: Option<Vec<u8>>,
+    },
+    /// A storage write or removal: the value before and after (`null`: absent).
+    StorageWrite {
+        /// Key.
+        #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
+        key: Vec<u8>,
+        /// Before.
+        #[serde(with = "crate::serde_hex::option_bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::Hex>"))]
+        old: Option<Vec<u8>>,
+        /// After.
+        #[serde(with = "crate::serde_hex::option_bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "Option<crate::schema::Hex>"))]
+        new: Option<Vec<u8>>,
+    },
+    /// An event.
+    Event {
+        /// It.
+        event: Event,
+    },
+    /// A transfer: to a script (an output) or a contract's account (a credit).
+    Transfer {
+        /// The script paid.
+        #[serde(with = "crate::serde_hex::bytes")]
+        #[cfg_attr(feature = "schema", schemars(with = "crate::schema::Hex"))]
+        to: Vec<u8>,
+        /// Amount.
+        amount: u64,
+    },
+    /// A nested call or query and everything it did.
+    Call {
+        /// The callee's frame (none when nothing ran: no contract, reentrancy, depth, balance).
+        frame: Option<Box<TraceFrame>>,
+        /// The status code the caller got.
+        status: i32,
+    },
 }
 
 /// SHA-256 of contract code: its code hash.

@@ -364,11 +364,19 @@ crate::rpc_api! {
     }
     ContractEstimateGas {
         name: "contract_estimateGas",
-        summary: "Gas a call would use now (a dry run against the tip's state).",
+        summary: "Gas a call would use now, and where it would go by part (a dry run against the tip's state).",
         access: Public,
         errors: [NotFound, ContractFailed, InvalidAddress],
         params: [(address: ContractAddress as Hash256, "Contract address"), (inputHex: String as Hex, "Call input"), [caller: String as Address, "Address the contract sees as caller"], [value: u64, "Value sent with the call"]],
-        result: u64,
+        result: GasEstimate,
+    }
+    ContractTraceCall {
+        name: "contract_traceCall",
+        summary: "Runs a call against the tip's state without keeping anything and returns its trace: every host call with its gas, storage keys read and written with old and new values, events, transfers, and nested calls with their frames and outcomes (a failed call too: the outcome says how it ended), plus the gas breakdown.",
+        access: Public,
+        errors: [NotFound, InvalidParams, InvalidAddress],
+        params: [(address: ContractAddress as Hash256, "Contract address"), (inputHex: String as Hex, "Call input: SCALE(method name, arguments…)"), [caller: String as Address, "Address the contract sees as caller"], [value: u64, "Base units moved in"]],
+        result: CallTrace,
     }
     ContractGetInfo {
         name: "contract_getInfo",

@@ -329,8 +329,33 @@ pub struct QueryResult {
     pub return_data: String,
     /// Gas the call used.
     pub gas_used: u64,
+    /// Where the gas went (the parts sum to `gasUsed`).
+    pub gas_breakdown: i8o8i_primitives::contract::GasBreakdown,
     /// Events it would emit.
     pub events: Vec<Event>,
+}
+
+/// `contract_traceCall` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CallTrace {
+    /// Gas the call used.
+    pub gas_used: u64,
+    /// Where it went (the parts sum to `gasUsed`).
+    pub gas_breakdown: i8o8i_primitives::contract::GasBreakdown,
+    /// The top frame: its host calls with their gas, storage keys with old and new values,
+    /// events, and nested calls with their own frames and outcomes.
+    pub trace: i8o8i_primitives::contract::TraceFrame,
+}
+
+/// `contract_estimateGas` result.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GasEstimate {
+    /// Gas the call would use now.
+    pub gas_used: u64,
+    /// Where it would go (the parts sum to `gasUsed`).
+    pub gas_breakdown: i8o8i_primitives::contract::GasBreakdown,
 }
 
 /// `contract_getInfo` result.

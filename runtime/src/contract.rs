@@ -9,7 +9,7 @@ use i8o8i_contract_engine::{
     ContractEngine, ExecResult, StateKey, StateOverlay, gas, validate_module,
 };
 use i8o8i_primitives::contract::{
-    CodeChange, ContractAccount, ExecStatus, Receipt, code_hash, contract_address,
+    CodeChange, ContractAccount, ExecStatus, GasBreakdown, Receipt, code_hash, contract_address,
 };
 use parity_scale_codec::{Decode, Encode};
 
@@ -175,7 +175,7 @@ pub fn apply_payload(
                     tx,
                     address,
                     status,
-                    used,
+                    GasBreakdown::instantiation_only(used),
                     fee,
                     &caller,
                     Amount::ZERO,
@@ -194,7 +194,8 @@ pub fn apply_payload(
             let Some(mut account) = overlay.account(contract).map_err(storage)? else {
                 let used = gas::INSTANTIATE.min(*gas_limit);
                 let status = ExecStatus::NoContract(format!("no contract at {contract}"));
-                return finish(overlay, tx, *contract, status, used, fee, &caller, *value);
+                let gas = GasBreakdown::instantiation_only(used);
+                return finish(overlay, tx, *contract, status, gas, fee, &caller, *value);
             };
             let balance = account
                 .balance
@@ -230,14 +231,14 @@ pub fn apply_payload(
             )));
         }
     };
-    let (status, used) = (result.status.clone(), result.gas_used);
+    let status = result.status.clone();
     let success = status.is_success();
     let (o, mut receipt, mut outputs) = finish(
         overlay,
         tx,
         address,
         status,
-        used,
+        result.gas,
         fee,
         &caller,
         if success { Amount::ZERO } else { value },
@@ -340,7 +341,7 @@ fn migrate(
             tx,
             at.contract,
             status,
-            fixed,
+            GasBreakdown::instantiation_only(fixed),
             fee,
             &caller,
             Amount::ZERO,
@@ -393,7 +394,7 @@ fn migrate(
         tx,
         at.contract,
         result.status,
-        result.gas_used,
+        result.gas,
         fee,
         &caller,
         Amount::ZERO,
@@ -429,7 +430,17 @@ fn set_admin(
         }
         Err(status) => status,
     };
-    finish(overlay, tx, contract, status, 0, fee, &caller, Amount::ZERO)
+    let gas = GasBreakdown::default();
+    finish(
+        overlay,
+        tx,
+        contract,
+        status,
+        gas,
+        fee,
+        &caller,
+        Amount::ZERO,
+    )
 }
 
 /// A contract's code history: what is stored, or else its deployment alone.
@@ -522,18 +533,19 @@ fn instantiate(
     Ok(Ok((overlay, address, result, Amount::ZERO)))
 }
 
-/// The receipt and refund output of an execution that used `used` gas.
+/// The receipt and refund output of an execution whose gas went as `gas` says.
 #[allow(clippy::too_many_arguments)]
 fn finish(
     overlay: StateOverlay,
     tx: &Transaction,
     contract: ContractAddress,
     status: ExecStatus,
-    used: u64,
+    gas: GasBreakdown,
     fee: Amount,
     caller: &[u8],
     returned_value: Amount,
 ) -> Result<(StateOverlay, Receipt, Vec<TxOut>), TxError> {
+    let used = gas.total();
     let terms = payload_terms(tx).expect("a contract transaction");
     let unused = terms.gas_limit.saturating_sub(used);
     let gas_refund = Amount::from_units(unused.saturating_mul(gas::GAS_PRICE));
@@ -553,6 +565,7 @@ fn finish(
         contract,
         status,
         gas_used: used,
+        gas_breakdown: gas,
         return_data: Vec::new(),
         events: Vec::new(),
         outputs: (declared..declared + outputs.len() as u32).collect(),

@@ -737,6 +737,13 @@ async fn the_exchange_trades_tokens_and_coins_through_cross_contract_calls() {
     )
     .await;
     assert_eq!(r["status"], "success", "{r}");
+    // The receipt says where the gas went; the parts sum to gasUsed, the token call included.
+    let parts = r["gasBreakdown"].as_object().unwrap();
+    let sum: u64 = parts.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, r["gasUsed"].as_u64().unwrap(), "{r}");
+    assert_eq!(parts["instantiation"], json!(2 * 20_000), "two frames");
+    assert!(parts["nestedCalls"].as_u64().unwrap() >= 5_000, "{r}");
+    assert!(parts["storageWrites"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(
         query_u128(&w.c, &token, "balance_of", (bob.clone(),)).await,
         expected
@@ -744,6 +751,59 @@ async fn the_exchange_trades_tokens_and_coins_through_cross_contract_calls() {
     assert_eq!(
         query_u128(&w.c, &token, "balance_of", (pool.clone(),)).await,
         500_000 - expected
+    );
+    // The same split comes before sending: estimateGas dry-runs a quote.
+    let estimate: Value = call(
+        &w.c,
+        "contract_estimateGas",
+        rpc_params![
+            exchange.clone(),
+            input("quote_tokens_for_coins", (expected,))
+        ],
+    )
+    .await;
+    let parts = estimate["gasBreakdown"].as_object().unwrap();
+    let sum: u64 = parts.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, estimate["gasUsed"].as_u64().unwrap(), "{estimate}");
+    assert_eq!(parts["instantiation"], json!(20_000), "{estimate}");
+    // The trace of another purchase shows the exchange's call into the token, the token's
+    // frame and the balances it rewrote, old and new.
+    let traced: Value = call(
+        &w.c,
+        "contract_traceCall",
+        rpc_params![
+            exchange.clone(),
+            input("swap_coins_for_tokens", (0u128,)),
+            w.carol.clone(),
+            COIN
+        ],
+    )
+    .await;
+    assert_eq!(traced["trace"]["outcome"]["status"], "success", "{traced}");
+    assert_eq!(traced["trace"]["gasUsed"], traced["gasUsed"]);
+    let steps = traced["trace"]["steps"].as_array().unwrap();
+    let into_token = steps
+        .iter()
+        .find(|s| s["function"] == "call")
+        .expect("a call step");
+    let detail = &into_token["detail"];
+    assert_eq!(
+        (&detail["kind"], &detail["status"]),
+        (&json!("call"), &json!(0))
+    );
+    let frame = &detail["frame"];
+    assert_eq!(frame["contract"], json!(token));
+    assert_eq!(frame["caller"], json!(hex::encode(&pool)));
+    let writes: Vec<&Value> = frame["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["detail"]["kind"] == "storageWrite")
+        .collect();
+    assert_eq!(writes.len(), 2, "the pool's and carol's balances: {frame}");
+    assert_eq!(
+        writes[0]["detail"]["old"],
+        json!(hex::encode((500_000 - expected).encode()))
     );
 
     // Selling them back without an approval: the token refuses, the exchange reverts, and

@@ -164,6 +164,19 @@ fn a_contract_calls_another_moves_value_and_reads_its_return_data() {
     assert_eq!(result.balance, 95);
     assert_eq!(balance(&overlay, &B), 15);
     assert_eq!(result.gas_used, 67_189);
+    // Where it went, summing to the total: two frames instantiated, the call's charge and its
+    // 2-byte input, B's event (2 data bytes), B's write of `k` = "hi" and A's of `s`.
+    let gas = result.gas;
+    assert_eq!(gas.total(), 67_189);
+    assert_eq!(gas.instantiation, 2 * gas::INSTANTIATE);
+    assert_eq!(gas.nested_calls, gas::CALL + 2);
+    assert_eq!(gas.events, gas::EVENT + 2 * gas::EVENT_PER_BYTE);
+    assert_eq!(
+        gas.storage_writes,
+        2 * gas::STORAGE_WRITE + (3 + 2) * gas::STORAGE_WRITE_PER_BYTE
+    );
+    assert_eq!((gas.transfers, gas.hashing, gas.code), (0, 0, 0));
+    assert!(gas.execution > 0 && gas.host_calls > 0);
     // The same call again costs the same.
     assert_eq!(
         call(&base, A, input(B, 5, 0, b"hi"), 1_000_000).1.gas_used,
@@ -340,4 +353,74 @@ fn a_deep_call_chain_runs_on_a_small_thread() {
         .join()
         .unwrap();
     assert_eq!(result.return_data, [0, 0, 0, 0, 0, 0, 0]);
+}
+
+#[test]
+fn a_trace_shows_every_host_call_with_its_gas_and_the_nested_frame() {
+    use i8o8i_primitives::contract::TraceDetail;
+    let (caller, callee) = (caller_module(false), callee_module());
+    let base = state(&[(A, &caller, 100), (B, &callee, 10)]);
+    let overlay = StateOverlay::new(base.clone());
+    let account = overlay.account(&A).unwrap().unwrap();
+    let req = ExecRequest {
+        code_hash: account.code_hash,
+        code: None,
+        entry: Entry::Call,
+        address: A,
+        caller: vec![0x51],
+        value: 0,
+        balance: 100,
+        input: input(B, 5, 0, b"hi"),
+        gas_limit: 1_000_000,
+        gas_precharged: 0,
+        height: 42,
+        time: 1_700_000_000,
+    };
+    let ((_, result), trace) = engine().execute_traced(overlay, req).unwrap();
+    // Tracing changes nothing the execution does.
+    let (_, untraced) = call(&base, A, input(B, 5, 0, b"hi"), 1_000_000);
+    assert_eq!(result, untraced);
+    assert_eq!((trace.contract, trace.gas_used), (A, result.gas_used));
+    let functions: Vec<&str> = trace.steps.iter().map(|s| s.function.as_str()).collect();
+    assert_eq!(
+        functions,
+        [
+            "input_len",
+            "input_read",
+            "call",
+            "storage_write",
+            "return_data_len",
+            "return_data_read",
+            "set_return"
+        ]
+    );
+    let Some(TraceDetail::Call {
+        frame: Some(callee),
+        status: 0,
+    }) = &trace.steps[2].detail
+    else {
+        panic!("{:?}", trace.steps[2]);
+    };
+    assert_eq!((callee.contract, callee.value), (B, 5));
+    assert_eq!(callee.caller, contract_script(&A));
+    // The call step's gas is its charge plus everything the callee used.
+    assert_eq!(
+        trace.steps[2].gas,
+        gas::HOST_CALL + gas::CALL + 2 + callee.gas_used
+    );
+    assert_eq!(
+        callee.steps[2].detail,
+        Some(TraceDetail::StorageWrite {
+            key: b"k".to_vec(),
+            old: None,
+            new: Some(b"hi".to_vec())
+        })
+    );
+    assert!(matches!(
+        callee.steps[3].detail,
+        Some(TraceDetail::Event { .. })
+    ));
+    // Host calls plus Wasm execution and instantiation make up the frame's gas.
+    let steps: u64 = trace.steps.iter().map(|s| s.gas).sum();
+    assert!(steps < trace.gas_used);
 }

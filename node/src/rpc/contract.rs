@@ -89,15 +89,15 @@ fn wallet_caller(node: &Node, name: &str) -> Result<ScriptBuf, RpcError> {
     Ok(i8o8i_script_vm::templates::p2pkh(&key.pubkey_hash()))
 }
 
-/// Runs `call` on `address` with `input` against the tip's state without keeping anything.
-fn dry_run(
+/// A call of `call` on `address` with `input` against the tip's state, and that state.
+fn dry_run_request(
     node: &Node,
     address: &ContractAddress,
     input: Vec<u8>,
     caller: Vec<u8>,
     value: u64,
     gas_limit: u64,
-) -> Result<QueryResult, RpcError> {
+) -> Result<(StateOverlay, ExecRequest), RpcError> {
     let env = node.chain().contracts().clone();
     let overlay = StateOverlay::new(env.state.clone());
     let account = overlay
@@ -119,7 +119,22 @@ fn dry_run(
         height: tip.header.height + 1,
         time: tip.header.time,
     };
-    let (_, result) = env
+    Ok((overlay, req))
+}
+
+/// Runs `call` on `address` with `input` against the tip's state without keeping anything.
+fn dry_run(
+    node: &Node,
+    address: &ContractAddress,
+    input: Vec<u8>,
+    caller: Vec<u8>,
+    value: u64,
+    gas_limit: u64,
+) -> Result<QueryResult, RpcError> {
+    let (overlay, req) = dry_run_request(node, address, input, caller, value, gas_limit)?;
+    let (_, result) = node
+        .chain()
+        .contracts()
         .engine
         .execute_query(overlay, req)
         .map_err(|e| rpc_error(ErrorCode::InternalError, e.to_string()))?;
@@ -129,6 +144,7 @@ fn dry_run(
     Ok(QueryResult {
         return_data: hex::encode(&result.return_data),
         gas_used: result.gas_used,
+        gas_breakdown: result.gas,
         events: result.events,
     })
 }
@@ -347,7 +363,40 @@ pub fn register(registry: &mut Registry<Node>) {
             let caller = optional_caller(&node, caller)?;
             let value = value.unwrap_or(0);
             blocking(move || {
-                dry_run(&node, &contract, input, caller, value, gas::MAX_TX_GAS).map(|r| r.gas_used)
+                dry_run(&node, &contract, input, caller, value, gas::MAX_TX_GAS).map(|r| {
+                    GasEstimate {
+                        gas_used: r.gas_used,
+                        gas_breakdown: r.gas_breakdown,
+                    }
+                })
+            })
+            .await
+        },
+    );
+
+    registry.method::<api::ContractTraceCall, _, _>(
+        |(address, input_hex, caller, value), node: Arc<Node>| async move {
+            let contract: ContractAddress = address;
+            let input = hex_param(input_hex, "inputHex")?;
+            let caller = optional_caller(&node, caller)?;
+            let value = value.unwrap_or(0);
+            blocking(move || {
+                let (overlay, req) =
+                    dry_run_request(&node, &contract, input, caller, value, gas::MAX_TX_GAS)?;
+                let ((_, result), trace) = node
+                    .chain()
+                    .contracts()
+                    .engine
+                    .execute_traced(overlay, req)
+                    .map_err(|e| rpc_error(ErrorCode::InternalError, e.to_string()))?;
+                if let Some(e) = result.storage_fault {
+                    return Err(internal(e));
+                }
+                Ok(CallTrace {
+                    gas_used: result.gas_used,
+                    gas_breakdown: result.gas,
+                    trace,
+                })
             })
             .await
         },

@@ -50,6 +50,19 @@ export type BumpedFee = {
   txid: string;
 };
 
+/** `contract_traceCall` result. */
+export type CallTrace = {
+  /** Where it went (the parts sum to `gasUsed`). */
+  gasBreakdown: GasBreakdown;
+  /** Gas the call used. */
+  gasUsed: number;
+  /**
+   * The top frame: its host calls with their gas, storage keys with old and new values,
+   * events, and nested calls with their own frames and outcomes.
+   */
+  trace: TraceFrame;
+};
+
 /** `chain_getInfo`. */
 export type ChainInfo = {
   /** Tip hash. */
@@ -216,6 +229,22 @@ export type EventJson = {
   txid: string;
 };
 
+/** How an execution ended. */
+export type ExecStatus = {
+  status: "success";
+} | {
+  reason: string;
+  status: "reverted";
+} | {
+  status: "outOfGas";
+} | {
+  reason: string;
+  status: "trapped";
+} | {
+  reason: string;
+  status: "noContract";
+};
+
 /** What set a fee estimate. */
 export type FeeBasis = "mempool" | "minimum";
 
@@ -277,6 +306,49 @@ export type FundedRequest = {
   fee: Amount;
   /** The signing request, base64. */
   request: string;
+};
+
+/** Where a contract execution's gas went. The parts sum to the receipt's `gas_used`. */
+export type GasBreakdown = {
+  /** A deployment's per-byte charge for the code it stores. */
+  code: number;
+  /** Events emitted. */
+  events: number;
+  /**
+   * Wasm instructions (fuel), and whatever a frame that ran out of gas or overflowed its
+   * stack was charged beyond its host calls (such a frame pays its whole limit).
+   */
+  execution: number;
+  /** SHA-256 and RIPEMD-160. */
+  hashing: number;
+  /**
+   * The base charge of every host call, and bytes copied in and out (input, return data,
+   * caller).
+   */
+  hostCalls: number;
+  /** The fixed charge for instantiating each frame's module. */
+  instantiation: number;
+  /**
+   * The charge for calling or querying other contracts (their own gas is in the other
+   * parts).
+   */
+  nestedCalls: number;
+  /** Signature checks. */
+  signatures: number;
+  /** Storage reads. */
+  storageReads: number;
+  /** Storage writes and removals. */
+  storageWrites: number;
+  /** Transfers (outputs created, contract balances credited). */
+  transfers: number;
+};
+
+/** `contract_estimateGas` result. */
+export type GasEstimate = {
+  /** Where it would go (the parts sum to `gasUsed`). */
+  gasBreakdown: GasBreakdown;
+  /** Gas the call would use now. */
+  gasUsed: number;
 };
 
 /** A block hash or a best-chain height, as `chain_getBlock` takes it. */
@@ -558,6 +630,8 @@ export type ProofLeafJson = {
 export type QueryResult = {
   /** Events it would emit. */
   events: Event[];
+  /** Where the gas went (the parts sum to `gasUsed`). */
+  gasBreakdown: GasBreakdown;
   /** Gas the call used. */
   gasUsed: number;
   /** Return data, hex. */
@@ -572,6 +646,8 @@ export type Receipt = {
   events: Event[];
   /** Fee kept by the block producer: gas used × price plus the non-gas part of the fee. */
   fee: Amount;
+  /** Where it went. */
+  gasBreakdown: GasBreakdown;
   /** Gas charged. */
   gasUsed: number;
   /**
@@ -737,6 +813,80 @@ export type StateProofJson = {
   stateRoot: string;
   /** The value, hex — the SCALE-encoded coin, or the record's bytes; null when absent. */
   value?: string | null;
+};
+
+/** What a state-touching host call did. */
+export type TraceDetail = {
+  /** Key. */
+  key: string;
+  kind: "storageRead";
+  /** Value, `null` when absent. */
+  value?: string | null;
+} | {
+  /** Key. */
+  key: string;
+  kind: "storageWrite";
+  /** After. */
+  new?: string | null;
+  /** Before. */
+  old?: string | null;
+} | {
+  /** It. */
+  event: Event;
+  kind: "event";
+} | {
+  /** Amount. */
+  amount: number;
+  kind: "transfer";
+  /** The script paid. */
+  to: string;
+} | {
+  /** The callee's frame (none when nothing ran: no contract, reentrancy, depth, balance). */
+  frame?: TraceFrame | null;
+  kind: "call";
+  /** The status code the caller got. */
+  status: number;
+};
+
+/**
+ * One contract frame of an execution trace (`contract_traceCall`): what ran, with what, what
+ * it did host call by host call, and how it ended. Nested calls are steps holding their own
+ * frame; a failed nested frame is there with its steps, though they were rolled back.
+ */
+export type TraceFrame = {
+  /** Its caller's script (a contract's is `OP_RETURN <address>`). */
+  caller: string;
+  /** The contract running. */
+  contract: string;
+  /** Gas it was given. */
+  gasLimit: number;
+  /** Gas it used, its nested calls included. */
+  gasUsed: number;
+  /** The input. */
+  input: string;
+  /** How it ended. */
+  outcome: ExecStatus;
+  /** Whether it ran read-only (a query). */
+  readOnly: boolean;
+  /** What it returned. */
+  returnData: string;
+  /** Its host calls, in order. */
+  steps: TraceStep[];
+  /** Value moved in. */
+  value: number;
+};
+
+/**
+ * One host call of a traced frame: the function, the gas it charged (for a nested call, its
+ * charge plus all the callee used), and for state-touching calls what they saw and did.
+ */
+export type TraceStep = {
+  /** What it did, for storage, events, transfers and nested calls. */
+  detail?: TraceDetail | null;
+  /** The host function (`storage_read`, `call`, …). */
+  function: string;
+  /** Gas it charged. */
+  gas: number;
 };
 
 /** A transaction input: spends `prevout` by satisfying its locking script with `script_sig`. */
@@ -1129,10 +1279,15 @@ export interface Methods {
     params: [address: string, inputHex: string, caller?: string];
     result: QueryResult;
   };
-  /** Gas a call would use now (a dry run against the tip's state). */
+  /** Gas a call would use now, and where it would go by part (a dry run against the tip's state). */
   "contract_estimateGas": {
     params: [address: string, inputHex: string, caller?: string, value?: number];
-    result: number;
+    result: GasEstimate;
+  };
+  /** Runs a call against the tip's state without keeping anything and returns its trace: every host call with its gas, storage keys read and written with old and new values, events, transfers, and nested calls with their frames and outcomes (a failed call too: the outcome says how it ended), plus the gas breakdown. */
+  "contract_traceCall": {
+    params: [address: string, inputHex: string, caller?: string, value?: number];
+    result: CallTrace;
   };
   /** A contract's code hash, balance, deployer, deploy height, admin, code history, code size and ABI. */
   "contract_getInfo": {
