@@ -55,8 +55,8 @@ pub(crate) struct FrameResult {
     pub(crate) gas_used: u64,
     pub(crate) return_data: Vec<u8>,
     pub(crate) storage_fault: Option<StoreError>,
-    /// The frame's trace, when tracing.
-    pub(crate) trace: Option<TraceFrame>,
+    /// The frame's index in the trace, when tracing.
+    pub(crate) trace: Option<u32>,
 }
 
 impl FrameResult {
@@ -166,8 +166,17 @@ pub(crate) struct Context {
     /// Gas charged so far by part, but for Wasm execution (the rest of the total). Failed
     /// frames' charges stay: their gas is paid.
     pub(crate) gas: GasBreakdown,
-    /// When tracing: the frames running, outermost first, each with its steps so far.
-    pub(crate) trace: Option<Vec<TraceFrame>>,
+    /// When tracing: every frame so far, in the order they started.
+    pub(crate) trace: Option<Trace>,
+}
+
+/// An execution's trace as it is recorded.
+#[derive(Debug, Default)]
+pub(crate) struct Trace {
+    /// Every frame so far, in the order they started.
+    pub(crate) frames: Vec<TraceFrame>,
+    /// Indexes of the frames running, outermost first.
+    pub(crate) open: Vec<usize>,
 }
 
 impl Context {
@@ -226,7 +235,9 @@ impl Context {
 
     /// The frame whose host calls are being traced, when tracing.
     pub(crate) fn traced_frame(&mut self) -> Option<&mut TraceFrame> {
-        self.trace.as_mut().and_then(|frames| frames.last_mut())
+        let trace = self.trace.as_mut()?;
+        let index = *trace.open.last()?;
+        trace.frames.get_mut(index)
     }
 
     pub(crate) fn checkpoint(&self) -> Checkpoint {

@@ -11,7 +11,7 @@ use wasmtime::{
 };
 
 pub use crate::context::Entry;
-use crate::context::{Context, Frame, FrameAccount, FrameCode, FrameResult, FrameRunner};
+use crate::context::{Context, Frame, FrameAccount, FrameCode, FrameResult, FrameRunner, Trace};
 use crate::host::{self, HostError, HostState};
 use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
 use crate::state::{StateKey, StateOverlay};
@@ -351,14 +351,17 @@ impl FrameRunner for Inner {
         gas_limit: u64,
         gas_precharged: u64,
     ) -> (Context, FrameResult) {
-        let Some(frames) = ctx.trace.as_mut() else {
+        let contract = ctx
+            .stack
+            .last()
+            .map_or(ContractAddress::ZERO, |f| f.address);
+        let Some(trace) = ctx.trace.as_mut() else {
             return self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
         };
-        frames.push(TraceFrame {
-            contract: ctx
-                .stack
-                .last()
-                .map_or(ContractAddress::ZERO, |f| f.address),
+        let index = trace.frames.len();
+        trace.frames.push(TraceFrame {
+            parent: trace.open.last().map(|&p| p as u32),
+            contract,
             caller: frame.caller.clone(),
             input: frame.input.clone(),
             value: frame.value,
@@ -369,13 +372,17 @@ impl FrameRunner for Inner {
             return_data: Vec::new(),
             steps: Vec::new(),
         });
+        trace.open.push(index);
         let (mut ctx, mut result) =
             self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
-        if let Some(mut traced) = ctx.trace.as_mut().and_then(Vec::pop) {
-            traced.gas_used = result.gas_used;
-            traced.outcome = result.status.clone();
-            traced.return_data.clone_from(&result.return_data);
-            result.trace = Some(traced);
+        if let Some(trace) = ctx.trace.as_mut() {
+            trace.open.pop();
+            if let Some(traced) = trace.frames.get_mut(index) {
+                traced.gas_used = result.gas_used;
+                traced.outcome = result.status.clone();
+                traced.return_data.clone_from(&result.return_data);
+                result.trace = Some(index as u32);
+            }
         }
         (ctx, result)
     }
@@ -422,11 +429,10 @@ impl ContractEngine {
         &self,
         overlay: StateOverlay,
         req: ExecRequest,
-    ) -> Result<(Execution, TraceFrame), Busy> {
+    ) -> Result<(Execution, Vec<TraceFrame>), Busy> {
         let _slot = self.query_slot()?;
         let (execution, trace) = self.execute_with(overlay, req, true);
-        let trace = trace.unwrap_or_else(|| unreachable_context());
-        Ok((execution, trace))
+        Ok((execution, trace.unwrap_or_default()))
     }
 
     fn execute_with(
@@ -434,10 +440,10 @@ impl ContractEngine {
         overlay: StateOverlay,
         req: ExecRequest,
         trace: bool,
-    ) -> (Execution, Option<TraceFrame>) {
+    ) -> (Execution, Option<Vec<TraceFrame>>) {
         let mut ctx = Context::new(self.inner.clone(), overlay, req.height, req.time);
         if trace {
-            ctx.trace = Some(Vec::new());
+            ctx.trace = Some(Trace::default());
         }
         ctx.stack.push(FrameAccount {
             address: req.address,
@@ -462,7 +468,7 @@ impl ContractEngine {
                     .run_frame(ctx, frame, code, req.gas_limit, req.gas_precharged)
             });
         let balance = ctx.stack.pop().map_or(0, |f| f.balance);
-        let traced = result.trace.clone();
+        let traced = ctx.trace.take().map(|t| t.frames);
         // Every part but execution was counted as it was charged; execution is the rest.
         let mut gas = ctx.gas;
         gas.execution = result.gas_used.saturating_sub(gas.total());

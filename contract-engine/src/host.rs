@@ -808,7 +808,7 @@ fn call_contract(
     {
         step.gas = step.gas.saturating_add(used);
         step.detail = Some(TraceDetail::Call {
-            frame: result.trace.clone().map(Box::new),
+            frame: result.trace,
             status: status as i32,
         });
     }

@@ -47,7 +47,9 @@
 //! overhead, instantiation, a deployment's code), Wasm execution being the rest, so the parts
 //! of a receipt always sum to its `gas_used`. [`ContractEngine::execute_traced`] also records
 //! each frame's host calls with their gas, the storage values they read and replaced, events,
-//! transfers and nested frames ([`TraceFrame`](i8o8i_primitives::contract::TraceFrame)).
+//! transfers and nested frames, as a flat list of
+//! [`TraceFrame`](i8o8i_primitives::contract::TraceFrame)s (a nested call names its frame by
+//! index: no recursive types, which OpenRPC client generators cannot dereference).
 //!
 //! # Gas and value
 //! `gas_limit × GAS_PRICE` must be covered by the fee (inputs − outputs − value). Gas used is

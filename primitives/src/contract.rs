@@ -175,12 +175,17 @@ impl GasBreakdown {
 }
 
 /// One contract frame of an execution trace (`contract_traceCall`): what ran, with what, what
-/// it did host call by host call, and how it ended. Nested calls are steps holding their own
-/// frame; a failed nested frame is there with its steps, though they were rolled back.
+/// it did host call by host call, and how it ended. A trace is a flat list of frames in the
+/// order they started, the call itself first (OpenEthereum's flat `trace_*` layout, so the
+/// document has no recursive schema): a nested call's step names its frame by index, and each
+/// frame its parent. A failed nested frame is there with its steps, though they were rolled
+/// back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TraceFrame {
+    /// The index of the frame that called this one (`null` for the call itself).
+    pub parent: Option<u32>,
     /// The contract running.
     pub contract: ContractAddress,
     /// Its caller's script (a contract's is `OP_RETURN <address>`).
@@ -274,8 +279,9 @@ pub enum TraceDetail {
     },
     /// A nested call or query and everything it did.
     Call {
-        /// The callee's frame (none when nothing ran: no contract, reentrancy, depth, balance).
-        frame: Option<Box<TraceFrame>>,
+        /// The index of the callee's frame in the trace (none when nothing ran: no contract,
+        /// reentrancy, depth, balance).
+        frame: Option<u32>,
         /// The status code the caller got.
         status: i32,
     },

@@ -343,9 +343,10 @@ pub struct CallTrace {
     pub gas_used: u64,
     /// Where it went (the parts sum to `gasUsed`).
     pub gas_breakdown: i8o8i_primitives::contract::GasBreakdown,
-    /// The top frame: its host calls with their gas, storage keys with old and new values,
-    /// events, and nested calls with their own frames and outcomes.
-    pub trace: i8o8i_primitives::contract::TraceFrame,
+    /// Every frame in the order they started, the call itself first: host calls with their
+    /// gas, storage keys with old and new values, events, and nested calls naming their
+    /// frames by index.
+    pub frames: Vec<i8o8i_primitives::contract::TraceFrame>,
 }
 
 /// `contract_estimateGas` result.

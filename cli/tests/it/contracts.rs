@@ -779,19 +779,22 @@ async fn the_exchange_trades_tokens_and_coins_through_cross_contract_calls() {
         ],
     )
     .await;
-    assert_eq!(traced["trace"]["outcome"]["status"], "success", "{traced}");
-    assert_eq!(traced["trace"]["gasUsed"], traced["gasUsed"]);
-    let steps = traced["trace"]["steps"].as_array().unwrap();
+    let frames = traced["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 2, "the exchange, then the token: {traced}");
+    assert_eq!(frames[0]["outcome"]["status"], "success", "{traced}");
+    assert_eq!(frames[0]["gasUsed"], traced["gasUsed"]);
+    let steps = frames[0]["steps"].as_array().unwrap();
     let into_token = steps
         .iter()
         .find(|s| s["function"] == "call")
         .expect("a call step");
     let detail = &into_token["detail"];
     assert_eq!(
-        (&detail["kind"], &detail["status"]),
-        (&json!("call"), &json!(0))
+        (&detail["kind"], &detail["status"], &detail["frame"]),
+        (&json!("call"), &json!(0), &json!(1))
     );
-    let frame = &detail["frame"];
+    let frame = &frames[1];
+    assert_eq!(frame["parent"], json!(0));
     assert_eq!(frame["contract"], json!(token));
     assert_eq!(frame["caller"], json!(hex::encode(&pool)));
     let writes: Vec<&Value> = frame["steps"]

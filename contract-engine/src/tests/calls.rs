@@ -376,7 +376,10 @@ fn a_trace_shows_every_host_call_with_its_gas_and_the_nested_frame() {
         height: 42,
         time: 1_700_000_000,
     };
-    let ((_, result), trace) = engine().execute_traced(overlay, req).unwrap();
+    let ((_, result), frames) = engine().execute_traced(overlay, req).unwrap();
+    assert_eq!(frames.len(), 2);
+    let trace = &frames[0];
+    assert_eq!((trace.parent, frames[1].parent), (None, Some(0)));
     // Tracing changes nothing the execution does.
     let (_, untraced) = call(&base, A, input(B, 5, 0, b"hi"), 1_000_000);
     assert_eq!(result, untraced);
@@ -394,13 +397,14 @@ fn a_trace_shows_every_host_call_with_its_gas_and_the_nested_frame() {
             "set_return"
         ]
     );
-    let Some(TraceDetail::Call {
-        frame: Some(callee),
-        status: 0,
-    }) = &trace.steps[2].detail
-    else {
-        panic!("{:?}", trace.steps[2]);
-    };
+    assert_eq!(
+        trace.steps[2].detail,
+        Some(TraceDetail::Call {
+            frame: Some(1),
+            status: 0
+        })
+    );
+    let callee = &frames[1];
     assert_eq!((callee.contract, callee.value), (B, 5));
     assert_eq!(callee.caller, contract_script(&A));
     // The call step's gas is its charge plus everything the callee used.

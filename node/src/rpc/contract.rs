@@ -383,7 +383,7 @@ pub fn register(registry: &mut Registry<Node>) {
             blocking(move || {
                 let (overlay, req) =
                     dry_run_request(&node, &contract, input, caller, value, gas::MAX_TX_GAS)?;
-                let ((_, result), trace) = node
+                let ((_, result), frames) = node
                     .chain()
                     .contracts()
                     .engine
@@ -395,7 +395,7 @@ pub fn register(registry: &mut Registry<Node>) {
                 Ok(CallTrace {
                     gas_used: result.gas_used,
                     gas_breakdown: result.gas,
-                    trace,
+                    frames,
                 })
             })
             .await

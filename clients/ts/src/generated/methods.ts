@@ -52,15 +52,16 @@ export type BumpedFee = {
 
 /** `contract_traceCall` result. */
 export type CallTrace = {
+  /**
+   * Every frame in the order they started, the call itself first: host calls with their
+   * gas, storage keys with old and new values, events, and nested calls naming their
+   * frames by index.
+   */
+  frames: TraceFrame[];
   /** Where it went (the parts sum to `gasUsed`). */
   gasBreakdown: GasBreakdown;
   /** Gas the call used. */
   gasUsed: number;
-  /**
-   * The top frame: its host calls with their gas, storage keys with old and new values,
-   * events, and nested calls with their own frames and outcomes.
-   */
-  trace: TraceFrame;
 };
 
 /** `chain_getInfo`. */
@@ -841,8 +842,11 @@ export type TraceDetail = {
   /** The script paid. */
   to: string;
 } | {
-  /** The callee's frame (none when nothing ran: no contract, reentrancy, depth, balance). */
-  frame?: TraceFrame | null;
+  /**
+   * The index of the callee's frame in the trace (none when nothing ran: no contract,
+   * reentrancy, depth, balance).
+   */
+  frame?: number | null;
   kind: "call";
   /** The status code the caller got. */
   status: number;
@@ -850,8 +854,11 @@ export type TraceDetail = {
 
 /**
  * One contract frame of an execution trace (`contract_traceCall`): what ran, with what, what
- * it did host call by host call, and how it ended. Nested calls are steps holding their own
- * frame; a failed nested frame is there with its steps, though they were rolled back.
+ * it did host call by host call, and how it ended. A trace is a flat list of frames in the
+ * order they started, the call itself first (OpenEthereum's flat `trace_*` layout, so the
+ * document has no recursive schema): a nested call's step names its frame by index, and each
+ * frame its parent. A failed nested frame is there with its steps, though they were rolled
+ * back.
  */
 export type TraceFrame = {
   /** Its caller's script (a contract's is `OP_RETURN <address>`). */
@@ -866,6 +873,8 @@ export type TraceFrame = {
   input: string;
   /** How it ended. */
   outcome: ExecStatus;
+  /** The index of the frame that called this one (`null` for the call itself). */
+  parent?: number | null;
   /** Whether it ran read-only (a query). */
   readOnly: boolean;
   /** What it returned. */
