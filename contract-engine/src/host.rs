@@ -219,19 +219,22 @@ fn charge(
 }
 
 /// A second charge of the same host call (a storage read's per-byte part, known once the value
-/// is): counted as `part`, and added to the call's trace step.
+/// is), which like the first also takes [`gas::HOST_CALL`] (the schedule has always charged a
+/// read that finds a value so): counted as `part`, and added to the call's trace step.
 fn charge_more(caller: &mut Caller<'_, HostState>, part: Part, cost: u64) -> HostResult<()> {
+    let total = cost.saturating_add(gas::HOST_CALL);
     let fuel = caller.get_fuel()?;
-    let Some(left) = fuel.checked_sub(cost) else {
+    let Some(left) = fuel.checked_sub(total) else {
         caller.set_fuel(0)?;
         return Err(wasmtime::Error::new(HostError::OutOfGas));
     };
     caller.set_fuel(left)?;
     if let Some(ctx) = caller.data_mut().ctx.as_mut() {
+        ctx.gas.host_calls = ctx.gas.host_calls.saturating_add(gas::HOST_CALL);
         let counter = part.of(&mut ctx.gas);
         *counter = counter.saturating_add(cost);
         if let Some(step) = ctx.traced_frame().and_then(|f| f.steps.last_mut()) {
-            step.gas = step.gas.saturating_add(cost);
+            step.gas = step.gas.saturating_add(total);
         }
     }
     Ok(())
