@@ -105,6 +105,9 @@ pub struct ImportOutcome {
     pub already_known: bool,
     /// Blocks disconnected from the best chain, tip first.
     pub disconnected: Vec<Block>,
+    /// The contract events of each disconnected block (as `disconnected`), read before its
+    /// receipts were removed: what event subscribers are told was undone.
+    pub disconnected_events: Vec<Vec<crate::store::EventRecord>>,
     /// Blocks connected to the best chain, in order.
     pub connected: Vec<Block>,
     /// Gas used by the contract transactions of the connected blocks.

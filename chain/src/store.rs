@@ -1304,6 +1304,29 @@ impl Store {
             .transpose()
     }
 
+    /// The events of `block`'s contract transactions, in order, from their receipts (which
+    /// exist while the block is in the best chain).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn block_events(&self, block: &Block) -> Result<Vec<EventRecord>, StoreError> {
+        let mut events = Vec::new();
+        for tx in &block.transactions {
+            if payload_terms(tx).is_none() {
+                continue;
+            }
+            let txid = tx.txid();
+            if let Some(receipt) = self.receipt(&txid)? {
+                events.extend(receipt.events.into_iter().map(|event| EventRecord {
+                    txid,
+                    height: block.header.height,
+                    event,
+                }));
+            }
+        }
+        Ok(events)
+    }
+
     /// Events of `contract` emitted in blocks `from..=to`, in chain order, at most `limit`.
     ///
     /// # Errors

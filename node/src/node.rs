@@ -50,6 +50,14 @@ pub enum NodeEvent {
         /// Where it came from.
         origin: Origin,
     },
+    /// A reorganisation took a block out of the best chain (sent before the blocks that
+    /// replace it are connected).
+    BlockDisconnected {
+        /// The block.
+        block: Arc<Block>,
+        /// The contract events it had emitted, now undone.
+        events: Arc<Vec<i8o8i_chain::store::EventRecord>>,
+    },
 }
 
 /// Capacity of the event channel; a receiver lagging further behind misses events (and is told).
@@ -444,6 +452,16 @@ impl Node {
             elapsed,
             outcome.contract_gas,
         );
+        for (b, events) in outcome
+            .disconnected
+            .iter()
+            .zip(&outcome.disconnected_events)
+        {
+            let _ = self.events.send(NodeEvent::BlockDisconnected {
+                block: Arc::new(b.clone()),
+                events: Arc::new(events.clone()),
+            });
+        }
         for b in &outcome.connected {
             let _ = self.events.send(NodeEvent::BlockConnected {
                 block: Arc::new(b.clone()),

@@ -33,6 +33,9 @@ pub struct Feed<E, T> {
     pub events: broadcast::Receiver<E>,
     /// Maps an event to the notifications it causes.
     pub map: Box<dyn FnMut(E) -> Vec<T> + Send>,
+    /// Notifications sent before any event (a backfill), waiting for room rather than
+    /// dropping a slow subscriber.
+    pub initial: Vec<T>,
 }
 
 impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
@@ -258,6 +261,14 @@ async fn pump<E: Clone, T: Serialize>(
     mut feed: Feed<E, T>,
 ) -> Result<(), String> {
     use jsonrpsee::core::server::TrySendError;
+    for item in std::mem::take(&mut feed.initial) {
+        let Ok(raw) = serde_json::value::to_raw_value(&item) else {
+            continue;
+        };
+        if sink.send(raw).await.is_err() {
+            return Ok(());
+        }
+    }
     loop {
         let event = tokio::select! {
             _ = sink.closed() => return Ok(()),

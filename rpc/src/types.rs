@@ -380,7 +380,7 @@ pub struct ContractInfo {
     pub abi: Option<String>,
 }
 
-/// `contract_getEvents` entry.
+/// `contract_getEvents` entry, and a `contract_subscribeEvents` notification.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventJson {
@@ -391,6 +391,10 @@ pub struct EventJson {
     /// The event.
     #[serde(flatten)]
     pub event: Event,
+    /// True when a reorganisation disconnected the block that emitted it: undo what it did
+    /// (Ethereum's `removed`). Always false from `contract_getEvents`.
+    #[serde(default)]
+    pub removed: bool,
 }
 
 /// `net_getInfo`.

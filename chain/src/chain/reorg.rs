@@ -132,10 +132,12 @@ impl Chain {
                     .store
                     .block(&tip.hash)?
                     .ok_or(StoreError::MissingBlock(tip.hash))?;
+                let events = self.store.block_events(&block)?;
                 self.with_join(|join| self.store.disconnect(&block, join))?;
                 self.set_tip(block.header.parent)?;
                 tracing::debug!(height = block.header.height, hash = %tip.hash, "disconnected block");
                 outcome.disconnected.push(block);
+                outcome.disconnected_events.push(events);
             }
             for hash in branch {
                 let block = self

@@ -1049,3 +1049,145 @@ fn rand_salt() -> [u8; 32] {
     static NEXT: AtomicU8 = AtomicU8::new(1);
     [NEXT.fetch_add(1, Ordering::Relaxed); 32]
 }
+
+/// The amount (`u128`) in a token Transfer event notification.
+fn transfer_amount(event: &Value) -> u128 {
+    let data = hex::decode(event["data"].as_str().unwrap()).unwrap();
+    u128::from_le_bytes(data.try_into().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_stream_resumes_from_a_height_and_reports_what_a_reorganisation_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let (token, _, _) = deploy(
+        &w,
+        "alice",
+        &example("token"),
+        ("T".to_owned(), "T".to_owned(), 1_000u128),
+    )
+    .await;
+    let send = |to: &str, amount: u128| {
+        let input = input("transfer", (script(to), amount));
+        let (c, token, miner) = (&w.c, token.clone(), w.miner.clone());
+        async move {
+            let r = contract_call(c, "alice", &token, input, 0, &miner).await;
+            assert_eq!(r["status"], "success", "{r}");
+        }
+    };
+    send(&w.bob, 1).await;
+    let first = node.node().chain().tip().header.height;
+    send(&w.carol, 2).await;
+    let parent = node.node().chain().tip().header;
+
+    let ws = WsClientBuilder::default()
+        .build(format!("ws://{}", node.rpc_addr()))
+        .await
+        .unwrap();
+    let subscribe = |params: ArrayParams| {
+        let ws = &ws;
+        async move {
+            ws.subscribe::<Value, _>(
+                "contract_subscribeEvents",
+                params,
+                "contract_unsubscribeEvents",
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // Resuming from the first transfer's height: both transfers are sent, in order, once.
+    let mut resumed = subscribe(rpc_params![token.clone(), Value::Null, first]).await;
+    for (amount, height) in [(1, first), (2, first + 1)] {
+        let e = next(&mut resumed).await;
+        assert_eq!(
+            (
+                transfer_amount(&e),
+                e["height"].as_u64().unwrap(),
+                &e["removed"]
+            ),
+            (amount, height, &json!(false))
+        );
+    }
+    // Only transfers to carol: topic 0 the event's name, 1 any sender, 2 carol.
+    let mut topic = [0u8; 32];
+    topic[..8].copy_from_slice(b"Transfer");
+    let mut carol_topic = [0u8; 32];
+    let carol = script(&w.carol);
+    carol_topic[..carol.len()].copy_from_slice(&carol);
+    let mut to_carol = subscribe(rpc_params![
+        token.clone(),
+        json!([hex::encode(topic), null, hex::encode(carol_topic)])
+    ])
+    .await;
+
+    // A transfer to bob in a block a reorganisation then takes out.
+    send(&w.bob, 3).await;
+    let e = next(&mut resumed).await;
+    assert_eq!((transfer_amount(&e), &e["removed"]), (3, &json!(false)));
+    let spec = node.node().chain().spec().clone();
+    let payout = Address::parse_for(&w.miner, Network::Dev)
+        .unwrap()
+        .script_pubkey();
+    let a = build_block(
+        &node,
+        &parent,
+        vec![],
+        &payout,
+        spec.subsidy(parent.height + 1).to_units(),
+        7,
+    );
+    node.node().submit_block(a.clone()).unwrap();
+    let b = build_block(
+        &node,
+        &a.header,
+        vec![],
+        &payout,
+        spec.subsidy(parent.height + 2).to_units(),
+        8,
+    );
+    node.node().submit_block(b).unwrap();
+    let e = next(&mut resumed).await;
+    assert_eq!(
+        (
+            transfer_amount(&e),
+            e["height"].as_u64().unwrap(),
+            &e["removed"]
+        ),
+        (3, parent.height + 1, &json!(true)),
+        "the undone transfer comes again, removed"
+    );
+
+    // The undone transfer went back to the pool (as in Bitcoin Core), so the next block
+    // carries it again beside a transfer to carol; the topic filter passes only carol's.
+    let pooled: Vec<String> = call(&w.c, "mempool_getTxids", rpc_params![]).await;
+    send(&w.carol, 4).await;
+    let e = next(&mut to_carol).await;
+    assert_eq!((transfer_amount(&e), &e["removed"]), (4, &json!(false)));
+    let mut amounts: Vec<u128> = Vec::new();
+    for _ in 0..=pooled.len() {
+        let e = next(&mut resumed).await;
+        assert_eq!(e["removed"], json!(false));
+        amounts.push(transfer_amount(&e));
+    }
+    amounts.sort_unstable();
+    let expected: &[u128] = if pooled.is_empty() { &[4] } else { &[3, 4] };
+    assert_eq!(amounts, expected);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), resumed.next())
+            .await
+            .is_err(),
+        "no duplicate"
+    );
+    // Bad filters are refused.
+    let refused = ws
+        .subscribe::<Value, _>(
+            "contract_subscribeEvents",
+            rpc_params![token.clone(), json!(["zz"])],
+            "contract_unsubscribeEvents",
+        )
+        .await;
+    assert!(refused.is_err());
+    node.stop().await;
+}

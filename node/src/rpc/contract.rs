@@ -25,11 +25,12 @@ use crate::rpc::wallet::{build_and_submit, wallet_error, wallet_store};
 pub const MAX_EVENTS_PER_CALL: usize = 1_000;
 
 /// The JSON form of a stored event.
-fn event_json(r: EventRecord) -> EventJson {
+pub(crate) fn event_json(r: EventRecord) -> EventJson {
     EventJson {
         txid: r.txid,
         height: r.height,
         event: r.event,
+        removed: false,
     }
 }
 

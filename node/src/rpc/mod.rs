@@ -10,8 +10,10 @@ pub mod signing;
 pub mod staking;
 pub mod wallet;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use i8o8i_primitives::contract::Event;
 use i8o8i_primitives::{
     Block, BlockHash, ContractAddress, StoreError, Transaction, Txid, U256, compact_to_target,
 };
@@ -24,7 +26,8 @@ use common::{
     address_balance, at_one_tip, blocking, import_error, internal, invalid_param, mempool_error,
     not_found, parse_address, parse_outpoint, published,
 };
-use i8o8i_chain::store::StateAnswer;
+use contract::event_json;
+use i8o8i_chain::store::{EventRecord, StateAnswer};
 use i8o8i_primitives::state_proof::{coin_key, kv_key};
 use i8o8i_rpc::api;
 use i8o8i_rpc::types::*;
@@ -164,8 +167,9 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
                     tx_count: block.transactions.len(),
                     header: block.header.clone(),
                 }],
-                NodeEvent::TxAccepted { .. } => Vec::new(),
+                NodeEvent::TxAccepted { .. } | NodeEvent::BlockDisconnected { .. } => Vec::new(),
             }),
+            initial: Vec::new(),
         })
     });
     registry.subscription::<api::MempoolSubscribePending, _, _>(|(), node: Arc<Node>| {
@@ -177,33 +181,150 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
                     size: tx.encoded_size(),
                     fee,
                 }],
-                NodeEvent::BlockConnected { .. } => Vec::new(),
+                NodeEvent::BlockConnected { .. } | NodeEvent::BlockDisconnected { .. } => {
+                    Vec::new()
+                }
             }),
+            initial: Vec::new(),
         })
     });
-    registry.subscription::<api::ContractSubscribeEvents, _, _>(|(address,), node: Arc<Node>| {
-        let only: Option<ContractAddress> = address;
-        let events = node.subscribe();
-        Ok(Feed {
-            events,
-            map: Box::new(move |event| match event {
-                NodeEvent::BlockConnected { block, .. } => node
-                    .receipts_of(&block)
-                    .into_iter()
-                    .flat_map(|(txid, receipt)| {
-                        let height = block.header.height;
-                        receipt.events.into_iter().map(move |event| EventJson {
-                            txid,
-                            height,
-                            event,
-                        })
+    registry.subscription::<api::ContractSubscribeEvents, _, _>(
+        |(address, topics, from_height), node: Arc<Node>| {
+            let filter = EventFilter::new(address, topics)?;
+            // Subscribe before reading the backfill: a block connected in between is in both,
+            // and the feed skips it once (it remembers what the backfill sent by height and
+            // hash), so nothing falls in a gap.
+            let events = node.subscribe();
+            let (initial, mut sent) = match from_height {
+                Some(from) => backfill(&node, &filter, from)?,
+                None => (Vec::new(), BTreeMap::new()),
+            };
+            let matching = move |records: &[EventRecord], removed: bool| {
+                records
+                    .iter()
+                    .filter(|r| filter.matches(&r.event))
+                    .map(|r| EventJson {
+                        removed,
+                        ..event_json(r.clone())
                     })
-                    .filter(|e| only.is_none_or(|a| e.event.contract == a))
-                    .collect(),
-                NodeEvent::TxAccepted { .. } => Vec::new(),
-            }),
-        })
-    });
+                    .collect::<Vec<_>>()
+            };
+            Ok(Feed {
+                events,
+                map: Box::new(move |event| match event {
+                    NodeEvent::BlockConnected { block, .. } => {
+                        let (height, hash) = (block.header.height, block.header.hash());
+                        if sent.get(&height) == Some(&hash) {
+                            sent.remove(&height);
+                            return Vec::new();
+                        }
+                        let records =
+                            node.chain()
+                                .store()
+                                .block_events(&block)
+                                .unwrap_or_else(|e| {
+                                    tracing::warn!(error = %e, "cannot read a block's events");
+                                    Vec::new()
+                                });
+                        matching(&records, false)
+                    }
+                    NodeEvent::BlockDisconnected { block, events } => {
+                        let height = block.header.height;
+                        if sent.get(&height) == Some(&block.header.hash()) {
+                            sent.remove(&height);
+                        }
+                        matching(&events, true)
+                    }
+                    NodeEvent::TxAccepted { .. } => Vec::new(),
+                }),
+                initial,
+            })
+        },
+    );
+}
+
+/// Most blocks a `contract_subscribeEvents` backfill reads.
+const MAX_BACKFILL_BLOCKS: u64 = 10_000;
+
+/// What `contract_subscribeEvents` passes on: a contract, and topics by position.
+struct EventFilter {
+    contract: Option<ContractAddress>,
+    topics: Vec<Option<[u8; 32]>>,
+}
+
+impl EventFilter {
+    fn new(
+        contract: Option<ContractAddress>,
+        topics: Option<Vec<Option<String>>>,
+    ) -> Result<Self, RpcError> {
+        let topics = topics.unwrap_or_default();
+        if topics.len() > 4 {
+            return Err(invalid_param("topics", "at most 4 positions"));
+        }
+        let topics = topics
+            .into_iter()
+            .map(|t| {
+                t.map(|hex_topic| {
+                    hex::decode(&hex_topic)
+                        .ok()
+                        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                        .ok_or_else(|| {
+                            invalid_param("topics", format!("{hex_topic} is not 32 bytes of hex"))
+                        })
+                })
+                .transpose()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { contract, topics })
+    }
+
+    fn matches(&self, event: &Event) -> bool {
+        self.contract.is_none_or(|c| c == event.contract)
+            && self
+                .topics
+                .iter()
+                .enumerate()
+                .all(|(i, want)| want.is_none_or(|t| event.topics.get(i) == Some(&t)))
+    }
+}
+
+/// The stored events matching `filter` of best-chain blocks from `from` to the tip, and the
+/// blocks read (height → hash), which the live feed then skips.
+fn backfill(
+    node: &Node,
+    filter: &EventFilter,
+    from: u64,
+) -> Result<(Vec<EventJson>, BTreeMap<u64, BlockHash>), RpcError> {
+    let tip = node.chain().tip().header.height;
+    if tip.saturating_sub(from) >= MAX_BACKFILL_BLOCKS {
+        return Err(invalid_param(
+            "fromHeight",
+            format!(
+                "at most {MAX_BACKFILL_BLOCKS} blocks back from the tip ({tip}); page older \
+                 events with contract_getEvents"
+            ),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut sent = BTreeMap::new();
+    for height in from..=tip {
+        let Some(block) = block_at(node, height)? else {
+            break;
+        };
+        let records = node
+            .chain()
+            .store()
+            .block_events(&block)
+            .map_err(internal)?;
+        sent.insert(height, block.header.hash());
+        out.extend(
+            records
+                .into_iter()
+                .filter(|r| filter.matches(&r.event))
+                .map(event_json),
+        );
+    }
+    Ok((out, sent))
 }
 
 /// Registers every node method on `registry`.

@@ -216,7 +216,7 @@ export type Event = {
   topics: string[];
 };
 
-/** `contract_getEvents` entry. */
+/** `contract_getEvents` entry, and a `contract_subscribeEvents` notification. */
 export type EventJson = {
   /** The emitting contract. */
   contract: string;
@@ -224,6 +224,11 @@ export type EventJson = {
   data: string;
   /** Its block height. */
   height: number;
+  /**
+   * True when a reorganisation disconnected the block that emitted it: undo what it did
+   * (Ethereum's `removed`). Always false from `contract_getEvents`.
+   */
+  removed?: boolean;
   /** Indexed topics (at most the engine's `MAX_TOPICS`). */
   topics: string[];
   /** The emitting transaction. */
@@ -1338,9 +1343,9 @@ export interface Methods {
     params: [subscription: string];
     result: boolean;
   };
-  /** WebSocket only: a notification `contract_event` for each event emitted by contracts in connected blocks, optionally of one contract only. */
+  /** WebSocket only: a notification `contract_event` for each event of contracts in the best chain, optionally of one contract and matching topics. With `fromHeight` it first sends the events of blocks from that height to the tip, then live ones, with no gap and no duplicate (resume after a disconnect from the height after the last one fully seen). When a reorganisation disconnects a block, its events come again with `removed: true` before the replacing blocks' events. */
   "contract_subscribeEvents": {
-    params: [address?: string];
+    params: [address?: string, topics?: (string | null)[], fromHeight?: number];
     result: string;
   };
   /** Ends a contract_subscribeEvents subscription; false if it was not open. */
