@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use parity_scale_codec::Encode;
+use parity_scale_codec::{Decode, Encode};
 
 use crate::engine::{Entry, ExecRequest};
 use crate::state::MemoryState;
@@ -679,3 +679,168 @@ fn an_overlay_scan_sees_its_writes_and_fills_the_limit_past_its_deletions() {
 }
 
 mod calls;
+
+/// The exchange example as committed in `contracts/artifacts` (see [`TOKEN_WASM`]).
+const EXCHANGE_WASM: &[u8] = include_bytes!("../../../contracts/artifacts/exchange.wasm");
+
+/// Contracts installed side by side, run as the runtime runs them: the account's balance is
+/// written back after each successful execution.
+struct World {
+    overlay: StateOverlay,
+}
+
+impl World {
+    fn new(contracts: &[(ContractAddress, &[u8])]) -> World {
+        let base = Arc::new(MemoryState::default());
+        let mut entries = Vec::new();
+        for (address, code) in contracts {
+            let hash = code_hash(code);
+            entries.push((crate::StateKey::code(&hash), Some(code.to_vec())));
+            let account = i8o8i_primitives::contract::ContractAccount {
+                code_hash: hash,
+                balance: i8o8i_primitives::Amount::ZERO,
+                deployer: account(1),
+                height: 1,
+                admin: None,
+            };
+            entries.push((crate::StateKey::account(address), Some(account.encode())));
+        }
+        base.apply(&entries);
+        World {
+            overlay: StateOverlay::new(base),
+        }
+    }
+
+    fn run(
+        &mut self,
+        at: ContractAddress,
+        entry: Entry,
+        caller: u8,
+        input: Vec<u8>,
+        value: u64,
+    ) -> ExecResult {
+        let mut record = self.overlay.account(&at).unwrap().unwrap();
+        let req = ExecRequest {
+            code_hash: record.code_hash,
+            code: None,
+            entry,
+            address: at,
+            caller: account(caller),
+            value,
+            balance: record.balance.to_units() + value,
+            input,
+            gas_limit: 10_000_000,
+            gas_precharged: 0,
+            height: 2,
+            time: 1_700_000_000,
+        };
+        let overlay = std::mem::replace(
+            &mut self.overlay,
+            StateOverlay::new(Arc::new(MemoryState::default())),
+        );
+        let (mut overlay, result) = engine().execute(overlay, req);
+        if result.status.is_success() {
+            record.balance = i8o8i_primitives::Amount::from_units(result.balance);
+            overlay.put_account(&at, &record);
+        }
+        self.overlay = overlay;
+        result
+    }
+}
+
+#[test]
+fn exchange_gas_is_recorded_and_must_not_change() {
+    const TOKEN: ContractAddress = ContractAddress::from_byte_array([0x70; 32]);
+    const EXCHANGE: ContractAddress = ContractAddress::from_byte_array([0xe0; 32]);
+    let pool = i8o8i_primitives::contract::contract_script(&EXCHANGE);
+    let mut w = World::new(&[(TOKEN, TOKEN_WASM), (EXCHANGE, EXCHANGE_WASM)]);
+    let mut gas = Vec::new();
+    let mut record = |label: &str, r: ExecResult| {
+        assert!(r.status.is_success(), "{label}: {:?}", r.status);
+        gas.push((label.to_owned(), r.gas_used));
+        r
+    };
+    let coin = 100_000_000u64;
+    let init = ("Seed".to_owned(), "SEED".to_owned(), 1_000_000u128).encode();
+    record("token init", w.run(TOKEN, Entry::Deploy, 1, init, 0));
+    record(
+        "exchange init",
+        w.run(EXCHANGE, Entry::Deploy, 1, TOKEN.as_bytes().encode(), 0),
+    );
+    let approve = method("approve", (pool.clone(), 500_000u128));
+    record("token approve", w.run(TOKEN, Entry::Call, 1, approve, 0));
+    record(
+        "exchange add_liquidity (first)",
+        w.run(
+            EXCHANGE,
+            Entry::Call,
+            1,
+            method("add_liquidity", (500_000u128,)),
+            10 * coin,
+        ),
+    );
+    let quote = record(
+        "exchange quote_coins_for_tokens",
+        w.run(
+            EXCHANGE,
+            Entry::Call,
+            2,
+            method("quote_coins_for_tokens", (coin,)),
+            0,
+        ),
+    );
+    let tokens = u128::decode(&mut &quote.return_data[..]).unwrap();
+    assert_eq!(tokens, 45_330);
+    let bought = record(
+        "exchange swap_coins_for_tokens",
+        w.run(
+            EXCHANGE,
+            Entry::Call,
+            2,
+            method("swap_coins_for_tokens", (tokens,)),
+            coin,
+        ),
+    );
+    assert_eq!(bought.events.len(), 2, "the token's Transfer, then Swap");
+    let approve = method("approve", (pool.clone(), tokens));
+    w.run(TOKEN, Entry::Call, 2, approve, 0);
+    let sold = record(
+        "exchange swap_tokens_for_coins",
+        w.run(
+            EXCHANGE,
+            Entry::Call,
+            2,
+            method("swap_tokens_for_coins", (tokens, 0u64)),
+            0,
+        ),
+    );
+    assert_eq!(sold.transfers.len(), 1, "the coins paid out as an output");
+    record(
+        "exchange reserves",
+        w.run(EXCHANGE, Entry::Call, 1, method("reserves", ()), 0),
+    );
+    record(
+        "exchange remove_liquidity",
+        w.run(
+            EXCHANGE,
+            Entry::Call,
+            1,
+            method("remove_liquidity", (u128::from(coin),)),
+            0,
+        ),
+    );
+    let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
+    // Each exchange figure includes the token frames it calls (20,000 to instantiate each).
+    let expected: &[(&str, u64)] = &[
+        ("token init", 101_070),
+        ("exchange init", 33_082),
+        ("token approve", 42_894),
+        ("exchange add_liquidity (first)", 176_538),
+        ("exchange quote_coins_for_tokens", 29_493),
+        ("exchange swap_coins_for_tokens", 127_027),
+        ("exchange swap_tokens_for_coins", 168_804),
+        ("exchange reserves", 28_265),
+        ("exchange remove_liquidity", 177_765),
+    ];
+    assert_eq!(got, expected, "gas table changed: a consensus change");
+}
