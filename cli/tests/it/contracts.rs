@@ -1191,3 +1191,65 @@ async fn an_event_stream_resumes_from_a_height_and_reports_what_a_reorganisation
     assert!(refused.is_err());
     node.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_escrow_holds_tokens_and_the_arbiter_releases_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let (token, _, _) = deploy(
+        &w,
+        "alice",
+        &example("token"),
+        ("T".to_owned(), "T".to_owned(), 1_000u128),
+    )
+    .await;
+    let token_bytes: [u8; 32] = hex::decode(&token).unwrap().try_into().unwrap();
+    let (alice, bob, carol) = (script(&w.alice), script(&w.bob), script(&w.carol));
+    let (escrow, r, _) = deploy(
+        &w,
+        "alice",
+        &example("token-escrow"),
+        (token_bytes, bob.clone(), carol.clone()),
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    let vault = contract_account(&escrow);
+    let call_ok = |wallet: &'static str, contract: String, input: String| {
+        let (c, miner) = (&w.c, w.miner.clone());
+        async move {
+            let r = contract_call(c, wallet, &contract, input, 0, &miner).await;
+            assert_eq!(r["status"], "success", "{r}");
+        }
+    };
+    call_ok(
+        "alice",
+        token.clone(),
+        input("approve", (vault.clone(), 300u128)),
+    )
+    .await;
+    call_ok("alice", escrow.clone(), input("deposit", (300u128,))).await;
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (vault.clone(),)).await,
+        300
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (alice.clone(),)).await,
+        700
+    );
+    assert_eq!(query_u128(&w.c, &escrow, "held", ()).await, 300);
+    // Only the arbiter pays out: the depositor cannot release (or take back) the tokens.
+    let r = contract_call(&w.c, "alice", &escrow, input("release", ()), 0, &w.miner).await;
+    assert_eq!(r["reason"], "only the arbiter may pay out", "{r}");
+    call_ok("bob", escrow.clone(), input("release", ())).await;
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (carol.clone(),)).await,
+        300
+    );
+    assert_eq!(
+        query_u128(&w.c, &token, "balance_of", (vault.clone(),)).await,
+        0
+    );
+    assert_eq!(query_u128(&w.c, &escrow, "held", ()).await, 0);
+    node.stop().await;
+}
