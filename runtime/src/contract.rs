@@ -231,43 +231,39 @@ pub fn apply_payload(
             )));
         }
     };
-    let status = result.status.clone();
-    let success = status.is_success();
-    let (o, mut receipt, mut outputs) = finish(
-        overlay,
-        tx,
-        address,
-        status,
-        result.gas,
-        fee,
-        &caller,
-        if success { Amount::ZERO } else { value },
-    )?;
-    if success {
-        append_effects(
-            tx,
-            &mut receipt,
-            &mut outputs,
-            result.transfers,
-            result.return_data,
-            result.events,
-        );
-    }
-    Ok((o, receipt, outputs))
+    finish_execution(overlay, tx, address, result, fee, &caller, value)
 }
 
-/// A successful execution's transfers (as outputs before the refund `finish` appended),
-/// return data and events, into its receipt.
-fn append_effects(
+/// The receipt and outputs of an execution the engine ran: [`finish`] (refunding `value`
+/// carried in if it failed), then a successful one's transfers as outputs before the refund,
+/// its return data and events.
+fn finish_execution(
+    overlay: StateOverlay,
     tx: &Transaction,
-    receipt: &mut Receipt,
-    outputs: &mut Vec<TxOut>,
-    transfers: Vec<(Vec<u8>, u64)>,
-    return_data: Vec<u8>,
-    events: Vec<i8o8i_primitives::contract::Event>,
-) {
+    contract: ContractAddress,
+    result: ExecResult,
+    fee: Amount,
+    caller: &[u8],
+    value: Amount,
+) -> Result<(StateOverlay, Receipt, Vec<TxOut>), TxError> {
+    let success = result.status.is_success();
+    let returned = if success { Amount::ZERO } else { value };
+    let (overlay, mut receipt, mut outputs) = finish(
+        overlay,
+        tx,
+        contract,
+        result.status,
+        result.gas,
+        fee,
+        caller,
+        returned,
+    )?;
+    if !success {
+        return Ok((overlay, receipt, outputs));
+    }
     let declared = tx.outputs.len() as u32;
-    let transfers: Vec<TxOut> = transfers
+    let transfers: Vec<TxOut> = result
+        .transfers
         .into_iter()
         .map(|(script, amount)| TxOut {
             value: Amount::from_units(amount),
@@ -276,8 +272,9 @@ fn append_effects(
         .collect();
     outputs.splice(0..0, transfers);
     receipt.outputs = (declared..declared + outputs.len() as u32).collect();
-    receipt.return_data = return_data;
-    receipt.events = events;
+    receipt.return_data = result.return_data;
+    receipt.events = result.events;
+    Ok((overlay, receipt, outputs))
 }
 
 /// A deployment: new code (with its per-byte charge) or stored code by hash.
@@ -388,28 +385,7 @@ fn migrate(
         account.balance = Amount::from_units(result.balance);
         overlay.put_account(&at.contract, &account);
     }
-    let success = result.status.is_success();
-    let (o, mut receipt, mut outputs) = finish(
-        overlay,
-        tx,
-        at.contract,
-        result.status,
-        result.gas,
-        fee,
-        &caller,
-        Amount::ZERO,
-    )?;
-    if success {
-        append_effects(
-            tx,
-            &mut receipt,
-            &mut outputs,
-            result.transfers,
-            result.return_data,
-            result.events,
-        );
-    }
-    Ok((o, receipt, outputs))
+    finish_execution(overlay, tx, at.contract, result, fee, &caller, Amount::ZERO)
 }
 
 /// Hands the admin right on (or drops it). No code runs and no gas is used.
