@@ -14,7 +14,9 @@ use std::sync::Arc;
 use parity_scale_codec::{Decode, Encode};
 
 use crate::state::{StateKey, StateOverlay};
-use i8o8i_primitives::contract::{ContractAccount, Event, ExecStatus, GasBreakdown, TraceFrame};
+use i8o8i_primitives::contract::{
+    ContractAccount, Event, ExecStatus, GasBreakdown, TraceDetail, TraceFrame, TraceStep,
+};
 use i8o8i_primitives::{ContractAddress, Hash256, StoreError};
 
 /// Which export an execution runs.
@@ -177,6 +179,36 @@ pub(crate) struct Trace {
     pub(crate) frames: Vec<TraceFrame>,
     /// Indexes of the frames running, outermost first.
     pub(crate) open: Vec<usize>,
+    /// Steps recorded so far.
+    steps: usize,
+    /// Bytes of inputs, return data, keys, values and event data recorded so far.
+    bytes: usize,
+    /// The budget ran out: nothing more is recorded (frames still are, without their bytes).
+    pub(crate) truncated: bool,
+}
+
+/// Most steps one trace records: a dry run may use the whole transaction gas limit, and a
+/// public RPC method must not hold hundreds of megabytes for one answer.
+const MAX_TRACE_STEPS: usize = 10_000;
+
+/// Most bytes (inputs, return data, storage keys and values, event data) one trace records.
+const MAX_TRACE_BYTES: usize = 4 * 1024 * 1024;
+
+impl Trace {
+    /// Takes `steps` and `bytes` from the budget; false (and truncated from then on) when they
+    /// do not fit.
+    pub(crate) fn spend(&mut self, steps: usize, bytes: usize) -> bool {
+        if self.truncated {
+            return false;
+        }
+        let (steps, bytes) = (self.steps + steps, self.bytes.saturating_add(bytes));
+        if steps > MAX_TRACE_STEPS || bytes > MAX_TRACE_BYTES {
+            self.truncated = true;
+            return false;
+        }
+        (self.steps, self.bytes) = (steps, bytes);
+        true
+    }
 }
 
 impl Context {
@@ -235,9 +267,34 @@ impl Context {
 
     /// The frame whose host calls are being traced, when tracing.
     pub(crate) fn traced_frame(&mut self) -> Option<&mut TraceFrame> {
-        let trace = self.trace.as_mut()?;
+        let trace = self.trace.as_mut().filter(|t| !t.truncated)?;
         let index = *trace.open.last()?;
         trace.frames.get_mut(index)
+    }
+
+    /// Records a host call's step on the traced frame, if tracing and the budget allows.
+    pub(crate) fn trace_step(&mut self, step: TraceStep) {
+        if self.trace.as_mut().is_some_and(|t| t.spend(1, 0))
+            && let Some(frame) = self.traced_frame()
+        {
+            frame.steps.push(step);
+        }
+    }
+
+    /// Sets what the current host call did on its step, if tracing and the budget allows.
+    pub(crate) fn trace_detail(&mut self, detail: impl FnOnce() -> TraceDetail) {
+        if self.traced_frame().and_then(|f| f.steps.last()).is_none() {
+            return;
+        }
+        let detail = detail();
+        if self
+            .trace
+            .as_mut()
+            .is_some_and(|t| t.spend(0, detail_bytes(&detail)))
+            && let Some(step) = self.traced_frame().and_then(|f| f.steps.last_mut())
+        {
+            step.detail = Some(detail);
+        }
     }
 
     pub(crate) fn checkpoint(&self) -> Checkpoint {
@@ -258,5 +315,17 @@ impl Context {
         for (frame, balance) in self.stack.iter_mut().zip(checkpoint.balances) {
             frame.balance = balance;
         }
+    }
+}
+
+/// The bytes a trace detail holds, for the trace's budget.
+fn detail_bytes(detail: &TraceDetail) -> usize {
+    let len = |v: &Option<Vec<u8>>| v.as_ref().map_or(0, Vec::len);
+    match detail {
+        TraceDetail::StorageRead { key, value } => key.len() + len(value),
+        TraceDetail::StorageWrite { key, old, new } => key.len() + len(old) + len(new),
+        TraceDetail::Event { event } => event.topics.len() * 32 + event.data.len(),
+        TraceDetail::Transfer { to, .. } => to.len(),
+        TraceDetail::Call { .. } => 0,
     }
 }

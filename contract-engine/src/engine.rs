@@ -359,11 +359,17 @@ impl FrameRunner for Inner {
             return self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
         };
         let index = trace.frames.len();
+        // Frames are always recorded (each costs a call's gas); their input only within budget.
+        let input = if trace.spend(0, frame.input.len()) {
+            frame.input.clone()
+        } else {
+            Vec::new()
+        };
         trace.frames.push(TraceFrame {
             parent: trace.open.last().map(|&p| p as u32),
             contract,
             caller: frame.caller.clone(),
-            input: frame.input.clone(),
+            input,
             value: frame.value,
             read_only: frame.read_only,
             gas_limit,
@@ -380,8 +386,12 @@ impl FrameRunner for Inner {
             if let Some(traced) = trace.frames.get_mut(index) {
                 traced.gas_used = result.gas_used;
                 traced.outcome = result.status.clone();
-                traced.return_data.clone_from(&result.return_data);
                 result.trace = Some(index as u32);
+            }
+            if trace.spend(0, result.return_data.len())
+                && let Some(traced) = trace.frames.get_mut(index)
+            {
+                traced.return_data.clone_from(&result.return_data);
             }
         }
         (ctx, result)
@@ -429,7 +439,7 @@ impl ContractEngine {
         &self,
         overlay: StateOverlay,
         req: ExecRequest,
-    ) -> Result<(Execution, Vec<TraceFrame>), Busy> {
+    ) -> Result<(Execution, TraceRecord), Busy> {
         let _slot = self.query_slot()?;
         let (execution, trace) = self.execute_with(overlay, req, true);
         Ok((execution, trace.unwrap_or_default()))
@@ -440,7 +450,7 @@ impl ContractEngine {
         overlay: StateOverlay,
         req: ExecRequest,
         trace: bool,
-    ) -> (Execution, Option<Vec<TraceFrame>>) {
+    ) -> (Execution, Option<TraceRecord>) {
         let mut ctx = Context::new(self.inner.clone(), overlay, req.height, req.time);
         if trace {
             ctx.trace = Some(Trace::default());
@@ -468,7 +478,10 @@ impl ContractEngine {
                     .run_frame(ctx, frame, code, req.gas_limit, req.gas_precharged)
             });
         let balance = ctx.stack.pop().map_or(0, |f| f.balance);
-        let traced = ctx.trace.take().map(|t| t.frames);
+        let traced = ctx.trace.take().map(|t| TraceRecord {
+            frames: t.frames,
+            truncated: t.truncated,
+        });
         // Every part but execution was counted as it was charged; execution is the rest.
         let mut gas = ctx.gas;
         gas.execution = result.gas_used.saturating_sub(gas.total());
@@ -492,6 +505,16 @@ impl ContractEngine {
         }
         ((ctx.overlay, outcome), traced)
     }
+}
+
+/// What [`ContractEngine::execute_traced`] recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceRecord {
+    /// Every frame in the order they started, the call itself first.
+    pub frames: Vec<TraceFrame>,
+    /// The trace's budget (10,000 steps, 4 MiB of data) ran out: later steps and data are
+    /// missing, the frames are all there.
+    pub truncated: bool,
 }
 
 /// A taken query slot: gives it back however the execution ends.

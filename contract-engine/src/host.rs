@@ -201,8 +201,8 @@ fn charge(
                 ctx.gas.host_calls = ctx.gas.host_calls.saturating_add(gas::HOST_CALL);
                 let counter = part.of(&mut ctx.gas);
                 *counter = counter.saturating_add(cost);
-                if let Some(frame) = ctx.traced_frame() {
-                    frame.steps.push(TraceStep {
+                if ctx.trace.is_some() {
+                    ctx.trace_step(TraceStep {
                         function: function.to_owned(),
                         gas: total,
                         detail: None,
@@ -242,13 +242,8 @@ fn charge_more(caller: &mut Caller<'_, HostState>, part: Part, cost: u64) -> Hos
 
 /// Sets what the current host call did on its trace step (when tracing).
 fn trace_detail(state: &mut HostState, detail: impl FnOnce() -> TraceDetail) {
-    if let Some(step) = state
-        .ctx
-        .as_mut()
-        .and_then(Context::traced_frame)
-        .and_then(|f| f.steps.last_mut())
-    {
-        step.detail = Some(detail());
+    if let Some(ctx) = state.ctx.as_mut() {
+        ctx.trace_detail(detail);
     }
 }
 
@@ -485,9 +480,11 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             if amount == 0 {
                 return Err(fault("transfer of zero"));
             }
-            let to = script.clone();
+            // Only a trace needs the script after it is paid.
+            let traced = c.data().ctx.as_ref().is_some_and(|ctx| ctx.trace.is_some());
+            let to = traced.then(|| script.clone());
             let paid = transfer(c.data_mut(), script, amount)?;
-            if paid == 0 {
+            if let (0, Some(to)) = (paid, to) {
                 trace_detail(c.data_mut(), || TraceDetail::Transfer { to, amount });
             }
             Ok(paid)

@@ -451,7 +451,7 @@ crate::rpc_api! {
         summary: "WebSocket only: a notification `contract_event` for each event of contracts in the best chain, optionally of one contract and matching topics. With `fromHeight` it first sends the events of blocks from that height to the tip, then live ones, with no gap and no duplicate (resume after a disconnect from the height after the last one fully seen). When a reorganisation disconnects a block, its events come again with `removed: true` before the replacing blocks' events.",
         access: Public,
         errors: [InvalidParams],
-        params: [[address: ContractAddress as Hash256, "Only events of this contract"], [topics: Vec<Option<String>>, "Topic filter by position (hex, `null` = any), at most 4"], [fromHeight: u64, "Send stored events from this height first (at most 10,000 blocks back)"]],
+        params: [[address: ContractAddress as Hash256, "Only events of this contract"], [topics: Vec<Option<String>>, "Topic filter by position (hex, `null` = any), at most 4"], [fromHeight: u64, "Send stored events from this height first (at most 1,000 blocks back and 10,000 events)"]],
         result: EventJson,
         notification: "contract_event",
         unsubscribe: "contract_unsubscribeEvents",

@@ -187,9 +187,20 @@ impl<Ctx: Send + Sync + 'static> Registry<Ctx> {
                     let names = names.clone();
                     let metrics = metrics.clone();
                     async move {
-                        let opened = RpcParams::new(&params)
+                        // Opening a feed may read storage (a backfill): off the async runtime.
+                        let opened = match RpcParams::new(&params)
                             .and_then(|p| p.finish(&names).map(|()| p))
-                            .and_then(|p| feed(p, ctx));
+                        {
+                            Ok(p) => tokio::task::spawn_blocking(move || feed(p, ctx))
+                                .await
+                                .unwrap_or_else(|e| {
+                                    Err(crate::rpc_error(
+                                        crate::ErrorCode::InternalError,
+                                        format!("opening the subscription failed: {e}"),
+                                    ))
+                                }),
+                            Err(e) => Err(e),
+                        };
                         let feed = match opened {
                             Ok(feed) => feed,
                             Err(e) => {

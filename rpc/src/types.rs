@@ -347,6 +347,9 @@ pub struct CallTrace {
     /// gas, storage keys with old and new values, events, and nested calls naming their
     /// frames by index.
     pub frames: Vec<i8o8i_primitives::contract::TraceFrame>,
+    /// The trace's budget (10,000 host calls, 4 MiB of data) ran out: later steps and data
+    /// are missing; every frame is there.
+    pub truncated: bool,
 }
 
 /// `contract_estimateGas` result.

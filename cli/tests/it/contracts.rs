@@ -779,6 +779,7 @@ async fn the_exchange_trades_tokens_and_coins_through_cross_contract_calls() {
         ],
     )
     .await;
+    assert_eq!(traced["truncated"], json!(false));
     let frames = traced["frames"].as_array().unwrap();
     assert_eq!(frames.len(), 2, "the exchange, then the token: {traced}");
     assert_eq!(frames[0]["outcome"]["status"], "success", "{traced}");

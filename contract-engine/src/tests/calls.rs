@@ -376,7 +376,9 @@ fn a_trace_shows_every_host_call_with_its_gas_and_the_nested_frame() {
         height: 42,
         time: 1_700_000_000,
     };
-    let ((_, result), frames) = engine().execute_traced(overlay, req).unwrap();
+    let ((_, result), record) = engine().execute_traced(overlay, req).unwrap();
+    assert!(!record.truncated);
+    let frames = record.frames;
     assert_eq!(frames.len(), 2);
     let trace = &frames[0];
     assert_eq!((trace.parent, frames[1].parent), (None, Some(0)));
@@ -427,4 +429,44 @@ fn a_trace_shows_every_host_call_with_its_gas_and_the_nested_frame() {
     // Host calls plus Wasm execution and instantiation make up the frame's gas.
     let steps: u64 = trace.steps.iter().map(|s| s.gas).sum();
     assert!(steps < trace.gas_used);
+}
+
+#[test]
+fn a_trace_stops_recording_at_its_budget_and_says_so() {
+    // 20,000 host calls: a trace records the first 10,000 and is marked truncated; the
+    // execution itself is the same as untraced.
+    let code = wasm(
+        r#"(module
+            (import "env" "gas_left" (func $gas_left (result i64)))
+            (memory (export "memory") 1)
+            (func (export "call") (local $i i32)
+              (loop $again
+                (drop (call $gas_left))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $again (i32.lt_u (local.get $i) (i32.const 20000))))))"#,
+    );
+    let base = state(&[(A, &code, 0)]);
+    let overlay = StateOverlay::new(base.clone());
+    let req = ExecRequest {
+        code_hash: code_hash(&code),
+        code: None,
+        entry: Entry::Call,
+        address: A,
+        caller: vec![0x51],
+        value: 0,
+        balance: 0,
+        input: Vec::new(),
+        gas_limit: 5_000_000,
+        gas_precharged: 0,
+        height: 42,
+        time: 1_700_000_000,
+    };
+    let ((_, traced), record) = engine().execute_traced(overlay, req).unwrap();
+    let (_, untraced) = call(&base, A, Vec::new(), 5_000_000);
+    assert_eq!(traced, untraced);
+    assert_eq!(traced.status, ExecStatus::Success);
+    assert!(record.truncated);
+    assert_eq!(record.frames.len(), 1);
+    assert_eq!(record.frames[0].steps.len(), 10_000);
+    assert_eq!(record.frames[0].gas_used, traced.gas_used);
 }

@@ -384,7 +384,7 @@ pub fn register(registry: &mut Registry<Node>) {
             blocking(move || {
                 let (overlay, req) =
                     dry_run_request(&node, &contract, input, caller, value, gas::MAX_TX_GAS)?;
-                let ((_, result), frames) = node
+                let ((_, result), record) = node
                     .chain()
                     .contracts()
                     .engine
@@ -396,7 +396,8 @@ pub fn register(registry: &mut Registry<Node>) {
                 Ok(CallTrace {
                     gas_used: result.gas_used,
                     gas_breakdown: result.gas,
-                    frames,
+                    frames: record.frames,
+                    truncated: record.truncated,
                 })
             })
             .await

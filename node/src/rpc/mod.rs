@@ -243,8 +243,12 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
     );
 }
 
-/// Most blocks a `contract_subscribeEvents` backfill reads.
-const MAX_BACKFILL_BLOCKS: u64 = 10_000;
+/// Most blocks a `contract_subscribeEvents` backfill reads (a public method: each block is
+/// a read of its receipts).
+const MAX_BACKFILL_BLOCKS: u64 = 1_000;
+
+/// Most events a backfill sends; more is a job for `contract_getEvents`'s pages.
+const MAX_BACKFILL_EVENTS: usize = 10_000;
 
 /// What `contract_subscribeEvents` passes on: a contract, and topics by position.
 struct EventFilter {
@@ -323,6 +327,15 @@ fn backfill(
                 .filter(|r| filter.matches(&r.event))
                 .map(event_json),
         );
+        if out.len() > MAX_BACKFILL_EVENTS {
+            return Err(invalid_param(
+                "fromHeight",
+                format!(
+                    "more than {MAX_BACKFILL_EVENTS} events since then; page them with \
+                     contract_getEvents and subscribe from a later height"
+                ),
+            ));
+        }
     }
     Ok((out, sent))
 }

@@ -62,6 +62,11 @@ export type CallTrace = {
   gasBreakdown: GasBreakdown;
   /** Gas the call used. */
   gasUsed: number;
+  /**
+   * The trace's budget (10,000 host calls, 4 MiB of data) ran out: later steps and data
+   * are missing; every frame is there.
+   */
+  truncated: boolean;
 };
 
 /** `chain_getInfo`. */
