@@ -93,6 +93,9 @@ pub(crate) trait FrameRunner: Send + Sync {
         gas_limit: u64,
         gas_precharged: u64,
     ) -> (Context, FrameResult);
+
+    /// Native stack a frame is given (its Wasm's share and room for host functions).
+    fn frame_stack(&self) -> usize;
 }
 
 /// A contract on the call stack and its balance as the frames above have left it.

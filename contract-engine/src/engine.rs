@@ -15,7 +15,7 @@ use crate::context::{Context, Frame, FrameAccount, FrameCode, FrameResult, Frame
 use crate::host::{self, HostError, HostState};
 use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
 use crate::state::{StateKey, StateOverlay};
-use crate::{ALLOWED_FEATURES, gas};
+use crate::{ALLOWED_FEATURES, gas, instrument};
 use i8o8i_primitives::contract::{Event, ExecStatus, GasBreakdown, TraceFrame};
 
 use i8o8i_primitives::{ContractAddress, Hash256, StoreError};
@@ -106,7 +106,12 @@ pub(crate) struct Inner {
     engine: Engine,
     linker: Linker<HostState>,
     cache: Mutex<Cache>,
+    /// Native stack a frame is given: what Wasm may use, and room for the host's frames.
+    frame_stack: usize,
 }
+
+/// Native stack kept for host functions beyond what a frame's Wasm may use.
+const HOST_STACK: usize = 256 * 1024;
 
 /// Every query slot is taken; try again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -130,6 +135,13 @@ impl ContractEngine {
     /// # Errors
     /// [`EngineError`] if wasmtime refuses the configuration.
     pub fn new() -> Result<ContractEngine, EngineError> {
+        ContractEngine::with_wasm_stack(MAX_WASM_STACK)
+    }
+
+    /// The engine with `wasm_stack` bytes of native stack per frame instead of
+    /// [`MAX_WASM_STACK`]: what a platform with frames of another size looks like to a
+    /// contract, for the determinism tests.
+    pub(crate) fn with_wasm_stack(wasm_stack: usize) -> Result<ContractEngine, EngineError> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_core_instances(POOL_SLOTS)
             .total_memories(POOL_SLOTS)
@@ -143,7 +155,7 @@ impl ContractEngine {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
             .consume_fuel(true)
             .cranelift_nan_canonicalization(true)
-            .max_wasm_stack(MAX_WASM_STACK)
+            .max_wasm_stack(wasm_stack)
             .wasm_features(wasmtime::WasmFeatures::all(), false)
             .wasm_features(ALLOWED_FEATURES, true)
             // Static data is copied (and metered) the same way on every platform instead of
@@ -162,6 +174,7 @@ impl ContractEngine {
                 engine,
                 linker,
                 cache: Mutex::new(Cache::default()),
+                frame_stack: wasm_stack + HOST_STACK,
             }),
             queries: AtomicUsize::new(0),
         })
@@ -176,7 +189,8 @@ impl ContractEngine {
 impl Inner {
     /// Compiles and links `code`, and caches the result under `hash`.
     fn prepare(&self, hash: &Hash256, code: &[u8]) -> Result<InstancePre<HostState>, String> {
-        let module = Module::from_binary(&self.engine, code).map_err(|e| e.to_string())?;
+        let code = instrument::instrument(code)?;
+        let module = Module::from_binary(&self.engine, &code).map_err(|e| e.to_string())?;
         let pre = self
             .linker
             .instantiate_pre(&module)
@@ -329,10 +343,10 @@ impl Inner {
                 storage_fault: None,
                 trace: None,
             },
-            // Where the native stack runs out differs between platforms; charging the whole
-            // limit keeps the charge the same everywhere.
             ExecStatus::OutOfGas => FrameResult::failed(status, gas_limit),
-            ExecStatus::Trapped(ref m) if m == STACK_OVERFLOW => {
+            // The stack-height counter trips long before the native stack runs out; if it
+            // ever did run out, where would differ between platforms, so the charge must not.
+            ExecStatus::Trapped(ref m) if m == NATIVE_STACK_OVERFLOW => {
                 FrameResult::failed(status, gas_limit)
             }
             other => FrameResult::failed(other, used),
@@ -342,6 +356,10 @@ impl Inner {
 }
 
 impl FrameRunner for Inner {
+    fn frame_stack(&self) -> usize {
+        self.frame_stack
+    }
+
     /// [`Inner::run_frame_untraced`], recording the frame's trace when the context traces.
     fn run_frame(
         &self,
@@ -465,18 +483,18 @@ impl ContractEngine {
             input: req.input,
             read_only: false,
         };
-        // As for nested frames (`host::FRAME_STACK`): the native stack the frame may use is
+        // As for nested frames (`host::call_contract`): the native stack the frame may use is
         // there whatever thread runs it.
-        let (mut ctx, result) =
-            stacker::maybe_grow(host::FRAME_STACK, host::FRAME_STACK * 2, || {
-                let code = FrameCode {
-                    hash: &req.code_hash,
-                    code: req.code.as_ref(),
-                    entry: req.entry,
-                };
-                self.inner
-                    .run_frame(ctx, frame, code, req.gas_limit, req.gas_precharged)
-            });
+        let stack = self.inner.frame_stack();
+        let (mut ctx, result) = stacker::maybe_grow(stack, stack * 2, || {
+            let code = FrameCode {
+                hash: &req.code_hash,
+                code: req.code.as_ref(),
+                entry: req.entry,
+            };
+            self.inner
+                .run_frame(ctx, frame, code, req.gas_limit, req.gas_precharged)
+        });
         let balance = ctx.stack.pop().map_or(0, |f| f.balance);
         let traced = ctx.trace.take().map(|t| TraceRecord {
             frames: t.frames,
@@ -532,7 +550,7 @@ fn unreachable_context() -> ! {
     panic!("a host function kept the execution context; this is a bug of i8o8i-contract-engine")
 }
 
-const STACK_OVERFLOW: &str = "call stack exhausted";
+const NATIVE_STACK_OVERFLOW: &str = "native stack exhausted";
 
 fn classify(e: &wasmtime::Error) -> ExecStatus {
     if let Some(h) = e.downcast_ref::<HostError>() {
@@ -546,7 +564,7 @@ fn classify(e: &wasmtime::Error) -> ExecStatus {
     if let Some(trap) = e.downcast_ref::<Trap>() {
         return match trap {
             Trap::OutOfFuel => ExecStatus::OutOfGas,
-            Trap::StackOverflow => ExecStatus::Trapped(STACK_OVERFLOW.into()),
+            Trap::StackOverflow => ExecStatus::Trapped(NATIVE_STACK_OVERFLOW.into()),
             other => ExecStatus::Trapped(other.to_string()),
         };
     }

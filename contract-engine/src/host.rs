@@ -37,7 +37,7 @@ use crate::context::{Context, Entry, Frame, FrameAccount, FrameCode};
 use crate::gas;
 use crate::limits::{
     MAX_CALL_DEPTH, MAX_EVENT_DATA, MAX_EVENTS, MAX_HASH_INPUT, MAX_INPUT, MAX_KEY, MAX_RETURN,
-    MAX_TOPICS, MAX_TRANSFER_SCRIPT, MAX_TRANSFERS, MAX_VALUE, MAX_WASM_STACK,
+    MAX_TOPICS, MAX_TRANSFER_SCRIPT, MAX_TRANSFERS, MAX_VALUE,
 };
 use crate::state::StateKey;
 use i8o8i_primitives::contract::{
@@ -315,6 +315,15 @@ fn per_byte(rate: u64, bytes: usize) -> u64 {
 /// # Errors
 /// Only if a definition clashes (a bug).
 pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    // Called by the stack-height pass's thunks only (see `instrument`): no charge, the
+    // frame fails.
+    linker.func_wrap(
+        crate::instrument::STACK_MODULE,
+        crate::instrument::STACK_EXHAUSTED,
+        |_: Caller<'_, HostState>| -> HostResult<()> {
+            Err(fault(STACK_EXHAUSTED))
+        },
+    )?;
     linker.func_wrap(
         "env",
         "input_len",
@@ -770,10 +779,11 @@ fn call_contract(
         balance: callee_balance,
     });
     let engine = ctx.engine.clone();
-    // Each frame may use `MAX_WASM_STACK` of native stack from where it starts: make sure
+    // Each frame may use `MAX_WASM_STACK` of native stack (and host functions some more) from where it starts: make sure
     // that much is there (on a fresh segment if this thread's stack runs short), so the depth
     // a call chain reaches never depends on the thread it runs on.
-    let (mut ctx, result) = stacker::maybe_grow(FRAME_STACK, FRAME_STACK * 2, || {
+    let stack = engine.frame_stack();
+    let (mut ctx, result) = stacker::maybe_grow(stack, stack * 2, || {
         let code = FrameCode {
             hash: &account.code_hash,
             code: None,
@@ -823,8 +833,8 @@ fn call_contract(
     Ok(status as i32)
 }
 
-/// Native stack a nested frame is given: what Wasm may use, and room for the host's frames.
-pub(crate) const FRAME_STACK: usize = MAX_WASM_STACK + 256 * 1024;
+/// Why a frame fails that calls deeper than [`crate::limits::MAX_STACK_HEIGHT`] allows.
+pub const STACK_EXHAUSTED: &str = "call stack exhausted";
 
 /// What `call` and `query` return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -64,11 +64,13 @@
 //! # Determinism
 //! One engine configuration (fuel on, NaN canonicalisation, only [`ALLOWED_FEATURES`]),
 //! wasmtime pinned to one exact version, floats refused at deploy, no start functions, memory
-//! and tables capped through `StoreLimits`. One gap remains: a guest that recurses until the
-//! native stack is exhausted traps with `StackOverflow` at a depth that depends on the
-//! platform's frame sizes; such a call is charged its whole gas limit so the charge at least
-//! does not depend on where it stopped, but whether a deep-but-bounded recursion succeeds can
-//! differ between platforms. Stack-height instrumentation would close it.
+//! and tables capped through `StoreLimits`. How deep calls nest is counted by the module itself:
+//! the [`instrument`] pass (pallet-contracts' stack-height metering, from `wasm-instrument`)
+//! gives every function a cost in stack slots and traps a call that would take a frame past
+//! [`limits::MAX_STACK_HEIGHT`] with "call stack exhausted", charged the gas it used, the same on
+//! every platform. The native stack (`limits::MAX_WASM_STACK`, four times the counted budget)
+//! never runs out first; if it ever did, the frame would be charged its whole gas limit so the
+//! charge at least would not depend on where it stopped.
 
 mod context;
 pub mod engine;
@@ -76,6 +78,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod gas;
 pub mod host;
+pub mod instrument;
 pub mod limits;
 pub mod state;
 pub mod validate;

@@ -40,8 +40,17 @@ pub const MAX_TRANSFER_SCRIPT: usize = 64;
 pub const MAX_CALLER_LEN: usize = 64;
 /// Largest input of a hash host function (bytes).
 pub const MAX_HASH_INPUT: usize = 64 * 1024;
-/// Native stack wasmtime gives a call; see the module documentation on stack overflow.
+/// Native stack wasmtime gives a frame. The stack-height counter ([`MAX_STACK_HEIGHT`]) trips
+/// well before it runs out, so where it ends never decides an outcome.
 pub const MAX_WASM_STACK: usize = 1024 * 1024;
+/// Most stack slots one frame's Wasm may hold at once, counted by the
+/// [`instrument`](crate::instrument) pass: each active function call holds
+/// [`STACK_FRAME_COST`] plus its parameters, locals and deepest operand stack. 32,768 slots
+/// of 8 bytes are a quarter of [`MAX_WASM_STACK`].
+pub const MAX_STACK_HEIGHT: u32 = 32 * 1024;
+/// Slots a call holds for its frame alone (return address, saved registers, the counting
+/// thunk's frame), beyond its values.
+pub const STACK_FRAME_COST: u32 = 16;
 /// Most frames of one execution: the transaction's call and the contracts it calls, nested.
 /// Each may use [`MAX_WASM_STACK`] of native stack, so this also bounds an execution's stack.
 pub const MAX_CALL_DEPTH: usize = 8;

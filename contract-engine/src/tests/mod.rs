@@ -144,11 +144,157 @@ fn an_infinite_loop_runs_out_of_gas_and_charges_the_limit() {
 }
 
 #[test]
-fn deep_recursion_traps_and_charges_the_limit() {
+fn unbounded_recursion_stops_at_the_stack_height_limit_and_pays_its_gas() {
+    // `$f` holds 16 slots (no locals, no operands): 2,047 calls of it fit beside `call`'s.
     let code = module("", "call $f", "(func $f call $f)");
     let r = run(&code, 40_000_000);
-    assert_eq!(r.status, ExecStatus::Trapped("call stack exhausted".into()));
-    assert_eq!(r.gas_used, 40_000_000);
+    assert_eq!(r.status, ExecStatus::Trapped(host::STACK_EXHAUSTED.into()));
+    assert_eq!(r.gas_used, 44_586);
+}
+
+/// `call` recurses as deep as its input says (4 bytes, little-endian) through a function with
+/// a few locals.
+fn recursion_module() -> Vec<u8> {
+    module(
+        r#"(import "env" "input_read" (func $input_read (param i32)))"#,
+        "(call $input_read (i32.const 0)) (call $rec (i32.load (i32.const 0)))",
+        "(func $rec (param $d i32) (local $a i64) (local $b i64)
+           (if (local.get $d) (then (call $rec (i32.sub (local.get $d) (i32.const 1))))))",
+    )
+}
+
+fn recurse(engine: &ContractEngine, code: &[u8], depth: u32) -> ExecResult {
+    let req = ExecRequest {
+        code_hash: code_hash(code),
+        code: Some(Arc::new(code.to_vec())),
+        entry: Entry::Call,
+        address: ADDRESS,
+        caller: vec![0x51],
+        value: 0,
+        balance: 0,
+        input: depth.to_le_bytes().to_vec(),
+        gas_limit: 50_000_000,
+        gas_precharged: 0,
+        height: 42,
+        time: 1_700_000_000,
+    };
+    engine
+        .execute(StateOverlay::new(Arc::<MemoryState>::default()), req)
+        .1
+}
+
+#[test]
+fn how_deep_a_recursion_goes_does_not_depend_on_the_native_stack() {
+    // Two platforms whose frames differ in size look to a contract like one engine with
+    // twice the native stack of the other. The deepest recursion that succeeds, and the
+    // outcome and gas one level deeper, must be the same on both: consensus.
+    let code = recursion_module();
+    let twice = ContractEngine::with_wasm_stack(2 * limits::MAX_WASM_STACK).unwrap();
+    let (mut ok, mut failed) = (0u32, 1_000_000u32);
+    while failed - ok > 1 {
+        let mid = ok + (failed - ok) / 2;
+        if recurse(engine(), &code, mid).status.is_success() {
+            ok = mid;
+        } else {
+            failed = mid;
+        }
+    }
+    for depth in [ok, failed] {
+        let here = recurse(engine(), &code, depth);
+        // And on a thread with a small stack of its own.
+        let there = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn_scoped(s, || recurse(&twice, &code, depth))
+                .unwrap()
+                .join()
+                .unwrap()
+        });
+        assert_eq!(here, there, "a recursion {depth} deep");
+    }
+    // `call` holds 16 + 1 slots (one operand), each `$rec` 16 + 3 (a parameter, two locals)
+    // + 2 (operands): 17 + 21 × 1,559 ≤ 32,768 < 17 + 21 × 1,560.
+    assert_eq!(ok, 1_558);
+    let over = recurse(engine(), &code, failed);
+    assert_eq!(over.status, ExecStatus::Trapped(host::STACK_EXHAUSTED.into()));
+    assert!(over.gas_used < 50_000_000, "charged what it used, not its limit");
+}
+
+/// A function that recurses until something stops it, shaped to use as much native stack per
+/// counted slot as it can: `kind` says how.
+fn greedy_module(kind: &str) -> Vec<u8> {
+    let n = 200;
+    let (params, locals, before, after) = match kind {
+        // Nothing but the frame.
+        "bare" => (String::new(), String::new(), String::new(), String::new()),
+        // Many parameters, all passed on.
+        "params" => (
+            format!("(param{})", " i64".repeat(n)),
+            String::new(),
+            (0..n).map(|i| format!("(local.get {i})")).collect(),
+            String::new(),
+        ),
+        // Many locals, each a different value live across the call.
+        "locals" => (
+            "(param $x i64)".to_string(),
+            format!("(local{})", " i64".repeat(n)),
+            (1..=n)
+                .map(|i| format!("(local.set {i} (i64.add (local.get 0) (i64.const {i})))"))
+                .collect::<String>()
+                + "(local.get 0)",
+            (1..=n)
+                .map(|i| format!("(local.set 0 (i64.xor (local.get 0) (local.get {i})))"))
+                .collect(),
+        ),
+        // A deep operand stack of different values across the call.
+        "operands" => (
+            "(param $x i64)".to_string(),
+            String::new(),
+            (1..=n)
+                .map(|i| format!("(i64.add (local.get 0) (i64.const {i}))"))
+                .collect::<String>()
+                + "(local.get 0)",
+            "(drop)".repeat(n),
+        ),
+        // Through the table: `call_indirect` reaches the counting thunk too.
+        "indirect" => {
+            return module(
+                "",
+                "(call $f)",
+                "(type $t (func)) (table 1 funcref) (elem (i32.const 0) $f)
+                 (func $f (call_indirect (type $t) (i32.const 0)))",
+            );
+        }
+        other => panic!("no shape {other}"),
+    };
+    let args = match kind {
+        "bare" => String::new(),
+        "params" => "(i64.const 1)".repeat(n),
+        _ => "(i64.const 1)".to_string(),
+    };
+    module(
+        "",
+        &format!("(call $f {args})"),
+        &format!("(func $f {params} {locals} {before} (call $f) {after})"),
+    )
+}
+
+#[test]
+fn the_stack_height_limit_trips_long_before_the_native_stack_runs_out() {
+    // On half the native stack the chain has, the counter still stops every shape first:
+    // where the native stack would end never decides an outcome.
+    let half = ContractEngine::with_wasm_stack(limits::MAX_WASM_STACK / 2).unwrap();
+    for kind in ["bare", "params", "locals", "operands", "indirect"] {
+        let code = greedy_module(kind);
+        validate_module(&code).unwrap();
+        let r = recurse(&half, &code, 0);
+        assert_eq!(
+            r.status,
+            ExecStatus::Trapped(host::STACK_EXHAUSTED.into()),
+            "{kind}"
+        );
+        assert_eq!(r, recurse(engine(), &code, 0), "{kind}");
+    }
 }
 
 #[test]
@@ -387,8 +533,8 @@ fn gas_is_exact_and_repeatable() {
     }
     // Instantiation 20,000; host calls 50 each plus: input copies 5 + 5, storage write
     // 10,000 + 50 × 6 bytes, event 1,000 + 500 + 50, two transfers 20,000 each; the rest is
-    // fuel. A change here changes consensus.
-    assert_eq!(first, 72_392);
+    // fuel (14 of it the stack-height counting around `call`). A change here changes consensus.
+    assert_eq!(first, 72_406);
     // Short of the last transfer's charge: out of gas, charged the limit. (Fuel is checked at
     // wasmtime's metering points, so a call a few units short of its straight-line tail
     // completes and is charged exactly its limit: never more than the limit either way.)
@@ -572,22 +718,22 @@ fn example_gas_is_recorded_and_must_not_change() {
     );
 
     let expected: &[(&str, u64)] = &[
-        ("token init", 101_070),
-        ("token name", 26_080),
-        ("token total_supply", 25_428),
-        ("token balance_of", 26_851),
-        ("token transfer", 58_479),
-        ("token mint", 60_814),
-        ("token mint (not owner)", 26_677),
-        ("token burn", 56_337),
-        ("token approve", 40_579),
-        ("token allowance", 28_010),
-        ("token transfer_from", 76_491),
-        ("escrow init", 66_897),
-        ("escrow deposit", 25_406),
-        ("escrow reclaim (too early)", 28_819),
-        ("escrow release", 52_747),
-        ("escrow info", 36_506),
+        ("token init", 108_571),
+        ("token name", 28_613),
+        ("token total_supply", 27_321),
+        ("token balance_of", 29_972),
+        ("token transfer", 65_176),
+        ("token mint", 67_534),
+        ("token mint (not owner)", 29_280),
+        ("token burn", 61_480),
+        ("token approve", 45_253),
+        ("token allowance", 32_126),
+        ("token transfer_from", 86_790),
+        ("escrow init", 71_031),
+        ("escrow deposit", 27_351),
+        ("escrow reclaim (too early)", 31_357),
+        ("escrow release", 56_751),
+        ("escrow info", 42_101),
     ];
     let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
     assert_eq!(got, expected, "gas table changed: a consensus change");
@@ -832,15 +978,15 @@ fn exchange_gas_is_recorded_and_must_not_change() {
     let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
     // Each exchange figure includes the token frames it calls (20,000 to instantiate each).
     let expected: &[(&str, u64)] = &[
-        ("token init", 101_070),
-        ("exchange init", 33_082),
-        ("token approve", 42_894),
-        ("exchange add_liquidity (first)", 176_538),
-        ("exchange quote_coins_for_tokens", 29_493),
-        ("exchange swap_coins_for_tokens", 127_027),
-        ("exchange swap_tokens_for_coins", 168_804),
-        ("exchange reserves", 28_265),
-        ("exchange remove_liquidity", 177_765),
+        ("token init", 108_571),
+        ("exchange init", 34_066),
+        ("token approve", 47_566),
+        ("exchange add_liquidity (first)", 196_629),
+        ("exchange quote_coins_for_tokens", 32_248),
+        ("exchange swap_coins_for_tokens", 140_255),
+        ("exchange swap_tokens_for_coins", 186_650),
+        ("exchange reserves", 30_680),
+        ("exchange remove_liquidity", 194_342),
     ];
     assert_eq!(got, expected, "gas table changed: a consensus change");
 }
