@@ -320,9 +320,7 @@ pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         crate::instrument::STACK_MODULE,
         crate::instrument::STACK_EXHAUSTED,
-        |_: Caller<'_, HostState>| -> HostResult<()> {
-            Err(fault(STACK_EXHAUSTED))
-        },
+        |_: Caller<'_, HostState>| -> HostResult<()> { Err(fault(STACK_EXHAUSTED)) },
     )?;
     linker.func_wrap(
         "env",

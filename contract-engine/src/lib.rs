@@ -88,4 +88,4 @@ mod tests;
 
 pub use engine::{ContractEngine, ExecRequest, ExecResult, Execution};
 pub use state::{ContractStateReader, StateKey, StateOverlay};
-pub use validate::{ALLOWED_FEATURES, ModuleError, abi_of, validate_module};
+pub use validate::{ALLOWED_FEATURES, ModuleError, abi_of, build_record_of, validate_module};

@@ -16,6 +16,7 @@ use crate::limits::{
     MAX_CODE_SIZE, MAX_DATA_SEGMENTS, MAX_EXPORTS, MAX_FUNCTIONS, MAX_GLOBALS, MAX_LOCALS,
     MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS,
 };
+use i8o8i_primitives::contract::{BUILD_SECTION, BuildRecord};
 
 /// Wasm features a contract may use. Everything else, floats included, is refused.
 pub const ALLOWED_FEATURES: WasmFeatures = WasmFeatures::MUTABLE_GLOBAL
@@ -250,9 +251,19 @@ pub fn validate_module(code: &[u8]) -> Result<(), ModuleError> {
 /// The contract's ABI text from its `i8o8i_abi` custom section, if it has one (see the SDK's
 /// `entry_points!`).
 pub fn abi_of(code: &[u8]) -> Option<String> {
+    custom_text(code, "i8o8i_abi")
+}
+
+/// How the module was built, from the section `i8o8icoin contract build` adds
+/// ([`BUILD_SECTION`]), if it has a well-formed one.
+pub fn build_record_of(code: &[u8]) -> Option<BuildRecord> {
+    BuildRecord::parse(&custom_text(code, BUILD_SECTION)?)
+}
+
+fn custom_text(code: &[u8], name: &str) -> Option<String> {
     for payload in Parser::new(0).parse_all(code) {
         if let Ok(Payload::CustomSection(section)) = payload
-            && section.name() == "i8o8i_abi"
+            && section.name() == name
         {
             return String::from_utf8(section.data().to_vec()).ok();
         }

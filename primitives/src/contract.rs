@@ -326,3 +326,69 @@ pub fn contract_address(deployer: &[u8], code_hash: &Hash256, salt: &[u8; 32]) -
     h.update(salt);
     ContractAddress::from_byte_array(h.finalize().into())
 }
+
+/// Name of the custom section where `i8o8icoin contract build` records how a module was built.
+pub const BUILD_SECTION: &str = "i8o8i_build";
+
+/// How a module was built, as `i8o8icoin contract build` records it in the module's
+/// [`BUILD_SECTION`]: enough for `contract verify` to rebuild it and to say what differs when
+/// the rebuild does not match. The section is part of the code, so its hash covers it.
+///
+/// Text form, one `key=value` per line in this order: `package`, `version`, `rustc`,
+/// `target`, `profile`, `sources`, `files`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BuildRecord {
+    /// Cargo package name.
+    pub package: String,
+    /// Its version.
+    pub version: String,
+    /// The compiler, as `rustc -V` prints it.
+    pub rustc: String,
+    /// The target triple.
+    pub target: String,
+    /// The cargo profile.
+    pub profile: String,
+    /// SHA-256 over the sources (every file of the local packages it is built from, with
+    /// paths relative to the workspace root, and the workspace's `Cargo.toml` and
+    /// `Cargo.lock`).
+    pub sources: Hash256,
+    /// How many files `sources` covers.
+    pub files: u32,
+}
+
+impl BuildRecord {
+    /// The section's text.
+    pub fn to_text(&self) -> String {
+        format!(
+            "package={}\nversion={}\nrustc={}\ntarget={}\nprofile={}\nsources={}\nfiles={}\n",
+            self.package,
+            self.version,
+            self.rustc,
+            self.target,
+            self.profile,
+            self.sources,
+            self.files
+        )
+    }
+
+    /// Reads [`BuildRecord::to_text`]'s form; `None` when a field is missing or malformed.
+    pub fn parse(text: &str) -> Option<BuildRecord> {
+        let mut fields = std::collections::BTreeMap::new();
+        for line in text.lines() {
+            let (key, value) = line.split_once('=')?;
+            fields.insert(key, value);
+        }
+        let get = |k: &str| fields.get(k).map(|v| (*v).to_owned());
+        Some(BuildRecord {
+            package: get("package")?,
+            version: get("version")?,
+            rustc: get("rustc")?,
+            target: get("target")?,
+            profile: get("profile")?,
+            sources: get("sources")?.parse().ok()?,
+            files: get("files")?.parse().ok()?,
+        })
+    }
+}

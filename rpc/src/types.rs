@@ -381,6 +381,9 @@ pub struct ContractInfo {
     pub code_size: usize,
     /// The ABI embedded by the SDK, one method per line.
     pub abi: Option<String>,
+    /// How the code was built, when `i8o8icoin contract build` recorded it (what
+    /// `contract verify` rebuilds and compares).
+    pub build: Option<i8o8i_primitives::contract::BuildRecord>,
 }
 
 /// `contract_getEvents` entry, and a `contract_subscribeEvents` notification.

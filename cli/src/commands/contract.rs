@@ -39,6 +39,17 @@ enum ContractCommand {
         #[arg(long, default_value = "target/contracts")]
         target_dir: PathBuf,
     },
+    /// Rebuild a contract crate and check that a deployed contract runs exactly that code;
+    /// when it does not, say what differs (compiler, sources, package).
+    Verify {
+        /// Contract address.
+        address: ContractAddress,
+        /// The crate's directory, e.g. contracts/examples/token.
+        dir: PathBuf,
+        /// Cargo target directory for the wasm build.
+        #[arg(long, default_value = "target/contracts")]
+        target_dir: PathBuf,
+    },
     /// Deploy a module; constructor arguments are encoded from its embedded ABI.
     Deploy {
         /// Wallet paying, whose first address becomes the deployer.
@@ -408,6 +419,34 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
         }
         ContractCommand::Info { address } => {
             print(&call::<api::ContractGetInfo>(&c, (address,)).await?)
+        }
+        ContractCommand::Verify {
+            address,
+            dir,
+            target_dir,
+        } => {
+            let info = call::<api::ContractGetInfo>(&c, (address,)).await?;
+            let (wasm, code) = tokio::task::spawn_blocking(move || {
+                let wasm = crate::contract_build::build(&dir, &target_dir)?;
+                let code = std::fs::read(&wasm)
+                    .with_context(|| format!("cannot read {}", wasm.display()))?;
+                anyhow::Ok((wasm, code))
+            })
+            .await??;
+            let report = crate::contract_build::Verification::new(
+                address,
+                info.account.code_hash,
+                info.build,
+                &code,
+                wasm,
+            );
+            print(&report);
+            if !report.verified {
+                bail!(
+                    "{address} does not run the code this crate builds: {}",
+                    report.differences.join("; ")
+                );
+            }
         }
         ContractCommand::Events { address, from, to } => {
             let events = call::<api::ContractGetEvents>(&c, (address, from, to)).await?;

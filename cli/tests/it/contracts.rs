@@ -31,17 +31,27 @@ fn example(name: &str) -> Vec<u8> {
     if let Some((_, code)) = built.iter().find(|(n, _)| n == name) {
         return code.clone();
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join("contracts");
-    let wasm =
-        i8o8i_cli::contract_build::build(&root.join("contracts/examples").join(name), &target)
-            .unwrap_or_else(|e| panic!("building the {name} example: {e}"));
+    let wasm = i8o8i_cli::contract_build::build(
+        &repository().join("contracts/examples").join(name),
+        &contracts_target(),
+    )
+    .unwrap_or_else(|e| panic!("building the {name} example: {e}"));
     let code = std::fs::read(wasm).unwrap();
     built.push((name.to_owned(), code.clone()));
     code
+}
+
+/// The repository this test runs from.
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Where the tests build contracts (shared, so the wasm toolchain's work is done once).
+fn contracts_target() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repository().join("target"))
+        .join("contracts")
 }
 
 fn units(v: &Value) -> u64 {
@@ -1253,4 +1263,102 @@ async fn a_token_escrow_holds_tokens_and_the_arbiter_releases_them() {
     );
     assert_eq!(query_u128(&w.c, &escrow, "held", ()).await, 0);
     node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_verify_matches_the_example_and_refuses_a_modified_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let (token, _, _) = deploy(
+        &w,
+        "alice",
+        &example("token"),
+        ("Verified".to_owned(), "VRF".to_owned(), 1u128),
+    )
+    .await;
+    let info: Value = call(&w.c, "contract_getInfo", rpc_params![token.clone()]).await;
+    assert_eq!(info["build"]["package"], "i8o8i-token", "{info}");
+    assert_eq!(info["build"]["profile"], "contract");
+
+    let url = format!("http://{}", node.rpc_addr());
+    let target = contracts_target();
+    let verify = |crate_dir: &Path| -> (bool, Value, String) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_i8o8icoin"))
+            .args(["contract", "verify", &token])
+            .arg(crate_dir)
+            .arg("--target-dir")
+            .arg(&target)
+            .args(["--rpc-url", &url])
+            .output()
+            .expect("the CLI runs");
+        let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+        });
+        (
+            out.status.success(),
+            report,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // The example's own directory rebuilds the deployed code byte for byte.
+    let (ok, report, stderr) = verify(&repository().join("contracts/examples/token"));
+    assert!(ok, "{report} {stderr}");
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["codeHash"], info["codeHash"]);
+    assert_eq!(report["builtCodeHash"], info["codeHash"]);
+    assert_eq!(report["deployed"], info["build"]);
+    assert_eq!(report["differences"], serde_json::json!([]));
+
+    // A copy of the repository elsewhere with one line of the token changed: refused, and the
+    // sources named as what differs (same package, same compiler, same files).
+    let copy = tempfile::tempdir().unwrap();
+    let files = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(repository())
+        .output()
+        .expect("git runs");
+    assert!(files.status.success());
+    for file in files.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
+        let file = Path::new(std::str::from_utf8(file).unwrap());
+        let from = repository().join(file);
+        if !from.is_file() {
+            continue;
+        }
+        let to = copy.path().join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&from, &to).unwrap();
+    }
+    // Unchanged, the copy builds the same bytes in another directory.
+    let (ok, report, stderr) = verify(&copy.path().join("contracts/examples/token"));
+    assert!(ok, "{report} {stderr}");
+    let lib = copy.path().join("contracts/examples/token/src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    let changed = source.replacen(
+        "pub fn name() -> String {",
+        "pub fn name() -> String {\n    let _ = 1;",
+        1,
+    );
+    assert_ne!(source, changed);
+    std::fs::write(&lib, changed).unwrap();
+    let (ok, report, stderr) = verify(&copy.path().join("contracts/examples/token"));
+    assert!(!ok, "{report}");
+    assert_eq!(report["verified"], false);
+    assert_ne!(report["builtCodeHash"], info["codeHash"]);
+    assert_eq!(report["built"]["rustc"], info["build"]["rustc"]);
+    assert_eq!(report["built"]["files"], info["build"]["files"]);
+    let differences = report["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{report}");
+    assert!(
+        differences[0]
+            .as_str()
+            .unwrap()
+            .starts_with("sources: deployed "),
+        "{report}"
+    );
+    assert!(
+        stderr.contains("does not run the code this crate builds"),
+        "{stderr}"
+    );
 }

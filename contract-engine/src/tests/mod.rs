@@ -216,8 +216,14 @@ fn how_deep_a_recursion_goes_does_not_depend_on_the_native_stack() {
     // + 2 (operands): 17 + 21 × 1,559 ≤ 32,768 < 17 + 21 × 1,560.
     assert_eq!(ok, 1_558);
     let over = recurse(engine(), &code, failed);
-    assert_eq!(over.status, ExecStatus::Trapped(host::STACK_EXHAUSTED.into()));
-    assert!(over.gas_used < 50_000_000, "charged what it used, not its limit");
+    assert_eq!(
+        over.status,
+        ExecStatus::Trapped(host::STACK_EXHAUSTED.into())
+    );
+    assert!(
+        over.gas_used < 50_000_000,
+        "charged what it used, not its limit"
+    );
 }
 
 /// A function that recurses until something stops it, shaped to use as much native stack per

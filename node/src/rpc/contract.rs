@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use i8o8i_contract_engine::engine::{Entry, ExecRequest};
-use i8o8i_contract_engine::{StateKey, StateOverlay, abi_of, gas};
+use i8o8i_contract_engine::{StateKey, StateOverlay, abi_of, build_record_of, gas};
 use i8o8i_primitives::contract::{ExecStatus, Receipt, code_hash, contract_address};
 use i8o8i_primitives::{Amount, ContractAddress, Hash256, Payload, Txid};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
@@ -438,6 +438,7 @@ pub fn register(registry: &mut Registry<Node>) {
                 code_history,
                 code_size: code.len(),
                 abi: abi_of(&code),
+                build: build_record_of(&code),
                 account,
             })
         })

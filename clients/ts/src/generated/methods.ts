@@ -38,6 +38,35 @@ export type BlockJson = {
   transactions: TxJson[];
 };
 
+/**
+ * How a module was built, as `i8o8icoin contract build` records it in the module's
+ * [`BUILD_SECTION`]: enough for `contract verify` to rebuild it and to say what differs when
+ * the rebuild does not match. The section is part of the code, so its hash covers it.
+ *
+ * Text form, one `key=value` per line in this order: `package`, `version`, `rustc`,
+ * `target`, `profile`, `sources`, `files`.
+ */
+export type BuildRecord = {
+  /** How many files `sources` covers. */
+  files: number;
+  /** Cargo package name. */
+  package: string;
+  /** The cargo profile. */
+  profile: string;
+  /** The compiler, as `rustc -V` prints it. */
+  rustc: string;
+  /**
+   * SHA-256 over the sources (every file of the local packages it is built from, with
+   * paths relative to the workspace root, and the workspace's `Cargo.toml` and
+   * `Cargo.lock`).
+   */
+  sources: string;
+  /** The target triple. */
+  target: string;
+  /** Its version. */
+  version: string;
+};
+
 /** `wallet_bumpFee`. */
 export type BumpedFee = {
   /** The replacement's fee. */
@@ -148,6 +177,11 @@ export type ContractInfo = {
   adminAddress?: string | null;
   /** Coins it holds. */
   balance: Amount;
+  /**
+   * How the code was built, when `i8o8icoin contract build` recorded it (what
+   * `contract verify` rebuilds and compares).
+   */
+  build?: BuildRecord | null;
   /** SHA-256 of its code. */
   codeHash: string;
   /** Every code the contract ran, oldest first: its deployment, then each migration. */
