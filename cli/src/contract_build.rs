@@ -520,8 +520,13 @@ mod tests {
     fn a_record_survives_the_section_and_differences_are_named() {
         let code = wat::parse_str(r#"(module (func (export "call")))"#).unwrap();
         let recorded = with_record(&code, &record());
-        wasmparser::Validator::new().validate_all(&recorded).unwrap();
-        assert_eq!(i8o8i_contract_engine::build_record_of(&recorded), Some(record()));
+        wasmparser::Validator::new()
+            .validate_all(&recorded)
+            .unwrap();
+        assert_eq!(
+            i8o8i_contract_engine::build_record_of(&recorded),
+            Some(record())
+        );
         assert_eq!(i8o8i_contract_engine::build_record_of(&code), None);
 
         let mut other = record();

@@ -58,6 +58,9 @@
 //! reverts every state change and also refunds the value it carried, but still pays for the gas
 //! it used. Receipts record the outcome.
 //!
+//! [`harness::Harness`] runs real modules in this engine with state in memory, for contract
+//! authors' end-to-end tests and `i8o8icoin contract bench`.
+//!
 //! Feature `fuzzing` adds `fuzzing`, the fuzz target's entry point (wasm-smith modules through
 //! the deploy checks and two executions).
 //!
@@ -77,6 +80,7 @@ pub mod engine;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod gas;
+pub mod harness;
 pub mod host;
 pub mod instrument;
 pub mod limits;

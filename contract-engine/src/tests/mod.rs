@@ -996,3 +996,99 @@ fn exchange_gas_is_recorded_and_must_not_change() {
     ];
     assert_eq!(got, expected, "gas table changed: a consensus change");
 }
+
+#[test]
+fn the_harness_runs_the_real_exchange_and_token_with_exact_balances_and_gas() {
+    use crate::harness::{Harness, HarnessError};
+    let mut h = Harness::new().unwrap();
+    let (alice, bob) = (account(1), account(2));
+    let coin = 100_000_000u64;
+    let init = ("Seed".to_owned(), "SEED".to_owned(), 1_000_000u128).encode();
+    let (token, deployed) = h.deploy(&alice, TOKEN_WASM, &init).unwrap();
+    // A deployment pays for its code by the byte on top of the constructor's gas, which is
+    // the pinned table's.
+    assert_eq!(
+        deployed.gas_used,
+        108_571 + gas::DEPLOY_PER_CODE_BYTE * TOKEN_WASM.len() as u64
+    );
+    let (exchange, _) = h
+        .deploy(&alice, EXCHANGE_WASM, &token.as_bytes().encode())
+        .unwrap();
+    let pool = i8o8i_primitives::contract::contract_script(&exchange);
+    let balance_of = |h: &Harness, who: &[u8]| {
+        let r = h
+            .query(&bob, token, &method("balance_of", (who.to_vec(),)))
+            .unwrap();
+        u128::decode(&mut &r.return_data[..]).unwrap()
+    };
+
+    let ok = |r: Result<ExecResult, HarnessError>| {
+        let r = r.unwrap();
+        assert!(r.status.is_success(), "{:?}", r.status);
+        r
+    };
+    ok(h.call(
+        &alice,
+        token,
+        &method("approve", (pool.clone(), 500_000u128)),
+        0,
+    ));
+    let added = ok(h.call(
+        &alice,
+        exchange,
+        &method("add_liquidity", (500_000u128,)),
+        10 * coin,
+    ));
+    // The same gas as the pinned table: the harness runs what a block runs.
+    assert_eq!(added.gas_used, 196_629);
+    assert_eq!(balance_of(&h, &pool), 500_000);
+    assert_eq!(balance_of(&h, &alice), 500_000);
+    assert_eq!(
+        h.account(&exchange).unwrap().unwrap().balance.to_units(),
+        10 * coin
+    );
+
+    let bought = ok(h.call(
+        &bob,
+        exchange,
+        &method("swap_coins_for_tokens", (45_330u128,)),
+        coin,
+    ));
+    assert_eq!(bought.gas_used, 140_255);
+    assert_eq!(balance_of(&h, &bob), 45_330);
+    assert_eq!(balance_of(&h, &pool), 500_000 - 45_330);
+    assert_eq!(
+        h.account(&exchange).unwrap().unwrap().balance.to_units(),
+        11 * coin
+    );
+
+    // Asking for more than the price gives: reverted, and nothing moved.
+    let greedy = h
+        .call(
+            &bob,
+            exchange,
+            &method("swap_coins_for_tokens", (1_000_000u128,)),
+            coin,
+        )
+        .unwrap();
+    assert!(
+        matches!(greedy.status, ExecStatus::Reverted(_)),
+        "{greedy:?}"
+    );
+    assert_eq!(balance_of(&h, &bob), 45_330);
+    assert_eq!(
+        h.account(&exchange).unwrap().unwrap().balance.to_units(),
+        11 * coin
+    );
+
+    // What the chain refuses, the harness refuses with the same error.
+    assert!(matches!(
+        h.deploy(&alice, &module("", "f32.const 1 drop", ""), &[]),
+        Err(HarnessError::Module(ModuleError::Invalid(_)))
+    ));
+    let nowhere = ContractAddress::from_byte_array([9; 32]);
+    assert!(matches!(
+        h.call(&alice, nowhere, &[], 0),
+        Err(HarnessError::NoContract(a)) if a == nowhere
+    ));
+}
