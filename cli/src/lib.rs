@@ -11,6 +11,7 @@
 
 pub mod abi;
 mod commands;
+pub mod contract_bench;
 pub mod contract_build;
 
 pub use commands::Cli;

@@ -134,6 +134,31 @@ impl Harness {
         Ok((address, result))
     }
 
+    /// Puts a contract as it is elsewhere (a node's, say) at `address`: its account, code
+    /// and storage entries (key, value), replacing what was there.
+    ///
+    /// # Errors
+    /// [`HarnessError::Module`] when the chain would refuse the code;
+    /// [`HarnessError::Storage`].
+    pub fn install(
+        &mut self,
+        address: ContractAddress,
+        account: &ContractAccount,
+        code: &[u8],
+        storage: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), HarnessError> {
+        validate_module(code)?;
+        let mut overlay = self.overlay();
+        overlay.put(StateKey::code(&code_hash(code)), Some(code.to_vec()));
+        let mut account = account.clone();
+        account.code_hash = code_hash(code);
+        overlay.put_account(&address, &account);
+        for (key, value) in storage {
+            overlay.put(StateKey::storage(&address, key), Some(value.clone()));
+        }
+        self.commit(overlay)
+    }
+
     /// Calls `contract` as `caller` with `input` (SCALE method name and arguments) and
     /// `value`, keeping its state changes if it succeeds, as a block would.
     ///

@@ -394,6 +394,22 @@ crate::rpc_api! {
         params: [(address: ContractAddress as Hash256, "Contract address"), (keyHex: String as Hex, "Storage key")],
         result: Option<String>,
     }
+    ContractGetStorageRange {
+        name: "contract_getStorageRange",
+        summary: "A page of a contract's storage in key order, from a key on (Ethereum's `debug_storageRangeAt`): what a tool copies to run the contract elsewhere, e.g. `i8o8icoin contract bench`.",
+        access: Public,
+        errors: [NotFound, InvalidParams],
+        params: [(address: ContractAddress as Hash256, "Contract address"), [fromKeyHex: String as Hex, "First key (default: the smallest)"], [limit: u32, "Entries per page, 1..=1000 (default 100)"]],
+        result: StorageRange,
+    }
+    ContractGetCode {
+        name: "contract_getCode",
+        summary: "A contract's Wasm module (hex), as deployed: its code hash is the SHA-256 of these bytes.",
+        access: Public,
+        errors: [NotFound],
+        params: [(address: ContractAddress as Hash256, "Contract address")],
+        result: String,
+    }
     ContractGetEvents {
         name: "contract_getEvents",
         summary: "Events a contract emitted in a height range, in chain order (at most 1,000).",

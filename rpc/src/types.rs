@@ -362,6 +362,26 @@ pub struct GasEstimate {
     pub gas_breakdown: i8o8i_primitives::contract::GasBreakdown,
 }
 
+/// `contract_getStorageRange` result: one page of a contract's storage in key order.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageRange {
+    /// The entries, keys ascending.
+    pub entries: Vec<StorageEntry>,
+    /// The key to pass as `fromKeyHex` for the next page; absent at the end.
+    pub next_key: Option<String>,
+}
+
+/// One storage entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageEntry {
+    /// The key (hex).
+    pub key: String,
+    /// The value (hex).
+    pub value: String,
+}
+
 /// `contract_getInfo` result.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

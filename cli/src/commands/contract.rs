@@ -50,6 +50,46 @@ enum ContractCommand {
         #[arg(long, default_value = "target/contracts")]
         target_dir: PathBuf,
     },
+    /// Benchmark a method in the chain's own engine: gas, time per call (median, p99), gas
+    /// per µs and the gas breakdown. State is in memory: the module deployed fresh
+    /// (constructor arguments with --init, calls kept before timing with --setup), or a
+    /// contract copied from the node (its address instead of a file; --copy the contracts
+    /// it calls). Every timed call starts from the same state.
+    Bench {
+        /// The .wasm module, or the address of a contract on the node to copy.
+        target: String,
+        /// Method name.
+        method: String,
+        /// Arguments.
+        args: Vec<String>,
+        /// A constructor argument (repeat, in order).
+        #[arg(long = "init")]
+        init: Vec<String>,
+        /// A call made and kept before timing, as "method arg …" (repeat, in order).
+        #[arg(long)]
+        setup: Vec<String>,
+        /// Another contract to copy from the node: one the benchmarked contract calls.
+        #[arg(long)]
+        copy: Vec<ContractAddress>,
+        /// Address the contract sees as caller (default: a fixed test address for a
+        /// module, the deployer for a contract copied from the node).
+        #[arg(long)]
+        caller: Option<String>,
+        /// I8O sent with each call.
+        #[arg(long)]
+        value: Option<String>,
+        /// Calls timed.
+        #[arg(long, default_value_t = 1_000)]
+        iterations: u32,
+        /// Calls before timing starts.
+        #[arg(long, default_value_t = 100)]
+        warmup: u32,
+        #[command(flatten)]
+        gas: GasArg,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Deploy a module; constructor arguments are encoded from its embedded ABI.
     Deploy {
         /// Wallet paying, whose first address becomes the deployer.
@@ -238,9 +278,14 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
         println!("{}", wasm.display());
         return Ok(());
     }
+    if let ContractCommand::Bench { .. } = &args.command {
+        return bench(args).await;
+    }
     let c = client(&args.rpc).await?;
     match args.command {
-        ContractCommand::Build { .. } => unreachable!("handled above"),
+        ContractCommand::Build { .. } | ContractCommand::Bench { .. } => {
+            unreachable!("handled above")
+        }
         ContractCommand::Deploy {
             wallet,
             wasm,
@@ -465,5 +510,127 @@ pub(crate) async fn execute(args: ContractArgs) -> Result<()> {
             print(&receipt)
         }
     }
+    Ok(())
+}
+
+/// The caller a benchmarked module sees unless told: P2PKH of a fixed key hash.
+const BENCH_CALLER: [u8; 20] = [0x42; 20];
+
+async fn bench(args: ContractArgs) -> Result<()> {
+    use crate::contract_bench::{Runs, bench};
+    use i8o8i_contract_engine::harness::Harness;
+    use i8o8i_primitives::address::{Address, Network};
+    let ContractCommand::Bench {
+        target,
+        method,
+        args: call_args,
+        init,
+        setup,
+        copy,
+        caller,
+        value,
+        iterations,
+        warmup,
+        gas,
+        json,
+    } = args.command
+    else {
+        unreachable!("a bench command")
+    };
+    let mut h = Harness::new()?;
+    h.gas_limit = gas.gas_limit;
+    let (contract, methods, network, default_caller) =
+        if let Ok(address) = target.parse::<ContractAddress>() {
+            let c = client(&args.rpc).await?;
+            let network = network_of(&c).await?;
+            for a in std::iter::once(address).chain(copy) {
+                copy_contract(&c, &mut h, a).await?;
+            }
+            let deployer = h.account(&address)?.map(|a| a.deployer).unwrap_or_default();
+            (address, contract_abi(&c, address).await?, network, deployer)
+        } else {
+            if !copy.is_empty() {
+                bail!("--copy copies from a node: give a contract address instead of a module");
+            }
+            let code = std::fs::read(&target).with_context(|| format!("cannot read {target}"))?;
+            let methods = abi::parse(
+                &i8o8i_contract_engine::abi_of(&code)
+                    .context("the module has no embedded ABI to encode arguments with")?,
+            )?;
+            let network = Network::Dev;
+            let deployer = p2pkh(&BENCH_CALLER);
+            let ctor = match abi::find(&methods, "", true) {
+                Ok(ctor) => abi::encode_call(ctor, &init, network)?,
+                Err(_) if init.is_empty() => Vec::new(),
+                Err(_) => bail!("the contract has no constructor; drop --init"),
+            };
+            let (address, deployed) = h.deploy(&deployer, &code, &ctor)?;
+            if !deployed.status.is_success() {
+                bail!("the constructor failed: {:?}", deployed.status);
+            }
+            (address, methods, network, deployer)
+        };
+    let caller = match caller {
+        Some(a) => Address::parse_for(&a, network)
+            .with_context(|| format!("bad --caller {a}"))?
+            .script_pubkey()
+            .as_bytes()
+            .to_vec(),
+        None => default_caller,
+    };
+    for step in &setup {
+        let mut words = step.split_whitespace().map(str::to_owned);
+        let name = words.next().context("an empty --setup")?;
+        let step_args: Vec<String> = words.collect();
+        let input = abi::encode_call(abi::find(&methods, &name, false)?, &step_args, network)?;
+        let done = h.call(&caller, contract, &input, 0)?;
+        if !done.status.is_success() {
+            bail!("--setup `{step}` failed: {:?}", done.status);
+        }
+    }
+    let input = abi::encode_call(abi::find(&methods, &method, false)?, &call_args, network)?;
+    let value = match value {
+        Some(v) => Amount::from_coin_str(&v).with_context(|| format!("bad --value {v}"))?,
+        None => Amount::ZERO,
+    };
+    let (req, _) = h.request(&caller, contract, &input, value.to_units())?;
+    let runs = Runs { iterations, warmup };
+    let report = tokio::task::spawn_blocking(move || bench(&h, &req, &method, runs)).await?;
+    if json {
+        print(&report);
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(())
+}
+
+fn p2pkh(hash: &[u8; 20]) -> Vec<u8> {
+    let mut script = vec![0x76, 0xa9, 0x14];
+    script.extend_from_slice(hash);
+    script.extend_from_slice(&[0x88, 0xac]);
+    script
+}
+
+/// Copies the account, code and storage of `address` from the node into `h`.
+async fn copy_contract(
+    c: &RpcClient,
+    h: &mut i8o8i_contract_engine::harness::Harness,
+    address: ContractAddress,
+) -> Result<()> {
+    let info = call::<api::ContractGetInfo>(c, (address,)).await?;
+    let code = hex::decode(call::<api::ContractGetCode>(c, (address,)).await?)?;
+    let mut entries = Vec::new();
+    let mut from = None;
+    loop {
+        let page = call::<api::ContractGetStorageRange>(c, (address, from, Some(1_000))).await?;
+        for e in page.entries {
+            entries.push((hex::decode(e.key)?, hex::decode(e.value)?));
+        }
+        match page.next_key {
+            Some(next) => from = Some(next),
+            None => break,
+        }
+    }
+    h.install(address, &info.account, &code, &entries)?;
     Ok(())
 }

@@ -1362,3 +1362,148 @@ async fn contract_verify_matches_the_example_and_refuses_a_modified_source() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_bench_runs_a_module_or_a_copy_of_a_nodes_contract_in_the_chains_engine() {
+    use i8o8i_contract_engine::harness::Harness;
+    let bench = |args: &[&str]| -> Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_i8o8icoin"))
+            .args(["contract", "bench"])
+            .args(args)
+            .args(["--iterations", "20", "--warmup", "2", "--json"])
+            .output()
+            .expect("the CLI runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    };
+    let code = example("token");
+    let module = contracts_target().join("i8o8i_token.wasm");
+    let pool = format!("contract:{}", "07".repeat(32));
+    let pool_script = i8o8i_primitives::contract::contract_script(
+        &i8o8i_primitives::ContractAddress::from_byte_array([7; 32]),
+    );
+
+    // A module, deployed fresh with constructor arguments and a kept setup call: the gas is
+    // what the engine gives the same execution, to the unit.
+    let report = bench(&[
+        module.to_str().unwrap(),
+        "transfer",
+        &pool,
+        "5",
+        "--init",
+        "Seed",
+        "--init",
+        "SEED",
+        "--init",
+        "1000",
+        "--setup",
+        &format!("transfer {pool} 10"),
+    ]);
+    let mut h = Harness::new().unwrap();
+    let caller = [&[0x76, 0xa9, 0x14][..], &[0x42; 20], &[0x88, 0xac]].concat();
+    let init = ("Seed".to_owned(), "SEED".to_owned(), 1_000u128).encode();
+    let (token, _) = h.deploy(&caller, &code, &init).unwrap();
+    let transfer = |n: u128| [input("transfer", (pool_script.clone(), n))].concat();
+    let transfer = |n| hex::decode(transfer(n)).unwrap();
+    assert!(
+        h.call(&caller, token, &transfer(10), 0)
+            .unwrap()
+            .status
+            .is_success()
+    );
+    let expected = h.query(&caller, token, &transfer(5)).unwrap();
+    assert_eq!(report["status"]["status"], "success", "{report}");
+    assert_eq!(report["contract"], token.to_string());
+    assert_eq!(report["gasUsed"], expected.gas_used);
+    assert_eq!(
+        report["gasBreakdown"],
+        serde_json::to_value(expected.gas).unwrap()
+    );
+    assert_eq!(report["iterations"], 20);
+    assert!(report["medianNs"].as_u64().unwrap() > 0);
+    assert!(report["p99Ns"].as_u64().unwrap() >= report["medianNs"].as_u64().unwrap());
+
+    // A contract copied from a node, storage and all: a query gives what the node's gives.
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let (token, _, _) = deploy(
+        &w,
+        "alice",
+        &code,
+        ("Copied".to_owned(), "CPY".to_owned(), 1_000u128),
+    )
+    .await;
+    let bob = script(&w.bob);
+    let r = contract_call(
+        &w.c,
+        "alice",
+        &token,
+        input("transfer", (bob.clone(), 250u128)),
+        0,
+        &w.miner,
+    )
+    .await;
+    assert_eq!(r["status"], "success");
+    let on_node: Value = call(
+        &w.c,
+        "contract_query",
+        rpc_params![token.clone(), input("balance_of", (bob,)), w.alice.clone()],
+    )
+    .await;
+    let url = format!("http://{}", node.rpc_addr());
+    let report = bench(&[
+        &token,
+        "balance_of",
+        &w.bob,
+        "--caller",
+        &w.alice,
+        "--rpc-url",
+        &url,
+    ]);
+    assert_eq!(report["returnData"], on_node["returnData"], "{report}");
+    assert_eq!(
+        report["returnData"],
+        hex::encode(250u128.to_le_bytes()),
+        "{report}"
+    );
+    assert_eq!(report["gasUsed"], on_node["gasUsed"]);
+
+    // The storage it copied, a page at a time: one entry per page walks the same entries.
+    let all: Value = call(
+        &w.c,
+        "contract_getStorageRange",
+        rpc_params![token.clone(), Value::Null, 1_000],
+    )
+    .await;
+    let all = all["entries"].as_array().unwrap().clone();
+    assert!(all.len() >= 4, "name, symbol, supply, two balances: {all:?}");
+    let mut walked = Vec::new();
+    let mut from = Value::Null;
+    loop {
+        let page: Value = call(
+            &w.c,
+            "contract_getStorageRange",
+            rpc_params![token.clone(), from, 1],
+        )
+        .await;
+        walked.extend(page["entries"].as_array().unwrap().iter().cloned());
+        match &page["nextKey"] {
+            Value::Null => break,
+            next => from = next.clone(),
+        }
+    }
+    assert_eq!(walked, all);
+    let (code, message) = call_err(
+        &w.c,
+        "contract_getStorageRange",
+        rpc_params![token.clone(), Value::Null, 0],
+    )
+    .await;
+    assert_eq!(code, -32602, "{message}");
+    assert!(message.contains("limit"), "{message}");
+}

@@ -463,6 +463,61 @@ pub fn register(registry: &mut Registry<Node>) {
         },
     );
 
+    registry.method::<api::ContractGetStorageRange, _, _>(
+        |(address, from_key_hex, limit), node: Arc<Node>| async move {
+            let address: ContractAddress = address;
+            let from = optional_hex(from_key_hex, "fromKeyHex")?;
+            let limit: u32 = limit.unwrap_or(100);
+            if !(1..=1_000).contains(&limit) {
+                return Err(invalid_param("limit", "must be 1..=1000"));
+            }
+            blocking(move || {
+                let overlay = StateOverlay::new(node.chain().contracts().state.clone());
+                if overlay.account(&address).map_err(internal)?.is_none() {
+                    return Err(not_found(format!("no contract at {address}")));
+                }
+                let prefix = StateKey::storage(&address, &[]);
+                // One entry more than asked says where the next page starts.
+                let mut page = overlay
+                    .scan_prefix(
+                        &prefix,
+                        &StateKey::storage(&address, &from),
+                        limit as usize + 1,
+                    )
+                    .map_err(internal)?;
+                let next_key = (page.len() > limit as usize)
+                    .then(|| page.pop().map(|(k, _)| hex::encode(&k[prefix.len()..])))
+                    .flatten();
+                let entries = page
+                    .into_iter()
+                    .map(|(k, v)| StorageEntry {
+                        key: hex::encode(&k[prefix.len()..]),
+                        value: hex::encode(v),
+                    })
+                    .collect();
+                Ok(StorageRange { entries, next_key })
+            })
+            .await
+        },
+    );
+
+    registry.method::<api::ContractGetCode, _, _>(|(address,), node: Arc<Node>| async move {
+        let address: ContractAddress = address;
+        blocking(move || {
+            let overlay = StateOverlay::new(node.chain().contracts().state.clone());
+            let account = overlay
+                .account(&address)
+                .map_err(internal)?
+                .ok_or_else(|| not_found(format!("no contract at {address}")))?;
+            let code = overlay
+                .get(&StateKey::code(&account.code_hash))
+                .map_err(internal)?
+                .ok_or_else(|| internal(format!("code {} missing", account.code_hash)))?;
+            Ok(hex::encode(code))
+        })
+        .await
+    });
+
     registry.method::<api::ContractGetEvents, _, _>(
         |(address, from_height, to_height), node: Arc<Node>| async move {
             let address: ContractAddress = address;

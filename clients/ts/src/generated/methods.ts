@@ -860,6 +860,22 @@ export type StateProofJson = {
   value?: string | null;
 };
 
+/** One storage entry. */
+export type StorageEntry = {
+  /** The key (hex). */
+  key: string;
+  /** The value (hex). */
+  value: string;
+};
+
+/** `contract_getStorageRange` result: one page of a contract's storage in key order. */
+export type StorageRange = {
+  /** The entries, keys ascending. */
+  entries: StorageEntry[];
+  /** The key to pass as `fromKeyHex` for the next page; absent at the end. */
+  nextKey?: string | null;
+};
+
 /** What a state-touching host call did. */
 export type TraceDetail = {
   /** Key. */
@@ -1351,6 +1367,16 @@ export interface Methods {
   "contract_getStorage": {
     params: [address: string, keyHex: string];
     result: string | null;
+  };
+  /** A page of a contract's storage in key order, from a key on (Ethereum's `debug_storageRangeAt`): what a tool copies to run the contract elsewhere, e.g. `i8o8icoin contract bench`. */
+  "contract_getStorageRange": {
+    params: [address: string, fromKeyHex?: string, limit?: number];
+    result: StorageRange;
+  };
+  /** A contract's Wasm module (hex), as deployed: its code hash is the SHA-256 of these bytes. */
+  "contract_getCode": {
+    params: [address: string];
+    result: string;
   };
   /** Events a contract emitted in a height range, in chain order (at most 1,000). */
   "contract_getEvents": {
