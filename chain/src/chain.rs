@@ -31,6 +31,7 @@ use parity_scale_codec::{Decode, Encode};
 use tokio::sync::watch;
 
 mod preview;
+pub use preview::TxTrace;
 mod reorg;
 
 use crate::clock::SharedClock;
@@ -294,6 +295,7 @@ impl Chain {
         let contracts = ContractEnv {
             engine: engine_contracts,
             state: store.clone(),
+            trace: None,
         };
         let chain = Chain {
             store,

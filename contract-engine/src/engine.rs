@@ -431,8 +431,12 @@ impl ContractEngine {
         Ok(self.execute(overlay, req))
     }
 
-    /// One of the [`QUERY_SLOTS`], given back when the guard drops.
-    fn query_slot(&self) -> Result<QuerySlot<'_>, Busy> {
+    /// One of the [`QUERY_SLOTS`], given back when the guard drops: what an RPC request
+    /// holds while it runs contract code outside a block.
+    ///
+    /// # Errors
+    /// [`Busy`] when every query slot is taken.
+    pub fn query_slot(&self) -> Result<QuerySlot<'_>, Busy> {
         let taken = self.queries.fetch_add(1, Ordering::AcqRel);
         let slot = QuerySlot(&self.queries);
         if taken >= QUERY_SLOTS {
@@ -448,19 +452,17 @@ impl ContractEngine {
         self.execute_with(overlay, req, false).0
     }
 
-    /// [`ContractEngine::execute`] recording every frame's host calls (a dry run's
-    /// `contract_traceCall`); slower, so never used for blocks. Holds a query slot.
-    ///
-    /// # Errors
-    /// [`Busy`] when every query slot is taken.
+    /// [`ContractEngine::execute`] recording every frame's host calls (`contract_traceCall`,
+    /// `tx_traceContract`); slower, so never used to connect a block for the chain. The
+    /// outcome and gas are the untraced execution's. An RPC request holds a
+    /// [`ContractEngine::query_slot`] around it.
     pub fn execute_traced(
         &self,
         overlay: StateOverlay,
         req: ExecRequest,
-    ) -> Result<(Execution, TraceRecord), Busy> {
-        let _slot = self.query_slot()?;
+    ) -> (Execution, TraceRecord) {
         let (execution, trace) = self.execute_with(overlay, req, true);
-        Ok((execution, trace.unwrap_or_default()))
+        (execution, trace.unwrap_or_default())
     }
 
     fn execute_with(
@@ -536,7 +538,8 @@ pub struct TraceRecord {
 }
 
 /// A taken query slot: gives it back however the execution ends.
-struct QuerySlot<'a>(&'a AtomicUsize);
+#[derive(Debug)]
+pub struct QuerySlot<'a>(&'a AtomicUsize);
 
 impl Drop for QuerySlot<'_> {
     fn drop(&mut self) {

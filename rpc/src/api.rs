@@ -426,6 +426,14 @@ crate::rpc_api! {
         params: [(txid: Txid as Hash256, "Transaction id")],
         result: Receipt,
     }
+    TxTraceContract {
+        name: "tx_traceContract",
+        summary: "The host-call trace of a mined contract transaction (geth's `debug_traceTransaction`): its block is connected again on its parent's state, rebuilt from undo data, and this transaction's execution is recorded — every frame with its host calls and gas, storage keys with old and new values, events, nested calls — with the receipt it gives again.",
+        access: Public,
+        errors: [NotFound, InvalidParams],
+        params: [(txid: Txid as Hash256, "Transaction id")],
+        result: TxContractTrace,
+    }
     ChainSubscribeNewHeads {
         name: "chain_subscribeNewHeads",
         summary: "WebSocket only: a notification `chain_newHead` with each new best block's header, hash and height (after a reorganisation, the new tip).",

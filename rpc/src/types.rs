@@ -352,6 +352,26 @@ pub struct CallTrace {
     pub truncated: bool,
 }
 
+/// `tx_traceContract` result: a mined contract transaction executed again, traced, on its
+/// block's parent state with the transactions before it in the block.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TxContractTrace {
+    /// The transaction.
+    pub txid: Txid,
+    /// Its block.
+    pub block_hash: BlockHash,
+    /// The block's height.
+    pub height: u64,
+    /// The receipt the execution produced again: the one the block recorded.
+    pub receipt: i8o8i_primitives::contract::Receipt,
+    /// Every frame in the order they started, the transaction's own first (none when the
+    /// payload ran no code: refused before running, or an admin change).
+    pub frames: Vec<i8o8i_primitives::contract::TraceFrame>,
+    /// The trace's budget ran out: later steps and data are missing; every frame is there.
+    pub truncated: bool,
+}
+
 /// `contract_estimateGas` result.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

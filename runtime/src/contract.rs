@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use i8o8i_contract_engine::engine::{Entry, ExecRequest};
+use i8o8i_contract_engine::engine::{Entry, ExecRequest, TraceRecord};
 use i8o8i_contract_engine::limits::{MAX_CALLER_LEN, MAX_INPUT};
 use i8o8i_contract_engine::{
-    ContractEngine, ExecResult, StateKey, StateOverlay, gas, validate_module,
+    ContractEngine, ExecResult, Execution, StateKey, StateOverlay, gas, validate_module,
 };
 use i8o8i_primitives::contract::{
     CodeChange, ContractAccount, ExecStatus, GasBreakdown, Receipt, code_hash, contract_address,
@@ -16,6 +16,26 @@ use parity_scale_codec::{Decode, Encode};
 use crate::error::TxError;
 use i8o8i_primitives::{Amount, ContractAddress, Hash256, Payload, StoreError, Transaction, TxOut};
 use i8o8i_script_vm::ScriptBuf;
+
+/// The engine as a payload uses it: every execution traced into `trace` when one is given
+/// (`tx_traceContract`), outcome and gas the same either way.
+struct Runner<'a> {
+    engine: &'a ContractEngine,
+    trace: Option<&'a mut Option<TraceRecord>>,
+}
+
+impl Runner<'_> {
+    fn execute(&mut self, overlay: StateOverlay, req: ExecRequest) -> Execution {
+        match self.trace.as_deref_mut() {
+            Some(slot) => {
+                let (execution, record) = self.engine.execute_traced(overlay, req);
+                *slot = Some(record);
+                execution
+            }
+            None => self.engine.execute(overlay, req),
+        }
+    }
+}
 
 /// A contract payload's value, gas limit and the address it targets (derived for a deploy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +126,10 @@ pub fn apply_payload(
     caller: Vec<u8>,
     paid: Amount,
     block: BlockEnv,
+    trace: Option<&mut Option<TraceRecord>>,
 ) -> Result<(StateOverlay, Receipt, Vec<TxOut>), TxError> {
+    let mut engine = Runner { engine, trace };
+    let engine = &mut engine;
     let fee = check_payload_fee(tx, paid)?;
     let storage = TxError::Storage;
     let deployment = match &tx.payload {
@@ -323,7 +346,7 @@ fn admin_check(
 /// `migrate` with the input over its storage and balance; the code changes only if that
 /// succeeds, and the change goes into the contract's code history.
 fn migrate(
-    engine: &ContractEngine,
+    engine: &mut Runner<'_>,
     overlay: StateOverlay,
     tx: &Transaction,
     at: Migration<'_>,
@@ -454,7 +477,7 @@ type Instantiated = Result<
 /// Runs a constructor at the address derived from the caller, code hash and salt, and on
 /// success stores the code (if new) and the account.
 fn instantiate(
-    engine: &ContractEngine,
+    engine: &mut Runner<'_>,
     overlay: StateOverlay,
     at: Instantiation<'_>,
     caller: &[u8],

@@ -107,6 +107,19 @@ pub struct ContractEnv {
     pub engine: std::sync::Arc<ContractEngine>,
     /// Contract state as of the parent block.
     pub state: std::sync::Arc<dyn ContractStateReader>,
+    /// Record one transaction's contract trace while connecting (`tx_traceContract`); `None`
+    /// for everything that connects blocks for the chain.
+    pub trace: Option<std::sync::Arc<TraceRequest>>,
+}
+
+/// Asks [`connect_block`] to run the contract payload of the transaction at `position`
+/// traced: the outcome and gas are what they are untraced, the trace lands in `record`.
+#[derive(Debug, Default)]
+pub struct TraceRequest {
+    /// Position of the transaction in the block.
+    pub position: u32,
+    /// The trace, once the block connected.
+    pub record: std::sync::Mutex<Option<i8o8i_contract_engine::engine::TraceRecord>>,
 }
 
 impl std::fmt::Debug for ContractEnv {
@@ -376,8 +389,21 @@ pub fn connect_block(
                         height,
                         time: block.header.time,
                     };
-                    let (state, receipt, appended) =
-                        apply_payload(&env.engine, state, tx, caller, paid, at).map_err(fail)?;
+                    let trace = env.trace.as_ref().filter(|t| t.position as usize == index);
+                    let mut traced = None;
+                    let (state, receipt, appended) = apply_payload(
+                        &env.engine,
+                        state,
+                        tx,
+                        caller,
+                        paid,
+                        at,
+                        trace.map(|_| &mut traced),
+                    )
+                    .map_err(fail)?;
+                    if let (Some(trace), Some(record)) = (trace, traced) {
+                        *trace.record.lock().unwrap_or_else(|p| p.into_inner()) = Some(record);
+                    }
                     overlay = Some(state);
                     for (k, out) in appended.into_iter().enumerate() {
                         let op = OutPoint {

@@ -12,10 +12,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use i8o8i_contract_engine::StateOverlay;
+use i8o8i_contract_engine::engine::TraceRecord;
+use i8o8i_primitives::contract::Receipt;
 use i8o8i_primitives::{Block, Coin, Hash256, OutPoint, StoreError};
+use i8o8i_primitives::{BlockHash, Txid};
 use i8o8i_runtime::consensus::HeaderError;
 use i8o8i_runtime::error::BlockError;
-use i8o8i_runtime::state::{BlockChanges, ConnectContext, ContractEnv, UtxoReader, connect_block};
+use i8o8i_runtime::state::{
+    BlockChanges, ConnectContext, ContractEnv, TraceRequest, UtxoReader, connect_block,
+};
 
 use super::{BestChainTimes, Chain};
 use crate::state_tree;
@@ -35,6 +40,20 @@ impl UtxoReader for CoinsAt<'_> {
             None => self.store.coin(outpoint),
         }
     }
+}
+
+/// A best-chain transaction's contract execution, traced ([`Chain::trace_transaction`]).
+#[derive(Debug, Clone)]
+pub struct TxTrace {
+    /// Its block.
+    pub block: BlockHash,
+    /// The block's height.
+    pub height: u64,
+    /// Its receipt as the block produced it again (`None`: no contract payload).
+    pub receipt: Option<Receipt>,
+    /// The frames of its execution (empty when nothing ran: no payload, refused before
+    /// running, or a payload that runs no code).
+    pub record: TraceRecord,
 }
 
 fn storage(e: StoreError) -> BlockError {
@@ -66,47 +85,8 @@ impl Chain {
             cursor = entry.header.parent;
         };
         side.reverse();
-        let mut coins = CoinsAt {
-            store: &self.store,
-            diff: HashMap::new(),
-        };
-        let mut state = StateOverlay::new(self.contracts.state.clone());
-        // The tree's change sets in order: the best chain's blocks undone, newest first, then
-        // the branch's blocks and this one.
-        let mut tree_sets = Vec::new();
-        for height in (fork_height + 1..=tip.header.height).rev() {
-            let hash = self
-                .store
-                .hash_at(height)
-                .map_err(storage)?
-                .ok_or(storage(StoreError::MissingHeight(height)))?;
-            let best = self
-                .store
-                .block(&hash)
-                .map_err(storage)?
-                .ok_or(storage(StoreError::MissingBlock(hash)))?;
-            let undo = self
-                .store
-                .block_undo(&hash)
-                .map_err(storage)?
-                .ok_or(storage(StoreError::MissingBlock(hash)))?;
-            for tx in &best.transactions {
-                let txid = tx.txid();
-                for index in 0..tx.outputs.len() as u32 {
-                    coins.diff.insert(OutPoint { txid, index }, None);
-                }
-            }
-            tree_sets.push(state_tree::undo_changes(&best, &undo));
-            for (outpoint, _) in &undo.appended {
-                coins.diff.insert(*outpoint, None);
-            }
-            for (outpoint, coin) in undo.spent {
-                coins.diff.insert(outpoint, Some(coin));
-            }
-            for (key, value) in undo.contract_undo {
-                state.put(key, value);
-            }
-        }
+        let (mut coins, mut state, mut tree_sets) =
+            self.undo_down_to(fork_height + 1, tip.header.height)?;
         let side_blocks = side
             .iter()
             .map(|hash| {
@@ -118,7 +98,7 @@ impl Chain {
             .collect::<Result<Vec<Block>, BlockError>>()?;
         let mut last = None;
         for current in side_blocks.iter().chain(std::iter::once(block)) {
-            let changes = self.connect_on(current, &coins, &state)?;
+            let changes = self.connect_on(current, &coins, &state, None)?;
             tree_sets.push(state_tree::block_changes(current.header.height, &changes));
             for (outpoint, _) in &changes.spent {
                 coins.diff.insert(*outpoint, None);
@@ -156,12 +136,111 @@ impl Chain {
         Ok(())
     }
 
-    /// `connect_block` on the state `coins` / `state` (the block's parent's).
+    /// The best chain's state below height `lowest`: the blocks from `tip_height` down to
+    /// `lowest` undone from their undo data, newest first (so the oldest value of each record
+    /// wins), with the state tree's change sets for the same undoing.
+    fn undo_down_to(
+        &self,
+        lowest: u64,
+        tip_height: u64,
+    ) -> Result<(CoinsAt<'_>, StateOverlay, Vec<state_tree::Changes>), BlockError> {
+        let mut coins = CoinsAt {
+            store: &self.store,
+            diff: HashMap::new(),
+        };
+        let mut state = StateOverlay::new(self.contracts.state.clone());
+        let mut tree_sets = Vec::new();
+        for height in (lowest..=tip_height).rev() {
+            let hash = self
+                .store
+                .hash_at(height)
+                .map_err(storage)?
+                .ok_or(storage(StoreError::MissingHeight(height)))?;
+            let best = self
+                .store
+                .block(&hash)
+                .map_err(storage)?
+                .ok_or(storage(StoreError::MissingBlock(hash)))?;
+            let undo = self
+                .store
+                .block_undo(&hash)
+                .map_err(storage)?
+                .ok_or(storage(StoreError::MissingBlock(hash)))?;
+            for tx in &best.transactions {
+                let txid = tx.txid();
+                for index in 0..tx.outputs.len() as u32 {
+                    coins.diff.insert(OutPoint { txid, index }, None);
+                }
+            }
+            tree_sets.push(state_tree::undo_changes(&best, &undo));
+            for (outpoint, _) in &undo.appended {
+                coins.diff.insert(*outpoint, None);
+            }
+            for (outpoint, coin) in undo.spent {
+                coins.diff.insert(outpoint, Some(coin));
+            }
+            for (key, value) in undo.contract_undo {
+                state.put(key, value);
+            }
+        }
+        Ok((coins, state, tree_sets))
+    }
+
+    /// The contract trace of best-chain transaction `txid` (`tx_traceContract`): its block
+    /// connected again on its parent's state — rebuilt from undo data — with that
+    /// transaction's execution recorded. `Ok(None)` when the transaction is not in the best
+    /// chain's index; the receipt is `None` when it carries no contract payload.
+    ///
+    /// # Errors
+    /// Storage failures, and undo data that is gone (pruned), as [`BlockError`].
+    pub fn trace_transaction(&self, txid: &Txid) -> Result<Option<TxTrace>, BlockError> {
+        let _guard = self.import_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(at) = self.store.tx_location(txid).map_err(storage)? else {
+            return Ok(None);
+        };
+        let block = self
+            .store
+            .block(&at.block)
+            .map_err(storage)?
+            .ok_or(storage(StoreError::MissingBlock(at.block)))?;
+        let height = block.header.height;
+        if self.store.hash_at(height).map_err(storage)? != Some(at.block) {
+            return Ok(None);
+        }
+        let tip = self.tip();
+        let (coins, state, _) = self.undo_down_to(height, tip.header.height)?;
+        let request = Arc::new(TraceRequest {
+            position: at.position,
+            record: std::sync::Mutex::default(),
+        });
+        let changes = self.connect_on(&block, &coins, &state, Some(request.clone()))?;
+        let receipt = changes
+            .receipts
+            .into_iter()
+            .find(|r| r.position == at.position)
+            .map(|r| r.receipt);
+        let record = request
+            .record
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_default();
+        Ok(Some(TxTrace {
+            block: at.block,
+            height,
+            receipt,
+            record,
+        }))
+    }
+
+    /// `connect_block` on the state `coins` / `state` (the block's parent's), tracing the
+    /// transaction `trace` asks for.
     fn connect_on(
         &self,
         block: &Block,
         coins: &CoinsAt<'_>,
         state: &StateOverlay,
+        trace: Option<Arc<TraceRequest>>,
     ) -> Result<BlockChanges, BlockError> {
         let mtp = self
             .median_time_past(&block.header.parent)
@@ -169,6 +248,7 @@ impl Chain {
         let env = ContractEnv {
             engine: self.contracts.engine.clone(),
             state: Arc::new(state.clone()),
+            trace,
         };
         let ctx = ConnectContext {
             spec: &self.spec,

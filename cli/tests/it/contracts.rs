@@ -1481,7 +1481,10 @@ async fn contract_bench_runs_a_module_or_a_copy_of_a_nodes_contract_in_the_chain
     )
     .await;
     let all = all["entries"].as_array().unwrap().clone();
-    assert!(all.len() >= 4, "name, symbol, supply, two balances: {all:?}");
+    assert!(
+        all.len() >= 4,
+        "name, symbol, supply, two balances: {all:?}"
+    );
     let mut walked = Vec::new();
     let mut from = Value::Null;
     loop {
@@ -1506,4 +1509,86 @@ async fn contract_bench_runs_a_module_or_a_copy_of_a_nodes_contract_in_the_chain
     .await;
     assert_eq!(code, -32602, "{message}");
     assert!(message.contains("limit"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mined_transaction_is_traced_on_its_blocks_state_with_the_transactions_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, c) = start(dir.path()).await;
+    let w = world(c).await;
+    let (token, _, _) = deploy(
+        &w,
+        "alice",
+        &example("token"),
+        ("Traced".to_owned(), "TRC".to_owned(), 1_000u128),
+    )
+    .await;
+    // Two transfers of alice's in one block: whichever runs second reads the balance the
+    // first wrote, so its trace is right only if the first is replayed before it.
+    let mut txids = Vec::new();
+    for (to, amount) in [(&w.bob, 300u128), (&w.carol, 100u128)] {
+        let txid: String = call(
+            &w.c,
+            "contract_call",
+            rpc_params![
+                "alice",
+                PASSWORD,
+                token.clone(),
+                input("transfer", (script(to), amount)),
+                GAS,
+                0
+            ],
+        )
+        .await;
+        txids.push((txid, amount));
+    }
+    mine(&w.c, 1, &w.miner).await;
+    let info: Value = call(&w.c, "chain_getInfo", rpc_params![]).await;
+    let block: Value = call(&w.c, "chain_getBlock", rpc_params![info["height"].clone()]).await;
+    let order: Vec<String> = block["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["txid"].as_str().unwrap().to_owned())
+        .collect();
+    txids.sort_by_key(|(t, _)| order.iter().position(|o| o == t).expect("in the block"));
+    // The traced block is no longer the tip: its state comes back from undo data.
+    mine(&w.c, 2, &w.miner).await;
+
+    let alice_key = {
+        let mut key = b"b".to_vec();
+        key.extend(script(&w.alice).encode());
+        key
+    };
+    let mut alice_before = 1_000u128;
+    for (txid, amount) in &txids {
+        let traced: Value = call(&w.c, "tx_traceContract", rpc_params![txid.clone()]).await;
+        let stored: Value = call(&w.c, "tx_getReceipt", rpc_params![txid.clone()]).await;
+        assert_eq!(traced["receipt"], stored, "the receipt comes out the same");
+        assert_eq!(traced["blockHash"], block["hash"]);
+        let frames = traced["frames"].as_array().unwrap();
+        assert_eq!(frames.len(), 1, "{traced}");
+        assert_eq!(frames[0]["gasUsed"], stored["gasUsed"]);
+        assert_eq!(frames[0]["outcome"]["status"], "success");
+        let write = frames[0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["detail"].as_object())
+            .find(|d| d["kind"] == "storageWrite" && d["key"] == hex::encode(&alice_key))
+            .unwrap_or_else(|| panic!("alice's balance written: {traced}"));
+        assert_eq!(write["old"], hex::encode(alice_before.encode()), "{traced}");
+        alice_before -= amount;
+        assert_eq!(write["new"], hex::encode(alice_before.encode()), "{traced}");
+    }
+
+    let coinbase = order[0].clone();
+    let (code, message) = call_err(&w.c, "tx_traceContract", rpc_params![coinbase]).await;
+    assert_eq!(
+        (code, message.contains("no contract payload")),
+        (-32602, true),
+        "{message}"
+    );
+    let (code, _) = call_err(&w.c, "tx_traceContract", rpc_params!["ab".repeat(32)]).await;
+    assert_eq!(code, -32001);
 }

@@ -376,7 +376,7 @@ fn a_trace_shows_every_host_call_with_its_gas_and_the_nested_frame() {
         height: 42,
         time: 1_700_000_000,
     };
-    let ((_, result), record) = engine().execute_traced(overlay, req).unwrap();
+    let ((_, result), record) = engine().execute_traced(overlay, req);
     assert!(!record.truncated);
     let frames = record.frames;
     assert_eq!(frames.len(), 2);
@@ -461,7 +461,7 @@ fn a_trace_stops_recording_at_its_budget_and_says_so() {
         height: 42,
         time: 1_700_000_000,
     };
-    let ((_, traced), record) = engine().execute_traced(overlay, req).unwrap();
+    let ((_, traced), record) = engine().execute_traced(overlay, req);
     let (_, untraced) = call(&base, A, Vec::new(), 5_000_000);
     assert_eq!(traced, untraced);
     assert_eq!(traced.status, ExecStatus::Success);

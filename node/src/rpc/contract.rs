@@ -384,12 +384,11 @@ pub fn register(registry: &mut Registry<Node>) {
             blocking(move || {
                 let (overlay, req) =
                     dry_run_request(&node, &contract, input, caller, value, gas::MAX_TX_GAS)?;
-                let ((_, result), record) = node
-                    .chain()
-                    .contracts()
-                    .engine
-                    .execute_traced(overlay, req)
+                let engine = &node.chain().contracts().engine;
+                let _slot = engine
+                    .query_slot()
                     .map_err(|e| rpc_error(ErrorCode::InternalError, e.to_string()))?;
+                let ((_, result), record) = engine.execute_traced(overlay, req);
                 if let Some(e) = result.storage_fault {
                     return Err(internal(e));
                 }
@@ -552,6 +551,33 @@ pub fn register(registry: &mut Registry<Node>) {
                     ))
                 })?;
             Ok(receipt)
+        })
+        .await
+    });
+
+    registry.method::<api::TxTraceContract, _, _>(|(txid,), node: Arc<Node>| async move {
+        let txid: Txid = txid;
+        blocking(move || {
+            let engine = &node.chain().contracts().engine;
+            let _slot = engine
+                .query_slot()
+                .map_err(|e| rpc_error(ErrorCode::InternalError, e.to_string()))?;
+            let traced = node
+                .chain()
+                .trace_transaction(&txid)
+                .map_err(internal)?
+                .ok_or_else(|| not_found(format!("transaction {txid} is not in the best chain")))?;
+            let receipt = traced.receipt.ok_or_else(|| {
+                invalid_param("txid", format!("{txid} carries no contract payload"))
+            })?;
+            Ok(TxContractTrace {
+                txid,
+                block_hash: traced.block,
+                height: traced.height,
+                receipt,
+                frames: traced.record.frames,
+                truncated: traced.record.truncated,
+            })
         })
         .await
     });

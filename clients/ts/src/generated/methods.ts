@@ -958,6 +958,28 @@ export type TraceStep = {
   gas: number;
 };
 
+/**
+ * `tx_traceContract` result: a mined contract transaction executed again, traced, on its
+ * block's parent state with the transactions before it in the block.
+ */
+export type TxContractTrace = {
+  /** Its block. */
+  blockHash: string;
+  /**
+   * Every frame in the order they started, the transaction's own first (none when the
+   * payload ran no code: refused before running, or an admin change).
+   */
+  frames: TraceFrame[];
+  /** The block's height. */
+  height: number;
+  /** The receipt the execution produced again: the one the block recorded. */
+  receipt: Receipt;
+  /** The trace's budget ran out: later steps and data are missing; every frame is there. */
+  truncated: boolean;
+  /** The transaction. */
+  txid: string;
+};
+
 /** A transaction input: spends `prevout` by satisfying its locking script with `script_sig`. */
 export type TxIn = {
   /** The output being spent. */
@@ -1387,6 +1409,11 @@ export interface Methods {
   "tx_getReceipt": {
     params: [txid: string];
     result: Receipt;
+  };
+  /** The host-call trace of a mined contract transaction (geth's `debug_traceTransaction`): its block is connected again on its parent's state, rebuilt from undo data, and this transaction's execution is recorded — every frame with its host calls and gas, storage keys with old and new values, events, nested calls — with the receipt it gives again. */
+  "tx_traceContract": {
+    params: [txid: string];
+    result: TxContractTrace;
   };
   /** WebSocket only: a notification `chain_newHead` with each new best block's header, hash and height (after a reorganisation, the new tip). */
   "chain_subscribeNewHeads": {
