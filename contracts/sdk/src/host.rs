@@ -221,9 +221,11 @@ mod imp {
         with_env(|e| e.storage.get(key).cloned())
     }
     pub(crate) fn storage_set(key: &[u8], value: &[u8]) {
+        crate::testing::check_writable("a storage write");
         with_env(|e| e.storage.insert(key.to_vec(), value.to_vec()));
     }
     pub(crate) fn storage_remove(key: &[u8]) {
+        crate::testing::check_writable("a storage write");
         with_env(|e| e.storage.remove(key));
     }
     pub(crate) fn caller() -> Account {
@@ -245,17 +247,34 @@ mod imp {
         with_env(|e| e.block_time)
     }
     pub(crate) fn transfer(to: &[u8], amount: Amount) -> Result<(), InsufficientBalance> {
+        crate::testing::check_writable("a transfer");
         with_env(|e| {
             if e.balance < amount {
                 return Err(InsufficientBalance);
             }
             e.balance -= amount;
-            e.transfers.push((Account(to.to_vec()), amount));
+            let to = Account(to.to_vec());
+            // A World contract's account is credited, as the chain credits a contract.
+            if let Some(contract) = to.as_contract() {
+                if e.running_code.is_some() && contract == e.address {
+                    e.balance += amount;
+                    return Ok(());
+                }
+                if let Some(c) = e.contracts.get_mut(&contract) {
+                    c.balance = c.balance.saturating_add(amount);
+                    return Ok(());
+                }
+            }
+            e.transfers.push((to, amount));
             Ok(())
         })
     }
     pub(crate) fn emit_event(topics: &[[u8; 32]], data: &[u8]) {
-        with_env(|e| e.events.push((topics.to_vec(), data.to_vec())))
+        crate::testing::check_writable("an event");
+        with_env(|e| {
+            e.events.push((topics.to_vec(), data.to_vec()));
+            e.emitters.push(e.address);
+        })
     }
     pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
         crate::testing::sha256(data)

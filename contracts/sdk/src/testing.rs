@@ -12,6 +12,24 @@
 //! init(1_000);
 //! assert_eq!(testing::expect_revert(|| mint(bob(), 5)), "only the owner may mint");
 //! ```
+//!
+//! # Several contracts: [`World`]
+//! A [`World`] runs several contracts' native code together, cw-multi-test style: deploy each
+//! (its `entry_points!` `call_entry` and `deploy_entry`) at an address, then call them as any
+//! account with value. Calls between them ([`Call`](crate::Call)) follow the chain's rules: a
+//! callee that reverts or panics is rolled back (storage, balances, events, transfers) and
+//! its caller gets the status and goes on; reentrancy is refused; at most
+//! [`MAX_CALL_DEPTH`] frames; value moves with the call and must be covered; a query is
+//! read-only all the way down (a write, event, transfer or value in it fails that frame); a
+//! transfer to a contract's account credits its balance. Gas is not metered natively — for
+//! exact gas, run the `.wasm` in the chain's engine (`i8o8i_contract_engine::harness`).
+//!
+//! ```ignore
+//! let mut world = World::new();
+//! world.deploy(TOKEN, Contract::new(token::call_entry).deploy(token::deploy_entry), alice(), init)?;
+//! world.deploy(POOL, Contract::new(exchange::call_entry).deploy(exchange::deploy_entry), alice(), pool_init)?;
+//! world.call(alice(), POOL, method("add_liquidity", (500u128,)), 10_000)?;
+//! ```
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -49,6 +67,83 @@ pub struct TestEnv {
     pub events: Vec<(Vec<[u8; 32]>, Vec<u8>)>,
     /// Transfers made: (to, amount).
     pub transfers: Vec<(Account, Amount)>,
+    /// Which contract emitted each of `events` (a [`World`]'s contracts; the contract under
+    /// test otherwise).
+    pub emitters: Vec<Address>,
+    /// Whether the running frame is a query's (read-only).
+    pub read_only: bool,
+    /// A [`World`]'s contracts not running now (the running one's storage and balance are
+    /// the fields above).
+    pub contracts: BTreeMap<Address, NativeContract>,
+    /// The frames below the running one, innermost last.
+    pub frames: Vec<Frame>,
+    /// The code of the running [`World`] contract (`None` outside a `World`).
+    pub running_code: Option<Contract>,
+}
+
+/// A contract of a [`World`]: its code (native functions) and state.
+#[derive(Debug, Clone)]
+pub struct NativeContract {
+    /// Its code.
+    pub code: Contract,
+    /// Its storage.
+    pub storage: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Its balance.
+    pub balance: Amount,
+}
+
+/// A suspended frame: what the running frame's fields held before a nested call.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// The contract.
+    pub address: Address,
+    /// Its caller.
+    pub caller: Account,
+    /// Value it received.
+    pub value: Amount,
+    /// Its input.
+    pub input: Vec<u8>,
+    /// What it returned so far.
+    pub return_data: Vec<u8>,
+    /// Whether it is read-only.
+    pub read_only: bool,
+}
+
+/// A contract's native code: the functions `entry_points!` generates.
+#[derive(Debug, Clone, Copy)]
+pub struct Contract {
+    /// `call_entry`.
+    pub call: fn(),
+    /// `deploy_entry`, when the contract has a constructor.
+    pub deploy: Option<fn()>,
+}
+
+impl Contract {
+    /// A contract whose calls run `call` (its `call_entry`).
+    pub fn new(call: fn()) -> Contract {
+        Contract { call, deploy: None }
+    }
+
+    /// With `deploy` (its `deploy_entry`) as the constructor.
+    pub fn deploy(mut self, deploy: fn()) -> Contract {
+        self.deploy = Some(deploy);
+        self
+    }
+}
+
+/// The most frames of one execution, as on the chain.
+pub const MAX_CALL_DEPTH: usize = 8;
+
+/// The panic payload of a host function that fails the frame (a write in a query): the
+/// chain's trap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trapped(pub String);
+
+/// Fails the running frame if it is read-only, as the chain traps a query frame that writes.
+pub(crate) fn check_writable(what: &str) {
+    if with_env(|e| e.read_only) {
+        std::panic::panic_any(Trapped(alloc::format!("{what} in a read-only query")));
+    }
 }
 
 impl Default for TestEnv {
@@ -65,6 +160,11 @@ impl Default for TestEnv {
             block_time: 1_700_000_000,
             events: Vec::new(),
             transfers: Vec::new(),
+            emitters: Vec::new(),
+            read_only: false,
+            contracts: BTreeMap::new(),
+            frames: Vec::new(),
+            running_code: None,
         }
     }
 }
@@ -163,9 +263,9 @@ std::thread_local! {
 }
 
 /// Answers [`Call`](crate::Call)s to `address` with `mock` on this thread; a call to an
-/// address with no mock fails with `NoContract`. A successful call's value leaves this
-/// contract's balance. (Running several real contracts together is the node's job: deploy
-/// the `.wasm` modules on a dev node.)
+/// address with no mock (and no [`World`] contract) fails with `NoContract`. A successful
+/// call's value leaves this contract's balance. To run the real contracts together, use a
+/// [`World`].
 pub fn mock_contract(address: Address, mock: MockContract) {
     MOCKS.with(|m| m.borrow_mut().insert(address, mock));
 }
@@ -176,6 +276,12 @@ pub(crate) fn call_mock(
     value: Amount,
     query: bool,
 ) -> (i32, Vec<u8>) {
+    let in_world = with_env(|e| {
+        e.contracts.contains_key(address) || (e.running_code.is_some() && e.address == *address)
+    });
+    if in_world {
+        return call_native(address, input, value, query);
+    }
     let Some(mock) = MOCKS.with(|m| m.borrow().get(address).copied()) else {
         return (3, Vec::new());
     };
@@ -207,4 +313,543 @@ pub(crate) fn secp256k1_verify(msg: &[u8; 32], sig: &[u8], pk: &[u8]) -> bool {
     let mut low_s = sig;
     low_s.normalize_s();
     low_s == sig && ecdsa::verify(&sig, Message::from_digest(*msg), &pk).is_ok()
+}
+
+/// How a frame ended.
+enum Ended {
+    Returned(Vec<u8>),
+    Reverted(String),
+    Trapped(String),
+}
+
+/// Makes `address` the running contract: the running frame (if any) is suspended, the
+/// callee's storage and balance (plus `value`) become the environment's.
+fn enter(address: &Address, caller: Account, input: Vec<u8>, value: Amount, read_only: bool) {
+    with_env(|e| {
+        let Some(callee) = e.contracts.remove(address) else {
+            return;
+        };
+        // A World contract running calls: suspend it, its state back with its code.
+        if let Some(code) = e.running_code.take() {
+            e.frames.push(Frame {
+                address: e.address,
+                caller: core::mem::replace(&mut e.caller, Account(Vec::new())),
+                value: e.value,
+                input: core::mem::take(&mut e.input),
+                return_data: core::mem::take(&mut e.return_data),
+                read_only: e.read_only,
+            });
+            let me = NativeContract {
+                code,
+                storage: core::mem::take(&mut e.storage),
+                balance: e.balance,
+            };
+            e.contracts.insert(e.address, me);
+        }
+        e.read_only = read_only || e.read_only;
+        e.address = *address;
+        e.caller = caller;
+        e.value = value;
+        e.input = input;
+        e.return_data = Vec::new();
+        e.storage = callee.storage;
+        e.balance = callee.balance.checked_add(value).expect("balance overflow");
+        e.running_code = Some(callee.code);
+    });
+}
+
+/// Ends the running frame: its state goes back to its contract and the suspended frame (if
+/// any) runs again. Returns the return data.
+fn leave() -> Vec<u8> {
+    with_env(|e| {
+        let code = e.running_code.take().unwrap_or(Contract::new(|| {}));
+        // The frame's state goes back to its contract.
+        let state = NativeContract {
+            code,
+            storage: core::mem::take(&mut e.storage),
+            balance: e.balance,
+        };
+        e.contracts.insert(e.address, state);
+        let returned = core::mem::take(&mut e.return_data);
+        match e.frames.pop() {
+            Some(frame) => {
+                let mine = e.contracts.remove(&frame.address);
+                e.address = frame.address;
+                e.caller = frame.caller;
+                e.value = frame.value;
+                e.input = frame.input;
+                e.return_data = frame.return_data;
+                e.read_only = frame.read_only;
+                if let Some(mine) = mine {
+                    e.storage = mine.storage;
+                    e.balance = mine.balance;
+                    e.running_code = Some(mine.code);
+                }
+            }
+            None => {
+                e.address = [0; 32];
+                e.caller = Account(Vec::new());
+                e.value = 0;
+                e.input = Vec::new();
+                e.read_only = false;
+                e.balance = 0;
+            }
+        }
+        returned
+    })
+}
+
+/// Runs `entry` in the frame just entered, catching reverts, traps and panics as the chain
+/// turns them into outcomes (a panic is a revert with its message, as the SDK's panic
+/// handler makes it on wasm32).
+fn run_frame(entry: fn()) -> Ended {
+    let outcome = std::panic::catch_unwind(entry);
+    let returned = leave();
+    match outcome {
+        Ok(()) => Ended::Returned(returned),
+        Err(payload) => {
+            if let Some(r) = payload.downcast_ref::<Reverted>() {
+                Ended::Reverted(r.0.clone())
+            } else if let Some(t) = payload.downcast_ref::<Trapped>() {
+                Ended::Trapped(t.0.clone())
+            } else if let Some(message) = payload.downcast_ref::<&'static str>() {
+                Ended::Reverted((*message).into())
+            } else {
+                Ended::Reverted("panic".into())
+            }
+        }
+    }
+}
+
+/// A nested call from the running contract to the [`World`] contract at `address`.
+fn call_native(address: &Address, input: &[u8], value: Amount, query: bool) -> (i32, Vec<u8>) {
+    if query && value != 0 {
+        return (2, b"value moved in a read-only query".to_vec());
+    }
+    let (running, on_stack, depth, balance) = with_env(|e| {
+        (
+            e.address,
+            e.address == *address || e.frames.iter().any(|f| f.address == *address),
+            e.frames.len() + 1,
+            e.balance,
+        )
+    });
+    if on_stack {
+        return (4, Vec::new());
+    }
+    if depth >= MAX_CALL_DEPTH {
+        return (5, Vec::new());
+    }
+    if balance < value {
+        return (6, Vec::new());
+    }
+    let saved = with_env(|e| e.clone());
+    with_env(|e| e.balance -= value);
+    let Some(code) = with_env(|e| e.contracts.get(address).map(|c| c.code)) else {
+        return (3, Vec::new());
+    };
+    enter(
+        address,
+        Account::contract(&running),
+        input.to_vec(),
+        value,
+        query,
+    );
+    match run_frame(code.call) {
+        Ended::Returned(data) => (0, data),
+        Ended::Reverted(reason) => {
+            reset(saved);
+            (1, reason.into_bytes())
+        }
+        Ended::Trapped(why) => {
+            reset(saved);
+            (2, why.into_bytes())
+        }
+    }
+}
+
+/// Why a [`World`] call did not return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The contract reverted (or panicked) with this reason.
+    Reverted(String),
+    /// It broke a rule the chain enforces by trapping (a write in a query).
+    Trapped(String),
+    /// No contract at the address.
+    NoContract,
+    /// The address is taken.
+    AddressInUse,
+}
+
+impl core::fmt::Display for Failure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Failure::Reverted(why) => write!(f, "reverted: {why}"),
+            Failure::Trapped(why) => write!(f, "trapped: {why}"),
+            Failure::NoContract => f.write_str("no contract at that address"),
+            Failure::AddressInUse => f.write_str("a contract is already at that address"),
+        }
+    }
+}
+
+/// An event a [`World`] contract emitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emitted {
+    /// The contract.
+    pub contract: Address,
+    /// Topics.
+    pub topics: Vec<[u8; 32]>,
+    /// Data.
+    pub data: Vec<u8>,
+}
+
+/// Several contracts' native code run together on this thread (see the module
+/// documentation). Creating one resets the thread's environment.
+#[derive(Debug)]
+pub struct World {
+    _thread_bound: core::marker::PhantomData<*const ()>,
+}
+
+impl Default for World {
+    fn default() -> World {
+        World::new()
+    }
+}
+
+impl World {
+    /// An empty world at height 1.
+    pub fn new() -> World {
+        reset(TestEnv {
+            address: [0; 32],
+            caller: Account(Vec::new()),
+            ..TestEnv::default()
+        });
+        MOCKS.with(|m| m.borrow_mut().clear());
+        World {
+            _thread_bound: core::marker::PhantomData,
+        }
+    }
+
+    /// Deploys `code` at `address` as `deployer`, running its constructor with `init`
+    /// (SCALE arguments). Nothing stays if the constructor fails.
+    ///
+    /// # Errors
+    /// [`Failure`] from the constructor, or [`Failure::AddressInUse`].
+    pub fn deploy(
+        &mut self,
+        address: Address,
+        code: Contract,
+        deployer: Account,
+        init: Vec<u8>,
+    ) -> Result<(), Failure> {
+        if with_env(|e| e.contracts.contains_key(&address)) {
+            return Err(Failure::AddressInUse);
+        }
+        let state = NativeContract {
+            code,
+            storage: BTreeMap::new(),
+            balance: 0,
+        };
+        with_env(|e| e.contracts.insert(address, state));
+        let Some(constructor) = code.deploy else {
+            return Ok(());
+        };
+        self.run(address, deployer, init, 0, false, constructor)
+            .map(|_| ())
+            .inspect_err(|_| {
+                with_env(|e| e.contracts.remove(&address));
+            })
+    }
+
+    /// Calls `address` as `caller` with `input` (SCALE method name and arguments) and
+    /// `value`; keeps what it did if it returns.
+    ///
+    /// # Errors
+    /// [`Failure`]; nothing it did stays.
+    pub fn call(
+        &mut self,
+        caller: Account,
+        address: Address,
+        input: Vec<u8>,
+        value: Amount,
+    ) -> Result<Vec<u8>, Failure> {
+        let code =
+            with_env(|e| e.contracts.get(&address).map(|c| c.code)).ok_or(Failure::NoContract)?;
+        self.run(address, caller, input, value, false, code.call)
+    }
+
+    /// [`World::call`] whose changes are dropped, as `contract_query` runs.
+    ///
+    /// # Errors
+    /// As [`World::call`].
+    pub fn query(
+        &self,
+        caller: Account,
+        address: Address,
+        input: Vec<u8>,
+    ) -> Result<Vec<u8>, Failure> {
+        let saved = with_env(|e| e.clone());
+        let code =
+            with_env(|e| e.contracts.get(&address).map(|c| c.code)).ok_or(Failure::NoContract)?;
+        let result = World::run_entry(address, caller, input, 0, false, code.call);
+        reset(saved);
+        result
+    }
+
+    fn run(
+        &mut self,
+        address: Address,
+        caller: Account,
+        input: Vec<u8>,
+        value: Amount,
+        read_only: bool,
+        entry: fn(),
+    ) -> Result<Vec<u8>, Failure> {
+        let saved = with_env(|e| e.clone());
+        let result = World::run_entry(address, caller, input, value, read_only, entry);
+        if result.is_err() {
+            reset(saved);
+        }
+        result
+    }
+
+    fn run_entry(
+        address: Address,
+        caller: Account,
+        input: Vec<u8>,
+        value: Amount,
+        read_only: bool,
+        entry: fn(),
+    ) -> Result<Vec<u8>, Failure> {
+        enter(&address, caller, input, value, read_only);
+        match run_frame(entry) {
+            Ended::Returned(data) => Ok(data),
+            Ended::Reverted(why) => Err(Failure::Reverted(why)),
+            Ended::Trapped(why) => Err(Failure::Trapped(why)),
+        }
+    }
+
+    /// The value `address` stores under `key`.
+    pub fn storage(&self, address: &Address, key: &[u8]) -> Option<Vec<u8>> {
+        with_env(|e| e.contracts.get(address)?.storage.get(key).cloned())
+    }
+
+    /// The balance of the contract at `address` (0 when there is none).
+    pub fn balance(&self, address: &Address) -> Amount {
+        with_env(|e| e.contracts.get(address).map_or(0, |c| c.balance))
+    }
+
+    /// Every event kept so far, in order, with the contract that emitted it.
+    pub fn events(&self) -> Vec<Emitted> {
+        with_env(|e| {
+            e.events
+                .iter()
+                .zip(&e.emitters)
+                .map(|((topics, data), contract)| Emitted {
+                    contract: *contract,
+                    topics: topics.clone(),
+                    data: data.clone(),
+                })
+                .collect()
+        })
+    }
+
+    /// Every payment to a script kept so far: (to, amount). Payments to a contract's account
+    /// are credits to its balance instead, as on the chain.
+    pub fn transfers(&self) -> Vec<(Account, Amount)> {
+        transfers()
+    }
+
+    /// Sets the block height and time later calls see.
+    pub fn set_block(&mut self, height: u64, time: u64) {
+        set_block(height, time);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Contract, Failure, World};
+    use crate::{Account, Address, Decode, Encode};
+    use alloc::borrow::ToOwned;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    /// One contract's code for every rule: `hop` calls the next address of `rest` with the
+    /// others (saying how far it got, or which error stopped it), `probe` queries `hop` at an
+    /// address (whose write then fails the frame), `pay` calls with value, `fail` writes
+    /// and reverts, `forward` pays a contract's account.
+    #[allow(unreachable_pub, dead_code)]
+    mod hopper {
+        use crate::storage::Item;
+        use crate::{Account, Address, Amount, Call, CallError, revert, transfer};
+        use alloc::string::String;
+        use alloc::vec::Vec;
+
+        static HITS: Item<u32> = Item::new(b"h");
+
+        crate::entry_points! {
+            fn hop(rest: Vec<Address>) -> u32;
+            fn probe(to: Address) -> String;
+            fn pay(to: Address, value: u64) -> String;
+            fn fail();
+            fn try_fail(to: Address) -> String;
+            fn forward(to: Address, value: u64);
+        }
+
+        pub fn hop(rest: Vec<Address>) -> u32 {
+            HITS.set(&(HITS.get().unwrap_or(0) + 1));
+            let Some((next, others)) = rest.split_first() else {
+                return 0;
+            };
+            match Call::new(*next, "hop")
+                .arg(&others.to_vec())
+                .invoke::<u32>()
+            {
+                Ok(n) => n + 1,
+                Err(CallError::DepthExceeded) => 1_000,
+                Err(CallError::Reentrancy) => 2_000,
+                Err(_) => 3_000,
+            }
+        }
+
+        pub fn probe(to: Address) -> String {
+            match Call::new(to, "hop")
+                .arg(&Vec::<Address>::new())
+                .query::<u32>()
+            {
+                Ok(n) => alloc::format!("ok {n}"),
+                Err(e) => alloc::format!("{e}"),
+            }
+        }
+
+        pub fn pay(to: Address, value: Amount) -> String {
+            match Call::new(to, "hop")
+                .arg(&Vec::<Address>::new())
+                .value(value)
+                .invoke::<u32>()
+            {
+                Ok(n) => alloc::format!("ok {n}"),
+                Err(e) => alloc::format!("{e}"),
+            }
+        }
+
+        pub fn fail() {
+            HITS.set(&99);
+            revert("on purpose");
+        }
+
+        pub fn try_fail(to: Address) -> String {
+            HITS.set(&7);
+            match Call::new(to, "fail").invoke::<()>() {
+                Ok(()) => "ok".into(),
+                Err(e) => alloc::format!("{e}"),
+            }
+        }
+
+        pub fn forward(to: Address, value: Amount) {
+            if transfer(&Account::contract(&to), value).is_err() {
+                revert("short");
+            }
+        }
+    }
+
+    fn world(n: u8) -> (World, Vec<Address>) {
+        let mut world = World::new();
+        let addresses: Vec<Address> = (1..=n).map(|i| [i; 32]).collect();
+        for a in &addresses {
+            world
+                .deploy(*a, Contract::new(hopper::call_entry), user(), Vec::new())
+                .unwrap();
+        }
+        (world, addresses)
+    }
+
+    fn user() -> Account {
+        Account(alloc::vec![0x76, 0xa9, 0x14, 1])
+    }
+
+    fn input(method: &str, args: impl Encode) -> Vec<u8> {
+        [method.to_owned().encode(), args.encode()].concat()
+    }
+
+    fn hits(world: &World, a: &Address) -> Option<u32> {
+        world
+            .storage(a, b"h")
+            .map(|v| u32::decode(&mut &v[..]).unwrap())
+    }
+
+    #[test]
+    fn a_world_caps_depth_and_refuses_reentrancy_as_the_chain_does() {
+        let (mut world, a) = world(10);
+        // Eight frames run; the eighth's call is refused: 1,000 + 7 hops back up.
+        let out = world
+            .call(user(), a[0], input("hop", a[1..].to_vec()), 0)
+            .unwrap();
+        assert_eq!(u32::decode(&mut &out[..]).unwrap(), 1_007);
+        assert_eq!(hits(&world, &a[7]), Some(1));
+        assert_eq!(hits(&world, &a[8]), None, "the ninth never ran");
+        // a[1] calling a[0], which is running: refused.
+        let out = world
+            .call(user(), a[0], input("hop", alloc::vec![a[1], a[0]]), 0)
+            .unwrap();
+        assert_eq!(u32::decode(&mut &out[..]).unwrap(), 2_001);
+    }
+
+    #[test]
+    fn a_world_rolls_back_a_failed_callee_and_keeps_queries_read_only() {
+        let (mut world, a) = world(2);
+        let out = world
+            .call(user(), a[0], input("try_fail", a[1]), 0)
+            .unwrap();
+        assert_eq!(
+            String::decode(&mut &out[..]).unwrap(),
+            "the callee reverted: on purpose"
+        );
+        assert_eq!(hits(&world, &a[0]), Some(7), "the caller's write stays");
+        assert_eq!(hits(&world, &a[1]), None, "the callee's is undone");
+        // `hop` writes: in a query that fails its frame, and nothing stays.
+        let out = world.call(user(), a[0], input("probe", a[1]), 0).unwrap();
+        assert_eq!(
+            String::decode(&mut &out[..]).unwrap(),
+            "the callee failed: a storage write in a read-only query"
+        );
+        assert_eq!(hits(&world, &a[1]), None);
+        // A top-level revert keeps nothing either.
+        assert_eq!(
+            world.call(user(), a[0], input("fail", ()), 0),
+            Err(Failure::Reverted("on purpose".into()))
+        );
+        assert_eq!(hits(&world, &a[0]), Some(7));
+        assert_eq!(
+            world.call(user(), [9; 32], Vec::new(), 0),
+            Err(Failure::NoContract)
+        );
+    }
+
+    #[test]
+    fn a_world_moves_value_with_calls_and_credits_contract_accounts() {
+        let (mut world, a) = world(2);
+        world
+            .call(user(), a[0], input("hop", Vec::<Address>::new()), 500)
+            .unwrap();
+        assert_eq!(world.balance(&a[0]), 500);
+        let out = world
+            .call(user(), a[0], input("pay", (a[1], 600u64)), 0)
+            .unwrap();
+        assert_eq!(
+            String::decode(&mut &out[..]).unwrap(),
+            "balance below the value"
+        );
+        let out = world
+            .call(user(), a[0], input("pay", (a[1], 200u64)), 0)
+            .unwrap();
+        assert_eq!(String::decode(&mut &out[..]).unwrap(), "ok 0");
+        assert_eq!((world.balance(&a[0]), world.balance(&a[1])), (300, 200));
+        // A transfer to a contract's account is a credit, not a payment out.
+        world
+            .call(user(), a[1], input("forward", (a[0], 50u64)), 0)
+            .unwrap();
+        assert_eq!((world.balance(&a[0]), world.balance(&a[1])), (350, 150));
+        assert!(world.transfers().is_empty());
+    }
 }

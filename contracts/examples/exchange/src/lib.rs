@@ -344,4 +344,79 @@ mod tests {
         );
         assert_eq!(reserves(), (1_000_000, 5_000_000));
     }
+
+    /// The exchange and the real token (not a mock) run together natively: the same trades
+    /// and prices as the chain's (`exchange_gas_is_recorded_and_must_not_change` buys 45,330
+    /// tokens for 1 I8O against the same pool), a failing token call undone.
+    #[test]
+    fn the_real_token_and_the_exchange_trade_together_in_a_world() {
+        use alloc::borrow::ToOwned;
+        use testing::{Contract, Failure, World};
+        const POOL: Address = [0xe0; 32];
+        const COIN: Amount = 100_000_000;
+        let method = |name: &str, args: &dyn Fn(&mut Vec<u8>)| {
+            let mut input = name.to_owned().encode();
+            args(&mut input);
+            input
+        };
+        let u128_of = |data: Vec<u8>| u128::decode(&mut &data[..]).unwrap();
+        let mut world = World::new();
+        let token_code = Contract::new(i8o8i_token::call_entry).deploy(i8o8i_token::deploy_entry);
+        let init = ("Seed".to_owned(), "SEED".to_owned(), 1_000_000u128).encode();
+        world
+            .deploy(TOKEN_CONTRACT, token_code, account(1), init)
+            .unwrap();
+        let exchange_code = Contract::new(call_entry).deploy(deploy_entry);
+        world
+            .deploy(POOL, exchange_code, account(1), TOKEN_CONTRACT.encode())
+            .unwrap();
+        let pool_account = Account::contract(&POOL);
+        let balance_of = |world: &World, who: &Account| {
+            let input = method("balance_of", &|i| who.encode_to(i));
+            u128_of(world.query(account(9), TOKEN_CONTRACT, input).unwrap())
+        };
+
+        let approve = method("approve", &|i| {
+            (pool_account.clone(), 500_000u128).encode_to(i)
+        });
+        world.call(account(1), TOKEN_CONTRACT, approve, 0).unwrap();
+        let add = method("add_liquidity", &|i| 500_000u128.encode_to(i));
+        let shares = world.call(account(1), POOL, add, 10 * COIN).unwrap();
+        assert_eq!(u128_of(shares), u128::from(10 * COIN));
+        assert_eq!(world.balance(&POOL), 10 * COIN);
+        assert_eq!(balance_of(&world, &pool_account), 500_000);
+        assert_eq!(balance_of(&world, &account(1)), 500_000);
+
+        let before = world.events().len();
+        let buy = method("swap_coins_for_tokens", &|i| 45_330u128.encode_to(i));
+        let bought = world.call(account(2), POOL, buy, COIN).unwrap();
+        assert_eq!(u128_of(bought), 45_330);
+        assert_eq!(balance_of(&world, &account(2)), 45_330);
+        assert_eq!(balance_of(&world, &pool_account), 500_000 - 45_330);
+        assert_eq!(world.balance(&POOL), 11 * COIN);
+        let emitted: Vec<Address> = world.events()[before..]
+            .iter()
+            .map(|e| e.contract)
+            .collect();
+        assert_eq!(
+            emitted,
+            [TOKEN_CONTRACT, POOL],
+            "the token's Transfer, then Swap"
+        );
+
+        // Selling without an approval: the token's transfer_from reverts inside, the
+        // exchange reverts with it, and nothing of either moved.
+        let events = world.events().len();
+        let sell = method("swap_tokens_for_coins", &|i| (1_000u128, 0u64).encode_to(i));
+        assert_eq!(
+            world.call(account(2), POOL, sell, 0),
+            Err(Failure::Reverted(
+                "token transfer_from: the callee reverted: transfer amount exceeds allowance"
+                    .into()
+            ))
+        );
+        assert_eq!(balance_of(&world, &account(2)), 45_330);
+        assert_eq!(world.balance(&POOL), 11 * COIN);
+        assert_eq!(world.events().len(), events);
+    }
 }
