@@ -154,7 +154,8 @@ impl ContractEngine {
             .max_memory_size(MAX_MEMORY_PAGES as usize * 65_536)
             .table_elements(MAX_TABLE_ELEMENTS)
             .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT);
+            .table_keep_resident(KEEP_RESIDENT)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         let mut config = Config::new();
         config
             // Pooled instance slots: no mmap / munmap per execution, which dominated the
