@@ -1092,3 +1092,73 @@ fn the_harness_runs_the_real_exchange_and_token_with_exact_balances_and_gas() {
         Err(HarnessError::NoContract(a)) if a == nowhere
     ));
 }
+
+const TOKEN_ESCROW_WASM: &[u8] = include_bytes!("../../../contracts/artifacts/token-escrow.wasm");
+
+#[test]
+fn token_escrow_gas_is_recorded_and_must_not_change() {
+    const TOKEN: ContractAddress = ContractAddress::from_byte_array([0x70; 32]);
+    const ESCROW: ContractAddress = ContractAddress::from_byte_array([0xe5; 32]);
+    let vault = i8o8i_primitives::contract::contract_script(&ESCROW);
+    let mut w = World::new(&[(TOKEN, TOKEN_WASM), (ESCROW, TOKEN_ESCROW_WASM)]);
+    let mut gas = Vec::new();
+    let mut record = |label: &str, r: ExecResult, ok: bool| {
+        assert_eq!(r.status.is_success(), ok, "{label}: {:?}", r.status);
+        gas.push((label.to_owned(), r.gas_used));
+        r
+    };
+    let init = ("Seed".to_owned(), "SEED".to_owned(), 1_000u128).encode();
+    record("token init", w.run(TOKEN, Entry::Deploy, 1, init, 0), true);
+    let init = (TOKEN.as_bytes(), account(3), account(4)).encode();
+    record(
+        "token-escrow init",
+        w.run(ESCROW, Entry::Deploy, 1, init, 0),
+        true,
+    );
+    let approve = method("approve", (vault.clone(), 300u128));
+    w.run(TOKEN, Entry::Call, 1, approve, 0);
+    let deposited = record(
+        "token-escrow deposit",
+        w.run(ESCROW, Entry::Call, 1, method("deposit", (300u128,)), 0),
+        true,
+    );
+    assert_eq!(
+        deposited.events.len(),
+        2,
+        "the token's Transfer, then Deposited"
+    );
+    record(
+        "token-escrow held",
+        w.run(ESCROW, Entry::Call, 2, method("held", ()), 0),
+        true,
+    );
+    record(
+        "token-escrow release (not the arbiter)",
+        w.run(ESCROW, Entry::Call, 1, method("release", ()), 0),
+        false,
+    );
+    record(
+        "token-escrow release",
+        w.run(ESCROW, Entry::Call, 3, method("release", ()), 0),
+        true,
+    );
+    let balance = w.run(
+        TOKEN,
+        Entry::Call,
+        9,
+        method("balance_of", (account(4),)),
+        0,
+    );
+    assert_eq!(u128::decode(&mut &balance.return_data[..]).unwrap(), 300);
+    let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
+    // Deposit and release include the token frame they call (20,000 to instantiate it).
+    let expected: &[(&str, u64)] = &[
+        ("token init", 108_571),
+        ("token-escrow init", 59_995),
+        ("token-escrow deposit", 161_800),
+        ("token-escrow held", 27_050),
+        ("token-escrow release (not the arbiter)", 32_242),
+        ("token-escrow release", 131_279),
+    ];
+    assert_eq!(got, expected, "gas table changed: a consensus change");
+}
