@@ -36,6 +36,8 @@ pub mod storage;
 pub mod testing;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+#[cfg(test)]
+mod world_tests;
 
 /// Largest caller script the host reports; longer scripts cannot call contracts.
 pub const MAX_ACCOUNT_LEN: usize = 64;
