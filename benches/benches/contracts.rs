@@ -2,6 +2,8 @@
 //! - `call/noop`: a call to a module whose `call` does nothing — the fixed cost of an
 //!   execution with a warm module cache (fresh `Store`, instantiation, fuel, one call).
 //! - `call/token_transfer`: the token example's `transfer`, warm cache, state in memory.
+//! - `call/token_transfer_rocksdb`: the same with the token's state in RocksDB, read through
+//!   the chain's `Store` as a block's executions read it (a fresh overlay over the store).
 //! - `compile/token`: first call of the token module (cranelift compile + link + call), each
 //!   iteration with a module that differs only in a custom section, so the cache never hits.
 //! - `compute/wasm` vs `compute/native`: the same xorshift loop (1,000,000 rounds) in Wasm
@@ -20,6 +22,8 @@ use i8o8i_contract_engine::state::MemoryState;
 use i8o8i_contract_engine::{ContractEngine, StateOverlay};
 use i8o8i_primitives::ContractAddress;
 use i8o8i_primitives::contract::code_hash;
+use i8o8i_runtime::spec::ChainSpec;
+use i8o8i_runtime::state::BlockChanges;
 use parity_scale_codec::Encode;
 
 const ALICE: [u8; 25] = [0x76; 25];
@@ -108,6 +112,33 @@ fn benches(c: &mut Criterion) {
     c.bench_function("call/token_transfer", |b| {
         b.iter(|| {
             let (_, r) = engine.execute(deployed.clone(), req.clone());
+            assert!(r.status.is_success());
+        })
+    });
+
+    // The token's state written to a real store, as a connected block writes it.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = Arc::new(i8o8i_chain::Store::open(dir.path()).expect("RocksDB opens"));
+    let changes = BlockChanges {
+        contracts: deployed.clone().into_changes().expect("in memory"),
+        ..BlockChanges::default()
+    };
+    let spec = ChainSpec::from_yaml(include_str!("../../config/chains/dev.yaml")).expect("spec");
+    let tree = i8o8i_primitives::state_tree::update(
+        &i8o8i_primitives::state_tree::NoNodes,
+        &i8o8i_primitives::state_tree::Child::Empty,
+        &i8o8i_chain::state_tree::block_changes(0, &changes),
+    )
+    .expect("a tree");
+    store
+        .connect(&spec.genesis_block(), &changes, &tree)
+        .expect("written");
+    let on_disk = StateOverlay::new(store.clone());
+    let (_, r) = engine.execute(on_disk.clone(), req.clone());
+    assert!(r.status.is_success(), "{:?}", r.status);
+    c.bench_function("call/token_transfer_rocksdb", |b| {
+        b.iter(|| {
+            let (_, r) = engine.execute(StateOverlay::new(store.clone()), req.clone());
             assert!(r.status.is_success());
         })
     });
