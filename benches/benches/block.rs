@@ -125,6 +125,7 @@ fn bench_connect(c: &mut Criterion) {
         chain_id,
         median_time_past: 0,
         contracts: None,
+        script_cache: None,
     };
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

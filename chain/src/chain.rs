@@ -18,6 +18,7 @@ use i8o8i_runtime::consensus::{
 use i8o8i_runtime::error::BlockError;
 use i8o8i_runtime::producers::{Era, ProducerState};
 use i8o8i_runtime::randomness::Contribution;
+use i8o8i_runtime::script_cache::{self, ScriptCache};
 use i8o8i_runtime::slots::{last_final, last_irreversible};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::spec::EngineParams;
@@ -162,6 +163,8 @@ pub struct Chain {
     /// Serialises imports: one tip movement at a time.
     import_lock: Mutex<()>,
     script_pool: Option<rayon::ThreadPool>,
+    /// Transactions whose scripts verified at mempool admission (verify once).
+    script_cache: ScriptCache,
     contracts: ContractEnv,
     /// What "now" is for the future-time rules of headers and slots.
     clock: SharedClock,
@@ -310,6 +313,7 @@ impl Chain {
             tip: watch::channel(tip).0,
             import_lock: Mutex::new(()),
             script_pool,
+            script_cache: ScriptCache::new(script_cache::DEFAULT_CAPACITY),
             clock,
             prune: AtomicU64::new(0),
             lowest_block: AtomicU64::new(0),
@@ -377,6 +381,12 @@ impl Chain {
             tracing::debug!(lowest, "pruned old blocks");
         }
         Ok(())
+    }
+
+    /// Transactions whose scripts verified at mempool admission: a block that contains them
+    /// does not run their scripts again.
+    pub fn script_cache(&self) -> &ScriptCache {
+        &self.script_cache
     }
 
     /// The contract engine and committed contract state (of the tip, between imports).

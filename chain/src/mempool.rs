@@ -26,6 +26,7 @@ use i8o8i_primitives::{
 };
 use i8o8i_runtime::contract::{caller_script, check_payload_fee, payload_terms};
 use i8o8i_runtime::error::TxError;
+use i8o8i_runtime::script_cache;
 use i8o8i_runtime::staking::{apply_staking, is_staking};
 use i8o8i_runtime::state::{UtxoReader, check_tx_inputs, verify_tx_scripts};
 use i8o8i_runtime::validation::{check_transaction, legacy_sigops};
@@ -269,9 +270,23 @@ pub struct Checked {
     conflicts: BTreeSet<Txid>,
     /// Those with their descendants: what admitting it evicts.
     replaces: BTreeSet<Txid>,
+    /// Its scripts verified against `coins` ([`Checked::verify_scripts`]): only then does
+    /// admitting it vouch for them in the chain's script cache.
+    scripts_verified: bool,
 }
 
 impl Checked {
+    /// Runs its scripts against the coins it spends (the expensive part of admission, done
+    /// without the pool lock).
+    ///
+    /// # Errors
+    /// [`TxError::Script`] for the first failing input.
+    pub fn verify_scripts(&mut self, chain_id: &Hash256) -> Result<(), TxError> {
+        verify_tx_scripts(&self.tx, &self.coins, chain_id)?;
+        self.scripts_verified = true;
+        Ok(())
+    }
+
     /// The pooled transactions admitting it would evict: those spending what it spends, with
     /// their descendants (empty unless it is a replacement).
     pub fn replaces(&self) -> &BTreeSet<Txid> {
@@ -529,8 +544,8 @@ impl Mempool {
         chain: &impl ChainView,
         now: u64,
     ) -> Result<Txid, MempoolError> {
-        let checked = self.check(tx, chain)?;
-        verify_tx_scripts(&checked.tx, &checked.coins, &chain.chain_id())?;
+        let mut checked = self.check(tx, chain)?;
+        checked.verify_scripts(&chain.chain_id())?;
         self.admit(checked, chain, now)
     }
 
@@ -614,6 +629,7 @@ impl Mempool {
             tip: tip.hash,
             conflicts,
             replaces,
+            scripts_verified: false,
         })
     }
 
@@ -765,12 +781,26 @@ impl Mempool {
             }
         } else {
             let verified = checked.coins;
-            let again = self.check(checked.tx, chain)?;
-            if !same_outputs(&again.coins, &verified) {
-                verify_tx_scripts(&again.tx, &again.coins, &chain.chain_id())?;
+            let was_verified = checked.scripts_verified;
+            let mut again = self.check(checked.tx, chain)?;
+            if same_outputs(&again.coins, &verified) {
+                again.scripts_verified = was_verified;
+            } else {
+                again.verify_scripts(&chain.chain_id())?;
             }
             again
         };
+        // The scripts verified for exactly these coins: the block that includes this
+        // transaction need not run them again.
+        if checked.scripts_verified
+            && let Some(cache) = chain.script_cache()
+        {
+            cache.insert(script_cache::consensus_key(
+                &chain.chain_id(),
+                &checked.tx,
+                &checked.coins,
+            ));
+        }
         let txid = checked.txid;
         let deploys = match (&checked.tx.payload, checked.coins.first()) {
             (Some(Payload::Deploy { code, salt, .. }), Some(coin)) => Some(contract_address(
@@ -950,9 +980,12 @@ impl Mempool {
             if confirmed.contains(&tx.txid()) {
                 continue;
             }
-            let readmitted = self.check(tx, chain).and_then(|checked| {
-                if !verified.is_some_and(|v| same_outputs(&checked.coins, &v)) {
-                    verify_tx_scripts(&checked.tx, &checked.coins, &chain.chain_id())?;
+            let readmitted = self.check(tx, chain).and_then(|mut checked| {
+                if verified.is_some_and(|v| same_outputs(&checked.coins, &v)) {
+                    // Verified against these very coins when it was first pooled.
+                    checked.scripts_verified = true;
+                } else {
+                    checked.verify_scripts(&chain.chain_id())?;
                 }
                 self.admit(checked, chain, time)
             });

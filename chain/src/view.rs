@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use i8o8i_contract_engine::ContractStateReader;
 use i8o8i_primitives::{Hash256, StoreError, Txid};
+use i8o8i_runtime::script_cache::ScriptCache;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::state::{ChainTimeReader, UtxoReader};
 
@@ -38,11 +39,20 @@ pub trait ChainView: Send + Sync {
     fn is_confirmed(&self, txid: &Txid) -> Result<bool, StoreError>;
     /// The tip's committed contract state.
     fn contract_state(&self) -> Arc<dyn ContractStateReader>;
+    /// Where an admitted transaction's verified scripts are remembered, so the block that
+    /// contains it does not verify them again (none: nothing is remembered).
+    fn script_cache(&self) -> Option<&ScriptCache> {
+        None
+    }
 }
 
 impl ChainView for Chain {
     fn spec(&self) -> &ChainSpec {
         Chain::spec(self)
+    }
+
+    fn script_cache(&self) -> Option<&ScriptCache> {
+        Some(Chain::script_cache(self))
     }
 
     fn chain_id(&self) -> Hash256 {

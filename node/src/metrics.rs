@@ -27,6 +27,10 @@ pub struct NodeMetrics {
     /// Dials that failed.
     pub(crate) dial_failures: Counter,
     pub(crate) contract_gas: Counter,
+    /// Transactions a block connect found in the script cache / verified in full: brought
+    /// up to the cache's own counts at scrape time.
+    pub(crate) script_cache_hits: Counter,
+    pub(crate) script_cache_misses: Counter,
     pub(crate) resident_bytes: Gauge,
     pub(crate) last_irreversible: Gauge,
     pub(crate) finality_lag: Gauge,
@@ -108,6 +112,18 @@ impl Default for NodeMetrics {
             "Gas used by contract transactions in connected blocks",
             contract_gas.clone(),
         );
+        let script_cache_hits = Counter::default();
+        registry.register(
+            "script_cache_hits",
+            "Transactions of connected blocks whose scripts had verified at mempool admission (not run again)",
+            script_cache_hits.clone(),
+        );
+        let script_cache_misses = Counter::default();
+        registry.register(
+            "script_cache_misses",
+            "Transactions of connected blocks whose scripts were verified in full",
+            script_cache_misses.clone(),
+        );
         let resident_bytes = Gauge::default();
         registry.register(
             "process_resident_memory_bytes",
@@ -154,6 +170,8 @@ impl Default for NodeMetrics {
             peers,
             dial_failures,
             contract_gas,
+            script_cache_hits,
+            script_cache_misses,
             resident_bytes,
         }
     }

@@ -18,7 +18,6 @@ use i8o8i_runtime::consensus::{ScheduledEngine, SlotEngine};
 use i8o8i_runtime::randomness;
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::staking::key_script;
-use i8o8i_runtime::state::verify_tx_scripts;
 use i8o8i_script_vm::ScriptBuf;
 
 /// Where a transaction or block came from: the network relays what is local and lets gossip
@@ -323,8 +322,12 @@ impl Node {
     ///
     /// # Errors
     /// [`MempoolError`] with the reason.
-    pub fn verify_and_admit(&self, checked: Checked, origin: Origin) -> Result<Txid, MempoolError> {
-        verify_tx_scripts(checked.tx(), checked.coins(), &self.chain.chain_id())?;
+    pub fn verify_and_admit(
+        &self,
+        mut checked: Checked,
+        origin: Origin,
+    ) -> Result<Txid, MempoolError> {
+        checked.verify_scripts(&self.chain.chain_id())?;
         let mut pool = self.mempool();
         let now = self.unix_now();
         pool.expire(now);

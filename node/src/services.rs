@@ -271,6 +271,16 @@ impl MetricsSource for NodeMetricsSource {
         m.mempool_bytes
             .set(i64::try_from(info.bytes).unwrap_or(i64::MAX));
         m.resident_bytes.set(resident_bytes());
+        let cache = node.chain().script_cache();
+        for (counter, now) in [
+            (&m.script_cache_hits, cache.hits()),
+            (&m.script_cache_misses, cache.misses()),
+        ] {
+            // Set, not added: two scrapes at once must not count the same hits twice.
+            counter
+                .inner()
+                .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+        }
         encode_registry(out, &m.registry)
     }
 }

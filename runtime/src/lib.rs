@@ -10,6 +10,8 @@
 //! - [`error`]: the typed errors of every validation stage.
 //! - [`state`]: connecting blocks to the UTXO set (parallel script checks), undo data, the
 //!   storage traits the node implements, and the UTXO-set hash.
+//! - [`script_cache`]: verify once — transactions whose scripts verified at mempool
+//!   admission, so the block that contains them does not run them again.
 //! - [`contract`]: the contract payloads' rules — fee terms, the caller, applying a deploy or
 //!   call through the contract engine.
 //! - [`spec`]: chain specifications (YAML) and the genesis block.
@@ -29,6 +31,7 @@ pub mod contract;
 pub mod error;
 pub mod producers;
 pub mod randomness;
+pub mod script_cache;
 pub mod slots;
 pub mod spec;
 pub mod staking;

@@ -22,6 +22,7 @@ use crate::staking::{
 use i8o8i_primitives::{Coin, UtxoSetInfo};
 
 use crate::error::{BlockError, TxError};
+use crate::script_cache::ScriptCache;
 use crate::validation::check_block_txids;
 use crate::verify_input;
 use i8o8i_contract_engine::gas::MAX_BLOCK_GAS;
@@ -139,6 +140,9 @@ pub struct ConnectContext<'a> {
     pub median_time_past: u64,
     /// The contract engine and state; `None` refuses blocks with contract payloads.
     pub contracts: Option<&'a ContractEnv>,
+    /// Transactions whose scripts verified already (at mempool admission): theirs are not
+    /// run again. `None` verifies everything.
+    pub script_cache: Option<crate::script_cache::CacheUse<'a>>,
 }
 
 /// Whether an output can never be spent and so never enters the UTXO set.
@@ -547,6 +551,17 @@ pub fn connect_block(
             .par_iter()
             .filter_map(|(index, coins)| {
                 let tx = &block.transactions[*index];
+                if let Some(cached) = ctx.script_cache {
+                    let key = ScriptCache::key(
+                        &ctx.chain_id,
+                        crate::CONSENSUS_SCRIPT_FLAGS,
+                        &txids[*index],
+                        coins,
+                    );
+                    if cached.cache.check(&key, cached.counted) {
+                        return None;
+                    }
+                }
                 verify_tx_scripts(tx, coins, &ctx.chain_id)
                     .err()
                     .map(|error| (*index, error))

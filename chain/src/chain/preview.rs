@@ -8,6 +8,7 @@
 //! Block producers need the root before sealing (it goes in the header), and so do tools and
 //! tests that build a branch off an older block.
 
+use i8o8i_runtime::script_cache::CacheUse;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -255,6 +256,12 @@ impl Chain {
             chain_id: self.chain_id(),
             median_time_past: mtp,
             contracts: Some(&env),
+            // Uses the cache (a producer previews its template before sealing it) without
+            // counting: the counts are what imports saved.
+            script_cache: Some(CacheUse {
+                cache: &self.script_cache,
+                counted: false,
+            }),
         };
         // Relative time locks read the best chain's times: exact on it, approximate on a side
         // branch above the fork.

@@ -2,6 +2,7 @@
 //! tip to it by disconnecting and connecting blocks (each one atomic write), marking blocks
 //! that fail to connect invalid along with their descendants.
 
+use i8o8i_runtime::script_cache::CacheUse;
 use std::collections::HashMap;
 
 use i8o8i_primitives::{BlockHash, Hash256, Seal, StoreError};
@@ -153,6 +154,10 @@ impl Chain {
                     chain_id: self.chain_id(),
                     median_time_past: mtp,
                     contracts: Some(&self.contracts),
+                    script_cache: Some(CacheUse {
+                        cache: &self.script_cache,
+                        counted: true,
+                    }),
                 };
                 let result = {
                     let index = self.index.read().unwrap_or_else(|p| p.into_inner());

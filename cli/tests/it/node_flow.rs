@@ -73,6 +73,7 @@ fn recomputed_utxo_hash(node: &i8o8i_node::node::Node) -> String {
             chain_id: chain.chain_id(),
             median_time_past: chain.median_time_past(&parent.hash()).unwrap(),
             contracts: None,
+            script_cache: None,
         };
         let changes =
             connect_block(&block, &ctx, &utxos, &NoTimeLocks, None).expect("best chain replays");

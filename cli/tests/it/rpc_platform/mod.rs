@@ -684,3 +684,45 @@ impl Stalled {
 }
 
 mod surface;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_of_pooled_transactions_connects_without_running_their_scripts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, client) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+    let addr = running.rpc_addr();
+    let miner = miner_address(&client).await;
+    // Three mature coinbases: one coin for each payment (the wallet spends no unconfirmed
+    // change).
+    let _: Vec<String> = call(&client, "mining_generate", rpc_params![103, &miner]).await;
+    let payee: Value = call(&client, "wallet_create", rpc_params!["payee", "pw"]).await;
+    let payee = payee["address"].as_str().unwrap().to_owned();
+    let counts = |s: &prometheus_parse::Scrape| {
+        (
+            sample(s, "i8o8i_script_cache_hits_total"),
+            sample(s, "i8o8i_script_cache_misses_total"),
+        )
+    };
+    // Coinbase-only blocks have no scripts to verify.
+    assert_eq!(counts(&scrape(addr).await), (0.0, 0.0));
+    for _ in 0..3 {
+        let _: String = call(
+            &client,
+            "wallet_send",
+            rpc_params!["miner", "pw", &payee, 100_000_000u64],
+        )
+        .await;
+    }
+    let _: Vec<String> = call(&client, "mining_generate", rpc_params![1, &miner]).await;
+    let block: Value = call(&client, "chain_getBlock", rpc_params![104]).await;
+    assert_eq!(
+        block["transactions"].as_array().unwrap().len(),
+        4,
+        "{block}"
+    );
+    // The three payments verified when the pool admitted them: the block's import found all
+    // three in the cache and ran none of their scripts (the miner's preview of its template
+    // is not counted).
+    assert_eq!(counts(&scrape(addr).await), (3.0, 0.0));
+    let balance: Value = call(&client, "wallet_getBalance", rpc_params!["payee"]).await;
+    assert_eq!(balance["confirmed"], 300_000_000u64, "{balance}");
+}

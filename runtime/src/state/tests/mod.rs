@@ -9,7 +9,9 @@ use secp256k1::{PublicKey, SecretKey};
 
 use super::*;
 use crate::consensus::coinbase_height_prefix;
+use crate::script_cache::{CacheUse, consensus_key};
 use i8o8i_primitives::{BlockHash, Header, Seal, TxIn, Txid, merkle_root, sign_p2pkh_input};
+use i8o8i_script_vm::VerifyFlags;
 
 /// Replay-protection id every signature in these tests commits to.
 const CHAIN: Hash256 = Hash256::from_byte_array([0xc0; 32]);
@@ -135,6 +137,7 @@ impl Fixture {
             chain_id: CHAIN,
             median_time_past,
             contracts: None,
+            script_cache: None,
         };
         connect_block(block, &ctx, &self.utxos, &self.times, pool)
     }
@@ -606,6 +609,7 @@ fn a_signature_for_another_chain_is_rejected() {
         chain_id: Hash256::from_byte_array([0xc1; 32]),
         median_time_past: MTP,
         contracts: None,
+        script_cache: None,
     };
     assert_eq!(
         connect_block(&b, &other_chain, &f.utxos, &f.times, None),
@@ -726,6 +730,7 @@ fn a_failing_utxo_store_is_reported_as_a_storage_error() {
         chain_id: CHAIN,
         median_time_past: MTP,
         contracts: None,
+        script_cache: None,
     };
     assert_eq!(
         connect_block(&b, &ctx, &BrokenUtxos, &f.times, None),
@@ -764,3 +769,86 @@ fn connecting_the_same_block_twice_gives_equal_changes() {
 
 mod locks;
 mod utxo_set;
+
+/// `connect` with `cache` consulted.
+fn connect_cached(
+    f: &Fixture,
+    block: &Block,
+    cache: &ScriptCache,
+) -> Result<BlockChanges, BlockError> {
+    let ctx = ConnectContext {
+        spec: &f.spec,
+        chain_id: CHAIN,
+        median_time_past: MTP,
+        contracts: None,
+        script_cache: Some(CacheUse {
+            cache,
+            counted: true,
+        }),
+    };
+    connect_block(block, &ctx, &f.utxos, &f.times, None)
+}
+
+#[test]
+fn a_cached_transaction_connects_without_running_its_scripts_again() {
+    let mut f = Fixture::new();
+    let (op1, c1) = f.fund(1, 1, 1_000_000, 10, false);
+    let (op2, c2) = f.fund(2, 2, 1_000_000, 10, false);
+    let first = spend(op1, &c1, 1, vec![pay(3, 990_000)]);
+    let second = spend(op2, &c2, 2, vec![pay(4, 990_000)]);
+    let b = block(
+        50,
+        vec![coinbase_paying(50, SUBSIDY + 20_000), first.clone(), second],
+    );
+    let cache = ScriptCache::new(16);
+    // Nothing admitted: both transactions verified in full.
+    let uncached = connect_cached(&f, &b, &cache).expect("valid");
+    assert_eq!((cache.hits(), cache.misses()), (0, 2));
+    // The first one admitted (its key as the mempool records it): one hit, one miss, the same
+    // changes.
+    cache.insert(consensus_key(&CHAIN, &first, std::slice::from_ref(&c1)));
+    assert_eq!(connect_cached(&f, &b, &cache), Ok(uncached));
+    assert_eq!((cache.hits(), cache.misses()), (1, 3));
+}
+
+#[test]
+fn the_cache_never_vouches_for_other_coins_another_chain_or_other_flags() {
+    let mut f = Fixture::new();
+    let (op, coin) = f.fund(1, 1, 1_000_000, 10, false);
+    let tx = spend(op, &coin, 1, vec![pay(3, 990_000)]);
+    let cache = ScriptCache::new(16);
+    cache.insert(consensus_key(&CHAIN, &tx, std::slice::from_ref(&coin)));
+    // A reorganisation put a different coin under the same outpoint (the value its signature
+    // does not commit to): another key, so the scripts run and fail.
+    let mut other = coin.clone();
+    other.output.value = units(1_000_001);
+    f.utxos.0.insert(op, other.clone());
+    let b = block(50, vec![coinbase_paying(50, SUBSIDY + 10_001), tx.clone()]);
+    assert_eq!(
+        connect_cached(&f, &b, &cache),
+        Err(tx_error(
+            &b,
+            1,
+            TxError::Script {
+                input: 0,
+                error: ScriptError::SigNullFail,
+            }
+        ))
+    );
+    assert_eq!((cache.hits(), cache.misses()), (0, 1));
+    let key = consensus_key(&CHAIN, &tx, std::slice::from_ref(&coin));
+    assert_ne!(key, consensus_key(&CHAIN, &tx, &[other]));
+    assert_ne!(
+        key,
+        consensus_key(
+            &Hash256::from_byte_array([0xc1; 32]),
+            &tx,
+            std::slice::from_ref(&coin)
+        )
+    );
+    let fewer_flags = crate::CONSENSUS_SCRIPT_FLAGS.difference(VerifyFlags::NULLFAIL);
+    assert_ne!(
+        key,
+        ScriptCache::key(&CHAIN, fewer_flags, &tx.txid(), &[coin])
+    );
+}
