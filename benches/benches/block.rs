@@ -2,6 +2,9 @@
 //! every core (the rayon pool `connect_block` uses), with RocksDB out of the picture (an
 //! in-memory UTXO set), so the figure is the validation work itself.
 //!
+//! `…_pooled`: the same block after every transaction went through the mempool, so the
+//! script cache (verify once) holds them all.
+//!
 //! Run: `cargo bench -p i8o8i-benches --bench block`.
 
 use std::collections::BTreeMap;
@@ -16,6 +19,7 @@ use i8o8i_primitives::{
     sign_p2pkh_input,
 };
 use i8o8i_runtime::consensus::coinbase_transaction;
+use i8o8i_runtime::script_cache::{CacheUse, ScriptCache, consensus_key};
 use i8o8i_runtime::spec::ChainSpec;
 use i8o8i_runtime::state::{ChainTimeReader, ConnectContext, UtxoReader, connect_block};
 use i8o8i_script_vm::{Builder, SIGHASH_ALL, templates};
@@ -149,6 +153,31 @@ fn bench_connect(c: &mut Criterion) {
     });
     g.bench_function(format!("{cores}_threads"), |b| {
         b.iter(|| connect_block(black_box(&block), &ctx, &utxos, &Times, Some(&all)))
+    });
+    // Every transaction admitted to the pool first (verify once): the connect finds each in
+    // the script cache and runs no scripts.
+    let cache = ScriptCache::new(2 * TXS);
+    for tx in &block.transactions[1..] {
+        let coins: Vec<Coin> = tx
+            .inputs
+            .iter()
+            .map(|i| utxos.0[&i.prevout].clone())
+            .collect();
+        cache.insert(consensus_key(&chain_id, tx, &coins));
+    }
+    let cached = ConnectContext {
+        script_cache: Some(CacheUse {
+            cache: &cache,
+            counted: false,
+        }),
+        ..ctx
+    };
+    assert_eq!(
+        connect_block(&block, &cached, &utxos, &Times, Some(&all)),
+        Ok(changes)
+    );
+    g.bench_function(format!("{cores}_threads_pooled"), |b| {
+        b.iter(|| connect_block(black_box(&block), &cached, &utxos, &Times, Some(&all)))
     });
     g.finish();
 }
