@@ -1162,3 +1162,18 @@ fn token_escrow_gas_is_recorded_and_must_not_change() {
     ];
     assert_eq!(got, expected, "gas table changed: a consensus change");
 }
+
+#[test]
+fn the_stack_height_pass_is_deterministic_and_keeps_every_example_valid() {
+    for code in [TOKEN_WASM, ESCROW_WASM, EXCHANGE_WASM, TOKEN_ESCROW_WASM] {
+        let once = instrument::instrument(code).unwrap();
+        // Consensus: the same module gives the same bytes, so the same gas, everywhere.
+        assert_eq!(instrument::instrument(code).unwrap(), once);
+        wasmparser::Validator::new_with_features(ALLOWED_FEATURES)
+            .validate_all(&once)
+            .unwrap();
+        // Custom sections (the ABI, the build record) stay with the stored module only.
+        assert_eq!(abi_of(&once), None);
+        assert!(abi_of(code).is_some());
+    }
+}
