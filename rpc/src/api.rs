@@ -428,8 +428,8 @@ crate::rpc_api! {
     }
     TxTraceContract {
         name: "tx_traceContract",
-        summary: "The host-call trace of a mined contract transaction (geth's `debug_traceTransaction`): its block is connected again on its parent's state, rebuilt from undo data, and this transaction's execution is recorded — every frame with its host calls and gas, storage keys with old and new values, events, nested calls — with the receipt it gives again.",
-        access: Public,
+        summary: "The host-call trace of a mined contract transaction (geth's `debug_traceTransaction`): its block is connected again on its parent's state, rebuilt from undo data, and this transaction's execution is recorded — every frame with its host calls and gas, storage keys with old and new values, events, nested calls — with the receipt it gives again. Needs a token: block imports wait while the block is replayed.",
+        access: Private,
         errors: [NotFound, InvalidParams],
         params: [(txid: Txid as Hash256, "Transaction id")],
         result: TxContractTrace,

@@ -18,7 +18,8 @@ use crate::error::ErrorCode::{self, *};
 pub enum Access {
     /// Read-only chain data: anyone who can reach the port.
     Public,
-    /// Signs, spends, mines or changes node state (wallets, mining, peers): needs a JWT.
+    /// Signs, spends, mines or changes node state (wallets, mining, peers), or holds up the
+    /// node while it runs (replaying a block for a trace): needs a JWT.
     Private,
 }
 

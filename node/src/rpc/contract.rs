@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use i8o8i_contract_engine::engine::{Entry, ExecRequest};
 use i8o8i_contract_engine::{StateKey, StateOverlay, abi_of, build_record_of, gas};
-use i8o8i_primitives::contract::{ExecStatus, Receipt, code_hash, contract_address};
+use i8o8i_primitives::contract::{
+    ContractAccount, ExecStatus, Receipt, code_hash, contract_address,
+};
 use i8o8i_primitives::{Amount, ContractAddress, Hash256, Payload, Txid};
 use i8o8i_rpc::{ErrorCode, Registry, RpcError, rpc_error};
 use i8o8i_script_vm::ScriptBuf;
@@ -91,6 +93,27 @@ fn wallet_caller(node: &Node, name: &str) -> Result<ScriptBuf, RpcError> {
 }
 
 /// A call of `call` on `address` with `input` against the tip's state, and that state.
+/// The tip's contract state and the account at `address` (NotFound when there is none).
+fn contract_at(
+    node: &Node,
+    address: &ContractAddress,
+) -> Result<(StateOverlay, ContractAccount), RpcError> {
+    let overlay = StateOverlay::new(node.chain().contracts().state.clone());
+    let account = overlay
+        .account(address)
+        .map_err(internal)?
+        .ok_or_else(|| not_found(format!("no contract at {address}")))?;
+    Ok((overlay, account))
+}
+
+/// The code an account runs; its absence is a broken store, not a user error.
+fn code_of(overlay: &StateOverlay, account: &ContractAccount) -> Result<Vec<u8>, RpcError> {
+    overlay
+        .get(&StateKey::code(&account.code_hash))
+        .map_err(internal)?
+        .ok_or_else(|| internal(format!("code {} missing", account.code_hash)))
+}
+
 fn dry_run_request(
     node: &Node,
     address: &ContractAddress,
@@ -99,12 +122,7 @@ fn dry_run_request(
     value: u64,
     gas_limit: u64,
 ) -> Result<(StateOverlay, ExecRequest), RpcError> {
-    let env = node.chain().contracts().clone();
-    let overlay = StateOverlay::new(env.state.clone());
-    let account = overlay
-        .account(address)
-        .map_err(internal)?
-        .ok_or_else(|| not_found(format!("no contract at {address}")))?;
+    let (overlay, account) = contract_at(node, address)?;
     let tip = node.chain().tip();
     let req = ExecRequest {
         code_hash: account.code_hash,
@@ -406,15 +424,8 @@ pub fn register(registry: &mut Registry<Node>) {
     registry.method::<api::ContractGetInfo, _, _>(|(address,), node: Arc<Node>| async move {
         let address: ContractAddress = address;
         blocking(move || {
-            let overlay = StateOverlay::new(node.chain().contracts().state.clone());
-            let account = overlay
-                .account(&address)
-                .map_err(internal)?
-                .ok_or_else(|| not_found(format!("no contract at {address}")))?;
-            let code = overlay
-                .get(&StateKey::code(&account.code_hash))
-                .map_err(internal)?
-                .unwrap_or_default();
+            let (overlay, account) = contract_at(&node, &address)?;
+            let code = code_of(&overlay, &account)?;
             let network = node.chain().spec().network;
             let deployer_address = i8o8i_primitives::address::Address::from_script(
                 network,
@@ -449,10 +460,7 @@ pub fn register(registry: &mut Registry<Node>) {
             let address: ContractAddress = address;
             let key = hex_param(key_hex, "keyHex")?;
             blocking(move || {
-                let overlay = StateOverlay::new(node.chain().contracts().state.clone());
-                if overlay.account(&address).map_err(internal)?.is_none() {
-                    return Err(not_found(format!("no contract at {address}")));
-                }
+                let (overlay, _) = contract_at(&node, &address)?;
                 let value = overlay
                     .get(&StateKey::storage(&address, &key))
                     .map_err(internal)?;
@@ -471,10 +479,7 @@ pub fn register(registry: &mut Registry<Node>) {
                 return Err(invalid_param("limit", "must be 1..=1000"));
             }
             blocking(move || {
-                let overlay = StateOverlay::new(node.chain().contracts().state.clone());
-                if overlay.account(&address).map_err(internal)?.is_none() {
-                    return Err(not_found(format!("no contract at {address}")));
-                }
+                let (overlay, _) = contract_at(&node, &address)?;
                 let prefix = StateKey::storage(&address, &[]);
                 // One entry more than asked says where the next page starts.
                 let mut page = overlay
@@ -503,16 +508,8 @@ pub fn register(registry: &mut Registry<Node>) {
     registry.method::<api::ContractGetCode, _, _>(|(address,), node: Arc<Node>| async move {
         let address: ContractAddress = address;
         blocking(move || {
-            let overlay = StateOverlay::new(node.chain().contracts().state.clone());
-            let account = overlay
-                .account(&address)
-                .map_err(internal)?
-                .ok_or_else(|| not_found(format!("no contract at {address}")))?;
-            let code = overlay
-                .get(&StateKey::code(&account.code_hash))
-                .map_err(internal)?
-                .ok_or_else(|| internal(format!("code {} missing", account.code_hash)))?;
-            Ok(hex::encode(code))
+            let (overlay, account) = contract_at(&node, &address)?;
+            Ok(hex::encode(code_of(&overlay, &account)?))
         })
         .await
     });

@@ -1410,7 +1410,7 @@ export interface Methods {
     params: [txid: string];
     result: Receipt;
   };
-  /** The host-call trace of a mined contract transaction (geth's `debug_traceTransaction`): its block is connected again on its parent's state, rebuilt from undo data, and this transaction's execution is recorded — every frame with its host calls and gas, storage keys with old and new values, events, nested calls — with the receipt it gives again. */
+  /** The host-call trace of a mined contract transaction (geth's `debug_traceTransaction`): its block is connected again on its parent's state, rebuilt from undo data, and this transaction's execution is recorded — every frame with its host calls and gas, storage keys with old and new values, events, nested calls — with the receipt it gives again. Needs a token: block imports wait while the block is replayed. (private: needs a bearer token) */
   "tx_traceContract": {
     params: [txid: string];
     result: TxContractTrace;
@@ -1521,4 +1521,4 @@ export type MethodName = keyof Methods;
 /** Subscription method names. */
 export type SubscriptionName = keyof Subscriptions;
 /** Methods that need `Authorization: Bearer <JWT>` (x-access: private). */
-export type PrivateMethodName = "tx_fund" | "wallet_create" | "wallet_list" | "wallet_newAddress" | "wallet_getBalance" | "wallet_getInfo" | "wallet_importXpub" | "wallet_createMultisig" | "wallet_getXpub" | "wallet_signRequest" | "wallet_send" | "wallet_bumpFee" | "mining_generate" | "net_addPeer" | "net_removePeer" | "net_ban" | "contract_deploy" | "contract_instantiate" | "contract_migrate" | "contract_setAdmin" | "contract_call" | "staking_bond" | "staking_unbond" | "dpos_registerDelegate" | "dpos_vote";
+export type PrivateMethodName = "tx_fund" | "wallet_create" | "wallet_list" | "wallet_newAddress" | "wallet_getBalance" | "wallet_getInfo" | "wallet_importXpub" | "wallet_createMultisig" | "wallet_getXpub" | "wallet_signRequest" | "wallet_send" | "wallet_bumpFee" | "mining_generate" | "net_addPeer" | "net_removePeer" | "net_ban" | "contract_deploy" | "contract_instantiate" | "contract_migrate" | "contract_setAdmin" | "contract_call" | "tx_traceContract" | "staking_bond" | "staking_unbond" | "dpos_registerDelegate" | "dpos_vote";
