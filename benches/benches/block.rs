@@ -163,7 +163,7 @@ fn bench_connect(c: &mut Criterion) {
             .iter()
             .map(|i| utxos.0[&i.prevout].clone())
             .collect();
-        cache.insert(consensus_key(&chain_id, tx, &coins));
+        cache.insert(consensus_key(&chain_id, &tx.txid(), &coins));
     }
     let cached = ConnectContext {
         script_cache: Some(CacheUse {

@@ -797,7 +797,7 @@ impl Mempool {
         {
             cache.insert(script_cache::consensus_key(
                 &chain.chain_id(),
-                &checked.tx,
+                &checked.txid,
                 &checked.coins,
             ));
         }

@@ -19,7 +19,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use i8o8i_primitives::hash::Hash256;
-use i8o8i_primitives::transaction::Transaction;
 use i8o8i_primitives::{Coin, Txid};
 use i8o8i_script_vm::VerifyFlags;
 use sha2::{Digest, Sha256};
@@ -140,9 +139,10 @@ pub struct CacheUse<'a> {
     pub counted: bool,
 }
 
-/// The key of `tx` spending `coins` under the consensus flags.
-pub fn consensus_key(chain_id: &Hash256, tx: &Transaction, coins: &[Coin]) -> CacheKey {
-    ScriptCache::key(chain_id, crate::CONSENSUS_SCRIPT_FLAGS, &tx.txid(), coins)
+/// The key of transaction `txid` spending `coins` under the consensus flags: what the mempool
+/// records and what a block connect looks up.
+pub fn consensus_key(chain_id: &Hash256, txid: &Txid, coins: &[Coin]) -> CacheKey {
+    ScriptCache::key(chain_id, crate::CONSENSUS_SCRIPT_FLAGS, txid, coins)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use crate::staking::{
 use i8o8i_primitives::{Coin, UtxoSetInfo};
 
 use crate::error::{BlockError, TxError};
-use crate::script_cache::ScriptCache;
+use crate::script_cache::consensus_key;
 use crate::validation::check_block_txids;
 use crate::verify_input;
 use i8o8i_contract_engine::gas::MAX_BLOCK_GAS;
@@ -552,12 +552,7 @@ pub fn connect_block(
             .filter_map(|(index, coins)| {
                 let tx = &block.transactions[*index];
                 if let Some(cached) = ctx.script_cache {
-                    let key = ScriptCache::key(
-                        &ctx.chain_id,
-                        crate::CONSENSUS_SCRIPT_FLAGS,
-                        &txids[*index],
-                        coins,
-                    );
+                    let key = consensus_key(&ctx.chain_id, &txids[*index], coins);
                     if cached.cache.check(&key, cached.counted) {
                         return None;
                     }

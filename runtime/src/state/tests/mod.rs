@@ -9,7 +9,7 @@ use secp256k1::{PublicKey, SecretKey};
 
 use super::*;
 use crate::consensus::coinbase_height_prefix;
-use crate::script_cache::{CacheUse, consensus_key};
+use crate::script_cache::{CacheUse, ScriptCache, consensus_key};
 use i8o8i_primitives::{BlockHash, Header, Seal, TxIn, Txid, merkle_root, sign_p2pkh_input};
 use i8o8i_script_vm::VerifyFlags;
 
@@ -806,7 +806,11 @@ fn a_cached_transaction_connects_without_running_its_scripts_again() {
     assert_eq!((cache.hits(), cache.misses()), (0, 2));
     // The first one admitted (its key as the mempool records it): one hit, one miss, the same
     // changes.
-    cache.insert(consensus_key(&CHAIN, &first, std::slice::from_ref(&c1)));
+    cache.insert(consensus_key(
+        &CHAIN,
+        &first.txid(),
+        std::slice::from_ref(&c1),
+    ));
     assert_eq!(connect_cached(&f, &b, &cache), Ok(uncached));
     assert_eq!((cache.hits(), cache.misses()), (1, 3));
 }
@@ -817,7 +821,11 @@ fn the_cache_never_vouches_for_other_coins_another_chain_or_other_flags() {
     let (op, coin) = f.fund(1, 1, 1_000_000, 10, false);
     let tx = spend(op, &coin, 1, vec![pay(3, 990_000)]);
     let cache = ScriptCache::new(16);
-    cache.insert(consensus_key(&CHAIN, &tx, std::slice::from_ref(&coin)));
+    cache.insert(consensus_key(
+        &CHAIN,
+        &tx.txid(),
+        std::slice::from_ref(&coin),
+    ));
     // A reorganisation put a different coin under the same outpoint (the value its signature
     // does not commit to): another key, so the scripts run and fail.
     let mut other = coin.clone();
@@ -836,13 +844,13 @@ fn the_cache_never_vouches_for_other_coins_another_chain_or_other_flags() {
         ))
     );
     assert_eq!((cache.hits(), cache.misses()), (0, 1));
-    let key = consensus_key(&CHAIN, &tx, std::slice::from_ref(&coin));
-    assert_ne!(key, consensus_key(&CHAIN, &tx, &[other]));
+    let key = consensus_key(&CHAIN, &tx.txid(), std::slice::from_ref(&coin));
+    assert_ne!(key, consensus_key(&CHAIN, &tx.txid(), &[other]));
     assert_ne!(
         key,
         consensus_key(
             &Hash256::from_byte_array([0xc1; 32]),
-            &tx,
+            &tx.txid(),
             std::slice::from_ref(&coin)
         )
     );
