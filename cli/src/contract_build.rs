@@ -378,9 +378,14 @@ fn collect(dir: &Path, top: bool, out: &mut Vec<PathBuf>) -> Result<(), BuildErr
             continue;
         }
         let path = entry.path();
-        if path.is_dir() {
+        let kind = entry
+            .file_type()
+            .map_err(|e| BuildError::Io(path.clone(), e))?;
+        // Directories are walked only when they are real ones: a symlink cycle must not
+        // make the walk endless. A symlink to a file counts as that file.
+        if kind.is_dir() {
             collect(&path, false, out)?;
-        } else if path.is_file() {
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
             out.push(path);
         }
     }

@@ -622,12 +622,16 @@ async fn copy_contract(
     let mut entries = Vec::new();
     let mut from = None;
     loop {
-        let page = call::<api::ContractGetStorageRange>(c, (address, from, Some(1_000))).await?;
+        let page =
+            call::<api::ContractGetStorageRange>(c, (address, from.clone(), Some(1_000))).await?;
         for e in page.entries {
             entries.push((hex::decode(e.key)?, hex::decode(e.value)?));
         }
         match page.next_key {
-            Some(next) => from = Some(next),
+            // A page must move forward, or a node that keeps answering the same key would
+            // keep this loop going for ever.
+            Some(next) if from.as_ref().is_none_or(|f| next > *f) => from = Some(next),
+            Some(next) => bail!("the node's storage pages do not advance (next key {next})"),
             None => break,
         }
     }

@@ -326,6 +326,7 @@ enum Ended {
 /// callee's storage and balance (plus `value`) become the environment's.
 fn enter(address: &Address, caller: Account, input: Vec<u8>, value: Amount, read_only: bool) {
     with_env(|e| {
+        // Callers look the contract up first (its code is what they run).
         let Some(callee) = e.contracts.remove(address) else {
             return;
         };
@@ -440,14 +441,15 @@ fn call_native(address: &Address, input: &[u8], value: Amount, query: bool) -> (
     if depth >= MAX_CALL_DEPTH {
         return (5, Vec::new());
     }
+    // Not running, so its state (and code) is in the map.
+    let Some(code) = with_env(|e| e.contracts.get(address).map(|c| c.code)) else {
+        return (3, Vec::new());
+    };
     if balance < value {
         return (6, Vec::new());
     }
     let saved = with_env(|e| e.clone());
     with_env(|e| e.balance -= value);
-    let Some(code) = with_env(|e| e.contracts.get(address).map(|c| c.code)) else {
-        return (3, Vec::new());
-    };
     enter(
         address,
         Account::contract(&running),
