@@ -176,24 +176,74 @@ impl NodeProc {
     }
 }
 
-/// A free loopback port (bound and released: another process could take it first, which
-/// would show as a node failing to start).
+/// A free loopback port (bound and released: another process can take it before the node
+/// binds it, or while a killed node is down; [`start`] then moves the node to a new port).
 fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
+/// Starts a node and waits for its RPC. A node that exits because one of its ports was taken
+/// by another process (the test suite runs many nodes at once) is moved to a fresh port and
+/// started again; any other exit, or no RPC within a minute, fails the run with the log.
 async fn start(
     cfg: &ChaosConfig,
     node: &mut NodeProc,
     bootnodes: &[String],
     miner_address: &str,
 ) -> Result<(), ChaosError> {
+    for _ in 0..5 {
+        match start_once(cfg, node, bootnodes, miner_address).await? {
+            Started::Up => return Ok(()),
+            Started::PortTaken { rpc } => {
+                if rpc {
+                    node.rpc = format!("127.0.0.1:{}", free_port()?);
+                } else {
+                    node.p2p = format!("/ip4/127.0.0.1/tcp/{}", free_port()?);
+                }
+            }
+        }
+    }
+    Err(ChaosError::Node {
+        index: node.index,
+        reason: "no free port after 5 tries".into(),
+    })
+}
+
+enum Started {
+    Up,
+    /// The node exited at once: its RPC (or else its P2P) port was in use.
+    PortTaken {
+        rpc: bool,
+    },
+}
+
+async fn start_once(
+    cfg: &ChaosConfig,
+    node: &mut NodeProc,
+    bootnodes: &[String],
+    miner_address: &str,
+) -> Result<Started, ChaosError> {
+    let log_path = node.dir.with_extension("log");
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(node.dir.with_extension("log"))?;
+        .open(&log_path)?;
+    let log_from = log.metadata()?.len();
+    let this_start = || {
+        let text = std::fs::read(&log_path).unwrap_or_default();
+        let from = (log_from as usize).min(text.len());
+        String::from_utf8_lossy(&text[from..]).into_owned()
+    };
+    let failed = |what: String, log: &str| {
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+        ChaosError::Node {
+            index: node.index,
+            reason: format!("{what}; the end of its log:\n{tail}"),
+        }
+    };
     let mut command = Command::new(&cfg.binary);
     command
         .arg("node")
@@ -228,6 +278,20 @@ async fn start(
     node.child = Some(child);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        let exited = match node.child.as_mut().map(Child::try_wait) {
+            Some(Ok(Some(status))) => Some(status),
+            _ => None,
+        };
+        if let Some(status) = exited {
+            node.child = None;
+            let log = this_start();
+            if log.contains("Address already in use") {
+                return Ok(Started::PortTaken {
+                    rpc: log.contains("starting the RPC server"),
+                });
+            }
+            return Err(failed(format!("exited at start ({status})"), &log));
+        }
         if let Ok(secret) = i8o8i_rpc::JwtSecret::read(&node.dir.join("jwt.hex"))
             && let Ok(client) = connect(
                 &format!("http://{}", node.rpc),
@@ -238,16 +302,25 @@ async fn start(
         {
             node.peer_id = info.peer_id;
             node.client = Some(client);
-            return Ok(());
+            return Ok(Started::Up);
         }
         if Instant::now() > deadline {
-            return Err(ChaosError::Node {
-                index: node.index,
-                reason: "RPC did not come up within 60 s".into(),
-            });
+            return Err(failed(
+                "RPC did not come up within 60 s".into(),
+                &this_start(),
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Every other node's P2P address (current: a node may have moved to a new port).
+fn boot(nodes: &[NodeProc], i: usize) -> Vec<String> {
+    nodes
+        .iter()
+        .filter(|n| n.index != i)
+        .map(|n| n.p2p.clone())
+        .collect()
 }
 
 async fn kill(node: &mut NodeProc) {
@@ -255,7 +328,7 @@ async fn kill(node: &mut NodeProc) {
     if let Some(mut child) = node.child.take() {
         // SIGKILL: no shutdown path runs. Reaped before anything reuses its data directory.
         let _ = child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
     }
 }
 
@@ -388,16 +461,6 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
             peak_rss: 0,
         });
     }
-    let addrs: Vec<String> = nodes.iter().map(|n| n.p2p.clone()).collect();
-    let boot = |i: usize| -> Vec<String> {
-        addrs
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, a)| a.clone())
-            .collect()
-    };
-
     // Node 0 alone mines the coins the load spends, and fans them out into lanes.
     start(&cfg, &mut nodes[0], &[], &miner_address).await?;
     let c0 = nodes[0].client.clone().expect("started");
@@ -430,8 +493,9 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
         }
     }
     call::<api::MiningGenerate>(&c0, (1, Some(miner_address.clone()))).await?;
-    for (i, node) in nodes.iter_mut().enumerate().skip(1) {
-        start(&cfg, node, &boot(i), &miner_address).await?;
+    for i in 1..nodes.len() {
+        let bootnodes = boot(&nodes, i);
+        start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
     }
 
     let mut report = Report::default();
@@ -474,7 +538,7 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
             }
         });
         for i in due {
-            let bootnodes = boot(i);
+            let bootnodes = boot(&nodes, i);
             start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
         }
         if let Some((until, _)) = &adversary
@@ -551,7 +615,7 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
 
     // Heal: restart whatever is down, let bans lapse, reconnect everyone to node 0.
     for (_, i) in std::mem::take(&mut restarts) {
-        let bootnodes = boot(i);
+        let bootnodes = boot(&nodes, i);
         start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
     }
     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -565,11 +629,12 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
         }
     }
     // Stop mining so that the tips can settle, then let the last pool transactions in.
-    for (i, node) in nodes.iter_mut().enumerate() {
-        if node.miner {
-            kill(node).await;
-            node.miner = false;
-            start(&cfg, node, &boot(i), &miner_address).await?;
+    for i in 0..nodes.len() {
+        if nodes[i].miner {
+            kill(&mut nodes[i]).await;
+            nodes[i].miner = false;
+            let bootnodes = boot(&nodes, i);
+            start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;

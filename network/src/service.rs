@@ -167,7 +167,7 @@ pub async fn start(
             .listen_on(addr.clone())
             .map_err(|e| NetworkError::Listen {
                 addr: addr.to_string(),
-                reason: e.to_string(),
+                reason: error_chain(&e),
             })?;
     }
 
@@ -686,4 +686,19 @@ impl Service {
         self.uploads
             .retain(|_, (start, _)| now.duration_since(*start) < requests::UPLOAD_WINDOW);
     }
+}
+
+/// An error with its sources, as libp2p's transport errors print nothing of their own (the
+/// "address in use" underneath would otherwise be lost).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
