@@ -130,6 +130,7 @@ fn bench_connect(c: &mut Criterion) {
         median_time_past: 0,
         contracts: None,
         script_cache: None,
+        assume_valid: false,
     };
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -170,6 +171,7 @@ fn bench_connect(c: &mut Criterion) {
             cache: &cache,
             counted: false,
         }),
+        assume_valid: false,
         ..ctx
     };
     assert_eq!(

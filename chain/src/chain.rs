@@ -31,6 +31,8 @@ use i8o8i_runtime::validation::check_block;
 use parity_scale_codec::{Decode, Encode};
 use tokio::sync::watch;
 
+mod assume_valid;
+pub use assume_valid::BURIAL_SECS;
 mod preview;
 pub use preview::TxTrace;
 mod reorg;
@@ -172,6 +174,8 @@ pub struct Chain {
     prune: AtomicU64,
     /// The lowest best-chain height with a stored body (the store's record, cached).
     lowest_block: AtomicU64,
+    /// Checked headers and the assumed-valid block (`assume_valid`).
+    headers: Mutex<assume_valid::HeaderChain>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -300,6 +304,7 @@ impl Chain {
             state: store.clone(),
             trace: None,
         };
+        let spec_assume_valid = spec.assume_valid;
         let chain = Chain {
             store,
             contracts,
@@ -317,6 +322,7 @@ impl Chain {
             clock,
             prune: AtomicU64::new(0),
             lowest_block: AtomicU64::new(0),
+            headers: Mutex::new(assume_valid::HeaderChain::new(spec_assume_valid)),
         };
         chain
             .lowest_block
@@ -709,9 +715,10 @@ impl Chain {
     }
 
     /// Checks headers from a peer before their bodies are fetched: consecutive heights, each
-    /// linked to the one before, the first to `parent` (a known block's header), and each sealed
-    /// with valid proof of work or a valid producer signature in its slot window. Timestamps against median-time-past are checked on import,
-    /// where the ancestors are at hand.
+    /// linked to the one before, the first to `parent` (a known block's header or one checked
+    /// before), and each sealed with valid proof of work or a valid producer signature in its
+    /// slot window. Timestamps against median-time-past are checked on import, where the
+    /// ancestors are at hand. Headers that pass are remembered for assume-valid.
     ///
     /// # Errors
     /// The first header that fails, with its index.
@@ -742,6 +749,7 @@ impl Chain {
                 .map_err(|e| (i, e))?;
             prev = header.clone();
         }
+        self.note_headers(parent, headers);
         Ok(())
     }
 

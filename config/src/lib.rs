@@ -319,6 +319,58 @@ impl From<PruneDepth> for u64 {
     }
 }
 
+/// Which block's ancestors connect without running their scripts while syncing (Bitcoin
+/// Core's `-assumevalid`): the chain spec's block (the default), none (`"0"`: every script is
+/// run), or the block with this hash (64 hex digits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum AssumeValid {
+    /// The chain spec's `assume_valid`.
+    #[default]
+    ChainSpec,
+    /// Verify every script.
+    Off,
+    /// This block (its hash's bytes in the order it is displayed).
+    Block([u8; 32]),
+}
+
+impl TryFrom<String> for AssumeValid {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let text = text.trim();
+        match text {
+            "" | "spec" => return Ok(AssumeValid::ChainSpec),
+            "0" => return Ok(AssumeValid::Off),
+            _ => {}
+        }
+        let bad = || {
+            format!(
+                "assume_valid must be a block hash (64 hex digits), \"0\" (verify every script) \
+                 or \"spec\" (the chain spec's block), not {text:?}"
+            )
+        };
+        if text.len() != 64 || !text.is_ascii() {
+            return Err(bad());
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(AssumeValid::Block(bytes))
+    }
+}
+
+impl From<AssumeValid> for String {
+    fn from(value: AssumeValid) -> String {
+        match value {
+            AssumeValid::ChainSpec => "spec".into(),
+            AssumeValid::Off => "0".into(),
+            AssumeValid::Block(bytes) => bytes.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
 /// The block store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -407,6 +459,8 @@ pub struct NodeConfig {
     pub p2p: P2pConfig,
     /// Block store.
     pub storage: StorageConfig,
+    /// The block whose ancestors skip script checks while syncing (`--assume-valid`).
+    pub assume_valid: AssumeValid,
 }
 
 impl Default for NodeConfig {
@@ -421,6 +475,7 @@ impl Default for NodeConfig {
             mempool: MempoolConfig::default(),
             p2p: P2pConfig::default(),
             storage: StorageConfig::default(),
+            assume_valid: AssumeValid::default(),
         }
     }
 }
@@ -557,6 +612,30 @@ mod tests {
             .to_string();
         assert!(
             err.contains("storage.prune") && err.contains("at least 288 blocks, not 100"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn assume_valid_is_the_spec_s_off_or_a_block_hash() {
+        let c = load_with(None, no_env(), json!({})).unwrap();
+        assert_eq!(c.assume_valid, AssumeValid::ChainSpec);
+        let c = load_with(None, no_env(), json!({"assume_valid": "0"})).unwrap();
+        assert_eq!(c.assume_valid, AssumeValid::Off);
+        let hash = "00ff".repeat(16);
+        let c = load_with(None, no_env(), json!({"assume_valid": hash})).unwrap();
+        assert_eq!(
+            c.assume_valid,
+            AssumeValid::Block([0x00, 0xff].repeat(16).try_into().unwrap())
+        );
+        assert_eq!(String::from(c.assume_valid), hash);
+        let err = load_with(None, no_env(), json!({"assume_valid": "00zz"}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("assume_valid")
+                && err.contains("64 hex digits")
+                && err.contains("\"00zz\""),
             "{err}"
         );
     }

@@ -12,7 +12,7 @@ use i8o8i_chain::clock::{SharedClock, SystemClock};
 use i8o8i_chain::mempool::{Checked, Mempool, MempoolError};
 use i8o8i_chain::miner::{build_template, pow_template, solve};
 use i8o8i_chain::store::Store;
-use i8o8i_config::NodeConfig;
+use i8o8i_config::{AssumeValid, NodeConfig};
 use i8o8i_primitives::{Amount, Block, BlockHash, Seal, StoreError, Transaction, Txid};
 use i8o8i_runtime::consensus::{ScheduledEngine, SlotEngine};
 use i8o8i_runtime::randomness;
@@ -164,6 +164,15 @@ impl Node {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
+        let mut spec = spec;
+        match config.assume_valid {
+            AssumeValid::ChainSpec => {}
+            AssumeValid::Off => spec.assume_valid = None,
+            AssumeValid::Block(hash) => spec.assume_valid = Some(BlockHash::from_byte_array(hash)),
+        }
+        if let Some(block) = spec.assume_valid {
+            tracing::info!(%block, "assuming the scripts of this block's ancestors valid while syncing");
+        }
         let chain = Arc::new(Chain::open(store, spec, threads, clock)?);
         chain.set_prune(config.storage.prune.keep())?;
         if config.storage.verify_state {

@@ -269,6 +269,14 @@ pub struct ChainSpec {
     /// fetched. None on development chains.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_chain_work: Option<String>,
+    /// A block known to be valid (Bitcoin Core's `assumevalid`, set per release): while
+    /// syncing, the scripts of its ancestors are not run when it lies in the best header
+    /// chain, that chain has at least `min_chain_work`, and two weeks' worth of work is on
+    /// top of the block being connected. Everything else is checked. An operator overrides it
+    /// (`assume_valid` in the node configuration; `0` turns it off). None on development
+    /// chains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assume_valid: Option<BlockHash>,
     /// The consensus schedule, sorted by height, starting at 0.
     pub consensus: Vec<ScheduleEntry>,
 }

@@ -262,6 +262,7 @@ impl Chain {
                 cache: &self.script_cache,
                 counted: false,
             }),
+            assume_valid: false,
         };
         // Relative time locks read the best chain's times: exact on it, approximate on a side
         // branch above the fork.

@@ -5,7 +5,7 @@
 use i8o8i_runtime::script_cache::CacheUse;
 use std::collections::HashMap;
 
-use i8o8i_primitives::{BlockHash, Hash256, Seal, StoreError};
+use i8o8i_primitives::{BlockHash, Hash256, Seal, StoreError, U256};
 use i8o8i_runtime::error::BlockError;
 use i8o8i_runtime::producers::ProducerState;
 use i8o8i_runtime::state::{ConnectContext, connect_block};
@@ -149,6 +149,8 @@ impl Chain {
                 let mtp = self
                     .median_time_past(&parent.hash)
                     .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+                let work = self.entry(&hash).map_or(U256::zero(), |e| e.work());
+                let assume_valid = self.scripts_assumed_valid(&block.header, work);
                 let ctx = ConnectContext {
                     spec: &self.spec,
                     chain_id: self.chain_id(),
@@ -158,6 +160,7 @@ impl Chain {
                         cache: &self.script_cache,
                         counted: true,
                     }),
+                    assume_valid,
                 };
                 let result = {
                     let index = self.index.read().unwrap_or_else(|p| p.into_inner());

@@ -64,6 +64,11 @@ pub(crate) struct NodeArgs {
     /// Read the producer wallet's password from this file (first line) instead of prompting.
     #[arg(long)]
     producer_password_file: Option<PathBuf>,
+    /// While syncing, skip the scripts of this block's ancestors once it is buried deep in
+    /// the best header chain (a block hash; 0 verifies every script; default: the chain
+    /// spec's block).
+    #[arg(long, value_name = "HASH")]
+    assume_valid: Option<String>,
 }
 
 /// Runs a node until Ctrl-C.
@@ -128,6 +133,9 @@ fn node_options(args: NodeArgs) -> Result<LaunchOptions> {
     }
     if args.produce {
         set(&["producer", "enabled"], true.into());
+    }
+    if let Some(block) = args.assume_valid {
+        set(&["assume_valid"], block.into());
     }
     let wallet_flag = args.producer_wallet.is_some();
     if let Some(w) = args.producer_wallet {

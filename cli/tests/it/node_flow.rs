@@ -74,6 +74,7 @@ fn recomputed_utxo_hash(node: &i8o8i_node::node::Node) -> String {
             median_time_past: chain.median_time_past(&parent.hash()).unwrap(),
             contracts: None,
             script_cache: None,
+            assume_valid: false,
         };
         let changes =
             connect_block(&block, &ctx, &utxos, &NoTimeLocks, None).expect("best chain replays");

@@ -138,6 +138,7 @@ impl Fixture {
             median_time_past,
             contracts: None,
             script_cache: None,
+            assume_valid: false,
         };
         connect_block(block, &ctx, &self.utxos, &self.times, pool)
     }
@@ -610,6 +611,7 @@ fn a_signature_for_another_chain_is_rejected() {
         median_time_past: MTP,
         contracts: None,
         script_cache: None,
+        assume_valid: false,
     };
     assert_eq!(
         connect_block(&b, &other_chain, &f.utxos, &f.times, None),
@@ -731,6 +733,7 @@ fn a_failing_utxo_store_is_reported_as_a_storage_error() {
         median_time_past: MTP,
         contracts: None,
         script_cache: None,
+        assume_valid: false,
     };
     assert_eq!(
         connect_block(&b, &ctx, &BrokenUtxos, &f.times, None),
@@ -785,6 +788,7 @@ fn connect_cached(
             cache,
             counted: true,
         }),
+        assume_valid: false,
     };
     connect_block(block, &ctx, &f.utxos, &f.times, None)
 }
