@@ -402,6 +402,11 @@ impl Mempool {
         self.entries.get(txid)
     }
 
+    /// Every pooled transaction, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (&Txid, &Entry)> {
+        self.entries.iter()
+    }
+
     /// Whether `outpoint` is spent by a pooled transaction.
     pub fn spender(&self, outpoint: &OutPoint) -> Option<Txid> {
         self.spent_by.get(outpoint).copied()

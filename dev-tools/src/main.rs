@@ -175,6 +175,9 @@ fn describe(request: &Request) -> String {
         }
         Request::Blocks(h) => format!("{} blocks", h.len()),
         Request::MempoolTxs => "our pool".into(),
+        Request::BlockTxs { indexes, .. } => {
+            format!("{} transactions of a compact block", indexes.len())
+        }
     }
 }
 

@@ -229,12 +229,15 @@ impl Peer {
         self.send(Command::Publish(kind, data))
     }
 
-    /// Publishes a block on the blocks topic.
+    /// Publishes a block on the blocks topic, whole (every transaction prefilled).
     ///
     /// # Errors
     /// [`AdversaryError::Stopped`].
     pub fn publish_block(&self, block: &Block) -> Result<(), AdversaryError> {
-        self.publish(TopicKind::Blocks, block.encode())
+        self.publish(
+            TopicKind::Blocks,
+            i8o8i_network::compact::CompactBlock::full(block).encode(),
+        )
     }
 
     /// Sends a sync request to `to`; the answer arrives as [`Event::Response`].
@@ -433,6 +436,17 @@ fn on_sync(
                         .collect(),
                 ),
                 Request::MempoolTxs => Response::Txs(Vec::new()),
+                Request::BlockTxs { block, indexes } => {
+                    match served.chain.iter().find(|b| b.header.hash() == *block) {
+                        Some(b) => Response::BlockTxs(
+                            indexes
+                                .iter()
+                                .filter_map(|i| b.transactions.get(*i as usize).cloned())
+                                .collect(),
+                        ),
+                        None => Response::Refused("unknown block".into()),
+                    }
+                }
             };
             let _ = swarm
                 .behaviour_mut()

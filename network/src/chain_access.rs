@@ -5,7 +5,7 @@
 //! and Lighthouse's `network_context` draw the same line). The node implements it; a test can
 //! implement it on maps.
 
-use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, U256};
+use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, Txid, U256};
 
 /// Persisted peer records: (key, value) pairs in key order.
 pub type PeerRecords = Vec<(Vec<u8>, Vec<u8>)>;
@@ -98,6 +98,10 @@ pub trait ChainAccess: Send + Sync + 'static {
     /// Pooled transactions in mining order (best ancestor fee rate first, parents before
     /// children), at most `max_count` of them and `max_bytes` encoded bytes together.
     fn pool_transactions(&self, max_count: usize, max_bytes: usize) -> Vec<Transaction>;
+    /// The pooled transactions whose txid `select` picks (the ones a compact block announces).
+    fn pool_matching(&self, select: &dyn Fn(&Txid) -> bool) -> Vec<Transaction>;
+    /// How a compact block was rebuilt (for metrics; nothing by default).
+    fn compact_block(&self, _outcome: CompactOutcome) {}
     /// A validly sealed header of a block that is not imported (it ends a branch lighter than
     /// ours): the node may still learn from it, e.g. that its producer double signed.
     fn saw_unimported_header(&self, _header: &Header) {}
@@ -139,6 +143,28 @@ pub enum Announcement {
     Transaction(std::sync::Arc<Transaction>),
     /// A block produced here and connected.
     Block(std::sync::Arc<Block>),
+}
+
+/// How a block announced compactly was rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompactOutcome {
+    /// Every transaction was in the pool (or sent whole).
+    Complete,
+    /// Some were missing and fetched from the relaying peer.
+    Fetched,
+    /// The block was fetched whole (a short-id collision, too many missing, a bad fill).
+    Whole,
+}
+
+impl CompactOutcome {
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            CompactOutcome::Complete => "complete",
+            CompactOutcome::Fetched => "fetched",
+            CompactOutcome::Whole => "whole",
+        }
+    }
 }
 
 /// What became of a transaction a peer gossiped.

@@ -72,9 +72,22 @@ fn answer(response: Response) {
     }
 }
 
-/// A gossip payload: decoded as a block and as a transaction (canonical when it decodes, and
-/// the values derived from it compute), and read as a topic name.
+/// A gossip payload: decoded as a compact block (rebuilt from nothing and from its own
+/// prefilled transactions), a block and a transaction (canonical when it decodes, and the
+/// values derived from it compute), and read as a topic name.
 pub fn gossip_message(data: &[u8]) {
+    if let Ok(compact) = crate::compact::CompactBlock::decode_bytes(data) {
+        assert_eq!(
+            compact.encode(),
+            data,
+            "a compact block decoded from non-canonical bytes"
+        );
+        let partial = compact.rebuild(compact.prefilled.iter().map(|p| p.tx.clone()).collect());
+        if let Some(first) = compact.prefilled.first() {
+            let missing = partial.missing().len();
+            let _ = partial.complete(vec![first.tx.clone(); missing]);
+        }
+    }
     if let Ok(block) = Block::decode_strict(data) {
         assert_eq!(
             block.encode(),

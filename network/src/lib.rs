@@ -1,6 +1,6 @@
 //! The peer-to-peer network: a libp2p swarm (TCP and WebSocket, noise, yamux) that discovers
-//! peers (identify + Kademlia through bootnodes), relays blocks and transactions (gossipsub,
-//! validated before forwarding), syncs headers-first with block download from several peers
+//! peers (identify + Kademlia through bootnodes), relays blocks (as compact blocks) and
+//! transactions (gossipsub, validated before forwarding), syncs headers-first with block download from several peers
 //! (request-response), and scores peers, banning those that send invalid data.
 //!
 //! The network sees the node only through [`ChainAccess`] (blocks, headers, the pool, imports
@@ -11,6 +11,7 @@
 //! - [`behaviour`]: the composed libp2p behaviour.
 //! - [`protocol`], [`codec`]: the sync protocol's messages and framing.
 //! - [`topics`]: gossip topic names.
+//! - [`compact`]: compact blocks (BIP152's encoding), what new blocks travel as.
 //! - [`peers`]: the application score and bans.
 //! - [`sync`]: headers-first sync as a state machine returning the requests it wants sent.
 //! - `testing`, `fuzzing` (feature `fuzzing`): a map-based chain and the fuzz targets' entry
@@ -24,6 +25,7 @@
 pub mod behaviour;
 pub mod chain_access;
 pub mod codec;
+pub mod compact;
 pub mod dialing;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;

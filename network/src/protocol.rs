@@ -68,7 +68,19 @@ pub enum Request {
     /// [`MAX_MEMPOOL_TXS`]). Asked once per peer, when we have caught up with it, so a node that joins late also
     /// learns what is waiting for a block.
     MempoolTxs,
+    /// Transactions of a block announced compactly, by index (at most
+    /// [`MAX_BLOCK_TXS_REQUEST`]): the ones the requester's pool lacked.
+    BlockTxs {
+        /// The block.
+        block: BlockHash,
+        /// Indexes in the block, increasing.
+        indexes: Vec<u32>,
+    },
 }
+
+/// Most transaction indexes in one [`Request::BlockTxs`]; a receiver missing more asks for the
+/// whole block.
+pub const MAX_BLOCK_TXS_REQUEST: usize = 10_000;
 
 /// A response.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
@@ -84,6 +96,8 @@ pub enum Response {
     Refused(String),
     /// Answer to [`Request::MempoolTxs`], stopping early at the size cap.
     Txs(Vec<Transaction>),
+    /// Answer to [`Request::BlockTxs`]: the transactions at the indexes asked, in order.
+    BlockTxs(Vec<Transaction>),
 }
 
 impl Request {
@@ -120,6 +134,10 @@ mod tests {
             },
             Request::Blocks(vec![BlockHash::from_byte_array([1; 32]); 3]),
             Request::MempoolTxs,
+            Request::BlockTxs {
+                block: BlockHash::from_byte_array([3; 32]),
+                indexes: vec![1, 5, 9],
+            },
         ];
         for r in requests {
             assert_eq!(Request::decode_bytes(&r.encode()), Ok(r));

@@ -19,6 +19,7 @@ use libp2p::{Multiaddr, PeerId, Swarm, SwarmBuilder, identify, kad, noise, tcp, 
 use parity_scale_codec::Encode;
 use tokio::sync::mpsc;
 
+mod compact;
 mod gossip;
 mod requests;
 
@@ -60,9 +61,15 @@ pub struct NetworkConfig {
 #[derive(Debug)]
 enum Pending {
     Status,
-    Headers { max: u32 },
+    Headers {
+        max: u32,
+    },
     Blocks(Vec<BlockHash>),
     Mempool,
+    /// The missing transactions of a compact block.
+    BlockTxs(BlockHash),
+    /// A compact block that could not be rebuilt, whole.
+    WholeBlock(BlockHash),
 }
 
 /// A connected peer.
@@ -120,6 +127,8 @@ struct Service {
     pool_served: HashMap<PeerId, Instant>,
     /// Failed dials per peer, and when each may be dialled again.
     backoff: Backoff,
+    /// Blocks announced compactly, waiting for their missing transactions.
+    compact: HashMap<BlockHash, compact::CompactPending>,
 }
 
 /// An answer prepared on the blocking pool.
@@ -256,6 +265,7 @@ pub async fn start(
         uploads: HashMap::new(),
         pool_served: HashMap::new(),
         backoff: Backoff::new(config.redial),
+        compact: HashMap::new(),
     };
     tokio::spawn(service.run(command_rx, announcements));
     tracing::info!(%peer_id, "network started");
@@ -525,7 +535,10 @@ impl Service {
     fn on_announcement(&mut self, announcement: Announcement) {
         match announcement {
             Announcement::Transaction(tx) => self.publish(self.txs_topic.clone(), tx.encode()),
-            Announcement::Block(block) => self.publish(self.blocks_topic.clone(), block.encode()),
+            Announcement::Block(block) => self.publish(
+                self.blocks_topic.clone(),
+                crate::compact::CompactBlock::new(&block).encode(),
+            ),
         }
     }
 

@@ -136,6 +136,9 @@ impl ChainAccess for TestChain {
     fn pool_transactions(&self, _: usize, _: usize) -> Vec<Transaction> {
         Vec::new()
     }
+    fn pool_matching(&self, _: &dyn Fn(&i8o8i_primitives::Txid) -> bool) -> Vec<Transaction> {
+        Vec::new()
+    }
     fn import_block(&self, block: Block) -> BlockVerdict {
         self.headers
             .lock()

@@ -9,7 +9,8 @@ use i8o8i_primitives::BlockHash;
 /// What a topic carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TopicKind {
-    /// SCALE-encoded blocks, announced by their producer and relayed once validated.
+    /// SCALE-encoded [`CompactBlock`](crate::compact::CompactBlock)s, announced by their
+    /// producer and relayed once validated.
     Blocks,
     /// SCALE-encoded transactions accepted to a mempool.
     Transactions,

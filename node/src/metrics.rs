@@ -38,6 +38,8 @@ pub struct NodeMetrics {
     pub blocks_produced: Counter,
     /// Gossip transactions by outcome.
     pub(crate) gossip_txs: Family<OutcomeLabel, Counter>,
+    /// Blocks announced compactly, by how they were rebuilt.
+    pub(crate) compact_blocks: Family<OutcomeLabel, Counter>,
 }
 
 /// The `outcome` label of `i8o8i_p2p_gossip_txs_total`.
@@ -154,8 +156,15 @@ impl Default for NodeMetrics {
             "Transactions peers gossiped, by outcome: accepted, ignored (known, conflicting, policy), invalid (sender penalised), dropped (sender's queue full or sender banned)",
             gossip_txs.clone(),
         );
+        let compact_blocks = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "p2p_compact_blocks",
+            "Blocks peers announced compactly, by how they were rebuilt: complete (every transaction pooled), fetched (the missing ones asked of the relaying peer), whole (the block fetched whole)",
+            compact_blocks.clone(),
+        );
         NodeMetrics {
             gossip_txs,
+            compact_blocks,
             registry,
             last_irreversible,
             finality_lag,
@@ -184,6 +193,21 @@ impl NodeMetrics {
         self.gossip_txs
             .get_or_create(&OutcomeLabel { outcome })
             .get()
+    }
+
+    /// Compact blocks rebuilt with `outcome` (`complete`, `fetched`, `whole`).
+    pub fn compact_blocks(&self, outcome: &'static str) -> u64 {
+        self.compact_blocks
+            .get_or_create(&OutcomeLabel { outcome })
+            .get()
+    }
+
+    pub(crate) fn compact_block(&self, outcome: i8o8i_network::chain_access::CompactOutcome) {
+        self.compact_blocks
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.label(),
+            })
+            .inc();
     }
 
     /// Records an import that connected `connected` blocks in `elapsed`, after disconnecting

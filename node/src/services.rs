@@ -8,9 +8,9 @@ use std::sync::{Arc, Weak};
 use i8o8i_chain::chain::ImportError;
 use i8o8i_chain::mempool::MempoolError;
 use i8o8i_chain::store::BlockStatus;
-use i8o8i_network::chain_access::{GossipTx, PeerRecords};
+use i8o8i_network::chain_access::{CompactOutcome, GossipTx, PeerRecords};
 use i8o8i_network::{Announcement, BlockVerdict, ChainAccess, ChainTip, TxVerdict};
-use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, U256};
+use i8o8i_primitives::{Block, BlockHash, Header, StoreError, Transaction, Txid, U256};
 use i8o8i_rpc::MetricsSource;
 use i8o8i_runtime::consensus::HeaderError;
 use i8o8i_runtime::error::{BlockError, TxError};
@@ -85,6 +85,18 @@ impl ChainAccess for NodeChainAccess {
             .iter()
             .filter_map(|txid| pool.get(txid).map(|e| (*e.tx).clone()))
             .collect()
+    }
+
+    fn pool_matching(&self, select: &dyn Fn(&Txid) -> bool) -> Vec<Transaction> {
+        let pool = self.0.mempool();
+        pool.entries()
+            .filter(|(txid, _)| select(txid))
+            .map(|(_, e)| (*e.tx).clone())
+            .collect()
+    }
+
+    fn compact_block(&self, outcome: CompactOutcome) {
+        self.0.metrics().compact_block(outcome);
     }
 
     fn saw_unimported_header(&self, header: &Header) {

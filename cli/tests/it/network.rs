@@ -205,6 +205,69 @@ async fn three_nodes_through_one_bootnode_agree_and_relay_transactions() {
     stop(vec![a, b, c]).await;
 }
 
+/// New blocks travel as compact blocks (BIP152's encoding over gossip): a node whose pool holds
+/// the block's transactions rebuilds it with nothing asked; one whose pool refused them (its
+/// minimum fee rate is above theirs) asks the relaying peer for exactly those and ends on the
+/// same tip and state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn blocks_travel_compactly_and_missing_transactions_are_fetched() {
+    let a = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
+    let boot = listen_addr(&a.c).await;
+    let pooled = spawn("/ip4/127.0.0.1/tcp/0", vec![boot.clone()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start_with(dir.path(), move |cfg| {
+        cfg.p2p.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
+        cfg.p2p.bootnodes = vec![boot];
+        cfg.mempool.min_fee_rate = 1_000_000;
+    })
+    .await;
+    let strict = Net { node, c, _dir: dir };
+    let alice = new_address(&a, "alice").await;
+    let bob = new_address(&a, "bob").await;
+    // Three mature coinbases: one per payment.
+    mine(&a, 103, &alice).await;
+    wait_tip(&[&a, &pooled, &strict], &tip(&a.c).await).await;
+
+    let mut txids = Vec::new();
+    for amount in 1..=3u64 {
+        let txid: String = call(
+            &a.c,
+            "wallet_send",
+            rpc_params!["alice", PASSWORD, bob.clone(), amount * COIN, 2],
+        )
+        .await;
+        txids.push(txid);
+    }
+    for txid in &txids {
+        wait_for("the payment in the pooling node's pool", || async {
+            in_mempool(&pooled.c, txid).await
+        })
+        .await;
+        assert!(!in_mempool(&strict.c, txid).await);
+    }
+    let count = |n: &Net, outcome| n.node.node().metrics().compact_blocks(outcome);
+    let before = [
+        count(&pooled, "complete"),
+        count(&strict, "fetched"),
+        count(&strict, "whole"),
+    ];
+    mine(&a, 1, &alice).await;
+    let expected = tip(&a.c).await;
+    assert_eq!(expected.0, 104);
+    wait_tip(&[&a, &pooled, &strict], &expected).await;
+    assert_eq!(count(&pooled, "complete"), before[0] + 1);
+    assert_eq!(count(&strict, "fetched"), before[1] + 1);
+    assert_eq!(count(&strict, "whole"), before[2]);
+    for n in [&pooled, &strict] {
+        for txid in &txids {
+            assert_eq!(confirmed_height(&n.c, txid).await, Some(104));
+        }
+        assert_eq!(balance(&n.c, &bob).await, 6 * COIN);
+        assert_eq!(utxo_hash(&n.c).await, utxo_hash(&a.c).await);
+    }
+    stop(vec![a, pooled, strict]).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_late_node_syncs_500_blocks_headers_first() {
     let a = spawn("/ip4/127.0.0.1/tcp/0", vec![]).await;
@@ -626,7 +689,10 @@ async fn a_peer_sending_an_invalid_block_is_banned_across_restarts_and_others_ke
     let parent = a.node.node().chain().tip().header.clone();
     let payout = i8o8i_script_vm::Script::from_bytes(&[0x51]);
     let bad = build_block(&a.node, &parent, vec![], payout, 51 * COIN, 1);
-    raw.send(RawCommand::Publish(TopicKind::Blocks, bad.encode()));
+    raw.send(RawCommand::Publish(
+        TopicKind::Blocks,
+        i8o8i_network::compact::CompactBlock::full(&bad).encode(),
+    ));
     raw.expect(
         "the ban to disconnect us",
         |e| matches!(e, RawEvent::Closed(p) if *p == a_id),
@@ -656,7 +722,10 @@ async fn a_peer_sending_an_invalid_block_is_banned_across_restarts_and_others_ke
         let lie = Hash256::from_byte_array([7; 32]);
         assert_ne!(honest.header.state_root, lie);
         let wrong = with_state_root(&a.node, honest, lie);
-        liar.send(RawCommand::Publish(TopicKind::Blocks, wrong.encode()));
+        liar.send(RawCommand::Publish(
+            TopicKind::Blocks,
+            i8o8i_network::compact::CompactBlock::full(&wrong).encode(),
+        ));
         liar.expect(
             "the ban to disconnect the liar",
             |e| matches!(e, RawEvent::Closed(p) if *p == a_id),

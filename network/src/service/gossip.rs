@@ -3,6 +3,7 @@
 //! sender by the verdict.
 
 use super::*;
+use crate::compact::CompactBlock;
 
 impl Service {
     pub(super) fn on_gossip(
@@ -20,32 +21,8 @@ impl Service {
             .map(|t| t.kind);
         let gossip = &mut self.swarm.behaviour_mut().gossipsub;
         match kind {
-            Some(TopicKind::Blocks) => match Block::decode_strict(&message.data) {
-                Ok(block) => {
-                    if self.chain.known_header(&block.header.hash()).is_some()
-                        || too_light(&*self.chain, &block.header)
-                    {
-                        gossip.report_message_validation_result(
-                            &message_id,
-                            &source,
-                            MessageAcceptance::Ignore,
-                        );
-                        return;
-                    }
-                    let job = ImportJob {
-                        peer: source,
-                        block,
-                        gossip: Some(message_id.clone()),
-                    };
-                    if self.imports.try_send(job).is_err() {
-                        // The importer is busy syncing; the block will come through sync.
-                        gossip.report_message_validation_result(
-                            &message_id,
-                            &source,
-                            MessageAcceptance::Ignore,
-                        );
-                    }
-                }
+            Some(TopicKind::Blocks) => match CompactBlock::decode_bytes(&message.data) {
+                Ok(compact) => self.on_compact_block(source, message_id, compact),
                 Err(e) => {
                     tracing::debug!(peer = %source, error = %e, "undecodable gossip block");
                     gossip.report_message_validation_result(
@@ -168,7 +145,7 @@ impl Service {
 /// minimum work: not imported (so not stored), no fault of the sender — Bitcoin Core
 /// does not process unrequested blocks with less work than its tip either. A block whose
 /// parent we lack goes to the importer, which sends it to sync.
-fn too_light(chain: &dyn ChainAccess, header: &Header) -> bool {
+pub(super) fn too_light(chain: &dyn ChainAccess, header: &Header) -> bool {
     let (Some(parent), Some(parent_work)) = (
         chain.known_header(&header.parent),
         chain.known_work(&header.parent),

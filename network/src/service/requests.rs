@@ -74,6 +74,7 @@ impl Service {
             Pending::Status | Pending::Mempool => {}
             Pending::Headers { .. } => self.sync.headers_failed(peer, Instant::now()),
             Pending::Blocks(hashes) => self.sync.blocks_failed(peer, &hashes),
+            Pending::BlockTxs(hash) | Pending::WholeBlock(hash) => self.compact_failed(hash),
         }
     }
 
@@ -121,6 +122,9 @@ impl Service {
                     return self.serve_blocks(peer, hashes, channel);
                 }
             }
+            Request::BlockTxs { block, indexes } => {
+                return self.serve_block_txs(peer, block, indexes, channel);
+            }
             Request::MempoolTxs => {
                 let now = Instant::now();
                 if self
@@ -149,6 +153,16 @@ impl Service {
         self.respond(channel, response);
     }
 
+    /// Block bytes `peer` may still be served in its current upload window.
+    pub(super) fn upload_left(&mut self, peer: PeerId) -> usize {
+        let now = Instant::now();
+        let window = self.uploads.entry(peer).or_insert((now, 0));
+        if now.duration_since(window.0) >= UPLOAD_WINDOW {
+            *window = (now, 0);
+        }
+        MAX_UPLOAD_PER_WINDOW.saturating_sub(window.1)
+    }
+
     /// Answers a blocks request off the event loop: each hash once (a request repeating one
     /// big block must not multiply the answer), stopping at the response cap and at what is
     /// left of the peer's upload window; blocks the node found invalid are never served.
@@ -158,12 +172,7 @@ impl Service {
         hashes: Vec<BlockHash>,
         channel: ResponseChannel<Bytes>,
     ) {
-        let now = Instant::now();
-        let window = self.uploads.entry(peer).or_insert((now, 0));
-        if now.duration_since(window.0) >= UPLOAD_WINDOW {
-            *window = (now, 0);
-        }
-        let left = MAX_UPLOAD_PER_WINDOW.saturating_sub(window.1);
+        let left = self.upload_left(peer);
         if left == 0 {
             self.respond(
                 channel,
@@ -246,6 +255,10 @@ impl Service {
             }
             (Pending::Headers { max }, Response::Headers(headers)) => {
                 self.on_headers(peer, max, headers);
+            }
+            (Pending::BlockTxs(hash), Response::BlockTxs(txs)) => self.on_block_txs(hash, txs),
+            (Pending::WholeBlock(hash), Response::Blocks(blocks)) => {
+                self.on_whole_block(hash, blocks);
             }
             (Pending::Blocks(asked), Response::Blocks(blocks)) => {
                 let actions = self.sync.on_blocks(peer, &asked, blocks, Instant::now());

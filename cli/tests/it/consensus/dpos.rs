@@ -301,7 +301,10 @@ async fn delegated_proof_of_stake_rounds_votes_and_irreversibility() {
     if let Seal::Producer { signature, .. } = &mut forged.header.seal {
         signature[20] ^= 1;
     }
-    raw.send(RawCommand::Publish(TopicKind::Blocks, forged.encode()));
+    raw.send(RawCommand::Publish(
+        TopicKind::Blocks,
+        i8o8i_network::compact::CompactBlock::full(&forged).encode(),
+    ));
     raw.expect(
         "the ban to disconnect us",
         |e| matches!(e, RawEvent::Closed(p) if *p == node_id),
