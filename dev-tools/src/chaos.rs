@@ -14,23 +14,17 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use i8o8i_network::topics::TopicKind;
 use i8o8i_primitives::address::Address;
-use i8o8i_primitives::{
-    Amount, BlockHash, OutPoint, SighashCache, Transaction, TxIn, TxOut, Txid, p2pkh_script_sig_for,
-};
-use i8o8i_rpc::client::{CallError, RpcClient, call, connect};
+use i8o8i_primitives::{BlockHash, OutPoint, Transaction, Txid};
+use i8o8i_rpc::client::{CallError, RpcClient, call};
 use i8o8i_rpc::types::TxStatus;
 use i8o8i_rpc::{ErrorCode, api};
 use i8o8i_runtime::spec::ChainSpec;
-use i8o8i_script_vm::{SIGHASH_ALL, ScriptBuf, templates};
-use parity_scale_codec::Encode;
-use secp256k1::{PublicKey, SecretKey};
-use tokio::process::{Child, Command};
 
+use crate::procs::{NodeProc, Wallet, boot, free_port, kill, raw, rss_of, start};
 use crate::{Peer, Served};
 
 /// What a run does.
@@ -158,193 +152,6 @@ const FANOUTS: usize = 10;
 const MAX_UNCONFIRMED_PER_LANE: usize = 20;
 const FEE: u64 = 1_000;
 
-struct NodeProc {
-    index: usize,
-    dir: PathBuf,
-    rpc: String,
-    p2p: String,
-    miner: bool,
-    child: Option<Child>,
-    client: Option<RpcClient>,
-    peer_id: String,
-    peak_rss: u64,
-}
-
-impl NodeProc {
-    fn alive(&self) -> bool {
-        self.child.is_some() && self.client.is_some()
-    }
-}
-
-/// A free loopback port (bound and released: another process can take it before the node
-/// binds it, or while a killed node is down; [`start`] then moves the node to a new port).
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// Starts a node and waits for its RPC. A node that exits because one of its ports was taken
-/// by another process (the test suite runs many nodes at once) is moved to a fresh port and
-/// started again; any other exit, or no RPC within a minute, fails the run with the log.
-async fn start(
-    cfg: &ChaosConfig,
-    node: &mut NodeProc,
-    bootnodes: &[String],
-    miner_address: &str,
-) -> Result<(), ChaosError> {
-    for _ in 0..5 {
-        match start_once(cfg, node, bootnodes, miner_address).await? {
-            Started::Up => return Ok(()),
-            Started::PortTaken { rpc } => {
-                if rpc {
-                    node.rpc = format!("127.0.0.1:{}", free_port()?);
-                } else {
-                    node.p2p = format!("/ip4/127.0.0.1/tcp/{}", free_port()?);
-                }
-            }
-        }
-    }
-    Err(ChaosError::Node {
-        index: node.index,
-        reason: "no free port after 5 tries".into(),
-    })
-}
-
-enum Started {
-    Up,
-    /// The node exited at once: its RPC (or else its P2P) port was in use.
-    PortTaken {
-        rpc: bool,
-    },
-}
-
-async fn start_once(
-    cfg: &ChaosConfig,
-    node: &mut NodeProc,
-    bootnodes: &[String],
-    miner_address: &str,
-) -> Result<Started, ChaosError> {
-    let log_path = node.dir.with_extension("log");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)?;
-    let log_from = log.metadata()?.len();
-    let this_start = || {
-        let text = std::fs::read(&log_path).unwrap_or_default();
-        let from = (log_from as usize).min(text.len());
-        String::from_utf8_lossy(&text[from..]).into_owned()
-    };
-    let failed = |what: String, log: &str| {
-        let lines: Vec<&str> = log.lines().collect();
-        let tail = lines[lines.len().saturating_sub(30)..].join("\n");
-        ChaosError::Node {
-            index: node.index,
-            reason: format!("{what}; the end of its log:\n{tail}"),
-        }
-    };
-    let mut command = Command::new(&cfg.binary);
-    command
-        .arg("node")
-        .args(["--chain", "dev", "--data-dir"])
-        .arg(&node.dir)
-        .args(["--rpc-addr", &node.rpc, "--p2p-listen", &node.p2p])
-        .args(["--mining-threads", "1"])
-        .env("RUST_LOG", "info")
-        // The load client is trusted: its calls are not what the run is about.
-        .env(
-            "I8O8I_RPC__RATE_LIMIT__PER_CONNECTION_CALLS_PER_SECOND",
-            "1000000",
-        )
-        .env("I8O8I_RPC__RATE_LIMIT__PER_CONNECTION_BURST", "1000000")
-        .env("I8O8I_RPC__RATE_LIMIT__PER_IP_PER_SECOND", "1000000")
-        .env("I8O8I_RPC__RATE_LIMIT__PER_IP_BURST", "1000000")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .kill_on_drop(true);
-    for boot in bootnodes {
-        command.args(["--bootnode", boot]);
-    }
-    if node.miner {
-        // Dev mining: a block every 2 s, paid to an address nobody spends from.
-        command.args(["--dev", "--mining-address", miner_address]);
-    }
-    let child = command.spawn().map_err(|e| ChaosError::Node {
-        index: node.index,
-        reason: format!("cannot start {}: {e}", cfg.binary.display()),
-    })?;
-    node.child = Some(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let exited = match node.child.as_mut().map(Child::try_wait) {
-            Some(Ok(Some(status))) => Some(status),
-            _ => None,
-        };
-        if let Some(status) = exited {
-            node.child = None;
-            let log = this_start();
-            if log.contains("Address already in use") {
-                return Ok(Started::PortTaken {
-                    rpc: log.contains("starting the RPC server"),
-                });
-            }
-            return Err(failed(format!("exited at start ({status})"), &log));
-        }
-        if let Ok(secret) = i8o8i_rpc::JwtSecret::read(&node.dir.join("jwt.hex"))
-            && let Ok(client) = connect(
-                &format!("http://{}", node.rpc),
-                Some(secret),
-                Some(Duration::from_secs(20)),
-            )
-            && let Ok(info) = call::<api::NetGetInfo>(&client, ()).await
-        {
-            node.peer_id = info.peer_id;
-            node.client = Some(client);
-            return Ok(Started::Up);
-        }
-        if Instant::now() > deadline {
-            return Err(failed(
-                "RPC did not come up within 60 s".into(),
-                &this_start(),
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Every other node's P2P address (current: a node may have moved to a new port).
-fn boot(nodes: &[NodeProc], i: usize) -> Vec<String> {
-    nodes
-        .iter()
-        .filter(|n| n.index != i)
-        .map(|n| n.p2p.clone())
-        .collect()
-}
-
-async fn kill(node: &mut NodeProc) {
-    node.client = None;
-    if let Some(mut child) = node.child.take() {
-        // SIGKILL: no shutdown path runs. Reaped before anything reuses its data directory.
-        let _ = child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
-    }
-}
-
-fn rss_of(node: &NodeProc) -> Option<u64> {
-    let pid = node.child.as_ref()?.id()?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: u64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
 /// A tiny deterministic generator for the fault schedule (xorshift).
 struct Dice(u64);
 
@@ -369,61 +176,6 @@ struct Lane {
 /// Submissions under way at once.
 const IN_FLIGHT: usize = 32;
 
-struct Wallet {
-    key: SecretKey,
-    script: ScriptBuf,
-    chain_id: i8o8i_primitives::Hash256,
-}
-
-impl Wallet {
-    fn spend(&self, inputs: &[(OutPoint, u64)], outputs: &[u64]) -> Transaction {
-        let mut tx = Transaction {
-            version: 2,
-            inputs: inputs
-                .iter()
-                .map(|(prevout, _)| TxIn {
-                    prevout: *prevout,
-                    script_sig: ScriptBuf::default(),
-                    sequence: u32::MAX,
-                })
-                .collect(),
-            outputs: outputs
-                .iter()
-                .map(|v| TxOut {
-                    value: Amount::from_units(*v),
-                    script_pubkey: self.script.clone(),
-                })
-                .collect(),
-            lock_time: 0,
-            payload: None,
-        };
-        let cache = SighashCache::new(&tx);
-        let sigs: Vec<ScriptBuf> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, (_, value))| {
-                p2pkh_script_sig_for(
-                    &cache,
-                    &self.chain_id,
-                    i,
-                    &self.key,
-                    Amount::from_units(*value),
-                    SIGHASH_ALL,
-                )
-                .expect("input exists")
-            })
-            .collect();
-        for (input, sig) in tx.inputs.iter_mut().zip(sigs) {
-            input.script_sig = sig;
-        }
-        tx
-    }
-}
-
-fn raw(tx: &Transaction) -> String {
-    hex::encode(tx.encode())
-}
-
 /// Runs the chaos and reports. Node processes are killed when it returns.
 ///
 /// # Errors
@@ -433,18 +185,8 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
         i8o8i_config::builtin_chain_spec("dev").expect("the dev chain is built in"),
     )
     .expect("the dev spec parses");
-    let key = SecretKey::from_secret_bytes([0x42; 32]).expect("a valid key");
-    let pubkey = PublicKey::from_secret_key(&key).serialize();
-    let script = templates::p2pkh(&templates::hash160(&pubkey));
-    let address = Address::p2pkh(spec.network, templates::hash160(&pubkey)).to_string();
+    let (wallet, address) = Wallet::dev(&spec);
     let miner_address = Address::p2pkh(spec.network, [0x99; 20]).to_string();
-    let wallet = Wallet {
-        key,
-        script,
-        chain_id: i8o8i_primitives::Hash256::from_byte_array(
-            *spec.genesis_block().header.hash().as_bytes(),
-        ),
-    };
     std::fs::create_dir_all(&cfg.dir)?;
     let mut nodes = Vec::new();
     for index in 0..cfg.nodes.max(3) {
@@ -462,7 +204,7 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
         });
     }
     // Node 0 alone mines the coins the load spends, and fans them out into lanes.
-    start(&cfg, &mut nodes[0], &[], &miner_address).await?;
+    start(&cfg.binary, &mut nodes[0], &[], &miner_address).await?;
     let c0 = nodes[0].client.clone().expect("started");
     call::<api::MiningGenerate>(&c0, (110, Some(address.clone()))).await?;
     let mut lanes = Vec::with_capacity(LANES);
@@ -495,7 +237,7 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
     call::<api::MiningGenerate>(&c0, (1, Some(miner_address.clone()))).await?;
     for i in 1..nodes.len() {
         let bootnodes = boot(&nodes, i);
-        start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
+        start(&cfg.binary, &mut nodes[i], &bootnodes, &miner_address).await?;
     }
 
     let mut report = Report::default();
@@ -539,7 +281,7 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
         });
         for i in due {
             let bootnodes = boot(&nodes, i);
-            start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
+            start(&cfg.binary, &mut nodes[i], &bootnodes, &miner_address).await?;
         }
         if let Some((until, _)) = &adversary
             && *until <= now
@@ -616,7 +358,7 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
     // Heal: restart whatever is down, let bans lapse, reconnect everyone to node 0.
     for (_, i) in std::mem::take(&mut restarts) {
         let bootnodes = boot(&nodes, i);
-        start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
+        start(&cfg.binary, &mut nodes[i], &bootnodes, &miner_address).await?;
     }
     tokio::time::sleep(Duration::from_secs(6)).await;
     for node in &nodes {
@@ -634,7 +376,7 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
             kill(&mut nodes[i]).await;
             nodes[i].miner = false;
             let bootnodes = boot(&nodes, i);
-            start(&cfg, &mut nodes[i], &bootnodes, &miner_address).await?;
+            start(&cfg.binary, &mut nodes[i], &bootnodes, &miner_address).await?;
         }
     }
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -19,5 +19,7 @@ pub mod bomb;
 pub mod chaos;
 pub mod forge;
 pub mod peer;
+mod procs;
+pub mod throughput;
 
 pub use peer::{AdversaryError, Event, HeadersAnswer, Peer, Served};

@@ -102,6 +102,27 @@ enum Attack {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Start NODES node processes on loopback (node 0 mines a dev block every 2 s) and submit
+    /// pre-signed P2PKH payments at each of RATES transactions/s for STEP seconds, round-robin
+    /// over the nodes; report confirmed transactions/s, latency to confirmation on every node,
+    /// block propagation and bytes, and the ceiling. No --peer
+    Throughput {
+        /// Nodes.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+        /// Offered rates, transactions/s, comma-separated: one step each.
+        #[arg(long, value_delimiter = ',', default_value = "500,1000,2000,4000")]
+        rates: Vec<u32>,
+        /// Seconds per step.
+        #[arg(long, default_value_t = 30)]
+        step: u64,
+        /// The i8o8icoin binary.
+        #[arg(long, default_value = "target/release/i8o8icoin")]
+        binary: std::path::PathBuf,
+        /// Work directory (node data and logs); default a new one under the temp dir.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 fn peer_id(addr: &Multiaddr) -> anyhow::Result<PeerId> {
@@ -218,6 +239,31 @@ async fn main() -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Attack::Throughput {
+        nodes,
+        rates,
+        step,
+        binary,
+        dir,
+    } = cli.attack
+    {
+        let dir = dir.unwrap_or_else(i8o8i_adversary::throughput::default_dir);
+        println!(
+            "throughput: {nodes} node(s), {rates:?} tx/s, {step} s a step, logs in {}",
+            dir.display()
+        );
+        let report =
+            i8o8i_adversary::throughput::run(i8o8i_adversary::throughput::ThroughputConfig {
+                binary,
+                dir,
+                nodes,
+                rates,
+                step: Duration::from_secs(step),
+            })
+            .await?;
+        println!("{report}");
+        return Ok(());
+    }
     let spec = load_spec(&cli.chain)?;
     let genesis = spec.genesis_block().header.hash();
     let addr = cli.peer.context("--peer is required")?;
@@ -310,6 +356,8 @@ async fn main() -> anyhow::Result<()> {
             println!("sent junk blocks, a junk transaction and an oversized request");
             watch(peer).await
         }
-        Attack::Chaos { .. } => unreachable!("handled before a --peer is needed"),
+        Attack::Chaos { .. } | Attack::Throughput { .. } => {
+            unreachable!("handled before a --peer is needed")
+        }
     }
 }
