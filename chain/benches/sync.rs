@@ -32,7 +32,10 @@ fn spec() -> ChainSpec {
     let yaml = dev_yaml_funding_anyone((coins + 1) * COIN_VALUE * 2)
         .replace("target_block_time: 2 ", "target_block_time: 86400 ");
     let spec = ChainSpec::from_yaml(&yaml).unwrap();
-    assert_eq!(spec.target_block_time, 86_400, "the dev spec's block time line changed");
+    assert_eq!(
+        spec.target_block_time, 86_400,
+        "the dev spec's block time line changed"
+    );
     spec
 }
 

@@ -426,7 +426,8 @@ impl Mempool {
     /// Every pooled txid in mining order: best ancestor fee rate first, parents before
     /// children.
     pub fn txids_in_mining_order(&self) -> Vec<Txid> {
-        self.mining_order(u64::MAX, u64::MAX, usize::MAX).0
+        self.mining_order(u64::MAX, u64::MAX, usize::MAX, usize::MAX)
+            .0
     }
 
     /// The fee rate (base units per byte) a transaction needs to be mined within `target`

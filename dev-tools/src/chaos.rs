@@ -24,6 +24,7 @@ use i8o8i_rpc::types::TxStatus;
 use i8o8i_rpc::{ErrorCode, api};
 use i8o8i_runtime::spec::ChainSpec;
 
+pub use crate::procs::ChaosError;
 use crate::procs::{NodeProc, Wallet, boot, free_port, kill, raw, rss_of, start};
 use crate::{Peer, Served};
 
@@ -122,25 +123,6 @@ impl fmt::Display for Report {
         }
         write!(f, "lost: {}", self.lost)
     }
-}
-
-/// Why a run could not be carried out (as opposed to a run that found a fault).
-#[derive(Debug, thiserror::Error)]
-pub enum ChaosError {
-    /// A node process could not be started or did not come up.
-    #[error("node {index}: {reason}")]
-    Node {
-        /// Which node.
-        index: usize,
-        /// What happened.
-        reason: String,
-    },
-    /// A call the run depends on failed.
-    #[error("{0}")]
-    Rpc(#[from] CallError),
-    /// Files.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
 }
 
 /// The memory bound a node must stay under during a run (dev nodes stay under 200 MiB in a

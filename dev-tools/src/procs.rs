@@ -10,13 +10,30 @@ use i8o8i_primitives::{
     Amount, OutPoint, SighashCache, Transaction, TxIn, TxOut, p2pkh_script_sig_for,
 };
 use i8o8i_rpc::api;
-use i8o8i_rpc::client::{RpcClient, call, connect};
+use i8o8i_rpc::client::{CallError, RpcClient, call, connect};
 use i8o8i_script_vm::{SIGHASH_ALL, ScriptBuf};
 use parity_scale_codec::Encode;
 use secp256k1::SecretKey;
 use tokio::process::{Child, Command};
 
-use crate::chaos::ChaosError;
+/// Why a run could not be carried out (as opposed to a run that found a fault).
+#[derive(Debug, thiserror::Error)]
+pub enum ChaosError {
+    /// A node process could not be started or did not come up.
+    #[error("node {index}: {reason}")]
+    Node {
+        /// Which node.
+        index: usize,
+        /// What happened.
+        reason: String,
+    },
+    /// A call the run depends on failed.
+    #[error("{0}")]
+    Rpc(#[from] CallError),
+    /// Files.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
 
 pub(crate) struct NodeProc {
     pub(crate) index: usize,

@@ -25,8 +25,7 @@ use i8o8i_rpc::client::{RpcClient, call};
 use i8o8i_runtime::spec::ChainSpec;
 use parity_scale_codec::Encode;
 
-use crate::chaos::ChaosError;
-use crate::procs::{NodeProc, Wallet, boot, free_port, kill, raw, start};
+use crate::procs::{ChaosError, NodeProc, Wallet, boot, free_port, kill, raw, start};
 
 /// What a run does.
 #[derive(Debug, Clone)]

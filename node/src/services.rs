@@ -80,7 +80,7 @@ impl ChainAccess for NodeChainAccess {
         let pool = self.0.mempool();
         // Mining order walks the pool's ancestor-score index: no sort of the whole pool, and
         // parents come before the children that spend them.
-        let (txids, _) = pool.mining_order(max_bytes as u64, u64::MAX, max_count);
+        let (txids, _) = pool.mining_order(max_bytes as u64, u64::MAX, usize::MAX, max_count);
         txids
             .iter()
             .filter_map(|txid| pool.get(txid).map(|e| (*e.tx).clone()))

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use i8o8i_contract_engine::gas;
 use i8o8i_primitives::{Amount, Transaction, Txid};
 use i8o8i_runtime::contract::payload_terms;
+use i8o8i_runtime::validation::{MAX_BLOCK_SIGOPS, legacy_sigops};
 
 use super::{Mempool, MempoolError};
 
@@ -41,6 +42,8 @@ pub const MAX_DESCENDANT_BYTES: u64 = 101_000;
 const MAX_CONSECUTIVE_FAILURES: usize = 1_000;
 /// "Nearly full": within this many bytes of the limit (Core's 4,000 weight units).
 const NEARLY_FULL_BYTES: u64 = 4_000;
+/// Signature operations a template leaves for the coinbase (Core reserves 400 as well).
+const COINBASE_SIGOPS: usize = 400;
 
 /// A fee rate as the exact fraction fee / size, ordered by cross-multiplication (no rounding,
 /// no floats: two packages with the same rate compare equal whatever their sizes).
@@ -366,12 +369,14 @@ impl Mempool {
     }
 
     /// Pooled transactions in mining order — best ancestor fee rate first, every parent before
-    /// its children — while they fit in `max_bytes` and `max_gas` and up to `max_count`, with
-    /// their total fee.
+    /// its children — while they fit in `max_bytes`, `max_gas` and `max_sigops` (legacy
+    /// signature operations, what the block limit counts; Core's `BlockAssembler::TestPackage`
+    /// checks the same) and up to `max_count`, with their total fee.
     pub fn mining_order(
         &self,
         max_bytes: u64,
         max_gas: u64,
+        max_sigops: usize,
         max_count: usize,
     ) -> (Vec<Txid>, Amount) {
         let mut picked: Vec<Txid> = Vec::new();
@@ -385,6 +390,7 @@ impl Mempool {
         let mut heap: BinaryHeap<(FeeRate, Reverse<u64>, Txid)> = BinaryHeap::new();
         let mut main = self.indexes.by_ancestor_score.iter().peekable();
         let (mut bytes, mut gas_used, mut fees) = (0u64, 0u64, 0u64);
+        let mut sigops_used = 0usize;
         let mut consecutive_failures = 0usize;
         loop {
             if picked.len() >= max_count {
@@ -442,12 +448,17 @@ impl Mempool {
                 package.sort_unstable_by_key(|a| (self.entries[a].links.ancestors.count, *a));
                 package
             };
-            let (size, gas) = package.iter().fold((0u64, 0u64), |(s, g), a| {
+            let (size, gas, sigops) = package.iter().fold((0u64, 0u64, 0usize), |(s, g, o), a| {
                 let entry = &self.entries[a];
-                (s + entry.size, g + entry.gas())
+                (
+                    s + entry.size,
+                    g + entry.gas(),
+                    o.saturating_add(legacy_sigops(&entry.tx)),
+                )
             });
             if bytes.saturating_add(size) > max_bytes
                 || gas_used.saturating_add(gas) > max_gas
+                || sigops_used.saturating_add(sigops) > max_sigops
                 || picked.len() + package.len() > max_count
             {
                 failed.insert(id);
@@ -467,6 +478,7 @@ impl Mempool {
                 included.insert(*a);
                 bytes += entry.size;
                 gas_used = gas_used.saturating_add(entry.gas());
+                sigops_used = sigops_used.saturating_add(legacy_sigops(&entry.tx));
                 fees = fees.saturating_add(entry.fee.to_units());
                 picked.push(*a);
                 modified.remove(a);
@@ -491,10 +503,16 @@ impl Mempool {
         (picked, Amount::from_units(fees))
     }
 
-    /// Transactions for a block template of at most `max_bytes` (and the block gas limit), in
-    /// mining order, with their total fee.
+    /// Transactions for a block template of at most `max_bytes`, the block gas limit and the
+    /// block's signature-operation limit (less what the coinbase may hold), in mining order,
+    /// with their total fee.
     pub fn template(&self, max_bytes: u64) -> (Vec<Arc<Transaction>>, Amount) {
-        let (ids, fees) = self.mining_order(max_bytes, gas::MAX_BLOCK_GAS, usize::MAX);
+        let (ids, fees) = self.mining_order(
+            max_bytes,
+            gas::MAX_BLOCK_GAS,
+            MAX_BLOCK_SIGOPS - COINBASE_SIGOPS,
+            usize::MAX,
+        );
         let txs = ids.iter().map(|id| self.entries[id].tx.clone()).collect();
         (txs, fees)
     }

@@ -613,3 +613,50 @@ fn recent_full_blocks_raise_the_estimate_to_what_their_cheapest_transaction_paid
         pool.min_fee_rate()
     );
 }
+
+/// Found by the throughput run: a pool of fan-out transactions (thousands of P2PKH outputs
+/// each, every output one legacy signature operation) gave templates over the block's limit of
+/// 80,000; every template failed to connect and the miner produced empty blocks while the pool
+/// never drained. Templates now stop at the limit less the coinbase's reserve.
+#[test]
+fn a_template_stays_within_the_block_signature_operation_limit() {
+    let mut chain = MemoryChain::new();
+    let mut pool = pool();
+    for n in 0..35u8 {
+        let coin = chain.fund(n, 7, 100_000_000);
+        let mut tx = Transaction {
+            version: 2,
+            inputs: vec![TxIn {
+                prevout: coin,
+                script_sig: Default::default(),
+                sequence: u32::MAX,
+            }],
+            outputs: vec![
+                TxOut {
+                    value: Amount::from_units(30_000),
+                    script_pubkey: p2pkh_script(&secret_key(8)),
+                };
+                2_500
+            ],
+            lock_time: 0,
+            payload: None,
+        };
+        i8o8i_primitives::sign_p2pkh_input(
+            &mut tx,
+            0,
+            &secret_key(7),
+            Amount::from_units(100_000_000),
+            &chain.chain_id(),
+            i8o8i_script_vm::SIGHASH_ALL,
+        )
+        .unwrap();
+        pool.accept(tx, &chain, NOW).unwrap();
+    }
+    let (txs, _) = pool.template(4_000_000);
+    let sigops: usize = txs
+        .iter()
+        .map(|tx| i8o8i_runtime::validation::legacy_sigops(tx))
+        .sum();
+    // 35 × 2,500 would be 87,500; 31 of them (77,500) fit under 80,000 − 400.
+    assert_eq!((txs.len(), sigops), (31, 77_500));
+}
