@@ -92,6 +92,8 @@ pub struct Report {
     pub unconfirmed: usize,
     /// Signature verifications per second on all cores of this machine (libsecp256k1).
     pub signature_rate: u64,
+    /// Why the first refused submission was refused.
+    pub first_refusal: Option<String>,
 }
 
 impl Report {
@@ -158,6 +160,9 @@ impl fmt::Display for Report {
             Some(rate) => writeln!(f, "ceiling: kept up at {rate} tx/s")?,
             None => writeln!(f, "ceiling: kept up at no offered rate")?,
         }
+        if let Some(why) = &self.first_refusal {
+            writeln!(f, "first refusal: {why}")?;
+        }
         write!(f, "unconfirmed: {}", self.unconfirmed)
     }
 }
@@ -166,8 +171,9 @@ impl fmt::Display for Report {
 const FIRST: usize = 100;
 const SECOND: usize = 500;
 const FEE: u64 = 1_000;
-/// Submissions under way at once.
-const IN_FLIGHT: usize = 256;
+/// Submissions under way at once: HTTP keep-alive connections, under a node's default limit
+/// of 100 (past it, connections are refused and counted as refusals).
+const IN_FLIGHT: usize = 64;
 
 /// A block as the run saw it.
 struct SeenBlock {
@@ -270,6 +276,7 @@ async fn run_on(
     let mut next = 0usize;
     let gate = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let first_refusal: Arc<Mutex<Option<String>>> = Arc::default();
     let mut target = 0usize;
     let mut windows = Vec::new();
     for &rate in &cfg.rates {
@@ -296,9 +303,14 @@ async fn run_on(
                 let client = clients[target % clients.len()].clone();
                 target += 1;
                 let refused = refused.clone();
+                let first_refusal = first_refusal.clone();
                 tokio::spawn(async move {
-                    if call::<api::TxSubmit>(&client, (hex,)).await.is_err() {
+                    if let Err(e) = call::<api::TxSubmit>(&client, (hex,)).await {
                         refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        first_refusal
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert_with(|| e.to_string());
                     }
                     drop(permit);
                 });
@@ -350,6 +362,10 @@ async fn run_on(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     watching.abort();
+    report.first_refusal = first_refusal
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     summarise(
         &mut report,
         &observed.lock().unwrap_or_else(|p| p.into_inner()),
