@@ -11,6 +11,9 @@
 //! - [`forge`]: building the blocks the attacks send.
 //! - [`bomb`]: transactions as costly to verify as relay policy allows, invalid at the end.
 //! - [`chaos`]: real node processes under load, killed, partitioned and lied to; then checked.
+//! - [`throughput`]: real node processes under pre-signed load at rising rates; confirmed
+//!   transactions per second, latency, block propagation and bytes measured.
+//! - `procs` (private): starting and killing node processes, the load's wallet.
 //!
 //! The node binary never links this crate; the end-to-end tests and the `i8o8i-adversary`
 //! binary do.
