@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
 use i8o8i_chain::memory::{
-    anyone_can_spend, anyone_can_spend_tx, dev_yaml_funding_anyone, mine_on, mine_on_tip,
+    anyone_can_spend, dev_yaml_funding_anyone, fan_out, mine_on, mine_on_tip,
 };
 use i8o8i_chain::state_tree;
 use i8o8i_chain::{Chain, Store, SystemClock};
@@ -29,7 +29,6 @@ use i8o8i_runtime::state::UtxoReader;
 use parity_scale_codec::Encode;
 
 const COINS: usize = 200_000;
-const FAN_OUT: usize = 1_000;
 const BLOCK_TXS: usize = 1_000;
 const COIN_VALUE: u64 = 100_000;
 
@@ -48,39 +47,16 @@ fn spec() -> ChainSpec {
 /// A chain whose UTXO set holds `COINS` anyone-can-spend coins, and those coins.
 fn chain_with_coins(dir: &std::path::Path) -> (Chain, Vec<OutPoint>) {
     let spec = spec();
-    let genesis = spec.genesis_block();
     let store = Arc::new(Store::open(dir).unwrap());
     let chain = Chain::open(store, spec, threads(), SystemClock::new().shared()).unwrap();
     chain.import_block(mine_on_tip(&chain, Vec::new())).unwrap();
-    let mut change = OutPoint {
-        txid: genesis.transactions[0].txid(),
-        index: 0,
-    };
-    let mut left = (COINS as u64 + 1) * COIN_VALUE * 2;
-    let mut coins = Vec::with_capacity(COINS);
-    let mut pending = Vec::new();
-    while coins.len() < COINS {
-        // One transaction: change first, then FAN_OUT coins.
-        left -= FAN_OUT as u64 * COIN_VALUE;
-        let mut outputs = vec![left];
-        outputs.extend(std::iter::repeat_n(COIN_VALUE, FAN_OUT));
-        let mut tx = anyone_can_spend_tx(&[change], &outputs);
-        for out in &mut tx.outputs[1..] {
-            out.script_pubkey = p2pkh_script(&owner());
-        }
-        let txid = tx.txid();
-        change = OutPoint { txid, index: 0 };
-        coins.extend((1..=FAN_OUT as u32).map(|index| OutPoint { txid, index }));
-        pending.push(tx);
-        if pending.len() == 50 {
-            chain
-                .import_block(mine_on_tip(&chain, std::mem::take(&mut pending)))
-                .unwrap();
-        }
-    }
-    if !pending.is_empty() {
-        chain.import_block(mine_on_tip(&chain, pending)).unwrap();
-    }
+    let coins = fan_out(
+        &chain,
+        &p2pkh_script(&owner()),
+        COINS,
+        COIN_VALUE,
+        (COINS as u64 + 1) * COIN_VALUE * 2,
+    );
     (chain, coins)
 }
 

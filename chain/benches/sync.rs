@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use i8o8i_chain::memory::{anyone_can_spend_tx, dev_yaml_funding_anyone, mine_on_tip};
+use i8o8i_chain::memory::{dev_yaml_funding_anyone, fan_out, mine_on_tip};
 use i8o8i_chain::{Chain, Store, SystemClock};
 use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
 use i8o8i_primitives::{Amount, Block, OutPoint};
@@ -50,35 +50,13 @@ fn source_blocks() -> (Vec<Block>, u64) {
     let chain = open(dir.path(), spec());
     let owner = secret_key(3);
     chain.import_block(mine_on_tip(&chain, Vec::new())).unwrap();
-    let genesis = chain.spec().genesis_block();
-    let mut change = OutPoint {
-        txid: genesis.transactions[0].txid(),
-        index: 0,
-    };
-    let mut left = ((BLOCKS * BLOCK_TXS) as u64 + 1) * COIN_VALUE * 2;
-    let mut coins = Vec::with_capacity(BLOCKS * BLOCK_TXS);
-    let mut pending = Vec::new();
-    while coins.len() < BLOCKS * BLOCK_TXS {
-        left -= BLOCK_TXS as u64 * COIN_VALUE;
-        let mut outputs = vec![left];
-        outputs.extend(std::iter::repeat_n(COIN_VALUE, BLOCK_TXS));
-        let mut tx = anyone_can_spend_tx(&[change], &outputs);
-        for out in &mut tx.outputs[1..] {
-            out.script_pubkey = p2pkh_script(&owner);
-        }
-        let txid = tx.txid();
-        change = OutPoint { txid, index: 0 };
-        coins.extend((1..=BLOCK_TXS as u32).map(|index| OutPoint { txid, index }));
-        pending.push(tx);
-        if pending.len() == 50 {
-            chain
-                .import_block(mine_on_tip(&chain, std::mem::take(&mut pending)))
-                .unwrap();
-        }
-    }
-    if !pending.is_empty() {
-        chain.import_block(mine_on_tip(&chain, pending)).unwrap();
-    }
+    let coins = fan_out(
+        &chain,
+        &p2pkh_script(&owner),
+        BLOCKS * BLOCK_TXS,
+        COIN_VALUE,
+        ((BLOCKS * BLOCK_TXS) as u64 + 1) * COIN_VALUE * 2,
+    );
     let chain_id = chain.chain_id();
     for block in coins.chunks(BLOCK_TXS) {
         let payments = block

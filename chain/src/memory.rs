@@ -1,8 +1,8 @@
 //! An in-memory [`ChainView`]: the dev genesis as tip, and whatever coins a test or benchmark
 //! puts in its UTXO set. Mempool policy and block templates are exercised with it without
 //! RocksDB (feature `test-utils`). Also the funding spec and the block builders the RocksDB
-//! benchmarks and the chain's tests share ([`dev_yaml_funding_anyone`], [`mine_on_tip`],
-//! [`mine_on`]).
+//! benchmarks and the chain's tests share ([`dev_yaml_funding_anyone`], [`fan_out`],
+//! [`mine_on_tip`], [`mine_on`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -268,4 +268,55 @@ pub fn mine_on(
         .mine(block.header.clone(), 0, 1, 1 << 24, &|| false)
         .expect("dev difficulty is trivial");
     block
+}
+
+/// Fans the anyone-can-spend genesis allocation of a [`dev_yaml_funding_anyone`] chain
+/// (`funded` units) out into `count` coins of `value` locked to `script`, 1,000 to a
+/// transaction and 50 transactions to a block (mined and imported on the tip); returns the
+/// coins. Panics if the allocation is too small or a block is refused.
+pub fn fan_out(
+    chain: &crate::Chain,
+    script: &ScriptBuf,
+    count: usize,
+    value: u64,
+    funded: u64,
+) -> Vec<OutPoint> {
+    const PER_TX: usize = 1_000;
+    let mut change = OutPoint {
+        txid: chain.spec().genesis_block().transactions[0].txid(),
+        index: 0,
+    };
+    let mut left = funded;
+    let mut coins = Vec::with_capacity(count);
+    let mut pending = Vec::new();
+    let mut import = |txs| {
+        let outcome = chain
+            .import_block(mine_on_tip(chain, txs))
+            .expect("a funding block");
+        assert_eq!(outcome.connected.len(), 1, "a funding block connects");
+    };
+    while coins.len() < count {
+        // One transaction: change first, then the coins.
+        left = left
+            .checked_sub(PER_TX as u64 * value)
+            .expect("the allocation covers the coins");
+        let mut outputs = vec![left];
+        outputs.extend(std::iter::repeat_n(value, PER_TX));
+        let mut tx = anyone_can_spend_tx(&[change], &outputs);
+        for out in &mut tx.outputs[1..] {
+            out.script_pubkey = script.clone();
+        }
+        let txid = tx.txid();
+        change = OutPoint { txid, index: 0 };
+        coins.extend((1..=PER_TX as u32).map(|index| OutPoint { txid, index }));
+        pending.push(tx);
+        if pending.len() == 50 {
+            import(std::mem::take(&mut pending));
+        }
+    }
+    if !pending.is_empty() {
+        import(pending);
+    }
+    coins.truncate(count);
+    coins
 }

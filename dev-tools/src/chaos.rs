@@ -25,7 +25,7 @@ use i8o8i_rpc::{ErrorCode, api};
 use i8o8i_runtime::spec::ChainSpec;
 
 pub use crate::procs::ChaosError;
-use crate::procs::{NodeProc, Wallet, boot, free_port, kill, raw, rss_of, start};
+use crate::procs::{NodeProc, Wallet, boot, kill, raw, rss_of, start};
 use crate::{Peer, Served};
 
 /// What a run does.
@@ -172,18 +172,8 @@ pub async fn run(cfg: ChaosConfig) -> Result<Report, ChaosError> {
     std::fs::create_dir_all(&cfg.dir)?;
     let mut nodes = Vec::new();
     for index in 0..cfg.nodes.max(3) {
-        nodes.push(NodeProc {
-            index,
-            dir: cfg.dir.join(format!("node{index}")),
-            rpc: format!("127.0.0.1:{}", free_port()?),
-            p2p: format!("/ip4/127.0.0.1/tcp/{}", free_port()?),
-            // Two miners: competing blocks, and mining survives one kill.
-            miner: index == 1 || index == 2,
-            child: None,
-            client: None,
-            peer_id: String::new(),
-            peak_rss: 0,
-        });
+        // Two miners: competing blocks, and mining survives one kill.
+        nodes.push(NodeProc::new(index, &cfg.dir, index == 1 || index == 2)?);
     }
     // Node 0 alone mines the coins the load spends, and fans them out into lanes.
     start(&cfg.binary, &mut nodes[0], &[], &miner_address).await?;

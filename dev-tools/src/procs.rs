@@ -48,6 +48,21 @@ pub(crate) struct NodeProc {
 }
 
 impl NodeProc {
+    /// Node `index`, not started, with its directory under `dir` and fresh loopback ports.
+    pub(crate) fn new(index: usize, dir: &Path, miner: bool) -> std::io::Result<NodeProc> {
+        Ok(NodeProc {
+            index,
+            dir: dir.join(format!("node{index}")),
+            rpc: format!("127.0.0.1:{}", free_port()?),
+            p2p: format!("/ip4/127.0.0.1/tcp/{}", free_port()?),
+            miner,
+            child: None,
+            client: None,
+            peer_id: String::new(),
+            peak_rss: 0,
+        })
+    }
+
     pub(crate) fn alive(&self) -> bool {
         self.child.is_some() && self.client.is_some()
     }

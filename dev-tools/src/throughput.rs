@@ -11,7 +11,7 @@
 //! Confirmation is observed by polling every node's tip every 50 ms, so times are within that
 //! of the truth.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -25,7 +25,7 @@ use i8o8i_rpc::client::{RpcClient, call};
 use i8o8i_runtime::spec::ChainSpec;
 use parity_scale_codec::Encode;
 
-use crate::procs::{ChaosError, NodeProc, Wallet, boot, free_port, kill, raw, start};
+use crate::procs::{ChaosError, NodeProc, Wallet, boot, kill, raw, start};
 
 /// What a run does.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ pub struct Step {
     pub latency_p50_ms: u64,
     /// As `latency_p50_ms`, 99th percentile.
     pub latency_p99_ms: u64,
-    /// Accepted but not confirmed on every node when the step ended.
+    /// Submitted, not refused (so far) and not confirmed on every node when the step ended.
     pub backlog: usize,
 }
 
@@ -218,17 +218,7 @@ pub async fn run(cfg: ThroughputConfig) -> Result<Report, ChaosError> {
     std::fs::create_dir_all(&cfg.dir)?;
     let mut nodes = Vec::new();
     for index in 0..cfg.nodes.max(1) {
-        nodes.push(NodeProc {
-            index,
-            dir: cfg.dir.join(format!("node{index}")),
-            rpc: format!("127.0.0.1:{}", free_port()?),
-            p2p: format!("/ip4/127.0.0.1/tcp/{}", free_port()?),
-            miner: index == 0,
-            child: None,
-            client: None,
-            peer_id: String::new(),
-            peak_rss: 0,
-        });
+        nodes.push(NodeProc::new(index, &cfg.dir, index == 0)?);
     }
     let result = run_on(&cfg, &spec, &wallet, &address, &miner_address, &mut nodes).await;
     for node in &mut nodes {
@@ -275,13 +265,15 @@ async fn run_on(
     let mut submitted: HashMap<Txid, Instant> = HashMap::new();
     let mut next = 0usize;
     let gate = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
-    let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Refused submissions by txid: they can never confirm, so they are neither backlog nor
+    // unconfirmed.
+    let refused: Arc<Mutex<HashSet<Txid>>> = Arc::default();
     let first_refusal: Arc<Mutex<Option<String>>> = Arc::default();
     let mut target = 0usize;
     let mut windows = Vec::new();
     for &rate in &cfg.rates {
         let started = Instant::now();
-        let refused_before = refused.load(std::sync::atomic::Ordering::Relaxed);
+        let refused_before = refused.lock().unwrap_or_else(|p| p.into_inner()).len();
         let mut sent = 0usize;
         let mut tick = tokio::time::interval(Duration::from_millis(10));
         // Exactly rate × step offered: the last tick may fall a little past the step.
@@ -306,7 +298,10 @@ async fn run_on(
                 let first_refusal = first_refusal.clone();
                 tokio::spawn(async move {
                     if let Err(e) = call::<api::TxSubmit>(&client, (hex,)).await {
-                        refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        refused
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(txid);
                         first_refusal
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
@@ -326,14 +321,16 @@ async fn run_on(
             .iter()
             .filter(|(txid, at)| submitted.contains_key(txid) && **at >= warm && **at <= ended)
             .count();
+        let refused_now = refused.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let backlog = submitted
             .iter()
             .filter(|(txid, at)| **at <= ended && confirmed_at.get(txid).is_none_or(|c| *c > ended))
+            .filter(|(txid, _)| !refused_now.contains(*txid))
             .count();
         report.steps.push(Step {
             rate,
             submitted_per_sec: sent as f64 / cfg.step.as_secs_f64(),
-            refused: refused.load(std::sync::atomic::Ordering::Relaxed) - refused_before,
+            refused: refused_now.len() - refused_before,
             confirmed_per_sec: confirmed as f64 / window,
             // Filled in after the drain, when late confirmations are known.
             latency_p50_ms: 0,
@@ -349,14 +346,14 @@ async fn run_on(
         let pending = {
             let observed = observed.lock().unwrap_or_else(|p| p.into_inner());
             let confirmed_at = confirmation_times(&observed);
+            let refused = refused.lock().unwrap_or_else(|p| p.into_inner());
             submitted
                 .keys()
-                .filter(|txid| !confirmed_at.contains_key(*txid))
+                .filter(|txid| !confirmed_at.contains_key(*txid) && !refused.contains(*txid))
                 .count()
         };
-        let refused_total = refused.load(std::sync::atomic::Ordering::Relaxed);
-        if pending <= refused_total || Instant::now() > drain_until {
-            report.unconfirmed = pending.saturating_sub(refused_total);
+        if pending == 0 || Instant::now() > drain_until {
+            report.unconfirmed = pending;
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

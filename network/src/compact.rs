@@ -223,13 +223,16 @@ impl CompactBlock {
                 .and_modify(|slot| *slot = None)
                 .or_insert(Some(tx));
         }
+        // `decode_bytes` checked the shape (indexes in range, one id per other slot); a
+        // compact block built by hand that breaks it rebuilds into missing slots, not a panic.
         let mut slots: Vec<Option<Transaction>> = vec![None; self.tx_count()];
         for p in &self.prefilled {
-            slots[p.index as usize] = Some(p.tx.clone());
+            if let Some(slot) = slots.get_mut(p.index as usize) {
+                *slot = Some(p.tx.clone());
+            }
         }
-        let mut ids = self.short_ids.iter();
-        for slot in slots.iter_mut().filter(|s| s.is_none()) {
-            let id = ids.next().expect("as many short ids as empty slots");
+        let empty = slots.iter_mut().filter(|s| s.is_none());
+        for (slot, id) in empty.zip(&self.short_ids) {
             *slot = by_id.get(id).cloned().flatten();
         }
         let missing = slots

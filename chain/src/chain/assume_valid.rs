@@ -55,6 +55,10 @@ pub(crate) struct HeaderChain {
     ancestors: Option<(u64, Vec<BlockHash>)>,
     /// Whether the best header descends from the assumed-valid block.
     best_descends: bool,
+    /// The assumed-valid block is on this node's best chain: nothing below it is connected
+    /// again short of a reorganisation that deep (then everything is verified), so headers
+    /// are no longer remembered.
+    reached: bool,
 }
 
 impl HeaderChain {
@@ -82,13 +86,18 @@ impl Chain {
         headers.assumed = block;
         headers.ancestors = None;
         headers.best_descends = false;
+        headers.reached = false;
         self.refresh_assumed(&mut headers);
     }
 
-    /// Remembers a chain of headers [`Chain::check_header_chain`] accepted on `parent`.
+    /// Remembers a chain of headers [`Chain::check_header_chain`] accepted on `parent`, while
+    /// an assumed-valid block is named and not yet reached.
     pub(super) fn note_headers(&self, parent: &Header, checked: &[Header]) {
         let parent_hash = parent.hash();
         let mut headers = self.headers.lock().unwrap_or_else(|p| p.into_inner());
+        if headers.assumed.is_none() || self.assumed_reached(&mut headers) {
+            return;
+        }
         let parent_work = match self.entry(&parent_hash) {
             Some(entry) => entry.work(),
             None => match headers.headers.get(&parent_hash) {
@@ -120,6 +129,22 @@ impl Chain {
             parent = hash;
         }
         self.refresh_assumed(&mut headers);
+    }
+
+    /// Whether the assumed-valid block is on the best chain (remembered once it is, and the
+    /// noted headers dropped).
+    fn assumed_reached(&self, headers: &mut HeaderChain) -> bool {
+        if !headers.reached
+            && let (Some(assumed), Some((from, ancestors))) = (headers.assumed, &headers.ancestors)
+        {
+            let height = from + ancestors.len() as u64 - 1;
+            if self.store.hash_at(height).ok().flatten() == Some(assumed) {
+                headers.reached = true;
+                headers.headers = HashMap::new();
+                headers.best = None;
+            }
+        }
+        headers.reached
     }
 
     /// A header's parent and height, from the noted headers or the block index.

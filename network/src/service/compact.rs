@@ -1,7 +1,6 @@
 //! Compact block relay on the service: rebuilding announced blocks from the pool, asking the
 //! relaying peer for what is missing (or for the whole block), and serving those requests.
 
-use super::gossip::too_light;
 use super::*;
 use crate::chain_access::CompactOutcome;
 use crate::compact::{CompactBlock, PartialBlock, Rebuilt};
@@ -27,30 +26,48 @@ impl Service {
     ) {
         let header = &compact.header;
         let hash = header.hash();
-        let Some(parent) = self.chain.known_header(&header.parent) else {
+        if self.chain.known_header(&hash).is_some()
+            || self.compact.contains_key(&hash)
+            || self.compact.len() >= MAX_COMPACT_PENDING
+        {
+            self.ignore(&message_id, source);
+            return;
+        }
+        let (Some(parent), Some(parent_work)) = (
+            self.chain.known_header(&header.parent),
+            self.chain.known_work(&header.parent),
+        ) else {
             // We are behind this peer: ask where it is, sync fetches the blocks whole.
             self.ignore(&message_id, source);
             self.send(source, Request::Status, Pending::Status);
             return;
         };
-        if let Err((_, reason)) = self
+        let added = match self
             .chain
             .check_headers(&parent, std::slice::from_ref(header))
         {
-            // A bad seal: nothing is rebuilt or asked for on its account.
-            tracing::debug!(peer = %source, %hash, %reason, "compact block with an invalid header");
-            self.swarm
-                .behaviour_mut()
-                .gossipsub
-                .report_message_validation_result(&message_id, &source, MessageAcceptance::Reject);
-            self.report(source, PeerAction::InvalidBlock);
-            return;
-        }
-        if self.chain.known_header(&hash).is_some()
-            || too_light(&*self.chain, header)
-            || self.compact.contains_key(&hash)
-            || self.compact.len() >= MAX_COMPACT_PENDING
-        {
+            Ok(added) => added,
+            Err((_, reason)) => {
+                // A bad seal: nothing is rebuilt or asked for on its account.
+                tracing::debug!(peer = %source, %hash, %reason, "compact block with an invalid header");
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(
+                        &message_id,
+                        &source,
+                        MessageAcceptance::Reject,
+                    );
+                self.report(source, PeerAction::InvalidBlock);
+                return;
+            }
+        };
+        // A block that would end a chain lighter than ours or than the chain's minimum work is
+        // not imported (so not stored), no fault of the sender: Bitcoin Core does not process
+        // unrequested blocks with less work than its tip either.
+        let work = parent_work.saturating_add(added);
+        if work < self.chain.tip().work || work < self.chain.min_chain_work() {
+            self.chain.saw_unimported_header(header);
             self.ignore(&message_id, source);
             return;
         }
@@ -187,14 +204,9 @@ impl Service {
             );
             return;
         }
-        let left = self.upload_left(peer);
-        if left == 0 {
-            self.respond(
-                channel,
-                Response::Refused("upload budget for this minute used up".into()),
-            );
+        let Some((left, channel)) = self.upload_budget(peer, channel) else {
             return;
-        }
+        };
         let chain = self.chain.clone();
         let answers = self.answers_tx.clone();
         tokio::task::spawn_blocking(move || {

@@ -140,28 +140,3 @@ impl Service {
         }
     }
 }
-
-/// Whether a relayed block would end a chain lighter than ours or than the chain's
-/// minimum work: not imported (so not stored), no fault of the sender — Bitcoin Core
-/// does not process unrequested blocks with less work than its tip either. A block whose
-/// parent we lack goes to the importer, which sends it to sync.
-pub(super) fn too_light(chain: &dyn ChainAccess, header: &Header) -> bool {
-    let (Some(parent), Some(parent_work)) = (
-        chain.known_header(&header.parent),
-        chain.known_work(&header.parent),
-    ) else {
-        return false;
-    };
-    match chain.check_headers(&parent, std::slice::from_ref(header)) {
-        Ok(added) => {
-            let work = parent_work.saturating_add(added);
-            let light = work < chain.tip().work || work < chain.min_chain_work();
-            if light {
-                chain.saw_unimported_header(header);
-            }
-            light
-        }
-        // Invalid: the importer says so and penalises the sender.
-        Err(_) => false,
-    }
-}

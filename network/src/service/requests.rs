@@ -153,14 +153,27 @@ impl Service {
         self.respond(channel, response);
     }
 
-    /// Block bytes `peer` may still be served in its current upload window.
-    pub(super) fn upload_left(&mut self, peer: PeerId) -> usize {
+    /// Block bytes `peer` may still be served in its current upload window, with the channel
+    /// to answer on; `None` once the request is refused because nothing is left.
+    pub(super) fn upload_budget(
+        &mut self,
+        peer: PeerId,
+        channel: ResponseChannel<Bytes>,
+    ) -> Option<(usize, ResponseChannel<Bytes>)> {
         let now = Instant::now();
         let window = self.uploads.entry(peer).or_insert((now, 0));
         if now.duration_since(window.0) >= UPLOAD_WINDOW {
             *window = (now, 0);
         }
-        MAX_UPLOAD_PER_WINDOW.saturating_sub(window.1)
+        let left = MAX_UPLOAD_PER_WINDOW.saturating_sub(window.1);
+        if left == 0 {
+            self.respond(
+                channel,
+                Response::Refused("upload budget for this minute used up".into()),
+            );
+            return None;
+        }
+        Some((left, channel))
     }
 
     /// Answers a blocks request off the event loop: each hash once (a request repeating one
@@ -172,14 +185,9 @@ impl Service {
         hashes: Vec<BlockHash>,
         channel: ResponseChannel<Bytes>,
     ) {
-        let left = self.upload_left(peer);
-        if left == 0 {
-            self.respond(
-                channel,
-                Response::Refused("upload budget for this minute used up".into()),
-            );
+        let Some((left, channel)) = self.upload_budget(peer, channel) else {
             return;
-        }
+        };
         let mut seen = std::collections::HashSet::new();
         let hashes: Vec<BlockHash> = hashes.into_iter().filter(|h| seen.insert(*h)).collect();
         let chain = self.chain.clone();
