@@ -242,7 +242,8 @@ async fn requests_cannot_amplify_or_fetch_invalid_blocks() {
 
 /// A flood of transactions as costly as policy allows (1,350 signature checks each, invalid only
 /// at the last input) costs the node a bounded number of verifications: they wait in the
-/// sender's own queue, the sender is banned after ten invalid ones, and the rest of its queue
+/// sender's own queue, the sender is banned after ten invalid ones (fewer if its queue also
+/// overflowed, each drop costing it a little), and the rest of its queue
 /// is dropped unverified. Before the queue, every message that arrived got its own blocking
 /// task, all of them verified however soon the sender was banned.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -329,8 +330,11 @@ async fn a_flood_of_costly_invalid_transactions_is_cut_short() {
     let metrics = node.metrics();
     let (invalid, dropped) = (metrics.gossip_txs("invalid"), metrics.gossip_txs("dropped"));
     eprintln!("sigop flood: {SENT} sent, {invalid} verified (invalid), {dropped} dropped");
+    // Ten invalid ones ban the sender; on a slow machine fewer do, because its queue (4 MiB)
+    // fills first and every drop costs it too. Either way a handful more may have been under
+    // way when the ban came, and never the 150.
     assert!(
-        (10..=20).contains(&invalid),
+        (1..=20).contains(&invalid),
         "{invalid} of {SENT} costly transactions were verified"
     );
     assert_eq!(metrics.gossip_txs("accepted"), 0);
