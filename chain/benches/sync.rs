@@ -15,7 +15,7 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use i8o8i_chain::memory::{dev_yaml_funding_anyone, fan_out, mine_on_tip};
 use i8o8i_chain::{Chain, Store, SystemClock};
 use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
-use i8o8i_primitives::{Amount, Block, OutPoint};
+use i8o8i_primitives::{Amount, Block};
 use i8o8i_runtime::spec::ChainSpec;
 
 const BLOCKS: usize = 200;

@@ -359,6 +359,16 @@ impl Chain {
         }
     }
 
+    /// Runs `f` on every item, split over the verification pool (if there is one): how a
+    /// batch of submitted transactions verifies its scripts on every core.
+    pub fn for_each_parallel<T: Send>(&self, items: &mut [T], f: impl Fn(&mut T) + Sync + Send) {
+        use rayon::prelude::*;
+        match &self.script_pool {
+            Some(pool) => pool.install(|| items.par_iter_mut().for_each(f)),
+            None => items.iter_mut().for_each(f),
+        }
+    }
+
     /// The state root after the tip (of the stored tree, which the tip's header commits to).
     ///
     /// # Errors

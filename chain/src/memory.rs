@@ -289,7 +289,7 @@ pub fn fan_out(
     let mut left = funded;
     let mut coins = Vec::with_capacity(count);
     let mut pending = Vec::new();
-    let mut import = |txs| {
+    let import = |txs| {
         let outcome = chain
             .import_block(mine_on_tip(chain, txs))
             .expect("a funding block");

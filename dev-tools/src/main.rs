@@ -102,10 +102,11 @@ enum Attack {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
-    /// Start NODES node processes on loopback (node 0 mines a dev block every 2 s) and submit
-    /// pre-signed P2PKH payments at each of RATES transactions/s for STEP seconds, round-robin
-    /// over the nodes; report confirmed transactions/s, latency to confirmation on every node,
-    /// block propagation and bytes, and the ceiling. No --peer
+    /// Start NODES node processes of --chain on loopback (node 0 mines a block every target
+    /// block time) and submit pre-signed P2PKH payments at each of RATES transactions/s for
+    /// STEP seconds, in calls of up to BATCH, round-robin over the nodes; report confirmed
+    /// transactions/s, latency to confirmation on every node, block propagation and bytes,
+    /// and the ceiling. No --peer
     Throughput {
         /// Nodes.
         #[arg(long, default_value_t = 1)]
@@ -116,6 +117,9 @@ enum Attack {
         /// Seconds per step.
         #[arg(long, default_value_t = 30)]
         step: u64,
+        /// Transactions per `tx_submitBatch` call, at most (1: one `tx_submit` each).
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
         /// The i8o8icoin binary.
         #[arg(long, default_value = "target/release/i8o8icoin")]
         binary: std::path::PathBuf,
@@ -243,13 +247,16 @@ async fn main() -> anyhow::Result<()> {
         nodes,
         rates,
         step,
+        batch,
         binary,
         dir,
     } = cli.attack
     {
         let dir = dir.unwrap_or_else(i8o8i_adversary::throughput::default_dir);
         println!(
-            "throughput: {nodes} node(s), {rates:?} tx/s, {step} s a step, logs in {}",
+            "throughput: {nodes} node(s) of chain {}, {rates:?} tx/s, {step} s a step, \
+             batches of up to {batch}, logs in {}",
+            cli.chain,
             dir.display()
         );
         let report =
@@ -259,6 +266,8 @@ async fn main() -> anyhow::Result<()> {
                 nodes,
                 rates,
                 step: Duration::from_secs(step),
+                chain: cli.chain,
+                batch,
             })
             .await?;
         println!("{report}");

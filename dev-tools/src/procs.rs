@@ -41,6 +41,8 @@ pub(crate) struct NodeProc {
     pub(crate) rpc: String,
     pub(crate) p2p: String,
     pub(crate) miner: bool,
+    /// Chain spec: a built-in name or a YAML file (`--chain`).
+    pub(crate) chain: String,
     pub(crate) child: Option<Child>,
     pub(crate) client: Option<RpcClient>,
     pub(crate) peer_id: String,
@@ -56,6 +58,7 @@ impl NodeProc {
             rpc: format!("127.0.0.1:{}", free_port()?),
             p2p: format!("/ip4/127.0.0.1/tcp/{}", free_port()?),
             miner,
+            chain: "dev".to_owned(),
             child: None,
             client: None,
             peer_id: String::new(),
@@ -139,7 +142,7 @@ pub(crate) async fn start_once(
     let mut command = Command::new(binary);
     command
         .arg("node")
-        .args(["--chain", "dev", "--data-dir"])
+        .args(["--chain", &node.chain, "--data-dir"])
         .arg(&node.dir)
         .args(["--rpc-addr", &node.rpc, "--p2p-listen", &node.p2p])
         .args(["--mining-threads", "1"])
@@ -160,7 +163,8 @@ pub(crate) async fn start_once(
         command.args(["--bootnode", boot]);
     }
     if node.miner {
-        // Dev mining: a block every 2 s, paid to an address nobody spends from.
+        // Dev mining: a block every target block time, paid to an address nobody spends from
+        // (the `--chain` given above wins over `--dev`'s).
         command.args(["--dev", "--mining-address", miner_address]);
     }
     let child = command.spawn().map_err(|e| ChaosError::Node {

@@ -1,7 +1,7 @@
 //! The end-to-end throughput run: real node processes on loopback (one, or a network where
-//! node 0 mines a dev block every 2 s and the rest follow), pre-signed one-in one-out P2PKH
-//! payments submitted with `tx_submit` at controlled rates (round-robin over the nodes), one
-//! step per rate. It reports, per step, the offered and submitted rates, the transactions per
+//! node 0 mines a dev block every target block time and the rest follow), pre-signed one-in
+//! one-out P2PKH payments submitted in `tx_submitBatch` calls (or one `tx_submit` each) at
+//! controlled rates (round-robin over the nodes), one step per rate. It reports, per step, the offered and submitted rates, the transactions per
 //! second confirmed on every node at steady state (the step's last three quarters), latency
 //! from submission to confirmation on all nodes (p50, p99) and the backlog left; per block,
 //! how long it took to reach every node and its bytes whole and compact; the ceiling (the
@@ -40,6 +40,11 @@ pub struct ThroughputConfig {
     pub rates: Vec<u32>,
     /// How long each step lasts.
     pub step: Duration,
+    /// Chain spec of the nodes: a built-in name or a YAML file. Its block size and block
+    /// time bound what any node can confirm (`dev`: 4 MB every 2 s, about 10,000 payments/s).
+    pub chain: String,
+    /// Transactions per `tx_submitBatch` call, at most; 1 submits each with `tx_submit`.
+    pub batch: usize,
 }
 
 /// One step's figures.
@@ -209,16 +214,27 @@ impl Observed {
 /// [`ChaosError`] if the run itself cannot proceed (a node that does not start, a setup call
 /// that fails).
 pub async fn run(cfg: ThroughputConfig) -> Result<Report, ChaosError> {
-    let spec = ChainSpec::from_yaml(
-        i8o8i_config::builtin_chain_spec("dev").expect("the dev chain is built in"),
-    )
-    .expect("the dev spec parses");
+    let text = match i8o8i_config::builtin_chain_spec(&cfg.chain) {
+        Some(text) => text.to_owned(),
+        None => std::fs::read_to_string(&cfg.chain)?,
+    };
+    let spec = ChainSpec::from_yaml(&text).map_err(|e| ChaosError::Node {
+        index: 0,
+        reason: format!("chain spec {}: {e}", cfg.chain),
+    })?;
     let (wallet, address) = Wallet::dev(&spec);
     let miner_address = Address::p2pkh(spec.network, [0x99; 20]).to_string();
     std::fs::create_dir_all(&cfg.dir)?;
+    // A spec file is read by the nodes from their own working directory: give them its path.
+    let chain = match i8o8i_config::builtin_chain_spec(&cfg.chain) {
+        Some(_) => cfg.chain.clone(),
+        None => std::fs::canonicalize(&cfg.chain)?.display().to_string(),
+    };
     let mut nodes = Vec::new();
     for index in 0..cfg.nodes.max(1) {
-        nodes.push(NodeProc::new(index, &cfg.dir, index == 0)?);
+        let mut node = NodeProc::new(index, &cfg.dir, index == 0)?;
+        node.chain = chain.clone();
+        nodes.push(node);
     }
     let result = run_on(&cfg, &spec, &wallet, &address, &miner_address, &mut nodes).await;
     for node in &mut nodes {
@@ -282,34 +298,29 @@ async fn run_on(
             tick.tick().await;
             let due =
                 ((started.elapsed().as_millis() * u128::from(rate) / 1_000) as usize).min(total);
-            while sent < due {
-                let Some((txid, hex)) = payments.get(next).cloned() else {
-                    break;
-                };
+            while sent < due && next < payments.len() {
                 let Ok(permit) = gate.clone().try_acquire_owned() else {
                     // The client is saturated: this step offers less than asked.
                     break;
                 };
-                next += 1;
-                submitted.insert(txid, Instant::now());
+                let take = (due - sent)
+                    .min(cfg.batch.max(1))
+                    .min(payments.len() - next);
+                let chunk: Vec<(Txid, String)> = payments[next..next + take].to_vec();
+                next += take;
+                sent += take;
+                let now = Instant::now();
+                submitted.extend(chunk.iter().map(|(txid, _)| (*txid, now)));
                 let client = clients[target % clients.len()].clone();
                 target += 1;
-                let refused = refused.clone();
-                let first_refusal = first_refusal.clone();
+                let refusals = Refusals {
+                    txids: refused.clone(),
+                    first: first_refusal.clone(),
+                };
                 tokio::spawn(async move {
-                    if let Err(e) = call::<api::TxSubmit>(&client, (hex,)).await {
-                        refused
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(txid);
-                        first_refusal
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .get_or_insert_with(|| e.to_string());
-                    }
+                    submit(&client, chunk, &refusals).await;
                     drop(permit);
                 });
-                sent += 1;
             }
         }
         let ended = Instant::now();
@@ -373,6 +384,50 @@ async fn run_on(
         .await
         .unwrap_or_default();
     Ok(report)
+}
+
+/// What the nodes refused: by txid, and the first reason.
+struct Refusals {
+    txids: Arc<Mutex<HashSet<Txid>>>,
+    first: Arc<Mutex<Option<String>>>,
+}
+
+impl Refusals {
+    fn add(&self, txid: Txid, why: impl FnOnce() -> String) {
+        self.txids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(txid);
+        self.first
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(why);
+    }
+}
+
+/// Submits `chunk` to one node: alone with `tx_submit`, or else with one `tx_submitBatch`.
+async fn submit(client: &RpcClient, chunk: Vec<(Txid, String)>, refusals: &Refusals) {
+    if let [(txid, hex)] = &chunk[..] {
+        if let Err(e) = call::<api::TxSubmit>(client, (hex.clone(),)).await {
+            refusals.add(*txid, || e.to_string());
+        }
+        return;
+    }
+    let (txids, hexes): (Vec<Txid>, Vec<String>) = chunk.into_iter().unzip();
+    match call::<api::TxSubmitBatch>(client, (hexes,)).await {
+        Ok(results) => {
+            for (txid, result) in txids.into_iter().zip(results) {
+                if let Some(e) = result.error {
+                    refusals.add(txid, || format!("{} ({})", e.message, e.code));
+                }
+            }
+        }
+        Err(e) => {
+            for txid in txids {
+                refusals.add(txid, || e.to_string());
+            }
+        }
+    }
 }
 
 /// Latencies, propagation and block bytes from what was observed.

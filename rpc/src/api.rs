@@ -78,6 +78,14 @@ crate::rpc_api! {
         params: [(rawHex: String as Hex, "The transaction's SCALE encoding")],
         result: Txid,
     }
+    TxSubmitBatch {
+        name: "tx_submitBatch",
+        summary: "Validates up to 1,000 raw transactions in order (one may spend outputs of those before it) and adds those that pass to the mempool: one result per transaction, its txid or the error `tx_submit` would have returned. Their scripts verify on every core.",
+        access: Public,
+        errors: [InvalidParams],
+        params: [(rawHexes: Vec<String>, "The transactions' SCALE encodings, hex")],
+        result: Vec<Submission>,
+    }
     TxFund {
         name: "tx_fund",
         summary: "Selects coins of some addresses (at most 1,000) or of a node wallet (no password) for payments, adds change and returns an unsigned signing request (base64) for signers that keep their own keys. Private: it reveals a node wallet's keys and hands out its change addresses.",

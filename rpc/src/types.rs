@@ -840,6 +840,28 @@ pub struct FinalizedTx {
     pub txid: Txid,
 }
 
+/// One transaction of `tx_submitBatch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Submission {
+    /// Its id (absent when the hex did not decode to a transaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub txid: Option<Txid>,
+    /// Why it was refused (absent when it entered the mempool): the code and message
+    /// `tx_submit` would have answered with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<SubmissionError>,
+}
+
+/// A refused transaction's JSON-RPC error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SubmissionError {
+    /// The error code (`-32010` rejected, `-32011` already known, `-32602` not a transaction).
+    pub code: i32,
+    /// What was wrong.
+    pub message: String,
+}
+
 /// `fee_estimate`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

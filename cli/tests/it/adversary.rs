@@ -374,8 +374,10 @@ async fn chaos_smoke() {
 }
 
 /// The throughput run's short version (`scripts/throughput.sh` runs the figures): two node
-/// processes of this build, pre-signed payments at 40 transactions/s for 6 s round-robin over
-/// both; every one is accepted and ends confirmed on both nodes, and blocks travel compactly.
+/// processes of this build, pre-signed payments at 40 transactions/s (mostly one `tx_submit`
+/// each, 0.4 per 10 ms tick) then 150/s (`tx_submitBatch` calls of 1–2) for 5 s each,
+/// round-robin over both; every one is accepted and ends confirmed on both nodes, and blocks
+/// travel compactly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throughput_smoke() {
     let dir = tempfile::tempdir().unwrap();
@@ -383,15 +385,19 @@ async fn throughput_smoke() {
         binary: env!("CARGO_BIN_EXE_i8o8icoin").into(),
         dir: dir.path().to_owned(),
         nodes: 2,
-        rates: vec![40],
-        step: std::time::Duration::from_secs(6),
+        rates: vec![40, 150],
+        step: std::time::Duration::from_secs(5),
+        chain: "dev".into(),
+        batch: 100,
     })
     .await
     .unwrap();
     eprintln!("{report}");
-    let step = &report.steps[0];
-    assert_eq!(step.submitted_per_sec, 40.0, "{report}");
-    assert_eq!((step.refused, report.unconfirmed), (0, 0), "{report}");
+    for (step, rate) in report.steps.iter().zip([40.0, 150.0]) {
+        assert_eq!(step.submitted_per_sec, rate, "{report}");
+        assert_eq!(step.refused, 0, "{report}");
+    }
+    assert_eq!(report.unconfirmed, 0, "{report}");
     assert!(report.blocks >= 1, "{report}");
     assert!(report.compact_bytes * 10 < report.block_bytes, "{report}");
     assert!(report.signature_rate > 0, "{report}");

@@ -478,3 +478,123 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
     ));
     node.stop().await;
 }
+
+/// `tx_submitBatch` takes transactions in order, one result each: a child right after its
+/// parent, a double spend, a forged signature, junk and a repeat get exactly the codes
+/// `tx_submit` gives, and what was accepted confirms with exact balances.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_transactions_gets_one_result_each_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, c) = start(dir.path()).await;
+    let network = node.node().chain().spec().network;
+    let chain_id = node.node().chain().chain_id();
+    let alice: Value = call(&c, "wallet_create", rpc_params!["alice", PASSWORD]).await;
+    let alice_addr: Address = alice["address"].as_str().unwrap().parse().unwrap();
+    let x = Address::p2pkh(network, [1; 20]);
+    let y = Address::p2pkh(network, [2; 20]);
+    let _: Vec<BlockHash> = call(
+        &c,
+        "mining_generate",
+        rpc_params![103, alice_addr.to_string()],
+    )
+    .await;
+    let coinbase = |height: u64| {
+        let store = node.node().chain().store();
+        let hash = store.hash_at(height).unwrap().unwrap();
+        let block = store.block(&hash).unwrap().unwrap();
+        (
+            OutPoint {
+                txid: block.transactions[0].txid(),
+                index: 0,
+            },
+            50 * COIN,
+        )
+    };
+
+    let parent = spend(
+        dir.path(),
+        "alice",
+        &chain_id,
+        coinbase(1),
+        &alice_addr,
+        1_000,
+    );
+    let child_coin = (
+        OutPoint {
+            txid: parent.txid(),
+            index: 0,
+        },
+        50 * COIN - 1_000,
+    );
+    let child = spend(dir.path(), "alice", &chain_id, child_coin, &x, 1_000);
+    let pay = spend(dir.path(), "alice", &chain_id, coinbase(2), &x, 1_000);
+    let double = spend(dir.path(), "alice", &chain_id, coinbase(2), &y, 1_100);
+    let forged = i8o8i_primitives::test_utils::p2pkh_spend(
+        coinbase(3).0,
+        Amount::from_units(coinbase(3).1),
+        &i8o8i_primitives::test_utils::secret_key(9),
+        x.script_pubkey(),
+        Amount::from_units(1_000),
+        &chain_id,
+    );
+    let batch = vec![
+        raw(&parent),
+        raw(&child),
+        raw(&pay),
+        raw(&double),
+        raw(&forged),
+        "zz".to_owned(),
+        raw(&parent),
+    ];
+    let results: Vec<Value> = call(&c, "tx_submitBatch", rpc_params![batch]).await;
+    let summary: Vec<(Option<String>, Option<i64>)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["txid"].as_str().map(str::to_owned),
+                r["error"]["code"].as_i64(),
+            )
+        })
+        .collect();
+    let id = |tx: &Transaction| Some(tx.txid().to_string());
+    assert_eq!(
+        summary,
+        vec![
+            (id(&parent), None),
+            (id(&child), None),
+            (id(&pay), None),
+            (id(&double), Some(-32010)),
+            (id(&forged), Some(-32010)),
+            (None, Some(-32602)),
+            (id(&parent), Some(-32011)),
+        ],
+        "{results:?}"
+    );
+    let message = |i: usize| results[i]["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message(3).contains("replacing 1 pooled transaction(s)"),
+        "{}",
+        message(3)
+    );
+    assert!(
+        message(4).starts_with("transaction rejected: "),
+        "{}",
+        message(4)
+    );
+    assert!(message(5).contains("rawHexes"), "{}", message(5));
+    assert_eq!(node.node().mempool().info().count, 3);
+
+    // The three confirm: x holds exactly the child's and the payment's outputs.
+    let _: Vec<BlockHash> = call(&c, "mining_generate", rpc_params![1, y.to_string()]).await;
+    assert_eq!(node.node().mempool().info().count, 0);
+    let x_bal: Value = call(&c, "address_getBalance", rpc_params![x.to_string()]).await;
+    assert_eq!(units(&x_bal["confirmed"]), 2 * 50 * COIN - 3_000);
+
+    // An empty batch, and one over the limit, are refused whole.
+    for size in [0, 1_001] {
+        let (code, msg) = call_err(&c, "tx_submitBatch", rpc_params![vec![raw(&pay); size]]).await;
+        assert_eq!(code, -32602, "{msg}");
+        assert!(msg.contains("1 to 1000 per call"), "{msg}");
+    }
+    node.stop().await;
+}

@@ -876,6 +876,25 @@ export type StorageRange = {
   nextKey?: string | null;
 };
 
+/** One transaction of `tx_submitBatch`. */
+export type Submission = {
+  /**
+   * Why it was refused (absent when it entered the mempool): the code and message
+   * `tx_submit` would have answered with.
+   */
+  error?: SubmissionError | null;
+  /** Its id (absent when the hex did not decode to a transaction). */
+  txid?: string | null;
+};
+
+/** A refused transaction's JSON-RPC error. */
+export type SubmissionError = {
+  /** The error code (`-32010` rejected, `-32011` already known, `-32602` not a transaction). */
+  code: number;
+  /** What was wrong. */
+  message: string;
+};
+
 /** What a state-touching host call did. */
 export type TraceDetail = {
   /** Key. */
@@ -1194,6 +1213,11 @@ export interface Methods {
   "tx_submit": {
     params: [rawHex: string];
     result: string;
+  };
+  /** Validates up to 1,000 raw transactions in order (one may spend outputs of those before it) and adds those that pass to the mempool: one result per transaction, its txid or the error `tx_submit` would have returned. Their scripts verify on every core. */
+  "tx_submitBatch": {
+    params: [rawHexes: string[]];
+    result: Submission[];
   };
   /** Selects coins of some addresses (at most 1,000) or of a node wallet (no password) for payments, adds change and returns an unsigned signing request (base64) for signers that keep their own keys. Private: it reveals a node wallet's keys and hands out its change addresses. (private: needs a bearer token) */
   "tx_fund": {
