@@ -155,6 +155,8 @@ pub(crate) async fn start_once(
         .env("I8O8I_RPC__RATE_LIMIT__PER_CONNECTION_BURST", "1000000")
         .env("I8O8I_RPC__RATE_LIMIT__PER_IP_PER_SECOND", "1000000")
         .env("I8O8I_RPC__RATE_LIMIT__PER_IP_BURST", "1000000")
+        // Whole blocks of a throughput chain (32 MB, twice that in hex).
+        .env("I8O8I_RPC__MAX_RESPONSE_BYTES", "100000000")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)

@@ -9,8 +9,9 @@
 //! transactions per mode and prints the median rate of each mode and its ratio to the
 //! verification rate. Modes: in-process (`Node::submit_transaction`, one thread); `tx_submit`
 //! from 8 jsonrpsee HTTP clients; from 8 lean keep-alive connections (a wrk-style client whose
-//! own cost is small — the client shares the machine's cores with the node); and from the
-//! same connections in JSON-RPC batches. The empty-call rates show the transport's ceiling.
+//! own cost is small — the client shares the machine's cores with the node); from the same
+//! connections in JSON-RPC batches; and from them with `tx_submitBatch` (one call of many
+//! transactions, verified on every core). The empty-call rates show the transport's ceiling.
 
 use std::time::Instant;
 
@@ -33,12 +34,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ROUND: usize = 2_000;
 const ROUNDS: usize = 5;
-const FANOUT_TXS: usize = 10;
+const FANOUT_TXS: usize = 20;
 /// Modes measured, each on its own transactions: in-process, jsonrpsee client, lean client,
-/// lean client with batches.
-const MODES: usize = 4;
+/// lean client with JSON-RPC batches, lean client with `tx_submitBatch`.
+const MODES: usize = 5;
 /// Calls per JSON-RPC batch in the batched mode.
 const BATCH: usize = 25;
+/// Transactions per `tx_submitBatch` call.
+const SUBMIT_BATCH: usize = 25;
 const FANOUT_OUTPUTS: usize = MODES * ROUND * ROUNDS / FANOUT_TXS;
 const CLIENTS: usize = 8;
 
@@ -63,8 +66,8 @@ impl LeanClient {
         }
     }
 
-    /// Posts `body` (one call or a batch of `calls`), asserting HTTP 200 and a `result` for
-    /// every call.
+    /// Posts `body` (one call or a batch of `calls`), asserting HTTP 200, a `result` for
+    /// every call and no error anywhere.
     async fn call(&mut self, body: &str, calls: usize) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let request = format!(
@@ -103,6 +106,12 @@ impl LeanClient {
             self.buf.extend_from_slice(&chunk[..n]);
         }
         let body = &self.buf[head_end..head_end + content_length];
+        // No call failed, and no transaction of a `tx_submitBatch` was refused.
+        assert!(
+            !body.windows(8).any(|w| w == b"\"error\":"),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
         assert_eq!(
             body.windows(9).filter(|w| w == b"\"result\":").count(),
             calls,
@@ -178,6 +187,12 @@ async fn run() {
     };
     config.rpc.addr = "127.0.0.1:0".parse().expect("addr");
     config.mempool.max_bytes = 1 << 30;
+    // The load client is trusted: what is measured is acceptance, not the rate limiter.
+    let limits = &mut config.rpc.rate_limit;
+    limits.per_ip_per_second = 1_000_000;
+    limits.per_ip_burst = 1_000_000;
+    limits.per_connection_calls_per_second = 1_000_000;
+    limits.per_connection_burst = 1_000_000;
     let running = launch(LaunchOptions {
         config,
         clock: None,
@@ -191,8 +206,10 @@ async fn run() {
     let (sk, pk) = key(1);
     let script = templates::p2pkh(&templates::hash160(&pk.serialize()));
 
-    // Coins: 110 coinbases, the first ten mature; fan each out to many small outputs.
-    node.generate(110, &script, 2).expect("mine");
+    // Coins: 120 coinbases, the first twenty mature; fan each out to many small outputs
+    // (2,500 each: a fan-out stays under the 101,000-byte package limit).
+    node.generate(100 + FANOUT_TXS as u32, &script, 2)
+        .expect("mine");
     let mut coins = node
         .chain()
         .store()
@@ -276,8 +293,8 @@ async fn run() {
 
     let mut sets = signed.chunks(ROUND * ROUNDS);
     let mut next_set = || sets.next().expect("a set of transactions per mode");
-    let (in_process, over_rpc, over_lean, over_batch) =
-        (next_set(), next_set(), next_set(), next_set());
+    let (in_process, over_rpc, over_lean, over_batch, over_submit_batch) =
+        (next_set(), next_set(), next_set(), next_set(), next_set());
     let mut rates = Vec::new();
     for round in in_process.chunks(ROUND) {
         let start = Instant::now();
@@ -354,6 +371,27 @@ async fn run() {
     }
     let batched = median(rates);
     let mut rates = Vec::new();
+    for round in over_submit_batch.chunks(ROUND) {
+        let calls: Vec<String> = round
+            .chunks(SUBMIT_BATCH)
+            .enumerate()
+            .map(|(id, txs)| {
+                let raws: Vec<String> = txs
+                    .iter()
+                    .map(|tx| format!("\"{}\"", hex::encode(tx.encode())))
+                    .collect();
+                format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"method":"tx_submitBatch","params":[[{}]]}}"#,
+                    raws.join(",")
+                )
+            })
+            .collect();
+        // Calls per second, each of SUBMIT_BATCH transactions (the last of a round may be
+        // shorter: ROUND is a multiple of it).
+        rates.push(lean_rate(addr, calls, 1).await * SUBMIT_BATCH as f64);
+    }
+    let submit_batched = median(rates);
+    let mut rates = Vec::new();
     for _ in 0..ROUNDS {
         let calls = (0..ROUND)
             .map(|id| {
@@ -384,6 +422,10 @@ async fn run() {
     println!(
         "mempool acceptance, tx_submit in JSON-RPC batches of {BATCH} (same connections): {batched:>9.0} tx/s  ({:.2} x verify)",
         batched / verify
+    );
+    println!(
+        "mempool acceptance, tx_submitBatch of {SUBMIT_BATCH} (same connections): {submit_batched:>9.0} tx/s  ({:.2} x verify)",
+        submit_batched / verify
     );
     println!("mempool: {} transactions", node.mempool().info().count);
     running.stop().await;

@@ -38,6 +38,14 @@ crate::rpc_api! {
         params: [(hashOrHeight: serde_json::Value as HashOrHeight, "Block hash or best-chain height")],
         result: BlockJson,
     }
+    ChainGetRawBlock {
+        name: "chain_getRawBlock",
+        summary: "A block's SCALE encoding, hex, by hash or by height (Bitcoin Core's `getblock` at verbosity 0): what indexers and load tools read without the JSON of every transaction.",
+        access: Public,
+        errors: [NotFound],
+        params: [(hashOrHeight: serde_json::Value as HashOrHeight, "Block hash or best-chain height")],
+        result: String,
+    }
     ChainGetBlocks {
         name: "chain_getBlocks",
         summary: "Consecutive best-chain blocks (at most 100).",

@@ -10,6 +10,9 @@ use jsonrpsee::http_client::{HttpBackend, HttpClient, HttpClientBuilder, RpcLogg
 /// The client type.
 pub type RpcClient = HttpClient<RpcLogger<RpcService<Bearer<HttpBackend>>>>;
 
+/// The largest answer a client accepts.
+pub const MAX_RESPONSE_BYTES: u32 = 256 * 1024 * 1024;
+
 /// A client of `url`, signing with `secret` if given.
 ///
 /// # Errors
@@ -19,7 +22,9 @@ pub fn connect(
     secret: Option<JwtSecret>,
     timeout: Option<Duration>,
 ) -> Result<RpcClient, jsonrpsee::core::client::Error> {
-    let mut builder = HttpClientBuilder::default();
+    // The node bounds its answers (`rpc.max_response_bytes`, 10 MiB by default but raised by
+    // operators who serve whole large blocks); the client takes what such a node sends.
+    let mut builder = HttpClientBuilder::default().max_response_size(MAX_RESPONSE_BYTES);
     if let Some(t) = timeout {
         builder = builder.request_timeout(t);
     }

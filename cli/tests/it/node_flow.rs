@@ -481,7 +481,8 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
 
 /// `tx_submitBatch` takes transactions in order, one result each: a child right after its
 /// parent, a double spend, a forged signature, junk and a repeat get exactly the codes
-/// `tx_submit` gives, and what was accepted confirms with exact balances.
+/// `tx_submit` gives, and what was accepted confirms with exact balances, in a block
+/// `chain_getRawBlock` returns encoded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_of_transactions_gets_one_result_each_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -589,6 +590,26 @@ async fn a_batch_of_transactions_gets_one_result_each_in_order() {
     assert_eq!(node.node().mempool().info().count, 0);
     let x_bal: Value = call(&c, "address_getBalance", rpc_params![x.to_string()]).await;
     assert_eq!(units(&x_bal["confirmed"]), 2 * 50 * COIN - 3_000);
+
+    // The block read raw, by height and by hash: the coinbase and the three, the child after
+    // its parent.
+    let tip = node.node().chain().tip();
+    let raw_block: String = call(&c, "chain_getRawBlock", rpc_params![tip.header.height]).await;
+    let block: Block =
+        parity_scale_codec::Decode::decode(&mut &hex::decode(&raw_block).unwrap()[..]).unwrap();
+    assert_eq!(block.header.hash(), tip.hash);
+    let txids: Vec<_> = block.transactions[1..]
+        .iter()
+        .map(Transaction::txid)
+        .collect();
+    let position = |tx: &Transaction| txids.iter().position(|t| *t == tx.txid());
+    assert_eq!(txids.len(), 3);
+    assert!(position(&pay).is_some());
+    assert!(position(&parent) < position(&child), "{txids:?}");
+    let by_hash: String = call(&c, "chain_getRawBlock", rpc_params![tip.hash.to_string()]).await;
+    assert_eq!(by_hash, raw_block);
+    let (code, msg) = call_err(&c, "chain_getRawBlock", rpc_params![tip.header.height + 1]).await;
+    assert_eq!(code, -32001, "{msg}");
 
     // An empty batch, and one over the limit, are refused whole.
     for size in [0, 1_001] {

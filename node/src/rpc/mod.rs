@@ -86,6 +86,29 @@ fn difficulty(node: &Node, bits: u32) -> u64 {
     }
 }
 
+/// The block `which` names: a best-chain height or a hash of any stored block.
+fn find_block(node: &Node, which: &Value) -> Result<Block, RpcError> {
+    let block = match which {
+        Value::Number(n) => {
+            let height = n.as_u64().ok_or_else(|| {
+                invalid_param("hashOrHeight", "height must be a non-negative integer")
+            })?;
+            block_at(node, height)?
+        }
+        Value::String(s) => {
+            let hash: BlockHash = s.parse().map_err(|e| invalid_param("hashOrHeight", e))?;
+            stored_block(node, &hash)?
+        }
+        _ => {
+            return Err(invalid_param(
+                "hashOrHeight",
+                "expected a block hash (hex string) or a height (integer)",
+            ));
+        }
+    };
+    block.ok_or_else(|| not_found(format!("no block {which}")))
+}
+
 fn block_json(node: &Node, block: Block) -> BlockJson {
     let hash = block.header.hash();
     let tip = node.chain().tip();
@@ -371,28 +394,16 @@ pub fn register(registry: &mut Registry<Node>) {
     });
 
     registry.method::<api::ChainGetBlock, _, _>(|(hash_or_height,), node: Arc<Node>| async move {
-        let which: Value = hash_or_height;
-        let block = match &which {
-            Value::Number(n) => {
-                let height = n.as_u64().ok_or_else(|| {
-                    invalid_param("hashOrHeight", "height must be a non-negative integer")
-                })?;
-                block_at(&node, height)?
-            }
-            Value::String(s) => {
-                let hash: BlockHash = s.parse().map_err(|e| invalid_param("hashOrHeight", e))?;
-                stored_block(&node, &hash)?
-            }
-            _ => {
-                return Err(invalid_param(
-                    "hashOrHeight",
-                    "expected a block hash (hex string) or a height (integer)",
-                ));
-            }
-        };
-        let block = block.ok_or_else(|| not_found(format!("no block {which}")))?;
+        let block = find_block(&node, &hash_or_height)?;
         Ok(block_json(&node, block))
     });
+
+    registry.method::<api::ChainGetRawBlock, _, _>(
+        |(hash_or_height,), node: Arc<Node>| async move {
+            let block = find_block(&node, &hash_or_height)?;
+            Ok(hex::encode(block.encode()))
+        },
+    );
 
     registry.method::<api::ChainGetBlocks, _, _>(
         |(from_height, count), node: Arc<Node>| async move {

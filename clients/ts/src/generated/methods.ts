@@ -1189,6 +1189,11 @@ export interface Methods {
     params: [hashOrHeight: HashOrHeight];
     result: BlockJson;
   };
+  /** A block's SCALE encoding, hex, by hash or by height (Bitcoin Core's `getblock` at verbosity 0): what indexers and load tools read without the JSON of every transaction. */
+  "chain_getRawBlock": {
+    params: [hashOrHeight: HashOrHeight];
+    result: string;
+  };
   /** Consecutive best-chain blocks (at most 100). */
   "chain_getBlocks": {
     params: [fromHeight: number, count: number];
