@@ -139,8 +139,8 @@ pub trait ChainAccess: Send + Sync + 'static {
 /// Something this node made (RPC, wallet, miner, producer) for the network to gossip.
 #[derive(Debug, Clone)]
 pub enum Announcement {
-    /// A transaction accepted into the local pool.
-    Transaction(std::sync::Arc<Transaction>),
+    /// Transactions accepted into the local pool together (one, or a batch's).
+    Transactions(Vec<std::sync::Arc<Transaction>>),
     /// A block produced here and connected.
     Block(std::sync::Arc<Block>),
 }

@@ -534,7 +534,11 @@ impl Service {
 
     fn on_announcement(&mut self, announcement: Announcement) {
         match announcement {
-            Announcement::Transaction(tx) => self.publish(self.txs_topic.clone(), tx.encode()),
+            Announcement::Transactions(txs) => {
+                for tx in txs {
+                    self.publish(self.txs_topic.clone(), tx.encode());
+                }
+            }
             Announcement::Block(block) => self.publish(
                 self.blocks_topic.clone(),
                 crate::compact::CompactBlock::new(&block).encode(),

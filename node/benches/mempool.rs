@@ -18,9 +18,8 @@ use std::time::Instant;
 use i8o8i_benches::key;
 use i8o8i_config::NodeConfig;
 use i8o8i_node::launch::{LaunchOptions, launch};
-use i8o8i_primitives::{
-    Amount, OutPoint, SighashCache, Transaction, TxIn, TxOut, sign_p2pkh_input,
-};
+use i8o8i_primitives::test_utils::p2pkh_split;
+use i8o8i_primitives::{Amount, OutPoint, SighashCache, Transaction};
 use i8o8i_script_vm::{SIGHASH_ALL, templates};
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::HttpClientBuilder;
@@ -217,24 +216,15 @@ async fn run() {
         .expect("coins");
     coins.sort_by_key(|(_, c)| c.height);
     for (op, coin) in coins.iter().take(FANOUT_TXS) {
-        let each = (coin.output.value.to_units() - 1_000_000) / FANOUT_OUTPUTS as u64;
-        let mut tx = Transaction {
-            version: 2,
-            inputs: vec![TxIn {
-                prevout: *op,
-                script_sig: Default::default(),
-                sequence: u32::MAX,
-            }],
-            outputs: (0..FANOUT_OUTPUTS)
-                .map(|_| TxOut {
-                    value: Amount::from_units(each),
-                    script_pubkey: script.clone(),
-                })
-                .collect(),
-            lock_time: 0,
-            payload: None,
-        };
-        sign_p2pkh_input(&mut tx, 0, &sk, coin.output.value, &chain_id, SIGHASH_ALL).expect("sign");
+        let tx = p2pkh_split(
+            *op,
+            coin.output.value,
+            &sk,
+            script.clone(),
+            FANOUT_OUTPUTS,
+            Amount::from_units(1_000_000),
+            &chain_id,
+        );
         node.submit_transaction(tx).expect("fan-out accepted");
     }
     node.generate(1, &script, 2).expect("mine");

@@ -30,16 +30,25 @@ pub enum Origin {
     Peer,
 }
 
+/// A transaction the mempool took, with its fee.
+#[derive(Debug, Clone)]
+pub struct AcceptedTx {
+    /// The transaction.
+    pub tx: Arc<Transaction>,
+    /// Its fee.
+    pub fee: Amount,
+}
+
 /// What the node tells its services (the network, RPC subscriptions) about.
 #[derive(Debug, Clone)]
 pub enum NodeEvent {
-    /// A transaction entered the mempool.
-    TxAccepted {
-        /// The transaction.
-        tx: Arc<Transaction>,
-        /// Its fee.
-        fee: Amount,
-        /// Where it came from.
+    /// Transactions entered the mempool: one, or those of a `tx_submitBatch` run together (one
+    /// event for hundreds keeps a busy subscriber, the network among them, from lagging
+    /// behind and missing some).
+    TxsAccepted {
+        /// The transactions, in the order they were admitted.
+        txs: Arc<[AcceptedTx]>,
+        /// Where they came from.
         origin: Origin,
     },
     /// A block was stored and is now part of the best chain.
@@ -340,7 +349,11 @@ impl Node {
         let mut pool = self.mempool();
         let now = self.unix_now();
         pool.expire(now);
-        self.admit(&mut pool, checked, now, origin)
+        let mut accepted = Vec::with_capacity(1);
+        let txid = self.admit(&mut pool, checked, now, &mut accepted)?;
+        drop(pool);
+        self.announce(accepted, origin);
+        Ok(txid)
     }
 
     /// Validates `txs` in order and adds those that pass to the mempool, one result per
@@ -392,32 +405,46 @@ impl Node {
         let mut pool = self.mempool();
         let now = self.unix_now();
         pool.expire(now);
-        checked
+        let mut accepted = Vec::with_capacity(checked.len());
+        let results = checked
             .into_iter()
-            .map(|c| self.admit(&mut pool, c?, now, origin))
-            .collect()
+            .map(|c| self.admit(&mut pool, c?, now, &mut accepted))
+            .collect();
+        drop(pool);
+        self.announce(accepted, origin);
+        results
     }
 
-    /// Admits a verified transaction under the pool lock and tells the services.
+    /// Admits a verified transaction under the pool lock, adding it to `accepted`.
     fn admit(
         &self,
         pool: &mut Mempool,
         checked: Checked,
         now: u64,
-        origin: Origin,
+        accepted: &mut Vec<AcceptedTx>,
     ) -> Result<Txid, MempoolError> {
         let txid = pool.admit(checked, &*self.chain, now)?;
         if let Some(entry) = pool.get(&txid) {
-            // No receiver is not an error: nothing listens on a node without network or RPC
-            // subscriptions.
-            let _ = self.events.send(NodeEvent::TxAccepted {
+            accepted.push(AcceptedTx {
                 tx: entry.tx.clone(),
                 fee: entry.fee,
-                origin,
             });
         }
         tracing::debug!(%txid, "transaction accepted to mempool");
         Ok(txid)
+    }
+
+    /// Tells the services (the network, RPC subscriptions) what the pool took, in one event.
+    fn announce(&self, accepted: Vec<AcceptedTx>, origin: Origin) {
+        if accepted.is_empty() {
+            return;
+        }
+        // No receiver is not an error: nothing listens on a node without network or RPC
+        // subscriptions.
+        let _ = self.events.send(NodeEvent::TxsAccepted {
+            txs: accepted.into(),
+            origin,
+        });
     }
 
     /// Imports `block` (a local one) and brings the mempool in line with the new tip.

@@ -218,11 +218,10 @@ pub fn announcements(node: &Node) -> mpsc::Receiver<Announcement> {
     tokio::spawn(async move {
         loop {
             let announcement = match events.recv().await {
-                Ok(NodeEvent::TxAccepted {
-                    tx,
+                Ok(NodeEvent::TxsAccepted {
+                    txs,
                     origin: Origin::Local,
-                    ..
-                }) => Announcement::Transaction(tx),
+                }) => Announcement::Transactions(txs.iter().map(|a| a.tx.clone()).collect()),
                 Ok(NodeEvent::BlockConnected {
                     block,
                     origin: Origin::Local,

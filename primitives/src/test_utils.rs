@@ -42,6 +42,25 @@ pub fn p2pkh_spend(
     fee: Amount,
     chain_id: &Hash256,
 ) -> Transaction {
+    p2pkh_split(prevout, value, sk, to, 1, fee, chain_id)
+}
+
+/// A signed spend of `prevout` (worth `value`, locked to `sk`'s P2PKH script) into `count`
+/// equal outputs to `to`, paying `fee` and what the division leaves over: how tests and
+/// benchmarks make many coins from one.
+///
+/// # Panics
+/// If `fee` exceeds `value` or `count` is 0.
+pub fn p2pkh_split(
+    prevout: OutPoint,
+    value: Amount,
+    sk: &SecretKey,
+    to: ScriptBuf,
+    count: usize,
+    fee: Amount,
+    chain_id: &Hash256,
+) -> Transaction {
+    let each = value.checked_sub(fee).expect("fee within value").to_units() / count as u64;
     let mut tx = Transaction {
         version: 2,
         inputs: vec![TxIn {
@@ -49,10 +68,13 @@ pub fn p2pkh_spend(
             script_sig: ScriptBuf::default(),
             sequence: u32::MAX,
         }],
-        outputs: vec![TxOut {
-            value: value.checked_sub(fee).expect("fee within value"),
-            script_pubkey: to,
-        }],
+        outputs: vec![
+            TxOut {
+                value: Amount::from_units(each),
+                script_pubkey: to,
+            };
+            count
+        ],
         lock_time: 0,
         payload: None,
     };

@@ -619,3 +619,82 @@ async fn a_batch_of_transactions_gets_one_result_each_in_order() {
     }
     node.stop().await;
 }
+
+/// A batch of 2,000 local transactions reaches the network's announcement feed whole. Each
+/// used to be its own event, and the feed (1,024 deep, filled faster than the network drains
+/// it under load) dropped the rest: those transactions stayed in this node's pool, never
+/// relayed, and only this node could mine them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_batch_is_announced_to_the_network_whole() {
+    use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, p2pkh_split, secret_key};
+    const PAYMENTS: usize = 2_000;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (running, _c) = start(dir.path()).await;
+    let node = running.node().clone();
+    let chain_id = node.chain().chain_id();
+    let owner = secret_key(7);
+    let script = p2pkh_script(&owner);
+    node.generate(101, &script, 1).unwrap();
+    let store = node.chain().store();
+    let first = store
+        .block(&store.hash_at(1).unwrap().unwrap())
+        .unwrap()
+        .unwrap();
+    let coinbase = &first.transactions[0];
+    let value = coinbase.outputs[0].value.to_units();
+    let fan_out = p2pkh_split(
+        OutPoint {
+            txid: coinbase.txid(),
+            index: 0,
+        },
+        Amount::from_units(value),
+        &owner,
+        script.clone(),
+        PAYMENTS,
+        Amount::from_units(1_000_000),
+        &chain_id,
+    );
+    let each = fan_out.outputs[0].value.to_units();
+    let fan_out_id = node.submit_transaction(fan_out).unwrap();
+    node.generate(1, &script, 1).unwrap();
+    let payments: Vec<Transaction> = (0..PAYMENTS as u32)
+        .map(|index| {
+            p2pkh_spend(
+                OutPoint {
+                    txid: fan_out_id,
+                    index,
+                },
+                Amount::from_units(each),
+                &owner,
+                script.clone(),
+                Amount::from_units(1_000),
+                &chain_id,
+            )
+        })
+        .collect();
+    let expected: Vec<_> = payments.iter().map(Transaction::txid).collect();
+
+    let mut feed = i8o8i_node::services::announcements(&node);
+    let submitter = node.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        submitter.submit_batch(payments, i8o8i_node::node::Origin::Local)
+    })
+    .await
+    .unwrap();
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(node.mempool().info().count, PAYMENTS);
+    // Nobody drained the feed meanwhile, as when the network is busy.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let mut announced = Vec::new();
+    while let Ok(Some(announcement)) =
+        tokio::time::timeout(std::time::Duration::from_secs(2), feed.recv()).await
+    {
+        if let i8o8i_network::chain_access::Announcement::Transactions(txs) = announcement {
+            announced.extend(txs.iter().map(|tx| tx.txid()));
+        }
+    }
+    assert_eq!(announced.len(), PAYMENTS);
+    assert_eq!(announced, expected);
+    running.stop().await;
+}

@@ -201,7 +201,7 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
                     tx_count: block.transactions.len(),
                     header: block.header.clone(),
                 }],
-                NodeEvent::TxAccepted { .. } | NodeEvent::BlockDisconnected { .. } => Vec::new(),
+                NodeEvent::TxsAccepted { .. } | NodeEvent::BlockDisconnected { .. } => Vec::new(),
             }),
             initial: Vec::new(),
         })
@@ -210,11 +210,14 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
         Ok(Feed {
             events: node.subscribe(),
             map: Box::new(|event| match event {
-                NodeEvent::TxAccepted { tx, fee, .. } => vec![PendingTx {
-                    txid: tx.txid(),
-                    size: tx.encoded_size(),
-                    fee,
-                }],
+                NodeEvent::TxsAccepted { txs, .. } => txs
+                    .iter()
+                    .map(|accepted| PendingTx {
+                        txid: accepted.tx.txid(),
+                        size: accepted.tx.encoded_size(),
+                        fee: accepted.fee,
+                    })
+                    .collect(),
                 NodeEvent::BlockConnected { .. } | NodeEvent::BlockDisconnected { .. } => {
                     Vec::new()
                 }
@@ -269,7 +272,7 @@ fn register_subscriptions(registry: &mut Registry<Node>) {
                         }
                         matching(&events, true)
                     }
-                    NodeEvent::TxAccepted { .. } => Vec::new(),
+                    NodeEvent::TxsAccepted { .. } => Vec::new(),
                 }),
                 initial,
             })
