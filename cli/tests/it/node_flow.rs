@@ -15,6 +15,8 @@ use i8o8i_wallet::{Chain as KeyChain, WalletStore};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
 
+use i8o8i_rpc::client::RpcClient;
+
 use crate::common::{build_block, call, call_err, start};
 
 const COIN: u64 = 100_000_000;
@@ -244,6 +246,19 @@ fn spend(
     )
 }
 
+/// Creates wallet `alice` and mines `blocks` blocks paying her first address.
+async fn alice_with_coinbases(c: &RpcClient, blocks: u32) -> Address {
+    let alice: Value = call(c, "wallet_create", rpc_params!["alice", PASSWORD]).await;
+    let address: Address = alice["address"].as_str().unwrap().parse().unwrap();
+    let _: Vec<BlockHash> = call(
+        c,
+        "mining_generate",
+        rpc_params![blocks, address.to_string()],
+    )
+    .await;
+    address
+}
+
 fn raw(tx: &Transaction) -> String {
     hex::encode(parity_scale_codec::Encode::encode(tx))
 }
@@ -254,16 +269,9 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
     let (node, c) = start(dir.path()).await;
     let network = node.node().chain().spec().network;
     let chain_id = node.node().chain().chain_id();
-    let alice: Value = call(&c, "wallet_create", rpc_params!["alice", PASSWORD]).await;
-    let alice_addr: Address = alice["address"].as_str().unwrap().parse().unwrap();
+    let alice_addr = alice_with_coinbases(&c, 101).await;
     let x = Address::p2pkh(network, [1; 20]);
     let y = Address::p2pkh(network, [2; 20]);
-    let _: Vec<BlockHash> = call(
-        &c,
-        "mining_generate",
-        rpc_params![101, alice_addr.to_string()],
-    )
-    .await;
 
     let utxos: Vec<Value> = call(&c, "address_getUtxos", rpc_params![alice_addr.to_string()]).await;
     assert_eq!(utxos.len(), 101);
@@ -489,16 +497,9 @@ async fn a_batch_of_transactions_gets_one_result_each_in_order() {
     let (node, c) = start(dir.path()).await;
     let network = node.node().chain().spec().network;
     let chain_id = node.node().chain().chain_id();
-    let alice: Value = call(&c, "wallet_create", rpc_params!["alice", PASSWORD]).await;
-    let alice_addr: Address = alice["address"].as_str().unwrap().parse().unwrap();
+    let alice_addr = alice_with_coinbases(&c, 103).await;
     let x = Address::p2pkh(network, [1; 20]);
     let y = Address::p2pkh(network, [2; 20]);
-    let _: Vec<BlockHash> = call(
-        &c,
-        "mining_generate",
-        rpc_params![103, alice_addr.to_string()],
-    )
-    .await;
     let coinbase = |height: u64| {
         let store = node.node().chain().store();
         let hash = store.hash_at(height).unwrap().unwrap();
