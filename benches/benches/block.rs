@@ -169,7 +169,7 @@ fn bench_connect(c: &mut Criterion) {
     let cached = ConnectContext {
         script_cache: Some(CacheUse {
             cache: &cache,
-            counted: false,
+            tally: None,
         }),
         assume_valid: false,
         ..ctx

@@ -176,6 +176,10 @@ pub struct Chain {
     lowest_block: AtomicU64,
     /// Checked headers and the assumed-valid block (`assume_valid`).
     headers: Mutex<assume_valid::HeaderChain>,
+    /// The last preview of a block on the tip, for that block's import (`preview`).
+    prepared: Mutex<Option<preview::Prepared>>,
+    /// Blocks connected from their preview.
+    previews_used: AtomicU64,
 }
 
 impl std::fmt::Debug for Chain {
@@ -323,6 +327,8 @@ impl Chain {
             prune: AtomicU64::new(0),
             lowest_block: AtomicU64::new(0),
             headers: Mutex::new(assume_valid::HeaderChain::new(spec_assume_valid)),
+            prepared: Mutex::new(None),
+            previews_used: AtomicU64::new(0),
         };
         chain
             .lowest_block
@@ -349,6 +355,12 @@ impl Chain {
     /// peers are not asked for blocks below it.
     pub fn lowest_block(&self) -> u64 {
         self.lowest_block.load(Ordering::Relaxed)
+    }
+
+    /// Blocks whose import used their preview's connection instead of connecting again (a
+    /// producer's own blocks: [`Chain::preview_block`]).
+    pub fn previews_used(&self) -> u64 {
+        self.previews_used.load(Ordering::Relaxed)
     }
 
     /// Runs `f` with the state tree's work split over the verification pool (if there is one).

@@ -687,22 +687,21 @@ impl Node {
         tracing::info!(key = %hex::encode(pubkey), "block production started");
         let payout = key_script(&pubkey);
         let mut last_slot = None;
-        let mut tip_seen = (self.chain.tip().hash, Instant::now());
+        let mut pace = Pace::new(pace, self.chain.tip().hash);
         while !self.shutdown.load(Ordering::Relaxed) {
             let tip = self.chain.tip();
             match self.chain.schedule().at(tip.header.height + 1) {
                 ScheduledEngine::Pow(_) => {
-                    if tip.hash != tip_seen.0 {
-                        tip_seen = (tip.hash, Instant::now());
-                    }
-                    if let Some(pace) = pace
-                        && tip_seen.1.elapsed() < std::time::Duration::from_secs(pace)
-                    {
-                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    if !pace.due(tip.hash) {
+                        std::thread::sleep(std::time::Duration::from_millis(50));
                         continue;
                     }
+                    let started = Instant::now();
                     if let Some(block) = self.mine_one(&payout, threads, &self.shutdown) {
-                        self.submit_own(block, Instant::now());
+                        let hash = block.header.hash();
+                        if self.submit_own(block, started) {
+                            pace.mined(hash, started);
+                        }
                     }
                 }
                 ScheduledEngine::Slot(engine) => {
@@ -713,7 +712,9 @@ impl Node {
                     }
                     let started = Instant::now();
                     match self.produce_in_slot(engine, slot, &secret) {
-                        Ok(Some(block)) => self.submit_own(block, started),
+                        Ok(Some(block)) => {
+                            self.submit_own(block, started);
+                        }
                         Ok(None) => {}
                         Err(e) => tracing::warn!(error = %e, slot, "cannot produce"),
                     }
@@ -724,23 +725,15 @@ impl Node {
         tracing::info!("block production stopped");
     }
 
-    /// Mines continuously until [`Node::shutdown`]. With `pace` (dev chains, whose difficulty
-    /// never rises), waits until the tip has been the tip for `pace` seconds of local time
-    /// before mining on it (header times can run ahead of the clock after a burst of
-    /// `mining_generate`, because each must exceed the median time past).
+    /// Mines continuously until [`Node::shutdown`], on dev chains (whose difficulty never
+    /// rises) at the `pace` of one block every so many seconds ([`Pace`]).
     pub fn run_miner(self: Arc<Self>, payout: ScriptBuf, threads: usize, pace: Option<u64>) {
         tracing::info!(threads, ?pace, "mining started");
-        let mut tip_seen = (self.chain.tip().hash, Instant::now());
+        let mut pace = Pace::new(pace, self.chain.tip().hash);
         while !self.shutdown.load(Ordering::Relaxed) {
-            if let Some(pace) = pace {
-                let tip = self.chain.tip().hash;
-                if tip != tip_seen.0 {
-                    tip_seen = (tip, Instant::now());
-                }
-                if tip_seen.1.elapsed() < std::time::Duration::from_secs(pace) {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                    continue;
-                }
+            if !pace.due(self.chain.tip().hash) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                continue;
             }
             if self
                 .chain
@@ -751,24 +744,28 @@ impl Node {
                 std::thread::sleep(std::time::Duration::from_millis(500));
                 continue;
             }
-            if let Some(block) = self.mine_one(&payout, threads, &self.shutdown)
-                && let Err(e) = self.submit_block(block)
-            {
-                tracing::warn!(error = %e, "mined block refused");
+            let started = Instant::now();
+            if let Some(block) = self.mine_one(&payout, threads, &self.shutdown) {
+                let hash = block.header.hash();
+                if self.submit_own(block, started) {
+                    pace.mined(hash, started);
+                }
             }
         }
         tracing::info!("mining stopped");
     }
 
-    /// Imports a block this node produced and says how it went: counted once it is on the
-    /// best chain; a block that lost a race (the tip moved while it was made) is only logged.
-    fn submit_own(&self, block: Block, started: Instant) {
+    /// Imports a block this node produced and says how it went: counted (and `true`) once it
+    /// is on the best chain; a block that lost a race (the tip moved while it was made) is
+    /// only logged.
+    fn submit_own(&self, block: Block, started: Instant) -> bool {
         let hash = block.header.hash();
         let height = block.header.height;
         match self.submit_block(block) {
             Ok(outcome) if outcome.connected.iter().any(|b| b.header.hash() == hash) => {
                 self.metrics.blocks_produced.inc();
                 tracing::debug!(height, %hash, elapsed = ?started.elapsed(), "produced block");
+                return true;
             }
             Ok(outcome) => match outcome.invalid.iter().find(|(h, _)| *h == hash) {
                 Some((_, error)) => tracing::warn!(%error, height, "produced block refused"),
@@ -776,10 +773,46 @@ impl Node {
             },
             Err(e) => tracing::warn!(error = %e, height, "produced block refused"),
         }
+        false
     }
 
     /// Asks background work (the miner) to stop.
     pub fn shutdown(&self) {
         self.shutdown.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A dev chain's block pace: a block every `secs` seconds of local time (header times can run
+/// ahead of the clock after a burst of `mining_generate`, because each must exceed the median
+/// time past). The interval runs from when the tip's block was started if this node made it —
+/// so the time taken to build and connect a block is part of the interval, as on a network
+/// whose difficulty sets the pace — and from when it became the tip otherwise.
+struct Pace {
+    secs: Option<u64>,
+    tip: BlockHash,
+    since: Instant,
+}
+
+impl Pace {
+    fn new(secs: Option<u64>, tip: BlockHash) -> Pace {
+        Pace {
+            secs,
+            tip,
+            since: Instant::now(),
+        }
+    }
+
+    /// Whether the next block on `tip` is due.
+    fn due(&mut self, tip: BlockHash) -> bool {
+        if tip != self.tip {
+            (self.tip, self.since) = (tip, Instant::now());
+        }
+        self.secs
+            .is_none_or(|secs| self.since.elapsed() >= std::time::Duration::from_secs(secs))
+    }
+
+    /// This node's block `tip`, started at `started`, is the tip.
+    fn mined(&mut self, tip: BlockHash, started: Instant) {
+        (self.tip, self.since) = (tip, started);
     }
 }

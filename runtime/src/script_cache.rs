@@ -33,8 +33,39 @@ pub type CacheKey = [u8; 32];
 #[derive(Debug)]
 pub struct ScriptCache {
     inner: Mutex<Entries>,
+    tally: Tally,
+}
+
+/// Lookups counted: found (a transaction whose scripts were not run again) or not.
+#[derive(Debug, Default)]
+pub struct Tally {
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+impl Tally {
+    /// Counts one lookup.
+    pub fn record(&self, found: bool) {
+        let counter = if found { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `other`'s counts: the lookups of a block's preview, counted when the block's
+    /// import uses the preview's result instead of connecting again.
+    pub fn add(&self, other: &Tally) {
+        self.hits.fetch_add(other.hits(), Ordering::Relaxed);
+        self.misses.fetch_add(other.misses(), Ordering::Relaxed);
+    }
+
+    /// Lookups that found their transaction.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Lookups that did not.
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
 }
 
 #[derive(Debug)]
@@ -53,8 +84,7 @@ impl ScriptCache {
                 order: VecDeque::new(),
                 capacity: capacity.max(1),
             }),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            tally: Tally::default(),
         }
     }
 
@@ -88,20 +118,18 @@ impl ScriptCache {
         }
     }
 
-    /// Whether the scripts behind `key` verified before; counts a hit or a miss when
-    /// `counted` (a block connecting for the chain, not a preview of one).
-    pub fn check(&self, key: &CacheKey, counted: bool) -> bool {
-        let found = self
-            .inner
+    /// Whether the scripts behind `key` verified before.
+    pub fn check(&self, key: &CacheKey) -> bool {
+        self.inner
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .set
-            .contains(key);
-        if counted {
-            let counter = if found { &self.hits } else { &self.misses };
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-        found
+            .contains(key)
+    }
+
+    /// What block imports found here: the counts `/metrics` reports.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
     }
 
     /// Entries held.
@@ -118,14 +146,14 @@ impl ScriptCache {
         self.len() == 0
     }
 
-    /// Transactions a block connect found here (their scripts not run again).
+    /// Transactions a block import found here (their scripts not run again).
     pub fn hits(&self) -> u64 {
-        self.hits.load(Ordering::Relaxed)
+        self.tally.hits()
     }
 
-    /// Transactions a block connect verified in full.
+    /// Transactions a block import verified in full.
     pub fn misses(&self) -> u64 {
-        self.misses.load(Ordering::Relaxed)
+        self.tally.misses()
     }
 }
 
@@ -134,9 +162,29 @@ impl ScriptCache {
 pub struct CacheUse<'a> {
     /// The cache.
     pub cache: &'a ScriptCache,
-    /// Count hits and misses (a block connecting for the chain; a preview of a block is not
-    /// counted, so the counts say what imports saved).
-    pub counted: bool,
+    /// Where hits and misses are counted: the cache's own tally for a block connecting for
+    /// the chain, so the counts say what imports saved; a preview counts apart (or not at
+    /// all), and its counts join the cache's only if an import uses its result.
+    pub tally: Option<&'a Tally>,
+}
+
+impl<'a> CacheUse<'a> {
+    /// Lookups in `cache`, counted in its own tally.
+    pub fn counted(cache: &'a ScriptCache) -> CacheUse<'a> {
+        CacheUse {
+            cache,
+            tally: Some(&cache.tally),
+        }
+    }
+
+    /// Whether the scripts behind `key` verified before, counted where this use counts.
+    pub fn check(&self, key: &CacheKey) -> bool {
+        let found = self.cache.check(key);
+        if let Some(tally) = self.tally {
+            tally.record(found);
+        }
+        found
+    }
 }
 
 /// The key of transaction `txid` spending `coins` under the consensus flags: what the mempool
@@ -157,9 +205,17 @@ mod tests {
         }
         cache.insert([3; 32]);
         assert_eq!(cache.len(), 2);
-        assert!(!cache.check(&[1; 32], true));
-        assert!(cache.check(&[2; 32], true) && cache.check(&[3; 32], true));
-        assert!(cache.check(&[3; 32], false));
+        let counted = CacheUse::counted(&cache);
+        assert!(!counted.check(&[1; 32]));
+        assert!(counted.check(&[2; 32]) && counted.check(&[3; 32]));
+        let aside = Tally::default();
+        let apart = CacheUse {
+            cache: &cache,
+            tally: Some(&aside),
+        };
+        assert!(apart.check(&[3; 32]) && !apart.check(&[4; 32]));
         assert_eq!((cache.hits(), cache.misses()), (2, 1));
+        cache.tally().add(&aside);
+        assert_eq!((cache.hits(), cache.misses()), (3, 2));
     }
 }

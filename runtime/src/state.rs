@@ -558,7 +558,7 @@ pub fn connect_block(
                 let tx = &block.transactions[*index];
                 if let Some(cached) = ctx.script_cache {
                     let key = consensus_key(&ctx.chain_id, &txids[*index], coins);
-                    if cached.cache.check(&key, cached.counted) {
+                    if cached.check(&key) {
                         return None;
                     }
                 }

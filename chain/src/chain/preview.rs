@@ -7,15 +7,24 @@
 //!
 //! Block producers need the root before sealing (it goes in the header), and so do tools and
 //! tests that build a branch off an older block.
+//!
+//! A producer's block is previewed on the tip and then, sealed, imported: Bitcoin Core checks
+//! a template with `TestBlockValidity` and connects the block again in `ProcessNewBlock`. Here
+//! the last preview on the tip is kept ([`Prepared`]) and the import of that very block — the
+//! same header but for its seal and state root, so the same transactions on the same parent —
+//! uses its changes and state tree update instead of connecting it a second time. Connecting
+//! does not read the seal's nonce or signature (nor the block hash), so the result is the
+//! one the import would compute.
 
-use i8o8i_runtime::script_cache::CacheUse;
+use i8o8i_runtime::script_cache::{CacheUse, Tally};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use i8o8i_contract_engine::StateOverlay;
 use i8o8i_contract_engine::engine::TraceRecord;
 use i8o8i_primitives::contract::Receipt;
-use i8o8i_primitives::{Block, Coin, Hash256, OutPoint, StoreError};
+use i8o8i_primitives::state_tree::TreeUpdate;
+use i8o8i_primitives::{Block, Coin, Hash256, Header, OutPoint, Seal, StoreError};
 use i8o8i_primitives::{BlockHash, Txid};
 use i8o8i_runtime::consensus::HeaderError;
 use i8o8i_runtime::error::BlockError;
@@ -61,6 +70,38 @@ fn storage(e: StoreError) -> BlockError {
     BlockError::ContractState(e)
 }
 
+/// A block's connection on the tip as its preview worked it out, kept for the block's import.
+pub(super) struct Prepared {
+    /// The previewed header without its seal's proof and its state root ([`unsealed`]).
+    header: Header,
+    /// What connecting the block changes.
+    pub(super) changes: BlockChanges,
+    /// The state tree's update for `changes` on the tip's tree.
+    pub(super) tree: TreeUpdate,
+    /// The preview's script-cache lookups, counted when the import uses this.
+    pub(super) tally: Tally,
+}
+
+impl Prepared {
+    /// Whether this was worked out for a block with `header` (on the same parent, with the
+    /// same transactions and the same time and producer).
+    pub(super) fn is_for(&self, header: &Header) -> bool {
+        self.header == unsealed(header)
+    }
+}
+
+/// `header` as it is before sealing and before its state root is known: what a preview and
+/// the import of the sealed block have in common.
+fn unsealed(header: &Header) -> Header {
+    let mut header = header.clone();
+    header.state_root = Hash256::ZERO;
+    match &mut header.seal {
+        Seal::Pow { nonce, .. } => *nonce = 0,
+        Seal::Producer { signature, .. } => signature.clear(),
+    }
+    header
+}
+
 impl Chain {
     /// What connecting `block` on its parent would change, and the state root after it. The
     /// parent must be stored (on the best chain or a side branch), and the best chain's blocks
@@ -86,6 +127,9 @@ impl Chain {
             cursor = entry.header.parent;
         };
         side.reverse();
+        if side.is_empty() && block.header.parent == tip.hash {
+            return self.prepare_on_tip(block);
+        }
         let (mut coins, mut state, mut tree_sets) =
             self.undo_down_to(fork_height + 1, tip.header.height)?;
         let side_blocks = side
@@ -99,7 +143,7 @@ impl Chain {
             .collect::<Result<Vec<Block>, BlockError>>()?;
         let mut last = None;
         for current in side_blocks.iter().chain(std::iter::once(block)) {
-            let changes = self.connect_on(current, &coins, &state, None)?;
+            let changes = self.connect_on(current, &coins, &state, None, None)?;
             tree_sets.push(state_tree::block_changes(current.header.height, &changes));
             for (outpoint, _) in &changes.spent {
                 coins.diff.insert(*outpoint, None);
@@ -122,6 +166,30 @@ impl Chain {
                 "no state root for the previewed block".into(),
             ))),
         }
+    }
+
+    /// [`Chain::preview_block`] of a block on the tip, the result kept for the block's import
+    /// ([`Prepared`]; one is kept, the last). The caller holds the import lock.
+    fn prepare_on_tip(&self, block: &Block) -> Result<(BlockChanges, Hash256), BlockError> {
+        let coins = CoinsAt {
+            store: &self.store,
+            diff: HashMap::new(),
+        };
+        let state = StateOverlay::new(self.contracts.state.clone());
+        let tally = Tally::default();
+        let changes = self.connect_on(block, &coins, &state, None, Some(&tally))?;
+        let set = state_tree::block_changes(block.header.height, &changes);
+        let tree = self
+            .with_join(|join| self.store.tree_update(&set, join))
+            .map_err(storage)?;
+        let root = Hash256::from_byte_array(tree.root.hash());
+        *self.prepared.lock().unwrap_or_else(|p| p.into_inner()) = Some(Prepared {
+            header: unsealed(&block.header),
+            changes: changes.clone(),
+            tree,
+            tally,
+        });
+        Ok((changes, root))
     }
 
     /// Sets `block`'s transaction root and state root to what its transactions and its
@@ -214,7 +282,7 @@ impl Chain {
             position: at.position,
             record: std::sync::Mutex::default(),
         });
-        let changes = self.connect_on(&block, &coins, &state, Some(request.clone()))?;
+        let changes = self.connect_on(&block, &coins, &state, Some(request.clone()), None)?;
         let receipt = changes
             .receipts
             .into_iter()
@@ -235,13 +303,14 @@ impl Chain {
     }
 
     /// `connect_block` on the state `coins` / `state` (the block's parent's), tracing the
-    /// transaction `trace` asks for.
+    /// transaction `trace` asks for and counting script-cache lookups in `tally`.
     fn connect_on(
         &self,
         block: &Block,
         coins: &CoinsAt<'_>,
         state: &StateOverlay,
         trace: Option<Arc<TraceRequest>>,
+        tally: Option<&Tally>,
     ) -> Result<BlockChanges, BlockError> {
         let mtp = self
             .median_time_past(&block.header.parent)
@@ -256,11 +325,11 @@ impl Chain {
             chain_id: self.chain_id(),
             median_time_past: mtp,
             contracts: Some(&env),
-            // Uses the cache (a producer previews its template before sealing it) without
-            // counting: the counts are what imports saved.
+            // Uses the cache (a producer previews its template before sealing it), counted
+            // apart: the cache's counts are what imports saved.
             script_cache: Some(CacheUse {
                 cache: &self.script_cache,
-                counted: false,
+                tally,
             }),
             assume_valid: false,
         };

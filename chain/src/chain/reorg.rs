@@ -5,10 +5,11 @@
 use i8o8i_runtime::script_cache::CacheUse;
 use std::collections::HashMap;
 
-use i8o8i_primitives::{BlockHash, Hash256, Seal, StoreError, U256};
+use i8o8i_primitives::state_tree::TreeUpdate;
+use i8o8i_primitives::{Block, BlockHash, Hash256, Seal, StoreError, U256};
 use i8o8i_runtime::error::BlockError;
 use i8o8i_runtime::producers::ProducerState;
-use i8o8i_runtime::state::{ConnectContext, connect_block};
+use i8o8i_runtime::state::{BlockChanges, ConnectContext, connect_block};
 use parity_scale_codec::Encode;
 
 use i8o8i_runtime::consensus::HeaderError;
@@ -156,32 +157,28 @@ impl Chain {
                     chain_id: self.chain_id(),
                     median_time_past: mtp,
                     contracts: Some(&self.contracts),
-                    script_cache: Some(CacheUse {
-                        cache: &self.script_cache,
-                        counted: true,
-                    }),
+                    script_cache: Some(CacheUse::counted(&self.script_cache)),
                     assume_valid,
                 };
-                let result = {
-                    let index = self.index.read().unwrap_or_else(|p| p.into_inner());
-                    let times = BestChainTimes {
-                        store: &self.store,
-                        index: &index,
-                    };
-                    connect_block(
-                        &block,
-                        &ctx,
-                        &*self.store,
-                        &times,
-                        self.script_pool.as_ref(),
-                    )
-                }
-                .and_then(|changes| {
+                // The block this node just previewed on this tip (its own, sealed): that
+                // preview's connection, not a second one (`preview`).
+                let prepared = self
+                    .prepared
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .take()
+                    .filter(|p| p.is_for(&block.header));
+                let connected = match prepared {
+                    Some(p) => {
+                        self.script_cache.tally().add(&p.tally);
+                        self.previews_used
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        Ok((p.changes, p.tree))
+                    }
+                    None => self.connect_fresh(&block, &ctx),
+                };
+                let result = connected.and_then(|(changes, tree)| {
                     // The header commits to the state after the block (docs/state.md).
-                    let changes_set = state_tree::block_changes(block.header.height, &changes);
-                    let tree = self
-                        .with_join(|join| self.store.tree_update(&changes_set, join))
-                        .map_err(BlockError::ContractState)?;
                     let expected = Hash256::from_byte_array(tree.root.hash());
                     if expected != block.header.state_root {
                         return Err(BlockError::BadStateRoot {
@@ -231,5 +228,26 @@ impl Chain {
                 }
             }
         }
+    }
+
+    /// Connects `block` on the tip: its changes and the state tree's update for them.
+    fn connect_fresh(
+        &self,
+        block: &Block,
+        ctx: &ConnectContext<'_>,
+    ) -> Result<(BlockChanges, TreeUpdate), BlockError> {
+        let changes = {
+            let index = self.index.read().unwrap_or_else(|p| p.into_inner());
+            let times = BestChainTimes {
+                store: &self.store,
+                index: &index,
+            };
+            connect_block(block, ctx, &*self.store, &times, self.script_pool.as_ref())?
+        };
+        let set = state_tree::block_changes(block.header.height, &changes);
+        let tree = self
+            .with_join(|join| self.store.tree_update(&set, join))
+            .map_err(BlockError::ContractState)?;
+        Ok((changes, tree))
     }
 }

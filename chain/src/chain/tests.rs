@@ -357,3 +357,101 @@ fn the_tree_levels_kept_in_memory_survive_a_clean_close_and_are_rebuilt_after_a_
         "{refused}"
     );
 }
+
+#[test]
+fn a_block_previewed_on_the_tip_connects_from_its_preview_and_no_other_block_does() {
+    let spec = spec_with_coins(4);
+    let premine = spec.genesis_block().transactions[0].txid();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let chain = Chain::open(store, spec, 0, crate::clock::SystemClock::new().shared()).unwrap();
+    let pay = |index| {
+        i8o8i_primitives::test_utils::p2pkh_spend(
+            i8o8i_primitives::OutPoint {
+                txid: premine,
+                index,
+            },
+            i8o8i_primitives::Amount::from_units(1_000),
+            &secret_key(1),
+            p2pkh_script(&secret_key(2)),
+            i8o8i_primitives::Amount::from_units(100),
+            &chain.chain_id(),
+        )
+    };
+    let payout = p2pkh_script(&secret_key(1));
+    let check_state = |chain: &Chain| {
+        let (_, committed, recomputed) = chain.store().recompute_state_root().unwrap();
+        assert_eq!(committed, recomputed);
+        assert_eq!(committed, chain.tip().header.state_root);
+    };
+
+    // Previewed (to learn its state root), sealed, imported: connected from the preview.
+    let genesis = chain.tip().header;
+    let first = crate::memory::mine_on(&chain, &genesis, &payout, 1, vec![pay(0)]);
+    assert_eq!(
+        chain.import_block(first.clone()).unwrap().connected.len(),
+        1
+    );
+    assert_eq!(chain.previews_used(), 1);
+    check_state(&chain);
+    let paid = i8o8i_primitives::OutPoint {
+        txid: first.transactions[1].txid(),
+        index: 0,
+    };
+    use i8o8i_runtime::state::UtxoReader;
+    assert_eq!(
+        chain.store().coin(&paid).unwrap().unwrap().output.value,
+        i8o8i_primitives::Amount::from_units(900)
+    );
+
+    // Only the last preview is kept: a block previewed before another is connected afresh.
+    let tip = chain.tip().header;
+    let earlier = crate::memory::mine_on(&chain, &tip, &payout, 2, vec![pay(1)]);
+    let later = crate::memory::mine_on(&chain, &tip, &payout, 3, vec![pay(2)]);
+    assert_eq!(
+        chain.import_block(earlier.clone()).unwrap().connected.len(),
+        1
+    );
+    assert_eq!(chain.previews_used(), 1);
+    check_state(&chain);
+
+    // The later block's preview was for a tip that is gone (the import took it): the later
+    // block connects afresh when a reorganisation makes it best.
+    chain.import_block(later.clone()).unwrap();
+    assert_eq!(
+        chain.tip().hash,
+        earlier.header.hash(),
+        "first seen wins a tie"
+    );
+    let on_later = crate::memory::mine_on(&chain, &later.header, &payout, 4, vec![pay(3)]);
+    let outcome = chain.import_block(on_later.clone()).unwrap();
+    assert_eq!(outcome.connected.len(), 2);
+    assert_eq!(chain.tip().hash, on_later.header.hash());
+    assert_eq!(chain.previews_used(), 1);
+    check_state(&chain);
+
+    // The previewed block with another state root in its header is refused for it.
+    let tip = chain.tip().header;
+    let mut wrong = crate::memory::mine_on(&chain, &tip, &payout, 5, vec![]);
+    let right = wrong.header.state_root;
+    wrong.header.state_root = Hash256::from_byte_array([7; 32]);
+    let engine = chain.pow_engine_at(wrong.header.height).unwrap();
+    wrong.header = engine
+        .mine(wrong.header.clone(), 0, 1, 1 << 24, &|| false)
+        .unwrap();
+    let outcome = chain.import_block(wrong.clone()).unwrap();
+    assert_eq!(
+        outcome.invalid,
+        vec![(
+            wrong.header.hash(),
+            BlockError::BadStateRoot {
+                got: Hash256::from_byte_array([7; 32]),
+                expected: right,
+            }
+        )]
+    );
+    // Its preview was used, and its root still checked against the header.
+    assert_eq!(chain.previews_used(), 2);
+    assert_eq!(chain.tip().hash, on_later.header.hash());
+    check_state(&chain);
+}

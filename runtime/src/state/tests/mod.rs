@@ -784,10 +784,7 @@ fn connect_cached(
         chain_id: CHAIN,
         median_time_past: MTP,
         contracts: None,
-        script_cache: Some(CacheUse {
-            cache,
-            counted: true,
-        }),
+        script_cache: Some(CacheUse::counted(cache)),
         assume_valid: false,
     };
     connect_block(block, &ctx, &f.utxos, &f.times, None)
