@@ -294,7 +294,6 @@ pub async fn launch(options: LaunchOptions) -> Result<RunningNode> {
     let options = ServerOptions {
         secret,
         metrics_sources: vec![crate::services::source(&node)],
-        summary: Some(crate::services::summary(&node)),
     };
     let rpc = RpcServer::start(&config.rpc, registry.into_api(), options)
         .await

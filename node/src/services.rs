@@ -296,35 +296,6 @@ impl MetricsSource for NodeMetricsSource {
     }
 }
 
-/// What the RPC server's page at `GET /` says about `node`.
-pub fn summary(node: &Arc<Node>) -> i8o8i_rpc::home::SummaryFn {
-    let node = Arc::downgrade(node);
-    Arc::new(move || {
-        let software = format!("i8o8icoin {}", env!("CARGO_PKG_VERSION"));
-        match node.upgrade() {
-            Some(node) => {
-                let tip = node.chain().tip();
-                i8o8i_rpc::home::NodeSummary {
-                    software,
-                    chain: node.chain().spec().name.clone(),
-                    height: tip.header.height,
-                    best_hash: tip.hash.to_string(),
-                    peers: node
-                        .network()
-                        .map(|_| usize::try_from(node.metrics().peers.get()).unwrap_or(0)),
-                }
-            }
-            None => i8o8i_rpc::home::NodeSummary {
-                software,
-                chain: "(stopping)".into(),
-                height: 0,
-                best_hash: String::new(),
-                peers: None,
-            },
-        }
-    })
-}
-
 /// The source for `node`.
 pub fn source(node: &Arc<Node>) -> Arc<dyn MetricsSource> {
     Arc::new(NodeMetricsSource(Arc::downgrade(node)))

@@ -63,8 +63,8 @@ pub struct Header {
     pub time: u64,
     /// [`merkle_root`] of the transactions' txids.
     pub tx_root: Hash256,
-    /// Commitment to the account state after this block; [`Hash256::ZERO`] until state
-    /// commitments are implemented.
+    /// Commitment to the state after this block (the UTXO set and the key/value state): the
+    /// root of the state tree (`docs/state.md`), checked when the block connects.
     pub state_root: Hash256,
     /// The consensus seal.
     pub seal: Seal,

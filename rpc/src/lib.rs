@@ -14,7 +14,7 @@
 //! - [`error::ErrorCode`], the documented application error codes;
 //! - [`auth`], JWT (HS256) authentication of private methods;
 //! - [`metrics`], the Prometheus exposition at `GET /metrics` (OpenMetrics or classic text);
-//! - [`home`], the page at `GET /` for a person who opens the node's URL;
+//! - [`webapp`], the web app (dashboard and explorer) at `GET /`, embedded from `clients/web`;
 //! - `client` (feature `client`): an HTTP client that signs each request with a fresh JWT;
 //! - `fuzzing` (feature `fuzzing`): the fuzz target's entry point (any JSON as every
 //!   method's parameters);
@@ -31,7 +31,6 @@ pub mod client;
 pub mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
-pub mod home;
 pub mod methods;
 pub mod metrics;
 pub mod openrpc;
@@ -41,6 +40,7 @@ mod reply;
 pub mod rest;
 pub mod server;
 pub mod types;
+pub mod webapp;
 
 pub use auth::{AuthError, BearerLayer, JwtSecret};
 pub use error::{ErrorCode, RpcError, rpc_error};

@@ -50,8 +50,6 @@ pub struct ServerOptions {
     pub secret: Option<JwtSecret>,
     /// More metric families for `/metrics` (the node's).
     pub metrics_sources: Vec<Arc<dyn MetricsSource>>,
-    /// What the page at `GET /` says about the node.
-    pub summary: Option<crate::home::SummaryFn>,
 }
 
 /// A request that carried a valid bearer token (or came while auth is off).
@@ -79,7 +77,6 @@ struct Shared {
     metrics: Arc<RpcMetrics>,
     table: Arc<MethodTable>,
     sources: Vec<Arc<dyn MetricsSource>>,
-    summary: Option<crate::home::SummaryFn>,
     ip_limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
@@ -128,7 +125,6 @@ impl RpcServer {
             metrics: api.metrics.clone(),
             table: api.table.clone(),
             sources: options.metrics_sources,
-            summary: options.summary,
             ip_limiter: quota(
                 config.rate_limit.per_ip_per_second,
                 config.rate_limit.per_ip_burst,
@@ -374,13 +370,10 @@ where
             if !upgrade && (parts.method != Method::POST || parts.uri.path() != "/") {
                 let path = parts.uri.path().to_owned();
                 match (&parts.method, path.as_str()) {
-                    (&Method::GET | &Method::HEAD, "/") => {
-                        let summary = shared.summary.as_ref().map(|f| f());
-                        return Ok(response(
-                            StatusCode::OK,
-                            "text/html; charset=utf-8",
-                            crate::home::render(summary.as_ref()),
-                        ));
+                    (&Method::GET | &Method::HEAD, path)
+                        if let Some(app) = crate::webapp::serve(path) =>
+                    {
+                        return Ok(app);
                     }
                     (&Method::GET, "/metrics") => {
                         let text = shared.metrics.render(&shared.sources);

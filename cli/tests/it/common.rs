@@ -155,8 +155,15 @@ pub(crate) fn unix_now() -> u64 {
     i8o8i_chain::clock::SystemClock::new().unix_now()
 }
 
-/// Installs the npm packages pinned in `dir`'s `package-lock.json` (`npm ci`).
+/// Installs the npm packages pinned in `dir`'s `package-lock.json` (`npm ci`), once per test
+/// run: `npm ci` starts by deleting `node_modules`, so two tests installing one directory at
+/// the same time (the SDK's and the web app's both need `clients/ts`) would break each other.
 pub(crate) fn npm_ci(dir: &Path) {
+    static INSTALLED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut installed = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+    if installed.iter().any(|d| d == dir) {
+        return;
+    }
     let out = std::process::Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(dir)
@@ -168,4 +175,5 @@ pub(crate) fn npm_ci(dir: &Path) {
         dir.display(),
         String::from_utf8_lossy(&out.stderr)
     );
+    installed.push(dir.to_owned());
 }

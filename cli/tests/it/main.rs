@@ -18,3 +18,4 @@ mod sdk;
 mod signing;
 mod standard_clients;
 mod state;
+mod webapp;

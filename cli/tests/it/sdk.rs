@@ -325,6 +325,7 @@ fn vectors() -> Value {
             request_vector("P2PKH payment with change", &keys, p2pkh_request, &[0]),
             request_vector("2-of-3 P2SH multisig, signed by keys 0 and 2", &keys, multisig_request, &[0, 2]),
         ],
+        "asm": asm_vectors(&keys),
         "policies": [
             policy_vector("watch-only account 0", Policy::single(cosigner(&accounts[0]))),
             policy_vector(
@@ -333,6 +334,36 @@ fn vectors() -> Value {
             ),
         ],
     })
+}
+
+/// Scripts with their assembly as `Script::to_asm` (Bitcoin Core's `ScriptToAsmStr`) prints
+/// it: what the SDK's `scriptToAsm` must print too (the web app shows scripts so).
+fn asm_vectors(keys: &[Key]) -> Value {
+    let pubkeys: Vec<&[u8]> = keys.iter().map(|k| &k.public[..]).collect();
+    let scripts: Vec<Vec<u8>> = vec![
+        p2pkh(&hash160(&keys[0].public)).into_bytes(),
+        p2sh_for(&multisig(2, &pubkeys).unwrap()).into_bytes(),
+        multisig(2, &pubkeys).unwrap().into_bytes(),
+        // OP_RETURN with data, -1, 0, 16, a 4-byte number with the sign bit, PUSHDATA1.
+        [
+            &[
+                0x6a, 0x4f, 0x00, 0x60, 0x04, 0x01, 0x00, 0x00, 0x80, 0x4c, 0x05,
+            ][..],
+            b"hello",
+        ]
+        .concat(),
+        // Named opcodes, an unknown one (0xbb), OP_INVALIDOPCODE, a truncated push.
+        vec![0xb1, 0xb2, 0x7e, 0xba, 0xbb, 0xff, 0x05, 0x01],
+        vec![0x4d, 0x01],
+        Vec::new(),
+    ];
+    scripts
+        .into_iter()
+        .map(|bytes| {
+            let asm = i8o8i_script_vm::Script::from_bytes(&bytes).to_asm();
+            json!({ "script": hex::encode(&bytes), "asm": asm })
+        })
+        .collect()
 }
 
 #[test]

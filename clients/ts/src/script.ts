@@ -5,7 +5,7 @@
  * integers use `OP_0` / `OP_1`..`OP_16`.
  */
 import { I8o8iError } from './errors.js';
-import { concatBytes, hash160 } from './bytes.js';
+import { concatBytes, hash160, toHex } from './bytes.js';
 
 export const OP_0 = 0x00;
 export const OP_PUSHDATA1 = 0x4c;
@@ -216,4 +216,73 @@ export function classifyScript(script: Uint8Array): ScriptTemplate {
     }
   }
   return { type: 'nonStandard' };
+}
+
+/**
+ * Names of opcodes 0x50..=0xba without `OP_`, as script-vm/src/opcodes.rs names them
+ * (0xff is `OP_INVALIDOPCODE`; anything else unnamed prints as `OP_UNKNOWN_0x..`).
+ */
+const OPCODE_NAMES: readonly string[] = [
+  'RESERVED', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15',
+  '16', 'NOP', 'VER', 'IF', 'NOTIF', 'VERIF', 'VERNOTIF', 'ELSE', 'ENDIF', 'VERIFY', 'RETURN',
+  'TOALTSTACK', 'FROMALTSTACK', '2DROP', '2DUP', '3DUP', '2OVER', '2ROT', '2SWAP', 'IFDUP',
+  'DEPTH', 'DROP', 'DUP', 'NIP', 'OVER', 'PICK', 'ROLL', 'ROT', 'SWAP', 'TUCK', 'CAT', 'SUBSTR',
+  'LEFT', 'RIGHT', 'SIZE', 'INVERT', 'AND', 'OR', 'XOR', 'EQUAL', 'EQUALVERIFY', 'RESERVED1',
+  'RESERVED2', '1ADD', '1SUB', '2MUL', '2DIV', 'NEGATE', 'ABS', 'NOT', '0NOTEQUAL', 'ADD', 'SUB',
+  'MUL', 'DIV', 'MOD', 'LSHIFT', 'RSHIFT', 'BOOLAND', 'BOOLOR', 'NUMEQUAL', 'NUMEQUALVERIFY',
+  'NUMNOTEQUAL', 'LESSTHAN', 'GREATERTHAN', 'LESSTHANOREQUAL', 'GREATERTHANOREQUAL', 'MIN', 'MAX',
+  'WITHIN', 'RIPEMD160', 'SHA1', 'SHA256', 'HASH160', 'HASH256', 'CODESEPARATOR', 'CHECKSIG',
+  'CHECKSIGVERIFY', 'CHECKMULTISIG', 'CHECKMULTISIGVERIFY', 'NOP1', 'CHECKLOCKTIMEVERIFY',
+  'CHECKSEQUENCEVERIFY', 'NOP4', 'NOP5', 'NOP6', 'NOP7', 'NOP8', 'NOP9', 'NOP10', 'CHECKSIGADD',
+];
+
+/** A push of at most 4 bytes as a script number (little-endian, sign bit in the last byte). */
+function scriptNum(data: Uint8Array): string {
+  if (data.length === 0) return '0';
+  let n = 0n;
+  data.forEach((b, i) => {
+    n |= BigInt(i === data.length - 1 ? b & 0x7f : b) << BigInt(8 * i);
+  });
+  return ((data[data.length - 1]! & 0x80) !== 0 ? -n : n).toString();
+}
+
+/**
+ * `OP_`-style assembly as Bitcoin Core's `ScriptToAsmStr` (`decodescript`) and the Rust
+ * `Script::to_asm` print it: pushes of up to 4 bytes as decimal numbers, longer ones as hex,
+ * `OP_1NEGATE` and `OP_1`..`OP_16` as numbers, a malformed tail as `[error]`.
+ */
+export function scriptToAsm(script: Uint8Array): string {
+  const words: string[] = [];
+  let pc = 0;
+  while (pc < script.length) {
+    const op = script[pc++]!;
+    if (op <= OP_PUSHDATA4) {
+      const width = op === OP_PUSHDATA1 ? 1 : op === OP_PUSHDATA2 ? 2 : op === OP_PUSHDATA4 ? 4 : 0;
+      let len = op;
+      if (width) {
+        if (pc + width > script.length) {
+          words.push('[error]');
+          break;
+        }
+        len = 0;
+        for (let i = width - 1; i >= 0; i--) len = len * 256 + script[pc + i]!;
+        pc += width;
+      }
+      if (pc + len > script.length) {
+        words.push('[error]');
+        break;
+      }
+      const data = script.subarray(pc, pc + len);
+      pc += len;
+      words.push(data.length <= 4 ? scriptNum(data) : toHex(data));
+    } else if (op === OP_1NEGATE) {
+      words.push('-1');
+    } else if (op >= OP_1 && op <= OP_16) {
+      words.push(String(op - 0x50));
+    } else {
+      const name = op === 0xff ? 'INVALIDOPCODE' : OPCODE_NAMES[op - 0x50];
+      words.push(name ? `OP_${name}` : `OP_UNKNOWN_0x${op.toString(16).padStart(2, '0')}`);
+    }
+  }
+  return words.join(' ');
 }

@@ -19,6 +19,7 @@ import {
   fromHex,
   p2pkhScriptSig,
   payloadFromJson,
+  scriptToAsm,
   signWithHashType,
   signatureHash,
   toHex,
@@ -51,6 +52,7 @@ interface Vectors {
     txid: string;
   }[];
   requests: { name: string; unsigned: string; signers: number[]; signed: string; finalHex: string }[];
+  asm: { script: string; asm: string }[];
   policies: {
     name: string;
     threshold: number;
@@ -130,6 +132,11 @@ if (!existsSync(file)) {
       }
     });
   }
+
+  test('script assembly as Bitcoin Core prints it', () => {
+    assert.ok(v.asm.length >= 7);
+    for (const a of v.asm) assert.equal(scriptToAsm(fromHex(a.script)), a.asm, a.script);
+  });
 
   for (const p of v.policies) {
     test(`policy: ${p.name}`, () => {

@@ -408,8 +408,8 @@ export type Header = {
   /** The consensus seal. */
   seal: Seal;
   /**
-   * Commitment to the account state after this block; [`Hash256::ZERO`] until state
-   * commitments are implemented.
+   * Commitment to the state after this block (the UTXO set and the key/value state): the
+   * root of the state tree (`docs/state.md`), checked when the block connects.
    */
   stateRoot: string;
   /** Block time, UNIX seconds. */

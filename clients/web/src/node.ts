@@ -1,0 +1,126 @@
+/**
+ * The node the app talks to: the one serving it unless the user chose another (kept in
+ * localStorage). Calls go over HTTP; live updates over one WebSocket, reopened after a drop,
+ * whose new-head and pending-transaction notifications fan out to the pages listening.
+ */
+import { RpcClient, RpcError, WsClient, type MethodName, type ParamsOf, type PayloadOf, type ResultOf } from '@i8o8icoin/sdk';
+
+const STORED = 'i8o8i.node';
+
+/** The node's base URL (no trailing slash). */
+export function nodeUrl(): string {
+  return localStorage.getItem(STORED) ?? location.origin;
+}
+
+/**
+ * Points the app at `url` (or back at the serving node with an empty one). Throws a message
+ * for anything but an http(s) URL.
+ */
+export function setNodeUrl(url: string): void {
+  const text = url.trim();
+  if (!text) {
+    localStorage.removeItem(STORED);
+  } else {
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw new Error(`"${text}" is not a URL; enter one like http://127.0.0.1:8332`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new Error(`a node URL starts with http:// or https://, not ${parsed.protocol}`);
+    }
+    localStorage.setItem(STORED, parsed.origin);
+  }
+  rpc = new RpcClient(nodeUrl());
+  live.restart();
+}
+
+let rpc = new RpcClient(nodeUrl());
+
+/** Calls `method` on the node. Throws {@link RpcError}. */
+export function call<M extends MethodName>(method: M, ...params: ParamsOf<M>): Promise<ResultOf<M>> {
+  return rpc.call(method, params);
+}
+
+/** Words for a failed call that say what to do. */
+export function explain(error: unknown): string {
+  if (error instanceof RpcError) {
+    if (error.kind === 'Transport') return `The node at ${nodeUrl()} does not answer (${error.message}). Is it running, and is the URL right?`;
+    if (error.code === -32070) return 'The node wants an access token for this (Authorization: Bearer).';
+    if (error.code === -32071) return 'The node is rate-limiting this app; wait a moment and try again.';
+    return error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+type Heads = PayloadOf<'chain_subscribeNewHeads'>;
+type Pending = PayloadOf<'mempool_subscribePending'>;
+
+/** Live notifications: one socket, reopened with back-off while anyone listens. */
+class Live {
+  private socket: WsClient | null = null;
+  private opening = false;
+  private retry = 500;
+  private generation = 0;
+  private readonly heads = new Set<(head: Heads) => void>();
+  private readonly pending = new Set<(tx: Pending) => void>();
+  private readonly status = new Set<(connected: boolean) => void>();
+
+  /** Calls `f` on every new best block until the returned function is called. */
+  onHead(f: (head: Heads) => void): () => void {
+    this.heads.add(f);
+    this.ensure();
+    return () => this.heads.delete(f);
+  }
+
+  /** Calls `f` on every transaction the node's pool accepts. */
+  onPending(f: (tx: Pending) => void): () => void {
+    this.pending.add(f);
+    this.ensure();
+    return () => this.pending.delete(f);
+  }
+
+  /** Calls `f` when the live connection opens or drops. */
+  onStatus(f: (connected: boolean) => void): () => void {
+    this.status.add(f);
+    f(this.socket?.isOpen ?? false);
+    return () => this.status.delete(f);
+  }
+
+  restart(): void {
+    this.generation += 1;
+    this.socket?.close();
+    this.socket = null;
+    this.opening = false;
+    this.ensure();
+  }
+
+  private ensure(): void {
+    if (this.socket || this.opening) return;
+    this.opening = true;
+    const generation = this.generation;
+    const url = nodeUrl().replace(/^http/, 'ws');
+    const dropped = () => {
+      if (generation !== this.generation) return;
+      this.socket = null;
+      this.opening = false;
+      this.status.forEach((f) => f(false));
+      setTimeout(() => this.ensure(), this.retry);
+      this.retry = Math.min(this.retry * 2, 10_000);
+    };
+    WsClient.connect(url)
+      .then(async (socket) => {
+        if (generation !== this.generation) return socket.close();
+        this.socket = socket;
+        this.opening = false;
+        await socket.subscribe('chain_subscribeNewHeads', [], (head) => this.heads.forEach((f) => f(head)), dropped);
+        await socket.subscribe('mempool_subscribePending', [], (tx) => this.pending.forEach((f) => f(tx)), dropped);
+        this.retry = 500;
+        this.status.forEach((f) => f(true));
+      })
+      .catch(dropped);
+  }
+}
+
+export const live = new Live();

@@ -1,0 +1,143 @@
+// The web app in headless Chromium against a real node, run by cli/tests/it/webapp.rs, which
+// starts the node, confirms a payment of 1.5 I8O and passes what it made in the environment.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run these tests through cli/tests/it/webapp.rs`);
+  return value;
+};
+const NODE = env('I8O8I_NODE_URL');
+const SHOTS = env('I8O8I_SCREENSHOTS');
+const MINER = env('I8O8I_MINER');
+const PAYEE = env('I8O8I_PAYEE');
+const PAYMENT = env('I8O8I_PAYMENT');
+const PAYMENT_BLOCK = env('I8O8I_PAYMENT_BLOCK');
+const JWT_SECRET = Buffer.from(readFileSync(env('I8O8I_JWT_SECRET'), 'utf8').trim(), 'hex');
+
+/** An HS256 token for the node's private methods (as the SDK's `jwtToken`). */
+function token() {
+  const part = (json) => Buffer.from(JSON.stringify(json)).toString('base64url');
+  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ iat: Math.floor(Date.now() / 1000) })}`;
+  return `${body}.${createHmac('sha256', JWT_SECRET).update(body).digest('base64url')}`;
+}
+
+/** A call made beside the page, as another client of the node would. */
+async function rpc(method, params = []) {
+  const response = await fetch(NODE, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token()}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+let browser;
+let page;
+const errors = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: env('I8O8I_CHROMIUM'),
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+async function search(text) {
+  await page.getByRole('searchbox').fill(text);
+  await page.getByRole('button', { name: 'Search' }).click();
+}
+
+test('the dashboard shows the tip and follows new blocks live', async () => {
+  const info = await rpc('chain_getInfo');
+  await page.goto(NODE);
+  await assert.doesNotReject(page.getByText('● live').waitFor());
+  const height = page.getByTestId('height');
+  await page.waitForFunction((h) => document.querySelector('[data-testid=height]')?.textContent === String(h), info.height);
+  assert.equal(await height.textContent(), String(info.height));
+  assert.equal(await page.getByRole('heading', { level: 2, name: 'Chain dev' }).count(), 1);
+  // Mined elsewhere (over RPC, not through the page): the page hears of it and shows it.
+  const [hash] = await rpc('mining_generate', [1, MINER]);
+  await page.waitForFunction((h) => document.querySelector('[data-testid=height]')?.textContent === String(h), info.height + 1);
+  await page.getByRole('link', { name: hash.slice(0, 12) }).first().waitFor();
+  await shot('dashboard');
+  assert.deepEqual(errors, []);
+});
+
+test('the explorer finds the payment, its block and the address it paid', async () => {
+  await page.goto(`${NODE}/#/`);
+  await search(PAYMENT);
+  await page.waitForURL(`**/#/tx/${PAYMENT}`);
+  const status = page.getByTestId('tx-status');
+  await status.waitFor();
+  assert.match(await status.textContent(), /^confirmed in block 102 \(\d+ confirmations\)$/);
+  // The payee's output: 1.5 I8O to its address, P2PKH in assembly.
+  const row = page.getByRole('row').filter({ hasText: PAYEE });
+  assert.match(await row.textContent(), /1\.5 I8O/);
+  assert.match(await row.textContent(), /OP_DUP OP_HASH160 [0-9a-f]{40} OP_EQUALVERIFY OP_CHECKSIG/);
+  await shot('transaction');
+
+  await status.getByRole('link', { name: '102' }).click();
+  await page.waitForURL(`**/#/block/${PAYMENT_BLOCK}`);
+  await page.getByRole('heading', { name: 'Transactions (2)' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: PAYMENT.slice(0, 12) }).count(), 1);
+  await shot('block');
+
+  await page.goto(`${NODE}/#/tx/${PAYMENT}`);
+  await page.getByRole('link', { name: PAYEE }).first().click();
+  await page.waitForURL(`**/#/address/${PAYEE}`);
+  const confirmed = page.getByTestId('confirmed');
+  await confirmed.waitFor();
+  assert.equal(await confirmed.textContent(), '1.5 I8O');
+  assert.equal(await page.getByRole('heading', { name: 'Unspent outputs (1)' }).count(), 1);
+  await shot('address');
+  assert.deepEqual(errors, []);
+});
+
+test('a search that finds nothing says why, in words', async () => {
+  await page.goto(`${NODE}/#/`);
+  await search('hello');
+  const alert = page.locator('.search-error [role=alert]');
+  await alert.waitFor();
+  assert.equal(await alert.textContent(), '"hello" is not a block height or hash, a transaction id or an address.');
+  await search('99999');
+  await page.waitForFunction(() => document.querySelector('.search-error [role=alert]')?.textContent?.startsWith('There is no block 99999'));
+  await search('ab'.repeat(32));
+  await page.waitForFunction(() => document.querySelector('.search-error [role=alert]')?.textContent === 'No block, transaction or contract has the id abababab…abababab.');
+  // A malformed address: bech32 with a broken checksum.
+  const broken = PAYEE.slice(0, -1) + (PAYEE.endsWith('q') ? 'p' : 'q');
+  await search(broken);
+  await page.waitForFunction(
+    () => document.querySelector('.search-error [role=alert]')?.textContent === 'This is not a valid address: a character is wrong or missing (its checksum does not match).',
+  );
+  // A node URL that is not one.
+  await page.getByLabel('Node URL').fill('ftp://example');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByText('a node URL starts with http:// or https://, not ftp:').waitFor();
+});
+
+test('on a phone-sized screen the dashboard fits the width', async () => {
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+  await phone.goto(NODE);
+  await phone.getByTestId('height').waitFor();
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+  await phone.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: true });
+  await phone.close();
+});
