@@ -180,6 +180,9 @@ pub struct UtxoJson {
     pub coinbase: bool,
     /// Blocks on top plus one.
     pub confirmations: u64,
+    /// Whether the next block may spend it: false for a coinbase output younger than the
+    /// chain's coinbase maturity.
+    pub mature: bool,
     /// Whether a pooled transaction spends it already.
     pub spent_in_mempool: bool,
 }

@@ -1,8 +1,9 @@
 //! The web app (`clients/web`) the node serves at `/`: the committed `dist/` must be the build
 //! of its sources (type-checked), and in headless Chromium (Debian's `chromium`, driven by
 //! `playwright-core`) against a real node the dashboard updates live when a block is mined,
-//! the explorer pages render a block, a payment and an address with exact amounts, and bad
-//! input is refused in words. The page tests are `clients/web/test/*.test.mjs`; they write a
+//! the explorer pages render a block, a payment and an address with exact amounts, a wallet
+//! made in one browser profile receives mined coins and pays a wallet of another profile
+//! with both seeing it confirm live (exact balances), and bad input is refused in words. The page tests are `clients/web/test/*.test.mjs`; they write a
 //! screenshot of each page (into `docs/screenshots` with `I8O8I_WRITE_SCREENSHOTS=1`).
 
 use std::path::{Path, PathBuf};
@@ -69,7 +70,12 @@ async fn the_web_app_is_the_build_of_its_sources_and_works_in_chromium() {
     };
     std::fs::create_dir_all(&shots).unwrap();
     let report = run(Command::new("node")
-        .args(["--test", "--test-reporter=tap", "test/"])
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "--test-reporter=tap",
+            "test/",
+        ])
         .env("I8O8I_NODE_URL", format!("http://{}", node.rpc_addr()))
         .env("I8O8I_CHROMIUM", chromium)
         .env("I8O8I_JWT_SECRET", dir.path().join("jwt.hex"))
@@ -81,7 +87,15 @@ async fn the_web_app_is_the_build_of_its_sources_and_works_in_chromium() {
         .current_dir(&web));
     assert!(report.contains("# fail 0"), "{report}");
     assert!(report.contains("# skipped 0"), "{report}");
-    for page in ["dashboard", "block", "transaction", "address", "phone"] {
+    for page in [
+        "dashboard",
+        "block",
+        "transaction",
+        "address",
+        "wallet",
+        "wallet-receiver",
+        "phone",
+    ] {
         let png = std::fs::read(shots.join(format!("{page}.png"))).unwrap();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{page}");
     }

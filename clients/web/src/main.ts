@@ -1,13 +1,14 @@
 /**
  * The node's web app: a header with the search box and the node it talks to, and the page the
  * location's hash names (`#/block/<hash or height>`, `#/tx/<txid>`, `#/address/<address>`,
- * `#/contract/<address>`; the dashboard otherwise). Served by the node at `/`
+ * `#/contract/<address>`, `#/wallets`, `#/wallet/<name>`; the dashboard otherwise). Served by the node at `/`
  * (rpc/src/webapp.rs); everything it shows comes from the node's JSON-RPC API.
  */
 import { fill, h, problem } from './ui.js';
 import { live, nodeUrl, setNodeUrl } from './node.js';
 import { dashboard } from './pages/dashboard.js';
 import { address, block, contract, resolve, transaction } from './pages/explorer.js';
+import { wallet, wallets } from './pages/wallet.js';
 
 const main = h('main', { id: 'main', tabindex: '-1' });
 const searchInput = h('input', {
@@ -55,7 +56,7 @@ nodeForm.addEventListener('submit', (event) => {
 
 document.body.append(
   h('a', { class: 'skip', href: '#main', onclick: (e: Event) => (e.preventDefault(), main.focus()) }, 'Skip to content'),
-  h('header', {}, h('a', { class: 'brand', href: '#/' }, 'I8o8iCoin'), h('nav', { 'aria-label': 'Sections' }, h('a', { href: '#/' }, 'Dashboard'), h('a', { href: '/apidocs' }, 'API')), search, searchError),
+  h('header', {}, h('a', { class: 'brand', href: '#/' }, 'I8o8iCoin'), h('nav', { 'aria-label': 'Sections' }, h('a', { href: '#/' }, 'Dashboard'), h('a', { href: '#/wallets' }, 'Wallets'), h('a', { href: '/apidocs' }, 'API')), search, searchError),
   main,
   h('footer', {}, nodeForm),
 );
@@ -81,6 +82,12 @@ function route(): void {
       break;
     case 'contract':
       contract(main, arg);
+      break;
+    case 'wallets':
+      wallets(main);
+      break;
+    case 'wallet':
+      leave = wallet(main, arg);
       break;
     default:
       fill(main, h('h1', {}, 'Not found'), problem(`This app has no page "${page}".`), h('p', {}, h('a', { href: '#/' }, 'Back to the dashboard')));

@@ -132,6 +132,120 @@ test('a search that finds nothing says why, in words', async () => {
   await page.getByText('a node URL starts with http:// or https://, not ftp:').waitFor();
 });
 
+/** `units` as the app prints amounts: `137.49999773 I8O`. */
+function i8o(units) {
+  const frac = (units % 100_000_000n).toString().padStart(8, '0').replace(/0+$/, '');
+  return `${(units / 100_000_000n).toLocaleString('en-US')}${frac ? `.${frac}` : ''} I8O`;
+}
+
+async function createWallet(page, name, password) {
+  await page.goto(`${NODE}/#/wallets`);
+  const form = page.locator('section').filter({ hasText: 'New wallet' });
+  await form.getByLabel('Name').fill(name);
+  await form.getByLabel('Password', { exact: true }).fill(password);
+  await form.getByLabel('Password again').fill(password);
+  await form.getByRole('button', { name: 'Create wallet' }).click();
+  const phrase = (await page.getByTestId('phrase').textContent()).trim();
+  await page.getByRole('link', { name: `Open ${name}` }).click();
+  const address = (await page.getByTestId('receive-address').textContent()).trim();
+  return { phrase, address };
+}
+
+const text = (page, id, expected) =>
+  page.waitForFunction(([id, expected]) => document.querySelector(`[data-testid=${id}]`)?.textContent === expected, [id, expected]);
+
+test('a wallet made in the page receives mined coins, pays another browser\'s wallet, and both see it confirm live', async () => {
+  // Two browser profiles: two separate IndexedDBs, as on two machines.
+  const alicePage = await (await browser.newContext()).newPage();
+  const bobPage = await (await browser.newContext()).newPage();
+  for (const p of [alicePage, bobPage]) p.on('pageerror', (error) => errors.push(error.message));
+  const alice = await createWallet(alicePage, 'alice', 'alice password');
+  assert.equal(alice.phrase.split(' ').length, 24);
+  assert.match(alice.address, /^ti8o1/);
+  const bob = await createWallet(bobPage, 'bob', 'bob password');
+
+  // What the node says alice's address holds, mature (the next block may spend it) or not.
+  const held = async () => {
+    const utxos = await rpc('address_getUtxos', [alice.address]);
+    const sum = (mature) => utxos.filter((u) => u.mature === mature).reduce((s, u) => s + BigInt(u.value), 0n);
+    return { mature: sum(true), immature: sum(false) };
+  };
+  // 101 blocks to alice: the next block may spend her first two coinbases (maturity 100).
+  await rpc('mining_generate', [101, alice.address]);
+  const before = await held();
+  assert.equal(before.mature, 10_000_000_000n);
+  await text(alicePage, 'spendable', '100 I8O');
+  await alicePage.screenshot({ path: join(SHOTS, 'wallet.png'), fullPage: true });
+
+  // Bad input first: a broken address, a malformed amount, too much.
+  const send = alicePage.locator('section').filter({ hasText: 'Send' });
+  const alert = send.getByRole('alert');
+  await send.getByLabel('To address').fill(bob.address.slice(0, -2));
+  await send.getByLabel('Amount (I8O)').fill('12.5');
+  await send.getByRole('button', { name: 'Send' }).click();
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /^That is not an address of this chain: invalid bech32m address/);
+  await send.getByLabel('To address').fill(bob.address);
+  await send.getByLabel('Amount (I8O)').fill('1.123456789');
+  await send.getByRole('button', { name: 'Send' }).click();
+  const refusal = async (startsWith) => {
+    await alicePage.waitForFunction((s) => [...document.querySelectorAll('[role=alert]')].some((a) => a.textContent.startsWith(s)), startsWith);
+    return alert.textContent();
+  };
+  assert.equal(await refusal('An amount'), 'An amount is a number of I8O with at most 8 decimals, like 12.5.');
+  await send.getByLabel('Amount (I8O)').fill('5000');
+  await send.getByRole('button', { name: 'Send' }).click();
+  assert.equal(await refusal('Not enough'), `Not enough to send 5,000 I8O plus its fee: 100 I8O spendable (${i8o(before.immature)} more once mined coins mature).`);
+
+  await send.getByLabel('Amount (I8O)').fill('12.5');
+  await send.getByRole('button', { name: 'Send' }).click();
+  const sent = alicePage.getByTestId('sent');
+  await sent.waitFor();
+  const [, txid, fee] = /^Sent: ([0-9a-f]{64}) \(fee ([\d.]+) I8O\)$/.exec(await sent.textContent());
+  const feeUnits = BigInt(Math.round(Number(fee) * 1e8));
+  assert.ok(feeUnits > 0n && feeUnits < 100_000n, fee);
+  // Bob's page hears of the pooled payment without a reload.
+  await text(bobPage, 'pending', '12.5 I8O');
+  await text(alicePage, 'sent-status', 'in the mempool');
+
+  // Mined elsewhere: both pages see it confirmed.
+  await rpc('mining_generate', [1, MINER]);
+  await text(bobPage, 'spendable', '12.5 I8O');
+  await text(bobPage, 'pending', '0 I8O');
+  await text(alicePage, 'sent-status', 'confirmed (1)');
+  // Alice: her mature coinbases but the one spent, and the change (50 - 12.5 - the fee).
+  const onChain = await rpc('tx_get', [txid]);
+  assert.equal(onChain.status.state, 'confirmed');
+  const change = BigInt(onChain.transaction.outputs[1].value);
+  assert.equal(change, 3_750_000_000n - feeUnits);
+  const aliceNow = (await held()).mature + change;
+  await text(alicePage, 'spendable', i8o(aliceNow));
+  await bobPage.screenshot({ path: join(SHOTS, 'wallet-receiver.png'), fullPage: true });
+
+  // Locked, a wrong password is refused; the right one opens it again.
+  await alicePage.getByRole('button', { name: 'Lock' }).click();
+  await alicePage.getByLabel('Password').fill('not her password');
+  await alicePage.getByRole('button', { name: 'Unlock' }).click();
+  await alicePage.getByText('Wrong password.').waitFor();
+  await alicePage.getByLabel('Password').fill('alice password');
+  await alicePage.getByRole('button', { name: 'Unlock' }).click();
+  await text(alicePage, 'spendable', i8o(aliceNow));
+
+  // Alice's phrase restored in Bob's browser finds her coins.
+  await bobPage.goto(`${NODE}/#/wallets`);
+  const restore = bobPage.locator('section').filter({ hasText: 'Restore from a recovery phrase' });
+  await restore.getByLabel('Name').fill('alice-copy');
+  await restore.getByLabel('Recovery phrase').fill('not a phrase at all');
+  await restore.getByLabel('New password').fill('another password');
+  await restore.getByRole('button', { name: 'Restore wallet' }).click();
+  await bobPage.getByText('That is not a valid recovery phrase: check each word and the word count (12, 15, 18, 21 or 24).').waitFor();
+  await restore.getByLabel('Recovery phrase').fill(alice.phrase);
+  await restore.getByRole('button', { name: 'Restore wallet' }).click();
+  await bobPage.waitForURL('**/#/wallet/alice-copy');
+  await text(bobPage, 'spendable', i8o(aliceNow));
+  assert.deepEqual(errors, []);
+});
+
 test('on a phone-sized screen the dashboard fits the width', async () => {
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
   await phone.goto(NODE);

@@ -639,6 +639,7 @@ pub fn register(registry: &mut Registry<Node>) {
                 })
                 .map(|(tip, coins, pool)| {
                     let height = n.chain().entry(&tip).map_or(0, |e| e.header.height);
+                    let maturity = n.chain().spec().coinbase_maturity;
                     coins
                         .into_iter()
                         .map(|(op, coin)| UtxoJson {
@@ -648,6 +649,8 @@ pub fn register(registry: &mut Registry<Node>) {
                             height: coin.height,
                             coinbase: coin.coinbase,
                             confirmations: (height + 1).saturating_sub(coin.height),
+                            mature: !coin.coinbase
+                                || coin.height.saturating_add(maturity) <= height + 1,
                             spent_in_mempool: pool.contains(&op),
                         })
                         .collect::<Vec<_>>()

@@ -1082,6 +1082,11 @@ export type UtxoJson = {
   height: number;
   /** Output index. */
   index: number;
+  /**
+   * Whether the next block may spend it: false for a coinbase output younger than the
+   * chain's coinbase maturity.
+   */
+  mature: boolean;
   /** Whether a pooled transaction spends it already. */
   spentInMempool: boolean;
   /** Funding transaction. */

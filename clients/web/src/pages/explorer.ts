@@ -5,7 +5,7 @@ import { call, explain } from '../node.js';
 
 /** The chain's address prefix, learnt once from the node (`chain_getInfo`'s chain name). */
 let network: Network | null = null;
-async function chainNetwork(): Promise<Network> {
+export async function chainNetwork(): Promise<Network> {
   if (!network) {
     const info = await call('chain_getInfo');
     network = info.chain === 'mainnet' ? 'mainnet' : 'testnet';

@@ -1,0 +1,203 @@
+/**
+ * Wallets in this browser: create (a new recovery phrase, shown once) or restore one, unlock
+ * with the password, receive (an address and its QR code), send with the node's fee estimate,
+ * and what this browser sent. Keys never leave the page (`wallet/vault.ts`).
+ */
+import { type HdWallet, generateMnemonic } from '@i8o8icoin/sdk';
+import { amount, fill, h, link, problem, short, table, when } from '../ui.js';
+import { call, explain, live } from '../node.js';
+import { chainNetwork } from './explorer.js';
+import { type StoredWallet, WalletError, createWallet, listWallets, loadWallet, saveWallet, unlock } from '../wallet/vault.js';
+import { funds, parseAmount, pay } from '../wallet/funds.js';
+import { qrSvg } from '../qr.js';
+
+/** Unlocked wallets of this page, until it is closed or they are locked. */
+const unlocked = new Map<string, HdWallet>();
+
+function say(error: unknown): string {
+  return error instanceof WalletError ? error.message : explain(error);
+}
+
+function field(label: string, attrs: Record<string, string>): [HTMLLabelElement, HTMLInputElement] {
+  const input = h('input', attrs);
+  return [h('label', { class: 'field' }, h('span', {}, label), input), input];
+}
+
+/** A form whose submit runs `action`, showing its error in words and disabling while busy. */
+function form(fields: HTMLElement[], button: string, action: () => Promise<void>): HTMLFormElement {
+  const error = h('div', { 'aria-live': 'assertive' });
+  const submit = h('button', { type: 'submit' }, button);
+  const f = h('form', { class: 'stack' }, ...fields, submit, error);
+  f.addEventListener('submit', (event) => {
+    event.preventDefault();
+    fill(error);
+    submit.disabled = true;
+    action()
+      .catch((e: unknown) => fill(error, problem(say(e))))
+      .finally(() => {
+        submit.disabled = false;
+      });
+  });
+  return f;
+}
+
+export function wallets(main: HTMLElement): void {
+  fill(main, h('h1', {}, 'Wallets'), h('p', { class: 'muted' }, 'Loading…'));
+  void (async () => {
+    const info = await call('chain_getInfo');
+    const list = await listWallets(info.genesis);
+    const [nameLabel, name] = field('Name', { name: 'name', autocomplete: 'off', required: 'true' });
+    const [pwLabel, password] = field('Password', { name: 'password', type: 'password', autocomplete: 'new-password', required: 'true' });
+    const [againLabel, again] = field('Password again', { name: 'again', type: 'password', autocomplete: 'new-password', required: 'true' });
+    const shown = h('div');
+    const create = form([nameLabel, pwLabel, againLabel], 'Create wallet', async () => {
+      if (password.value !== again.value) throw new WalletError('The two passwords differ.');
+      const phrase = generateMnemonic();
+      const stored = await createWallet(name.value.trim(), password.value, phrase, info.genesis);
+      unlocked.set(stored.name, await unlock(stored, password.value));
+      fill(
+        shown,
+        h('h2', {}, 'Write down the recovery phrase'),
+        h('p', {}, 'These 24 words restore the wallet anywhere. They are shown this once; anyone who has them can spend its coins.'),
+        h('p', { class: 'phrase', 'data-testid': 'phrase' }, phrase),
+        h('p', {}, link(`wallet/${encodeURIComponent(stored.name)}`, `Open ${stored.name}`)),
+      );
+      create.reset();
+    });
+    const [rNameLabel, rName] = field('Name', { name: 'name', autocomplete: 'off', required: 'true' });
+    const [phraseLabel, phrase] = field('Recovery phrase', { name: 'phrase', autocomplete: 'off', spellcheck: 'false', required: 'true' });
+    const [rPwLabel, rPassword] = field('New password', { name: 'password', type: 'password', autocomplete: 'new-password', required: 'true' });
+    const restore = form([rNameLabel, phraseLabel, rPwLabel], 'Restore wallet', async () => {
+      const stored = await createWallet(rName.value.trim(), rPassword.value, phrase.value, info.genesis);
+      const keys = await unlock(stored, rPassword.value);
+      unlocked.set(stored.name, keys);
+      await discover(keys, stored);
+      location.hash = `#/wallet/${encodeURIComponent(stored.name)}`;
+    });
+    fill(
+      main,
+      h('h1', {}, 'Wallets'),
+      h('p', { class: 'muted' }, 'Wallets here live in this browser: their keys are encrypted with your password and never sent to the node.'),
+      list.length
+        ? h('ul', { class: 'wallets' }, list.map((w) => h('li', {}, link(`wallet/${encodeURIComponent(w.name)}`, w.name))))
+        : h('p', {}, 'No wallet in this browser yet.'),
+      h('div', { class: 'grid' }, h('section', {}, h('h2', {}, 'New wallet'), create, shown), h('section', {}, h('h2', {}, 'Restore from a recovery phrase'), restore)),
+    );
+  })().catch((error: unknown) => fill(main, h('h1', {}, 'Wallets'), problem(say(error))));
+}
+
+/**
+ * After a restore: the receive addresses up to the last one holding coins, looking 20 past
+ * it (BIP44's gap limit). An address whose coins were all spent looks unused to this scan.
+ */
+async function discover(keys: HdWallet, stored: StoredWallet): Promise<void> {
+  const network = await chainNetwork();
+  let used = 0;
+  for (let i = 0; i < used + 20; i++) {
+    const b = await call('address_getBalance', keys.key(i, 0).address(network));
+    if (b.confirmed > 0 || b.unconfirmed !== 0) used = i + 1;
+  }
+  for (let i = 0; i < 20; i++) {
+    const b = await call('address_getBalance', keys.key(i, 1).address(network));
+    if (b.confirmed > 0 || b.unconfirmed !== 0) stored.change = i + 1;
+  }
+  stored.receive = Math.max(1, used);
+  await saveWallet(stored);
+}
+
+export function wallet(main: HTMLElement, name: string): () => void {
+  let stop = () => {};
+  const render = async () => {
+    const stored = await loadWallet(name);
+    const keys = unlocked.get(name);
+    if (!keys) {
+      const [pwLabel, password] = field('Password', { name: 'password', type: 'password', autocomplete: 'current-password', required: 'true' });
+      fill(
+        main,
+        h('h1', {}, `Wallet ${name}`),
+        form([pwLabel], 'Unlock', async () => {
+          unlocked.set(name, await unlock(stored, password.value));
+          await render();
+        }),
+      );
+      return;
+    }
+    const network = await chainNetwork();
+    const info = await call('chain_getInfo');
+    const receive = keys.key(stored.receive - 1, 0).address(network);
+    const balance = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Reading balances…'));
+    const history = h('div');
+    const refresh = async () => {
+      const f = await funds(keys, stored, network);
+      fill(
+        balance,
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, 'Spendable'),
+          h('dd', { 'data-testid': 'spendable' }, amount(f.spendable)),
+          h('dt', {}, 'Pending'),
+          h('dd', { 'data-testid': 'pending' }, amount(f.pending)),
+          h('dt', {}, 'Immature'),
+          h('dd', {}, amount(f.immature)),
+        ),
+      );
+      const rows = await Promise.all(
+        [...stored.sent].reverse().map(async (s) => {
+          const status = await call('tx_get', s.txid)
+            .then((t) => (t.status.state === 'confirmed' ? `confirmed (${t.status.confirmations})` : 'in the mempool'))
+            .catch(() => 'unknown to the node');
+          return [link(`tx/${s.txid}`, short(s.txid), s.txid), s.to, amount(s.amount), amount(s.fee), when(s.time), h('span', { 'data-testid': 'sent-status' }, status)];
+        }),
+      );
+      fill(history, h('h2', {}, 'Sent from this browser'), table(['Transaction', 'To', 'Amount', 'Fee', 'When', 'Status'], rows, 'Nothing sent yet.'));
+    };
+    const fee = await call('fee_estimate', 6);
+    const [toLabel, to] = field('To address', { name: 'to', autocomplete: 'off', spellcheck: 'false', required: 'true' });
+    const [amountLabel, amountInput] = field('Amount (I8O)', { name: 'amount', inputmode: 'decimal', autocomplete: 'off', required: 'true' });
+    const [rateLabel, rate] = field('Fee rate (units per byte)', { name: 'rate', inputmode: 'numeric', value: String(fee.feeRate) });
+    const outcome = h('div', { 'aria-live': 'polite' });
+    const send = form([toLabel, amountLabel, rateLabel], 'Send', async () => {
+      const units = parseAmount(amountInput.value);
+      const feeRate = Number(rate.value);
+      if (!Number.isFinite(feeRate) || feeRate < 1 || feeRate > 1_000_000) throw new WalletError('The fee rate is a number of base units per byte, 1 or more.');
+      const sent = await pay(keys, stored, network, info.genesis, to.value, units, feeRate);
+      fill(outcome, h('p', { 'data-testid': 'sent' }, 'Sent: ', link(`tx/${sent.txid}`, sent.txid), ` (fee ${amount(sent.fee)})`));
+      send.reset();
+      rate.value = String(fee.feeRate);
+      await refresh();
+    });
+    const next = h('button', { type: 'button' }, 'New address');
+    next.addEventListener('click', () => {
+      stored.receive += 1;
+      void saveWallet(stored).then(render);
+    });
+    const lock = h('button', { type: 'button', class: 'secondary' }, 'Lock');
+    lock.addEventListener('click', () => {
+      unlocked.delete(name);
+      void render();
+    });
+    fill(
+      main,
+      h('h1', {}, `Wallet ${name}`, ' ', lock),
+      balance,
+      h(
+        'div',
+        { class: 'grid' },
+        h('section', {}, h('h2', {}, 'Receive'), h('p', {}, h('code', { 'data-testid': 'receive-address' }, receive)), h('div', { class: 'qr', role: 'img', 'aria-label': `QR code of ${receive}` }, qrSvg(receive)), next),
+        h('section', {}, h('h2', {}, 'Send'), h('p', { class: 'muted' }, `The node estimates ${fee.feeRate} units per byte for confirmation within 6 blocks.`), send, outcome),
+      ),
+      history,
+    );
+    await refresh();
+    stop();
+    const stopHeads = live.onHead(() => void refresh().catch(() => {}));
+    const stopPending = live.onPending(() => void refresh().catch(() => {}));
+    stop = () => {
+      stopHeads();
+      stopPending();
+    };
+  };
+  render().catch((error: unknown) => fill(main, h('h1', {}, `Wallet ${name}`), problem(say(error))));
+  return () => stop();
+}
