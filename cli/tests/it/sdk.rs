@@ -326,6 +326,7 @@ fn vectors() -> Value {
             request_vector("2-of-3 P2SH multisig, signed by keys 0 and 2", &keys, multisig_request, &[0, 2]),
         ],
         "asm": asm_vectors(&keys),
+        "abi": abi_vectors(&keys),
         "policies": [
             policy_vector("watch-only account 0", Policy::single(cosigner(&accounts[0]))),
             policy_vector(
@@ -333,6 +334,81 @@ fn vectors() -> Value {
                 Policy::multisig(2, [2, 0, 1].map(|a| cosigner(&accounts[a])).to_vec()).unwrap(),
             ),
         ],
+    })
+}
+
+/// The example token's ABI (as its module embeds it) with call inputs the CLI encodes, return
+/// data it decodes and an event it reads: what the SDK's `abi` module must agree with.
+fn abi_vectors(keys: &[Key]) -> Value {
+    use i8o8i_cli::abi;
+    let module = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts/artifacts/token.wasm"),
+    )
+    .unwrap();
+    let text = i8o8i_contract_engine::abi_of(&module).expect("the token embeds its ABI");
+    let methods = abi::parse(&text).unwrap();
+    let to = Address::from_pubkey(Network::Dev, &keys[1].public).to_string();
+    let contract = format!("contract:{}", "ab".repeat(32));
+    let calls: Vec<(&str, bool, Vec<String>)> = vec![
+        (
+            "",
+            true,
+            vec!["Seed Token".into(), "SEED".into(), "1_000_000".into()],
+        ),
+        (
+            "transfer",
+            false,
+            vec![to.clone(), "340282366920938463463374607431768211455".into()],
+        ),
+        ("transfer", false, vec![contract.clone(), "0".into()]),
+        ("balance_of", false, vec![to.clone()]),
+    ];
+    let calls: Vec<Value> = calls
+        .into_iter()
+        .map(|(name, deploy, args)| {
+            let method = abi::find(&methods, name, deploy).unwrap();
+            let input = abi::encode_call(method, &args, Network::Dev).unwrap();
+            json!({ "method": method.name, "deploy": deploy, "args": args, "input": hex::encode(input) })
+        })
+        .collect();
+    let account = p2pkh(&hash160(&keys[1].public)).into_bytes();
+    let returns: Vec<(&str, Vec<u8>)> = vec![
+        ("u128", 12_345_678_901_234_567_890_123u128.encode()),
+        (
+            "(Account, u64, u64)",
+            (account.clone(), 7u64, 1_000_000_007u64).encode(),
+        ),
+        ("String", "Seed Token".encode()),
+        ("bool", true.encode()),
+        ("i64", (-5i64).encode()),
+        ("Vec<u8>", vec![1u8, 2, 3].encode()),
+    ];
+    let returns: Vec<Value> = returns
+        .into_iter()
+        .map(|(ty, data)| {
+            json!({ "type": ty, "data": hex::encode(&data), "value": abi::decode_return(ty, &data, Network::Dev).unwrap() })
+        })
+        .collect();
+    // The token declares no events; the SDK's format does (`event` lines).
+    let declared = "event Transfer(topic from: Account, topic to: Account, amount: u128)\n";
+    let events = abi::parse_events(declared).unwrap();
+    let mut to_topic = [0u8; 32];
+    to_topic[..account.len()].copy_from_slice(&account);
+    let mut name = [0u8; 32];
+    name[..8].copy_from_slice(b"Transfer");
+    let topics = [name, [0u8; 32], to_topic];
+    let data = 1_000u128.encode();
+    json!({
+        "module": "contracts/artifacts/token.wasm",
+        "text": text,
+        "calls": calls,
+        "returns": returns,
+        "event": {
+            "abi": declared,
+            "topics": topics.iter().map(hex::encode).collect::<Vec<_>>(),
+            "data": hex::encode(&data),
+            "decoded": abi::decode_event(&events, &topics, &data, Network::Dev),
+        },
     })
 }
 

@@ -84,6 +84,10 @@ async fn the_web_app_is_the_build_of_its_sources_and_works_in_chromium() {
         .env("I8O8I_PAYEE", &payee)
         .env("I8O8I_PAYMENT", &txid)
         .env("I8O8I_PAYMENT_BLOCK", &mined[0])
+        .env(
+            "I8O8I_TOKEN_WASM",
+            clients().join("../contracts/artifacts/token.wasm"),
+        )
         .current_dir(&web));
     assert!(report.contains("# fail 0"), "{report}");
     assert!(report.contains("# skipped 0"), "{report}");
@@ -94,6 +98,9 @@ async fn the_web_app_is_the_build_of_its_sources_and_works_in_chromium() {
         "address",
         "wallet",
         "wallet-receiver",
+        "contract",
+        "network",
+        "staking",
         "phone",
     ] {
         let png = std::fs::read(shots.join(format!("{page}.png"))).unwrap();

@@ -15,5 +15,6 @@ export * from './sign.js';
 export * from './request.js';
 export * from './policy.js';
 export * from './client.js';
+export * from './abi.js';
 /** The node's JSON-RPC types, generated from its OpenRPC document (`rpc.Balance`, `rpc.TxJson`, …). */
 export type * as rpc from './generated/methods.js';

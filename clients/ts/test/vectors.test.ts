@@ -18,6 +18,10 @@ import {
   encodeTransactionHex,
   fromHex,
   p2pkhScriptSig,
+  decodeEvent,
+  decodeReturn,
+  encodeCall,
+  parseAbi,
   payloadFromJson,
   scriptToAsm,
   signWithHashType,
@@ -53,6 +57,13 @@ interface Vectors {
   }[];
   requests: { name: string; unsigned: string; signers: number[]; signed: string; finalHex: string }[];
   asm: { script: string; asm: string }[];
+  abi: {
+    module: string;
+    text: string;
+    calls: { method: string; deploy: boolean; args: string[]; input: string }[];
+    returns: { type: string; data: string; value: unknown }[];
+    event: { abi: string; topics: string[]; data: string; decoded: unknown };
+  };
   policies: {
     name: string;
     threshold: number;
@@ -132,6 +143,17 @@ if (!existsSync(file)) {
       }
     });
   }
+
+  test('contract ABI: calls encoded, results and events decoded as the CLI does', () => {
+    const abi = parseAbi(v.abi.text);
+    assert.ok(abi.methods.length >= 10);
+    for (const c of v.abi.calls) {
+      const method = abi.methods.find((m) => m.deploy === c.deploy && (c.deploy || m.name === c.method))!;
+      assert.equal(toHex(encodeCall(method, c.args, v.network)), c.input, `${c.method}(${c.args.join(', ')})`);
+    }
+    for (const r of v.abi.returns) assert.deepEqual(decodeReturn(r.type, fromHex(r.data), v.network), r.value, r.type);
+    assert.deepEqual(decodeEvent(parseAbi(v.abi.event.abi).events, v.abi.event.topics, fromHex(v.abi.event.data), v.network), v.abi.event.decoded);
+  });
 
   test('script assembly as Bitcoin Core prints it', () => {
     assert.ok(v.asm.length >= 7);

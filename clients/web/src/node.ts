@@ -3,9 +3,34 @@
  * localStorage). Calls go over HTTP; live updates over one WebSocket, reopened after a drop,
  * whose new-head and pending-transaction notifications fan out to the pages listening.
  */
-import { RpcClient, RpcError, WsClient, type MethodName, type ParamsOf, type PayloadOf, type ResultOf } from '@i8o8icoin/sdk';
+import { RpcClient, RpcError, WsClient, jwtToken, type MethodName, type Network, type ParamsOf, type PayloadOf, type ResultOf } from '@i8o8icoin/sdk';
 
 const STORED = 'i8o8i.node';
+/** The node's access secret, for this tab only (sessionStorage): whoever holds it runs the node. */
+const SECRET = 'i8o8i.secret';
+
+/** Whether the user gave the node's access secret (private methods are open to the page). */
+export function hasAccess(): boolean {
+  return sessionStorage.getItem(SECRET) !== null;
+}
+
+/**
+ * Keeps the node's access secret (the 64 hex digits of its `jwt.hex`) for this tab, so the
+ * page can mint the short-lived tokens private methods need; an empty one forgets it. Throws
+ * a message for anything but 64 hex digits.
+ */
+export function setAccess(secret: string): void {
+  const text = secret.trim().replace(/^0x/, '');
+  if (!text) sessionStorage.removeItem(SECRET);
+  else if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new Error('The access secret is the 64 hex digits of the node\'s jwt.hex file.');
+  else sessionStorage.setItem(SECRET, text.toLowerCase());
+  rpc = client();
+}
+
+function client(): RpcClient {
+  const secret = sessionStorage.getItem(SECRET);
+  return new RpcClient(nodeUrl(), secret ? { token: () => jwtToken(secret) } : {});
+}
 
 /** The node's base URL (no trailing slash). */
 export function nodeUrl(): string {
@@ -32,29 +57,43 @@ export function setNodeUrl(url: string): void {
     }
     localStorage.setItem(STORED, parsed.origin);
   }
-  rpc = new RpcClient(nodeUrl());
+  rpc = client();
+  network = null;
   live.restart();
 }
 
-let rpc = new RpcClient(nodeUrl());
+let rpc = client();
 
 /** Calls `method` on the node. Throws {@link RpcError}. */
 export function call<M extends MethodName>(method: M, ...params: ParamsOf<M>): Promise<ResultOf<M>> {
   return rpc.call(method, params);
 }
 
+/** The chain's address prefix, learnt from the node (`chain_getInfo`'s chain name). */
+let network: Promise<Network> | null = null;
+export function chainNetwork(): Promise<Network> {
+  network ??= call('chain_getInfo').then((info) => (info.chain === 'mainnet' ? 'mainnet' : 'testnet'));
+  network.catch(() => {
+    network = null;
+  });
+  return network;
+}
+
 /** Words for a failed call that say what to do. */
 export function explain(error: unknown): string {
   if (error instanceof RpcError) {
     if (error.kind === 'Transport') return `The node at ${nodeUrl()} does not answer (${error.message}). Is it running, and is the URL right?`;
-    if (error.code === -32070) return 'The node wants an access token for this (Authorization: Bearer).';
+    if (error.code === -32070) {
+      return hasAccess()
+        ? `The node refused the access secret given (${error.message}). Is it this node's jwt.hex?`
+        : 'This needs the node\'s access secret: paste its jwt.hex under "Node access" at the foot of the page.';
+    }
     if (error.code === -32071) return 'The node is rate-limiting this app; wait a moment and try again.';
     return error.message;
   }
   return error instanceof Error ? error.message : String(error);
 }
 
-type Heads = PayloadOf<'chain_subscribeNewHeads'>;
 type Pending = PayloadOf<'mempool_subscribePending'>;
 
 /** Live notifications: one socket, reopened with back-off while anyone listens. */
@@ -63,12 +102,15 @@ class Live {
   private opening = false;
   private retry = 500;
   private generation = 0;
-  private readonly heads = new Set<(head: Heads) => void>();
+  private readonly heads = new Set<() => void>();
   private readonly pending = new Set<(tx: Pending) => void>();
   private readonly status = new Set<(connected: boolean) => void>();
 
-  /** Calls `f` on every new best block until the returned function is called. */
-  onHead(f: (head: Heads) => void): () => void {
+  /**
+   * Calls `f` on every new best block, and each time the live connection opens (blocks may
+   * have come while it was not), until the returned function is called.
+   */
+  onHead(f: () => void): () => void {
     this.heads.add(f);
     this.ensure();
     return () => this.heads.delete(f);
@@ -114,10 +156,12 @@ class Live {
         if (generation !== this.generation) return socket.close();
         this.socket = socket;
         this.opening = false;
-        await socket.subscribe('chain_subscribeNewHeads', [], (head) => this.heads.forEach((f) => f(head)), dropped);
+        await socket.subscribe('chain_subscribeNewHeads', [], () => this.heads.forEach((f) => f()), dropped);
         await socket.subscribe('mempool_subscribePending', [], (tx) => this.pending.forEach((f) => f(tx)), dropped);
         this.retry = 500;
         this.status.forEach((f) => f(true));
+        // Whatever happened before the subscriptions: the listeners look again.
+        this.heads.forEach((f) => f());
       })
       .catch(dropped);
   }

@@ -18,6 +18,7 @@ const MINER = env('I8O8I_MINER');
 const PAYEE = env('I8O8I_PAYEE');
 const PAYMENT = env('I8O8I_PAYMENT');
 const PAYMENT_BLOCK = env('I8O8I_PAYMENT_BLOCK');
+const TOKEN_WASM = env('I8O8I_TOKEN_WASM');
 const JWT_SECRET = Buffer.from(readFileSync(env('I8O8I_JWT_SECRET'), 'utf8').trim(), 'hex');
 
 /** An HS256 token for the node's private methods (as the SDK's `jwtToken`). */
@@ -151,8 +152,14 @@ async function createWallet(page, name, password) {
   return { phrase, address };
 }
 
-const text = (page, id, expected) =>
-  page.waitForFunction(([id, expected]) => document.querySelector(`[data-testid=${id}]`)?.textContent === expected, [id, expected]);
+/** Waits until the element `id` says `expected`; on a timeout, fails with what it says. */
+async function text(page, id, expected) {
+  try {
+    await page.waitForFunction(([id, expected]) => document.querySelector(`[data-testid=${id}]`)?.textContent === expected, [id, expected], { timeout: 15_000 });
+  } catch {
+    assert.equal(await page.getByTestId(id).first().textContent({ timeout: 1000 }).catch(() => '(absent)'), expected, id);
+  }
+}
 
 test('a wallet made in the page receives mined coins, pays another browser\'s wallet, and both see it confirm live', async () => {
   // Two browser profiles: two separate IndexedDBs, as on two machines.
@@ -243,6 +250,127 @@ test('a wallet made in the page receives mined coins, pays another browser\'s wa
   await restore.getByRole('button', { name: 'Restore wallet' }).click();
   await bobPage.waitForURL('**/#/wallet/alice-copy');
   await text(bobPage, 'spendable', i8o(aliceNow));
+  assert.deepEqual(errors, []);
+});
+
+test('a token deployed and called from the page, signed by a browser wallet, with its events', async () => {
+  const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (error) => errors.push(error.message));
+  const carol = await createWallet(page, 'carol', 'carol password');
+  await rpc('mining_generate', [101, carol.address]);
+  // Her first two coinbases are mature (whatever the subsidy at this height).
+  const mature = (await rpc('address_getUtxos', [carol.address])).filter((u) => u.mature);
+  assert.equal(mature.length, 2);
+  await text(page, 'spendable', i8o(mature.reduce((s, u) => s + BigInt(u.value), 0n)));
+
+  await page.goto(`${NODE}/#/contracts`);
+  await page.getByLabel('Contract module (.wasm)').setInputFiles(TOKEN_WASM);
+  await page.getByText('Constructor: init(name: String, symbol: String, supply: u128) -> ()').waitFor();
+  await page.getByLabel('name (String)').fill('Seed Token');
+  await page.getByLabel('symbol (String)').fill('SEED');
+  await page.getByLabel('supply (u128)').fill('1000000');
+  await page.getByRole('button', { name: 'Deploy' }).click();
+  await page.getByText(/^Deployment sent: /).waitFor();
+  await rpc('mining_generate', [1, MINER]);
+  const deployed = page.getByTestId('deployed');
+  await deployed.waitFor();
+  const token = (await deployed.getByRole('link').textContent()).trim();
+  assert.match(token, /^[0-9a-f]{64}$/);
+
+  await deployed.getByRole('link').click();
+  await page.waitForURL(`**/#/contract/${token}`);
+  const transfer = page.locator('details').filter({ hasText: 'transfer(to: Account, amount: u128) -> ()' }).first();
+  await transfer.locator('summary').click();
+  await transfer.getByLabel('to (Account)').fill(PAYEE);
+  await transfer.getByLabel('amount (u128)').fill('250');
+  await transfer.getByRole('button', { name: 'Send as a transaction' }).click();
+  await transfer.getByText(/^Sent \(estimated gas [\d,]+, limit [\d,]+\): /).waitFor();
+  await rpc('mining_generate', [1, MINER]);
+  await transfer.getByTestId('receipt-transfer').getByText(/^Done, gas [\d,]+: receipt$/).waitFor();
+
+  // Queried from the page, decoded by the ABI: the deployer kept the rest.
+  const balanceOf = page.locator('details').filter({ hasText: 'balance_of(owner: Account) -> u128' });
+  await balanceOf.locator('summary').click();
+  await balanceOf.getByLabel('owner (Account)').fill(carol.address);
+  await balanceOf.getByRole('button', { name: 'Query' }).click();
+  await balanceOf.getByText(/^Returned "999750" \(gas [\d,]+\)$/).waitFor();
+  await balanceOf.getByLabel('owner (Account)').fill('not an address');
+  await balanceOf.getByRole('button', { name: 'Query' }).click();
+  await balanceOf.getByRole('alert').getByText(/^argument `owner` \(Account\): /).waitFor();
+
+  // The events the node has for it, all listed on its page (which followed the blocks).
+  const events = await rpc('contract_getEvents', [token]);
+  assert.ok(events.length >= 2, JSON.stringify(events));
+  const rows = page.locator('table').filter({ hasText: 'Topics' }).locator('tbody tr');
+  await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length >= n, events.length);
+  assert.equal(await rows.count(), events.length);
+  await page.screenshot({ path: join(SHOTS, 'contract.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('with the node\'s access secret the page mines; without it, it says what is missing', async () => {
+  await page.goto(`${NODE}/#/network`);
+  // This node runs without networking: said in words, and mining still shows.
+  await page.getByRole('heading', { name: 'Mining' }).waitFor();
+  await page.getByText(/With the node's access secret/).waitFor();
+  const access = page.getByLabel('Node access secret (jwt.hex)');
+  await access.fill('not a secret');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText("The access secret is the 64 hex digits of the node's jwt.hex file.").waitFor();
+  await access.fill(JWT_SECRET.toString('hex'));
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('private methods open to this tab').waitFor();
+  const height = (await rpc('chain_getInfo')).height;
+  const mine = page.locator('section').filter({ hasText: 'Mine now' });
+  await mine.getByLabel('Blocks').fill('2');
+  await mine.getByLabel(/^Paid to/).fill(MINER);
+  await mine.getByRole('button', { name: 'Mine' }).click();
+  await page.getByTestId('mined').getByText('Mined 2 block(s).').waitFor();
+  assert.equal((await rpc('chain_getInfo')).height, height + 2);
+  await mine.getByLabel('Blocks').fill('0');
+  await mine.getByRole('button', { name: 'Mine' }).click();
+  await mine.getByText('Mine 1 to 1,000 blocks at a time.').waitFor();
+  await shot('network');
+
+  await page.goto(`${NODE}/#/staking`);
+  const schedule = page.locator('section').filter({ hasText: 'Schedule' });
+  await schedule.getByRole('row').filter({ hasText: 'running' }).waitFor();
+  const lookup = page.locator('section').filter({ hasText: 'Stake of an address' });
+  await lookup.getByLabel('Address').fill(MINER);
+  await lookup.getByRole('button', { name: 'Show its stake' }).click();
+  await page.getByTestId('bonded').waitFor();
+  assert.equal(await page.getByTestId('bonded').textContent(), '0 I8O');
+  await shot('staking');
+
+  // The node's own wallets: listed, paid from with the password, a stuck payment bumped.
+  await page.goto(`${NODE}/#/wallets`);
+  await page.getByRole('heading', { name: 'On the node' }).waitFor();
+  await page.getByRole('link', { name: 'miner', exact: true }).click();
+  await page.waitForURL('**/#/node-wallet/miner');
+  const minerBalance = await rpc('wallet_getBalance', ['miner']);
+  await text(page, 'node-confirmed', i8o(BigInt(minerBalance.confirmed)));
+  await page.getByLabel('Wallet password').fill('pw');
+  await page.getByLabel('To address').fill(PAYEE);
+  await page.getByLabel('Amount (I8O)').fill('2');
+  await page.getByRole('button', { name: 'Send (signed by the node)' }).click();
+  const nodeSent = page.getByTestId('node-sent');
+  await nodeSent.getByText(/^Sent: /).waitFor();
+  const first = (await nodeSent.getByRole('link').getAttribute('href')).split('/').pop();
+  assert.equal((await rpc('tx_get', [first])).status.state, 'mempool');
+  await page.getByLabel('New fee rate (units per byte)').fill('5');
+  await page.getByRole('button', { name: 'Bump the fee' }).click();
+  await nodeSent.getByText(/^Replaced by a payment paying [\d.]+ I8O: /).waitFor();
+  const second = (await nodeSent.getByRole('link').getAttribute('href')).split('/').pop();
+  assert.notEqual(second, first);
+  const replacement = await rpc('tx_get', [second]);
+  assert.equal(replacement.status.state, 'mempool');
+  assert.equal(replacement.transaction.outputs.find((o) => o.value === 200_000_000) !== undefined, true);
+  await assert.rejects(rpc('tx_get', [first]));
+
+  // Forgotten: read-only again.
+  await access.fill('');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('read-only').waitFor();
   assert.deepEqual(errors, []);
 });
 

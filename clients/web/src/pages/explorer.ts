@@ -1,17 +1,9 @@
 /** The explorer: a block, a transaction, an address, a contract; and what the search box finds. */
-import { AddressError, addressFromScript, fromHex, parseAddress, scriptToAsm, type Network } from '@i8o8icoin/sdk';
+import { AddressError, addressFromScript, decodeEvent, fromHex, parseAbi, parseAddress, scriptToAsm, type Network } from '@i8o8icoin/sdk';
 import { amount, bytes, facts, fill, h, link, problem, short, table, when } from '../ui.js';
-import { call, explain } from '../node.js';
+import { call, chainNetwork, explain, live } from '../node.js';
+import { contractMethods } from './contracts.js';
 
-/** The chain's address prefix, learnt once from the node (`chain_getInfo`'s chain name). */
-let network: Network | null = null;
-export async function chainNetwork(): Promise<Network> {
-  if (!network) {
-    const info = await call('chain_getInfo');
-    network = info.chain === 'mainnet' ? 'mainnet' : 'testnet';
-  }
-  return network;
-}
 
 /** Where a script pays: its address when it has one, else its assembly. */
 function payee(script: string, net: Network): HTMLElement {
@@ -156,10 +148,37 @@ export function address(main: HTMLElement, addr: string): void {
   });
 }
 
-export function contract(main: HTMLElement, addr: string): void {
+export function contract(main: HTMLElement, addr: string): () => void {
+  // The events table follows new blocks.
+  const eventsBox = h('div', { 'aria-live': 'polite' });
+  let reload: () => Promise<void> = async () => {};
+  const stop = live.onHead(() => void reload().catch(() => {}));
   void page(main, 'Contract', async () => {
     const info = await call('contract_getInfo', addr);
-    const events = await call('contract_getEvents', addr, info.height);
+    const net = await chainNetwork();
+    // Events the ABI declares are shown decoded too.
+    const declared = info.abi ? parseAbi(info.abi).events : [];
+    reload = async () => {
+      const events = await call('contract_getEvents', addr, info.height);
+      fill(
+        eventsBox,
+        table(
+          ['Height', 'Transaction', 'Event', 'Topics', 'Data'],
+          events.slice(-50).reverse().map((e) => {
+            const decoded = declared.length ? decodeEvent(declared, e.topics, fromHex(e.data), net) : null;
+            return [
+              String(e.height),
+              link(`tx/${e.txid}`, short(e.txid), e.txid),
+              decoded ? h('code', {}, JSON.stringify(decoded)) : '',
+              e.topics.map((t) => short(t)).join(' '),
+              short(e.data, 16) || '(none)',
+            ];
+          }),
+          'No events.',
+        ),
+      );
+    };
+    await reload();
     const lookup = h('form', { class: 'inline' });
     const keyInput = h('input', { name: 'key', placeholder: 'storage key, hex', 'aria-label': 'Storage key (hex)', autocomplete: 'off' });
     const answer = h('p', { 'aria-live': 'polite' });
@@ -189,19 +208,11 @@ export function contract(main: HTMLElement, addr: string): void {
       h('h2', {}, 'Storage'),
       lookup,
       h('h2', {}, 'Events'),
-      table(
-        ['Height', 'Transaction', 'Topics', 'Data'],
-        events.slice(-50).reverse().map((e) => [
-          String(e.height),
-          link(`tx/${e.txid}`, short(e.txid), e.txid),
-          e.topics.map((t) => short(t)).join(' '),
-          short(e.data, 16) || '(none)',
-        ]),
-        'No events.',
-      ),
-      ...(info.abi ? [h('h2', {}, 'ABI'), h('pre', {}, info.abi)] : []),
+      eventsBox,
+      ...(info.abi ? [h('h2', {}, 'Methods'), contractMethods(info.address, info.abi, net), h('h2', {}, 'ABI'), h('pre', {}, info.abi)] : []),
     ];
   });
+  return stop;
 }
 
 /**

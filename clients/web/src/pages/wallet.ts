@@ -5,40 +5,19 @@
  */
 import { type HdWallet, generateMnemonic } from '@i8o8icoin/sdk';
 import { amount, fill, h, link, problem, short, table, when } from '../ui.js';
-import { call, explain, live } from '../node.js';
-import { chainNetwork } from './explorer.js';
+import { field, form } from '../forms.js';
+import { call, chainNetwork, explain, live } from '../node.js';
 import { type StoredWallet, WalletError, createWallet, listWallets, loadWallet, saveWallet, unlock } from '../wallet/vault.js';
 import { funds, parseAmount, pay } from '../wallet/funds.js';
 import { qrSvg } from '../qr.js';
+import { nodeWalletList } from './nodewallets.js';
 
 /** Unlocked wallets of this page, until it is closed or they are locked. */
 const unlocked = new Map<string, HdWallet>();
 
-function say(error: unknown): string {
-  return error instanceof WalletError ? error.message : explain(error);
-}
-
-function field(label: string, attrs: Record<string, string>): [HTMLLabelElement, HTMLInputElement] {
-  const input = h('input', attrs);
-  return [h('label', { class: 'field' }, h('span', {}, label), input), input];
-}
-
-/** A form whose submit runs `action`, showing its error in words and disabling while busy. */
-function form(fields: HTMLElement[], button: string, action: () => Promise<void>): HTMLFormElement {
-  const error = h('div', { 'aria-live': 'assertive' });
-  const submit = h('button', { type: 'submit' }, button);
-  const f = h('form', { class: 'stack' }, ...fields, submit, error);
-  f.addEventListener('submit', (event) => {
-    event.preventDefault();
-    fill(error);
-    submit.disabled = true;
-    action()
-      .catch((e: unknown) => fill(error, problem(say(e))))
-      .finally(() => {
-        submit.disabled = false;
-      });
-  });
-  return f;
+/** The wallets unlocked in this page, by name: what can sign contract transactions. */
+export function unlockedWallets(): [string, HdWallet][] {
+  return [...unlocked.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
 export function wallets(main: HTMLElement): void {
@@ -78,12 +57,14 @@ export function wallets(main: HTMLElement): void {
       main,
       h('h1', {}, 'Wallets'),
       h('p', { class: 'muted' }, 'Wallets here live in this browser: their keys are encrypted with your password and never sent to the node.'),
+      h('h2', {}, 'In this browser'),
       list.length
         ? h('ul', { class: 'wallets' }, list.map((w) => h('li', {}, link(`wallet/${encodeURIComponent(w.name)}`, w.name))))
         : h('p', {}, 'No wallet in this browser yet.'),
+      await nodeWalletList(),
       h('div', { class: 'grid' }, h('section', {}, h('h2', {}, 'New wallet'), create, shown), h('section', {}, h('h2', {}, 'Restore from a recovery phrase'), restore)),
     );
-  })().catch((error: unknown) => fill(main, h('h1', {}, 'Wallets'), problem(say(error))));
+  })().catch((error: unknown) => fill(main, h('h1', {}, 'Wallets'), problem(explain(error))));
 }
 
 /**
@@ -127,8 +108,12 @@ export function wallet(main: HTMLElement, name: string): () => void {
     const receive = keys.key(stored.receive - 1, 0).address(network);
     const balance = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Reading balances…'));
     const history = h('div');
+    // Refreshes overlap when blocks come fast: only the latest one's answers are shown.
+    let latest = 0;
     const refresh = async () => {
+      const generation = ++latest;
       const f = await funds(keys, stored, network);
+      if (generation !== latest) return;
       fill(
         balance,
         h(
@@ -150,6 +135,7 @@ export function wallet(main: HTMLElement, name: string): () => void {
           return [link(`tx/${s.txid}`, short(s.txid), s.txid), s.to, amount(s.amount), amount(s.fee), when(s.time), h('span', { 'data-testid': 'sent-status' }, status)];
         }),
       );
+      if (generation !== latest) return;
       fill(history, h('h2', {}, 'Sent from this browser'), table(['Transaction', 'To', 'Amount', 'Fee', 'When', 'Status'], rows, 'Nothing sent yet.'));
     };
     const fee = await call('fee_estimate', 6);
@@ -189,7 +175,7 @@ export function wallet(main: HTMLElement, name: string): () => void {
       ),
       history,
     );
-    await refresh();
+    // Listening before the first read: a block that comes during it is not missed.
     stop();
     const stopHeads = live.onHead(() => void refresh().catch(() => {}));
     const stopPending = live.onPending(() => void refresh().catch(() => {}));
@@ -197,7 +183,8 @@ export function wallet(main: HTMLElement, name: string): () => void {
       stopHeads();
       stopPending();
     };
+    await refresh();
   };
-  render().catch((error: unknown) => fill(main, h('h1', {}, `Wallet ${name}`), problem(say(error))));
+  render().catch((error: unknown) => fill(main, h('h1', {}, `Wallet ${name}`), problem(explain(error))));
   return () => stop();
 }

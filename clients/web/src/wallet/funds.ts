@@ -9,8 +9,10 @@ import {
   type HdWallet,
   type KeyPair,
   type Network,
+  type Payload,
   SEQUENCE_FINAL,
   type Transaction,
+  type TxOut,
   addressToScript,
   encodeTransaction,
   encodeTransactionHex,
@@ -83,15 +85,86 @@ export function parseAmount(text: string): bigint {
   return units;
 }
 
-/** A payment signed and sent. */
+/** A transaction signed and sent. */
 export interface Sent {
   txid: string;
   fee: bigint;
 }
 
+/** What a transaction pays besides its inputs' coins: outputs, a payload and what it leaves. */
+interface Spend {
+  outputs: TxOut[];
+  payload: Payload | null;
+  /** What the fee must leave on top of the byte fee: a contract call's value plus its gas reservation. */
+  extra: bigint;
+  /** What `sent` records: to whom and how much. */
+  to: string;
+  amount: bigint;
+}
+
 /**
- * Pays `amount` to `to` at `feeRate` base units per byte from the wallet's spendable coins,
- * change to a new change address; signs here and submits. Throws {@link WalletError} for a
+ * Funds `spend` from the wallet's spendable coins (largest first) at `feeRate` base units per
+ * byte, change to a new change address; signs here and submits. The first coin's key is the
+ * caller a contract sees. Throws {@link WalletError} for too little money or the node's
+ * refusal.
+ */
+async function fund(keys: HdWallet, wallet: StoredWallet, network: Network, chainId: string, spend: Spend, feeRate: number): Promise<Sent> {
+  const available = await funds(keys, wallet, network);
+  const coins = [...available.coins].sort((a, b) => (b.value > a.value ? 1 : b.value < a.value ? -1 : 0));
+  const change = keys.key(wallet.change, CHANGE);
+  const rate = BigInt(Math.ceil(feeRate));
+  const paid = spend.outputs.reduce((sum, o) => sum + o.value, 0n);
+  let fee = 0n;
+  for (let round = 0; round < 10; round++) {
+    const chosen: Coin[] = [];
+    let total = 0n;
+    for (const coin of coins) {
+      if (total >= paid + spend.extra + fee) break;
+      chosen.push(coin);
+      total += coin.value;
+    }
+    if (total < paid + spend.extra + fee || chosen.length === 0) {
+      throw new WalletError(
+        `Not enough to send ${format(paid + spend.extra)} plus its fee: ${format(available.spendable)} spendable` +
+          (available.immature > 0n ? ` (${format(available.immature)} more once mined coins mature)` : '') +
+          '.',
+      );
+    }
+    const rest = total - paid - spend.extra - fee;
+    // Change worth less than what spending it would cost is left to the fee.
+    const withChange = rest > rate * 150n;
+    const tx: Transaction = {
+      version: 2,
+      inputs: chosen.map((c) => ({ prevout: { txid: c.txid, index: c.index }, scriptSig: new Uint8Array(), sequence: SEQUENCE_FINAL })),
+      outputs: [...spend.outputs, ...(withChange ? [{ value: rest, scriptPubkey: change.scriptPubkey }] : [])],
+      lockTime: 0,
+      payload: spend.payload,
+    };
+    const signed = signP2pkhTransaction(
+      tx,
+      chainId,
+      chosen.map((c) => ({ value: c.value, scriptPubkey: c.key.scriptPubkey })),
+      chosen.map((c) => c.key.secretKey),
+    ).tx;
+    const needed = rate * BigInt(encodeTransaction(signed).length);
+    if (needed > fee) {
+      fee = needed;
+      continue;
+    }
+    const txid = await call('tx_submit', encodeTransactionHex(signed)).catch((error: unknown) => {
+      throw new WalletError(`The node refused the transaction: ${(error as Error).message}`);
+    });
+    const left = total - paid - (withChange ? rest : 0n);
+    if (withChange) wallet.change += 1;
+    wallet.sent.push({ txid, to: spend.to, amount: Number(spend.amount), fee: Number(left), time: Math.floor(Date.now() / 1000) });
+    await saveWallet(wallet);
+    return { txid, fee: left };
+  }
+  throw new WalletError('The fee did not settle; try again.');
+}
+
+/**
+ * Pays `amount` to `to` at `feeRate` base units per byte. Throws {@link WalletError} for a
  * malformed address, too little money, or the node's refusal.
  */
 export async function pay(
@@ -108,56 +181,23 @@ export async function pay(
   } catch (error) {
     throw new WalletError(`That is not an address of this chain: ${(error as Error).message}.`);
   }
-  const payee = addressToScript(to.trim(), network);
-  const available = await funds(keys, wallet, network);
-  // Largest first: the fewest inputs, so the smallest fee.
-  const coins = [...available.coins].sort((a, b) => (b.value > a.value ? 1 : b.value < a.value ? -1 : 0));
-  const change = keys.key(wallet.change, CHANGE);
-  const rate = BigInt(Math.ceil(feeRate));
-  let fee = 0n;
-  for (let round = 0; round < 10; round++) {
-    const chosen: Coin[] = [];
-    let total = 0n;
-    for (const coin of coins) {
-      if (total >= amount + fee) break;
-      chosen.push(coin);
-      total += coin.value;
-    }
-    if (total < amount + fee) {
-      throw new WalletError(
-        `Not enough to send ${format(amount)} plus its fee: ${format(available.spendable)} spendable` +
-          (available.immature > 0n ? ` (${format(available.immature)} more once mined coins mature)` : '') +
-          '.',
-      );
-    }
-    const rest = total - amount - fee;
-    // Change worth less than what spending it would cost is left to the fee.
-    const withChange = rest > rate * 150n;
-    const tx: Transaction = {
-      version: 2,
-      inputs: chosen.map((c) => ({ prevout: { txid: c.txid, index: c.index }, scriptSig: new Uint8Array(), sequence: SEQUENCE_FINAL })),
-      outputs: [{ value: amount, scriptPubkey: payee }, ...(withChange ? [{ value: rest, scriptPubkey: change.scriptPubkey }] : [])],
-      lockTime: 0,
-      payload: null,
-    };
-    const signed = signP2pkhTransaction(
-      tx,
-      chainId,
-      chosen.map((c) => ({ value: c.value, scriptPubkey: c.key.scriptPubkey })),
-      chosen.map((c) => c.key.secretKey),
-    ).tx;
-    const needed = rate * BigInt(encodeTransaction(signed).length);
-    if (needed > fee) {
-      fee = needed;
-      continue;
-    }
-    const txid = await call('tx_submit', encodeTransactionHex(signed)).catch((error: unknown) => {
-      throw new WalletError(`The node refused the payment: ${(error as Error).message}`);
-    });
-    if (withChange) wallet.change += 1;
-    wallet.sent.push({ txid, to: to.trim(), amount: Number(amount), fee: Number(total - amount - (withChange ? rest : 0n)), time: Math.floor(Date.now() / 1000) });
-    await saveWallet(wallet);
-    return { txid, fee: total - amount - (withChange ? rest : 0n) };
-  }
-  throw new WalletError('The fee did not settle; try again.');
+  const outputs = [{ value: amount, scriptPubkey: addressToScript(to.trim(), network) }];
+  return fund(keys, wallet, network, chainId, { outputs, payload: null, extra: 0n, to: to.trim(), amount }, feeRate);
+}
+
+/**
+ * Sends a contract transaction (`payload`: a deploy or a call) paying its gas reservation and
+ * `value` from the wallet; the fee left over after the gas used is refunded by the chain.
+ */
+export function sendContract(
+  keys: HdWallet,
+  wallet: StoredWallet,
+  network: Network,
+  chainId: string,
+  payload: Extract<Payload, { type: 'deploy' | 'call' }>,
+  feeRate: number,
+): Promise<Sent> {
+  const value = payload.type === 'call' ? payload.value : 0n;
+  const to = payload.type === 'call' ? `contract ${payload.contract}` : 'a new contract';
+  return fund(keys, wallet, network, chainId, { outputs: [], payload, extra: value + payload.gasLimit, to, amount: value }, feeRate);
 }

@@ -1,0 +1,109 @@
+/**
+ * Staking and consensus: the engine schedule and where the chain is in it, the producers of
+ * the running stake engine, DPoS delegates with their votes, any address's stake, rewards and
+ * unbonding queue — and, with the node's access secret, bonding, unbonding, registering as a
+ * delegate and voting from a node-hosted wallet.
+ */
+import { amount, facts, fill, h, link, problem, short, table } from '../ui.js';
+import { field, form } from '../forms.js';
+import { call, explain, hasAccess } from '../node.js';
+import { parseAmount } from '../wallet/funds.js';
+
+export function staking(main: HTMLElement): void {
+  fill(main, h('h1', {}, 'Staking and consensus'), h('p', { class: 'muted' }, 'Loading…'));
+  void (async () => {
+    const [consensus, schedule, validators, delegates] = await Promise.all([
+      call('consensus_getInfo'),
+      call('consensus_getSchedule'),
+      call('staking_getValidators').catch(() => null),
+      call('dpos_getDelegates').catch(() => []),
+    ]);
+    const producers = (title: string, list: { address: string; weight: number; produced: number; missed: number }[]) => [
+      h('h3', {}, title),
+      table(
+        ['Producer', 'Weight', 'Produced', 'Missed'],
+        list.map((p) => [link(`address/${p.address}`, p.address), amount(p.weight), p.produced, p.missed]),
+        'None.',
+      ),
+    ];
+    const [lookupLabel, lookupInput] = field('Address', { name: 'address', spellcheck: 'false', required: 'true' });
+    const stake = h('div', { 'aria-live': 'polite' });
+    const lookup = form([lookupLabel], 'Show its stake', async () => {
+      const s = await call('staking_getInfo', lookupInput.value.trim());
+      fill(
+        stake,
+        facts([
+          ['Bonded', h('span', { 'data-testid': 'bonded' }, amount(s.bonded))],
+          ['Rewards', amount(s.rewards)],
+          ['Unbonding', s.unbonding.length ? s.unbonding.map((u) => `${amount(u.amount)} at height ${u.releaseHeight}`).join('; ') : 'nothing'],
+          ['Delegate', s.delegate ?? 'not registered'],
+          ['Votes for', s.votes.length ? s.votes.join(', ') : 'nobody'],
+          ['Blocks produced / missed', `${s.produced} / ${s.missed}`],
+        ]),
+      );
+    });
+    fill(
+      main,
+      h('h1', {}, 'Staking and consensus'),
+      h(
+        'section',
+        {},
+        h('h2', {}, 'Consensus'),
+        facts([
+          ['Engine now', consensus.engine],
+          ['Next block', consensus.nextEngine],
+          ['Slot', consensus.slot != null ? `${consensus.slot}${consensus.slotProducer ? `, producer ${short(consensus.slotProducer, 10)}` : ''}` : '—'],
+          ['Epoch / round', [consensus.epoch, consensus.round].map((v) => (v == null ? '—' : String(v))).join(' / ')],
+          ['Final', consensus.lastIrreversible ? link(`block/${consensus.lastIrreversible.hash}`, `#${consensus.lastIrreversible.height}`) : 'no finality under this engine'],
+        ]),
+        h('h3', {}, 'Schedule'),
+        table(
+          ['From height', 'Engine', 'Parameters', ''],
+          schedule.map((e) => [String(e.fromHeight), e.engine, h('code', {}, JSON.stringify(e.params)), e.current ? 'running' : '']),
+        ),
+      ),
+      h('section', {}, h('h2', {}, 'Producers'), validators ? [...producers('This epoch / round', validators.active), ...producers('Next', validators.next)] : h('p', { class: 'muted' }, 'No stake engine runs yet.')),
+      h(
+        'section',
+        {},
+        h('h2', {}, 'Delegates (DPoS)'),
+        table(
+          ['Name', 'Address', 'Votes', 'In the round', 'Produced', 'Missed'],
+          delegates.map((d) => [d.name, link(`address/${d.address}`, short(d.address, 10), d.address), amount(d.votes), d.active ? 'yes' : 'no', d.produced, d.missed]),
+          'No delegates registered.',
+        ),
+      ),
+      h('section', {}, h('h2', {}, 'Stake of an address'), lookup, stake),
+      hasAccess() ? walletActions() : h('p', { class: 'muted' }, 'With the node\'s access secret (at the foot of the page) this page can bond, unbond, register delegates and vote from the node\'s wallets.'),
+    );
+  })().catch((error: unknown) => fill(main, h('h1', {}, 'Staking and consensus'), problem(explain(error))));
+}
+
+/** Staking transactions of a node-hosted wallet (signed by the node: it holds those keys). */
+function walletActions(): HTMLElement {
+  const [walletLabel, wallet] = field('Node wallet', { name: 'wallet', autocomplete: 'off', required: 'true' });
+  const [pwLabel, password] = field('Its password', { name: 'password', type: 'password', autocomplete: 'off', required: 'true' });
+  const [amountLabel, amountInput] = field('Amount (I8O)', { name: 'amount', inputmode: 'decimal', autocomplete: 'off' });
+  const [nameLabel, delegateName] = field('Delegate name', { name: 'delegate', autocomplete: 'off' });
+  const [votesLabel, votes] = field('Vote for (delegate keys, comma-separated; empty withdraws)', { name: 'votes', spellcheck: 'false' });
+  const done = h('p', { 'aria-live': 'polite', 'data-testid': 'staking-done' });
+  const sent = (what: string) => (txid: string) => {
+    fill(done, `${what}: `, link(`tx/${txid}`, short(txid, 12), txid));
+  };
+  const units = () => Number(parseAmount(amountInput.value));
+  const bond = form([], 'Bond', async () => sent('Bonded')(await call('staking_bond', wallet.value, password.value, units())));
+  const unbond = form([], 'Unbond', async () => sent('Unbonding')(await call('staking_unbond', wallet.value, password.value, units())));
+  const register = form([], 'Register as delegate', async () => sent('Registered')(await call('dpos_registerDelegate', wallet.value, password.value, delegateName.value.trim())));
+  const vote = form([], 'Vote', async () => {
+    const keys = votes.value.split(',').map((k) => k.trim()).filter(Boolean);
+    sent('Voted')(await call('dpos_vote', wallet.value, password.value, keys));
+  });
+  return h(
+    'section',
+    {},
+    h('h2', {}, 'From a node wallet'),
+    h('div', { class: 'stack' }, walletLabel, pwLabel),
+    h('div', { class: 'grid' }, h('div', {}, amountLabel, h('div', { class: 'row' }, bond, unbond)), h('div', {}, nameLabel, register), h('div', {}, votesLabel, vote)),
+    done,
+  );
+}
