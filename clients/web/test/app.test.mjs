@@ -215,16 +215,36 @@ test('a wallet made in the page receives mined coins, pays another browser\'s wa
   await text(bobPage, 'pending', '12.5 I8O');
   await text(alicePage, 'sent-status', 'in the mempool');
 
+  // Stuck at 1 unit per byte: bumped to 10 from the page (replace-by-fee, from the change).
+  const history = alicePage.locator('table').filter({ hasText: 'Bump fee' });
+  await history.getByLabel('New fee rate').fill('10');
+  await history.getByRole('button', { name: 'Bump fee' }).click();
+  await alicePage.waitForFunction((old) => {
+    const a = document.querySelector('table tbody tr a');
+    return a && !a.getAttribute('href').endsWith(old);
+  }, txid);
+  const bumped = (await alicePage.locator('table tbody tr a').first().getAttribute('href')).split('/').pop();
+  await assert.rejects(rpc('tx_get', [txid]), /no transaction/);
+  const replacement = await rpc('tx_get', [bumped]);
+  assert.equal(replacement.status.state, 'mempool');
+  const size = BigInt(replacement.transaction.size);
+  const bumpedFee = 5_000_000_000n - BigInt(replacement.transaction.outputs[0].value) - BigInt(replacement.transaction.outputs[1].value);
+  // 10 units per byte of the replacement (its signatures may have come out a byte shorter
+  // than those the fee was reckoned on).
+  assert.ok(bumpedFee >= 10n * size && bumpedFee <= 10n * (size + 2n), `${bumpedFee} for ${size} bytes`);
+  await text(alicePage, 'sent-fee', i8o(bumpedFee));
+  await text(bobPage, 'pending', '12.5 I8O');
+
   // Mined elsewhere: both pages see it confirmed.
   await rpc('mining_generate', [1, MINER]);
   await text(bobPage, 'spendable', '12.5 I8O');
   await text(bobPage, 'pending', '0 I8O');
   await text(alicePage, 'sent-status', 'confirmed (1)');
   // Alice: her mature coinbases but the one spent, and the change (50 - 12.5 - the fee).
-  const onChain = await rpc('tx_get', [txid]);
+  const onChain = await rpc('tx_get', [bumped]);
   assert.equal(onChain.status.state, 'confirmed');
   const change = BigInt(onChain.transaction.outputs[1].value);
-  assert.equal(change, 3_750_000_000n - feeUnits);
+  assert.equal(change, 3_750_000_000n - bumpedFee);
   const aliceNow = (await held()).mature + change;
   await text(alicePage, 'spendable', i8o(aliceNow));
   await bobPage.screenshot({ path: join(SHOTS, 'wallet-receiver.png'), fullPage: true });
@@ -365,7 +385,7 @@ test('with the node\'s access secret the page mines; without it, it says what is
   const replacement = await rpc('tx_get', [second]);
   assert.equal(replacement.status.state, 'mempool');
   assert.equal(replacement.transaction.outputs.find((o) => o.value === 200_000_000) !== undefined, true);
-  await assert.rejects(rpc('tx_get', [first]));
+  await assert.rejects(rpc('tx_get', [first]), /no transaction/);
 
   // Forgotten: read-only again.
   await access.fill('');

@@ -8,7 +8,7 @@ import { amount, fill, h, link, problem, short, table, when } from '../ui.js';
 import { field, form } from '../forms.js';
 import { call, chainNetwork, explain, live } from '../node.js';
 import { type StoredWallet, WalletError, createWallet, listWallets, loadWallet, saveWallet, unlock } from '../wallet/vault.js';
-import { funds, parseAmount, pay } from '../wallet/funds.js';
+import { bumpFee, funds, parseAmount, pay } from '../wallet/funds.js';
 import { qrSvg } from '../qr.js';
 import { nodeWalletList } from './nodewallets.js';
 
@@ -108,6 +108,7 @@ export function wallet(main: HTMLElement, name: string): () => void {
     const receive = keys.key(stored.receive - 1, 0).address(network);
     const balance = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Reading balances…'));
     const history = h('div');
+    const fee = await call('fee_estimate', 6);
     // Refreshes overlap when blocks come fast: only the latest one's answers are shown.
     let latest = 0;
     const refresh = async () => {
@@ -132,13 +133,31 @@ export function wallet(main: HTMLElement, name: string): () => void {
           const status = await call('tx_get', s.txid)
             .then((t) => (t.status.state === 'confirmed' ? `confirmed (${t.status.confirmations})` : 'in the mempool'))
             .catch(() => 'unknown to the node');
-          return [link(`tx/${s.txid}`, short(s.txid), s.txid), s.to, amount(s.amount), amount(s.fee), when(s.time), h('span', { 'data-testid': 'sent-status' }, status)];
+          // Stuck? Pay more (replace-by-fee), from the change.
+          let bump: HTMLElement | null = null;
+          if (status === 'in the mempool') {
+            const [rateLabel, rate] = field('New fee rate', { name: 'rate', inputmode: 'numeric', value: String(Math.max(2, fee.feeRate * 2)) });
+            bump = form([rateLabel], 'Bump fee', async () => {
+              const r = Number(rate.value);
+              if (!Number.isInteger(r) || r < 1) throw new WalletError('A fee rate is a whole number of base units per byte, 1 or more.');
+              await bumpFee(keys, stored, network, info.genesis, s.txid, r);
+              await refresh();
+            });
+          }
+          return [
+            link(`tx/${s.txid}`, short(s.txid), s.txid),
+            s.to,
+            amount(s.amount),
+            h('span', { 'data-testid': 'sent-fee' }, amount(s.fee)),
+            when(s.time),
+            h('span', { 'data-testid': 'sent-status' }, status),
+            bump,
+          ];
         }),
       );
       if (generation !== latest) return;
-      fill(history, h('h2', {}, 'Sent from this browser'), table(['Transaction', 'To', 'Amount', 'Fee', 'When', 'Status'], rows, 'Nothing sent yet.'));
+      fill(history, h('h2', {}, 'Sent from this browser'), table(['Transaction', 'To', 'Amount', 'Fee', 'When', 'Status', ''], rows, 'Nothing sent yet.'));
     };
-    const fee = await call('fee_estimate', 6);
     const [toLabel, to] = field('To address', { name: 'to', autocomplete: 'off', spellcheck: 'false', required: 'true' });
     const [amountLabel, amountInput] = field('Amount (I8O)', { name: 'amount', inputmode: 'decimal', autocomplete: 'off', required: 'true' });
     const [rateLabel, rate] = field('Fee rate (units per byte)', { name: 'rate', inputmode: 'numeric', value: String(fee.feeRate) });

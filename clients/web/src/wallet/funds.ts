@@ -18,6 +18,8 @@ import {
   encodeTransactionHex,
   parseAddress,
   signP2pkhTransaction,
+  toHex,
+  txFromJson,
 } from '@i8o8icoin/sdk';
 import { call } from '../node.js';
 import { amount as format } from '../ui.js';
@@ -200,4 +202,65 @@ export function sendContract(
   const value = payload.type === 'call' ? payload.value : 0n;
   const to = payload.type === 'call' ? `contract ${payload.contract}` : 'a new contract';
   return fund(keys, wallet, network, chainId, { outputs: [], payload, extra: value + payload.gasLimit, to, amount: value }, feeRate);
+}
+
+/**
+ * Replaces a payment this wallet sent that still waits in the mempool by the same payment
+ * paying `feeRate` base units per byte, the difference taken from its change (full
+ * replace-by-fee: the node's pool follows Bitcoin Core's replacement rules, so the new fee
+ * must also cover the replacement's own relay). Throws {@link WalletError} when it is
+ * confirmed, has no change of this wallet's, or the change cannot pay.
+ */
+export async function bumpFee(keys: HdWallet, wallet: StoredWallet, network: Network, chainId: string, txid: string, feeRate: number): Promise<Sent> {
+  const found = await call('tx_get', txid);
+  if (found.status.state !== 'mempool') throw new WalletError('This payment is already confirmed: there is nothing to bump.');
+  const tx = txFromJson(found.transaction);
+  const ours = keysOf(keys, wallet);
+  const spent = await Promise.all(
+    tx.inputs.map(async (input) => {
+      const parent = await call('tx_get', input.prevout.txid);
+      const out = parent.transaction.outputs[input.prevout.index];
+      const key = out && ours.find((k) => toHex(k.scriptPubkey) === out.scriptPubkey);
+      if (!out || !key) throw new WalletError('This transaction spends coins that are not this wallet\'s.');
+      return { value: BigInt(out.value), key };
+    }),
+  );
+  const changeKeys = ours.slice(wallet.receive).map((k) => toHex(k.scriptPubkey));
+  const change = tx.outputs.findIndex((o) => changeKeys.includes(toHex(o.scriptPubkey)));
+  if (change < 0) throw new WalletError('This payment has no change to take a higher fee from.');
+  const oldFee = spent.reduce((s, c) => s + c.value, 0n) - tx.outputs.reduce((s, o) => s + o.value, 0n);
+  const minimum = BigInt((await call('mempool_getInfo')).minFeeRate);
+  const changeValue = tx.outputs[change]!.value;
+  // Signatures vary by a byte: the fee must cover the signed replacement's own size.
+  let size = BigInt(encodeTransaction(tx).length);
+  let signed: Transaction | null = null;
+  let newFee = 0n;
+  for (let round = 0; round < 5; round++) {
+    const fee = [BigInt(Math.ceil(feeRate)) * size, oldFee + minimum * size].reduce((a, b) => (a > b ? a : b));
+    if (changeValue <= fee - oldFee) throw new WalletError(`The change (${format(changeValue)}) cannot pay a fee of ${format(fee)}.`);
+    const outputs = tx.outputs.map((o, i) => (i === change ? { ...o, value: changeValue - (fee - oldFee) } : o));
+    const candidate = signP2pkhTransaction(
+      { ...tx, outputs, inputs: tx.inputs.map((i) => ({ ...i, scriptSig: new Uint8Array() })) },
+      chainId,
+      spent.map((c) => ({ value: c.value, scriptPubkey: c.key.scriptPubkey })),
+      spent.map((c) => c.key.secretKey),
+    ).tx;
+    const candidateSize = BigInt(encodeTransaction(candidate).length);
+    newFee = fee;
+    signed = candidate;
+    // Paying for a byte the signature did not take is fine; falling short of the rate is not.
+    if (candidateSize <= size) break;
+    size = candidateSize;
+  }
+  if (!signed) throw new WalletError('The fee did not settle; try again.');
+  const replacement = await call('tx_submit', encodeTransactionHex(signed)).catch((error: unknown) => {
+    throw new WalletError(`The node refused the replacement: ${(error as Error).message}`);
+  });
+  const record = wallet.sent.find((s) => s.txid === txid);
+  if (record) {
+    record.txid = replacement;
+    record.fee = Number(newFee);
+  }
+  await saveWallet(wallet);
+  return { txid: replacement, fee: newFee };
 }
