@@ -296,11 +296,13 @@ async fn double_spends_are_refused_by_mempool_and_blocks_and_reorgs_restore_stat
     assert_eq!(paged, utxos);
     // At height 101 the next block (102) may spend the coinbases of heights 1 and 2: a
     // coinbase is spendable 100 blocks after its own (dev's coinbase maturity, Bitcoin's rule).
-    let mature: Vec<u64> = utxos
+    // (The coins come in outpoint order, which is random here: sorted by height.)
+    let mut mature: Vec<u64> = utxos
         .iter()
         .filter(|u| u["mature"] == true)
         .map(|u| u["height"].as_u64().unwrap())
         .collect();
+    mature.sort_unstable();
     assert_eq!(mature, vec![1, 2]);
     let (code, msg) = call_err(
         &c,
