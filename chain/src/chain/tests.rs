@@ -179,6 +179,17 @@ fn pow_block_on(chain: &Chain, parent: &Header, tag: u64) -> Block {
     )
 }
 
+/// `block` committing to the state root `[7; 32]` instead, mined again; and its right root.
+fn with_wrong_state_root(chain: &Chain, mut block: Block) -> (Block, Hash256) {
+    let right = block.header.state_root;
+    block.header.state_root = Hash256::from_byte_array([7; 32]);
+    let engine = chain.pow_engine_at(block.header.height).unwrap();
+    block.header = engine
+        .mine(block.header.clone(), 0, 1, 1 << 24, &|| false)
+        .unwrap();
+    (block, right)
+}
+
 #[test]
 fn the_root_previewed_on_a_side_branch_is_the_root_after_reorganising_to_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,13 +229,7 @@ fn the_root_previewed_on_a_side_branch_is_the_root_after_reorganising_to_it() {
     assert_eq!(committed, recomputed);
 
     // A block whose header commits to another state is invalid, however well mined.
-    let mut wrong = pow_block_on(&chain, &parent, 50);
-    let right = wrong.header.state_root;
-    wrong.header.state_root = Hash256::from_byte_array([7; 32]);
-    let engine = chain.pow_engine_at(wrong.header.height).unwrap();
-    wrong.header = engine
-        .mine(wrong.header.clone(), 0, 1, 1 << 24, &|| false)
-        .unwrap();
+    let (wrong, right) = with_wrong_state_root(&chain, pow_block_on(&chain, &parent, 50));
     let outcome = chain.import_block(wrong.clone()).unwrap();
     assert!(outcome.connected.is_empty());
     assert_eq!(
@@ -432,13 +437,10 @@ fn a_block_previewed_on_the_tip_connects_from_its_preview_and_no_other_block_doe
 
     // The previewed block with another state root in its header is refused for it.
     let tip = chain.tip().header;
-    let mut wrong = crate::memory::mine_on(&chain, &tip, &payout, 5, vec![]);
-    let right = wrong.header.state_root;
-    wrong.header.state_root = Hash256::from_byte_array([7; 32]);
-    let engine = chain.pow_engine_at(wrong.header.height).unwrap();
-    wrong.header = engine
-        .mine(wrong.header.clone(), 0, 1, 1 << 24, &|| false)
-        .unwrap();
+    let (wrong, right) = with_wrong_state_root(
+        &chain,
+        crate::memory::mine_on(&chain, &tip, &payout, 5, vec![]),
+    );
     let outcome = chain.import_block(wrong.clone()).unwrap();
     assert_eq!(
         outcome.invalid,

@@ -3,7 +3,7 @@
  * localStorage). Calls go over HTTP; live updates over one WebSocket, reopened after a drop,
  * whose new-head and pending-transaction notifications fan out to the pages listening.
  */
-import { RpcClient, RpcError, WsClient, jwtToken, type MethodName, type Network, type ParamsOf, type PayloadOf, type ResultOf } from '@i8o8icoin/sdk';
+import { RpcClient, RpcError, WsClient, jwtToken, type MethodName, type Network, type ParamsOf, type ResultOf } from '@i8o8icoin/sdk';
 
 const STORED = 'i8o8i.node';
 /** The node's access secret, for this tab only (sessionStorage): whoever holds it runs the node. */
@@ -94,7 +94,6 @@ export function explain(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-type Pending = PayloadOf<'mempool_subscribePending'>;
 
 /** Live notifications: one socket, reopened with back-off while anyone listens. */
 class Live {
@@ -103,7 +102,7 @@ class Live {
   private retry = 500;
   private generation = 0;
   private readonly heads = new Set<() => void>();
-  private readonly pending = new Set<(tx: Pending) => void>();
+  private readonly pending = new Set<() => void>();
   private readonly status = new Set<(connected: boolean) => void>();
 
   /**
@@ -116,11 +115,23 @@ class Live {
     return () => this.heads.delete(f);
   }
 
-  /** Calls `f` on every transaction the node's pool accepts. */
-  onPending(f: (tx: Pending) => void): () => void {
+  /**
+   * Calls `f` after the node's pool accepts transactions: at most once a second however many
+   * come (a busy pool sends thousands; each listener re-reads what it shows).
+   */
+  onPoolChange(f: () => void): () => void {
     this.pending.add(f);
     this.ensure();
     return () => this.pending.delete(f);
+  }
+
+  private poolTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private poolChanged(): void {
+    this.poolTimer ??= setTimeout(() => {
+      this.poolTimer = null;
+      this.pending.forEach((f) => f());
+    }, 1000);
   }
 
   /** Calls `f` when the live connection opens or drops. */
@@ -157,7 +168,7 @@ class Live {
         this.socket = socket;
         this.opening = false;
         await socket.subscribe('chain_subscribeNewHeads', [], () => this.heads.forEach((f) => f()), dropped);
-        await socket.subscribe('mempool_subscribePending', [], (tx) => this.pending.forEach((f) => f(tx)), dropped);
+        await socket.subscribe('mempool_subscribePending', [], () => this.poolChanged(), dropped);
         this.retry = 500;
         this.status.forEach((f) => f(true));
         // Whatever happened before the subscriptions: the listeners look again.

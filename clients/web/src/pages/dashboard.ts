@@ -91,19 +91,10 @@ export function dashboard(main: HTMLElement): () => void {
     }
   };
   void refresh();
-  // Pool changes come often: coalesced to one refresh a second.
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const soon = () => {
-    timer ??= setTimeout(() => {
-      timer = null;
-      void refresh();
-    }, 1000);
-  };
   const stopHeads = live.onHead(() => void refresh());
-  const stopPending = live.onPending(soon);
+  const stopPending = live.onPoolChange(() => void refresh());
   return () => {
     stopHeads();
     stopPending();
-    if (timer) clearTimeout(timer);
   };
 }

@@ -197,7 +197,7 @@ export function wallet(main: HTMLElement, name: string): () => void {
     // Listening before the first read: a block that comes during it is not missed.
     stop();
     const stopHeads = live.onHead(() => void refresh().catch(() => {}));
-    const stopPending = live.onPending(() => void refresh().catch(() => {}));
+    const stopPending = live.onPoolChange(() => void refresh().catch(() => {}));
     stop = () => {
       stopHeads();
       stopPending();
