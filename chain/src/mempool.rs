@@ -245,6 +245,19 @@ impl Entry {
     }
 }
 
+/// What a pooled transaction does to some scripts ([`Mempool::touching`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PooledTouch {
+    /// The transaction.
+    pub txid: Txid,
+    /// What it pays them.
+    pub received: Amount,
+    /// What their coins it spends held.
+    pub sent: Amount,
+    /// When it arrived (UNIX seconds).
+    pub time: u64,
+}
+
 /// What [`Mempool::fee_estimate`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FeeEstimate {
@@ -507,6 +520,42 @@ impl Mempool {
             .collect();
         out.sort_unstable_by_key(|(op, _)| *op);
         out
+    }
+
+    /// Pooled transactions that pay or spend a script `touches` accepts, newest arrival
+    /// first: each with what it pays those scripts and what their coins it spends held.
+    pub fn touching(&self, touches: impl Fn(&Script) -> bool) -> Vec<PooledTouch> {
+        // What the outputs among `outs` locked by a touched script hold, if there are any.
+        let sum = |outs: &mut dyn Iterator<Item = &TxOut>| {
+            outs.filter(|o| touches(o.script_pubkey.as_script()))
+                .map(|o| o.value)
+                .fold(None, |a: Option<Amount>, v| {
+                    Some(
+                        a.unwrap_or(Amount::ZERO)
+                            .checked_add(v)
+                            .unwrap_or(Amount::MAX),
+                    )
+                })
+        };
+        let mut out: Vec<(u64, PooledTouch)> = self
+            .entries
+            .iter()
+            .filter_map(|(txid, e)| {
+                let received = sum(&mut e.tx.outputs.iter());
+                let sent = sum(&mut e.coins.iter().map(|c| &c.output));
+                (received.is_some() || sent.is_some()).then(|| {
+                    let touch = PooledTouch {
+                        txid: *txid,
+                        received: received.unwrap_or(Amount::ZERO),
+                        sent: sent.unwrap_or(Amount::ZERO),
+                        time: e.time,
+                    };
+                    (e.seq, touch)
+                })
+            })
+            .collect();
+        out.sort_unstable_by_key(|(seq, _)| Reverse(*seq));
+        out.into_iter().map(|(_, t)| t).collect()
     }
 
     /// Pooled transactions spending what `tx` spends (what it would replace directly).

@@ -16,6 +16,7 @@
 //! | `contracts` | contract state key (`A`/`C`/`S` ‖ …, see `i8o8i_contract_engine::state`) | account, code or storage value |
 //! | `receipts` | txid | [`Receipt`] |
 //! | `events` | contract ‖ height (BE) ‖ tx position (BE u32) ‖ event index (BE u16) | [`EventRecord`] |
+//! | `addr_history` | sha256(script_pubkey) ‖ height (BE) ‖ tx position (BE u32) | [`HistoryRecord`]: what the transaction paid and spent of the script ([`history`]) |
 //! | `state_nodes` | a tree position (`NodePath::to_key`), `0xff` for the root, `0xfe` for the root the saved upper levels belong to | a tree node, or a root's content ([`state_tree`]) |
 //!
 //! Connecting or disconnecting a block is a single `WriteBatch` that also moves `tip`, so a
@@ -28,7 +29,11 @@
 //! open from the state itself (a full scan, what `storage.verify_state` costs), and refuses to
 //! open if the state does not give the stored root.
 
+mod history;
+
 use crate::state_tree::{self, StoredNodes};
+use history::CF_HISTORY;
+pub use history::{HistoryAtTip, HistoryEntry, HistoryRecord};
 pub use i8o8i_contract_engine::state::KeyValues;
 use i8o8i_primitives::state_proof;
 use i8o8i_primitives::state_tree::{Child, Join, Node, NodePath, NodeSource, TreeUpdate};
@@ -69,7 +74,7 @@ const CF_RECEIPTS: &str = "receipts";
 const CF_EVENTS: &str = "events";
 /// The state commitment's tree: its nodes by position and its root ([`state_tree`]).
 const CF_TREE: &str = "state_nodes";
-const COLUMN_FAMILIES: [&str; 13] = [
+const COLUMN_FAMILIES: [&str; 14] = [
     CF_META,
     CF_INDEX,
     CF_BLOCKS,
@@ -83,6 +88,7 @@ const COLUMN_FAMILIES: [&str; 13] = [
     CF_RECEIPTS,
     CF_EVENTS,
     CF_TREE,
+    CF_HISTORY,
 ];
 
 /// An event with where it was emitted.
@@ -259,6 +265,7 @@ impl Store {
             top_loaded: false.into(),
         };
         store.load_tree_top()?;
+        store.fill_history()?;
         Ok(store)
     }
 
@@ -774,6 +781,7 @@ impl Store {
         for (op, coin) in &changes.created {
             self.put_coin(&mut batch, op, coin);
         }
+        self.put_history(&mut batch, block, &changes.spent, &changes.appended)?;
         for (key, value) in &changes.contracts.writes {
             match value {
                 Some(v) => batch.put_cf(self.cf(CF_CONTRACTS), key, v),
@@ -848,6 +856,7 @@ impl Store {
             )));
         }
         self.write_tree(&mut batch, &tree);
+        self.delete_history(&mut batch, block, &undo.spent, &undo.appended)?;
         for (op, out) in &undo.appended {
             self.delete_coin(&mut batch, op, &out.script_pubkey);
         }

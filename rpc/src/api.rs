@@ -154,6 +154,18 @@ crate::rpc_api! {
         ],
         result: Vec<UtxoJson>,
     }
+    AddressGetHistory {
+        name: "address_getHistory",
+        summary: "Transactions that paid an address or spent its coins, newest first: the pooled ones (first page only), then at most `limit` (default 100, most 1,000) confirmed ones older than the confirmed transaction `before`: page by passing the last one returned. Each with what it paid the address and what the address's coins it spent held.",
+        access: Public,
+        errors: [InvalidAddress, InvalidParams],
+        params: [
+            (address: String as Address, "Bech32m address"),
+            [before: Txid as Hash256, "Return confirmed transactions older than this one (a best-chain transaction of this address)"],
+            [limit: u64, "Most confirmed transactions to return (1..=1000, default 100)"]
+        ],
+        result: AddressHistory,
+    }
     MempoolGetInfo {
         name: "mempool_getInfo",
         summary: "Number of transactions, bytes, total fees and the minimum fee rate of the mempool.",

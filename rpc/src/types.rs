@@ -187,6 +187,54 @@ pub struct UtxoJson {
     pub spent_in_mempool: bool,
 }
 
+/// `address_getHistory`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressHistory {
+    /// Pooled transactions that pay the address or spend its coins, newest arrival first
+    /// (empty when paging with `before`).
+    pub pending: Vec<PendingHistoryJson>,
+    /// Confirmed ones, newest first.
+    pub confirmed: Vec<HistoryJson>,
+    /// The height from which this node's history index is complete: a pruned node started it
+    /// at its lowest stored block, and has nothing older.
+    pub indexed_from: u64,
+}
+
+/// A confirmed transaction in an address's history.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryJson {
+    /// The transaction.
+    pub txid: Txid,
+    /// Its block.
+    pub block_hash: BlockHash,
+    /// Height of its block.
+    pub height: u64,
+    /// Position in its block.
+    pub position: u32,
+    /// Blocks on top plus one.
+    pub confirmations: u64,
+    /// What its outputs paid the address.
+    pub received: Amount,
+    /// What the address's coins it spent held.
+    pub sent: Amount,
+}
+
+/// A pooled transaction in an address's history.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingHistoryJson {
+    /// The transaction.
+    pub txid: Txid,
+    /// When this node received it (UNIX seconds).
+    pub time: u64,
+    /// What its outputs pay the address.
+    pub received: Amount,
+    /// What the address's coins it spends held.
+    pub sent: Amount,
+}
+
 /// `mempool_getInfo`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -457,3 +457,154 @@ fn a_block_previewed_on_the_tip_connects_from_its_preview_and_no_other_block_doe
     assert_eq!(chain.tip().hash, on_later.header.hash());
     check_state(&chain);
 }
+
+#[test]
+fn the_address_history_follows_connects_and_reorganisations_and_is_built_for_older_stores() {
+    use i8o8i_primitives::{Amount, OutPoint};
+    let spec = spec_with_coins(4);
+    let premine = spec.genesis_block().transactions[0].txid();
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        Chain::open(
+            store,
+            spec.clone(),
+            0,
+            crate::clock::SystemClock::new().shared(),
+        )
+        .unwrap()
+    };
+    let chain = open();
+    let (one, two, three) = (
+        p2pkh_script(&secret_key(1)),
+        p2pkh_script(&secret_key(2)),
+        p2pkh_script(&secret_key(3)),
+    );
+    // (height, position, txid, received, sent) of each entry, newest first.
+    let history = |chain: &Chain, script: &i8o8i_script_vm::ScriptBuf, before, limit| {
+        let (tip, entries) = chain.store().history(script, before, limit).unwrap();
+        assert_eq!(tip, Some(chain.tip().hash));
+        entries
+            .into_iter()
+            .map(|e| {
+                assert_eq!(chain.store().hash_at(e.height).unwrap(), Some(e.block));
+                let r = e.record;
+                (
+                    e.height,
+                    e.position,
+                    r.txid,
+                    r.received.to_units(),
+                    r.sent.to_units(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(chain.store().history_from().unwrap(), 0);
+    assert_eq!(
+        history(&chain, &one, None, 10),
+        vec![(0, 0, premine, 4_000, 0)],
+        "the premine's four outputs are one entry"
+    );
+
+    // Block 1: A pays two 900 from a premine coin; B, in the same block, pays three 800 of
+    // A's output.
+    let a = i8o8i_primitives::test_utils::p2pkh_spend(
+        OutPoint {
+            txid: premine,
+            index: 0,
+        },
+        Amount::from_units(1_000),
+        &secret_key(1),
+        two.clone(),
+        Amount::from_units(100),
+        &chain.chain_id(),
+    );
+    let b = i8o8i_primitives::test_utils::p2pkh_spend(
+        OutPoint {
+            txid: a.txid(),
+            index: 0,
+        },
+        Amount::from_units(900),
+        &secret_key(2),
+        three.clone(),
+        Amount::from_units(100),
+        &chain.chain_id(),
+    );
+    let genesis = chain.tip().header;
+    let first = crate::memory::mine_on(&chain, &genesis, &one, 1, vec![a.clone(), b.clone()]);
+    let reward = first.transactions[0].outputs[0].value.to_units();
+    let coinbase = first.transactions[0].txid();
+    assert_eq!(
+        chain.import_block(first.clone()).unwrap().connected.len(),
+        1
+    );
+    assert_eq!(
+        history(&chain, &one, None, 10),
+        vec![
+            (1, 1, a.txid(), 0, 1_000),
+            (1, 0, coinbase, reward, 0),
+            (0, 0, premine, 4_000, 0)
+        ]
+    );
+    assert_eq!(
+        history(&chain, &two, None, 10),
+        vec![(1, 2, b.txid(), 0, 900), (1, 1, a.txid(), 900, 0)],
+        "an output made and spent in one block counts on both sides"
+    );
+    assert_eq!(
+        history(&chain, &three, None, 10),
+        vec![(1, 2, b.txid(), 800, 0)]
+    );
+    // Pages: newest first, then older than the last one returned.
+    assert_eq!(
+        history(&chain, &one, None, 2),
+        history(&chain, &one, None, 10)[..2]
+    );
+    assert_eq!(
+        history(&chain, &one, Some((1, 0)), 2),
+        vec![(0, 0, premine, 4_000, 0)]
+    );
+    assert_eq!(history(&chain, &one, Some((0, 0)), 2), vec![]);
+
+    // A longer branch without them: their entries go with the block.
+    let mut parent = genesis;
+    for tag in [10, 11] {
+        let block = crate::memory::mine_on(&chain, &parent, &one, tag, vec![]);
+        chain.import_block(block.clone()).unwrap();
+        parent = block.header;
+    }
+    assert_eq!(chain.tip().hash, parent.hash(), "the branch won");
+    assert_eq!(history(&chain, &two, None, 10), vec![]);
+    assert_eq!(history(&chain, &three, None, 10), vec![]);
+    let after_reorg = history(&chain, &one, None, 10);
+    assert_eq!(
+        after_reorg
+            .iter()
+            .map(|(h, p, _, r, s)| (*h, *p, *r, *s))
+            .collect::<Vec<_>>(),
+        vec![(2, 0, reward, 0), (1, 0, reward, 0), (0, 0, 4_000, 0)]
+    );
+    drop(chain);
+
+    // A data directory from before the index: the index emptied, its marker removed. The next
+    // open builds it again from the blocks and their undo data.
+    {
+        let opts = rocksdb::Options::default();
+        let cfs = rocksdb::DB::list_cf(&opts, dir.path()).unwrap();
+        let db = rocksdb::DB::open_cf(&opts, dir.path(), cfs).unwrap();
+        let cf = db.cf_handle("addr_history").unwrap();
+        let keys: Vec<_> = db
+            .iterator_cf(cf, rocksdb::IteratorMode::Start)
+            .map(|kv| kv.unwrap().0)
+            .collect();
+        assert_eq!(keys.len(), 3, "one per transaction paying `one`");
+        for key in keys {
+            db.delete_cf(cf, key).unwrap();
+        }
+        db.delete_cf(db.cf_handle("meta").unwrap(), b"history_from")
+            .unwrap();
+    }
+    let chain = open();
+    assert_eq!(chain.store().history_from().unwrap(), 0);
+    assert_eq!(history(&chain, &one, None, 10), after_reorg);
+}

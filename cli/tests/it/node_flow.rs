@@ -13,7 +13,7 @@ use i8o8i_runtime::state::{
 };
 use i8o8i_wallet::{Chain as KeyChain, WalletStore};
 use jsonrpsee::rpc_params;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use i8o8i_rpc::client::RpcClient;
 
@@ -140,14 +140,89 @@ async fn mine_send_confirm_with_exact_balances_and_restart() {
         (10 * COIN) as i64
     );
 
+    let bob_history: Value = call(&c, "address_getHistory", rpc_params![bob_addr.clone()]).await;
+    assert_eq!(bob_history["confirmed"], json!([]));
+    assert_eq!(bob_history["pending"].as_array().unwrap().len(), 1);
+    assert_eq!(bob_history["pending"][0]["txid"], txid.as_str());
+    assert_eq!(units(&bob_history["pending"][0]["received"]), 10 * COIN);
+    assert_eq!(units(&bob_history["pending"][0]["sent"]), 0);
+
     // Confirm it with a block paying a third party, so alice's numbers only move by maturity.
     let carol = Address::p2pkh(node.node().chain().spec().network, [7; 20]).to_string();
-    let _: Vec<BlockHash> = call(&c, "mining_generate", rpc_params![1, carol]).await;
+    let hashes_after: Vec<BlockHash> = call(&c, "mining_generate", rpc_params![1, carol]).await;
     let confirmed: Value = call(&c, "tx_get", rpc_params![txid.clone()]).await;
     assert_eq!(confirmed["status"]["state"], "confirmed");
     assert_eq!(confirmed["status"]["height"], 102);
     let mempool: Value = call(&c, "mempool_getInfo", rpc_params![]).await;
     assert_eq!(mempool["size"], 0);
+
+    // The history index: bob's payment confirmed; alice's address paid 101 coinbases and
+    // spent one of them (the change went to a change address), newest first, in pages.
+    let bob_history: Value = call(&c, "address_getHistory", rpc_params![bob_addr.clone()]).await;
+    assert_eq!(bob_history["pending"], json!([]));
+    assert_eq!(
+        bob_history["confirmed"],
+        json!([{
+            "txid": txid,
+            "blockHash": hashes_after[0].to_string(),
+            "height": 102,
+            "position": 1,
+            "confirmations": 1,
+            "received": 10 * COIN,
+            "sent": 0,
+        }])
+    );
+    assert_eq!(bob_history["indexedFrom"], 0);
+    let page: Value = call(
+        &c,
+        "address_getHistory",
+        rpc_params![alice_addr.clone(), Value::Null, 2],
+    )
+    .await;
+    let page = page["confirmed"].as_array().unwrap().clone();
+    assert_eq!(page.len(), 2);
+    assert_eq!(page[0]["txid"], txid.as_str());
+    assert_eq!(
+        (units(&page[0]["received"]), units(&page[0]["sent"])),
+        (0, 50 * COIN)
+    );
+    assert_eq!(page[1]["height"], 101);
+    assert_eq!(units(&page[1]["received"]), 50 * COIN);
+    let next: Value = call(
+        &c,
+        "address_getHistory",
+        rpc_params![alice_addr.clone(), page[1]["txid"].clone(), 1000],
+    )
+    .await;
+    let heights: Vec<u64> = next["confirmed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["height"].as_u64().unwrap())
+        .collect();
+    assert_eq!(heights, (1..=100).rev().collect::<Vec<_>>());
+    assert_eq!(
+        next["pending"],
+        json!([]),
+        "only the first page has the pool's"
+    );
+    let (code, msg) = call_err(
+        &c,
+        "address_getHistory",
+        rpc_params![alice_addr.clone(), Value::Null, 0],
+    )
+    .await;
+    assert_eq!(
+        (code, msg.as_str()),
+        (-32602, "invalid parameter `limit`: must be 1..=1000")
+    );
+    let (code, msg) = call_err(
+        &c,
+        "address_getHistory",
+        rpc_params![alice_addr.clone(), hashes[0].to_string()],
+    )
+    .await;
+    assert_eq!(code, -32602, "a block hash is not a transaction: {msg}");
 
     let bob_bal: Value = call(&c, "wallet_getBalance", rpc_params!["bob"]).await;
     assert_eq!(units(&bob_bal["confirmed"]), 10 * COIN);

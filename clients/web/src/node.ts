@@ -1,9 +1,26 @@
 /**
  * The node the app talks to: the one serving it unless the user chose another (kept in
  * localStorage). Calls go over HTTP; live updates over one WebSocket, reopened after a drop,
- * whose new-head and pending-transaction notifications fan out to the pages listening.
+ * whose new-head and pending-transaction notifications fan out to the pages listening, and
+ * which carries each open contract page's event stream (resumed from where it stopped).
  */
-import { RpcClient, RpcError, WsClient, jwtToken, type MethodName, type Network, type ParamsOf, type ResultOf } from '@i8o8icoin/sdk';
+import { RpcClient, RpcError, WsClient, jwtToken, type MethodName, type Network, type ParamsOf, type PayloadOf, type ResultOf, type Subscription } from '@i8o8icoin/sdk';
+
+/** One event of `contract_subscribeEvents`. */
+export type ContractEvent = PayloadOf<'contract_subscribeEvents'>;
+
+/** A contract page's event stream ({@link Live.onEvents}). */
+interface EventStream {
+  address: string;
+  /** The height to (re)subscribe from: the last event's, once one came. */
+  from: number;
+  /** Before a resubscription from `from`: what was shown from that height on comes again. */
+  resume: (from: number) => void;
+  deliver: (event: ContractEvent) => void;
+  subscription: Subscription<'contract_subscribeEvents'> | null;
+  /** The connection it is subscribed on. */
+  socket: WsClient | null;
+}
 
 const STORED = 'i8o8i.node';
 /** The node's access secret, for this tab only (sessionStorage): whoever holds it runs the node. */
@@ -104,6 +121,7 @@ class Live {
   private readonly heads = new Set<() => void>();
   private readonly pending = new Set<() => void>();
   private readonly status = new Set<(connected: boolean) => void>();
+  private readonly streams = new Set<EventStream>();
 
   /**
    * Calls `f` on every new best block, and each time the live connection opens (blocks may
@@ -123,6 +141,37 @@ class Live {
     this.pending.add(f);
     this.ensure();
     return () => this.pending.delete(f);
+  }
+
+  /**
+   * Streams the events of contract `address` from block `fromHeight` on (stored ones first,
+   * then live; `removed: true` for those of a block a reorganisation took back). After a
+   * dropped connection it resubscribes from the last event's height, calling `resume` first
+   * with that height: the events shown from it on are sent again.
+   */
+  onEvents(address: string, fromHeight: number, deliver: (event: ContractEvent) => void, resume: (from: number) => void): () => void {
+    const stream: EventStream = { address, from: fromHeight, resume, deliver, subscription: null, socket: null };
+    this.streams.add(stream);
+    if (this.socket) void this.subscribeEvents(this.socket, stream);
+    else this.ensure();
+    return () => {
+      this.streams.delete(stream);
+      void stream.subscription?.unsubscribe().catch(() => false);
+    };
+  }
+
+  /** Subscribes `stream` on `socket` unless it already is; after a drop, resumes it. */
+  private async subscribeEvents(socket: WsClient, stream: EventStream): Promise<void> {
+    if (stream.socket === socket) return;
+    if (stream.socket) stream.resume(stream.from);
+    stream.socket = socket;
+    const subscription = await socket.subscribe('contract_subscribeEvents', [stream.address, undefined, stream.from], (event) => {
+      if (!event.removed) stream.from = Math.max(stream.from, event.height);
+      stream.deliver(event);
+    });
+    stream.subscription = subscription;
+    // Closed while subscribing: nobody listens any more.
+    if (!this.streams.has(stream)) void subscription.unsubscribe().catch(() => false);
   }
 
   private poolTimer: ReturnType<typeof setTimeout> | null = null;
@@ -169,6 +218,7 @@ class Live {
         this.opening = false;
         await socket.subscribe('chain_subscribeNewHeads', [], () => this.heads.forEach((f) => f()), dropped);
         await socket.subscribe('mempool_subscribePending', [], () => this.poolChanged(), dropped);
+        await Promise.all([...this.streams].map((stream) => this.subscribeEvents(socket, stream)));
         this.retry = 500;
         this.status.forEach((f) => f(true));
         // Whatever happened before the subscriptions: the listeners look again.

@@ -107,6 +107,11 @@ test('the explorer finds the payment, its block and the address it paid', async 
   await confirmed.waitFor();
   assert.equal(await confirmed.textContent(), '1.5 I8O');
   assert.equal(await page.getByRole('heading', { name: 'Unspent outputs (1)' }).count(), 1);
+  // Its history: the one payment, in block 102.
+  const history = page.getByTestId('history').getByRole('row').filter({ hasText: PAYMENT.slice(0, 8) });
+  assert.equal(await history.count(), 1);
+  assert.match(await history.textContent(), /^[0-9a-f]{8}…[0-9a-f]{8}1021\.5 I8O1\.5 I8O$/);
+  assert.deepEqual(await page.getByTestId('history-net').allTextContents(), ['1.5 I8O']);
   await shot('address');
   assert.deepEqual(errors, []);
 });
@@ -135,6 +140,7 @@ test('a search that finds nothing says why, in words', async () => {
 
 /** `units` as the app prints amounts: `137.49999773 I8O`. */
 function i8o(units) {
+  if (units < 0n) return `-${i8o(-units)}`;
   const frac = (units % 100_000_000n).toString().padStart(8, '0').replace(/0+$/, '');
   return `${(units / 100_000_000n).toLocaleString('en-US')}${frac ? `.${frac}` : ''} I8O`;
 }
@@ -213,7 +219,11 @@ test('a wallet made in the page receives mined coins, pays another browser\'s wa
   assert.ok(feeUnits > 0n && feeUnits < 100_000n, fee);
   // Bob's page hears of the pooled payment without a reload.
   await text(bobPage, 'pending', '12.5 I8O');
-  await text(alicePage, 'sent-status', 'in the mempool');
+  await text(bobPage, 'history-status', 'in the mempool');
+  await text(bobPage, 'history-amount', '12.5 I8O');
+  await text(alicePage, 'history-status', 'in the mempool');
+  // Alice's history nets the change she paid herself: out went 12.5 and the fee.
+  await text(alicePage, 'history-amount', i8o(-1_250_000_000n - feeUnits));
 
   // Stuck at 1 unit per byte: bumped to 10 from the page (replace-by-fee, from the change).
   const history = alicePage.locator('table').filter({ hasText: 'Bump fee' });
@@ -233,16 +243,22 @@ test('a wallet made in the page receives mined coins, pays another browser\'s wa
   // than those the fee was reckoned on).
   assert.ok(bumpedFee >= 10n * size && bumpedFee <= 10n * (size + 2n), `${bumpedFee} for ${size} bytes`);
   await text(alicePage, 'sent-fee', i8o(bumpedFee));
+  await text(alicePage, 'history-amount', i8o(-1_250_000_000n - bumpedFee));
   await text(bobPage, 'pending', '12.5 I8O');
 
   // Mined elsewhere: both pages see it confirmed.
   await rpc('mining_generate', [1, MINER]);
   await text(bobPage, 'spendable', '12.5 I8O');
   await text(bobPage, 'pending', '0 I8O');
-  await text(alicePage, 'sent-status', 'confirmed (1)');
   // Alice: her mature coinbases but the one spent, and the change (50 - 12.5 - the fee).
   const onChain = await rpc('tx_get', [bumped]);
   assert.equal(onChain.status.state, 'confirmed');
+  await text(alicePage, 'history-status', `confirmed in block ${onChain.status.height}`);
+  await text(bobPage, 'history-status', `confirmed in block ${onChain.status.height}`);
+  // Bob's history is that one payment; alice's the payment and her 101 coinbases.
+  assert.deepEqual(await bobPage.getByTestId('history-amount').allTextContents(), ['12.5 I8O']);
+  assert.equal(await alicePage.getByTestId('history-amount').count(), 50);
+  assert.equal(await alicePage.getByRole('heading', { name: 'History (the latest 50)' }).count(), 1);
   const change = BigInt(onChain.transaction.outputs[1].value);
   assert.equal(change, 3_750_000_000n - bumpedFee);
   const aliceNow = (await held()).mature + change;
@@ -270,6 +286,8 @@ test('a wallet made in the page receives mined coins, pays another browser\'s wa
   await restore.getByRole('button', { name: 'Restore wallet' }).click();
   await bobPage.waitForURL('**/#/wallet/alice-copy');
   await text(bobPage, 'spendable', i8o(aliceNow));
+  // Her change address was found too (the history's net counts the change back).
+  await text(bobPage, 'history-amount', i8o(-1_250_000_000n - bumpedFee));
   assert.deepEqual(errors, []);
 });
 

@@ -7,7 +7,7 @@ use i8o8i_chain::chain::ImportError;
 use i8o8i_chain::mempool::MempoolError;
 use i8o8i_chain::store::CoinsAtTip;
 use i8o8i_primitives::address::Address;
-use i8o8i_primitives::{Amount, BlockHash, Coin, OutPoint, StoreError};
+use i8o8i_primitives::{Amount, BlockHash, Coin, OutPoint, StoreError, Txid};
 use i8o8i_rpc::{ErrorCode, RpcError, rpc_error};
 
 use crate::node::Node;
@@ -151,6 +151,79 @@ pub fn scripts_balance(
     balance.unconfirmed = i64::try_from(received).map_err(|_| overflow())?
         - i64::try_from(spent_by_pool).map_err(|_| overflow())?;
     Ok(balance)
+}
+
+/// `address_getHistory`: the pool's transactions touching `script` (unless paging with
+/// `before`) and at most `limit` confirmed ones older than `before`, the pool in line with
+/// the snapshot the confirmed ones were read from (so none is in both or neither).
+///
+/// # Errors
+/// `before` not a best-chain transaction; storage failures.
+pub fn address_history(
+    node: &Node,
+    script: &i8o8i_script_vm::Script,
+    before: Option<Txid>,
+    limit: usize,
+) -> Result<AddressHistory, RpcError> {
+    let store = node.chain().store();
+    let before = before
+        .map(|txid| {
+            let loc = store.tx_location(&txid).map_err(internal)?.ok_or_else(|| {
+                invalid_param("before", format!("{txid} is not a confirmed transaction"))
+            })?;
+            let height = node
+                .chain()
+                .entry(&loc.block)
+                .ok_or_else(|| internal("indexed block missing"))?
+                .header
+                .height;
+            Ok::<_, RpcError>((height, loc.position))
+        })
+        .transpose()?;
+    let indexed_from = store.history_from().map_err(internal)?;
+    for _ in 0..ONE_TIP_ATTEMPTS {
+        let (tip, entries) = store.history(script, before, limit).map_err(internal)?;
+        let tip = tip.ok_or_else(|| internal("the store has no tip"))?;
+        let pool = node.mempool();
+        if pool.tip() != Some(tip) {
+            drop(pool);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            continue;
+        }
+        let pending = match before {
+            Some(_) => Vec::new(),
+            None => pool
+                .touching(|s| s == script)
+                .into_iter()
+                .map(|t| PendingHistoryJson {
+                    txid: t.txid,
+                    time: t.time,
+                    received: t.received,
+                    sent: t.sent,
+                })
+                .collect(),
+        };
+        drop(pool);
+        let tip_height = node.chain().entry(&tip).map_or(0, |e| e.header.height);
+        let confirmed = entries
+            .into_iter()
+            .map(|e| HistoryJson {
+                txid: e.record.txid,
+                block_hash: e.block,
+                height: e.height,
+                position: e.position,
+                confirmations: (tip_height + 1).saturating_sub(e.height),
+                received: e.record.received,
+                sent: e.record.sent,
+            })
+            .collect();
+        return Ok(AddressHistory {
+            pending,
+            confirmed,
+            indexed_from,
+        });
+    }
+    Err(internal("the chain kept moving while the history was read"))
 }
 
 /// Coins with their outpoints.

@@ -23,8 +23,8 @@ use serde_json::Value;
 
 use crate::node::{Node, NodeEvent, Origin};
 use common::{
-    address_balance, at_one_tip, blocking, import_error, internal, invalid_param, mempool_error,
-    not_found, parse_address, parse_outpoint, published,
+    address_balance, address_history, at_one_tip, blocking, import_error, internal, invalid_param,
+    mempool_error, not_found, parse_address, parse_outpoint, published,
 };
 use contract::event_json;
 use i8o8i_chain::store::{EventRecord, StateAnswer};
@@ -45,6 +45,11 @@ fn state_proof_json(key: Vec<u8>, answer: StateAnswer) -> StateProofJson {
 
 /// Largest `count` of `chain_getBlocks`.
 pub const MAX_BLOCKS_PER_CALL: u64 = 100;
+/// Largest `limit` of `address_getHistory`.
+const MAX_HISTORY_PER_CALL: u64 = 1_000;
+/// `address_getHistory`'s `limit` when none is given.
+const DEFAULT_HISTORY_PER_CALL: u64 = 100;
+
 /// Largest `limit` of `address_getUtxos` (and its default).
 pub const MAX_UTXOS_PER_CALL: u64 = 1_000;
 /// Largest `count` of `mining_generate`.
@@ -658,6 +663,27 @@ pub fn register(registry: &mut Registry<Node>) {
             })
             .await
             .map_err(internal)?
+        },
+    );
+
+    registry.method::<api::AddressGetHistory, _, _>(
+        |(address, before, limit), node: Arc<Node>| async move {
+            let s: String = address;
+            let script = parse_address(&node, "address", &s)?.script_pubkey();
+            let limit: u64 = limit.unwrap_or(DEFAULT_HISTORY_PER_CALL);
+            if !(1..=MAX_HISTORY_PER_CALL).contains(&limit) {
+                return Err(invalid_param(
+                    "limit",
+                    format!("must be 1..={MAX_HISTORY_PER_CALL}"),
+                ));
+            }
+            let n = node.clone();
+            let history = blocking(move || address_history(&n, &script, before, limit as usize));
+            let history = history.await?;
+            if let Some(newest) = history.confirmed.first() {
+                published(&node, newest.height).await;
+            }
+            Ok(history)
         },
     );
 

@@ -11,6 +11,22 @@ export type AccountXpubJson = {
   xpub: string;
 };
 
+/** `address_getHistory`. */
+export type AddressHistory = {
+  /** Confirmed ones, newest first. */
+  confirmed: HistoryJson[];
+  /**
+   * The height from which this node's history index is complete: a pruned node started it
+   * at its lowest stored block, and has nothing older.
+   */
+  indexedFrom: number;
+  /**
+   * Pooled transactions that pay the address or spend its coins, newest arrival first
+   * (empty when paging with `before`).
+   */
+  pending: PendingHistoryJson[];
+};
+
 /** An amount in base units: 100,000,000 per I8O. */
 export type Amount = number;
 
@@ -420,6 +436,24 @@ export type Header = {
   version: number;
 };
 
+/** A confirmed transaction in an address's history. */
+export type HistoryJson = {
+  /** Its block. */
+  blockHash: string;
+  /** Blocks on top plus one. */
+  confirmations: number;
+  /** Height of its block. */
+  height: number;
+  /** Position in its block. */
+  position: number;
+  /** What its outputs paid the address. */
+  received: Amount;
+  /** What the address's coins it spent held. */
+  sent: Amount;
+  /** The transaction. */
+  txid: string;
+};
+
 /** A block that no reorganisation can remove. */
 export type Irreversible = {
   /** Hash. */
@@ -629,6 +663,18 @@ export type PeerJson = {
   id: string;
   /** Application score. */
   score: number;
+};
+
+/** A pooled transaction in an address's history. */
+export type PendingHistoryJson = {
+  /** What its outputs pay the address. */
+  received: Amount;
+  /** What the address's coins it spends held. */
+  sent: Amount;
+  /** When this node received it (UNIX seconds). */
+  time: number;
+  /** The transaction. */
+  txid: string;
 };
 
 /** `mempool_pendingTx` notification. */
@@ -1263,6 +1309,11 @@ export interface Methods {
   "address_getUtxos": {
     params: [address: string, after?: string, limit?: number];
     result: UtxoJson[];
+  };
+  /** Transactions that paid an address or spent its coins, newest first: the pooled ones (first page only), then at most `limit` (default 100, most 1,000) confirmed ones older than the confirmed transaction `before`: page by passing the last one returned. Each with what it paid the address and what the address's coins it spent held. */
+  "address_getHistory": {
+    params: [address: string, before?: string, limit?: number];
+    result: AddressHistory;
   };
   /** Number of transactions, bytes, total fees and the minimum fee rate of the mempool. */
   "mempool_getInfo": {

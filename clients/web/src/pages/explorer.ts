@@ -1,7 +1,7 @@
 /** The explorer: a block, a transaction, an address, a contract; and what the search box finds. */
 import { AddressError, addressFromScript, decodeEvent, fromHex, parseAbi, parseAddress, scriptToAsm, type Network } from '@i8o8icoin/sdk';
 import { amount, bytes, facts, fill, h, link, problem, short, table, when } from '../ui.js';
-import { call, chainNetwork, explain, live } from '../node.js';
+import { type ContractEvent, call, chainNetwork, explain, live } from '../node.js';
 import { contractMethods } from './contracts.js';
 
 
@@ -123,15 +123,60 @@ export function transaction(main: HTMLElement, txid: string): void {
 /** UTXOs listed per page. */
 const UTXO_PAGE = 50;
 
+/** History rows fetched per page. */
+const HISTORY_PAGE = 25;
+
 export function address(main: HTMLElement, addr: string): void {
   void page(main, 'Address', async () => {
-    const [balance, utxos] = await Promise.all([call('address_getBalance', addr), call('address_getUtxos', addr, undefined, UTXO_PAGE)]);
+    const [balance, utxos, first] = await Promise.all([
+      call('address_getBalance', addr),
+      call('address_getUtxos', addr, undefined, UTXO_PAGE),
+      call('address_getHistory', addr, undefined, HISTORY_PAGE),
+    ]);
+    type Row = Parameters<typeof table>[1][number];
+    const row = (txid: string, status: Node | string, received: number, sent: number): Row => [
+      link(`tx/${txid}`, short(txid), txid),
+      status,
+      received ? amount(received) : '',
+      sent ? amount(sent) : '',
+      h('span', { 'data-testid': 'history-net' }, amount(BigInt(received) - BigInt(sent))),
+    ];
+    const rows: Row[] = [
+      ...first.pending.map((p) => row(p.txid, `in the mempool since ${when(p.time)}`, p.received, p.sent)),
+      ...first.confirmed.map((c) => row(c.txid, link(`block/${c.blockHash}`, String(c.height)), c.received, c.sent)),
+    ];
+    const historyBox = h('div', { 'data-testid': 'history' });
+    let last = first.confirmed.at(-1)?.txid;
+    let more = first.confirmed.length === HISTORY_PAGE;
+    const draw = () => {
+      const older = h('button', { type: 'button', class: 'secondary' }, 'Older transactions');
+      older.addEventListener('click', () => {
+        older.disabled = true;
+        call('address_getHistory', addr, last, HISTORY_PAGE)
+          .then((next) => {
+            rows.push(...next.confirmed.map((c) => row(c.txid, link(`block/${c.blockHash}`, String(c.height)), c.received, c.sent)));
+            last = next.confirmed.at(-1)?.txid ?? last;
+            more = next.confirmed.length === HISTORY_PAGE;
+            draw();
+          })
+          .catch((error: unknown) => fill(historyBox, problem(explain(error))));
+      });
+      fill(
+        historyBox,
+        table(['Transaction', 'Block', 'Received', 'Sent', 'Net'], rows, 'No transactions.'),
+        more ? older : null,
+        first.indexedFrom > 0 ? h('p', { class: 'muted' }, `This node keeps history from block ${first.indexedFrom} on.`) : null,
+      );
+    };
+    draw();
     return [
       facts([
         ['Address', h('code', { 'data-testid': 'address' }, addr)],
         ['Confirmed', h('span', { 'data-testid': 'confirmed' }, amount(balance.confirmed))],
         ['Pending', amount(balance.unconfirmed)],
       ]),
+      h('h2', {}, 'History'),
+      historyBox,
       h('h2', {}, utxos.length === UTXO_PAGE ? `Unspent outputs (first ${UTXO_PAGE})` : `Unspent outputs (${utxos.length})`),
       table(
         ['Output', 'Value', 'Height', 'Confirmations', ''],
@@ -148,23 +193,29 @@ export function address(main: HTMLElement, addr: string): void {
   });
 }
 
+/** Events kept on a contract's page (the newest). */
+const EVENTS_SHOWN = 50;
+/** How far back a contract page asks for stored events (the node backfills at most 1,000 blocks). */
+const EVENTS_BACK = 990;
+
 export function contract(main: HTMLElement, addr: string): () => void {
-  // The events table follows new blocks.
+  // The events stream in over the live connection: stored ones first, then each block's.
   const eventsBox = h('div', { 'aria-live': 'polite' });
-  let reload: () => Promise<void> = async () => {};
-  const stop = live.onHead(() => void reload().catch(() => {}));
+  let stop = () => {};
+  let closed = false;
   void page(main, 'Contract', async () => {
-    const info = await call('contract_getInfo', addr);
-    const net = await chainNetwork();
+    const [info, net, chain] = await Promise.all([call('contract_getInfo', addr), chainNetwork(), call('chain_getInfo')]);
     // Events the ABI declares are shown decoded too.
     const declared = info.abi ? parseAbi(info.abi).events : [];
-    reload = async () => {
-      const events = await call('contract_getEvents', addr, info.height);
+    const from = Math.max(info.height, chain.height - EVENTS_BACK);
+    let events: ContractEvent[] = [];
+    const draw = () =>
       fill(
         eventsBox,
+        from > info.height ? h('p', { class: 'muted' }, `Events from block ${from} on.`) : null,
         table(
           ['Height', 'Transaction', 'Event', 'Topics', 'Data'],
-          events.slice(-50).reverse().map((e) => {
+          events.slice(-EVENTS_SHOWN).reverse().map((e) => {
             const decoded = declared.length ? decodeEvent(declared, e.topics, fromHex(e.data), net) : null;
             return [
               String(e.height),
@@ -177,8 +228,32 @@ export function contract(main: HTMLElement, addr: string): () => void {
           'No events.',
         ),
       );
-    };
-    await reload();
+    draw();
+    const same = (a: ContractEvent, b: ContractEvent) => a.txid === b.txid && a.height === b.height && a.data === b.data && a.topics.join() === b.topics.join();
+    if (!closed) {
+      stop = live.onEvents(
+        addr,
+        from,
+        (event) => {
+          if (event.removed) {
+            // Taken back by a reorganisation: the last matching one goes.
+            for (let at = events.length - 1; at >= 0; at--) {
+              if (same(events[at]!, event)) {
+                events.splice(at, 1);
+                break;
+              }
+            }
+          } else {
+            events.push(event);
+            if (events.length > 10 * EVENTS_SHOWN) events = events.slice(-EVENTS_SHOWN);
+          }
+          draw();
+        },
+        (resumeFrom) => {
+          events = events.filter((e) => e.height < resumeFrom);
+        },
+      );
+    }
     const lookup = h('form', { class: 'inline' });
     const keyInput = h('input', { name: 'key', placeholder: 'storage key, hex', 'aria-label': 'Storage key (hex)', autocomplete: 'off' });
     const answer = h('p', { 'aria-live': 'polite' });
@@ -212,7 +287,10 @@ export function contract(main: HTMLElement, addr: string): () => void {
       ...(info.abi ? [h('h2', {}, 'Methods'), contractMethods(info.address, info.abi, net), h('h2', {}, 'ABI'), h('pre', {}, info.abi)] : []),
     ];
   });
-  return stop;
+  return () => {
+    closed = true;
+    stop();
+  };
 }
 
 /**

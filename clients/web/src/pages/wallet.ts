@@ -8,7 +8,7 @@ import { amount, fill, h, link, problem, short, table, when } from '../ui.js';
 import { field, form } from '../forms.js';
 import { call, chainNetwork, explain, live } from '../node.js';
 import { type StoredWallet, WalletError, createWallet, listWallets, loadWallet, saveWallet, unlock } from '../wallet/vault.js';
-import { bumpFee, funds, parseAmount, pay } from '../wallet/funds.js';
+import { HISTORY_DEPTH, bumpFee, everUsed, funds, history, parseAmount, pay } from '../wallet/funds.js';
 import { qrSvg } from '../qr.js';
 import { nodeWalletList } from './nodewallets.js';
 
@@ -68,21 +68,19 @@ export function wallets(main: HTMLElement): void {
 }
 
 /**
- * After a restore: the receive addresses up to the last one holding coins, looking 20 past
- * it (BIP44's gap limit). An address whose coins were all spent looks unused to this scan.
+ * After a restore: the receive and change addresses up to the last one any transaction
+ * touched (the node's address history, so an address whose coins were all spent counts),
+ * looking 20 past it (BIP44's gap limit).
  */
 async function discover(keys: HdWallet, stored: StoredWallet): Promise<void> {
   const network = await chainNetwork();
-  let used = 0;
-  for (let i = 0; i < used + 20; i++) {
-    const b = await call('address_getBalance', keys.key(i, 0).address(network));
-    if (b.confirmed > 0 || b.unconfirmed !== 0) used = i + 1;
-  }
-  for (let i = 0; i < 20; i++) {
-    const b = await call('address_getBalance', keys.key(i, 1).address(network));
-    if (b.confirmed > 0 || b.unconfirmed !== 0) stored.change = i + 1;
-  }
-  stored.receive = Math.max(1, used);
+  const used = async (chain: number): Promise<number> => {
+    let count = 0;
+    for (let i = 0; i < count + 20; i++) if (await everUsed(keys.key(i, chain).address(network))) count = i + 1;
+    return count;
+  };
+  stored.receive = Math.max(1, await used(0));
+  stored.change = await used(1);
   await saveWallet(stored);
 }
 
@@ -107,7 +105,8 @@ export function wallet(main: HTMLElement, name: string): () => void {
     const info = await call('chain_getInfo');
     const receive = keys.key(stored.receive - 1, 0).address(network);
     const balance = h('div', { 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Reading balances…'));
-    const history = h('div');
+    const historyBox = h('div');
+    let shownHistory = '';
     const fee = await call('fee_estimate', 6);
     // Refreshes overlap when blocks come fast: only the latest one's answers are shown.
     let latest = 0;
@@ -128,35 +127,41 @@ export function wallet(main: HTMLElement, name: string): () => void {
           h('dd', {}, amount(f.immature)),
         ),
       );
-      const rows = await Promise.all(
-        [...stored.sent].reverse().map(async (s) => {
-          const status = await call('tx_get', s.txid)
-            .then((t) => (t.status.state === 'confirmed' ? `confirmed (${t.status.confirmations})` : 'in the mempool'))
-            .catch(() => 'unknown to the node');
-          // Stuck? Pay more (replace-by-fee), from the change.
-          let bump: HTMLElement | null = null;
-          if (status === 'in the mempool') {
-            const [rateLabel, rate] = field('New fee rate', { name: 'rate', inputmode: 'numeric', value: String(Math.max(2, fee.feeRate * 2)) });
-            bump = form([rateLabel], 'Bump fee', async () => {
-              const r = Number(rate.value);
-              if (!Number.isInteger(r) || r < 1) throw new WalletError('A fee rate is a whole number of base units per byte, 1 or more.');
-              await bumpFee(keys, stored, network, info.genesis, s.txid, r);
-              await refresh();
-            });
-          }
-          return [
-            link(`tx/${s.txid}`, short(s.txid), s.txid),
-            s.to,
-            amount(s.amount),
-            h('span', { 'data-testid': 'sent-fee' }, amount(s.fee)),
-            when(s.time),
-            h('span', { 'data-testid': 'sent-status' }, status),
-            bump,
-          ];
-        }),
-      );
+      const moves = await history(keys, stored, network);
       if (generation !== latest) return;
-      fill(history, h('h2', {}, 'Sent from this browser'), table(['Transaction', 'To', 'Amount', 'Fee', 'When', 'Status', ''], rows, 'Nothing sent yet.'));
+      // Re-drawn only when something changed: a half-typed fee rate survives new blocks.
+      const drawn = JSON.stringify(moves, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + JSON.stringify(stored.sent.map((s) => s.txid));
+      if (drawn === shownHistory) return;
+      shownHistory = drawn;
+      const sentHere = new Map(stored.sent.map((s) => [s.txid, s]));
+      const rows = moves.map((m) => {
+        const mine = sentHere.get(m.txid);
+        // Stuck? Pay more (replace-by-fee), from the change.
+        let bump: HTMLElement | null = null;
+        if (m.height === null && mine) {
+          const [rateLabel, rate] = field('New fee rate', { name: 'rate', inputmode: 'numeric', value: String(Math.max(2, fee.feeRate * 2)) });
+          bump = form([rateLabel], 'Bump fee', async () => {
+            const r = Number(rate.value);
+            if (!Number.isInteger(r) || r < 1) throw new WalletError('A fee rate is a whole number of base units per byte, 1 or more.');
+            await bumpFee(keys, stored, network, info.genesis, m.txid, r);
+            await refresh();
+          });
+        }
+        return [
+          link(`tx/${m.txid}`, short(m.txid), m.txid),
+          h('span', { 'data-testid': 'history-status' }, m.height === null ? 'in the mempool' : `confirmed in block ${m.height}`),
+          h('span', { 'data-testid': 'history-amount' }, amount(m.net)),
+          mine ? h('span', { 'data-testid': 'sent-fee' }, amount(mine.fee)) : '',
+          mine ? mine.to : '',
+          m.time === null ? '' : when(m.time),
+          bump,
+        ];
+      });
+      fill(
+        historyBox,
+        h('h2', {}, moves.length === HISTORY_DEPTH ? `History (the latest ${HISTORY_DEPTH})` : 'History'),
+        table(['Transaction', 'Status', 'Amount', 'Fee', 'To', 'Pending since', ''], rows, 'No transactions yet.'),
+      );
     };
     const [toLabel, to] = field('To address', { name: 'to', autocomplete: 'off', spellcheck: 'false', required: 'true' });
     const [amountLabel, amountInput] = field('Amount (I8O)', { name: 'amount', inputmode: 'decimal', autocomplete: 'off', required: 'true' });
@@ -192,7 +197,7 @@ export function wallet(main: HTMLElement, name: string): () => void {
         h('section', {}, h('h2', {}, 'Receive'), h('p', {}, h('code', { 'data-testid': 'receive-address' }, receive)), h('div', { class: 'qr', role: 'img', 'aria-label': `QR code of ${receive}` }, qrSvg(receive)), next),
         h('section', {}, h('h2', {}, 'Send'), h('p', { class: 'muted' }, `The node estimates ${fee.feeRate} units per byte for confirmation within 6 blocks.`), send, outcome),
       ),
-      history,
+      historyBox,
     );
     // Listening before the first read: a block that comes during it is not missed.
     stop();

@@ -1,6 +1,6 @@
 /**
- * A browser wallet's coins and payments: the coins of its addresses read from the node
- * (`address_getUtxos`, `address_getBalance`), coins chosen and the payment built and signed
+ * A browser wallet's coins, history and payments: the coins of its addresses read from the
+ * node (`address_getUtxos`, `address_getBalance`, `address_getHistory`), coins chosen and the payment built and signed
  * here (`signP2pkhTransaction`), then submitted (`tx_submit`). Change goes to a fresh change
  * address. Like the node's wallet it spends confirmed, mature coins only.
  */
@@ -76,6 +76,57 @@ export async function funds(keys: HdWallet, wallet: StoredWallet, network: Netwo
     }
   }
   return result;
+}
+
+/** A transaction that touched the wallet's addresses, with its net effect on them. */
+export interface Movement {
+  txid: string;
+  /** Received minus sent over the wallet's addresses (negative: money left the wallet). */
+  net: bigint;
+  /** Its height, or null while it is in the mempool. */
+  height: number | null;
+  /** Position in its block (for the order of one block's transactions). */
+  position: number;
+  /** When the node received it, for pooled ones. */
+  time: number | null;
+}
+
+/** Movements kept per address and shown: the newest ones. */
+export const HISTORY_DEPTH = 50;
+
+/**
+ * The wallet's newest {@link HISTORY_DEPTH} movements, pooled first, from the node's history
+ * of each of its addresses (`address_getHistory`): a payment between two of its own addresses
+ * is one movement of minus the fee.
+ */
+export async function history(keys: HdWallet, wallet: StoredWallet, network: Network): Promise<Movement[]> {
+  const per = await Promise.all(keysOf(keys, wallet).map((key) => call('address_getHistory', key.address(network), undefined, HISTORY_DEPTH)));
+  const byTxid = new Map<string, Movement>();
+  for (const h of per) {
+    for (const p of h.pending) {
+      const m = byTxid.get(p.txid) ?? { txid: p.txid, net: 0n, height: null, position: 0, time: p.time };
+      m.net += BigInt(p.received) - BigInt(p.sent);
+      byTxid.set(p.txid, m);
+    }
+    for (const c of h.confirmed) {
+      const m = byTxid.get(c.txid) ?? { txid: c.txid, net: 0n, height: c.height, position: c.position, time: null };
+      m.net += BigInt(c.received) - BigInt(c.sent);
+      byTxid.set(c.txid, m);
+    }
+  }
+  const order = (m: Movement): [number, number, number] => (m.height === null ? [1, m.time ?? 0, 0] : [0, m.height, m.position]);
+  return [...byTxid.values()]
+    .sort((a, b) => {
+      const [x, y] = [order(a), order(b)];
+      return y[0] - x[0] || y[1] - x[1] || y[2] - x[2];
+    })
+    .slice(0, HISTORY_DEPTH);
+}
+
+/** Whether any transaction ever paid or spent from `address` (for the gap-limit scan). */
+export async function everUsed(address: string): Promise<boolean> {
+  const h = await call('address_getHistory', address, undefined, 1);
+  return h.pending.length > 0 || h.confirmed.length > 0;
 }
 
 /** `text` (I8O, up to 8 decimals) in base units; throws {@link WalletError}. */
