@@ -116,5 +116,9 @@ function route(): void {
   }
   leave = show(main, decodeURIComponent(rest.join('/')));
 }
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  route();
+  // A keyboard or screen-reader user lands on the new page, not on the link they left.
+  main.focus();
+});
 route();

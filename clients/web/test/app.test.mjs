@@ -116,6 +116,39 @@ test('the explorer finds the payment, its block and the address it paid', async 
   assert.deepEqual(errors, []);
 });
 
+test('keyboard alone: the skip link, a search sent with Enter, focus on the page it opens', async () => {
+  // Loaded afresh, so keyboard focus starts at the top of the document.
+  await page.goto(`${NODE}/#/`);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Recent blocks' }).waitFor();
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    return `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}:${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 40)}`;
+  });
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'a:Skip to content');
+  // Shown while focused (it sits off-screen otherwise).
+  assert.ok((await page.getByRole('link', { name: 'Skip to content' }).boundingBox()).x >= 0);
+  await page.keyboard.press('Enter');
+  assert.match(await focused(), /^main#main:/);
+
+  // From the top, Tab reaches the search box after the skip link, the brand and the six
+  // sections; typing and Enter search.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Recent blocks' }).waitFor();
+  for (let i = 0; i < 9; i++) await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'input:Search by block height or hash, transact');
+  await page.keyboard.type(PAYMENT);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`**/#/tx/${PAYMENT}`);
+  assert.match(await focused(), /^main#main:/);
+  // Once it has loaded, the next Tab goes into the page, not back to the header.
+  await page.getByTestId('tx-status').waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.querySelector('main').contains(document.activeElement)), true);
+  assert.deepEqual(errors, []);
+});
+
 test('a search that finds nothing says why, in words', async () => {
   await page.goto(`${NODE}/#/`);
   await search('hello');
