@@ -24,7 +24,7 @@ const GAS: u64 = 5_000_000;
 type Built = Mutex<Vec<(String, Vec<u8>)>>;
 
 /// The example `name` built to wasm32 (once per test process).
-fn example(name: &str) -> Vec<u8> {
+pub(crate) fn example(name: &str) -> Vec<u8> {
     static BUILT: OnceLock<Built> = OnceLock::new();
     let built = BUILT.get_or_init(Mutex::default);
     let mut built = built.lock().unwrap_or_else(|p| p.into_inner());

@@ -327,6 +327,7 @@ fn vectors() -> Value {
         ],
         "asm": asm_vectors(&keys),
         "abi": abi_vectors(&keys),
+        "argon2id": argon2id_vectors(),
         "policies": [
             policy_vector("watch-only account 0", Policy::single(cosigner(&accounts[0]))),
             policy_vector(
@@ -410,6 +411,33 @@ fn abi_vectors(keys: &[Key]) -> Value {
             "decoded": abi::decode_event(&events, &topics, &data, Network::Dev),
         },
     })
+}
+
+/// Argon2id keys as the `argon2` crate (what `wallet/src/keystore.rs` uses) derives them: the
+/// cheapest parameters, a multi-lane case and the keystore's OWASP default.
+fn argon2id_vectors() -> Value {
+    [
+        ("correct horse battery staple", [1u8; 16], (8, 1, 1)),
+        ("pässwörd ünicode", [2u8; 16], (64, 3, 2)),
+        ("alice password", [3u8; 16], (19_456, 2, 1)),
+    ]
+    .into_iter()
+    .map(|(password, salt, (m, t, p))| {
+        let params = argon2::Params::new(m, t, p, Some(32)).unwrap();
+        let mut key = [0u8; 32];
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password_into(password.as_bytes(), &salt, &mut key)
+            .unwrap();
+        json!({
+            "password": password,
+            "salt": hex::encode(salt),
+            "mCost": m,
+            "tCost": t,
+            "pCost": p,
+            "key": hex::encode(key),
+        })
+    })
+    .collect()
 }
 
 /// Scripts with their assembly as `Script::to_asm` (Bitcoin Core's `ScriptToAsmStr`) prints

@@ -11,6 +11,7 @@ export * from './sighash.js';
 export * from './script.js';
 export * from './address.js';
 export * from './keys.js';
+export * from './kdf.js';
 export * from './sign.js';
 export * from './request.js';
 export * from './policy.js';

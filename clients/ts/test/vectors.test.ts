@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 
 import {
+  ARGON2_OWASP,
+  KdfError,
+  argon2idKey,
   HdWallet,
   type Network,
   Policy,
@@ -57,6 +60,7 @@ interface Vectors {
   }[];
   requests: { name: string; unsigned: string; signers: number[]; signed: string; finalHex: string }[];
   asm: { script: string; asm: string }[];
+  argon2id: { password: string; salt: string; mCost: number; tCost: number; pCost: number; key: string }[];
   abi: {
     module: string;
     text: string;
@@ -153,6 +157,18 @@ if (!existsSync(file)) {
     }
     for (const r of v.abi.returns) assert.deepEqual(decodeReturn(r.type, fromHex(r.data), v.network), r.value, r.type);
     assert.deepEqual(decodeEvent(parseAbi(v.abi.event.abi).events, v.abi.event.topics, fromHex(v.abi.event.data), v.network), v.abi.event.decoded);
+  });
+
+  test('argon2id keys as the node keystore derives them', async () => {
+    assert.equal(v.argon2id.length, 3);
+    for (const a of v.argon2id) {
+      const key = await argon2idKey(a.password, fromHex(a.salt), { mCost: a.mCost, tCost: a.tCost, pCost: a.pCost });
+      assert.equal(toHex(key), a.key, `${a.mCost} KiB, ${a.tCost} passes, ${a.pCost} lanes`);
+    }
+    assert.deepEqual({ ...ARGON2_OWASP }, { mCost: 19_456, tCost: 2, pCost: 1 });
+    // Parameters a damaged or hostile record could hold are refused before any memory is taken.
+    await assert.rejects(argon2idKey('x', new Uint8Array(16), { mCost: 5_000_000, tCost: 1, pCost: 1 }), (e: unknown) => e instanceof KdfError && e.kind === 'InvalidKdfParams');
+    await assert.rejects(argon2idKey('x', new Uint8Array(4)), KdfError);
   });
 
   test('script assembly as Bitcoin Core prints it', () => {

@@ -324,6 +324,74 @@ test('a wallet made in the page receives mined coins, pays another browser\'s wa
   assert.deepEqual(errors, []);
 });
 
+test('a wallet sealed before Argon2id still opens, and is sealed again with Argon2id', async () => {
+  const old = await (await browser.newContext()).newPage();
+  old.on('pageerror', (error) => errors.push(error.message));
+  await old.goto(`${NODE}/#/wallets`);
+  await old.getByRole('heading', { name: 'New wallet' }).waitFor();
+  const { genesis } = await rpc('chain_getInfo');
+  // The record as the app wrote it before: PBKDF2-SHA256, 600,000 rounds, AES-256-GCM.
+  const stored = await old.evaluate(async ({ genesis }) => {
+    const phrase = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about';
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const base = await crypto.subtle.importKey('raw', new TextEncoder().encode('old password'), 'PBKDF2', false, ['deriveKey']);
+    const key = await crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: 600_000 }, base, { name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+    const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, new TextEncoder().encode(phrase)));
+    const record = { name: 'legacy', genesis, receive: 1, change: 0, salt, iv, sealed, sent: [] };
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open('i8o8icoin', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('wallets', { keyPath: 'name' });
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    await new Promise((resolve, reject) => {
+      const t = db.transaction('wallets', 'readwrite');
+      t.objectStore('wallets').put(record);
+      t.oncomplete = resolve;
+      t.onerror = () => reject(t.error);
+    });
+    db.close();
+    return Array.from(sealed);
+  }, { genesis });
+  const readRecord = () =>
+    old.evaluate(
+      () =>
+        new Promise((resolve, reject) => {
+          const r = indexedDB.open('i8o8icoin', 1);
+          r.onsuccess = () => {
+            const get = r.result.transaction('wallets').objectStore('wallets').get('legacy');
+            get.onsuccess = () => resolve({ kdf: get.result.kdf ?? null, sealed: Array.from(get.result.sealed) });
+            get.onerror = () => reject(get.error);
+          };
+          r.onerror = () => reject(r.error);
+        }),
+    );
+  const unlockWith = async (password) => {
+    await old.goto(`${NODE}/#/wallet/legacy`);
+    await old.getByRole('button', { name: 'Unlock' }).waitFor();
+    await old.getByLabel('Password').fill(password);
+    await old.getByRole('button', { name: 'Unlock' }).click();
+  };
+  await unlockWith('wrong password');
+  await old.getByText('Wrong password.').waitFor();
+  assert.equal((await readRecord()).kdf, null, 'a wrong password changes nothing');
+  await unlockWith('old password');
+  const address = old.getByTestId('receive-address');
+  await address.waitFor();
+  const first = (await address.textContent()).trim();
+  assert.match(first, /^ti8o1/);
+  const now = await readRecord();
+  assert.deepEqual(now.kdf, { algorithm: 'argon2id', mCost: 19_456, tCost: 2, pCost: 1 });
+  assert.notDeepEqual(now.sealed, stored);
+  // Sealed anew, the same password opens the same wallet (a fresh page: nothing cached).
+  await old.reload();
+  await unlockWith('old password');
+  await address.waitFor();
+  assert.equal((await address.textContent()).trim(), first);
+  assert.deepEqual(errors, []);
+});
+
 test('a token deployed and called from the page, signed by a browser wallet, with its events', async () => {
   const page = await (await browser.newContext()).newPage();
   page.on('pageerror', (error) => errors.push(error.message));
@@ -375,6 +443,8 @@ test('a token deployed and called from the page, signed by a browser wallet, wit
   const rows = page.locator('table').filter({ hasText: 'Topics' }).locator('tbody tr');
   await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length >= n, events.length);
   assert.equal(await rows.count(), events.length);
+  // Decoded by the ABI the module embeds: the transfer of 250, newest first.
+  assert.match(await rows.first().textContent(), /\{"event":"Transfer",.*"amount":"250"\}/);
   await page.screenshot({ path: join(SHOTS, 'contract.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
