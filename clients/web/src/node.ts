@@ -17,6 +17,8 @@ interface EventStream {
   /** Before a resubscription from `from`: what was shown from that height on comes again. */
   resume: (from: number) => void;
   deliver: (event: ContractEvent) => void;
+  /** The node refused the subscription: the stream is over. */
+  failed: (error: unknown) => void;
   subscription: Subscription<'contract_subscribeEvents'> | null;
   /** The connection it is subscribed on. */
   socket: WsClient | null;
@@ -147,10 +149,16 @@ class Live {
    * Streams the events of contract `address` from block `fromHeight` on (stored ones first,
    * then live; `removed: true` for those of a block a reorganisation took back). After a
    * dropped connection it resubscribes from the last event's height, calling `resume` first
-   * with that height: the events shown from it on are sent again.
+   * with that height: the events shown from it on are sent again. `failed` hears a refusal.
    */
-  onEvents(address: string, fromHeight: number, deliver: (event: ContractEvent) => void, resume: (from: number) => void): () => void {
-    const stream: EventStream = { address, from: fromHeight, resume, deliver, subscription: null, socket: null };
+  onEvents(
+    address: string,
+    fromHeight: number,
+    deliver: (event: ContractEvent) => void,
+    resume: (from: number) => void,
+    failed: (error: unknown) => void,
+  ): () => void {
+    const stream: EventStream = { address, from: fromHeight, resume, deliver, failed, subscription: null, socket: null };
     this.streams.add(stream);
     if (this.socket) void this.subscribeEvents(this.socket, stream);
     else this.ensure();
@@ -165,10 +173,20 @@ class Live {
     if (stream.socket === socket) return;
     if (stream.socket) stream.resume(stream.from);
     stream.socket = socket;
-    const subscription = await socket.subscribe('contract_subscribeEvents', [stream.address, undefined, stream.from], (event) => {
-      if (!event.removed) stream.from = Math.max(stream.from, event.height);
-      stream.deliver(event);
-    });
+    let subscription: Subscription<'contract_subscribeEvents'>;
+    try {
+      subscription = await socket.subscribe('contract_subscribeEvents', [stream.address, undefined, stream.from], (event) => {
+        if (!event.removed) stream.from = Math.max(stream.from, event.height);
+        stream.deliver(event);
+      });
+    } catch (error) {
+      // Refused (too many stored events to send, say): this stream ends, the connection
+      // and the other listeners go on — unless the connection itself is what failed.
+      if (!socket.isOpen) throw error;
+      this.streams.delete(stream);
+      stream.failed(error);
+      return;
+    }
     stream.subscription = subscription;
     // Closed while subscribing: nobody listens any more.
     if (!this.streams.has(stream)) void subscription.unsubscribe().catch(() => false);
@@ -203,8 +221,14 @@ class Live {
     this.opening = true;
     const generation = this.generation;
     const url = nodeUrl().replace(/^http/, 'ws');
+    let opened: WsClient | null = null;
+    let over = false;
+    // Once per attempt, however many subscriptions report the same closed connection.
     const dropped = () => {
-      if (generation !== this.generation) return;
+      if (over || generation !== this.generation) return;
+      over = true;
+      // A connection whose subscriptions failed is closed, not left open beside the next one.
+      opened?.close();
       this.socket = null;
       this.opening = false;
       this.status.forEach((f) => f(false));
@@ -214,6 +238,7 @@ class Live {
     WsClient.connect(url)
       .then(async (socket) => {
         if (generation !== this.generation) return socket.close();
+        opened = socket;
         this.socket = socket;
         this.opening = false;
         await socket.subscribe('chain_subscribeNewHeads', [], () => this.heads.forEach((f) => f()), dropped);

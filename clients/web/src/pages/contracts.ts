@@ -46,10 +46,17 @@ function argumentFields(method: AbiMethod): [HTMLElement[], () => string[]] {
   return [inputs.map(([label]) => label), () => inputs.map(([, input]) => input.value.trim())];
 }
 
-/** Waits for `txid`'s receipt (its block), checking at each new block. */
-function receiptOf(txid: string): Promise<Awaited<ReturnType<typeof call<'tx_getReceipt'>>>> {
+/**
+ * Waits for `txid`'s receipt (its block), checking at each new block while `shownIn` is on
+ * the page: once the user has navigated away, it stops listening (and never resolves).
+ */
+function receiptOf(txid: string, shownIn: Element): Promise<Awaited<ReturnType<typeof call<'tx_getReceipt'>>>> {
   return new Promise((resolve) => {
     const stop = live.onHead(() => {
+      if (!shownIn.isConnected) {
+        stop();
+        return;
+      }
       call('tx_getReceipt', txid)
         .then((r) => {
           stop();
@@ -108,7 +115,7 @@ export function contracts(main: HTMLElement): void {
     const salt = crypto.getRandomValues(new Uint8Array(32));
     const sent = await sendContract(keys, stored, network, info.genesis, { type: 'deploy', code: module, initInput, salt, gasLimit, admin: null }, fee.feeRate);
     fill(outcome, h('p', {}, 'Deployment sent: ', link(`tx/${sent.txid}`, short(sent.txid, 12), sent.txid), '. Waiting for a block…'));
-    const receipt = await receiptOf(sent.txid);
+    const receipt = await receiptOf(sent.txid, outcome);
     fill(
       outcome,
       receipt.status === 'success'
@@ -160,7 +167,7 @@ export function contractMethods(address: string, abiText: string, network: Netwo
         const fee = await call('fee_estimate', 6);
         const sent = await sendContract(keys, stored, network, info.genesis, { type: 'call', contract: address, input, value: units, gasLimit }, fee.feeRate);
         fill(result, h('p', {}, `Sent (estimated gas ${estimate.gasUsed.toLocaleString('en-US')}, limit ${gasLimit.toLocaleString('en-US')}${units ? `, value ${amount(units)}` : ''}): `, link(`tx/${sent.txid}`, short(sent.txid, 12), sent.txid)));
-        const receipt = await receiptOf(sent.txid);
+        const receipt = await receiptOf(sent.txid, result);
         fill(
           result,
           h('p', { 'data-testid': `receipt-${method.name}` }, `${receipt.status === 'success' ? 'Done' : `Failed (${receipt.status}${'reason' in receipt ? `: ${receipt.reason}` : ''})`}, gas ${receipt.gasUsed.toLocaleString('en-US')}: `, link(`tx/${sent.txid}`, 'receipt')),

@@ -252,6 +252,7 @@ export function contract(main: HTMLElement, addr: string): () => void {
         (resumeFrom) => {
           events = events.filter((e) => e.height < resumeFrom);
         },
+        (error) => fill(eventsBox, problem(`The node would not stream this contract's events: ${explain(error)}`)),
       );
     }
     const lookup = h('form', { class: 'inline' });
