@@ -381,6 +381,9 @@ pub struct StorageConfig {
     /// At start, recompute the state root from the whole UTXO set and key/value state and
     /// refuse to run if it differs from the tip's (reads the whole state once).
     pub verify_state: bool,
+    /// RocksDB's block cache in MiB, shared by every column family (Bitcoin Core's
+    /// `-dbcache` plays this part): recently read data, index and filter blocks.
+    pub cache_mb: CacheMb,
 }
 
 impl Default for StorageConfig {
@@ -388,7 +391,55 @@ impl Default for StorageConfig {
         StorageConfig {
             prune: PruneDepth::default(),
             verify_state: true,
+            cache_mb: CacheMb::default(),
         }
+    }
+}
+
+/// The store's block cache size in MiB: [`CacheMb::MIN`] to [`CacheMb::MAX`], default
+/// [`CacheMb::DEFAULT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct CacheMb(u64);
+
+impl CacheMb {
+    /// Smallest cache: RocksDB's own default is 32 MiB; below a few MiB every read goes to disk.
+    pub const MIN: u64 = 4;
+    /// Largest cache (64 GiB).
+    pub const MAX: u64 = 64 * 1024;
+    /// The default.
+    pub const DEFAULT: u64 = 128;
+
+    /// The size in bytes.
+    pub fn bytes(self) -> usize {
+        usize::try_from(self.0.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+}
+
+impl Default for CacheMb {
+    fn default() -> Self {
+        CacheMb(Self::DEFAULT)
+    }
+}
+
+impl TryFrom<u64> for CacheMb {
+    type Error = String;
+
+    fn try_from(mb: u64) -> Result<Self, Self::Error> {
+        if !(Self::MIN..=Self::MAX).contains(&mb) {
+            return Err(format!(
+                "cache_mb must be {} to {} MiB, not {mb}",
+                Self::MIN,
+                Self::MAX
+            ));
+        }
+        Ok(CacheMb(mb))
+    }
+}
+
+impl From<CacheMb> for u64 {
+    fn from(mb: CacheMb) -> u64 {
+        mb.0
     }
 }
 
@@ -612,6 +663,23 @@ mod tests {
             .to_string();
         assert!(
             err.contains("storage.prune") && err.contains("at least 288 blocks, not 100"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_store_cache_is_4_mib_to_64_gib() {
+        let c = load_with(None, no_env(), json!({})).unwrap();
+        assert_eq!(c.storage.cache_mb.bytes(), 128 << 20);
+        let f = yaml("storage:\n  cache_mb: 1024\n");
+        let c = load_with(Some(f.path()), no_env(), json!({})).unwrap();
+        assert_eq!(c.storage.cache_mb.bytes(), 1 << 30);
+        let f = yaml("storage:\n  cache_mb: 2\n");
+        let err = load_with(Some(f.path()), no_env(), json!({}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("storage.cache_mb") && err.contains("must be 4 to 65536 MiB, not 2"),
             "{err}"
         );
     }

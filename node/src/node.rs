@@ -169,7 +169,10 @@ impl Node {
             path: data_dir.into(),
             source,
         })?;
-        let store = Arc::new(Store::open(&data_dir.join("chaindata"))?);
+        let store = Arc::new(Store::open_with_cache(
+            &data_dir.join("chaindata"),
+            config.storage.cache_mb.bytes(),
+        )?);
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
