@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --test
 
+# Every locked package, for every platform: the contract builds the tests run ask
+# `cargo metadata --offline`, which reads the manifests of the whole lockfile (a build
+# downloads only this platform's).
+cargo fetch --locked
+
 # One build of all targets first: one feature resolution for the whole workspace, so the test
 # run below reuses it (RocksDB's C++ is built once).
 cargo build --workspace --all-features --all-targets --locked

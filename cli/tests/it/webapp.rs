@@ -32,6 +32,20 @@ fn run(cmd: &mut Command) -> String {
     report
 }
 
+/// Schedule entry appended to the dev chain for the browser tests (a 1 I8O registration fee).
+const DPOS_AHEAD: &str = "
+  - from_height: 1000000
+    engine: dpos
+    params:
+      slot_secs: 2
+      delegates: 3
+      unbonding_period: 20
+      registration_fee: 100000000
+      genesis_delegates:
+        - name: dev
+          key: 025c72973f8fa49fa1a586bcb31e4d7e8497065856f333cce4dc8a9a2a72d3eef5
+";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_app_is_the_build_of_its_sources_and_works_in_chromium() {
     let web = clients().join("web");
@@ -53,7 +67,17 @@ async fn the_web_app_is_the_build_of_its_sources_and_works_in_chromium() {
     // artifact predates event declarations).
     let token = dir.path().join("token.wasm");
     std::fs::write(&token, crate::contracts::example("token")).unwrap();
-    let (node, c) = start_with(dir.path(), |c| c.p2p.enabled = false).await;
+    // The dev chain with delegated proof of stake scheduled far ahead: staking transactions
+    // are valid from the start (the rules of the next stake engine apply) while blocks are
+    // still mined on demand, so the staking page's forms run against real bonds and votes.
+    let spec = dir.path().join("dev-dpos-ahead.yaml");
+    let dev = i8o8i_config::builtin_chain_spec("dev").unwrap();
+    std::fs::write(&spec, format!("{dev}{DPOS_AHEAD}")).unwrap();
+    let (node, c) = start_with(dir.path(), |c| {
+        c.p2p.enabled = false;
+        c.chain = spec.display().to_string();
+    })
+    .await;
     // A payment of exactly 1.5 I8O to a fresh wallet's address, confirmed.
     let miner: Value = call(&c, "wallet_create", rpc_params!["miner", "pw"]).await;
     let miner = miner["address"].as_str().unwrap().to_owned();

@@ -449,6 +449,88 @@ test('a token deployed and called from the page, signed by a browser wallet, wit
   assert.deepEqual(errors, []);
 });
 
+test('a browser wallet bonds, registers as a delegate, votes and unbonds, signed in the page', async () => {
+  const carolPage = await (await browser.newContext()).newPage();
+  carolPage.on('pageerror', (error) => errors.push(error.message));
+  const carol = await createWallet(carolPage, 'carol', 'carol password');
+  // 101 blocks to her first address, which stakes: the next block may spend two of its
+  // coinbases, and each block mined to her below matures one more (the key's authorisation).
+  await rpc('mining_generate', [101, carol.address]);
+  const confirm = () => rpc('mining_generate', [1, carol.address]);
+  await carolPage.goto(`${NODE}/#/staking`);
+  const forms = carolPage.getByRole('region', { name: 'From a browser wallet' });
+  await forms.getByTestId('staking-key').getByText(carol.address).waitFor();
+  const [, key] = /^Stakes with key ([0-9a-f]{66}) of address /.exec(await forms.getByTestId('staking-key').textContent());
+  const done = forms.getByTestId('browser-staking-done');
+  const alert = forms.getByRole('alert');
+  // Inputs − outputs of a pooled transaction: what it locked or burnt plus its fee.
+  const paidBy = async (txid) => {
+    const { transaction } = await rpc('tx_get', [txid]);
+    const spent = await Promise.all(transaction.inputs.map(async (i) => BigInt((await rpc('tx_get', [i.prevout.txid])).transaction.outputs[i.prevout.index].value)));
+    return spent.reduce((a, b) => a + b, 0n) - transaction.outputs.reduce((a, o) => a + BigInt(o.value), 0n);
+  };
+  // Sends with `button`, checks the page's fee against the chain's, and confirms the transaction.
+  const act = async (button, what, locked) => {
+    await forms.getByRole('button', { name: button, exact: true }).click();
+    await done.getByText(new RegExp(`^${what}`)).waitFor();
+    const txid = (await done.getByRole('link').getAttribute('href')).split('/').pop();
+    assert.equal((await rpc('tx_get', [txid])).status.state, 'mempool');
+    const [, fee] = / \(fee ([\d.]+) I8O\)$/.exec(await done.textContent());
+    assert.equal(await paidBy(txid), locked + BigInt(Math.round(Number(fee) * 1e8)));
+    await confirm();
+    assert.equal((await rpc('tx_get', [txid])).status.state, 'confirmed');
+  };
+
+  // Nothing bonded yet: the node's refusal, in its words.
+  await forms.getByLabel('Amount (I8O)').fill('1');
+  await forms.getByRole('button', { name: 'Unbond' }).click();
+  await alert.getByText(/^The node refused the transaction: /).waitFor();
+  assert.equal(await alert.textContent(), 'The node refused the transaction: transaction rejected: staking: unbond of 100000000 exceeds the bonded 0');
+
+  await forms.getByLabel('Amount (I8O)').fill('10');
+  await act('Bond', 'Bonded', 1_000_000_000n);
+  assert.equal((await rpc('staking_getInfo', [carol.address])).bonded, 1_000_000_000);
+
+  await forms.getByLabel('Delegate name').fill('carol!');
+  await forms.getByRole('button', { name: 'Register as delegate' }).click();
+  await alert.getByText('A delegate name is 1 to 32 letters, digits, "_" or "-".').waitFor();
+  await forms.getByLabel('Delegate name').fill('carol');
+  // The registration fee of the scheduled DPoS engine (1 I8O) is burnt.
+  await act('Register as delegate', 'Registered \\(1 I8O burnt\\)', 100_000_000n);
+  const carolDelegate = async () => (await rpc('dpos_getDelegates')).find((d) => d.name === 'carol');
+  assert.deepEqual({ ...(await carolDelegate()), produced: 0, missed: 0 }, { name: 'carol', key, address: carol.address, votes: 0, active: false, genesis: false, produced: 0, missed: 0 });
+
+  await forms.getByLabel(/^Vote for/).fill('02abc');
+  await forms.getByRole('button', { name: 'Vote' }).click();
+  await alert.getByText('"02abc" is not a delegate key (66 hex digits starting 02 or 03).').waitFor();
+  await forms.getByLabel(/^Vote for/).fill(key);
+  await act('Vote', 'Voted', 0n);
+  assert.equal((await carolDelegate()).votes, 1_000_000_000);
+
+  await forms.getByLabel('Amount (I8O)').fill('4');
+  await act('Unbond', 'Unbonding', 0n);
+  const height = (await rpc('chain_getInfo')).height;
+  const stake = await rpc('staking_getInfo', [carol.address]);
+  assert.equal(stake.bonded, 600_000_000);
+  assert.deepEqual(stake.unbonding, [{ amount: 400_000_000, releaseHeight: height + 20 }]);
+  assert.equal(stake.delegate, 'carol');
+  assert.equal((await carolDelegate()).votes, 600_000_000);
+
+  // The page drawn again (a route change, the wallet still unlocked) lists her as a delegate
+  // with her stake's votes, and its lookup says what the node said.
+  await carolPage.goto(`${NODE}/#/`);
+  await carolPage.goto(`${NODE}/#/staking`);
+  await carolPage.getByRole('row').filter({ hasText: 'carol' }).getByText('6 I8O').waitFor();
+  await forms.getByTestId('staking-key').getByText(carol.address).waitFor();
+  const lookup = carolPage.locator('section').filter({ hasText: 'Stake of an address' });
+  await lookup.getByLabel('Address').fill(carol.address);
+  await lookup.getByRole('button', { name: 'Show its stake' }).click();
+  await text(carolPage, 'bonded', '6 I8O');
+  await carolPage.setViewportSize({ width: 1280, height: 900 });
+  await carolPage.screenshot({ path: join(SHOTS, 'staking.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
 test('with the node\'s access secret the page mines; without it, it says what is missing', async () => {
   await page.goto(`${NODE}/#/network`);
   // This node runs without networking: said in words, and mining still shows.
@@ -481,7 +563,6 @@ test('with the node\'s access secret the page mines; without it, it says what is
   await lookup.getByRole('button', { name: 'Show its stake' }).click();
   await page.getByTestId('bonded').waitFor();
   assert.equal(await page.getByTestId('bonded').textContent(), '0 I8O');
-  await shot('staking');
 
   // The node's own wallets: listed, paid from with the password, a stuck payment bumped.
   await page.goto(`${NODE}/#/wallets`);

@@ -5,7 +5,6 @@
  */
 import {
   type AbiMethod,
-  type HdWallet,
   type Network,
   abiOfModule,
   decodeReturn,
@@ -18,27 +17,12 @@ import {
 import { amount, fill, h, link, problem, short } from '../ui.js';
 import { field, form } from '../forms.js';
 import { call, chainNetwork, live } from '../node.js';
-import { unlockedWallets } from './wallet.js';
+import { unlockedWallets, walletChoice } from './wallet.js';
 import { loadWallet, WalletError } from '../wallet/vault.js';
 import { parseAmount, sendContract } from '../wallet/funds.js';
 
 /** The gas a deployment may use unless told (the CLI's default). */
 const DEPLOY_GAS = 2_000_000n;
-
-/** A choice of the wallets unlocked in this page. */
-function walletChoice(): [HTMLElement, () => [string, HdWallet]] {
-  const wallets = unlockedWallets();
-  const select = h('select', { name: 'wallet', 'aria-label': 'Signing wallet' }, wallets.map(([name]) => h('option', { value: name }, name)));
-  const label = wallets.length
-    ? h('label', { class: 'field' }, h('span', {}, 'Signed by wallet'), select)
-    : h('p', { class: 'muted' }, 'To sign, unlock a wallet on the ', link('wallets', 'Wallets'), ' page first.');
-  const chosen = (): [string, HdWallet] => {
-    const found = wallets.find(([name]) => name === select.value);
-    if (!found) throw new WalletError('Unlock a wallet on the Wallets page to sign this.');
-    return found;
-  };
-  return [label, chosen];
-}
 
 /** One input per argument of `method`. */
 function argumentFields(method: AbiMethod): [HTMLElement[], () => string[]] {

@@ -20,6 +20,21 @@ export function unlockedWallets(): [string, HdWallet][] {
   return [...unlocked.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** A choice of the wallets unlocked in this page: its label, the chosen one, and the `<select>`. */
+export function walletChoice(): [HTMLElement, () => [string, HdWallet], HTMLSelectElement] {
+  const wallets = unlockedWallets();
+  const select = h('select', { name: 'wallet', 'aria-label': 'Signing wallet' }, wallets.map(([name]) => h('option', { value: name }, name)));
+  const label = wallets.length
+    ? h('label', { class: 'field' }, h('span', {}, 'Signed by wallet'), select)
+    : h('p', { class: 'muted' }, 'To sign, unlock a wallet on the ', link('wallets', 'Wallets'), ' page first.');
+  const chosen = (): [string, HdWallet] => {
+    const found = wallets.find(([name]) => name === select.value);
+    if (!found) throw new WalletError('Unlock a wallet on the Wallets page to sign this.');
+    return found;
+  };
+  return [label, chosen, select];
+}
+
 export function wallets(main: HTMLElement): void {
   fill(main, h('h1', {}, 'Wallets'), h('p', { class: 'muted' }, 'Loading…'));
   void (async () => {

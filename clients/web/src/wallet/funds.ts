@@ -150,9 +150,16 @@ interface Spend {
   payload: Payload | null;
   /** What the fee must leave on top of the byte fee: a contract call's value plus its gas reservation. */
   extra: bigint;
+  /** The part of `extra` that is not fee: a call's value, a bond, a registration's burnt fee. */
+  kept: bigint;
   /** What `sent` records: to whom and how much. */
   to: string;
   amount: bigint;
+  /**
+   * A key whose coin must be among the inputs: the chain takes spending a coin of a staking
+   * key's own address as that key's authorisation (unbond, registration, vote).
+   */
+  authorisedBy?: KeyPair;
 }
 
 /**
@@ -164,6 +171,16 @@ interface Spend {
 async function fund(keys: HdWallet, wallet: StoredWallet, network: Network, chainId: string, spend: Spend, feeRate: number): Promise<Sent> {
   const available = await funds(keys, wallet, network);
   const coins = [...available.coins].sort((a, b) => (b.value > a.value ? 1 : b.value < a.value ? -1 : 0));
+  if (spend.authorisedBy) {
+    const script = toHex(spend.authorisedBy.scriptPubkey);
+    const own = coins.findIndex((c) => toHex(c.key.scriptPubkey) === script);
+    if (own < 0) {
+      throw new WalletError(
+        `The staking address ${spend.authorisedBy.address(network)} has no spendable coin: the chain takes spending one as the staking key's signature. Send it a little first.`,
+      );
+    }
+    coins.unshift(...coins.splice(own, 1));
+  }
   const change = keys.key(wallet.change, CHANGE);
   const rate = BigInt(Math.ceil(feeRate));
   const paid = spend.outputs.reduce((sum, o) => sum + o.value, 0n);
@@ -172,7 +189,8 @@ async function fund(keys: HdWallet, wallet: StoredWallet, network: Network, chai
     const chosen: Coin[] = [];
     let total = 0n;
     for (const coin of coins) {
-      if (total >= paid + spend.extra + fee) break;
+      // At least one input: a transaction without any has no id of its own to sign.
+      if (chosen.length > 0 && total >= paid + spend.extra + fee) break;
       chosen.push(coin);
       total += coin.value;
     }
@@ -207,7 +225,7 @@ async function fund(keys: HdWallet, wallet: StoredWallet, network: Network, chai
     const txid = await call('tx_submit', encodeTransactionHex(signed)).catch((error: unknown) => {
       throw new WalletError(`The node refused the transaction: ${(error as Error).message}`);
     });
-    const left = total - paid - (withChange ? rest : 0n);
+    const left = total - paid - spend.kept - (withChange ? rest : 0n);
     if (withChange) wallet.change += 1;
     wallet.sent.push({ txid, to: spend.to, amount: Number(spend.amount), fee: Number(left), time: Math.floor(Date.now() / 1000) });
     await saveWallet(wallet);
@@ -235,7 +253,7 @@ export async function pay(
     throw new WalletError(`That is not an address of this chain: ${(error as Error).message}.`);
   }
   const outputs = [{ value: amount, scriptPubkey: addressToScript(to.trim(), network) }];
-  return fund(keys, wallet, network, chainId, { outputs, payload: null, extra: 0n, to: to.trim(), amount }, feeRate);
+  return fund(keys, wallet, network, chainId, { outputs, payload: null, extra: 0n, kept: 0n, to: to.trim(), amount }, feeRate);
 }
 
 /**
@@ -252,7 +270,36 @@ export function sendContract(
 ): Promise<Sent> {
   const value = payload.type === 'call' ? payload.value : 0n;
   const to = payload.type === 'call' ? `contract ${payload.contract}` : 'a new contract';
-  return fund(keys, wallet, network, chainId, { outputs: [], payload, extra: value + payload.gasLimit, to, amount: value }, feeRate);
+  return fund(keys, wallet, network, chainId, { outputs: [], payload, extra: value + payload.gasLimit, kept: value, to, amount: value }, feeRate);
+}
+
+/** The key a wallet stakes with: its first receive key, as a node wallet's (`staking_bond`). */
+export function stakingKey(keys: HdWallet): KeyPair {
+  return keys.key(0, RECEIVE);
+}
+
+/** A staking action of the wallet's {@link stakingKey}. */
+export type StakingPayload = Extract<Payload, { type: 'bond' | 'unbond' | 'registerDelegate' | 'vote' }>;
+
+/**
+ * Sends a staking transaction signed here. `locked` is what it moves out of the inputs besides
+ * the fee: a bond's value, a delegate registration's fee (burnt). Anything but a bond spends a
+ * coin of the staking address first, which is how the chain knows the key's holder sent it.
+ */
+export function sendStaking(
+  keys: HdWallet,
+  wallet: StoredWallet,
+  network: Network,
+  chainId: string,
+  payload: StakingPayload,
+  locked: bigint,
+  feeRate: number,
+): Promise<Sent> {
+  const what = { bond: 'bond', unbond: 'unbond', registerDelegate: 'delegate registration', vote: 'vote' }[payload.type];
+  const amount = payload.type === 'bond' || payload.type === 'unbond' ? payload.value : locked;
+  const spend: Spend = { outputs: [], payload, extra: locked, kept: locked, to: what, amount };
+  if (payload.type !== 'bond') spend.authorisedBy = stakingKey(keys);
+  return fund(keys, wallet, network, chainId, spend, feeRate);
 }
 
 /**
