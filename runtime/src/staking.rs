@@ -165,6 +165,11 @@ pub fn key_script(key: &StakingKey) -> ScriptBuf {
     p2pkh(&hash160(key))
 }
 
+/// An amount as the people who send staking transactions write it: `12.50000000 I8O`.
+fn in_i8o(amount: Amount) -> String {
+    format!("{} I8O", amount.to_coin_string())
+}
+
 /// Whether `key` is a valid compressed secp256k1 public key.
 pub fn is_valid_key(key: &StakingKey) -> bool {
     matches!(key[0], 2 | 3) && secp256k1::PublicKey::from_slice(key).is_ok()
@@ -278,8 +283,9 @@ pub fn apply_staking(
         Payload::Bond { staking_key, value } => {
             if *value < rules.min_bond {
                 return staking(format!(
-                    "bond of {value} is below the minimum {}",
-                    rules.min_bond
+                    "bond of {} is below the minimum {}",
+                    in_i8o(*value),
+                    in_i8o(rules.min_bond)
                 ));
             }
             let bond = w
@@ -296,8 +302,9 @@ pub fn apply_staking(
             let bonded = w.bonded(staking_key)?;
             let Some(left) = bonded.checked_sub(value.to_units()) else {
                 return staking(format!(
-                    "unbond of {value} exceeds the bonded {}",
-                    Amount::from_units(bonded)
+                    "unbond of {} exceeds the bonded {}",
+                    in_i8o(*value),
+                    in_i8o(Amount::from_units(bonded))
                 ));
             };
             // Substrate's rule: what stays bonded is nothing or a whole minimum bond, so the
@@ -305,8 +312,8 @@ pub fn apply_staking(
             if left != 0 && left < rules.min_bond.to_units() {
                 return staking(format!(
                     "an unbond must leave nothing or at least the minimum bond {} bonded ({} would stay)",
-                    rules.min_bond,
-                    Amount::from_units(left)
+                    in_i8o(rules.min_bond),
+                    in_i8o(Amount::from_units(left))
                 ));
             }
             let mut queue = w.unbonding(staking_key)?;

@@ -485,7 +485,7 @@ test('a browser wallet bonds, registers as a delegate, votes and unbonds, signed
   await forms.getByLabel('Amount (I8O)').fill('1');
   await forms.getByRole('button', { name: 'Unbond' }).click();
   await alert.getByText(/^The node refused the transaction: /).waitFor();
-  assert.equal(await alert.textContent(), 'The node refused the transaction: transaction rejected: staking: unbond of 100000000 exceeds the bonded 0');
+  assert.equal(await alert.textContent(), 'The node refused the transaction: transaction rejected: staking: unbond of 1.00000000 I8O exceeds the bonded 0.00000000 I8O');
 
   await forms.getByLabel('Amount (I8O)').fill('10');
   await act('Bond', 'Bonded', 1_000_000_000n);

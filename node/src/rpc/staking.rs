@@ -372,7 +372,10 @@ pub fn register(registry: &mut Registry<Node>) {
                 if amount < rules.min_bond {
                     return Err(invalid_param(
                         "amount",
-                        format!("below the minimum bond {}", rules.min_bond),
+                        format!(
+                            "below the minimum bond {} I8O",
+                            rules.min_bond.to_coin_string()
+                        ),
                     ));
                 }
                 let key = wallet_staking_key(&node, &wallet)?;
