@@ -516,12 +516,10 @@ test('a browser wallet bonds, registers as a delegate, votes and unbonds, signed
   assert.equal(stake.delegate, 'carol');
   assert.equal((await carolDelegate()).votes, 600_000_000);
 
-  // The page drawn again (a route change, the wallet still unlocked) lists her as a delegate
-  // with her stake's votes, and its lookup says what the node said.
-  await carolPage.goto(`${NODE}/#/`);
-  await carolPage.goto(`${NODE}/#/staking`);
+  // The delegate table followed the blocks: she is listed with her stake's votes, and the
+  // unbond she typed is still in its field. The page's lookup says what the node said.
   await carolPage.getByRole('row').filter({ hasText: 'carol' }).getByText('6 I8O').waitFor();
-  await forms.getByTestId('staking-key').getByText(carol.address).waitFor();
+  assert.equal(await forms.getByLabel('Amount (I8O)').inputValue(), '4');
   const lookup = carolPage.locator('section').filter({ hasText: 'Stake of an address' });
   await lookup.getByLabel('Address').fill(carol.address);
   await lookup.getByRole('button', { name: 'Show its stake' }).click();

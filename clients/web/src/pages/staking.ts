@@ -7,7 +7,7 @@
 import { fromHex, toHex } from '@i8o8icoin/sdk';
 import { amount, facts, fill, h, link, problem, short, table } from '../ui.js';
 import { field, form } from '../forms.js';
-import { call, chainNetwork, explain, hasAccess } from '../node.js';
+import { call, chainNetwork, explain, hasAccess, live } from '../node.js';
 import { type StakingPayload, parseAmount, sendStaking, stakingKey } from '../wallet/funds.js';
 import { WalletError, loadWallet } from '../wallet/vault.js';
 import { walletChoice } from './wallet.js';
@@ -33,15 +33,21 @@ function registrationFee(schedule: ScheduleEntry[]): bigint | null {
   return entry ? BigInt(typeof fee === 'number' || typeof fee === 'string' ? fee : 0) : null;
 }
 
-export function staking(main: HTMLElement): void {
+export function staking(main: HTMLElement): () => void {
   fill(main, h('h1', {}, 'Staking and consensus'), h('p', { class: 'muted' }, 'Loading…'));
-  void (async () => {
+  // The consensus, producer and delegate tables follow new blocks; the forms below them
+  // stay as typed.
+  const overview = h('div');
+  let latest = 0;
+  const draw = async () => {
+    const generation = ++latest;
     const [consensus, schedule, validators, delegates] = await Promise.all([
       call('consensus_getInfo'),
       call('consensus_getSchedule'),
       call('staking_getValidators').catch(() => null),
       call('dpos_getDelegates').catch(() => []),
     ]);
+    if (generation !== latest) return schedule;
     const producers = (title: string, list: { address: string; weight: number; produced: number; missed: number }[]) => [
       h('h3', {}, title),
       table(
@@ -50,25 +56,8 @@ export function staking(main: HTMLElement): void {
         'None.',
       ),
     ];
-    const [lookupLabel, lookupInput] = field('Address', { name: 'address', spellcheck: 'false', required: 'true' });
-    const stake = h('div', { 'aria-live': 'polite' });
-    const lookup = form([lookupLabel], 'Show its stake', async () => {
-      const s = await call('staking_getInfo', lookupInput.value.trim());
-      fill(
-        stake,
-        facts([
-          ['Bonded', h('span', { 'data-testid': 'bonded' }, amount(s.bonded))],
-          ['Rewards', amount(s.rewards)],
-          ['Unbonding', s.unbonding.length ? s.unbonding.map((u) => `${amount(u.amount)} at height ${u.releaseHeight}`).join('; ') : 'nothing'],
-          ['Delegate', s.delegate ?? 'not registered'],
-          ['Votes for', s.votes.length ? s.votes.join(', ') : 'nobody'],
-          ['Blocks produced / missed', `${s.produced} / ${s.missed}`],
-        ]),
-      );
-    });
     fill(
-      main,
-      h('h1', {}, 'Staking and consensus'),
+      overview,
       h(
         'section',
         {},
@@ -97,11 +86,38 @@ export function staking(main: HTMLElement): void {
           'No delegates registered.',
         ),
       ),
+    );
+    return schedule;
+  };
+  const stop = live.onHead(() => void draw().catch(() => {}));
+  void (async () => {
+    const schedule = await draw();
+    const [lookupLabel, lookupInput] = field('Address', { name: 'address', spellcheck: 'false', required: 'true' });
+    const stake = h('div', { 'aria-live': 'polite' });
+    const lookup = form([lookupLabel], 'Show its stake', async () => {
+      const s = await call('staking_getInfo', lookupInput.value.trim());
+      fill(
+        stake,
+        facts([
+          ['Bonded', h('span', { 'data-testid': 'bonded' }, amount(s.bonded))],
+          ['Rewards', amount(s.rewards)],
+          ['Unbonding', s.unbonding.length ? s.unbonding.map((u) => `${amount(u.amount)} at height ${u.releaseHeight}`).join('; ') : 'nothing'],
+          ['Delegate', s.delegate ?? 'not registered'],
+          ['Votes for', s.votes.length ? s.votes.join(', ') : 'nobody'],
+          ['Blocks produced / missed', `${s.produced} / ${s.missed}`],
+        ]),
+      );
+    });
+    fill(
+      main,
+      h('h1', {}, 'Staking and consensus'),
+      overview,
       h('section', {}, h('h2', {}, 'Stake of an address'), lookup, stake),
       browserActions(registrationFee(schedule as ScheduleEntry[])),
       hasAccess() ? walletActions() : h('p', { class: 'muted' }, 'With the node\'s access secret (at the foot of the page) this page can bond, unbond, register delegates and vote from the node\'s wallets.'),
     );
   })().catch((error: unknown) => fill(main, h('h1', {}, 'Staking and consensus'), problem(explain(error))));
+  return stop;
 }
 
 /** Staking transactions of a node-hosted wallet (signed by the node: it holds those keys). */
