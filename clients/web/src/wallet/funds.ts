@@ -189,7 +189,8 @@ async function fund(keys: HdWallet, wallet: StoredWallet, network: Network, chai
     const chosen: Coin[] = [];
     let total = 0n;
     for (const coin of coins) {
-      // At least one input: a transaction without any has no id of its own to sign.
+      // At least one input, also when only the fee is paid: the chain refuses a transaction
+      // without any.
       if (chosen.length > 0 && total >= paid + spend.extra + fee) break;
       chosen.push(coin);
       total += coin.value;
