@@ -395,6 +395,14 @@ test('a wallet sealed before Argon2id still opens, and is sealed again with Argo
 test('a token deployed and called from the page, signed by a browser wallet, with its events', async () => {
   const page = await (await browser.newContext()).newPage();
   page.on('pageerror', (error) => errors.push(error.message));
+  // The page's WebSockets pass through the test, which cuts them below.
+  let cut = false;
+  const sockets = [];
+  await page.routeWebSocket(/.*/, (ws) => {
+    if (cut) return ws.close({ code: 1001, reason: 'cut by the test' });
+    sockets.push(ws);
+    ws.connectToServer();
+  });
   const carol = await createWallet(page, 'carol', 'carol password');
   await rpc('mining_generate', [101, carol.address]);
   // Her first two coinbases are mature (whatever the subsidy at this height).
@@ -446,6 +454,28 @@ test('a token deployed and called from the page, signed by a browser wallet, wit
   // Decoded by the ABI the module embeds: the transfer of 250, newest first.
   assert.match(await rows.first().textContent(), /\{"event":"Transfer",.*"amount":"250"\}/);
   await page.screenshot({ path: join(SHOTS, 'contract.png'), fullPage: true });
+
+  // The event stream outlives its connection: a transfer confirmed while the page's socket is
+  // cut appears once the page reconnects (resumed from the last height it saw), and no event
+  // shows twice.
+  cut = true;
+  await Promise.all(sockets.splice(0).map((ws) => ws.close({ code: 1001, reason: 'cut by the test' })));
+  await page.getByText('○ offline').waitFor();
+  await transfer.getByLabel('amount (u128)').fill('100');
+  await transfer.getByRole('button', { name: 'Send as a transaction' }).click();
+  // (The first transfer's line is its receipt by now; this is the second's.)
+  await transfer.getByText(/^Sent \(/).waitFor();
+  await rpc('mining_generate', [1, MINER]);
+  const after = await rpc('contract_getEvents', [token]);
+  assert.ok(after.length > events.length, JSON.stringify(after));
+  // Still cut: the page has not heard of it.
+  assert.equal(await rows.count(), events.length);
+  cut = false;
+  await page.getByText('● live').waitFor({ timeout: 30_000 });
+  await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length >= n, after.length);
+  assert.equal(await rows.count(), after.length);
+  assert.match(await rows.first().textContent(), /\{"event":"Transfer",.*"amount":"100"\}/);
+  await transfer.getByTestId('receipt-transfer').getByText(/^Done, gas [\d,]+: receipt$/).waitFor();
   assert.deepEqual(errors, []);
 });
 
