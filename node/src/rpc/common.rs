@@ -181,16 +181,10 @@ pub fn address_history(
         })
         .transpose()?;
     let indexed_from = store.history_from().map_err(internal)?;
-    for _ in 0..ONE_TIP_ATTEMPTS {
-        let (tip, entries) = store.history(script, before, limit).map_err(internal)?;
-        let tip = tip.ok_or_else(|| internal("the store has no tip"))?;
-        let pool = node.mempool();
-        if pool.tip() != Some(tip) {
-            drop(pool);
-            std::thread::sleep(std::time::Duration::from_millis(2));
-            continue;
-        }
-        let pending = match before {
+    let (tip, entries, pending) = with_pool_at_snapshot_tip(
+        node,
+        |store| store.history(script, before, limit),
+        |pool, _| match before {
             Some(_) => Vec::new(),
             None => pool
                 .touching(|s| s == script)
@@ -202,41 +196,64 @@ pub fn address_history(
                     sent: t.sent,
                 })
                 .collect(),
-        };
-        drop(pool);
-        let tip_height = node.chain().entry(&tip).map_or(0, |e| e.header.height);
-        let confirmed = entries
-            .into_iter()
-            .map(|e| HistoryJson {
-                txid: e.record.txid,
-                block_hash: e.block,
-                height: e.height,
-                position: e.position,
-                confirmations: (tip_height + 1).saturating_sub(e.height),
-                received: e.record.received,
-                sent: e.record.sent,
-            })
-            .collect();
-        return Ok(AddressHistory {
-            pending,
-            confirmed,
-            indexed_from,
-        });
-    }
-    Err(internal("the chain kept moving while the history was read"))
+        },
+    )?;
+    let tip_height = node.chain().entry(&tip).map_or(0, |e| e.header.height);
+    let confirmed = entries
+        .into_iter()
+        .map(|e| HistoryJson {
+            txid: e.record.txid,
+            block_hash: e.block,
+            height: e.height,
+            position: e.position,
+            confirmations: (tip_height + 1).saturating_sub(e.height),
+            received: e.record.received,
+            sent: e.record.sent,
+        })
+        .collect();
+    Ok(AddressHistory {
+        pending,
+        confirmed,
+        indexed_from,
+    })
 }
 
 /// Coins with their outpoints.
 pub type Coins = Vec<(OutPoint, Coin)>;
 
-/// How often [`at_one_tip`] reads again when a block connected in between.
+/// How often [`with_pool_at_snapshot_tip`] reads again when a block connected in between.
 const ONE_TIP_ATTEMPTS: usize = 100;
 
+/// What `read` finds in one store snapshot, and what `ask` then finds in the pool while it is
+/// in line with that snapshot's tip (so nothing is in both or in neither). The store is read
+/// without the pool lock; a block connecting in between (the pool not yet updated) makes it
+/// read again. Returns the tip with both answers.
+///
+/// # Errors
+/// Storage failures, or the tip moving on every attempt.
+pub fn with_pool_at_snapshot_tip<T, P>(
+    node: &Node,
+    read: impl Fn(&i8o8i_chain::Store) -> Result<(Option<BlockHash>, T), StoreError>,
+    ask: impl FnOnce(&i8o8i_chain::mempool::Mempool, &T) -> P,
+) -> Result<(BlockHash, T, P), RpcError> {
+    for _ in 0..ONE_TIP_ATTEMPTS {
+        let (tip, found) = read(node.chain().store()).map_err(internal)?;
+        let tip = tip.ok_or_else(|| internal("the store has no tip"))?;
+        let pool = node.mempool();
+        if pool.tip() == Some(tip) {
+            let answer = ask(&pool, &found);
+            return Ok((tip, found, answer));
+        }
+        drop(pool);
+        // A block is between its write and the pool's update: moments.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    Err(internal("the chain kept moving while it was read"))
+}
+
 /// Coins read by `read` from one store snapshot, paired with the pool at the same tip: the
-/// outpoints among them that pooled transactions spend. The store is scanned without the pool
-/// lock; the pool is then asked only about the coins read, and only if it is in line with the
-/// snapshot's tip (a block connecting in between makes it read again). Returns the tip, the
-/// coins and the pool-spent outpoints.
+/// outpoints among them that pooled transactions spend (the pool is asked only about the
+/// coins read). Returns the tip, the coins and the pool-spent outpoints.
 ///
 /// # Errors
 /// Storage failures, or the tip moving on every attempt.
@@ -244,23 +261,13 @@ pub fn at_one_tip(
     node: &Node,
     read: impl Fn(&i8o8i_chain::Store) -> Result<CoinsAtTip, StoreError>,
 ) -> Result<(BlockHash, Coins, BTreeSet<OutPoint>), RpcError> {
-    for _ in 0..ONE_TIP_ATTEMPTS {
-        let (tip, coins) = read(node.chain().store()).map_err(internal)?;
-        let tip = tip.ok_or_else(|| internal("the store has no tip"))?;
-        let pool = node.mempool();
-        if pool.tip() == Some(tip) {
-            let spent = coins
-                .iter()
-                .map(|(op, _)| *op)
-                .filter(|op| pool.spender(op).is_some())
-                .collect();
-            return Ok((tip, coins, spent));
-        }
-        drop(pool);
-        // A block is between its write and the pool's update: moments.
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    Err(internal("the chain kept moving while its coins were read"))
+    with_pool_at_snapshot_tip(node, read, |pool, coins: &Coins| {
+        coins
+            .iter()
+            .map(|(op, _)| *op)
+            .filter(|op| pool.spender(op).is_some())
+            .collect()
+    })
 }
 
 /// Waits (moments at most) until the chain's published tip reaches `height`, the height of a
