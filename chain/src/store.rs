@@ -811,7 +811,10 @@ impl Store {
         for (op, coin) in &changes.created {
             self.put_coin(&mut batch, op, coin);
         }
-        self.put_history(&mut batch, block, &changes.spent, &changes.appended)?;
+        // Hashed once here for the history and the transaction index (a block connect is
+        // the hot path of a busy node).
+        let txids: Vec<Txid> = block.transactions.iter().map(|tx| tx.txid()).collect();
+        self.put_history(&mut batch, block, &txids, &changes.spent, &changes.appended)?;
         for (key, value) in &changes.contracts.writes {
             match value {
                 Some(v) => batch.put_cf(self.cf(CF_CONTRACTS), key, v),
@@ -845,12 +848,12 @@ impl Store {
             block.header.height.to_be_bytes(),
             hash.as_bytes(),
         );
-        for (position, tx) in block.transactions.iter().enumerate() {
+        for (position, txid) in (0u32..).zip(&txids) {
             let loc = TxLocation {
                 block: hash,
-                position: position as u32,
+                position,
             };
-            batch.put_cf(self.cf(CF_TX_INDEX), tx.txid().as_bytes(), loc.encode());
+            batch.put_cf(self.cf(CF_TX_INDEX), txid.as_bytes(), loc.encode());
         }
         batch.put_cf(self.cf(CF_META), KEY_TIP, hash.as_bytes());
         self.write_with_tree(batch, tree)
@@ -886,7 +889,8 @@ impl Store {
             )));
         }
         self.write_tree(&mut batch, &tree);
-        self.delete_history(&mut batch, block, &undo.spent, &undo.appended)?;
+        let txids: Vec<Txid> = block.transactions.iter().map(|tx| tx.txid()).collect();
+        self.delete_history(&mut batch, block, &txids, &undo.spent, &undo.appended)?;
         for (op, out) in &undo.appended {
             self.delete_coin(&mut batch, op, &out.script_pubkey);
         }
@@ -896,8 +900,7 @@ impl Store {
                 None => batch.delete_cf(self.cf(CF_CONTRACTS), key),
             }
         }
-        for (position, tx) in block.transactions.iter().enumerate() {
-            let txid = tx.txid();
+        for ((position, tx), &txid) in block.transactions.iter().enumerate().zip(&txids) {
             // Only contract transactions have receipts: no read for the others.
             let receipt = match payload_terms(tx) {
                 Some(_) => self.receipt(&txid)?,

@@ -65,7 +65,8 @@ fn history_key(script: &[u8; 32], height: u64, position: u32) -> HistoryKey {
     k
 }
 
-/// The records `block` makes: `spent` are the coins it spends from earlier blocks and
+/// The records `block` (whose transactions have `txids`) makes: `spent` are the coins it
+/// spends from earlier blocks and
 /// `appended` the outputs contract execution added to its transactions (both as in its
 /// undo data). Outputs created and spent inside the block count on both sides.
 ///
@@ -74,11 +75,11 @@ fn history_key(script: &[u8; 32], height: u64, position: u32) -> HistoryKey {
 /// beyond the money supply.
 fn block_records(
     block: &Block,
+    txids: &[Txid],
     spent: &[(OutPoint, Coin)],
     appended: &[(OutPoint, TxOut)],
 ) -> Result<BTreeMap<HistoryKey, HistoryRecord>, StoreError> {
     let height = block.header.height;
-    let txids: Vec<Txid> = block.transactions.iter().map(|tx| tx.txid()).collect();
     let position: HashMap<Txid, u32> = txids
         .iter()
         .enumerate()
@@ -114,7 +115,7 @@ fn block_records(
         record.sent = record.sent.checked_add(sent).ok_or_else(beyond)?;
         Ok::<_, StoreError>(())
     };
-    for ((pos, txid), tx) in (0u32..).zip(&txids).zip(&block.transactions) {
+    for ((pos, txid), tx) in (0u32..).zip(txids).zip(&block.transactions) {
         for out in &tx.outputs {
             add(&out.script_pubkey, *txid, pos, out.value, Amount::ZERO)?;
         }
@@ -148,11 +149,12 @@ impl Store {
         &self,
         batch: &mut WriteBatch,
         block: &Block,
+        txids: &[Txid],
         spent: &[(OutPoint, Coin)],
         appended: &[(OutPoint, TxOut)],
     ) -> Result<(), StoreError> {
         let cf = self.cf(CF_HISTORY);
-        for (key, record) in block_records(block, spent, appended)? {
+        for (key, record) in block_records(block, txids, spent, appended)? {
             batch.put_cf(cf, key, record.encode());
         }
         Ok(())
@@ -163,11 +165,12 @@ impl Store {
         &self,
         batch: &mut WriteBatch,
         block: &Block,
+        txids: &[Txid],
         spent: &[(OutPoint, Coin)],
         appended: &[(OutPoint, TxOut)],
     ) -> Result<(), StoreError> {
         let cf = self.cf(CF_HISTORY);
-        for key in block_records(block, spent, appended)?.into_keys() {
+        for key in block_records(block, txids, spent, appended)?.into_keys() {
             batch.delete_cf(cf, key);
         }
         Ok(())
@@ -212,7 +215,8 @@ impl Store {
             let undo = self
                 .block_undo(&hash)?
                 .ok_or(StoreError::MissingBlock(hash))?;
-            self.put_history(&mut batch, &block, &undo.spent, &undo.appended)?;
+            let txids: Vec<Txid> = block.transactions.iter().map(|tx| tx.txid()).collect();
+            self.put_history(&mut batch, &block, &txids, &undo.spent, &undo.appended)?;
             if (height - from + 1) % FILL_BATCH_BLOCKS == 0 {
                 self.db.write(std::mem::take(&mut batch)).map_err(err)?;
             }
