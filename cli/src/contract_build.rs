@@ -3,7 +3,7 @@
 //! Uses rustup's wasm32 target when it is installed; otherwise Debian's second Rust toolchain
 //! (`rustc-web`, `rust-web-src`, `cargo-web`, `lld`), which builds `core` and `alloc` for
 //! wasm32 from source with `-Zbuild-std`; otherwise says what to install. Either way the
-//! crate is built with the workspace's `contract` profile (size-optimised, `panic = "abort"`)
+//! crate is built with the workspace's `contract` profile (fully optimised, `panic = "abort"`)
 //! and a 64 KiB stack, so modules start with a small memory.
 //!
 //! # Verifiable builds

@@ -315,7 +315,7 @@ fn per_byte(rate: u64, bytes: usize) -> u64 {
 /// # Errors
 /// Only if a definition clashes (a bug).
 pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    // Called by the stack-height pass's thunks only (see `instrument`): no charge, the
+    // Called by the stack-height pass's prologues only (see `instrument`): no charge, the
     // frame fails.
     linker.func_wrap(
         crate::instrument::STACK_MODULE,

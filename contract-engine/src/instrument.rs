@@ -10,24 +10,35 @@
 //! counter past [`limits::MAX_STACK_HEIGHT`] traps with "call stack exhausted" through a host
 //! function only this pass can import.
 //!
-//! Each function `f` gets a *thunk* of the same type doing the counting around a call to `f`,
-//! and every reference to `f` — calls, exports, table elements — is renamed to the thunk, so
-//! direct calls, `call_indirect` and the host's calls of `call` / `deploy` / `migrate` all
-//! count. Custom sections are dropped (the original module, ABI included, is what the chain
-//! stores and hashes: this copy exists only to be compiled).
+//! The counting is done by the functions themselves, with no extra call: each defined function
+//! starts with a *prologue* that adds its cost to the counter, keeps the new height in a local
+//! of its own, and traps past the limit; after each call it makes to a defined function
+//! (direct or through the table) it sets the counter back to that kept height. However the
+//! callee ended (`return`, a branch out of its body, falling off its end), the caller is back
+//! at its own height, so no callee needs an epilogue, and a trap ends the whole instance.
+//! Exports and table elements reach the functions unchanged; the host's calls of `call` /
+//! `deploy` / `migrate` start from a counter of 0 on a fresh instance. Custom sections are
+//! dropped (the original module, ABI included, is what the chain stores and hashes: this copy
+//! exists only to be compiled).
+//!
+//! An earlier form of this pass gave each function a *thunk* (a wrapper doing the counting,
+//! reached instead of it), as `wasm-instrument` does for exports and tables. It doubled the
+//! calls a contract made: a fifth of a token transfer's time went to entering and leaving
+//! thunks. The heights counted are the same; the gas is lower by what the thunks' calls cost.
 //!
 //! The budget leaves a wide margin: a slot stands for an 8-byte value, the limit is
 //! [`limits::MAX_STACK_HEIGHT`] slots (256 KiB of values) against [`limits::MAX_WASM_STACK`]
 //! (1 MiB) of native stack, so the counter always trips first; the tests check it with the
 //! shapes that use the most native stack per slot, on half the native stack.
 //!
-//! This pass is consensus: its output decides gas (the thunks are metered like any code) and
-//! which calls trap. Change it only with a new rule version.
+//! This pass is consensus: its output decides gas (the prologues and restores are metered like
+//! any code) and which calls trap; changing it changes the gas of contract calls, which a running network
+//! must schedule like any other consensus change.
 
 use wasm_encoder::reencode::{self, Reencode, utils};
 use wasm_encoder::{
-    CodeSection, ConstExpr, EntityType, Function, FunctionSection, GlobalSection, GlobalType,
-    ImportSection, Instruction, Module, SectionId, ValType,
+    CodeSection, ConstExpr, EntityType, Function, GlobalSection, GlobalType, ImportSection,
+    Instruction, Module, SectionId, ValType,
 };
 use wasmparser::{FuncValidatorAllocations, Parser, Payload, ValidPayload, Validator};
 
@@ -52,6 +63,7 @@ pub fn instrument(code: &[u8]) -> Result<Vec<u8>, String> {
         plan,
         imports_done: false,
         globals_done: false,
+        next_body: 0,
     };
     pass.parse_core_module(&mut module, Parser::new(0), code)
         .map_err(|e| e.to_string())?;
@@ -132,10 +144,6 @@ impl Plan {
         Ok(plan)
     }
 
-    fn defined(&self) -> u32 {
-        self.func_types.len() as u32
-    }
-
     /// Index of the added import: right after the module's own imports.
     fn exhausted(&self) -> u32 {
         self.imported
@@ -144,11 +152,6 @@ impl Plan {
     /// Index of defined function `i` (counted from 0) once the import is added.
     fn original(&self, i: u32) -> u32 {
         self.imported + 1 + i
-    }
-
-    /// Index of defined function `i`'s thunk: after all defined functions.
-    fn thunk(&self, i: u32) -> u32 {
-        self.imported + 1 + self.defined() + i
     }
 
     /// The counter's global index.
@@ -161,6 +164,8 @@ struct Instrumenter {
     plan: Plan,
     imports_done: bool,
     globals_done: bool,
+    /// Defined function whose body is rewritten next.
+    next_body: u32,
 }
 
 type PassError = reencode::Error<String>;
@@ -185,9 +190,14 @@ impl Instrumenter {
         self.globals_done = true;
     }
 
-    /// The thunk of defined function `i`: count its cost in, trap past the limit, call it with
-    /// the thunk's own parameters, count the cost out; its results pass through.
-    fn thunk(&self, i: u32) -> Function {
+    /// Defined function `i`'s body with the counting: the prologue (count its cost in, keep
+    /// the height in a new last local, trap past the limit), then its own code with the
+    /// counter set back to the kept height after every call into a defined function.
+    fn counted(
+        &mut self,
+        i: u32,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> Result<Function, PassError> {
         let plan = &self.plan;
         let cost = plan.costs.get(i as usize).copied().unwrap_or(u32::MAX);
         // Costs above the limit can never run; clamping keeps the constant a valid i32.
@@ -199,40 +209,58 @@ impl Instrumenter {
             .copied()
             .unwrap_or(0);
         let counter = plan.counter();
-        let mut f = Function::new([]);
+        let imported = plan.imported;
+        let exhausted = plan.exhausted();
+        let mut locals = Vec::new();
+        let mut height = params;
+        for group in body.get_locals_reader()? {
+            let (count, ty) = group?;
+            height = height
+                .checked_add(count)
+                .ok_or_else(|| PassError::UserError("too many locals".into()))?;
+            locals.push((count, self.val_type(ty)?));
+        }
+        locals.push((1, ValType::I32));
+        let mut f = Function::new(locals);
         f.instruction(&Instruction::GlobalGet(counter))
             .instruction(&Instruction::I32Const(cost))
             .instruction(&Instruction::I32Add)
+            .instruction(&Instruction::LocalTee(height))
             .instruction(&Instruction::GlobalSet(counter))
-            .instruction(&Instruction::GlobalGet(counter))
+            .instruction(&Instruction::LocalGet(height))
             .instruction(&Instruction::I32Const(MAX_STACK_HEIGHT as i32))
             .instruction(&Instruction::I32GtU)
             .instruction(&Instruction::If(wasm_encoder::BlockType::Empty))
-            .instruction(&Instruction::Call(plan.exhausted()))
+            .instruction(&Instruction::Call(exhausted))
             .instruction(&Instruction::Unreachable)
             .instruction(&Instruction::End);
-        for p in 0..params {
-            f.instruction(&Instruction::LocalGet(p));
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            let op = reader.read()?;
+            let into_defined = match op {
+                wasmparser::Operator::Call { function_index } => function_index >= imported,
+                wasmparser::Operator::CallIndirect { .. } => true,
+                _ => false,
+            };
+            f.instruction(&self.instruction(op)?);
+            if into_defined {
+                f.instruction(&Instruction::LocalGet(height))
+                    .instruction(&Instruction::GlobalSet(counter));
+            }
         }
-        f.instruction(&Instruction::Call(plan.original(i)))
-            .instruction(&Instruction::GlobalGet(counter))
-            .instruction(&Instruction::I32Const(cost))
-            .instruction(&Instruction::I32Sub)
-            .instruction(&Instruction::GlobalSet(counter))
-            .instruction(&Instruction::End);
-        f
+        Ok(f)
     }
 }
 
 impl Reencode for Instrumenter {
     type Error = String;
 
-    /// Host functions keep their index; every defined function is reached through its thunk.
+    /// Host functions keep their index; defined functions move up one, past the added import.
     fn function_index(&mut self, func: u32) -> Result<u32, PassError> {
         Ok(if func < self.plan.imported {
             func
         } else {
-            self.plan.thunk(func - self.plan.imported)
+            self.plan.original(func - self.plan.imported)
         })
     }
 
@@ -245,18 +273,6 @@ impl Reencode for Instrumenter {
         self.add_import(imports)
     }
 
-    fn parse_function_section(
-        &mut self,
-        functions: &mut FunctionSection,
-        section: wasmparser::FunctionSectionReader<'_>,
-    ) -> Result<(), PassError> {
-        utils::parse_function_section(self, functions, section)?;
-        for &ty in &self.plan.func_types {
-            functions.function(ty);
-        }
-        Ok(())
-    }
-
     fn parse_global_section(
         &mut self,
         globals: &mut GlobalSection,
@@ -267,15 +283,14 @@ impl Reencode for Instrumenter {
         Ok(())
     }
 
-    fn parse_code_section(
+    fn parse_function_body(
         &mut self,
         code: &mut CodeSection,
-        section: wasmparser::CodeSectionReader<'_>,
+        body: wasmparser::FunctionBody<'_>,
     ) -> Result<(), PassError> {
-        utils::parse_code_section(self, code, section)?;
-        for i in 0..self.plan.defined() {
-            code.function(&self.thunk(i));
-        }
+        let f = self.counted(self.next_body, &body)?;
+        self.next_body += 1;
+        code.function(&f);
         Ok(())
     }
 

@@ -48,8 +48,8 @@ pub const MAX_WASM_STACK: usize = 1024 * 1024;
 /// [`STACK_FRAME_COST`] plus its parameters, locals and deepest operand stack. 32,768 slots
 /// of 8 bytes are a quarter of [`MAX_WASM_STACK`].
 pub const MAX_STACK_HEIGHT: u32 = 32 * 1024;
-/// Slots a call holds for its frame alone (return address, saved registers, the counting
-/// thunk's frame), beyond its values.
+/// Slots a call holds for its frame alone (return address, saved registers, the height the
+/// counting keeps in a local), beyond its values.
 pub const STACK_FRAME_COST: u32 = 16;
 /// Most frames of one execution: the transaction's call and the contracts it calls, nested.
 /// Each may use [`MAX_WASM_STACK`] of native stack, so this also bounds an execution's stack.

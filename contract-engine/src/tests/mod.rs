@@ -149,7 +149,7 @@ fn unbounded_recursion_stops_at_the_stack_height_limit_and_pays_its_gas() {
     let code = module("", "call $f", "(func $f call $f)");
     let r = run(&code, 40_000_000);
     assert_eq!(r.status, ExecStatus::Trapped(host::STACK_EXHAUSTED.into()));
-    assert_eq!(r.gas_used, 44_586);
+    assert_eq!(r.gas_used, 42_539);
 }
 
 /// `call` recurses as deep as its input says (4 bytes, little-endian) through a function with
@@ -262,7 +262,7 @@ fn greedy_module(kind: &str) -> Vec<u8> {
                 + "(local.get 0)",
             "(drop)".repeat(n),
         ),
-        // Through the table: `call_indirect` reaches the counting thunk too.
+        // Through the table: `call_indirect` reaches the counting prologue too.
         "indirect" => {
             return module(
                 "",
@@ -539,8 +539,8 @@ fn gas_is_exact_and_repeatable() {
     }
     // Instantiation 20,000; host calls 50 each plus: input copies 5 + 5, storage write
     // 10,000 + 50 × 6 bytes, event 1,000 + 500 + 50, two transfers 20,000 each; the rest is
-    // fuel (14 of it the stack-height counting around `call`). A change here changes consensus.
-    assert_eq!(first, 72_406);
+    // fuel (9 of it `call`'s stack-height prologue). A change here changes consensus.
+    assert_eq!(first, 72_401);
     // Short of the last transfer's charge: out of gas, charged the limit. (Fuel is checked at
     // wasmtime's metering points, so a call a few units short of its straight-line tail
     // completes and is charged exactly its limit: never more than the limit either way.)
@@ -724,22 +724,22 @@ fn example_gas_is_recorded_and_must_not_change() {
     );
 
     let expected: &[(&str, u64)] = &[
-        ("token init", 108_571),
-        ("token name", 28_613),
-        ("token total_supply", 27_321),
-        ("token balance_of", 29_972),
-        ("token transfer", 65_176),
-        ("token mint", 67_534),
-        ("token mint (not owner)", 29_280),
-        ("token burn", 61_480),
-        ("token approve", 45_253),
-        ("token allowance", 32_126),
-        ("token transfer_from", 86_790),
-        ("escrow init", 71_031),
-        ("escrow deposit", 27_351),
-        ("escrow reclaim (too early)", 31_357),
-        ("escrow release", 56_751),
-        ("escrow info", 42_101),
+        ("token init", 95_694),
+        ("token name", 24_052),
+        ("token total_supply", 23_688),
+        ("token balance_of", 24_352),
+        ("token transfer", 53_660),
+        ("token mint", 55_794),
+        ("token mint (not owner)", 24_398),
+        ("token burn", 52_537),
+        ("token approve", 37_106),
+        ("token allowance", 24_874),
+        ("token transfer_from", 69_272),
+        ("escrow init", 63_852),
+        ("escrow deposit", 23_640),
+        ("escrow reclaim (too early)", 26_459),
+        ("escrow release", 49_340),
+        ("escrow info", 32_309),
     ];
     let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
     assert_eq!(got, expected, "gas table changed: a consensus change");
@@ -984,15 +984,15 @@ fn exchange_gas_is_recorded_and_must_not_change() {
     let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
     // Each exchange figure includes the token frames it calls (20,000 to instantiate each).
     let expected: &[(&str, u64)] = &[
-        ("token init", 108_571),
-        ("exchange init", 34_066),
-        ("token approve", 47_566),
-        ("exchange add_liquidity (first)", 196_629),
-        ("exchange quote_coins_for_tokens", 32_248),
-        ("exchange swap_coins_for_tokens", 140_255),
-        ("exchange swap_tokens_for_coins", 186_650),
-        ("exchange reserves", 30_680),
-        ("exchange remove_liquidity", 194_342),
+        ("token init", 95_694),
+        ("exchange init", 32_460),
+        ("token approve", 39_414),
+        ("exchange add_liquidity (first)", 161_673),
+        ("exchange quote_coins_for_tokens", 26_882),
+        ("exchange swap_coins_for_tokens", 116_962),
+        ("exchange swap_tokens_for_coins", 155_506),
+        ("exchange reserves", 26_200),
+        ("exchange remove_liquidity", 165_570),
     ];
     assert_eq!(got, expected, "gas table changed: a consensus change");
 }
@@ -1009,7 +1009,7 @@ fn the_harness_runs_the_real_exchange_and_token_with_exact_balances_and_gas() {
     // the pinned table's.
     assert_eq!(
         deployed.gas_used,
-        108_571 + gas::DEPLOY_PER_CODE_BYTE * TOKEN_WASM.len() as u64
+        95_694 + gas::DEPLOY_PER_CODE_BYTE * TOKEN_WASM.len() as u64
     );
     let (exchange, _) = h
         .deploy(&alice, EXCHANGE_WASM, &token.as_bytes().encode())
@@ -1040,7 +1040,7 @@ fn the_harness_runs_the_real_exchange_and_token_with_exact_balances_and_gas() {
         10 * coin,
     ));
     // The same gas as the pinned table: the harness runs what a block runs.
-    assert_eq!(added.gas_used, 196_629);
+    assert_eq!(added.gas_used, 161_673);
     assert_eq!(balance_of(&h, &pool), 500_000);
     assert_eq!(balance_of(&h, &alice), 500_000);
     assert_eq!(
@@ -1054,7 +1054,7 @@ fn the_harness_runs_the_real_exchange_and_token_with_exact_balances_and_gas() {
         &method("swap_coins_for_tokens", (45_330u128,)),
         coin,
     ));
-    assert_eq!(bought.gas_used, 140_255);
+    assert_eq!(bought.gas_used, 116_962);
     assert_eq!(balance_of(&h, &bob), 45_330);
     assert_eq!(balance_of(&h, &pool), 500_000 - 45_330);
     assert_eq!(
@@ -1153,12 +1153,12 @@ fn token_escrow_gas_is_recorded_and_must_not_change() {
     let got: Vec<(&str, u64)> = gas.iter().map(|(l, g)| (l.as_str(), *g)).collect();
     // Deposit and release include the token frame they call (20,000 to instantiate it).
     let expected: &[(&str, u64)] = &[
-        ("token init", 108_571),
-        ("token-escrow init", 59_995),
-        ("token-escrow deposit", 161_800),
-        ("token-escrow held", 27_050),
-        ("token-escrow release (not the arbiter)", 32_242),
-        ("token-escrow release", 131_279),
+        ("token init", 95_694),
+        ("token-escrow init", 54_402),
+        ("token-escrow deposit", 132_861),
+        ("token-escrow held", 23_564),
+        ("token-escrow release (not the arbiter)", 26_680),
+        ("token-escrow release", 107_695),
     ];
     assert_eq!(got, expected, "gas table changed: a consensus change");
 }
