@@ -83,9 +83,12 @@ impl FrameResult {
 /// Runs frames: the engine, reached through this trait by the host functions that run nested
 /// frames (the engine runs frames whose host functions run frames).
 pub(crate) trait FrameRunner: Send + Sync {
-    /// Runs one frame of the contract on top of `ctx.stack` over `ctx`; see the engine's
-    /// implementation.
-    fn run_frame(
+    /// Runs one frame of the contract on top of `ctx.stack` over `ctx`: `entry` of the code
+    /// `code.hash` with `gas_limit` (of which `gas_precharged` is already spent). The frame's
+    /// storage writes, events and transfers are in the returned context whether it succeeded
+    /// or not: rolling a failed frame back is its caller's choice (a nested call's host
+    /// function, or the top level dropping the journal). Never panics on guest behaviour.
+    fn run_frame_untraced(
         &self,
         ctx: Context,
         frame: Frame,
@@ -93,6 +96,62 @@ pub(crate) trait FrameRunner: Send + Sync {
         gas_limit: u64,
         gas_precharged: u64,
     ) -> (Context, FrameResult);
+
+    /// [`FrameRunner::run_frame_untraced`], recording the frame's trace when the context
+    /// traces.
+    fn run_frame(
+        &self,
+        mut ctx: Context,
+        frame: Frame,
+        code: FrameCode<'_>,
+        gas_limit: u64,
+        gas_precharged: u64,
+    ) -> (Context, FrameResult) {
+        let contract = ctx
+            .stack
+            .last()
+            .map_or(ContractAddress::ZERO, |f| f.address);
+        let Some(trace) = ctx.trace.as_mut() else {
+            return self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
+        };
+        let index = trace.frames.len();
+        // Frames are always recorded (each costs a call's gas); their input only within budget.
+        let input = if trace.spend(0, frame.input.len()) {
+            frame.input.clone()
+        } else {
+            Vec::new()
+        };
+        trace.frames.push(TraceFrame {
+            parent: trace.open.last().map(|&p| p as u32),
+            contract,
+            caller: frame.caller.clone(),
+            input,
+            value: frame.value,
+            read_only: frame.read_only,
+            gas_limit,
+            gas_used: 0,
+            outcome: ExecStatus::Success,
+            return_data: Vec::new(),
+            steps: Vec::new(),
+        });
+        trace.open.push(index);
+        let (mut ctx, mut result) =
+            self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
+        if let Some(trace) = ctx.trace.as_mut() {
+            trace.open.pop();
+            if let Some(traced) = trace.frames.get_mut(index) {
+                traced.gas_used = result.gas_used;
+                traced.outcome = result.status.clone();
+                result.trace = Some(index as u32);
+            }
+            if trace.spend(0, result.return_data.len())
+                && let Some(traced) = trace.frames.get_mut(index)
+            {
+                traced.return_data.clone_from(&result.return_data);
+            }
+        }
+        (ctx, result)
+    }
 
     /// Native stack a frame is given (its Wasm's share and room for host functions).
     fn frame_stack(&self) -> usize;

@@ -6,13 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolingAllocationConfig, Store, StoreLimitsBuilder, Trap,
+    Caller, Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory, Module,
+    PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, Trap,
 };
 
 pub use crate::context::Entry;
 use crate::context::{Context, Frame, FrameAccount, FrameCode, FrameResult, FrameRunner, Trace};
-use crate::host::{self, HostError, HostState};
+use crate::host::{Guest, HostError, HostResult, HostState, MemoryError};
 use crate::limits::{MAX_MEMORY_PAGES, MAX_TABLE_ELEMENTS, MAX_WASM_STACK};
 use crate::state::{StateKey, StateOverlay};
 use crate::{ALLOWED_FEATURES, gas, instrument};
@@ -92,10 +92,50 @@ pub struct ExecResult {
 /// An execution: the overlay handed back with the result.
 pub type Execution = (StateOverlay, ExecResult);
 
+/// What a wasmtime store holds: the frame's state, and the instance's limits and memory.
+pub(crate) struct StoreData {
+    host: HostState,
+    limits: StoreLimits,
+    memory: Option<Memory>,
+}
+
+impl Guest for Caller<'_, StoreData> {
+    fn host(&self) -> &HostState {
+        &self.data().host
+    }
+
+    fn host_mut(&mut self) -> &mut HostState {
+        &mut self.data_mut().host
+    }
+
+    fn fuel(&self) -> HostResult<u64> {
+        self.get_fuel()
+            .map_err(|e| crate::host::fault(format!("fuel: {e}")))
+    }
+
+    fn set_fuel(&mut self, fuel: u64) -> HostResult<()> {
+        Caller::set_fuel(self, fuel).map_err(|e| crate::host::fault(format!("fuel: {e}")))
+    }
+
+    fn read_memory(&self, ptr: usize, buf: &mut [u8]) -> Result<(), MemoryError> {
+        let memory = self.data().memory.ok_or(MemoryError::NoMemory)?;
+        memory
+            .read(self, ptr, buf)
+            .map_err(|_| MemoryError::OutOfBounds)
+    }
+
+    fn write_memory(&mut self, ptr: usize, data: &[u8]) -> Result<(), MemoryError> {
+        let memory = self.data().memory.ok_or(MemoryError::NoMemory)?;
+        memory
+            .write(&mut *self, ptr, data)
+            .map_err(|_| MemoryError::OutOfBounds)
+    }
+}
+
 /// Compiled-module cache: insertion order decides eviction.
 #[derive(Default)]
 struct Cache {
-    modules: HashMap<Hash256, InstancePre<HostState>>,
+    modules: HashMap<Hash256, InstancePre<StoreData>>,
     order: VecDeque<Hash256>,
 }
 
@@ -109,7 +149,7 @@ pub struct ContractEngine {
 /// from inside a host function).
 pub(crate) struct Inner {
     engine: Engine,
-    linker: Linker<HostState>,
+    linker: Linker<StoreData>,
     cache: Mutex<Cache>,
     /// Native stack a frame is given: what Wasm may use, and room for the host's frames.
     frame_stack: usize,
@@ -182,7 +222,13 @@ impl ContractEngine {
             .signals_based_traps(false);
         let engine = Engine::new(&config).map_err(|e| EngineError(e.to_string()))?;
         let mut linker = Linker::new(&engine);
-        host::define(&mut linker).map_err(|e| EngineError(e.to_string()))?;
+        crate::host_api!(
+            &mut linker,
+            Caller<'_, StoreData>,
+            wasmtime::Error,
+            wasmtime::Error::new
+        )
+        .map_err(|e| EngineError(e.to_string()))?;
         Ok(ContractEngine {
             inner: Arc::new(Inner {
                 engine,
@@ -202,7 +248,7 @@ impl ContractEngine {
 
 impl Inner {
     /// Compiles and links `code`, and caches the result under `hash`.
-    fn prepare(&self, hash: &Hash256, code: &[u8]) -> Result<InstancePre<HostState>, String> {
+    fn prepare(&self, hash: &Hash256, code: &[u8]) -> Result<InstancePre<StoreData>, String> {
         let code = instrument::instrument(code)?;
         let module = Module::from_binary(&self.engine, &code).map_err(|e| e.to_string())?;
         let pre = self
@@ -237,7 +283,7 @@ impl Inner {
         ctx: &Context,
         code_hash: &Hash256,
         code: Option<&Arc<Vec<u8>>>,
-    ) -> Result<InstancePre<HostState>, Result<String, StoreError>> {
+    ) -> Result<InstancePre<StoreData>, Result<String, StoreError>> {
         let cached = self
             .cache
             .lock()
@@ -248,23 +294,16 @@ impl Inner {
         if let Some(pre) = cached {
             return Ok(pre);
         }
-        let code = match code {
-            Some(code) => code.to_vec(),
-            None => ctx
-                .get(&StateKey::code(code_hash))
-                .map_err(Err)?
-                .ok_or_else(|| Ok(format!("code {code_hash} missing")))?,
-        };
+        let code = code_of(ctx, code_hash, code)?;
         self.prepare(code_hash, &code).map_err(Ok)
     }
 }
 
-impl Inner {
-    /// Runs one frame of contract `ctx.stack.last()` over `ctx`: `entry` of the code
-    /// `code_hash` with `gas_limit` (of which `gas_precharged` is already spent). The frame's
-    /// storage writes, events and transfers are in the returned context whether it succeeded
-    /// or not: rolling a failed frame back is its caller's choice (a nested call's host
-    /// function, or the top level dropping the journal). Never panics on guest behaviour.
+impl FrameRunner for Inner {
+    fn frame_stack(&self) -> usize {
+        self.frame_stack
+    }
+
     fn run_frame_untraced(
         &self,
         ctx: Context,
@@ -299,13 +338,15 @@ impl Inner {
             .memories(1)
             .tables(1)
             .build();
-        let state = HostState {
+        let state = StoreData {
+            host: HostState {
+                ctx: Some(ctx),
+                frame,
+                return_data: Vec::new(),
+                last_return: Vec::new(),
+            },
             limits,
             memory: None,
-            ctx: Some(ctx),
-            frame,
-            return_data: Vec::new(),
-            last_return: Vec::new(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -317,24 +358,19 @@ impl Inner {
             .and_then(|instance| {
                 store.data_mut().memory = instance.get_memory(&mut store, "memory");
                 store.set_fuel(budget)?;
-                let name = match entry {
-                    Entry::Deploy => "deploy",
-                    Entry::Call => "call",
-                    Entry::Migrate => "migrate",
-                };
-                match instance.get_typed_func::<(), ()>(&mut store, name) {
+                match instance.get_typed_func::<(), ()>(&mut store, export_of(entry)) {
                     Ok(f) => f.call(&mut store, ()),
                     // Validation guarantees `call`; `deploy` is optional.
                     Err(_) if entry == Entry::Deploy => Ok(()),
-                    Err(_) if entry == Entry::Migrate => Err(wasmtime::Error::new(
-                        HostError::Fault("the code has no `migrate` entry point".into()),
-                    )),
+                    Err(_) if entry == Entry::Migrate => {
+                        Err(wasmtime::Error::new(crate::host::fault(NO_MIGRATE)))
+                    }
                     Err(e) => Err(e),
                 }
             });
         let left = store.get_fuel().unwrap_or(0).min(budget);
         let used = gas_limit - left;
-        let mut state = store.into_data();
+        let mut state = store.into_data().host;
         let Some(ctx) = state.ctx.take() else {
             // Host functions hand the context back before they return; losing it is a bug
             // of this crate, never of the guest. Abandon the execution as a node fault.
@@ -349,83 +385,7 @@ impl Inner {
             Ok(()) => ExecStatus::Success,
             Err(e) => classify(&e),
         };
-        let result = match status {
-            ExecStatus::Success => FrameResult {
-                status,
-                gas_used: used,
-                return_data: state.return_data,
-                storage_fault: None,
-                trace: None,
-            },
-            ExecStatus::OutOfGas => FrameResult::failed(status, gas_limit),
-            // The stack-height counter trips long before the native stack runs out; if it
-            // ever did run out, where would differ between platforms, so the charge must not.
-            ExecStatus::Trapped(ref m) if m == NATIVE_STACK_OVERFLOW => {
-                FrameResult::failed(status, gas_limit)
-            }
-            other => FrameResult::failed(other, used),
-        };
-        (ctx, result)
-    }
-}
-
-impl FrameRunner for Inner {
-    fn frame_stack(&self) -> usize {
-        self.frame_stack
-    }
-
-    /// [`Inner::run_frame_untraced`], recording the frame's trace when the context traces.
-    fn run_frame(
-        &self,
-        mut ctx: Context,
-        frame: Frame,
-        code: FrameCode<'_>,
-        gas_limit: u64,
-        gas_precharged: u64,
-    ) -> (Context, FrameResult) {
-        let contract = ctx
-            .stack
-            .last()
-            .map_or(ContractAddress::ZERO, |f| f.address);
-        let Some(trace) = ctx.trace.as_mut() else {
-            return self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
-        };
-        let index = trace.frames.len();
-        // Frames are always recorded (each costs a call's gas); their input only within budget.
-        let input = if trace.spend(0, frame.input.len()) {
-            frame.input.clone()
-        } else {
-            Vec::new()
-        };
-        trace.frames.push(TraceFrame {
-            parent: trace.open.last().map(|&p| p as u32),
-            contract,
-            caller: frame.caller.clone(),
-            input,
-            value: frame.value,
-            read_only: frame.read_only,
-            gas_limit,
-            gas_used: 0,
-            outcome: ExecStatus::Success,
-            return_data: Vec::new(),
-            steps: Vec::new(),
-        });
-        trace.open.push(index);
-        let (mut ctx, mut result) =
-            self.run_frame_untraced(ctx, frame, code, gas_limit, gas_precharged);
-        if let Some(trace) = ctx.trace.as_mut() {
-            trace.open.pop();
-            if let Some(traced) = trace.frames.get_mut(index) {
-                traced.gas_used = result.gas_used;
-                traced.outcome = result.status.clone();
-                result.trace = Some(index as u32);
-            }
-            if trace.spend(0, result.return_data.len())
-                && let Some(traced) = trace.frames.get_mut(index)
-            {
-                traced.return_data.clone_from(&result.return_data);
-            }
-        }
+        let result = frame_result(status, used, gas_limit, state.return_data);
         (ctx, result)
     }
 }
@@ -485,60 +445,70 @@ impl ContractEngine {
         req: ExecRequest,
         trace: bool,
     ) -> (Execution, Option<TraceRecord>) {
-        let mut ctx = Context::new(self.inner.clone(), overlay, req.height, req.time);
-        if trace {
-            ctx.trace = Some(Trace::default());
-        }
-        ctx.stack.push(FrameAccount {
-            address: req.address,
-            balance: req.balance,
-        });
-        let frame = Frame {
-            caller: req.caller,
-            value: req.value,
-            input: req.input,
-            read_only: false,
-        };
-        // As for nested frames (`host::call_contract`): the native stack the frame may use is
-        // there whatever thread runs it.
-        let stack = self.inner.frame_stack();
-        let (mut ctx, result) = stacker::maybe_grow(stack, stack * 2, || {
-            let code = FrameCode {
-                hash: &req.code_hash,
-                code: req.code.as_ref(),
-                entry: req.entry,
-            };
-            self.inner
-                .run_frame(ctx, frame, code, req.gas_limit, req.gas_precharged)
-        });
-        let balance = ctx.stack.pop().map_or(0, |f| f.balance);
-        let traced = ctx.trace.take().map(|t| TraceRecord {
-            frames: t.frames,
-            truncated: t.truncated,
-        });
-        // Every part but execution was counted as it was charged; execution is the rest.
-        let mut gas = ctx.gas;
-        gas.execution = result.gas_used.saturating_sub(gas.total());
-        let mut outcome = ExecResult {
-            status: result.status,
-            gas_used: result.gas_used,
-            gas,
-            return_data: Vec::new(),
-            events: Vec::new(),
-            transfers: Vec::new(),
-            balance: 0,
-            storage_fault: result.storage_fault,
-        };
-        if outcome.storage_fault.is_none() && outcome.status.is_success() {
-            let journal = std::mem::take(&mut ctx.journal);
-            ctx.overlay.merge(journal.into_writes());
-            outcome.return_data = result.return_data;
-            outcome.events = ctx.events;
-            outcome.transfers = ctx.transfers;
-            outcome.balance = balance;
-        }
-        ((ctx.overlay, outcome), traced)
+        execute_on(self.inner.clone(), overlay, req, trace)
     }
+}
+
+/// Runs `req` over `overlay` as its top frame, on `runner`'s engine (see
+/// [`ContractEngine::execute`]), recording the trace when `trace` is set.
+pub(crate) fn execute_on(
+    runner: Arc<dyn FrameRunner>,
+    overlay: StateOverlay,
+    req: ExecRequest,
+    trace: bool,
+) -> (Execution, Option<TraceRecord>) {
+    let mut ctx = Context::new(runner.clone(), overlay, req.height, req.time);
+    if trace {
+        ctx.trace = Some(Trace::default());
+    }
+    ctx.stack.push(FrameAccount {
+        address: req.address,
+        balance: req.balance,
+    });
+    let frame = Frame {
+        caller: req.caller,
+        value: req.value,
+        input: req.input,
+        read_only: false,
+    };
+    // As for nested frames (`host::call_contract`): the native stack the frame may use is
+    // there whatever thread runs it.
+    let stack = runner.frame_stack();
+    let (mut ctx, result) = stacker::maybe_grow(stack, stack * 2, || {
+        let code = FrameCode {
+            hash: &req.code_hash,
+            code: req.code.as_ref(),
+            entry: req.entry,
+        };
+        runner.run_frame(ctx, frame, code, req.gas_limit, req.gas_precharged)
+    });
+    let balance = ctx.stack.pop().map_or(0, |f| f.balance);
+    let traced = ctx.trace.take().map(|t| TraceRecord {
+        frames: t.frames,
+        truncated: t.truncated,
+    });
+    // Every part but execution was counted as it was charged; execution is the rest.
+    let mut gas = ctx.gas;
+    gas.execution = result.gas_used.saturating_sub(gas.total());
+    let mut outcome = ExecResult {
+        status: result.status,
+        gas_used: result.gas_used,
+        gas,
+        return_data: Vec::new(),
+        events: Vec::new(),
+        transfers: Vec::new(),
+        balance: 0,
+        storage_fault: result.storage_fault,
+    };
+    if outcome.storage_fault.is_none() && outcome.status.is_success() {
+        let journal = std::mem::take(&mut ctx.journal);
+        ctx.overlay.merge(journal.into_writes());
+        outcome.return_data = result.return_data;
+        outcome.events = ctx.events;
+        outcome.transfers = ctx.transfers;
+        outcome.balance = balance;
+    }
+    ((ctx.overlay, outcome), traced)
 }
 
 /// What [`ContractEngine::execute_traced`] recorded.
@@ -567,16 +537,76 @@ fn unreachable_context() -> ! {
     panic!("a host function kept the execution context; this is a bug of i8o8i-contract-engine")
 }
 
-const NATIVE_STACK_OVERFLOW: &str = "native stack exhausted";
+pub(crate) const NATIVE_STACK_OVERFLOW: &str = "native stack exhausted";
+
+/// Why a migration of code without the entry point fails.
+pub(crate) const NO_MIGRATE: &str = "the code has no `migrate` entry point";
+
+/// The export `entry` runs.
+pub(crate) fn export_of(entry: Entry) -> &'static str {
+    match entry {
+        Entry::Deploy => "deploy",
+        Entry::Call => "call",
+        Entry::Migrate => "migrate",
+    }
+}
+
+/// The code of `code_hash`: `code` when given (a deploy), else what the state holds.
+/// `Err(Ok(reason))` fails the frame; `Err(Err(_))` is a storage fault.
+pub(crate) fn code_of(
+    ctx: &Context,
+    code_hash: &Hash256,
+    code: Option<&Arc<Vec<u8>>>,
+) -> Result<Vec<u8>, Result<String, StoreError>> {
+    match code {
+        Some(code) => Ok(code.to_vec()),
+        None => ctx
+            .get(&StateKey::code(code_hash))
+            .map_err(Err)?
+            .ok_or_else(|| Ok(format!("code {code_hash} missing"))),
+    }
+}
+
+/// A frame's result from how it ended: a success keeps its return data and pays what it
+/// used; a failure pays what it used, except running out of gas or of native stack, which
+/// pay the whole limit.
+pub(crate) fn frame_result(
+    status: ExecStatus,
+    used: u64,
+    gas_limit: u64,
+    return_data: Vec<u8>,
+) -> FrameResult {
+    match status {
+        ExecStatus::Success => FrameResult {
+            status,
+            gas_used: used,
+            return_data,
+            storage_fault: None,
+            trace: None,
+        },
+        ExecStatus::OutOfGas => FrameResult::failed(status, gas_limit),
+        // The stack-height counter trips long before the native stack runs out; if it ever
+        // did run out, where would differ between platforms, so the charge must not.
+        ExecStatus::Trapped(ref m) if m == NATIVE_STACK_OVERFLOW => {
+            FrameResult::failed(status, gas_limit)
+        }
+        other => FrameResult::failed(other, used),
+    }
+}
+
+/// How a host error ends a frame.
+pub(crate) fn host_status(h: &HostError) -> ExecStatus {
+    match h {
+        HostError::OutOfGas => ExecStatus::OutOfGas,
+        HostError::Revert(r) => ExecStatus::Reverted(r.clone()),
+        HostError::Fault(m) => ExecStatus::Trapped(m.clone()),
+        HostError::Storage(e) => ExecStatus::Trapped(e.to_string()),
+    }
+}
 
 fn classify(e: &wasmtime::Error) -> ExecStatus {
     if let Some(h) = e.downcast_ref::<HostError>() {
-        return match h {
-            HostError::OutOfGas => ExecStatus::OutOfGas,
-            HostError::Revert(r) => ExecStatus::Reverted(r.clone()),
-            HostError::Fault(m) => ExecStatus::Trapped(m.clone()),
-            HostError::Storage(e) => ExecStatus::Trapped(e.to_string()),
-        };
+        return host_status(h);
     }
     if let Some(trap) = e.downcast_ref::<Trap>() {
         return match trap {

@@ -1,5 +1,9 @@
 //! The host API contracts import from module `env`.
 //!
+//! The functions are written once, against [`Guest`] (the calling instance's state, fuel and
+//! memory), and registered in each engine's linker by [`host_api!`](crate::host_api): the
+//! chain's wasmtime engine and, for `contract bench --engine wasmi`, wasmi run the same code.
+//!
 //! Pointers and lengths are `i32` read as unsigned Wasm addresses; amounts, heights and gas are
 //! `i64` carrying `u64` bits. Every function charges [`gas::HOST_CALL`] plus its own cost before
 //! it does any work, checks every length against its cap and every pointer against the memory
@@ -31,7 +35,6 @@
 //! | `return_data_read` | `(out)` | copies it to `out` |
 
 use wasmparser::ValType;
-use wasmtime::{Caller, Linker, Memory, StoreLimits};
 
 use crate::context::{Context, Entry, Frame, FrameAccount, FrameCode};
 use crate::gas;
@@ -110,10 +113,8 @@ pub enum HostError {
     Storage(i8o8i_primitives::StoreError),
 }
 
-/// What one frame sees and collects; owned by its `Store`.
+/// What one frame sees and collects; owned by its engine's store.
 pub struct HostState {
-    pub(crate) limits: StoreLimits,
-    pub(crate) memory: Option<Memory>,
     /// What the execution's frames share. `None` only while a nested frame has it (the host
     /// function running that frame puts it back before it returns).
     pub(crate) ctx: Option<Context>,
@@ -146,14 +147,41 @@ impl HostState {
     }
 }
 
-fn context_lent() -> wasmtime::Error {
+fn context_lent() -> HostError {
     fault("the execution context is in use by a nested call")
 }
 
-type HostResult<T> = wasmtime::Result<T>;
+/// What a host function returns: its result, or why the frame stops.
+pub(crate) type HostResult<T> = Result<T, HostError>;
 
-fn fault(msg: impl Into<String>) -> wasmtime::Error {
-    wasmtime::Error::new(HostError::Fault(msg.into()))
+pub(crate) fn fault(msg: impl Into<String>) -> HostError {
+    HostError::Fault(msg.into())
+}
+
+/// A guest's memory could not be read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MemoryError {
+    /// The instance exports no memory.
+    NoMemory,
+    /// The range is not inside it.
+    OutOfBounds,
+}
+
+/// The calling instance as a host function sees it, whichever engine runs it: the frame's
+/// state, its fuel (the gas left) and its linear memory.
+pub(crate) trait Guest {
+    /// The frame's state.
+    fn host(&self) -> &HostState;
+    /// The frame's state, to change.
+    fn host_mut(&mut self) -> &mut HostState;
+    /// Fuel left.
+    fn fuel(&self) -> HostResult<u64>;
+    /// Sets the fuel left.
+    fn set_fuel(&mut self, fuel: u64) -> HostResult<()>;
+    /// Copies memory at `ptr` into `buf`.
+    fn read_memory(&self, ptr: usize, buf: &mut [u8]) -> Result<(), MemoryError>;
+    /// Copies `data` into memory at `ptr`.
+    fn write_memory(&mut self, ptr: usize, data: &[u8]) -> Result<(), MemoryError>;
 }
 
 /// What a host charge pays for, in a receipt's [`GasBreakdown`].
@@ -187,17 +215,17 @@ impl Part {
 /// Takes [`gas::HOST_CALL`] plus `cost` from the frame's fuel, counting `cost` as `part` of the
 /// execution's gas, or stops the frame out of gas.
 fn charge(
-    caller: &mut Caller<'_, HostState>,
+    caller: &mut impl Guest,
     function: &'static str,
     part: Part,
     cost: u64,
 ) -> HostResult<()> {
     let total = cost.saturating_add(gas::HOST_CALL);
-    let fuel = caller.get_fuel()?;
+    let fuel = caller.fuel()?;
     match fuel.checked_sub(total) {
         Some(left) => {
             caller.set_fuel(left)?;
-            if let Some(ctx) = caller.data_mut().ctx.as_mut() {
+            if let Some(ctx) = caller.host_mut().ctx.as_mut() {
                 ctx.gas.host_calls = ctx.gas.host_calls.saturating_add(gas::HOST_CALL);
                 let counter = part.of(&mut ctx.gas);
                 *counter = counter.saturating_add(cost);
@@ -213,7 +241,7 @@ fn charge(
         }
         None => {
             caller.set_fuel(0)?;
-            Err(wasmtime::Error::new(HostError::OutOfGas))
+            Err(HostError::OutOfGas)
         }
     }
 }
@@ -221,15 +249,15 @@ fn charge(
 /// A second charge of the same host call (a storage read's per-byte part, known once the value
 /// is), which like the first also takes [`gas::HOST_CALL`] (the schedule has always charged a
 /// read that finds a value so): counted as `part`, and added to the call's trace step.
-fn charge_more(caller: &mut Caller<'_, HostState>, part: Part, cost: u64) -> HostResult<()> {
+fn charge_more(caller: &mut impl Guest, part: Part, cost: u64) -> HostResult<()> {
     let total = cost.saturating_add(gas::HOST_CALL);
-    let fuel = caller.get_fuel()?;
+    let fuel = caller.fuel()?;
     let Some(left) = fuel.checked_sub(total) else {
         caller.set_fuel(0)?;
-        return Err(wasmtime::Error::new(HostError::OutOfGas));
+        return Err(HostError::OutOfGas);
     };
     caller.set_fuel(left)?;
-    if let Some(ctx) = caller.data_mut().ctx.as_mut() {
+    if let Some(ctx) = caller.host_mut().ctx.as_mut() {
         ctx.gas.host_calls = ctx.gas.host_calls.saturating_add(gas::HOST_CALL);
         let counter = part.of(&mut ctx.gas);
         *counter = counter.saturating_add(cost);
@@ -255,29 +283,29 @@ fn length(len: i32, max: usize, what: &str) -> HostResult<usize> {
     Ok(len)
 }
 
-fn memory(caller: &Caller<'_, HostState>) -> HostResult<Memory> {
-    caller
-        .data()
-        .memory
-        .ok_or_else(|| fault("contract has no memory"))
+fn memory_fault(e: MemoryError, what: &str) -> HostError {
+    match e {
+        MemoryError::NoMemory => fault("contract has no memory"),
+        MemoryError::OutOfBounds => fault(format!("{what}: pointer out of bounds")),
+    }
 }
 
-fn read(caller: &Caller<'_, HostState>, ptr: i32, len: usize, what: &str) -> HostResult<Vec<u8>> {
+fn read(caller: &impl Guest, ptr: i32, len: usize, what: &str) -> HostResult<Vec<u8>> {
     let mut buf = vec![0u8; len];
-    memory(caller)?
-        .read(caller, ptr as u32 as usize, &mut buf)
-        .map_err(|_| fault(format!("{what}: pointer out of bounds")))?;
+    caller
+        .read_memory(ptr as u32 as usize, &mut buf)
+        .map_err(|e| memory_fault(e, what))?;
     Ok(buf)
 }
 
-fn write(caller: &mut Caller<'_, HostState>, ptr: i32, bytes: &[u8], what: &str) -> HostResult<()> {
-    memory(caller)?
-        .write(&mut *caller, ptr as u32 as usize, bytes)
-        .map_err(|_| fault(format!("{what}: pointer out of bounds")))
+fn write(caller: &mut impl Guest, ptr: i32, bytes: &[u8], what: &str) -> HostResult<()> {
+    caller
+        .write_memory(ptr as u32 as usize, bytes)
+        .map_err(|e| memory_fault(e, what))
 }
 
-fn storage_error(e: i8o8i_primitives::StoreError) -> wasmtime::Error {
-    wasmtime::Error::new(HostError::Storage(e))
+fn storage_error(e: i8o8i_primitives::StoreError) -> HostError {
+    HostError::Storage(e)
 }
 
 fn storage_get(state: &mut HostState, key: &[u8]) -> HostResult<Option<Vec<u8>>> {
@@ -310,351 +338,394 @@ fn per_byte(rate: u64, bytes: usize) -> u64 {
     rate.saturating_mul(bytes as u64)
 }
 
-/// Defines every function of [`HOST_FUNCTIONS`] in `linker`.
-///
-/// # Errors
-/// Only if a definition clashes (a bug).
-pub(crate) fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    // Called by the stack-height pass's prologues only (see `instrument`): no charge, the
-    // frame fails.
-    linker.func_wrap(
-        crate::instrument::STACK_MODULE,
-        crate::instrument::STACK_EXHAUSTED,
-        |_: Caller<'_, HostState>| -> HostResult<()> { Err(fault(STACK_EXHAUSTED)) },
-    )?;
-    linker.func_wrap(
-        "env",
-        "input_len",
-        |mut c: Caller<'_, HostState>| -> HostResult<i32> {
-            charge(&mut c, "input_len", Part::HostCall, 0)?;
-            Ok(c.data().frame.input.len() as i32)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "input_read",
-        |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
-            let input = std::mem::take(&mut c.data_mut().frame.input);
-            let result = charge(
-                &mut c,
-                "input_read",
-                Part::HostCall,
-                per_byte(gas::COPY_PER_BYTE, input.len()),
+/// Registers every function of [`HOST_FUNCTIONS`] (and the stack-height pass's import) in
+/// `$linker`, an engine's linker whose host functions take `$caller` (a type implementing
+/// [`Guest`](crate::host::Guest)) and fail with `$error`, made from a
+/// [`HostError`](crate::host::HostError) by `$into`. Both engines' `func_wrap` have the same
+/// shape, so one list serves both. Evaluates to `Result<(), _>` of the linker's error.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! host_api {
+    ($linker:expr, $caller:ty, $error:ty, $into:expr) => {{
+        let linker = $linker;
+        let into = $into;
+        // Called by the stack-height pass's prologues only (see `instrument`): no charge,
+        // the frame fails.
+        linker
+            .func_wrap(
+                $crate::instrument::STACK_MODULE,
+                $crate::instrument::STACK_EXHAUSTED,
+                move |_: $caller| -> Result<(), $error> {
+                    Err(into($crate::host::fault($crate::host::STACK_EXHAUSTED)))
+                },
             )
-            .and_then(|()| write(&mut c, out, &input, "input_read"));
-            c.data_mut().frame.input = input;
-            result
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "set_return",
-        |mut c: Caller<'_, HostState>, ptr: i32, len: i32| -> HostResult<()> {
-            let len = length(len, MAX_RETURN, "return data")?;
-            charge(
-                &mut c,
-                "set_return",
-                Part::HostCall,
-                per_byte(gas::COPY_PER_BYTE, len),
-            )?;
-            c.data_mut().return_data = read(&c, ptr, len, "set_return")?;
-            Ok(())
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "revert",
-        |mut c: Caller<'_, HostState>, ptr: i32, len: i32| -> HostResult<()> {
-            let len = length(len, MAX_RETURN, "revert reason")?;
-            charge(
-                &mut c,
-                "revert",
-                Part::HostCall,
-                per_byte(gas::COPY_PER_BYTE, len),
-            )?;
-            let reason = read(&c, ptr, len, "revert")?;
-            Err(wasmtime::Error::new(HostError::Revert(
-                String::from_utf8_lossy(&reason).into_owned(),
-            )))
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "storage_read",
-        |mut c: Caller<'_, HostState>,
-         key: i32,
-         key_len: i32,
-         out: i32,
-         cap: i32|
-         -> HostResult<i32> {
-            let key_len = length(key_len, MAX_KEY, "storage key")?;
-            let cap = usize::try_from(cap).map_err(|_| fault("negative buffer capacity"))?;
-            charge(&mut c, "storage_read", Part::StorageRead, gas::STORAGE_READ)?;
-            let key = read(&c, key, key_len, "storage_read key")?;
-            let value = storage_get(c.data_mut(), &key)?;
-            trace_detail(c.data_mut(), || TraceDetail::StorageRead {
-                key: key.clone(),
-                value: value.clone(),
-            });
-            let Some(value) = value else { return Ok(-1) };
-            let copied = value.len().min(cap);
-            charge_more(
-                &mut c,
-                Part::StorageRead,
-                per_byte(gas::STORAGE_READ_PER_BYTE, key_len + value.len()),
-            )?;
-            write(&mut c, out, &value[..copied], "storage_read out")?;
-            Ok(value.len() as i32)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "storage_write",
-        |mut c: Caller<'_, HostState>,
-         key: i32,
-         key_len: i32,
-         val: i32,
-         val_len: i32|
-         -> HostResult<()> {
-            let key_len = length(key_len, MAX_KEY, "storage key")?;
-            let val_len = length(val_len, MAX_VALUE, "storage value")?;
-            c.data().writable("storage_write")?;
-            charge(
-                &mut c,
-                "storage_write",
-                Part::StorageWrite,
-                gas::STORAGE_WRITE
-                    .saturating_add(per_byte(gas::STORAGE_WRITE_PER_BYTE, key_len + val_len)),
-            )?;
-            let key = read(&c, key, key_len, "storage_write key")?;
-            let value = read(&c, val, val_len, "storage_write value")?;
-            storage_put(c.data_mut(), &key, Some(value))
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "storage_remove",
-        |mut c: Caller<'_, HostState>, key: i32, key_len: i32| -> HostResult<()> {
-            let key_len = length(key_len, MAX_KEY, "storage key")?;
-            c.data().writable("storage_remove")?;
-            charge(
-                &mut c,
-                "storage_remove",
-                Part::StorageWrite,
-                gas::STORAGE_REMOVE,
-            )?;
-            let key = read(&c, key, key_len, "storage_remove key")?;
-            storage_put(c.data_mut(), &key, None)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "caller",
-        |mut c: Caller<'_, HostState>, out: i32| -> HostResult<i32> {
-            let script = c.data().frame.caller.clone();
-            charge(
-                &mut c,
-                "caller",
-                Part::HostCall,
-                per_byte(gas::COPY_PER_BYTE, script.len()),
-            )?;
-            write(&mut c, out, &script, "caller")?;
-            Ok(script.len() as i32)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "address",
-        |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
-            charge(&mut c, "address", Part::HostCall, 32)?;
-            let address = *c.data_mut().me()?.address.as_bytes();
-            write(&mut c, out, &address, "address")
-        },
-    )?;
-    define_getter(linker, "value_received", |s| Ok(s.frame.value))?;
-    define_getter(linker, "balance", |s| Ok(s.me()?.balance))?;
-    define_getter(linker, "block_height", |s| Ok(s.ctx()?.height))?;
-    define_getter(linker, "block_time", |s| Ok(s.ctx()?.time))?;
-    linker.func_wrap(
-        "env",
-        "transfer",
-        |mut c: Caller<'_, HostState>, script: i32, len: i32, amount: i64| -> HostResult<i32> {
-            let len = length(len, MAX_TRANSFER_SCRIPT, "transfer script")?;
-            c.data().writable("transfer")?;
-            charge(&mut c, "transfer", Part::Transfers, gas::TRANSFER)?;
-            let script = read(&c, script, len, "transfer script")?;
-            let amount = amount as u64;
-            if amount == 0 {
-                return Err(fault("transfer of zero"));
-            }
-            // Only a trace needs the script after it is paid.
-            let traced = c.data().ctx.as_ref().is_some_and(|ctx| ctx.trace.is_some());
-            let to = traced.then(|| script.clone());
-            let paid = transfer(c.data_mut(), script, amount)?;
-            if let (0, Some(to)) = (paid, to) {
-                trace_detail(c.data_mut(), || TraceDetail::Transfer { to, amount });
-            }
-            Ok(paid)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "call",
-        |mut c: Caller<'_, HostState>,
-         address: i32,
-         input: i32,
-         input_len: i32,
-         value: i64,
-         gas: i64|
-         -> HostResult<i32> {
-            call_contract(
-                &mut c,
-                address,
-                input,
-                input_len,
-                value as u64,
-                gas as u64,
-                false,
+            .map(|_| ())
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, input_len()  -> i32))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, input_read(out: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, set_return(ptr: i32, len: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, revert(ptr: i32, len: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into,
+                storage_read(key: i32, key_len: i32, out: i32, cap: i32) -> i32))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into,
+                storage_write(key: i32, key_len: i32, val: i32, val_len: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into,
+                storage_remove(key: i32, key_len: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, caller(out: i32) -> i32))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, address(out: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, value_received() -> i64))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, balance() -> i64))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, block_height() -> i64))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, block_time() -> i64))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into,
+                transfer(script: i32, len: i32, amount: i64) -> i32))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into,
+                emit_event(topics: i32, count: i32, data: i32, len: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, sha256(ptr: i32, len: i32, out: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, ripemd160(ptr: i32, len: i32, out: i32) -> ()))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into,
+                secp256k1_verify(msg: i32, sig: i32, sig_len: i32, pk: i32, pk_len: i32) -> i32))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, gas_left() -> i64))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into,
+                call(address: i32, input: i32, input_len: i32, value: i64, gas: i64) -> i32))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into,
+                query(address: i32, input: i32, input_len: i32, gas: i64) -> i32))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, return_data_len() -> i32))
+            .and_then(|()| $crate::host_api!(@fn linker, $caller, $error, into, return_data_read(out: i32) -> ()))
+    }};
+    (@fn $linker:ident, $caller:ty, $error:ty, $into:ident, $name:ident($($p:ident: $t:ty),*) -> $r:ty) => {
+        $linker
+            .func_wrap(
+                "env",
+                stringify!($name),
+                move |mut c: $caller, $($p: $t),*| -> Result<$r, $error> {
+                    $crate::host::api::$name(&mut c, $($p),*).map_err($into)
+                },
             )
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "query",
-        |mut c: Caller<'_, HostState>,
-         address: i32,
-         input: i32,
-         input_len: i32,
-         gas: i64|
-         -> HostResult<i32> {
-            call_contract(&mut c, address, input, input_len, 0, gas as u64, true)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "return_data_len",
-        |mut c: Caller<'_, HostState>| -> HostResult<i32> {
-            charge(&mut c, "return_data_len", Part::HostCall, 0)?;
-            Ok(c.data().last_return.len() as i32)
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "return_data_read",
-        |mut c: Caller<'_, HostState>, out: i32| -> HostResult<()> {
-            let data = std::mem::take(&mut c.data_mut().last_return);
-            let result = charge(
-                &mut c,
-                "return_data_read",
-                Part::HostCall,
-                per_byte(gas::COPY_PER_BYTE, data.len()),
-            )
-            .and_then(|()| write(&mut c, out, &data, "return_data_read"));
-            c.data_mut().last_return = data;
-            result
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "emit_event",
-        |mut c: Caller<'_, HostState>,
-         topics: i32,
-         count: i32,
-         data: i32,
-         len: i32|
-         -> HostResult<()> {
-            let count = length(count, MAX_TOPICS, "topic count")?;
-            let len = length(len, MAX_EVENT_DATA, "event data")?;
-            c.data().writable("emit_event")?;
-            charge(
-                &mut c,
-                "emit_event",
-                Part::Events,
-                gas::EVENT
-                    .saturating_add(gas::EVENT_PER_TOPIC * count as u64)
-                    .saturating_add(per_byte(gas::EVENT_PER_BYTE, len)),
-            )?;
-            if c.data().ctx()?.events.len() >= MAX_EVENTS {
-                return Err(fault(format!("more than {MAX_EVENTS} events")));
-            }
-            let raw = read(&c, topics, count * 32, "event topics")?;
-            let data = read(&c, data, len, "event data")?;
-            let topics = raw
-                .chunks_exact(32)
-                .map(|t| <[u8; 32]>::try_from(t).expect("32-byte chunks"))
-                .collect();
-            let contract = c.data_mut().me()?.address;
-            let event = Event {
-                contract,
-                topics,
-                data,
-            };
-            trace_detail(c.data_mut(), || TraceDetail::Event {
-                event: event.clone(),
-            });
-            c.data_mut().ctx_mut()?.events.push(event);
-            Ok(())
-        },
-    )?;
-    define_hash(linker, "sha256", |data| {
-        use sha2::Digest;
-        sha2::Sha256::digest(data).to_vec()
-    })?;
-    define_hash(linker, "ripemd160", |data| {
-        use ripemd::Digest;
-        ripemd::Ripemd160::digest(data).to_vec()
-    })?;
-    linker.func_wrap(
-        "env",
-        "secp256k1_verify",
-        |mut c: Caller<'_, HostState>,
-         msg: i32,
-         sig: i32,
-         sig_len: i32,
-         pk: i32,
-         pk_len: i32|
-         -> HostResult<i32> {
-            let sig_len = length(sig_len, 73, "signature")?;
-            let pk_len = length(pk_len, 65, "public key")?;
-            charge(
-                &mut c,
-                "secp256k1_verify",
-                Part::Signatures,
-                gas::SECP256K1_VERIFY,
-            )?;
-            let msg = read(&c, msg, 32, "message")?;
-            let sig = read(&c, sig, sig_len, "signature")?;
-            let pk = read(&c, pk, pk_len, "public key")?;
-            let msg: [u8; 32] = msg.try_into().expect("read 32 bytes");
-            Ok(i32::from(verify_strict(&msg, &sig, &pk)))
-        },
-    )?;
-    linker.func_wrap(
-        "env",
-        "gas_left",
-        |mut c: Caller<'_, HostState>| -> HostResult<i64> {
-            charge(&mut c, "gas_left", Part::HostCall, 0)?;
-            Ok(c.get_fuel()? as i64)
-        },
-    )?;
-    Ok(())
+            .map(|_| ())
+    };
 }
 
-/// A host function returning one `u64` of the execution's context.
-fn define_getter(
-    linker: &mut Linker<HostState>,
-    name: &'static str,
-    get: fn(&mut HostState) -> HostResult<u64>,
-) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        "env",
-        name,
-        move |mut c: Caller<'_, HostState>| -> HostResult<i64> {
-            charge(&mut c, name, Part::HostCall, 0)?;
-            Ok(get(c.data_mut())? as i64)
-        },
-    )?;
-    Ok(())
+/// The host functions' bodies, one per import of module `env`, over any [`Guest`].
+pub(crate) mod api {
+    use super::*;
+
+    pub(crate) fn input_len(c: &mut impl Guest) -> HostResult<i32> {
+        charge(c, "input_len", Part::HostCall, 0)?;
+        Ok(c.host().frame.input.len() as i32)
+    }
+
+    pub(crate) fn input_read(c: &mut impl Guest, out: i32) -> HostResult<()> {
+        let input = std::mem::take(&mut c.host_mut().frame.input);
+        let result = charge(
+            c,
+            "input_read",
+            Part::HostCall,
+            per_byte(gas::COPY_PER_BYTE, input.len()),
+        )
+        .and_then(|()| write(c, out, &input, "input_read"));
+        c.host_mut().frame.input = input;
+        result
+    }
+
+    pub(crate) fn set_return(c: &mut impl Guest, ptr: i32, len: i32) -> HostResult<()> {
+        let len = length(len, MAX_RETURN, "return data")?;
+        charge(
+            c,
+            "set_return",
+            Part::HostCall,
+            per_byte(gas::COPY_PER_BYTE, len),
+        )?;
+        c.host_mut().return_data = read(c, ptr, len, "set_return")?;
+        Ok(())
+    }
+
+    pub(crate) fn revert(c: &mut impl Guest, ptr: i32, len: i32) -> HostResult<()> {
+        let len = length(len, MAX_RETURN, "revert reason")?;
+        charge(
+            c,
+            "revert",
+            Part::HostCall,
+            per_byte(gas::COPY_PER_BYTE, len),
+        )?;
+        let reason = read(c, ptr, len, "revert")?;
+        Err(HostError::Revert(
+            String::from_utf8_lossy(&reason).into_owned(),
+        ))
+    }
+
+    pub(crate) fn storage_read(
+        c: &mut impl Guest,
+        key: i32,
+        key_len: i32,
+        out: i32,
+        cap: i32,
+    ) -> HostResult<i32> {
+        let key_len = length(key_len, MAX_KEY, "storage key")?;
+        let cap = usize::try_from(cap).map_err(|_| fault("negative buffer capacity"))?;
+        charge(c, "storage_read", Part::StorageRead, gas::STORAGE_READ)?;
+        let key = read(c, key, key_len, "storage_read key")?;
+        let value = storage_get(c.host_mut(), &key)?;
+        trace_detail(c.host_mut(), || TraceDetail::StorageRead {
+            key: key.clone(),
+            value: value.clone(),
+        });
+        let Some(value) = value else { return Ok(-1) };
+        let copied = value.len().min(cap);
+        charge_more(
+            c,
+            Part::StorageRead,
+            per_byte(gas::STORAGE_READ_PER_BYTE, key_len + value.len()),
+        )?;
+        write(c, out, &value[..copied], "storage_read out")?;
+        Ok(value.len() as i32)
+    }
+
+    pub(crate) fn storage_write(
+        c: &mut impl Guest,
+        key: i32,
+        key_len: i32,
+        val: i32,
+        val_len: i32,
+    ) -> HostResult<()> {
+        let key_len = length(key_len, MAX_KEY, "storage key")?;
+        let val_len = length(val_len, MAX_VALUE, "storage value")?;
+        c.host().writable("storage_write")?;
+        charge(
+            c,
+            "storage_write",
+            Part::StorageWrite,
+            gas::STORAGE_WRITE
+                .saturating_add(per_byte(gas::STORAGE_WRITE_PER_BYTE, key_len + val_len)),
+        )?;
+        let key = read(c, key, key_len, "storage_write key")?;
+        let value = read(c, val, val_len, "storage_write value")?;
+        storage_put(c.host_mut(), &key, Some(value))
+    }
+
+    pub(crate) fn storage_remove(c: &mut impl Guest, key: i32, key_len: i32) -> HostResult<()> {
+        let key_len = length(key_len, MAX_KEY, "storage key")?;
+        c.host().writable("storage_remove")?;
+        charge(c, "storage_remove", Part::StorageWrite, gas::STORAGE_REMOVE)?;
+        let key = read(c, key, key_len, "storage_remove key")?;
+        storage_put(c.host_mut(), &key, None)
+    }
+
+    pub(crate) fn caller(c: &mut impl Guest, out: i32) -> HostResult<i32> {
+        let script = c.host().frame.caller.clone();
+        charge(
+            c,
+            "caller",
+            Part::HostCall,
+            per_byte(gas::COPY_PER_BYTE, script.len()),
+        )?;
+        write(c, out, &script, "caller")?;
+        Ok(script.len() as i32)
+    }
+
+    pub(crate) fn address(c: &mut impl Guest, out: i32) -> HostResult<()> {
+        charge(c, "address", Part::HostCall, 32)?;
+        let address = *c.host_mut().me()?.address.as_bytes();
+        write(c, out, &address, "address")
+    }
+
+    /// A host function returning one `u64` of the execution's context.
+    fn getter(
+        c: &mut impl Guest,
+        name: &'static str,
+        get: impl FnOnce(&mut HostState) -> HostResult<u64>,
+    ) -> HostResult<i64> {
+        charge(c, name, Part::HostCall, 0)?;
+        Ok(get(c.host_mut())? as i64)
+    }
+
+    pub(crate) fn value_received(c: &mut impl Guest) -> HostResult<i64> {
+        getter(c, "value_received", |s| Ok(s.frame.value))
+    }
+
+    pub(crate) fn balance(c: &mut impl Guest) -> HostResult<i64> {
+        getter(c, "balance", |s| Ok(s.me()?.balance))
+    }
+
+    pub(crate) fn block_height(c: &mut impl Guest) -> HostResult<i64> {
+        getter(c, "block_height", |s| Ok(s.ctx()?.height))
+    }
+
+    pub(crate) fn block_time(c: &mut impl Guest) -> HostResult<i64> {
+        getter(c, "block_time", |s| Ok(s.ctx()?.time))
+    }
+
+    pub(crate) fn transfer(
+        c: &mut impl Guest,
+        script: i32,
+        len: i32,
+        amount: i64,
+    ) -> HostResult<i32> {
+        let len = length(len, MAX_TRANSFER_SCRIPT, "transfer script")?;
+        c.host().writable("transfer")?;
+        charge(c, "transfer", Part::Transfers, gas::TRANSFER)?;
+        let script = read(c, script, len, "transfer script")?;
+        let amount = amount as u64;
+        if amount == 0 {
+            return Err(fault("transfer of zero"));
+        }
+        // Only a trace needs the script after it is paid.
+        let traced = c.host().ctx.as_ref().is_some_and(|ctx| ctx.trace.is_some());
+        let to = traced.then(|| script.clone());
+        let paid = super::transfer(c.host_mut(), script, amount)?;
+        if let (0, Some(to)) = (paid, to) {
+            trace_detail(c.host_mut(), || TraceDetail::Transfer { to, amount });
+        }
+        Ok(paid)
+    }
+
+    pub(crate) fn call(
+        c: &mut impl Guest,
+        address: i32,
+        input: i32,
+        input_len: i32,
+        value: i64,
+        gas: i64,
+    ) -> HostResult<i32> {
+        call_contract(
+            c,
+            address,
+            input,
+            input_len,
+            value as u64,
+            gas as u64,
+            false,
+        )
+    }
+
+    pub(crate) fn query(
+        c: &mut impl Guest,
+        address: i32,
+        input: i32,
+        input_len: i32,
+        gas: i64,
+    ) -> HostResult<i32> {
+        call_contract(c, address, input, input_len, 0, gas as u64, true)
+    }
+
+    pub(crate) fn return_data_len(c: &mut impl Guest) -> HostResult<i32> {
+        charge(c, "return_data_len", Part::HostCall, 0)?;
+        Ok(c.host().last_return.len() as i32)
+    }
+
+    pub(crate) fn return_data_read(c: &mut impl Guest, out: i32) -> HostResult<()> {
+        let data = std::mem::take(&mut c.host_mut().last_return);
+        let result = charge(
+            c,
+            "return_data_read",
+            Part::HostCall,
+            per_byte(gas::COPY_PER_BYTE, data.len()),
+        )
+        .and_then(|()| write(c, out, &data, "return_data_read"));
+        c.host_mut().last_return = data;
+        result
+    }
+
+    pub(crate) fn emit_event(
+        c: &mut impl Guest,
+        topics: i32,
+        count: i32,
+        data: i32,
+        len: i32,
+    ) -> HostResult<()> {
+        let count = length(count, MAX_TOPICS, "topic count")?;
+        let len = length(len, MAX_EVENT_DATA, "event data")?;
+        c.host().writable("emit_event")?;
+        charge(
+            c,
+            "emit_event",
+            Part::Events,
+            gas::EVENT
+                .saturating_add(gas::EVENT_PER_TOPIC * count as u64)
+                .saturating_add(per_byte(gas::EVENT_PER_BYTE, len)),
+        )?;
+        if c.host().ctx()?.events.len() >= MAX_EVENTS {
+            return Err(fault(format!("more than {MAX_EVENTS} events")));
+        }
+        let raw = read(c, topics, count * 32, "event topics")?;
+        let data = read(c, data, len, "event data")?;
+        let topics = raw
+            .chunks_exact(32)
+            .map(|t| <[u8; 32]>::try_from(t).expect("32-byte chunks"))
+            .collect();
+        let contract = c.host_mut().me()?.address;
+        let event = Event {
+            contract,
+            topics,
+            data,
+        };
+        trace_detail(c.host_mut(), || TraceDetail::Event {
+            event: event.clone(),
+        });
+        c.host_mut().ctx_mut()?.events.push(event);
+        Ok(())
+    }
+
+    /// A hash host function `(ptr, len, out)`: charges, reads the input, writes the digest.
+    fn hash(
+        c: &mut impl Guest,
+        name: &'static str,
+        ptr: i32,
+        len: i32,
+        out: i32,
+        hash: fn(&[u8]) -> Vec<u8>,
+    ) -> HostResult<()> {
+        let len = length(len, MAX_HASH_INPUT, "hash input")?;
+        charge(
+            c,
+            name,
+            Part::Hashing,
+            gas::HASH.saturating_add(per_byte(gas::HASH_PER_BYTE, len)),
+        )?;
+        let data = read(c, ptr, len, name)?;
+        write(c, out, &hash(&data), name)
+    }
+
+    pub(crate) fn sha256(c: &mut impl Guest, ptr: i32, len: i32, out: i32) -> HostResult<()> {
+        hash(c, "sha256", ptr, len, out, |data| {
+            use sha2::Digest;
+            sha2::Sha256::digest(data).to_vec()
+        })
+    }
+
+    pub(crate) fn ripemd160(c: &mut impl Guest, ptr: i32, len: i32, out: i32) -> HostResult<()> {
+        hash(c, "ripemd160", ptr, len, out, |data| {
+            use ripemd::Digest;
+            ripemd::Ripemd160::digest(data).to_vec()
+        })
+    }
+
+    pub(crate) fn secp256k1_verify(
+        c: &mut impl Guest,
+        msg: i32,
+        sig: i32,
+        sig_len: i32,
+        pk: i32,
+        pk_len: i32,
+    ) -> HostResult<i32> {
+        let sig_len = length(sig_len, 73, "signature")?;
+        let pk_len = length(pk_len, 65, "public key")?;
+        charge(
+            c,
+            "secp256k1_verify",
+            Part::Signatures,
+            gas::SECP256K1_VERIFY,
+        )?;
+        let msg = read(c, msg, 32, "message")?;
+        let sig = read(c, sig, sig_len, "signature")?;
+        let pk = read(c, pk, pk_len, "public key")?;
+        let msg: [u8; 32] = msg.try_into().expect("read 32 bytes");
+        Ok(i32::from(verify_strict(&msg, &sig, &pk)))
+    }
+
+    pub(crate) fn gas_left(c: &mut impl Guest) -> HostResult<i64> {
+        charge(c, "gas_left", Part::HostCall, 0)?;
+        Ok(c.fuel()? as i64)
+    }
 }
 
 /// Pays `amount` of the current contract's balance to `script`: an output of the transaction,
@@ -704,7 +775,7 @@ fn transfer(state: &mut HostState, script: Vec<u8>, amount: u64) -> HostResult<i
 /// balances, events, transfers) and its caller goes on. A query's frame (and any below it)
 /// may not change state.
 fn call_contract(
-    c: &mut Caller<'_, HostState>,
+    c: &mut impl Guest,
     address: i32,
     input: i32,
     input_len: i32,
@@ -722,19 +793,19 @@ fn call_contract(
     let callee = read(c, address, 32, "call address")?;
     let callee = ContractAddress::from_byte_array(callee.try_into().map_err(|_| fault("address"))?);
     let input = read(c, input, input_len, "call input")?;
-    let read_only = query || c.data().frame.read_only;
+    let read_only = query || c.host().frame.read_only;
     if read_only && value != 0 {
         return Err(fault("value moved in a read-only query"));
     }
-    c.data_mut().last_return.clear();
-    let refused = |c: &mut Caller<'_, HostState>, status: CallStatus| {
-        trace_detail(c.data_mut(), || TraceDetail::Call {
+    c.host_mut().last_return.clear();
+    fn refused(c: &mut impl Guest, status: CallStatus) -> HostResult<i32> {
+        trace_detail(c.host_mut(), || TraceDetail::Call {
             frame: None,
             status: status as i32,
         });
         Ok(status as i32)
-    };
-    let state = c.data_mut();
+    }
+    let state = c.host_mut();
     let ctx = state.ctx()?;
     if ctx.stack.len() >= MAX_CALL_DEPTH {
         return refused(c, CallStatus::DepthExceeded);
@@ -753,19 +824,19 @@ fn call_contract(
         .to_units()
         .checked_add(value)
         .ok_or_else(|| fault(format!("the balance of contract {callee} would overflow")))?;
-    let available = c.get_fuel()?;
+    let available = c.fuel()?;
     let limit = match gas_asked {
         0 => available - available / 64,
         asked => asked.min(available),
     };
-    let caller = contract_script(&c.data_mut().me()?.address);
+    let caller = contract_script(&c.host_mut().me()?.address);
     let frame = Frame {
         caller,
         value,
         input,
         read_only,
     };
-    let Some(mut ctx) = c.data_mut().ctx.take() else {
+    let Some(mut ctx) = c.host_mut().ctx.take() else {
         return Err(context_lent());
     };
     let checkpoint = ctx.checkpoint();
@@ -801,14 +872,14 @@ fn call_contract(
             _ => CallStatus::Failed,
         }
     };
-    c.data_mut().ctx = Some(ctx);
+    c.host_mut().ctx = Some(ctx);
     if let Some(e) = result.storage_fault {
         return Err(storage_error(e));
     }
     // The step's gas: the call's charge, and all the callee used.
     let used = result.gas_used;
     if let Some(step) = c
-        .data_mut()
+        .host_mut()
         .ctx
         .as_mut()
         .and_then(Context::traced_frame)
@@ -820,7 +891,7 @@ fn call_contract(
             status: status as i32,
         });
     }
-    c.data_mut().last_return = match result.status {
+    c.host_mut().last_return = match result.status {
         ExecStatus::Success => result.return_data,
         ExecStatus::Reverted(reason) => reason.into_bytes(),
         ExecStatus::OutOfGas => b"out of gas".to_vec(),
@@ -852,30 +923,6 @@ pub enum CallStatus {
     DepthExceeded = 5,
     /// The caller's balance does not cover the value (nothing ran).
     InsufficientBalance = 6,
-}
-
-/// A hash host function `(ptr, len, out)`: charges, reads the input, writes the digest.
-fn define_hash(
-    linker: &mut Linker<HostState>,
-    name: &'static str,
-    hash: fn(&[u8]) -> Vec<u8>,
-) -> wasmtime::Result<()> {
-    linker.func_wrap(
-        "env",
-        name,
-        move |mut c: Caller<'_, HostState>, ptr: i32, len: i32, out: i32| -> HostResult<()> {
-            let len = length(len, MAX_HASH_INPUT, "hash input")?;
-            charge(
-                &mut c,
-                name,
-                Part::Hashing,
-                gas::HASH.saturating_add(per_byte(gas::HASH_PER_BYTE, len)),
-            )?;
-            let data = read(&c, ptr, len, name)?;
-            write(&mut c, out, &hash(&data), name)
-        },
-    )?;
-    Ok(())
 }
 
 /// Strict DER, low S, valid key, valid signature.
