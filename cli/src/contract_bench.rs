@@ -1,6 +1,8 @@
 //! `i8o8icoin contract bench`: a contract method run many times in the chain's own engine
 //! (the [`Harness`]: real module, host functions and gas, state in memory), timed one call at
-//! a time after a warm-up, for contract authors who want numbers without writing Rust.
+//! a time after a warm-up, for contract authors who want numbers without writing Rust. With
+//! `--engine wasmi` the same call runs in the wasmi interpreter instead, with the same module,
+//! host functions and state ([`WasmiEngine`]), to see what the chain's compiled engine gains.
 //!
 //! Every timed run starts from the same state (its writes are dropped), so a `transfer` can
 //! be repeated a thousand times from one balance; what it measures is one execution as a block
@@ -9,8 +11,9 @@
 
 use std::time::{Duration, Instant};
 
-use i8o8i_contract_engine::ExecRequest;
 use i8o8i_contract_engine::harness::Harness;
+use i8o8i_contract_engine::wasmi_engine::WasmiEngine;
+use i8o8i_contract_engine::{ExecRequest, ExecResult};
 use i8o8i_primitives::ContractAddress;
 use i8o8i_primitives::contract::{ExecStatus, GasBreakdown};
 use serde::Serialize;
@@ -24,6 +27,15 @@ pub struct Runs {
     pub warmup: u32,
 }
 
+/// Which engine `contract bench` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineChoice {
+    /// The chain's engine (wasmtime, compiled).
+    Wasmtime,
+    /// The wasmi interpreter, for comparison.
+    Wasmi,
+}
+
 /// What `contract bench` reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -32,7 +44,7 @@ pub struct BenchReport {
     pub contract: ContractAddress,
     /// The method.
     pub method: String,
-    /// The engine (`wasmtime`, the chain's).
+    /// The engine timed: `wasmtime` (the chain's) or `wasmi`.
     pub engine: String,
     /// How this binary was built: `release`, or `debug` (slower than a node's release build;
     /// run `cargo run --release -p i8o8i-cli -- contract bench …` for figures to quote).
@@ -43,8 +55,11 @@ pub struct BenchReport {
     pub warmup: u32,
     /// How the call ended (every run ends the same way).
     pub status: ExecStatus,
-    /// Gas of one call.
+    /// Gas of one call, as the engine timed metered it.
     pub gas_used: u64,
+    /// Gas of the same call in the chain's engine (what a block charges): `gasUsed` itself
+    /// for wasmtime; for wasmi, whose metering of the Wasm part differs, the chain's figure.
+    pub chain_gas_used: u64,
     /// Where it goes.
     pub gas_breakdown: GasBreakdown,
     /// Median time of one call (ns).
@@ -62,31 +77,38 @@ pub struct BenchReport {
     pub return_data: String,
 }
 
-/// Runs `req` `runs.warmup + runs.iterations` times in `harness`, timing each of the last
-/// `iterations`.
-pub fn bench(harness: &Harness, req: &ExecRequest, method: &str, runs: Runs) -> BenchReport {
-    for _ in 0..runs.warmup {
-        harness.run(req.clone());
-    }
-    let first = harness.run(req.clone());
-    let mut times = Vec::with_capacity(runs.iterations as usize);
-    for _ in 0..runs.iterations.max(1) {
-        let req = req.clone();
-        let start = Instant::now();
-        let result = harness.run(req);
-        times.push(start.elapsed());
-        // Determinism is the engine's job, checked elsewhere; a mismatch here would make
-        // the figures meaningless, so it is worth the comparison.
-        debug_assert_eq!(result.gas_used, first.gas_used);
-    }
-    times.sort();
+/// Runs `req` `runs.warmup + runs.iterations` times in `harness` on `engine`, timing each of
+/// the last `iterations`.
+///
+/// # Errors
+/// wasmi could not be set up (a bug).
+pub fn bench(
+    harness: &Harness,
+    req: &ExecRequest,
+    method: &str,
+    runs: Runs,
+    engine: EngineChoice,
+) -> anyhow::Result<BenchReport> {
+    let chain = harness.run(req.clone());
+    let report = match engine {
+        EngineChoice::Wasmtime => timed(req, runs, |req| harness.run(req)),
+        EngineChoice::Wasmi => {
+            let wasmi = WasmiEngine::new()?;
+            timed(req, runs, |req| harness.run_in(&wasmi, req))
+        }
+    };
+    let (first, times) = report;
     let median = percentile(&times, 50);
     let p99 = percentile(&times, 99);
     let median_ns = nanos(median).max(1);
-    BenchReport {
+    Ok(BenchReport {
         contract: req.address,
         method: method.to_owned(),
-        engine: "wasmtime".into(),
+        engine: match engine {
+            EngineChoice::Wasmtime => "wasmtime",
+            EngineChoice::Wasmi => "wasmi",
+        }
+        .into(),
         build: if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -97,6 +119,7 @@ pub fn bench(harness: &Harness, req: &ExecRequest, method: &str, runs: Runs) -> 
         warmup: runs.warmup,
         status: first.status,
         gas_used: first.gas_used,
+        chain_gas_used: chain.gas_used,
         gas_breakdown: first.gas,
         median_ns,
         p99_ns: nanos(p99),
@@ -104,7 +127,32 @@ pub fn bench(harness: &Harness, req: &ExecRequest, method: &str, runs: Runs) -> 
         gas_per_microsecond: first.gas_used.saturating_mul(1_000) / median_ns,
         calls_per_second: 1_000_000_000 / median_ns,
         return_data: hex::encode(&first.return_data),
+    })
+}
+
+/// The first result of `run` after the warm-up, and the sorted times of `runs.iterations`
+/// more.
+fn timed(
+    req: &ExecRequest,
+    runs: Runs,
+    run: impl Fn(ExecRequest) -> ExecResult,
+) -> (ExecResult, Vec<Duration>) {
+    for _ in 0..runs.warmup {
+        run(req.clone());
     }
+    let first = run(req.clone());
+    let mut times = Vec::with_capacity(runs.iterations as usize);
+    for _ in 0..runs.iterations.max(1) {
+        let req = req.clone();
+        let start = Instant::now();
+        let result = run(req);
+        times.push(start.elapsed());
+        // Determinism is the engine's job, checked elsewhere; a mismatch here would make
+        // the figures meaningless, so it is worth the comparison.
+        debug_assert_eq!(result.gas_used, first.gas_used);
+    }
+    times.sort();
+    (first, times)
 }
 
 /// The `pct`th percentile of sorted `times` (nearest rank).
@@ -140,7 +188,7 @@ impl BenchReport {
         let mut out = format!(
             "{} on {} ({} engine, {} build), {} runs after {} warm-up\n\
              status        {}\n\
-             gas           {}\n\
+             gas           {}{}\n\
              time / call   median {:.2} µs, p99 {:.2} µs, min {:.2} µs\n\
              throughput    {} gas/µs, {} calls/s\n\
              gas by part\n",
@@ -152,6 +200,14 @@ impl BenchReport {
             self.warmup,
             status_text(&self.status),
             self.gas_used,
+            if self.engine == "wasmtime" {
+                String::new()
+            } else {
+                format!(
+                    " (wasmi's metering; the chain charges {})",
+                    self.chain_gas_used
+                )
+            },
             self.median_ns as f64 / 1_000.0,
             self.p99_ns as f64 / 1_000.0,
             self.min_ns as f64 / 1_000.0,

@@ -174,6 +174,12 @@ impl std::fmt::Debug for ContractEngine {
 #[error("contract engine: {0}")]
 pub struct EngineError(String);
 
+impl EngineError {
+    pub(crate) fn new(reason: String) -> EngineError {
+        EngineError(reason)
+    }
+}
+
 impl ContractEngine {
     /// Builds the deterministic engine and defines the host API.
     ///
@@ -533,7 +539,7 @@ impl Drop for QuerySlot<'_> {
 
 /// A frame's store lost the execution context: a bug of this crate.
 #[cold]
-fn unreachable_context() -> ! {
+pub(crate) fn unreachable_context() -> ! {
     panic!("a host function kept the execution context; this is a bug of i8o8i-contract-engine")
 }
 

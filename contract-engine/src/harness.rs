@@ -239,6 +239,17 @@ impl Harness {
         self.engine.execute(self.overlay(), req).1
     }
 
+    /// [`Harness::run`] in wasmi instead of the chain's engine (`contract bench --engine
+    /// wasmi`); see [`crate::wasmi_engine`] for how its gas differs.
+    #[cfg(feature = "wasmi")]
+    pub fn run_in(
+        &self,
+        engine: &crate::wasmi_engine::WasmiEngine,
+        req: ExecRequest,
+    ) -> ExecResult {
+        engine.execute(self.overlay(), req).1
+    }
+
     /// The account of `contract`, if one is deployed there.
     ///
     /// # Errors

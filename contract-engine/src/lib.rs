@@ -4,7 +4,11 @@
 //! block) is consensus code in `i8o8i-runtime`'s `contract` module, which drives this engine.
 //!
 //! The data it produces (accounts, events, receipts) is defined in `i8o8i-primitives`'s
-//! `contract` module, so clients read it without wasmtime. No feature flags.
+//! `contract` module, so clients read it without wasmtime.
+//!
+//! Features: `wasmi` adds [`wasmi_engine`], the same executions in the wasmi interpreter for
+//! `contract bench --engine wasmi` (the chain never runs it); `fuzzing` exposes the fuzz
+//! targets' entry point.
 //!
 //! # Model
 //! A contract is a Wasm module exporting `memory`, `call: () -> ()` and optionally
@@ -86,6 +90,8 @@ pub mod instrument;
 pub mod limits;
 pub mod state;
 pub mod validate;
+#[cfg(feature = "wasmi")]
+pub mod wasmi_engine;
 
 #[cfg(test)]
 mod tests;

@@ -84,6 +84,11 @@ enum ContractCommand {
         /// Calls before timing starts.
         #[arg(long, default_value_t = 100)]
         warmup: u32,
+        /// Engine to time the call in: the chain's (wasmtime), or the wasmi interpreter for
+        /// comparison (the same module, host functions and state; its gas is wasmi's
+        /// metering, the chain's is shown beside it).
+        #[arg(long, value_enum, default_value_t = crate::contract_bench::EngineChoice::Wasmtime)]
+        engine: crate::contract_bench::EngineChoice,
         #[command(flatten)]
         gas: GasArg,
         /// Print the report as JSON.
@@ -531,6 +536,7 @@ async fn bench(args: ContractArgs) -> Result<()> {
         value,
         iterations,
         warmup,
+        engine,
         gas,
         json,
     } = args.command
@@ -595,7 +601,8 @@ async fn bench(args: ContractArgs) -> Result<()> {
     };
     let (req, _) = h.request(&caller, contract, &input, value.to_units())?;
     let runs = Runs { iterations, warmup };
-    let report = tokio::task::spawn_blocking(move || bench(&h, &req, &method, runs)).await?;
+    let report =
+        tokio::task::spawn_blocking(move || bench(&h, &req, &method, runs, engine)).await??;
     if json {
         print(&report);
     } else {

@@ -1424,8 +1424,48 @@ async fn contract_bench_runs_a_module_or_a_copy_of_a_nodes_contract_in_the_chain
         serde_json::to_value(expected.gas).unwrap()
     );
     assert_eq!(report["iterations"], 20);
+    assert_eq!(report["engine"], "wasmtime");
+    assert_eq!(report["chainGasUsed"], expected.gas_used);
     assert!(report["medianNs"].as_u64().unwrap() > 0);
     assert!(report["p99Ns"].as_u64().unwrap() >= report["medianNs"].as_u64().unwrap());
+
+    // The same call in wasmi: the same outcome and host charges, the Wasm part metered by
+    // wasmi, and the chain's gas beside it.
+    let interpreted = bench(&[
+        module.to_str().unwrap(),
+        "transfer",
+        &pool,
+        "5",
+        "--init",
+        "Seed",
+        "--init",
+        "SEED",
+        "--init",
+        "1000",
+        "--setup",
+        &format!("transfer {pool} 10"),
+        "--engine",
+        "wasmi",
+    ]);
+    assert_eq!(interpreted["engine"], "wasmi");
+    assert_eq!(interpreted["status"]["status"], "success", "{interpreted}");
+    assert_eq!(interpreted["returnData"], report["returnData"]);
+    assert_eq!(interpreted["chainGasUsed"], expected.gas_used);
+    let mut parts = interpreted["gasBreakdown"].clone();
+    let mut chain_parts = report["gasBreakdown"].clone();
+    assert!(parts["execution"].as_u64().unwrap() > 0);
+    parts["execution"] = 0.into();
+    chain_parts["execution"] = 0.into();
+    assert_eq!(parts, chain_parts, "host charges are the chain's");
+    assert_eq!(
+        interpreted["gasUsed"].as_u64().unwrap(),
+        interpreted["gasBreakdown"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum::<u64>()
+    );
 
     // A contract copied from a node, storage and all: a query gives what the node's gives.
     let dir = tempfile::tempdir().unwrap();

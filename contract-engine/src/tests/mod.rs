@@ -831,6 +831,8 @@ fn an_overlay_scan_sees_its_writes_and_fills_the_limit_past_its_deletions() {
 }
 
 mod calls;
+#[cfg(feature = "wasmi")]
+mod wasmi;
 
 /// The exchange example as committed in `contracts/artifacts` (see [`TOKEN_WASM`]).
 const EXCHANGE_WASM: &[u8] = include_bytes!("../../../contracts/artifacts/exchange.wasm");
