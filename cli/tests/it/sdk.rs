@@ -390,7 +390,7 @@ fn abi_vectors(keys: &[Key]) -> Value {
             json!({ "type": ty, "data": hex::encode(&data), "value": abi::decode_return(ty, &data, Network::Dev).unwrap() })
         })
         .collect();
-    // The token declares no events; the SDK's format does (`event` lines).
+    // The token's ABI declares its events (`event` lines above); this is its `Transfer`.
     let declared = "event Transfer(topic from: Account, topic to: Account, amount: u128)\n";
     let events = abi::parse_events(declared).unwrap();
     let mut to_topic = [0u8; 32];
