@@ -175,6 +175,7 @@ impl std::fmt::Debug for ContractEngine {
 pub struct EngineError(String);
 
 impl EngineError {
+    #[cfg(feature = "wasmi")]
     pub(crate) fn new(reason: String) -> EngineError {
         EngineError(reason)
     }
