@@ -324,19 +324,14 @@ impl FrameRunner for Inner {
             code,
             entry,
         } = code;
-        let fixed = gas_precharged.saturating_add(gas::INSTANTIATE);
-        if fixed > gas_limit {
-            return (ctx, FrameResult::failed(ExecStatus::OutOfGas, gas_limit));
-        }
         let mut ctx = ctx;
-        ctx.gas.code = ctx.gas.code.saturating_add(gas_precharged);
-        ctx.gas.instantiation = ctx.gas.instantiation.saturating_add(gas::INSTANTIATE);
+        let fixed = match charge_fixed(&mut ctx, gas_limit, gas_precharged) {
+            Ok(fixed) => fixed,
+            Err(failed) => return (ctx, failed),
+        };
         let pre = match self.module(&ctx, code_hash, code) {
             Ok(pre) => pre,
-            Err(Ok(reason)) => {
-                return (ctx, FrameResult::failed(ExecStatus::Trapped(reason), fixed));
-            }
-            Err(Err(e)) => return (ctx, FrameResult::faulted(e)),
+            Err(error) => return (ctx, module_failed(error, fixed)),
         };
         let limits = StoreLimitsBuilder::new()
             .memory_size(MAX_MEMORY_PAGES as usize * 65_536)
@@ -346,12 +341,7 @@ impl FrameRunner for Inner {
             .tables(1)
             .build();
         let state = StoreData {
-            host: HostState {
-                ctx: Some(ctx),
-                frame,
-                return_data: Vec::new(),
-                last_return: Vec::new(),
-            },
+            host: frame_host(ctx, frame),
             limits,
             memory: None,
         };
@@ -377,23 +367,11 @@ impl FrameRunner for Inner {
             });
         let left = store.get_fuel().unwrap_or(0).min(budget);
         let used = gas_limit - left;
-        let mut state = store.into_data().host;
-        let Some(ctx) = state.ctx.take() else {
-            // Host functions hand the context back before they return; losing it is a bug
-            // of this crate, never of the guest. Abandon the execution as a node fault.
-            unreachable_context()
-        };
-        if let Err(e) = &outcome
-            && let Some(HostError::Storage(error)) = e.downcast_ref::<HostError>()
-        {
-            return (ctx, FrameResult::faulted(error.clone()));
-        }
         let status = match outcome {
-            Ok(()) => ExecStatus::Success,
+            Ok(()) => Ok(ExecStatus::Success),
             Err(e) => classify(&e),
         };
-        let result = frame_result(status, used, gas_limit, state.return_data);
-        (ctx, result)
+        end_frame(store.into_data().host, status, used, gas_limit)
     }
 }
 
@@ -540,7 +518,7 @@ impl Drop for QuerySlot<'_> {
 
 /// A frame's store lost the execution context: a bug of this crate.
 #[cold]
-pub(crate) fn unreachable_context() -> ! {
+fn unreachable_context() -> ! {
     panic!("a host function kept the execution context; this is a bug of i8o8i-contract-engine")
 }
 
@@ -577,7 +555,7 @@ pub(crate) fn code_of(
 /// A frame's result from how it ended: a success keeps its return data and pays what it
 /// used; a failure pays what it used, except running out of gas or of native stack, which
 /// pay the whole limit.
-pub(crate) fn frame_result(
+fn frame_result(
     status: ExecStatus,
     used: u64,
     gas_limit: u64,
@@ -601,27 +579,81 @@ pub(crate) fn frame_result(
     }
 }
 
-/// How a host error ends a frame.
-pub(crate) fn host_status(h: &HostError) -> ExecStatus {
-    match h {
+/// How a host error ends a frame; a storage failure is this node's, not the frame's.
+pub(crate) fn host_status(h: &HostError) -> Result<ExecStatus, StoreError> {
+    Ok(match h {
         HostError::OutOfGas => ExecStatus::OutOfGas,
         HostError::Revert(r) => ExecStatus::Reverted(r.clone()),
         HostError::Fault(m) => ExecStatus::Trapped(m.clone()),
-        HostError::Storage(e) => ExecStatus::Trapped(e.to_string()),
+        HostError::Storage(e) => return Err(e.clone()),
+    })
+}
+
+/// Counts a frame's fixed charges (the code a deploy stores, instantiation) in `ctx`, or
+/// fails the frame out of gas when they pass its limit; what they add up to.
+pub(crate) fn charge_fixed(
+    ctx: &mut Context,
+    gas_limit: u64,
+    gas_precharged: u64,
+) -> Result<u64, FrameResult> {
+    let fixed = gas_precharged.saturating_add(gas::INSTANTIATE);
+    if fixed > gas_limit {
+        return Err(FrameResult::failed(ExecStatus::OutOfGas, gas_limit));
+    }
+    ctx.gas.code = ctx.gas.code.saturating_add(gas_precharged);
+    ctx.gas.instantiation = ctx.gas.instantiation.saturating_add(gas::INSTANTIATE);
+    Ok(fixed)
+}
+
+/// A frame whose module could not be had: a bad module fails it (charged the fixed part), a
+/// storage failure is a fault.
+pub(crate) fn module_failed(error: Result<String, StoreError>, fixed: u64) -> FrameResult {
+    match error {
+        Ok(reason) => FrameResult::failed(ExecStatus::Trapped(reason), fixed),
+        Err(e) => FrameResult::faulted(e),
     }
 }
 
-fn classify(e: &wasmtime::Error) -> ExecStatus {
+/// A frame's host state before it runs: it holds the execution's context until it ends.
+pub(crate) fn frame_host(ctx: Context, frame: Frame) -> HostState {
+    HostState {
+        ctx: Some(ctx),
+        frame,
+        return_data: Vec::new(),
+        last_return: Vec::new(),
+    }
+}
+
+/// How a frame ended, whichever engine ran it: its context back from the host state, and its
+/// result from `outcome` (a status, or this node's storage failing under it) with `used` gas.
+pub(crate) fn end_frame(
+    mut host: HostState,
+    outcome: Result<ExecStatus, StoreError>,
+    used: u64,
+    gas_limit: u64,
+) -> (Context, FrameResult) {
+    let Some(ctx) = host.ctx.take() else {
+        // Host functions hand the context back before they return; losing it is a bug of
+        // this crate, never of the guest. Abandon the execution as a node fault.
+        unreachable_context()
+    };
+    match outcome {
+        Ok(status) => (ctx, frame_result(status, used, gas_limit, host.return_data)),
+        Err(error) => (ctx, FrameResult::faulted(error)),
+    }
+}
+
+fn classify(e: &wasmtime::Error) -> Result<ExecStatus, StoreError> {
     if let Some(h) = e.downcast_ref::<HostError>() {
         return host_status(h);
     }
     if let Some(trap) = e.downcast_ref::<Trap>() {
-        return match trap {
+        return Ok(match trap {
             Trap::OutOfFuel => ExecStatus::OutOfGas,
             Trap::StackOverflow => ExecStatus::Trapped(NATIVE_STACK_OVERFLOW.into()),
             other => ExecStatus::Trapped(other.to_string()),
-        };
+        });
     }
     // Instantiation failures (memory above the cap, …) and anything else wasmtime reports.
-    ExecStatus::Trapped(format!("{e:#}"))
+    Ok(ExecStatus::Trapped(format!("{e:#}")))
 }

@@ -21,13 +21,13 @@ use wasmi::{
 
 use crate::context::{Context, Entry, Frame, FrameCode, FrameResult, FrameRunner};
 use crate::engine::{
-    EngineError, ExecRequest, Execution, NATIVE_STACK_OVERFLOW, NO_MIGRATE, code_of, execute_on,
-    export_of, frame_result, host_status, unreachable_context,
+    EngineError, ExecRequest, Execution, NATIVE_STACK_OVERFLOW, NO_MIGRATE, charge_fixed, code_of,
+    end_frame, execute_on, export_of, frame_host, host_status, module_failed,
 };
 use crate::host::{Guest, HostError, HostResult, HostState, MemoryError, fault};
+use crate::instrument;
 use crate::limits::{MAX_MEMORY_PAGES, MAX_STACK_HEIGHT, MAX_TABLE_ELEMENTS};
 use crate::state::StateOverlay;
-use crate::{gas, instrument};
 use i8o8i_primitives::contract::ExecStatus;
 use i8o8i_primitives::{Hash256, StoreError};
 
@@ -177,19 +177,14 @@ impl FrameRunner for Inner {
             code,
             entry,
         } = code;
-        let fixed = gas_precharged.saturating_add(gas::INSTANTIATE);
-        if fixed > gas_limit {
-            return (ctx, FrameResult::failed(ExecStatus::OutOfGas, gas_limit));
-        }
         let mut ctx = ctx;
-        ctx.gas.code = ctx.gas.code.saturating_add(gas_precharged);
-        ctx.gas.instantiation = ctx.gas.instantiation.saturating_add(gas::INSTANTIATE);
+        let fixed = match charge_fixed(&mut ctx, gas_limit, gas_precharged) {
+            Ok(fixed) => fixed,
+            Err(failed) => return (ctx, failed),
+        };
         let module = match self.module(&ctx, code_hash, code) {
             Ok(module) => module,
-            Err(Ok(reason)) => {
-                return (ctx, FrameResult::failed(ExecStatus::Trapped(reason), fixed));
-            }
-            Err(Err(e)) => return (ctx, FrameResult::faulted(e)),
+            Err(error) => return (ctx, module_failed(error, fixed)),
         };
         let limits = StoreLimitsBuilder::new()
             .memory_size(MAX_MEMORY_PAGES as usize * 65_536)
@@ -199,12 +194,7 @@ impl FrameRunner for Inner {
             .tables(1)
             .build();
         let data = StoreData {
-            host: HostState {
-                ctx: Some(ctx),
-                frame,
-                return_data: Vec::new(),
-                last_return: Vec::new(),
-            },
+            host: frame_host(ctx, frame),
             limits,
             memory: None,
         };
@@ -227,35 +217,23 @@ impl FrameRunner for Inner {
             });
         let left = store.get_fuel().unwrap_or(0).min(budget);
         let used = gas_limit - left;
-        let mut state = store.into_data().host;
-        let Some(ctx) = state.ctx.take() else {
-            unreachable_context()
-        };
-        if let Err(e) = &outcome
-            && let Some(HostError::Storage(error)) = e.downcast_ref::<HostError>()
-        {
-            return (ctx, FrameResult::faulted(error.clone()));
-        }
         let status = match outcome {
-            Ok(()) => ExecStatus::Success,
+            Ok(()) => Ok(ExecStatus::Success),
             Err(e) => classify(&e),
         };
-        (
-            ctx,
-            frame_result(status, used, gas_limit, state.return_data),
-        )
+        end_frame(store.into_data().host, status, used, gas_limit)
     }
 }
 
-fn classify(e: &wasmi::Error) -> ExecStatus {
+fn classify(e: &wasmi::Error) -> Result<ExecStatus, StoreError> {
     if let Some(h) = e.downcast_ref::<HostError>() {
         return host_status(h);
     }
-    match e.as_trap_code() {
+    Ok(match e.as_trap_code() {
         Some(TrapCode::OutOfFuel) => ExecStatus::OutOfGas,
         Some(TrapCode::StackOverflow) => ExecStatus::Trapped(NATIVE_STACK_OVERFLOW.into()),
         Some(other) => ExecStatus::Trapped(other.to_string()),
         // Instantiation failures (memory above the cap, …).
         None => ExecStatus::Trapped(e.to_string()),
-    }
+    })
 }

@@ -1389,7 +1389,8 @@ async fn contract_bench_runs_a_module_or_a_copy_of_a_nodes_contract_in_the_chain
 
     // A module, deployed fresh with constructor arguments and a kept setup call: the gas is
     // what the engine gives the same execution, to the unit.
-    let report = bench(&[
+    let setup = format!("transfer {pool} 10");
+    let transfer_args = [
         module.to_str().unwrap(),
         "transfer",
         &pool,
@@ -1401,8 +1402,9 @@ async fn contract_bench_runs_a_module_or_a_copy_of_a_nodes_contract_in_the_chain
         "--init",
         "1000",
         "--setup",
-        &format!("transfer {pool} 10"),
-    ]);
+        &setup,
+    ];
+    let report = bench(&transfer_args);
     let mut h = Harness::new().unwrap();
     let caller = [&[0x76, 0xa9, 0x14][..], &[0x42; 20], &[0x88, 0xac]].concat();
     let init = ("Seed".to_owned(), "SEED".to_owned(), 1_000u128).encode();
@@ -1431,22 +1433,7 @@ async fn contract_bench_runs_a_module_or_a_copy_of_a_nodes_contract_in_the_chain
 
     // The same call in wasmi: the same outcome and host charges, the Wasm part metered by
     // wasmi, and the chain's gas beside it.
-    let interpreted = bench(&[
-        module.to_str().unwrap(),
-        "transfer",
-        &pool,
-        "5",
-        "--init",
-        "Seed",
-        "--init",
-        "SEED",
-        "--init",
-        "1000",
-        "--setup",
-        &format!("transfer {pool} 10"),
-        "--engine",
-        "wasmi",
-    ]);
+    let interpreted = bench(&[&transfer_args[..], &["--engine", "wasmi"]].concat());
     assert_eq!(interpreted["engine"], "wasmi");
     assert_eq!(interpreted["status"]["status"], "success", "{interpreted}");
     assert_eq!(interpreted["returnData"], report["returnData"]);
