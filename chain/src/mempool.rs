@@ -620,12 +620,20 @@ impl Mempool {
             return Err(TxError::UnexpectedCoinbase.into());
         }
         check_standard(&tx)?;
-        if chain.is_confirmed(&txid).map_err(TxError::Storage)? {
-            return Err(MempoolError::AlreadyKnown(txid));
-        }
         let tip = chain.tip();
         let next_height = tip.header.height + 1;
-        let coins = self.input_coins(&tx, chain.utxos(), next_height)?;
+        // A confirmed transaction spent its inputs, so only a transaction with an input
+        // missing can be one; asking the transaction index only then (Bitcoin Core's
+        // `PreChecks` order) spares admission an index lookup per transaction, almost always
+        // for an id that is not there.
+        let coins = match self.input_coins(&tx, chain.utxos(), next_height) {
+            Err(MempoolError::Invalid(TxError::MissingInput(_)))
+                if chain.is_confirmed(&txid).map_err(TxError::Storage)? =>
+            {
+                return Err(MempoolError::AlreadyKnown(txid));
+            }
+            coins => coins?,
+        };
         let size = tx.encoded_size() as u64;
         self.ancestors_of(&self.pooled_parents(&tx), size)?;
         // Before anything verifies a signature: a script that makes validators run thousands

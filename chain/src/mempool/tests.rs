@@ -193,11 +193,26 @@ fn a_confirmed_transaction_is_already_known_and_a_child_may_spend_a_pooled_paren
     assert_eq!(pool.txids_in_mining_order().len(), 2);
     assert!(pool.get(&child_id).is_some());
 
+    // Confirmed: the parent's coin is spent and its own output is a coin.
+    chain.coins.remove(&coin);
     chain.confirmed.insert(parent.txid());
+    chain.add_coin(
+        OutPoint {
+            txid: parent.txid(),
+            index: 0,
+        },
+        parent.outputs[0].clone(),
+    );
     let mut fresh = Mempool::new(MempoolConfig::default());
     assert_eq!(
         fresh.accept(parent.clone(), &chain, NOW),
         Err(MempoolError::AlreadyKnown(parent.txid()))
+    );
+    // An input missing for any other reason is just that.
+    let stranger = spend(&chain, coin, 100_000, 7, 8, 2_000);
+    assert_eq!(
+        fresh.accept(stranger, &chain, NOW),
+        Err(MempoolError::Invalid(TxError::MissingInput(coin)))
     );
 }
 
