@@ -14,7 +14,8 @@
 #   # what a node does rather than what dev blocks hold (dev: 4 MB every 2 s):
 #   scripts/throughput.sh --chain scripts/throughput-chain.yaml --rates 5000,10000,20000 --step 20
 #
-# Node data and logs stay in the directory the report names.
+# Node logs stay in the directory the report names; node data is removed after the run
+# unless --keep-data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p i8o8i-cli -p i8o8i-adversary

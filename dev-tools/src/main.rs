@@ -126,6 +126,10 @@ enum Attack {
         /// Work directory (node data and logs); default a new one under the temp dir.
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+        /// Keep the nodes' data directories (a run of tens of thousands of transactions a
+        /// second leaves gigabytes); the logs are always kept.
+        #[arg(long)]
+        keep_data: bool,
     },
 }
 
@@ -250,6 +254,7 @@ async fn main() -> anyhow::Result<()> {
         batch,
         binary,
         dir,
+        keep_data,
     } = cli.attack
     {
         let dir = dir.unwrap_or_else(i8o8i_adversary::throughput::default_dir);
@@ -268,6 +273,7 @@ async fn main() -> anyhow::Result<()> {
                 step: Duration::from_secs(step),
                 chain: cli.chain,
                 batch,
+                keep_data,
             })
             .await?;
         println!("{report}");

@@ -45,6 +45,8 @@ pub struct ThroughputConfig {
     pub chain: String,
     /// Transactions per `tx_submitBatch` call, at most; 1 submits each with `tx_submit`.
     pub batch: usize,
+    /// Keep the nodes' data directories after the run (the logs are always kept).
+    pub keep_data: bool,
 }
 
 /// One step's figures.
@@ -239,6 +241,10 @@ pub async fn run(cfg: ThroughputConfig) -> Result<Report, ChaosError> {
     let result = run_on(&cfg, &spec, &wallet, &address, &miner_address, &mut nodes).await;
     for node in &mut nodes {
         kill(node).await;
+        if !cfg.keep_data {
+            // Best effort: a directory that cannot be removed only costs disk.
+            let _ = std::fs::remove_dir_all(&node.dir);
+        }
     }
     result
 }

@@ -389,10 +389,14 @@ async fn throughput_smoke() {
         step: std::time::Duration::from_secs(5),
         chain: "dev".into(),
         batch: 100,
+        keep_data: false,
     })
     .await
     .unwrap();
     eprintln!("{report}");
+    // The nodes' data is gone, their logs kept.
+    assert!(!dir.path().join("node0").exists());
+    assert!(dir.path().join("node0.log").exists());
     for (step, rate) in report.steps.iter().zip([40.0, 150.0]) {
         assert_eq!(step.submitted_per_sec, rate, "{report}");
         assert_eq!(step.refused, 0, "{report}");
