@@ -164,7 +164,14 @@ pub struct Chain {
     tip: watch::Sender<Tip>,
     /// Serialises imports: one tip movement at a time.
     import_lock: Mutex<()>,
+    /// Block validation's parallel work: script checks and the state-tree update.
     script_pool: Option<rayon::ThreadPool>,
+    /// Mempool admission's script checks ([`Chain::for_each_parallel`]), apart from blocks:
+    /// in one shared pool a flood of submissions queued ahead of the block being built or
+    /// connected, and block production slowed to one block in ten seconds under a load the
+    /// node could otherwise keep up with. With two pools the operating system shares the
+    /// cores between them.
+    admission_pool: Option<rayon::ThreadPool>,
     /// Transactions whose scripts verified at mempool admission (verify once).
     script_cache: ScriptCache,
     contracts: ContractEnv,
@@ -224,7 +231,8 @@ impl ChainTimeReader for BestChainTimes<'_> {
 
 impl Chain {
     /// Opens the chain in `store`, writing the genesis block of `spec` on first use.
-    /// `script_threads` verify scripts in parallel (0: on the calling thread); `clock` is
+    /// `script_threads` verify scripts in parallel, that many for blocks and as many again for
+    /// mempool admission (0: on the calling thread); `clock` is
     /// what header and slot time rules compare with.
     ///
     /// # Errors
@@ -290,16 +298,17 @@ impl Chain {
             header: tip_entry.header.clone(),
             work: tip_entry.work(),
         };
-        let script_pool = match script_threads {
-            0 => None,
-            n => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .thread_name(|i| format!("script-check-{i}"))
-                    .build()
-                    .map_err(|e| ChainOpenError::Threads(e.to_string()))?,
-            ),
+        let pool = |name: &'static str| match script_threads {
+            0 => Ok(None),
+            n => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .thread_name(move |i| format!("{name}-{i}"))
+                .build()
+                .map(Some)
+                .map_err(|e| ChainOpenError::Threads(e.to_string())),
         };
+        let script_pool = pool("script-check")?;
+        let admission_pool = pool("tx-verify")?;
         let engine_contracts = Arc::new(
             ContractEngine::new().map_err(|e| ChainOpenError::ContractEngine(e.to_string()))?,
         );
@@ -322,6 +331,7 @@ impl Chain {
             tip: watch::channel(tip).0,
             import_lock: Mutex::new(()),
             script_pool,
+            admission_pool,
             script_cache: ScriptCache::new(script_cache::DEFAULT_CAPACITY),
             clock,
             prune: AtomicU64::new(0),
@@ -371,11 +381,12 @@ impl Chain {
         }
     }
 
-    /// Runs `f` on every item, split over the verification pool (if there is one): how a
-    /// batch of submitted transactions verifies its scripts on every core.
+    /// Runs `f` on every item, split over the admission pool (if there is one): how a batch
+    /// of submitted transactions verifies its scripts on every core without queueing ahead
+    /// of a block's checks.
     pub fn for_each_parallel<T: Send>(&self, items: &mut [T], f: impl Fn(&mut T) + Sync + Send) {
         use rayon::prelude::*;
-        match &self.script_pool {
+        match &self.admission_pool {
             Some(pool) => pool.install(|| items.par_iter_mut().for_each(f)),
             None => items.iter_mut().for_each(f),
         }

@@ -608,3 +608,56 @@ fn the_address_history_follows_connects_and_reorganisations_and_is_built_for_old
     assert_eq!(chain.store().history_from().unwrap(), 0);
     assert_eq!(history(&chain, &one, None, 10), after_reorg);
 }
+
+/// Mempool admission verifies on threads of its own: a block connects while every admission
+/// thread is busy. (With one pool for both, the block's checks queued behind the admission
+/// work: under a flood of `tx_submitBatch` calls a 1-second chain made a block every ten
+/// seconds; here, with the only verification thread held, the import never finished.)
+#[test]
+fn a_block_connects_while_every_admission_thread_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let chain = Arc::new(
+        Chain::open(
+            store,
+            dev_spec(),
+            1,
+            crate::clock::SystemClock::new().shared(),
+        )
+        .unwrap(),
+    );
+    // Mined elsewhere: a block this chain previewed would connect from its preview.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = Chain::open(
+        Arc::new(Store::open(other_dir.path()).unwrap()),
+        dev_spec(),
+        0,
+        crate::clock::SystemClock::new().shared(),
+    )
+    .unwrap();
+    let block = pow_block_on(&other, &other.tip().header, 1);
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (busy, started) = std::sync::mpsc::channel::<()>();
+    let admission = {
+        let chain = chain.clone();
+        let held = std::sync::Mutex::new(held);
+        std::thread::spawn(move || {
+            chain.for_each_parallel(&mut [()], |_| {
+                busy.send(()).unwrap();
+                held.lock().unwrap().recv().unwrap();
+            });
+        })
+    };
+    started.recv().unwrap();
+    let (done, imported) = std::sync::mpsc::channel();
+    {
+        let chain = chain.clone();
+        std::thread::spawn(move || done.send(chain.import_block(block).map(|o| o.connected.len())));
+    }
+    // Not a timing: before the fix the import waits for ever, so a minute means "never".
+    let connected = imported.recv_timeout(std::time::Duration::from_secs(60));
+    release.send(()).unwrap();
+    admission.join().unwrap();
+    assert_eq!(connected.expect("the import finished").unwrap(), 1);
+    assert_eq!(chain.tip().header.height, 1);
+}
