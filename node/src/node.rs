@@ -93,6 +93,11 @@ pub struct Node {
     /// they become importable: retried then, so a clock a few seconds slow follows the chain
     /// instead of refusing it.
     early: Mutex<BTreeMap<(u64, BlockHash), Block>>,
+    /// Turns for submitted transactions' admission work on blocking threads, one per core.
+    /// Unbounded, a client with 64 `tx_submitBatch` calls in flight past what the node can
+    /// verify had 64 threads contend for the pool lock and the cores, and the miner thread,
+    /// one among them, made a block every 20-30 s on a 1-second chain.
+    admission: Arc<tokio::sync::Semaphore>,
 }
 
 /// Most early blocks held at once; more are dropped (the sender is not at fault, and sync
@@ -216,6 +221,9 @@ impl Node {
             network: std::sync::OnceLock::new(),
             metrics: crate::metrics::NodeMetrics::default(),
             early: Mutex::new(BTreeMap::new()),
+            admission: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }))
     }
 
@@ -357,6 +365,14 @@ impl Node {
         drop(pool);
         self.announce(accepted, origin);
         Ok(txid)
+    }
+
+    /// Waits for a turn to run admission work (a batch, or a transaction with many signature
+    /// checks) on a blocking thread; the turn ends when the permit is dropped. Callers queue
+    /// here, on no thread, instead of on the cores the miner needs.
+    pub async fn admission_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        // The semaphore is never closed.
+        self.admission.clone().acquire_owned().await.ok()
     }
 
     /// Validates `txs` in order and adds those that pass to the mempool, one result per

@@ -784,3 +784,58 @@ async fn a_large_batch_is_announced_to_the_network_whole() {
     assert_eq!(announced, expected);
     running.stop().await;
 }
+
+/// Submissions take turns, one per core, for their admission work: a flood of
+/// `tx_submitBatch` calls waits on no thread instead of crowding the miner off the cores.
+/// (Unbounded, 64 calls in flight past what the node could verify made a 1-second chain
+/// produce a block every 20-30 s: `docs/throughput.md`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submissions_wait_for_an_admission_turn() {
+    use i8o8i_primitives::test_utils::{p2pkh_script, p2pkh_spend, secret_key};
+    let dir = tempfile::tempdir().unwrap();
+    let (running, c) = start(dir.path()).await;
+    let node = running.node().clone();
+    let owner = secret_key(7);
+    let script = p2pkh_script(&owner);
+    node.generate(101, &script, 1).unwrap();
+    let store = node.chain().store();
+    let first = store
+        .block(&store.hash_at(1).unwrap().unwrap())
+        .unwrap()
+        .unwrap();
+    let coinbase = &first.transactions[0];
+    let pay = p2pkh_spend(
+        OutPoint {
+            txid: coinbase.txid(),
+            index: 0,
+        },
+        coinbase.outputs[0].value,
+        &owner,
+        script.clone(),
+        Amount::from_units(1_000),
+        &node.chain().chain_id(),
+    );
+
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut turns = Vec::new();
+    for _ in 0..cores {
+        turns.push(node.admission_turn().await.expect("a turn"));
+    }
+    let client = c.clone();
+    let batch = vec![raw(&pay)];
+    let mut submitted = tokio::spawn(async move {
+        call::<Vec<Value>>(&client, "tx_submitBatch", rpc_params![batch]).await
+    });
+    // Every turn is taken: the call cannot finish, however long it is given.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(500), &mut submitted)
+            .await
+            .is_err()
+    );
+    assert_eq!(node.mempool().info().count, 0);
+    drop(turns);
+    let results = submitted.await.unwrap();
+    assert_eq!(results[0]["txid"], json!(pay.txid().to_string()));
+    assert_eq!(node.mempool().info().count, 1);
+    running.stop().await;
+}

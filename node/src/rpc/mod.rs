@@ -493,10 +493,14 @@ pub fn register(registry: &mut Registry<Node>) {
                 .map_err(mempool_error)
         } else {
             // Up to 4,000 signature checks: not on a worker that serves other connections.
-            tokio::task::spawn_blocking(move || node.verify_and_admit(checked, Origin::Local))
-                .await
-                .map_err(internal)?
-                .map_err(mempool_error)
+            let turn = node.admission_turn().await;
+            tokio::task::spawn_blocking(move || {
+                let _turn = turn;
+                node.verify_and_admit(checked, Origin::Local)
+            })
+            .await
+            .map_err(internal)?
+            .map_err(mempool_error)
         }
     });
 
@@ -530,9 +534,13 @@ pub fn register(registry: &mut Registry<Node>) {
             }
         }
         let ids: Vec<Txid> = txs.iter().map(Transaction::txid).collect();
-        let results = tokio::task::spawn_blocking(move || node.submit_batch(txs, Origin::Local))
-            .await
-            .map_err(internal)?;
+        let turn = node.admission_turn().await;
+        let results = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            node.submit_batch(txs, Origin::Local)
+        })
+        .await
+        .map_err(internal)?;
         let mut pooled = ids.into_iter().zip(results);
         let mut submissions = Vec::with_capacity(answers.len());
         for answer in answers {
