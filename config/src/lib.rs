@@ -407,8 +407,11 @@ impl CacheMb {
     pub const MIN: u64 = 4;
     /// Largest cache (64 GiB).
     pub const MAX: u64 = 64 * 1024;
-    /// The default.
-    pub const DEFAULT: u64 = 128;
+    /// The default, near Bitcoin Core's `-dbcache` (450 MiB). At 128 MiB a node with about
+    /// two million coins under 20,000 payments a second fell off a cliff: the coins and
+    /// state-tree nodes it reads no longer fit, every read decompressed a block, and
+    /// admission dropped from 16,000 to under 2,000 a second (`docs/throughput.md`).
+    pub const DEFAULT: u64 = 512;
 
     /// The size in bytes.
     pub fn bytes(self) -> usize {
@@ -670,7 +673,7 @@ mod tests {
     #[test]
     fn the_store_cache_is_4_mib_to_64_gib() {
         let c = load_with(None, no_env(), json!({})).unwrap();
-        assert_eq!(c.storage.cache_mb.bytes(), 128 << 20);
+        assert_eq!(c.storage.cache_mb.bytes(), 512 << 20);
         let f = yaml("storage:\n  cache_mb: 1024\n");
         let c = load_with(Some(f.path()), no_env(), json!({})).unwrap();
         assert_eq!(c.storage.cache_mb.bytes(), 1 << 30);
