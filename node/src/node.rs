@@ -221,9 +221,7 @@ impl Node {
             network: std::sync::OnceLock::new(),
             metrics: crate::metrics::NodeMetrics::default(),
             early: Mutex::new(BTreeMap::new()),
-            admission: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            )),
+            admission: Arc::new(tokio::sync::Semaphore::new(threads)),
         }))
     }
 

@@ -721,13 +721,7 @@ async fn a_large_batch_is_announced_to_the_network_whole() {
     let chain_id = node.chain().chain_id();
     let owner = secret_key(7);
     let script = p2pkh_script(&owner);
-    node.generate(101, &script, 1).unwrap();
-    let store = node.chain().store();
-    let first = store
-        .block(&store.hash_at(1).unwrap().unwrap())
-        .unwrap()
-        .unwrap();
-    let coinbase = &first.transactions[0];
+    let coinbase = &mature_coinbase(&node, &script);
     let value = coinbase.outputs[0].value.to_units();
     let fan_out = p2pkh_split(
         OutPoint {
@@ -797,13 +791,7 @@ async fn submissions_wait_for_an_admission_turn() {
     let node = running.node().clone();
     let owner = secret_key(7);
     let script = p2pkh_script(&owner);
-    node.generate(101, &script, 1).unwrap();
-    let store = node.chain().store();
-    let first = store
-        .block(&store.hash_at(1).unwrap().unwrap())
-        .unwrap()
-        .unwrap();
-    let coinbase = &first.transactions[0];
+    let coinbase = &mature_coinbase(&node, &script);
     let pay = p2pkh_spend(
         OutPoint {
             txid: coinbase.txid(),
@@ -816,7 +804,8 @@ async fn submissions_wait_for_an_admission_turn() {
         &node.chain().chain_id(),
     );
 
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    // One turn per core, as the node counts them.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut turns = Vec::new();
     for _ in 0..cores {
         turns.push(node.admission_turn().await.expect("a turn"));
@@ -838,4 +827,18 @@ async fn submissions_wait_for_an_admission_turn() {
     assert_eq!(results[0]["txid"], json!(pay.txid().to_string()));
     assert_eq!(node.mempool().info().count, 1);
     running.stop().await;
+}
+
+/// Mines 101 blocks paying `script` and returns the first one's coinbase, spendable now.
+fn mature_coinbase(
+    node: &i8o8i_node::node::Node,
+    script: &i8o8i_script_vm::ScriptBuf,
+) -> Transaction {
+    node.generate(101, script, 1).unwrap();
+    let store = node.chain().store();
+    let first = store
+        .block(&store.hash_at(1).unwrap().unwrap())
+        .unwrap()
+        .unwrap();
+    first.transactions[0].clone()
 }
